@@ -1,0 +1,32 @@
+// jest runs TypeScript as ESM (the Kubernetes client is ESM-only): ts-jest with
+// useESM, under `node --experimental-vm-modules` (see package.json scripts).
+/** @type {import('ts-jest').TsJestTransformerOptions} */
+const tsJest = { useESM: true, tsconfig: 'tsconfig.test.json' };
+
+/** @type {import('jest').Config['projects'][number]} */
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+/** @type {import('jest').Config} */
+export default {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts'],
+    },
+  ],
+};

@@ -1,0 +1,326 @@
+/**
+ * Starts and stops a real local control plane — etcd, kube-apiserver and
+ * kube-controller-manager built by build.sh — on free loopback ports with fresh
+ * certificates. Used by jest's global setup, `make cluster-up` and `make demo`.
+ *
+ * Processes are stopped by PID, and only after checking that the PID still runs
+ * one of our binaries (/proc/PID/exe), so a recycled PID is never signalled.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createPki, kubeconfigYaml, type Pki } from './pki.ts';
+
+/** The three processes of the control plane, in start order. */
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** Controllers that the tests and the operator rely on; see README "Local control plane". */
+export const CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'resourcequota-controller',
+  'root-ca-certificate-publisher-controller',
+  'clusterrole-aggregation-controller',
+] as const;
+
+/**
+ * `owned`: the processes end with this Node process (exit hook, and a detached
+ * watchdog that stops them if this process is killed). `detached`: they outlive
+ * it, and {@link stopFromState} stops them later.
+ */
+export type Lifetime = 'owned' | 'detached';
+
+export interface StartOptions {
+  readonly binDir: string;
+  /** Holds certificates, etcd data, logs, the kubeconfig and state.json. */
+  readonly workDir: string;
+  readonly lifetime: Lifetime;
+  readonly log?: (message: string) => void;
+}
+
+/** What state.json records: enough for another process to find and stop the plane. */
+export interface State {
+  readonly binDir: string;
+  readonly workDir: string;
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly pids: Readonly<Partial<Record<Component, number>>>;
+  readonly watchdogPid?: number;
+}
+
+export interface RunningControlPlane {
+  readonly kubeconfig: string;
+  readonly server: string;
+  /** gitVersion that /version reports. */
+  readonly version: string;
+  readonly state: State;
+  /** Milliseconds from the call to a plane ready for pods. */
+  readonly startMillis: number;
+  stop(): Promise<void>;
+}
+
+const STATE_FILE = 'state.json';
+const READY_TIMEOUT_MS = 90_000;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => { resolve(port); });
+    });
+  });
+}
+
+interface HttpResult { readonly status: number; readonly body: string }
+
+async function get(url: string, pki?: Pki): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const tls = pki === undefined ? {} : {
+      ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey),
+    };
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+    });
+    req.on('timeout', () => { req.destroy(new Error(`timeout on ${url}`)); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** True while `pid` runs the executable `exe` (so a recycled PID is never signalled). */
+export function runs(pid: number, exe: string): boolean {
+  try {
+    const target = readlinkSync(`/proc/${String(pid)}/exe`).replace(/ \(deleted\)$/, '');
+    return target === exe;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, alive: () => boolean, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (!alive()) throw new Error(`${what} exited during start; last log lines:\n${tail(logFile)}`);
+    try {
+      if (await check()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${String(READY_TIMEOUT_MS / 1000)}s; last log lines:\n${tail(logFile)}`);
+    await sleep(100);
+  }
+}
+
+/** Lines "PID EXE" that the watchdog reads once its owner is gone. */
+const PIDS_FILE = 'pids';
+const WATCHDOG = `
+owner=$1; work=$2
+while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+for sig in TERM KILL; do
+  [ -f "$work/${PIDS_FILE}" ] && while read -r pid exe; do
+    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] && kill -$sig "$pid" 2>/dev/null
+  done < "$work/${PIDS_FILE}"
+  [ $sig = TERM ] && sleep 5
+done
+case "$work" in *kubeposture-cp-*) rm -rf "$work";; esac
+`;
+
+function exePath(binDir: string, c: Component): string {
+  return join(realpathSync(binDir), c);
+}
+
+/** Sends SIGTERM, waits up to `graceMs`, then SIGKILL; only while `pid` runs `exe`. */
+async function stopPid(pid: number, exe: string, graceMs = 15_000): Promise<void> {
+  if (!runs(pid, exe)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (runs(pid, exe) && Date.now() < deadline) await sleep(50);
+  if (runs(pid, exe)) process.kill(pid, 'SIGKILL');
+  while (runs(pid, exe)) await sleep(20);
+}
+
+/** Stops every process recorded in `state`, newest first, and the watchdog. */
+export async function stopState(state: State): Promise<void> {
+  if (state.watchdogPid !== undefined && runs(state.watchdogPid, realpathSync('/bin/sh'))) {
+    process.kill(state.watchdogPid, 'SIGKILL');
+  }
+  for (const c of [...COMPONENTS].reverse()) {
+    const pid = state.pids[c];
+    if (pid !== undefined) await stopPid(pid, exePath(state.binDir, c));
+  }
+}
+
+/** Reads `workDir/state.json`, or undefined when there is none. */
+export function readState(workDir: string): State | undefined {
+  const file = join(workDir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as State;
+}
+
+/** Stops the plane whose state.json is in `workDir`; true if one was recorded. */
+export async function stopFromState(workDir: string): Promise<boolean> {
+  const state = readState(workDir);
+  if (state === undefined) return false;
+  await stopState(state);
+  rmSync(join(workDir, STATE_FILE), { force: true });
+  return true;
+}
+
+function argsFor(c: Component, p: {
+  work: string; pki: Pki; etcdPort: number; peerPort: number; apiPort: number; cmKubeconfig: string;
+}): string[] {
+  switch (c) {
+    case 'etcd': {
+      const client = `http://127.0.0.1:${String(p.etcdPort)}`;
+      const peer = `http://127.0.0.1:${String(p.peerPort)}`;
+      return [
+        `--data-dir=${join(p.work, 'etcd')}`,
+        `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
+        `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=default=${peer}`,
+        '--unsafe-no-fsync=true', '--log-level=warn',
+      ];
+    }
+    case 'kube-apiserver':
+      return [
+        `--etcd-servers=http://127.0.0.1:${String(p.etcdPort)}`,
+        '--bind-address=127.0.0.1', `--secure-port=${String(p.apiPort)}`,
+        // No default route on these machines: advertise loopback and reconcile no endpoints.
+        '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none',
+        `--cert-dir=${join(p.work, 'apiserver')}`,
+        `--tls-cert-file=${p.pki.servingCert}`, `--tls-private-key-file=${p.pki.servingKey}`,
+        `--client-ca-file=${p.pki.caCert}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${p.pki.serviceAccountPub}`,
+        `--service-account-signing-key-file=${p.pki.serviceAccountKey}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=RBAC',
+        // So that PodSecurity admission, not the apiserver's own switch, refuses privileged pods.
+        '--allow-privileged=true',
+        '--profiling=false',
+      ];
+    case 'kube-controller-manager':
+      return [
+        `--kubeconfig=${p.cmKubeconfig}`,
+        '--leader-elect=false', '--secure-port=0',
+        '--use-service-account-credentials=true',
+        `--controllers=${CONTROLLERS.join(',')}`,
+        `--root-ca-file=${p.pki.caCert}`,
+        `--service-account-private-key-file=${p.pki.serviceAccountKey}`,
+        '--concurrent-namespace-syncs=5',
+      ];
+  }
+}
+
+/** Starts etcd, kube-apiserver and kube-controller-manager and waits until pods can be created. */
+export async function startControlPlane(opts: StartOptions): Promise<RunningControlPlane> {
+  const t0 = Date.now();
+  const log = opts.log ?? ((): void => undefined);
+  const work = opts.workDir;
+  mkdirSync(join(work, 'logs'), { recursive: true });
+  mkdirSync(join(work, 'pki'), { recursive: true });
+  const pki = createPki(join(work, 'pki'));
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${String(apiPort)}`;
+  const kubeconfig = join(work, 'kubeconfig');
+  const cmKubeconfig = join(work, 'controller-manager.kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml(server, pki.caCert, pki.adminCert, pki.adminKey, 'admin'), { mode: 0o600 });
+  writeFileSync(cmKubeconfig, kubeconfigYaml(server, pki.caCert, pki.controllerManagerCert, pki.controllerManagerKey, 'system:kube-controller-manager'), { mode: 0o600 });
+
+  const pids: Partial<Record<Component, number>> = {};
+  let watchdogPid: number | undefined;
+  const state = (): State => ({ binDir: opts.binDir, workDir: work, kubeconfig, server, pids: { ...pids }, ...(watchdogPid === undefined ? {} : { watchdogPid }) });
+  const saveState = (): void => { writeFileSync(join(work, STATE_FILE), `${JSON.stringify(state(), null, 2)}\n`); };
+
+  const onExit = (): void => {
+    for (const c of [...COMPONENTS].reverse()) {
+      const pid = pids[c];
+      if (pid !== undefined && runs(pid, exePath(opts.binDir, c))) process.kill(pid, 'SIGTERM');
+    }
+  };
+  if (opts.lifetime === 'owned') process.on('exit', onExit);
+
+  const launch = (c: Component): void => {
+    const logFile = join(work, 'logs', `${c}.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(exePath(opts.binDir, c), argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), {
+      stdio: ['ignore', fd, fd],
+      detached: opts.lifetime === 'detached',
+    });
+    closeSync(fd);
+    if (child.pid === undefined) throw new Error(`${c} did not start (spawn failed)`);
+    if (opts.lifetime === 'detached') child.unref();
+    child.on('error', () => undefined);
+    pids[c] = child.pid;
+    appendFileSync(join(work, PIDS_FILE), `${String(child.pid)} ${exePath(opts.binDir, c)}\n`);
+    saveState();
+  };
+  const alive = (c: Component): (() => boolean) => () => {
+    const pid = pids[c];
+    return pid !== undefined && runs(pid, exePath(opts.binDir, c));
+  };
+  const logOf = (c: Component): string => join(work, 'logs', `${c}.log`);
+
+  if (opts.lifetime === 'owned') {
+    const dog = spawn('/bin/sh', ['-c', WATCHDOG, 'kubeposture-watchdog', String(process.pid), work], { detached: true, stdio: 'ignore' });
+    dog.unref();
+    watchdogPid = dog.pid;
+  }
+  try {
+    launch('etcd');
+    await waitFor('etcd', async () => (await get(`http://127.0.0.1:${String(etcdPort)}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd'));
+    log(`etcd ready after ${String(Date.now() - t0)}ms`);
+    launch('kube-apiserver');
+    await waitFor('kube-apiserver', async () => (await get(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver'));
+    log(`kube-apiserver ready after ${String(Date.now() - t0)}ms`);
+    launch('kube-controller-manager');
+    // The `default` ServiceAccount appears once the controller-manager works; pods need it.
+    await waitFor(
+      'kube-controller-manager',
+      async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
+      alive('kube-controller-manager'),
+      logOf('kube-controller-manager'),
+    );
+    log(`kube-controller-manager ready after ${String(Date.now() - t0)}ms`);
+  } catch (err: unknown) {
+    await stopState(state());
+    if (opts.lifetime === 'owned') process.off('exit', onExit);
+    throw err;
+  }
+  const version = (JSON.parse((await get(`${server}/version`, pki)).body) as { gitVersion: string }).gitVersion;
+  const startMillis = Date.now() - t0;
+  return {
+    kubeconfig,
+    server,
+    version,
+    state: state(),
+    startMillis,
+    stop: async (): Promise<void> => {
+      await stopState(state());
+      if (opts.lifetime === 'owned') process.off('exit', onExit);
+      rmSync(join(work, STATE_FILE), { force: true });
+    },
+  };
+}

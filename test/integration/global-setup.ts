@@ -1,0 +1,28 @@
+/**
+ * Starts one real control plane for the whole integration run and hands its
+ * kubeconfig to the test workers through KUBEPOSTURE_TEST_KUBECONFIG. If it
+ * cannot start, the run fails: integration tests are never skipped.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBinaries } from '../controlplane/binaries.ts';
+import { startControlPlane, type RunningControlPlane } from '../controlplane/controlplane.ts';
+
+declare global {
+  var kubepostureControlPlane: RunningControlPlane | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const binDir = ensureBinaries();
+  const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-cp-'));
+  const plane = await startControlPlane({ binDir, workDir, lifetime: 'owned' });
+  globalThis.kubepostureControlPlane = plane;
+  process.env.KUBEPOSTURE_TEST_KUBECONFIG = plane.kubeconfig;
+  process.env.PATH = `${binDir}:${process.env.PATH ?? ''}`;
+  process.stdout.write(
+    `\ncontrol plane: Kubernetes ${plane.version} at ${plane.server} ready in ${(plane.startMillis / 1000).toFixed(1)}s ` +
+      `(etcd pid ${String(plane.state.pids.etcd)}, kube-apiserver pid ${String(plane.state.pids['kube-apiserver'])}, ` +
+      `kube-controller-manager pid ${String(plane.state.pids['kube-controller-manager'])})\n`,
+  );
+}
