@@ -22,6 +22,7 @@ export default tseslint.config(
       '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true }],
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
       'no-restricted-properties': ['error', ...noSkippedTests, { object: 'process', property: 'exit', message: 'only src/main.ts may exit the process' }],
       // client-node's models are generated classes with no behaviour; plain object
       // literals are how its API is meant to be called.

@@ -20,3 +20,26 @@ export const FIELD_MANAGER = 'kubeposture';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'kubeposture';
 export const LABEL_BASELINE = `${GROUP}/baseline`;
+
+/** Finalizer that holds a SecurityBaseline until its managed objects are cleaned up. */
+export const FINALIZER = `${GROUP}/cleanup`;
+
+/** Fixed names of the objects kubeposture manages in each namespace. */
+export const NAME_DEFAULT_DENY = 'kubeposture-default-deny';
+export const NAME_ALLOW_DNS = 'kubeposture-allow-dns';
+export const NAME_ALLOW_SAME_NAMESPACE = 'kubeposture-allow-same-namespace';
+export const NAME_LIMITS = 'kubeposture-limits';
+export const NAME_QUOTA = 'kubeposture-quota';
+/** The ServiceAccount whose token auto-mount kubeposture turns off. */
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
+/** Role and RoleBinding of a workload ServiceAccount: `kubeposture-<serviceaccount>`. */
+export const workloadRbacName = (serviceAccount: string): string => `kubeposture-${serviceAccount}`;
+
+/** Pod Security Admission label keys on a Namespace. */
+export const PSA_PREFIX = 'pod-security.kubernetes.io/';
+
+/** Namespaces that DNS egress is allowed to: CoreDNS / kube-dns in kube-system. */
+export const DNS_NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_POD_LABEL = 'k8s-app';
+export const DNS_POD_VALUE = 'kube-dns';

@@ -1,31 +1,77 @@
 #!/usr/bin/env node
 /**
- * The `kubeposture` command. The only module that sets the process's exit code
- * from a command's result.
+ * The `kubeposture` command: parses arguments, does the file I/O, and sets the
+ * process's exit code from the command's result.
  */
-import { VERSION } from '../api/constants.ts';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { API_VERSION } from '../api/constants.ts';
+import { parseLabels, render, type CommandResult } from './render.ts';
 
-const USAGE = `usage: kubeposture <command>
+const USAGE = `usage: kubeposture <command> [flags]
 
 commands:
+  render    print the objects a namespace would hold under the SecurityBaseline(s) in a file
+            -f, --file FILE         SecurityBaseline manifest (YAML; several documents allowed; - for stdin)
+            -n, --namespace NAME    the namespace
+            -l, --label KEY=VALUE   a label of the namespace (repeatable)
   version   print the API version this build serves
 `;
 
-function main(argv: readonly string[]): number {
-  const cmd = argv[0];
-  switch (cmd) {
-    case 'version':
-      process.stdout.write(`kubeposture.io/${VERSION}\n`);
-      return 0;
-    case undefined:
-    case '--help':
-    case 'help':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`kubeposture: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
-      return 2;
+function usageError(message: string): CommandResult {
+  return { stdout: '', stderr: `kubeposture: ${message}\n${USAGE}`, code: 2 };
+}
+
+function runRender(args: readonly string[]): CommandResult {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      file: { type: 'string', short: 'f' },
+      namespace: { type: 'string', short: 'n' },
+      label: { type: 'string', short: 'l', multiple: true },
+    },
+    strict: true,
+  });
+  if (values.file === undefined) return usageError('render needs --file');
+  if (values.namespace === undefined) return usageError('render needs --namespace');
+  let text: string;
+  try {
+    text = readFileSync(values.file === '-' ? 0 : values.file, 'utf8');
+  } catch (err: unknown) {
+    return { stdout: '', stderr: `kubeposture render: cannot read ${values.file}: ${err instanceof Error ? err.message : String(err)}\n`, code: 1 };
+  }
+  let labels: Record<string, string>;
+  try {
+    labels = parseLabels(values.label ?? []);
+  } catch (err: unknown) {
+    return usageError(err instanceof Error ? err.message : String(err));
+  }
+  return render({ source: values.file, text, namespace: values.namespace, labels });
+}
+
+function main(argv: readonly string[]): CommandResult {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'render':
+        return runRender(rest);
+      case 'version':
+        return { stdout: `${API_VERSION}\n`, stderr: '', code: 0 };
+      case '--help':
+      case 'help':
+        return { stdout: USAGE, stderr: '', code: 0 };
+      case undefined:
+        return usageError('a command is needed');
+      default:
+        return usageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (err: unknown) {
+    // parseArgs throws on unknown or malformed flags.
+    return usageError(err instanceof Error ? err.message : String(err));
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+const result = main(process.argv.slice(2));
+process.stdout.write(result.stdout);
+process.stderr.write(result.stderr);
+process.exitCode = result.code;

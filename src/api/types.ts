@@ -1,0 +1,185 @@
+/**
+ * The SecurityBaseline API (kubeposture.io/v1alpha1) as TypeScript types. The
+ * CRD in crds/ is the source of truth; src/api/shape.ts mirrors these types at
+ * run time and a test checks it against the CRD's schema, so neither drifts.
+ */
+
+/** Enforce writes to namespaces; Audit only reports and never writes to a namespace. */
+export const Mode = { Enforce: 'Enforce', Audit: 'Audit' } as const;
+export type Mode = (typeof Mode)[keyof typeof Mode];
+
+/** What happens to managed objects when a namespace leaves the baseline or the baseline goes. */
+export const DeletionPolicy = { Delete: 'Delete', Orphan: 'Orphan' } as const;
+export type DeletionPolicy = (typeof DeletionPolicy)[keyof typeof DeletionPolicy];
+
+/** Pod Security Standard levels. */
+export const PodSecurityLevel = { Privileged: 'privileged', Baseline: 'baseline', Restricted: 'restricted' } as const;
+export type PodSecurityLevel = (typeof PodSecurityLevel)[keyof typeof PodSecurityLevel];
+
+/** metav1.LabelSelector operators. */
+export const SelectorOperator = { In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const;
+export type SelectorOperator = (typeof SelectorOperator)[keyof typeof SelectorOperator];
+
+/** A resource quantity as Kubernetes accepts it: "500m", "2Gi", or a number. */
+export type Quantity = string | number;
+export type ResourceList = Readonly<Record<string, Quantity>>;
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: SelectorOperator;
+  readonly values?: readonly string[];
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+/** core/v1 LimitRangeItem. */
+export interface LimitRangeItem {
+  readonly type: 'Container' | 'Pod' | 'PersistentVolumeClaim';
+  readonly default?: ResourceList;
+  readonly defaultRequest?: ResourceList;
+  readonly max?: ResourceList;
+  readonly min?: ResourceList;
+  readonly maxLimitRequestRatio?: ResourceList;
+}
+
+/** rbac/v1 PolicyRule, as a namespaced Role may hold it (no nonResourceURLs). */
+export interface PolicyRule {
+  readonly apiGroups?: readonly string[];
+  readonly resources?: readonly string[];
+  readonly resourceNames?: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+export interface NetworkPolicySpec {
+  readonly denyIngress: boolean;
+  readonly denyEgress: boolean;
+  readonly allowDNS: boolean;
+  readonly allowSameNamespace: boolean;
+}
+
+export interface LimitRangeSpec {
+  readonly limits: readonly LimitRangeItem[];
+}
+
+export interface ResourceQuotaSpec {
+  readonly hard: ResourceList;
+}
+
+export interface WorkloadServiceAccount {
+  readonly name: string;
+  readonly automountServiceAccountToken: boolean;
+  readonly rules?: readonly PolicyRule[];
+}
+
+export interface ServiceAccountsSpec {
+  readonly disableDefaultTokenMount: boolean;
+  readonly workloads?: readonly WorkloadServiceAccount[];
+}
+
+export interface PodSecuritySpec {
+  readonly enforce?: PodSecurityLevel;
+  readonly enforceVersion: string;
+  readonly audit?: PodSecurityLevel;
+  readonly auditVersion: string;
+  readonly warn?: PodSecurityLevel;
+  readonly warnVersion: string;
+}
+
+/**
+ * The spec after the apiserver's defaulting: fields with a schema default are
+ * required here. Absent sections (limitRange, resourceQuota, serviceAccounts,
+ * podSecurity) mean "kubeposture manages nothing of that kind".
+ */
+export interface SecurityBaselineSpec {
+  readonly mode: Mode;
+  readonly priority: number;
+  readonly namespaceSelector?: LabelSelector;
+  readonly excludeNamespaces?: readonly string[];
+  readonly deletionPolicy: DeletionPolicy;
+  readonly networkPolicy: NetworkPolicySpec;
+  readonly limitRange?: LimitRangeSpec;
+  readonly resourceQuota?: ResourceQuotaSpec;
+  readonly serviceAccounts?: ServiceAccountsSpec;
+  readonly podSecurity?: PodSecuritySpec;
+}
+
+export const ConditionType = { Ready: 'Ready', Compliant: 'Compliant', Reconciling: 'Reconciling', Stalled: 'Stalled' } as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
+export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
+
+/** metav1.Condition. */
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: ConditionStatus;
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+export const DriftReason = { Missing: 'Missing', Modified: 'Modified', Conflict: 'Conflict', Unexpected: 'Unexpected' } as const;
+export type DriftReason = (typeof DriftReason)[keyof typeof DriftReason];
+
+export interface NamespaceCounts {
+  readonly selected: number;
+  readonly compliant: number;
+  readonly drifted: number;
+  readonly superseded: number;
+  readonly failed: number;
+}
+
+export interface DriftEntry {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly reason: DriftReason;
+  readonly fields?: readonly string[];
+  readonly since: string;
+}
+
+export interface RepairEntry {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly reason: DriftReason;
+  readonly fields?: readonly string[];
+  readonly repairedAt: string;
+}
+
+export interface Repairs {
+  readonly total: number;
+  readonly recent?: readonly RepairEntry[];
+}
+
+export interface SecurityBaselineStatus {
+  readonly observedGeneration?: number;
+  readonly conditions?: readonly Condition[];
+  readonly namespaces?: NamespaceCounts;
+  readonly drift?: readonly DriftEntry[];
+  readonly driftTruncated?: boolean;
+  readonly repairs?: Repairs;
+  readonly lastReconcileTime?: string;
+}
+
+/** The metadata kubeposture reads from a SecurityBaseline. */
+export interface BaselineMeta {
+  readonly name: string;
+  readonly uid: string;
+  readonly generation: number;
+  readonly deletionTimestamp?: string;
+  readonly resourceVersion?: string;
+}
+
+/** A SecurityBaseline that passed {@link parseSecurityBaseline}: safe to act on. */
+export interface SecurityBaseline {
+  readonly apiVersion: 'kubeposture.io/v1alpha1';
+  readonly kind: 'SecurityBaseline';
+  readonly metadata: BaselineMeta;
+  readonly spec: SecurityBaselineSpec;
+  readonly status?: SecurityBaselineStatus;
+}

@@ -1,0 +1,401 @@
+/**
+ * The trust boundary for SecurityBaselines: turns an unknown value (a file, an
+ * informer's cache entry) into a {@link SecurityBaseline} with the CRD's
+ * defaults applied, or into errors that each name a field. It re-checks what
+ * the CRD's schema and CEL rules enforce (the CRD may be an older one, the
+ * input may never have met an apiserver) and adds what only makes sense with
+ * Kubernetes' own rules in hand: LimitRange orderings, quota resource names.
+ * A spec that fails here is reported `Stalled` and acted on nowhere.
+ */
+import { API_VERSION, KIND } from './constants.ts';
+import { compareQuantities, parseQuantity } from './quantity.ts';
+import type {
+  DeletionPolicy, LabelSelector, LabelSelectorRequirement, LimitRangeItem, Mode, NetworkPolicySpec,
+  PodSecurityLevel, PodSecuritySpec, PolicyRule, Quantity, ResourceList, SecurityBaseline, SecurityBaselineSpec,
+  ServiceAccountsSpec, WorkloadServiceAccount,
+} from './types.ts';
+import { defaultLimitRangeItem } from '../drift/normalize.ts';
+
+/** One problem, with the path of the field it is in (`spec.limitRange.limits[0].max.cpu`). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly baseline: SecurityBaseline }
+  | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const GLOB = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const PSA_VERSION = /^(latest|v1\.(0|[1-9][0-9]*))$/;
+const LIMIT_TYPES = ['Container', 'Pod', 'PersistentVolumeClaim'] as const;
+const LEVELS: readonly PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+/** core/v1 standard quota resources (IsStandardQuotaResourceName). */
+const QUOTA_RESOURCES = new Set([
+  'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
+  'services.nodeports', 'services.loadbalancers', 'cpu', 'memory', 'ephemeral-storage', 'requests.cpu',
+  'requests.memory', 'requests.storage', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory',
+  'limits.ephemeral-storage',
+]);
+export const MAX_EXCLUDES = 100;
+export const MAX_WORKLOADS = 50;
+export const MAX_PRIORITY = 1_000_000;
+
+/** Collects errors while reading an unknown value, field by field. */
+class Reader {
+  readonly errors: FieldError[] = [];
+
+  fail(field: string, message: string): void {
+    this.errors.push({ field, message });
+  }
+
+  record(v: unknown, field: string): Readonly<Record<string, unknown>> | undefined {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+    this.fail(field, 'must be an object');
+    return undefined;
+  }
+
+  array(v: unknown, field: string, max?: number): readonly unknown[] | undefined {
+    if (!Array.isArray(v)) {
+      this.fail(field, 'must be a list');
+      return undefined;
+    }
+    if (max !== undefined && v.length > max) {
+      this.fail(field, `must have at most ${String(max)} items, has ${String(v.length)}`);
+      return undefined;
+    }
+    return v as unknown[];
+  }
+
+  string(v: unknown, field: string): string | undefined {
+    if (typeof v === 'string') return v;
+    this.fail(field, 'must be a string');
+    return undefined;
+  }
+
+  bool(v: unknown, field: string, fallback: boolean): boolean {
+    if (v === undefined) return fallback;
+    if (typeof v === 'boolean') return v;
+    this.fail(field, 'must be true or false');
+    return fallback;
+  }
+
+  oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[], fallback?: T): T | undefined {
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    this.fail(field, `must be one of ${allowed.join(', ')}${v === undefined ? ' (it is missing)' : `, not ${JSON.stringify(v)}`}`);
+    return undefined;
+  }
+
+  strings(v: unknown, field: string, check?: (s: string, f: string) => void): string[] | undefined {
+    const list = this.array(v, field);
+    if (list === undefined) return undefined;
+    const out: string[] = [];
+    list.forEach((item, i) => {
+      const s = this.string(item, `${field}[${String(i)}]`);
+      if (s === undefined) return;
+      check?.(s, `${field}[${String(i)}]`);
+      out.push(s);
+    });
+    return out;
+  }
+
+  resourceList(v: unknown, field: string): ResourceList | undefined {
+    const rec = this.record(v, field);
+    if (rec === undefined) return undefined;
+    const out: Record<string, Quantity> = {};
+    for (const [k, q] of Object.entries(rec)) {
+      const f = `${field}[${k}]`;
+      if (typeof q !== 'string' && typeof q !== 'number') {
+        this.fail(f, 'must be a quantity such as 500m, 2Gi or 10');
+        continue;
+      }
+      const value = parseQuantity(q);
+      if (value === undefined) this.fail(f, `${JSON.stringify(q)} is not a quantity (use forms such as 500m, 2Gi or 10)`);
+      else if (value < 0n) this.fail(f, 'must not be negative');
+      out[k] = q;
+    }
+    return out;
+  }
+}
+
+function labelKey(r: Reader, key: string, field: string): void {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    r.fail(field, `label key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain such as example.com)`);
+  }
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+    r.fail(field, `label key ${JSON.stringify(key)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`);
+  }
+}
+
+function labelValue(r: Reader, value: string, field: string): void {
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    r.fail(field, `label value ${JSON.stringify(value)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`);
+  }
+}
+
+function selector(r: Reader, v: unknown, field: string): LabelSelector | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  const out: { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] } = {};
+  if (rec.matchLabels !== undefined) {
+    const ml = r.record(rec.matchLabels, `${field}.matchLabels`);
+    if (ml !== undefined) {
+      out.matchLabels = {};
+      for (const [k, val] of Object.entries(ml)) {
+        const f = `${field}.matchLabels[${k}]`;
+        labelKey(r, k, f);
+        const s = r.string(val, f);
+        if (s !== undefined) {
+          labelValue(r, s, f);
+          out.matchLabels[k] = s;
+        }
+      }
+    }
+  }
+  if (rec.matchExpressions !== undefined) {
+    const list = r.array(rec.matchExpressions, `${field}.matchExpressions`) ?? [];
+    out.matchExpressions = [];
+    list.forEach((e, i) => {
+      const f = `${field}.matchExpressions[${String(i)}]`;
+      const expr = r.record(e, f);
+      if (expr === undefined) return;
+      const key = r.string(expr.key, `${f}.key`);
+      if (key !== undefined) labelKey(r, key, `${f}.key`);
+      const operator = r.oneOf(expr.operator, `${f}.operator`, OPERATORS);
+      const values = expr.values === undefined ? undefined : r.strings(expr.values, `${f}.values`, (s, vf) => { labelValue(r, s, vf); });
+      if ((operator === 'In' || operator === 'NotIn') && (values === undefined || values.length === 0)) {
+        r.fail(`${f}.values`, `must list at least one value when operator is ${operator}`);
+      }
+      if ((operator === 'Exists' || operator === 'DoesNotExist') && values !== undefined && values.length > 0) {
+        r.fail(`${f}.values`, `must be empty when operator is ${operator}`);
+      }
+      if (key !== undefined && operator !== undefined) {
+        out.matchExpressions?.push({ key, operator, ...(values === undefined ? {} : { values }) });
+      }
+    });
+  }
+  return out;
+}
+
+/** Kubernetes' LimitRange rules, checked after its defaulting: min ≤ defaultRequest ≤ default ≤ max. */
+function limitRangeItem(r: Reader, v: unknown, field: string): LimitRangeItem | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  const type = r.oneOf(rec.type, `${field}.type`, LIMIT_TYPES);
+  const lists: Partial<Record<'default' | 'defaultRequest' | 'max' | 'min' | 'maxLimitRequestRatio', ResourceList>> = {};
+  for (const key of ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio'] as const) {
+    if (rec[key] !== undefined) {
+      const list = r.resourceList(rec[key], `${field}.${key}`);
+      if (list !== undefined) lists[key] = list;
+    }
+  }
+  if (type === undefined) return undefined;
+  const item: LimitRangeItem = { type, ...lists };
+  if (type === 'Pod') {
+    if (item.default !== undefined) r.fail(`${field}.default`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
+    if (item.defaultRequest !== undefined) r.fail(`${field}.defaultRequest`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
+  }
+  if (type === 'PersistentVolumeClaim') {
+    for (const key of ['default', 'defaultRequest', 'max', 'min'] as const) {
+      for (const res of Object.keys(item[key] ?? {})) {
+        if (res !== 'storage') r.fail(`${field}.${key}[${res}]`, 'PersistentVolumeClaim limits only take the resource "storage"');
+      }
+    }
+  }
+  const d = defaultLimitRangeItem(item);
+  const order = ['min', 'defaultRequest', 'default', 'max'] as const;
+  for (const [i, loName] of order.entries()) {
+    for (const hiName of order.slice(i + 1)) {
+      for (const [res, q] of Object.entries(d[loName] ?? {})) {
+        const upper = d[hiName]?.[res];
+        if (upper !== undefined && compareQuantities(q, upper) === 1) {
+          const defaulted = item[loName]?.[res] === undefined || item[hiName]?.[res] === undefined;
+          const note = defaulted ? ' (Kubernetes fills a missing default from max, and a missing defaultRequest from default or min)' : '';
+          r.fail(`${field}.${loName}[${res}]`, `${String(q)} is greater than ${hiName} ${String(upper)}${note}`);
+        }
+      }
+    }
+  }
+  for (const [res, q] of Object.entries(item.maxLimitRequestRatio ?? {})) {
+    if (compareQuantities(q, 1) === -1) r.fail(`${field}.maxLimitRequestRatio[${res}]`, 'must be at least 1');
+  }
+  return item;
+}
+
+function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  if (rec.nonResourceURLs !== undefined) r.fail(`${field}.nonResourceURLs`, 'is not allowed in a namespaced Role');
+  const nonEmpty = (key: 'verbs' | 'resources'): string[] | undefined => {
+    const list = rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, (s, f) => { if (s === '') r.fail(f, 'must not be empty'); });
+    if (list === undefined || list.length === 0) r.fail(`${field}.${key}`, `must list at least one ${key === 'verbs' ? 'verb' : 'resource'}`);
+    return list;
+  };
+  const verbs = nonEmpty('verbs');
+  const resources = nonEmpty('resources');
+  const apiGroups = rec.apiGroups === undefined ? undefined : r.strings(rec.apiGroups, `${field}.apiGroups`);
+  const resourceNames = rec.resourceNames === undefined ? undefined : r.strings(rec.resourceNames, `${field}.resourceNames`);
+  if (verbs === undefined) return undefined;
+  return {
+    ...(apiGroups === undefined ? {} : { apiGroups }),
+    ...(resources === undefined ? {} : { resources }),
+    ...(resourceNames === undefined ? {} : { resourceNames }),
+    verbs,
+  };
+}
+
+function serviceAccounts(r: Reader, v: unknown, field: string): ServiceAccountsSpec | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  const disableDefaultTokenMount = r.bool(rec.disableDefaultTokenMount, `${field}.disableDefaultTokenMount`, true);
+  if (rec.workloads === undefined) return { disableDefaultTokenMount };
+  const list = r.array(rec.workloads, `${field}.workloads`, MAX_WORKLOADS) ?? [];
+  const seen = new Map<string, number>();
+  const workloads: WorkloadServiceAccount[] = [];
+  list.forEach((w, i) => {
+    const f = `${field}.workloads[${String(i)}]`;
+    const sa = r.record(w, f);
+    if (sa === undefined) return;
+    const name = r.string(sa.name, `${f}.name`);
+    if (name !== undefined) {
+      if (name.length > 63 || !DNS_LABEL.test(name)) r.fail(`${f}.name`, `${JSON.stringify(name)} is not a valid name (lowercase letters, digits and '-', at most 63)`);
+      if (name === 'default') r.fail(`${f}.name`, 'must not be "default": set disableDefaultTokenMount for the default ServiceAccount');
+      const prev = seen.get(name);
+      if (prev !== undefined) r.fail(`${f}.name`, `duplicates workloads[${String(prev)}].name ${JSON.stringify(name)}`);
+      seen.set(name, i);
+    }
+    const automount = r.bool(sa.automountServiceAccountToken, `${f}.automountServiceAccountToken`, false);
+    const rules = sa.rules === undefined ? undefined : (r.array(sa.rules, `${f}.rules`) ?? []).flatMap((rule, j) => policyRule(r, rule, `${f}.rules[${String(j)}]`) ?? []);
+    if (name !== undefined) workloads.push({ name, automountServiceAccountToken: automount, ...(rules === undefined ? {} : { rules }) });
+  });
+  return { disableDefaultTokenMount, workloads };
+}
+
+function podSecurity(r: Reader, v: unknown, field: string): PodSecuritySpec | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  const level = (k: 'enforce' | 'audit' | 'warn'): Partial<Record<typeof k, PodSecurityLevel>> =>
+    rec[k] === undefined ? {} : ((l) => (l === undefined ? {} : { [k]: l }))(r.oneOf(rec[k], `${field}.${k}`, LEVELS));
+  const version = (k: 'enforceVersion' | 'auditVersion' | 'warnVersion'): string => {
+    if (rec[k] === undefined) return 'latest';
+    const s = r.string(rec[k], `${field}.${k}`);
+    if (s !== undefined && !PSA_VERSION.test(s)) r.fail(`${field}.${k}`, `${JSON.stringify(s)} is not a Pod Security version: use "latest" or "v1.N"`);
+    return s ?? 'latest';
+  };
+  return {
+    ...level('enforce'), enforceVersion: version('enforceVersion'),
+    ...level('audit'), auditVersion: version('auditVersion'),
+    ...level('warn'), warnVersion: version('warnVersion'),
+  };
+}
+
+function networkPolicy(r: Reader, v: unknown, field: string): NetworkPolicySpec {
+  const rec = v === undefined ? {} : r.record(v, field) ?? {};
+  return {
+    denyIngress: r.bool(rec.denyIngress, `${field}.denyIngress`, true),
+    denyEgress: r.bool(rec.denyEgress, `${field}.denyEgress`, true),
+    allowDNS: r.bool(rec.allowDNS, `${field}.allowDNS`, true),
+    allowSameNamespace: r.bool(rec.allowSameNamespace, `${field}.allowSameNamespace`, false),
+  };
+}
+
+function spec(r: Reader, v: unknown): SecurityBaselineSpec {
+  const rec = r.record(v, 'spec') ?? {};
+  const mode = r.oneOf<Mode>(rec.mode, 'spec.mode', ['Enforce', 'Audit'], 'Enforce') ?? 'Enforce';
+  const deletionPolicy = r.oneOf<DeletionPolicy>(rec.deletionPolicy, 'spec.deletionPolicy', ['Delete', 'Orphan'], 'Delete') ?? 'Delete';
+  let priority = 0;
+  if (rec.priority !== undefined) {
+    if (typeof rec.priority !== 'number' || !Number.isInteger(rec.priority)) r.fail('spec.priority', 'must be a whole number');
+    else if (rec.priority < 0 || rec.priority > MAX_PRIORITY) r.fail('spec.priority', `must be between 0 and ${String(MAX_PRIORITY)}`);
+    else priority = rec.priority;
+  }
+  const out: {
+    -readonly [K in keyof SecurityBaselineSpec]: SecurityBaselineSpec[K]
+  } = { mode, priority, deletionPolicy, networkPolicy: networkPolicy(r, rec.networkPolicy, 'spec.networkPolicy') };
+  if (rec.namespaceSelector !== undefined) {
+    const s = selector(r, rec.namespaceSelector, 'spec.namespaceSelector');
+    if (s !== undefined) out.namespaceSelector = s;
+  }
+  if (rec.excludeNamespaces !== undefined) {
+    const globs = r.strings(rec.excludeNamespaces, 'spec.excludeNamespaces', (s, f) => {
+      if (s.length > 63 || !GLOB.test(s)) r.fail(f, `${JSON.stringify(s)} is not a namespace glob (lowercase letters, digits, '-', '*' and '?', at most 63)`);
+    });
+    if (globs !== undefined && globs.length > MAX_EXCLUDES) r.fail('spec.excludeNamespaces', `must have at most ${String(MAX_EXCLUDES)} items, has ${String(globs.length)}`);
+    if (globs !== undefined) out.excludeNamespaces = globs;
+  }
+  if (rec.limitRange !== undefined) {
+    const lr = r.record(rec.limitRange, 'spec.limitRange');
+    const list = lr === undefined ? undefined : r.array(lr.limits, 'spec.limitRange.limits');
+    if (list !== undefined) out.limitRange = { limits: list.flatMap((item, i) => limitRangeItem(r, item, `spec.limitRange.limits[${String(i)}]`) ?? []) };
+  }
+  if (rec.resourceQuota !== undefined) {
+    const rq = r.record(rec.resourceQuota, 'spec.resourceQuota');
+    const hard = rq === undefined ? undefined : r.resourceList(rq.hard, 'spec.resourceQuota.hard');
+    if (hard !== undefined) {
+      if (Object.keys(hard).length === 0) r.fail('spec.resourceQuota.hard', 'must set at least one limit');
+      for (const res of Object.keys(hard)) {
+        const isHugePages = /^(requests\.)?hugepages-/.test(res);
+        if (!res.includes('/') && !QUOTA_RESOURCES.has(res) && !isHugePages) {
+          r.fail(`spec.resourceQuota.hard[${res}]`, `${JSON.stringify(res)} is not a resource Kubernetes can quota (for example pods, requests.cpu, limits.memory, count/deployments.apps)`);
+        }
+      }
+      out.resourceQuota = { hard };
+    }
+  }
+  if (rec.serviceAccounts !== undefined) {
+    const sa = serviceAccounts(r, rec.serviceAccounts, 'spec.serviceAccounts');
+    if (sa !== undefined) out.serviceAccounts = sa;
+  }
+  if (rec.podSecurity !== undefined) {
+    const ps = podSecurity(r, rec.podSecurity, 'spec.podSecurity');
+    if (ps !== undefined) out.podSecurity = ps;
+  }
+  return out;
+}
+
+/**
+ * Parses and validates a SecurityBaseline, applying the CRD's defaults.
+ * Never throws: every problem comes back as a {@link FieldError}.
+ */
+export function parseSecurityBaseline(input: unknown): ParseResult {
+  const r = new Reader();
+  const obj = r.record(input, '(document)');
+  if (obj === undefined) return { ok: false, errors: r.errors };
+  if (obj.apiVersion !== API_VERSION) r.fail('apiVersion', `must be ${API_VERSION}, not ${JSON.stringify(obj.apiVersion)}`);
+  if (obj.kind !== KIND) r.fail('kind', `must be ${KIND}, not ${JSON.stringify(obj.kind)}`);
+  const meta = r.record(obj.metadata, 'metadata') ?? {};
+  const name = r.string(meta.name, 'metadata.name');
+  if (name !== undefined && (name.length > 253 || !DNS_SUBDOMAIN.test(name))) r.fail('metadata.name', `${JSON.stringify(name)} is not a valid object name`);
+  const s = spec(r, obj.spec);
+  if (r.errors.length > 0 || name === undefined) return { ok: false, errors: r.errors };
+  const generation = typeof meta.generation === 'number' ? meta.generation : 0;
+  return {
+    ok: true,
+    baseline: {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: {
+        name,
+        uid: typeof meta.uid === 'string' ? meta.uid : '',
+        generation,
+        ...(typeof meta.deletionTimestamp === 'string' ? { deletionTimestamp: meta.deletionTimestamp } : {}),
+        ...(typeof meta.resourceVersion === 'string' ? { resourceVersion: meta.resourceVersion } : {}),
+      },
+      spec: s,
+    },
+  };
+}
+
+/** "spec.mode: must be one of Enforce, Audit, not "Sometimes"; …" for a status message or CLI. */
+export function formatErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+}

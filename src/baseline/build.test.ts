@@ -1,0 +1,149 @@
+import { baselineOf, baselineWith, restrictedManifest } from '../../test/support/baselines.ts';
+import { desiredObjects, networkPolicies, podSecurityLabels } from './build.ts';
+import type { Desired, NetworkPolicy } from './objects.ts';
+
+const summary = (list: readonly Desired[]): string[] => list.map((d) => `${d.ownership} ${d.object.kind}/${d.object.metadata.name}`);
+
+describe('desiredObjects', () => {
+  const restricted = baselineOf(restrictedManifest());
+  const objects = desiredObjects(restricted, 'team-a');
+
+  it('builds every object of the DESIGN.md example, in apply order', () => {
+    expect(summary(objects)).toEqual([
+      'owned NetworkPolicy/kubeposture-default-deny',
+      'owned NetworkPolicy/kubeposture-allow-dns',
+      'owned LimitRange/kubeposture-limits',
+      'owned ResourceQuota/kubeposture-quota',
+      'owned ServiceAccount/app',
+      'owned Role/kubeposture-app',
+      'owned RoleBinding/kubeposture-app',
+      'shared ServiceAccount/default',
+      'shared Namespace/team-a',
+    ]);
+  });
+
+  it('labels and owns every object it creates, and nothing it shares', () => {
+    for (const d of objects) {
+      const meta = d.object.metadata;
+      if (d.ownership === 'owned') {
+        expect(meta.labels).toEqual({ 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'restricted' });
+        expect('ownerReferences' in meta ? meta.ownerReferences : undefined).toEqual([{
+          apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'restricted',
+          uid: restricted.metadata.uid, controller: true, blockOwnerDeletion: true,
+        }]);
+        expect('namespace' in meta ? meta.namespace : undefined).toBe('team-a');
+      } else {
+        expect('ownerReferences' in meta).toBe(false);
+        expect(Object.keys(meta.labels ?? {}).filter((k) => k.startsWith('app.kubernetes.io') || k.startsWith('kubeposture.io'))).toEqual([]);
+      }
+    }
+  });
+
+  it('never copies the baseline\'s own labels or annotations (Argo CD tracking) onto objects', () => {
+    const manifest = restrictedManifest();
+    manifest.metadata = { name: 'restricted', labels: { 'app.kubernetes.io/instance': 'argo-app' }, annotations: { 'argocd.argoproj.io/tracking-id': 'x' } };
+    const text = JSON.stringify(desiredObjects(baselineOf(manifest), 'team-a'));
+    expect(text).not.toContain('argo');
+  });
+
+  it('gives the default ServiceAccount only automountServiceAccountToken=false', () => {
+    const sa = objects.find((d) => d.ownership === 'shared' && d.object.kind === 'ServiceAccount');
+    expect(sa?.object).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'team-a' }, automountServiceAccountToken: false });
+  });
+
+  it('binds each workload ServiceAccount to a Role with exactly its rules', () => {
+    const role = objects.find((d) => d.object.kind === 'Role')?.object;
+    const binding = objects.find((d) => d.object.kind === 'RoleBinding')?.object;
+    expect(role).toMatchObject({ rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] });
+    expect(binding).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeposture-app' },
+      subjects: [{ kind: 'ServiceAccount', name: 'app', namespace: 'team-a' }],
+    });
+  });
+
+  it('makes no Role and no RoleBinding for a workload without rules', () => {
+    const b = baselineWith('b', { serviceAccounts: { workloads: [{ name: 'quiet' }, { name: 'empty', rules: [] }] } });
+    expect(summary(desiredObjects(b, 'ns'))).toEqual([
+      'owned NetworkPolicy/kubeposture-default-deny',
+      'owned NetworkPolicy/kubeposture-allow-dns',
+      'owned ServiceAccount/quiet',
+      'owned ServiceAccount/empty',
+      'shared ServiceAccount/default',
+    ]);
+  });
+
+  it('puts every Role before any RoleBinding when there are several workloads', () => {
+    const rules = [{ resources: ['pods'], verbs: ['get'] }];
+    const b = baselineWith('b', { networkPolicy: { denyIngress: false, denyEgress: false }, serviceAccounts: { disableDefaultTokenMount: false, workloads: [{ name: 'a', rules }, { name: 'b', rules }] } });
+    expect(summary(desiredObjects(b, 'ns'))).toEqual([
+      'owned ServiceAccount/a', 'owned ServiceAccount/b', 'owned Role/kubeposture-a', 'owned Role/kubeposture-b',
+      'owned RoleBinding/kubeposture-a', 'owned RoleBinding/kubeposture-b',
+    ]);
+  });
+
+  it('defaults to deny both ways with DNS allowed, and nothing else, for an empty spec', () => {
+    expect(summary(desiredObjects(baselineWith('b', {}), 'ns'))).toEqual([
+      'owned NetworkPolicy/kubeposture-default-deny',
+      'owned NetworkPolicy/kubeposture-allow-dns',
+    ]);
+  });
+
+  it('is deterministic', () => {
+    expect(desiredObjects(restricted, 'team-a')).toEqual(desiredObjects(baselineOf(restrictedManifest()), 'team-a'));
+  });
+});
+
+describe('networkPolicies', () => {
+  const policies = (np: Record<string, boolean>): NetworkPolicy[] => {
+    const b = baselineWith('b', { networkPolicy: np });
+    return networkPolicies(b, 'ns', b.spec.networkPolicy);
+  };
+  const shape = (list: NetworkPolicy[]): string[] => list.map((p) => `${p.metadata.name}:${p.spec.policyTypes.join('+')}`);
+
+  it.each<[string, Record<string, boolean>, string[]]>([
+    ['deny both, DNS', {}, ['kubeposture-default-deny:Ingress+Egress', 'kubeposture-allow-dns:Egress']],
+    ['deny both, no DNS', { allowDNS: false }, ['kubeposture-default-deny:Ingress+Egress']],
+    ['deny ingress only: no DNS policy (it would isolate egress)', { denyEgress: false }, ['kubeposture-default-deny:Ingress']],
+    ['deny egress only', { denyIngress: false }, ['kubeposture-default-deny:Egress', 'kubeposture-allow-dns:Egress']],
+    ['deny nothing', { denyIngress: false, denyEgress: false, allowSameNamespace: true }, []],
+    ['same namespace, both denied', { allowSameNamespace: true }, ['kubeposture-default-deny:Ingress+Egress', 'kubeposture-allow-dns:Egress', 'kubeposture-allow-same-namespace:Ingress+Egress']],
+    ['same namespace, ingress denied only', { denyEgress: false, allowSameNamespace: true }, ['kubeposture-default-deny:Ingress', 'kubeposture-allow-same-namespace:Ingress']],
+  ])('%s', (_name, np, want) => {
+    expect(shape(policies(np))).toEqual(want);
+  });
+
+  it('selects every pod and allows DNS only to kube-dns in kube-system, on UDP and TCP 53', () => {
+    const dns = policies({}).find((p) => p.metadata.name === 'kubeposture-allow-dns');
+    expect(dns?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+      }],
+    });
+  });
+
+  it('allows same-namespace traffic only in the denied directions', () => {
+    const same = policies({ denyEgress: false, allowSameNamespace: true }).find((p) => p.metadata.name === 'kubeposture-allow-same-namespace');
+    expect(same?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
+  });
+});
+
+describe('podSecurityLabels', () => {
+  it.each<[string, Record<string, string> | undefined, Record<string, string>]>([
+    ['none', undefined, {}],
+    ['enforce only, default version', { enforce: 'restricted' }, {
+      'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest',
+    }],
+    ['all three, pinned version', { enforce: 'baseline', enforceVersion: 'v1.34', audit: 'restricted', warn: 'restricted', warnVersion: 'v1.33' }, {
+      'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.34',
+      'pod-security.kubernetes.io/audit': 'restricted', 'pod-security.kubernetes.io/audit-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/warn-version': 'v1.33',
+    }],
+    ['versions alone set no label', { enforceVersion: 'v1.30' }, {}],
+  ])('%s', (_name, podSecurity, want) => {
+    const b = baselineWith('b', podSecurity === undefined ? {} : { podSecurity });
+    expect(podSecurityLabels(b.spec.podSecurity)).toEqual(want);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Field-by-field comparison of a desired object with the live one, on the
+ * fields kubeposture sets only, through the normalisation rules in
+ * normalize.ts. A live object that merely gained fields kubeposture does not
+ * set does not differ.
+ */
+import type { ManagedObject } from '../baseline/objects.ts';
+import { canonicalQuantity, isResourceList, isSetList, withApiserverDefaults } from './normalize.ts';
+import type { Quantity } from '../api/types.ts';
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `parent.key`, or `parent[key]` for keys such as label names that are not identifiers. */
+export function childPath(parent: string, key: string): string {
+  if (!IDENT.test(key)) return `${parent}[${key}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON with object keys sorted, so equal values print the same. */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+  if (isRecord(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable(v[k])}`).join(',')}}`;
+  return v === undefined ? 'undefined' : JSON.stringify(v);
+}
+
+function asQuantity(v: unknown): Quantity | undefined {
+  return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Paths at which `live` differs from `desired`, looking only at what `desired`
+ * sets: maps are compared key by key (extra live keys are ignored), lists
+ * element by element (set-like lists without regard to order), resource
+ * quantities by value.
+ */
+export function differingFields(desired: unknown, live: unknown, path = ''): string[] {
+  if (isResourceList(path) && isRecord(desired)) {
+    const liveList = isRecord(live) ? live : {};
+    return Object.entries(desired).flatMap(([k, v]) => {
+      const want = asQuantity(v);
+      const got = asQuantity(liveList[k]);
+      const same = want !== undefined && got !== undefined && canonicalQuantity(want) === canonicalQuantity(got);
+      return same ? [] : [childPath(path, k)];
+    });
+  }
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live) || live.length !== desired.length) return [path];
+    if (isSetList(path)) {
+      const a = desired.map(stable).sort();
+      const b = live.map(stable).sort();
+      return a.every((x, i) => x === b[i]) ? [] : [path];
+    }
+    return desired.flatMap((d: unknown, i) => differingFields(d, live[i], `${path}[${String(i)}]`));
+  }
+  if (isRecord(desired)) {
+    if (!isRecord(live)) return [path];
+    return Object.entries(desired).flatMap(([k, v]) => differingFields(v, live[k], childPath(path, k)));
+  }
+  return desired === live ? [] : [path];
+}
+
+/**
+ * Paths at which a live object differs from the desired one: the labels and
+ * ownerReference kubeposture sets, and every other field it sets, after the
+ * apiserver's defaulting. An empty list means the live object complies.
+ */
+export function compareObject(desired: ManagedObject, live: unknown): string[] {
+  const want = withApiserverDefaults(desired);
+  const liveObj = isRecord(live) ? live : {};
+  const liveMeta = isRecord(liveObj.metadata) ? liveObj.metadata : {};
+  const out = differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
+  const wantRefs = 'ownerReferences' in want.metadata ? want.metadata.ownerReferences ?? [] : [];
+  const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
+  for (const ref of wantRefs) {
+    const match = liveRefs.find((r) => isRecord(r) && r.uid === ref.uid);
+    if (match === undefined || differingFields(ref, match).length > 0) out.push('metadata.ownerReferences');
+  }
+  const { apiVersion: _v, kind: _k, metadata: _m, ...body } = want;
+  out.push(...differingFields(body, liveObj));
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * What the apiserver does to the objects kubeposture writes, in one place: the
+ * defaults it fills in and the canonical form it stores quantities in. The drift
+ * engine compares desired and live objects through these rules, so that an
+ * object the apiserver merely defaulted is recognised as compliant.
+ */
+import { parseQuantity } from '../api/quantity.ts';
+import type { LimitRangeItem, Quantity, ResourceList } from '../api/types.ts';
+
+type MutableList = Record<string, Quantity>;
+
+/**
+ * core/v1 SetDefaults_LimitRangeItem: for Container items, a missing default
+ * limit takes the max, a missing default request takes the default limit, else
+ * the min. Empty maps are dropped, as the apiserver omits them.
+ */
+export function defaultLimitRangeItem(item: LimitRangeItem): LimitRangeItem {
+  if (item.type !== 'Container') return item;
+  const def: MutableList = { ...item.default };
+  const req: MutableList = { ...item.defaultRequest };
+  for (const [k, v] of Object.entries(item.max ?? {})) if (!(k in def)) def[k] = v;
+  for (const [k, v] of Object.entries(def)) if (!(k in req)) req[k] = v;
+  for (const [k, v] of Object.entries(item.min ?? {})) if (!(k in req)) req[k] = v;
+  const { default: _d, defaultRequest: _r, ...rest } = item;
+  return {
+    ...rest,
+    ...(Object.keys(def).length > 0 ? { default: def } : {}),
+    ...(Object.keys(req).length > 0 ? { defaultRequest: req } : {}),
+  };
+}
+
+/** A quantity as a canonical value string (nano-units), or the input when it does not parse. */
+export function canonicalQuantity(q: Quantity): string {
+  const v = parseQuantity(q);
+  return v === undefined ? String(q) : `${v.toString()}n`;
+}
+
+/** Every quantity of a resource list in canonical form. */
+export function canonicalResourceList(list: ResourceList): Record<string, string> {
+  return Object.fromEntries(Object.entries(list).map(([k, v]) => [k, canonicalQuantity(v)]));
+}
+
+/** Field paths (dot and [index] notation) of list fields that are sets: their order carries no meaning. */
+const SET_LISTS = [
+  /^spec\.policyTypes$/,
+  /^rules\[\d+\]\.(apiGroups|resources|resourceNames|verbs)$/,
+];
+
+/** True for a path whose list is a set, compared without regard to order. */
+export function isSetList(path: string): boolean {
+  return SET_LISTS.some((re) => re.test(path));
+}
+
+/** Paths whose values are resource lists (compared as quantities). */
+const RESOURCE_LIST_PATHS = [
+  /^spec\.hard$/,
+  /^spec\.limits\[\d+\]\.(default|defaultRequest|max|min|maxLimitRequestRatio)$/,
+];
+
+/** True for a path that holds a resource list. */
+export function isResourceList(path: string): boolean {
+  return RESOURCE_LIST_PATHS.some((re) => re.test(path));
+}
+
+/**
+ * Applies the apiserver's defaulting to a desired object body (the fields
+ * kubeposture sets), so it can be compared with what the apiserver stored.
+ * Only LimitRange items are defaulted among the kinds kubeposture writes; every
+ * other field is written fully specified (for example NetworkPolicy ports carry
+ * their protocol and policies their policyTypes).
+ */
+export function withApiserverDefaults<T extends { readonly kind: string }>(obj: T): T {
+  if (obj.kind !== 'LimitRange') return obj;
+  const lr = obj as T & { readonly spec: { readonly limits: readonly LimitRangeItem[] } };
+  return { ...lr, spec: { ...lr.spec, limits: lr.spec.limits.map(defaultLimitRangeItem) } };
+}
