@@ -1,0 +1,106 @@
+import { baselineOf, baselineWith, restrictedManifest } from '../../test/support/baselines.ts';
+import { desiredObjects } from '../baseline/build.ts';
+import type { ManagedObject } from '../baseline/objects.ts';
+import { childPath, compareObject, differingFields } from './compare.ts';
+import { canonicalQuantity, defaultLimitRangeItem, isSetList } from './normalize.ts';
+
+/** A deep copy, as a live object read from the apiserver would be. */
+const live = (o: ManagedObject): Record<string, unknown> => structuredClone(o) as unknown as Record<string, unknown>;
+
+describe('defaultLimitRangeItem (core/v1 SetDefaults_LimitRangeItem)', () => {
+  it.each([
+    ['max fills a missing default, default fills a missing request', { type: 'Container', max: { cpu: '2' } }, { type: 'Container', max: { cpu: '2' }, default: { cpu: '2' }, defaultRequest: { cpu: '2' } }],
+    ['min fills a missing request when there is no default', { type: 'Container', min: { memory: '1Mi' } }, { type: 'Container', min: { memory: '1Mi' }, defaultRequest: { memory: '1Mi' } }],
+    ['given values are kept', { type: 'Container', default: { cpu: '1' }, defaultRequest: { cpu: '100m' }, max: { cpu: '2' } }, { type: 'Container', default: { cpu: '1' }, defaultRequest: { cpu: '100m' }, max: { cpu: '2' } }],
+    ['Pod items are not defaulted', { type: 'Pod', max: { cpu: '2' } }, { type: 'Pod', max: { cpu: '2' } }],
+    ['nothing to default leaves no empty maps', { type: 'Container', maxLimitRequestRatio: { cpu: '2' } }, { type: 'Container', maxLimitRequestRatio: { cpu: '2' } }],
+  ] as const)('%s', (_name, item, want) => {
+    expect(defaultLimitRangeItem(item)).toEqual(want);
+  });
+});
+
+describe('canonicalQuantity', () => {
+  it('gives equal values one form', () => {
+    expect(canonicalQuantity('1000m')).toBe(canonicalQuantity('1'));
+    expect(canonicalQuantity('1Gi')).toBe(canonicalQuantity('1024Mi'));
+    expect(canonicalQuantity('1G')).not.toBe(canonicalQuantity('1Gi'));
+  });
+});
+
+describe('isSetList', () => {
+  it.each([['spec.policyTypes', true], ['rules[0].verbs', true], ['rules[3].apiGroups', true], ['spec.egress[0].ports', false], ['subjects', false]] as const)('%s → %s', (path, want) => {
+    expect(isSetList(path)).toBe(want);
+  });
+});
+
+describe('childPath', () => {
+  it('uses brackets for keys that are not identifiers', () => {
+    expect(childPath('', 'spec')).toBe('spec');
+    expect(childPath('spec', 'hard')).toBe('spec.hard');
+    expect(childPath('metadata.labels', 'app.kubernetes.io/managed-by')).toBe('metadata.labels[app.kubernetes.io/managed-by]');
+  });
+});
+
+describe('differingFields', () => {
+  it.each<[string, unknown, unknown, string[]]>([
+    ['equal scalars', 1, 1, []],
+    ['different scalars', 'a', 'b', ['']],
+    ['extra live keys are not drift', { a: 1 }, { a: 1, b: 2 }, []],
+    ['a missing key', { a: 1, b: 2 }, { a: 1 }, ['b']],
+    ['nested difference', { spec: { x: { y: true } } }, { spec: { x: { y: false } } }, ['spec.x.y']],
+    ['list length', { l: [1, 2] }, { l: [1] }, ['l']],
+    ['list element', { l: [{ a: 1 }, { a: 2 }] }, { l: [{ a: 1 }, { a: 3 }] }, ['l[1].a']],
+    ['ordered list order matters', { spec: { egress: [1, 2] } }, { spec: { egress: [2, 1] } }, ['spec.egress[0]', 'spec.egress[1]']],
+    ['set list order does not', { spec: { policyTypes: ['Ingress', 'Egress'] } }, { spec: { policyTypes: ['Egress', 'Ingress'] } }, []],
+    ['set list content does', { spec: { policyTypes: ['Ingress', 'Egress'] } }, { spec: { policyTypes: ['Ingress'] } }, ['spec.policyTypes']],
+    ['quantities by value', { spec: { hard: { cpu: '1000m', memory: '1Gi' } } }, { spec: { hard: { cpu: '1', memory: '1024Mi' } } }, []],
+    ['a changed quantity', { spec: { hard: { cpu: '1', pods: '10' } } }, { spec: { hard: { cpu: '2', pods: '10' } } }, ['spec.hard.cpu']],
+    ['a quantity removed', { spec: { hard: { 'requests.cpu': '1' } } }, { spec: { hard: {} } }, ['spec.hard[requests.cpu]']],
+    ['an object replaced by a scalar', { a: { b: 1 } }, { a: 'x' }, ['a']],
+  ])('%s', (_name, desired, liveValue, want) => {
+    expect(differingFields(desired, liveValue)).toEqual(want);
+  });
+});
+
+describe('compareObject', () => {
+  const objects = desiredObjects(baselineOf(restrictedManifest()), 'team-a').map((d) => d.object);
+
+  it('finds every desired object compliant with an identical copy of itself', () => {
+    for (const o of objects) expect(compareObject(o, live(o))).toEqual([]);
+  });
+
+  it('accepts what the apiserver adds: defaulted LimitRange fields, canonical quantities, its own metadata', () => {
+    const b = baselineWith('b', { limitRange: { limits: [{ type: 'Container', max: { cpu: '2000m' } }] } });
+    const lr = desiredObjects(b, 'ns').find((d) => d.object.kind === 'LimitRange')?.object;
+    if (lr === undefined) throw new Error('no LimitRange built');
+    const stored = live(lr);
+    stored.metadata = { ...(stored.metadata as object), uid: 'x', resourceVersion: '1', labels: { ...(lr.metadata.labels ?? {}), extra: 'y' } };
+    stored.spec = { limits: [{ type: 'Container', max: { cpu: '2' }, default: { cpu: '2' }, defaultRequest: { cpu: '2' } }] };
+    expect(compareObject(lr, stored)).toEqual([]);
+  });
+
+  it('names each field that differs', () => {
+    const quota = objects.find((o) => o.kind === 'ResourceQuota');
+    if (quota === undefined) throw new Error('no quota built');
+    const changed = live(quota);
+    changed.spec = { hard: { pods: '500', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } };
+    (changed.metadata as { labels: Record<string, string> }).labels = { 'app.kubernetes.io/managed-by': 'someone' };
+    expect(compareObject(quota, changed)).toEqual([
+      'metadata.labels[app.kubernetes.io/managed-by]', 'metadata.labels[kubeposture.io/baseline]', 'spec.hard.pods',
+    ]);
+  });
+
+  it('notices a lost ownerReference', () => {
+    const np = objects[0];
+    if (np === undefined) throw new Error('no object built');
+    const orphaned = live(np);
+    (orphaned.metadata as { ownerReferences: unknown[] }).ownerReferences = [];
+    expect(compareObject(np, orphaned)).toEqual(['metadata.ownerReferences']);
+  });
+
+  it('treats a missing live object as differing everywhere it matters', () => {
+    const sa = objects.find((o) => o.kind === 'ServiceAccount');
+    if (sa === undefined) throw new Error('no ServiceAccount built');
+    expect(compareObject(sa, undefined)).toContain('automountServiceAccountToken');
+  });
+});
