@@ -30,4 +30,9 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'xit', 'xdescribe', 'fit', 'fdescribe'],
     },
   },
+  {
+    // Test doubles are often async functions that resolve at once.
+    files: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
+  },
 );

@@ -1,0 +1,185 @@
+import { WorkQueue, type Clock, type Outcome, type QueueOptions } from './queue.ts';
+
+/** A clock whose time moves only when the test says so. */
+class FakeClock implements Clock {
+  private t = 0;
+  private timers: { at: number; fn: () => void; live: boolean }[] = [];
+  now(): number { return this.t; }
+  setTimer(fn: () => void, ms: number): () => void {
+    const timer = { at: this.t + ms, fn, live: true };
+    this.timers.push(timer);
+    return () => { timer.live = false; };
+  }
+  /** Moves time forward, firing due timers in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      due.live = false;
+      this.t = due.at;
+      due.fn();
+    }
+    this.t = end;
+  }
+}
+
+const tick = async (): Promise<void> => { await new Promise((r) => setImmediate(r)); };
+
+function setup(handler: (key: string) => Promise<Outcome>, overrides: Partial<QueueOptions> = {}): { q: WorkQueue; clock: FakeClock } {
+  const clock = new FakeClock();
+  const q = new WorkQueue(handler, { workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, clock, ...overrides });
+  return { q, clock };
+}
+
+describe('WorkQueue', () => {
+  it('collapses duplicate adds of a waiting key', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => { release = r; });
+    const { q } = setup(async (k) => { await gate; seen.push(k); return { kind: 'done' }; }, { workers: 1 });
+    q.add('first');
+    for (let i = 0; i < 5; i++) q.add('ns-a');
+    expect(q.size).toBe(2);
+    release();
+    await q.whenIdle();
+    expect(seen).toEqual(['first', 'ns-a']);
+  });
+
+  it('never runs one key on two workers at once, and runs it again if it changed meanwhile', async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const { q } = setup(async () => {
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      runs++;
+      if (runs === 1) await new Promise<void>((r) => { release = r; });
+      concurrent--;
+      return { kind: 'done' };
+    }, { workers: 4 });
+    q.add('ns');
+    await tick();
+    q.add('ns');
+    q.add('ns');
+    await tick();
+    expect(runs).toBe(1);
+    release();
+    await q.whenIdle();
+    await tick();
+    await q.whenIdle();
+    expect(runs).toBe(2);
+    expect(maxConcurrent).toBe(1);
+  });
+
+  it('runs different keys in parallel up to the worker count', async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const { q } = setup(async () => {
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      await tick();
+      concurrent--;
+      return { kind: 'done' };
+    }, { workers: 3 });
+    for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
+    await q.whenIdle();
+    expect(maxConcurrent).toBe(3);
+  });
+
+  it('resets the failure count on success', async () => {
+    let fail = 2;
+    const { q, clock } = setup(async () => (fail-- > 0 ? { kind: 'retry', error: new Error('boom') } : { kind: 'done' }));
+    q.add('ns');
+    await q.whenIdle();
+    expect(q.failuresOf('ns')).toBe(1);
+    clock.advance(10);
+    await q.whenIdle();
+    expect(q.failuresOf('ns')).toBe(2);
+    clock.advance(20);
+    await q.whenIdle();
+    expect(q.failuresOf('ns')).toBe(0);
+  });
+
+  it('computes the backoff per key: 10, 20, 40, 80, 80', async () => {
+    const times: number[] = [];
+    const { q, clock } = setup(async () => { times.push(clock.now()); return { kind: 'retry', error: 'x' }; });
+    q.add('ns');
+    await q.whenIdle();
+    for (let step = 0; step < 300; step++) {
+      clock.advance(1);
+      await q.whenIdle();
+    }
+    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
+    expect(gaps.slice(0, 5)).toEqual([10, 20, 40, 80, 80]);
+  });
+
+  it('treats a thrown error as a retry', async () => {
+    let calls = 0;
+    const { q, clock } = setup(async () => {
+      calls++;
+      if (calls === 1) throw new Error('unexpected');
+      return { kind: 'done' };
+    });
+    q.add('ns');
+    await q.whenIdle();
+    expect(q.failuresOf('ns')).toBe(1);
+    clock.advance(10);
+    await q.whenIdle();
+    expect(calls).toBe(2);
+  });
+
+  it('lets a fresh add overtake a pending backoff', async () => {
+    let calls = 0;
+    const { q } = setup(async () => { calls++; return calls === 1 ? { kind: 'retry', error: 'x' } : { kind: 'done' }; }, { baseBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    q.add('ns');
+    await q.whenIdle();
+    q.add('ns');
+    await q.whenIdle();
+    expect(calls).toBe(2);
+  });
+
+  it('holds keys back when the global rate limit runs out', async () => {
+    let calls = 0;
+    const { q, clock } = setup(async () => { calls++; return { kind: 'done' }; }, { ratePerSecond: 10, burst: 3, workers: 8 });
+    for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
+    await tick();
+    expect(calls).toBe(3);
+    clock.advance(100);
+    await tick();
+    expect(calls).toBe(4);
+    clock.advance(1000);
+    for (let i = 0; i < 10; i++) await tick();
+    expect(calls).toBe(10);
+  });
+
+  it('requeues after a delay without counting a failure', async () => {
+    let calls = 0;
+    const { q, clock } = setup(async () => { calls++; return calls === 1 ? { kind: 'requeueAfter', delayMs: 500 } : { kind: 'done' }; });
+    q.add('ns');
+    await q.whenIdle();
+    expect(q.failuresOf('ns')).toBe(0);
+    clock.advance(499);
+    await q.whenIdle();
+    expect(calls).toBe(1);
+    clock.advance(1);
+    await q.whenIdle();
+    expect(calls).toBe(2);
+  });
+
+  it('drains in-flight work on shutdown and takes nothing new', async () => {
+    let finished = 0;
+    let release: () => void = () => undefined;
+    const { q } = setup(async () => { await new Promise<void>((r) => { release = r; }); finished++; return { kind: 'done' }; }, { workers: 1 });
+    q.add('a');
+    q.add('b');
+    await tick();
+    const done = q.shutdown();
+    q.add('c');
+    release();
+    await done;
+    expect(finished).toBe(1);
+    expect(q.size).toBe(0);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * A work queue keyed by string (a namespace name), in the manner of client-go's
+ * rate-limited work queue:
+ * - a key added while it waits is not added twice;
+ * - a key is never handed to two workers at once; added while in flight, it is
+ *   processed once more after the current run ends;
+ * - a failed key is retried after a per-key exponential backoff, reset on success;
+ * - retries and adds all pass a global token bucket, so a storm of failures cannot
+ *   flood the apiserver.
+ * Time comes from an injected clock and timer, so tests control it.
+ */
+
+/** What a worker's run of one key ended in. */
+export type Outcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'retry'; readonly error: unknown }
+  /** Come back after a fixed delay without counting a failure (e.g. waiting for a cache). */
+  | { readonly kind: 'requeueAfter'; readonly delayMs: number };
+
+export interface Clock {
+  now(): number;
+  /** Calls `fn` after `ms`; returns a cancel function. */
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+/** Real time. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => { clearTimeout(t); };
+  },
+};
+
+export interface QueueOptions {
+  readonly workers: number;
+  /** First retry delay; doubles per consecutive failure up to maxBackoffMs. */
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Global token bucket: sustained keys per second, and burst. */
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly clock: Clock;
+}
+
+export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
+  workers: 4,
+  baseBackoffMs: 5,
+  maxBackoffMs: 5 * 60_000,
+  ratePerSecond: 50,
+  burst: 500,
+};
+
+/** Processes one key; never called twice at once for the same key. */
+export type Handler = (key: string) => Promise<Outcome>;
+
+export class WorkQueue {
+  private readonly ready: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  /** Keys added again while in flight: they go back on the queue when the run ends. */
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly delayed = new Map<string, { readonly at: number; readonly cancel: () => void }>();
+  private tokens: number;
+  private lastRefill: number;
+  private tokenTimer: (() => void) | undefined;
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  private readonly handler: Handler;
+  private readonly opts: QueueOptions;
+
+  constructor(handler: Handler, opts: QueueOptions) {
+    this.handler = handler;
+    this.opts = opts;
+    this.tokens = opts.burst;
+    this.lastRefill = opts.clock.now();
+  }
+
+  /** Adds a key now (collapsing with a waiting or delayed copy). */
+  add(key: string): void {
+    if (this.stopped) return;
+    const delayed = this.delayed.get(key);
+    if (delayed !== undefined) {
+      delayed.cancel();
+      this.delayed.delete(key);
+    }
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.ready.push(key);
+    this.pump();
+  }
+
+  /** Adds a key after `ms`; an earlier pending add of the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.opts.clock.now() + ms;
+    const existing = this.delayed.get(key);
+    if (existing !== undefined && existing.at <= at) return;
+    existing?.cancel();
+    const cancel = this.opts.clock.setTimer(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.delayed.set(key, { at, cancel });
+  }
+
+  /** Keys waiting, delayed or in flight. */
+  get size(): number {
+    return this.queued.size + this.delayed.size + this.active.size;
+  }
+
+  /** Consecutive failures of a key so far. */
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Stops handing out keys, drops delayed ones, and resolves when in-flight runs end. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const d of this.delayed.values()) d.cancel();
+    this.delayed.clear();
+    this.tokenTimer?.();
+    this.tokenTimer = undefined;
+    this.ready.length = 0;
+    this.queued.clear();
+    await this.whenIdle();
+  }
+
+  /** Resolves once nothing is waiting or in flight (delayed keys do not count). */
+  async whenIdle(): Promise<void> {
+    if (this.running === 0 && (this.ready.length === 0 || this.stopped)) return;
+    await new Promise<void>((resolve) => { this.idleWaiters.push(resolve); });
+  }
+
+  private backoff(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    return Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** Math.max(0, n - 1));
+  }
+
+  private takeToken(): boolean {
+    const now = this.opts.clock.now();
+    this.tokens = Math.min(this.opts.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.ratePerSecond);
+    this.lastRefill = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    if (this.tokenTimer === undefined) {
+      const wait = Math.ceil(((1 - this.tokens) / this.opts.ratePerSecond) * 1000);
+      this.tokenTimer = this.opts.clock.setTimer(() => {
+        this.tokenTimer = undefined;
+        this.pump();
+      }, wait);
+    }
+    return false;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0 && this.takeToken()) {
+      const key = this.ready.shift();
+      if (key === undefined) break;
+      this.queued.delete(key);
+      this.active.add(key);
+      this.running++;
+      void this.run(key);
+    }
+    this.notifyIdle();
+  }
+
+  private async run(key: string): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.handler(key);
+    } catch (error: unknown) {
+      outcome = { kind: 'retry', error };
+    }
+    this.active.delete(key);
+    this.running--;
+    switch (outcome.kind) {
+      case 'done':
+        this.failures.delete(key);
+        break;
+      case 'retry':
+        this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+        this.addAfter(key, this.backoff(key));
+        break;
+      case 'requeueAfter':
+        this.failures.delete(key);
+        this.addAfter(key, outcome.delayMs);
+        break;
+    }
+    if (this.dirty.delete(key)) this.add(key);
+    this.pump();
+  }
+
+  private notifyIdle(): void {
+    if (this.running === 0 && (this.ready.length === 0 || this.stopped)) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
