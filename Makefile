@@ -54,9 +54,18 @@ cluster-status: install
 	@$(CLUSTER) status
 
 demo: cluster-up
-	@echo "--- kubectl get namespaces (KUBECONFIG=$(KUBECONFIG_LOCAL))"
-	@KUBECONFIG=$(KUBECONFIG_LOCAL) kubectl get namespaces
-	@echo "--- stop it with: make cluster-down"
+	@export KUBECONFIG=$(KUBECONFIG_LOCAL); \
+	echo "--- KUBECONFIG=$$KUBECONFIG"; \
+	kubectl get --raw /version | grep gitVersion; \
+	echo "--- installing the SecurityBaseline CRD"; \
+	kubectl apply --server-side -f crds/; \
+	kubectl wait --for=condition=Established crd/securitybaselines.kubeposture.io --timeout=60s; \
+	echo "--- applying the sample baselines (config/samples)"; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do kubectl apply -k config/samples && break; sleep 1; done; \
+	kubectl get securitybaselines; \
+	echo "--- what namespace team-a (team=payments) must hold under the restricted sample:"; \
+	$(NODE) src/cli/main.ts render -f config/samples/kubeposture_v1alpha1_securitybaseline_restricted.yaml -n team-a -l team=payments | awk '/^# namespace/ {print} /^kind:/ {k=$$2} /^  name:/ && k {print "  " k "/" $$2; k=""}'; \
+	echo "--- the control plane keeps running; stop it with: make cluster-down"
 
 clean: cluster-down
 	rm -rf dist coverage .cache/cluster

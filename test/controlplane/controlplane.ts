@@ -239,6 +239,9 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   const t0 = Date.now();
   const log = opts.log ?? ((): void => undefined);
   const work = opts.workDir;
+  // Every start is a fresh cluster: old data would hold tokens signed with old keys.
+  rmSync(join(work, 'etcd'), { recursive: true, force: true });
+  rmSync(join(work, PIDS_FILE), { force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
   mkdirSync(join(work, 'pki'), { recursive: true });
   const pki = createPki(join(work, 'pki'));
