@@ -6,11 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
+import { parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
+import { run } from './run.ts';
 
 const USAGE = `usage: kubeposture <command> [flags]
 
 commands:
+  run       run the operator against a cluster until SIGTERM or SIGINT${RUN_FLAGS}
   render    print the objects a namespace would hold under the SecurityBaseline(s) in a file
             -f, --file FILE         SecurityBaseline manifest (YAML; several documents allowed; - for stdin)
             -n, --namespace NAME    the namespace
@@ -71,7 +74,32 @@ function main(argv: readonly string[]): CommandResult {
   }
 }
 
-const result = main(process.argv.slice(2));
-process.stdout.write(result.stdout);
-process.stderr.write(result.stderr);
-process.exitCode = result.code;
+/** `run` is long-lived: it resolves when a signal stops it. */
+async function runCommand(args: readonly string[]): Promise<CommandResult> {
+  let config;
+  try {
+    config = parseRunConfig(args);
+  } catch (err: unknown) {
+    return usageError(err instanceof Error ? err.message : String(err));
+  }
+  const stop = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => { resolve('SIGTERM'); });
+    process.once('SIGINT', () => { resolve('SIGINT'); });
+  });
+  const code = await run(config, stop);
+  return { stdout: '', stderr: '', code };
+}
+
+const argv = process.argv.slice(2);
+const pending: Promise<CommandResult> = argv[0] === 'run' ? runCommand(argv.slice(1)) : Promise.resolve(main(argv));
+pending.then(
+  (result) => {
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kubeposture: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

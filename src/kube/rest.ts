@@ -10,7 +10,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 
 /** An error answer from the apiserver: its HTTP status, reason and message. */
 export class ApiError extends Error {
@@ -25,6 +25,21 @@ export class ApiError extends Error {
     this.reason = reason;
     this.body = body;
   }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // not JSON (a proxy's error page, say): keep the text
+    return text;
+  }
+}
+
+function apiError(method: string, path: string, status: number, body: unknown): ApiError {
+  const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
+  return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body);
 }
 
 /** Where a kind lives in the REST API. */
@@ -63,6 +78,11 @@ export interface RequestInit {
   readonly contentType?: string;
 }
 
+/** One RFC 6902 operation. */
+export type JsonPatchOp =
+  | { readonly op: 'add' | 'replace' | 'test'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
 /** Server-side apply options. */
 export interface ApplyOptions {
   readonly fieldManager: string;
@@ -86,10 +106,8 @@ export class RestClient {
     this.userAgent = userAgent;
   }
 
-  /** Sends one request and parses the JSON answer; a status >= 400 rejects with {@link ApiError}. */
-  async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
-    // Credentials are applied per request: tokens rotate. The TLS material goes
-    // into one keep-alive agent, made once.
+  /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
+  private async prepare(path: string, query: RequestInit['query']): Promise<{ url: URL; opts: RequestOptions; headers: OutgoingHttpHeaders }> {
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
     this.agent ??= new Agent({
@@ -101,43 +119,98 @@ export class RestClient {
       ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
     });
     const url = new URL(path, this.server);
-    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     // client-node sets headers (the bearer token) as an object, never as a raw list.
     const auth = Array.isArray(opts.headers) ? {} : (opts.headers as OutgoingHttpHeaders | undefined);
-    const headers: OutgoingHttpHeaders = {
-      ...auth,
-      accept: 'application/json',
-      'user-agent': this.userAgent,
-      ...(payload === undefined ? {} : { 'content-type': init.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) }),
-    };
+    const headers: OutgoingHttpHeaders = { ...auth, accept: 'application/json', 'user-agent': this.userAgent };
+    return { url, opts, headers };
+  }
+
+  private send(url: URL, method: string, headers: OutgoingHttpHeaders, opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return send(url, { method, headers, ...(url.protocol === 'https:' ? { agent: this.agent } : {}), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
+  }
+
+  /** Sends one request and parses the JSON answer; a status >= 400 rejects with {@link ApiError}. */
+  async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    const { url, opts, headers } = await this.prepare(path, init.query);
+    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    if (payload !== undefined) {
+      headers['content-type'] = init.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
     return new Promise((resolve, reject) => {
-      const req = send(url, { method, headers, ...(url.protocol === 'https:' ? { agent: this.agent } : {}), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, (res) => {
+      const req = this.send(url, method, headers, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            // not JSON (a proxy's error page, say): keep the text
-          }
           const status = res.statusCode ?? 0;
-          if (status >= 400) {
-            const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
-            reject(new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body));
-          } else {
-            resolve(body);
-          }
+          const body = parseBody(Buffer.concat(chunks).toString('utf8'));
+          if (status >= 400) reject(apiError(method, path, status, body));
+          else resolve(body);
         });
       });
       req.on('error', reject);
       req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no answer within 30s`)); });
       req.end(payload);
     });
+  }
+
+  /**
+   * GETs a streaming answer (a watch) and calls `onLine` for each line. `done`
+   * resolves when the server ends the stream, rejects on an error status, a
+   * broken connection or an exception from `onLine`; `abort` ends it early.
+   */
+  stream(path: string, query: RequestInit['query'], onLine: (line: string) => void): { done: Promise<void>; abort: () => void } {
+    let req: ClientRequest | undefined;
+    let aborted = false;
+    const done = this.prepare(path, query).then(({ url, opts, headers }) => new Promise<void>((resolve, reject) => {
+      if (aborted) {
+        resolve();
+        return;
+      }
+      req = this.send(url, 'GET', headers, opts, (res) => {
+        const status = res.statusCode ?? 0;
+        let buffer = '';
+        res.setEncoding('utf8');
+        if (status >= 400) {
+          res.on('data', (c: string) => { buffer += c; });
+          res.on('end', () => { reject(apiError('GET', path, status, parseBody(buffer))); });
+          return;
+        }
+        res.on('data', (c: string) => {
+          buffer += c;
+          let nl = buffer.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (line !== '') {
+              try {
+                onLine(line);
+              } catch (err: unknown) {
+                req?.destroy();
+                reject(err instanceof Error ? err : new Error(String(err)));
+                return;
+              }
+            }
+            nl = buffer.indexOf('\n');
+          }
+        });
+        res.on('end', () => { resolve(); });
+        res.on('error', (err) => { if (aborted) resolve(); else reject(err); });
+        res.on('aborted', () => { if (aborted) resolve(); else reject(new Error(`GET ${path}: stream aborted`)); });
+      });
+      req.on('error', (err) => { if (aborted) resolve(); else reject(err); });
+      req.end();
+    }));
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        req?.destroy();
+      },
+    };
   }
 
   /** GETs one object; undefined when it does not exist. */
@@ -157,6 +230,34 @@ export class RestClient {
       contentType: 'application/apply-patch+yaml',
       query: { fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun === true ? 'All' : undefined },
     });
+  }
+
+  /**
+   * Deletes one object, only if it still has `uid` (so a re-created object of the
+   * same name is never deleted by mistake); true if it was there.
+   */
+  async delete(kind: ResourceKind, namespace: string | undefined, name: string, uid: string): Promise<boolean> {
+    try {
+      await this.request('DELETE', resourcePath(kind, namespace, name), {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return false;
+      throw err;
+    }
+  }
+
+  /** Applies an RFC 6902 JSON patch. */
+  async jsonPatch(kind: ResourceKind, namespace: string | undefined, name: string, ops: readonly JsonPatchOp[], subresource?: 'status'): Promise<unknown> {
+    const path = `${resourcePath(kind, namespace, name)}${subresource === undefined ? '' : `/${subresource}`}`;
+    return this.request('PATCH', path, { body: ops, contentType: 'application/json-patch+json' });
+  }
+
+  /** Applies an RFC 7386 merge patch. */
+  async mergePatch(kind: ResourceKind, namespace: string | undefined, name: string, body: unknown, subresource?: 'status'): Promise<unknown> {
+    const path = `${resourcePath(kind, namespace, name)}${subresource === undefined ? '' : `/${subresource}`}`;
+    return this.request('PATCH', path, { body, contentType: 'application/merge-patch+json' });
   }
 
   /** Closes idle keep-alive connections. */

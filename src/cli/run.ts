@@ -1,0 +1,44 @@
+/**
+ * `kubeposture run`: the operator. Starts the controller against the configured
+ * cluster and runs until SIGTERM or SIGINT, then stops watching, drains
+ * in-flight work, writes pending status and resolves.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { RunConfig } from '../config.ts';
+import { Controller } from '../controller/controller.ts';
+import { systemClock } from '../controller/queue.ts';
+import { RestClient } from '../kube/rest.ts';
+import { createLogger } from '../observability/logger.ts';
+
+/** Loads the kubeconfig the flags name, else the usual places. */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file === undefined) kc.loadFromDefault();
+  else kc.loadFromFile(file);
+  return kc;
+}
+
+/** Runs until `stopSignal` resolves; resolves with the exit code. */
+export async function run(config: RunConfig, stopSignal: Promise<string>): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const kc = loadKubeConfig(config.kubeconfig);
+  const rest = new RestClient(kc, 'kubeposture');
+  const controller = new Controller({
+    rest,
+    log,
+    clock: systemClock,
+    config: {
+      operatorNamespace: config.operatorNamespace,
+      workers: config.workers,
+      resyncPeriodMs: config.resyncPeriodMs,
+      statusIntervalMs: config.statusIntervalMs,
+    },
+  });
+  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers });
+  const started = controller.start();
+  const signal = await Promise.race([stopSignal, started.then(() => stopSignal)]);
+  log.info('Shutting down', { signal });
+  await controller.stop();
+  rest.close();
+  return 0;
+}

@@ -1,0 +1,281 @@
+/**
+ * The operator's core: informers feed a work queue of namespace names, the
+ * reconciler makes each namespace right, and a status writer reports per
+ * baseline. Baselines get a finalizer so their cleanup runs before they go.
+ */
+import { FINALIZER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
+import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
+import { OWNED_KINDS } from '../baseline/objects.ts';
+import { selects } from '../baseline/selection.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type WireObject } from '../kube/informer.ts';
+import type { RestClient } from '../kube/rest.ts';
+import type { Logger } from '../observability/logger.ts';
+import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
+import { Reconciler, type NamespaceResult, type StateReader } from './reconciler.ts';
+import { computeStatus, sameStatus, stalledStatus } from './status.ts';
+
+export interface ControllerConfig {
+  /** The operator's own namespace: never selected. */
+  readonly operatorNamespace: string | undefined;
+  readonly workers: number;
+  /** Every namespace is re-checked from cache this often. */
+  readonly resyncPeriodMs: number;
+  /** Status is written at most once per baseline per interval. */
+  readonly statusIntervalMs: number;
+}
+
+export interface ControllerDeps {
+  readonly rest: RestClient;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly config: ControllerConfig;
+}
+
+type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
+type NamespaceObject = NamespaceSnapshot['namespace'];
+
+const BASELINE_KEY = 'baseline:';
+const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+export class Controller implements StateReader {
+  private readonly deps: ControllerDeps;
+  private readonly namespaces: Informer<NamespaceObject>;
+  private readonly baselineInformer: Informer<BaselineObject>;
+  private readonly owned: ReadonlyMap<OwnedKind, Informer<WireObject>>;
+  private readonly defaultServiceAccounts: Informer<WireObject>;
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly results = new Map<string, NamespaceResult>();
+  /** Namespaces still to reconcile since each baseline last changed. */
+  private readonly pending = new Map<string, Set<string>>();
+  private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
+  private readonly dirty = new Set<string>();
+  private cancelFlush: (() => void) | undefined;
+  private cancelResync: (() => void) | undefined;
+  private started = false;
+
+  constructor(deps: ControllerDeps) {
+    this.deps = deps;
+    const { rest, clock, log } = deps;
+    const onError = (kind: string) => (err: unknown): void => {
+      log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
+    };
+    const ownFields = keepOwnManagedFields<WireObject>('kubeposture');
+    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: keepOwnManagedFields<NamespaceObject>('kubeposture'), onError: onError('Namespace') });
+    this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>('kubeposture'), onError: onError('SecurityBaseline') });
+    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: ownFields, onError: onError(kind) })]));
+    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: ownFields, onError: onError('ServiceAccount/default') });
+    this.reconciler = new Reconciler({ rest, state: this, log, operatorNamespace: deps.config.operatorNamespace });
+    this.queue = new WorkQueue((key) => this.process(key), { ...defaultQueueOptions, workers: deps.config.workers, clock });
+
+    this.namespaces.on((e) => { this.queue.add(e.object.metadata.name); });
+    for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
+      inf.on((e) => {
+        const ns = e.object.metadata.namespace;
+        if (ns !== undefined) this.queue.add(ns);
+      });
+    }
+    this.baselineInformer.on((e) => { this.onBaselineEvent(e); });
+  }
+
+  /** True once every cache has synced: what /readyz reports. */
+  get ready(): boolean {
+    return this.started && this.allInformers().every((i) => i.synced);
+  }
+
+  /** Starts the caches, then reconciles every namespace, then keeps watching. */
+  async start(): Promise<void> {
+    await Promise.all(this.allInformers().map((i) => i.start()));
+    this.started = true;
+    for (const b of this.baselineInformer.list()) this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
+    this.enqueueAll();
+    this.scheduleResync();
+    this.deps.log.info('Started controller', { namespaces: this.namespaces.size, baselines: this.baselineInformer.size });
+  }
+
+  /** Stops watching, finishes in-flight work and writes pending status. */
+  async stop(): Promise<void> {
+    for (const i of this.allInformers()) i.stop();
+    this.cancelResync?.();
+    await this.queue.shutdown();
+    this.cancelFlush?.();
+    await this.flushStatus();
+    this.deps.log.info('Stopped controller');
+  }
+
+  /** Resolves once the queue is empty and nothing is in flight. */
+  async idle(): Promise<void> {
+    await this.queue.whenIdle();
+  }
+
+  snapshot(namespace: string): NamespaceSnapshot | undefined {
+    const ns = this.namespaces.get(undefined, namespace);
+    if (ns === undefined) return undefined;
+    const owned = [...this.owned].flatMap(([kind, inf]) => inf.list(namespace).map((object) => ({ kind, object })));
+    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
+  }
+
+  baselines(): Baselines {
+    const valid: SecurityBaseline[] = [];
+    const stalled = new Set<string>();
+    for (const obj of this.baselineInformer.list()) {
+      const r = this.parse(obj);
+      if (r.ok) valid.push(r.baseline);
+      // A stalled baseline freezes its namespaces, unless it is being deleted.
+      else if (obj.metadata.deletionTimestamp === undefined) stalled.add(obj.metadata.name);
+    }
+    return { valid, stalled };
+  }
+
+  private allInformers(): Informer<WireObject>[] {
+    return [this.namespaces, this.baselineInformer, ...this.owned.values(), this.defaultServiceAccounts];
+  }
+
+  private parse(obj: BaselineObject): ParseResult {
+    const memo = this.parsed.get(obj.metadata.name);
+    if (memo !== undefined && memo.rv === obj.metadata.resourceVersion) return memo.result;
+    const result = parseSecurityBaseline(obj);
+    this.parsed.set(obj.metadata.name, { rv: obj.metadata.resourceVersion, result });
+    return result;
+  }
+
+  private enqueueAll(): void {
+    for (const ns of this.namespaces.list()) this.queue.add(ns.metadata.name);
+  }
+
+  private scheduleResync(): void {
+    this.cancelResync = this.deps.clock.setTimer(() => {
+      this.deps.log.debug('Resyncing every namespace');
+      this.enqueueAll();
+      this.scheduleResync();
+    }, this.deps.config.resyncPeriodMs);
+  }
+
+  /** Namespaces a baseline governed, superseded or left objects in, and those it selects now. */
+  private affectedBy(name: string, obj: BaselineObject | undefined): Set<string> {
+    const out = new Set<string>();
+    for (const r of this.results.values()) {
+      if (r.baseline?.name === name || r.superseded.includes(name)) out.add(r.namespace);
+    }
+    for (const inf of this.owned.values()) {
+      for (const o of inf.list()) if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
+    }
+    const parsed = obj === undefined ? undefined : this.parse(obj);
+    if (parsed?.ok === true) {
+      for (const ns of this.namespaces.list()) {
+        if (selects(parsed.baseline, namespaceInfo(ns), this.deps.config.operatorNamespace) === 'selected') out.add(ns.metadata.name);
+      }
+    }
+    return out;
+  }
+
+  private onBaselineEvent(e: InformerEvent<BaselineObject>): void {
+    const name = e.object.metadata.name;
+    this.markDirty(name);
+    if (!this.started) return;
+    this.queue.add(`${BASELINE_KEY}${name}`);
+    if (e.type === 'update') {
+      const before = e.old.metadata;
+      const after = e.object.metadata;
+      // Our own status writes change neither generation nor deletion: nothing to reconcile.
+      if (before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
+    }
+    const affected = this.affectedBy(name, e.type === 'delete' ? undefined : e.object);
+    if (e.type === 'delete') this.parsed.delete(name);
+    this.pending.set(name, new Set(affected));
+    for (const ns of affected) this.queue.add(ns);
+  }
+
+  private async process(key: string): Promise<Outcome> {
+    if (key.startsWith(BASELINE_KEY)) return this.processBaseline(key.slice(BASELINE_KEY.length));
+    const before = this.results.get(key);
+    const result = await this.reconciler.reconcile(key);
+    if (result === undefined) this.results.delete(key);
+    else this.results.set(key, result);
+    for (const [b, set] of this.pending) {
+      if (set.delete(key)) this.markDirty(b);
+    }
+    for (const r of [before, result]) {
+      if (r === undefined) continue;
+      if (r.baseline !== undefined) this.markDirty(r.baseline.name);
+      for (const s of r.superseded) this.markDirty(s);
+    }
+    return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
+  }
+
+  /** Adds the finalizer to a live baseline; removes it from a deleted one once its cleanup is done. */
+  private async processBaseline(name: string): Promise<Outcome> {
+    const obj = this.baselineInformer.get(undefined, name);
+    if (obj === undefined) return { kind: 'done' };
+    const finalizers = obj.metadata.finalizers ?? [];
+    const has = finalizers.includes(FINALIZER);
+    const { rest, log } = this.deps;
+    if (obj.metadata.deletionTimestamp === undefined) {
+      if (!has) {
+        await rest.jsonPatch('SecurityBaseline', undefined, name, finalizers.length === 0
+          ? [{ op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion }, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
+          : [{ op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion }, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]);
+        log.info('Added finalizer', { baseline: name });
+      }
+      return { kind: 'done' };
+    }
+    if (!has) return { kind: 'done' };
+    // An invalid spec has no deletionPolicy to honour: the garbage collector removes
+    // its objects through their ownerReferences once the finalizer is gone.
+    const valid = this.parse(obj).ok;
+    const waiting = this.pending.get(name)?.size ?? 0;
+    const left = [...this.owned.values()].reduce((n, inf) => n + inf.list().filter((o) => o.metadata.labels?.[LABEL_BASELINE] === name).length, 0);
+    if (valid && (waiting > 0 || left > 0)) {
+      log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: left });
+      return { kind: 'requeueAfter', delayMs: 500 };
+    }
+    const index = finalizers.indexOf(FINALIZER);
+    await rest.jsonPatch('SecurityBaseline', undefined, name, [
+      { op: 'test', path: `/metadata/finalizers/${String(index)}`, value: FINALIZER },
+      { op: 'remove', path: `/metadata/finalizers/${String(index)}` },
+    ]);
+    this.pending.delete(name);
+    log.info('Removed finalizer after cleanup', { baseline: name });
+    return { kind: 'done' };
+  }
+
+  private markDirty(baseline: string): void {
+    this.dirty.add(baseline);
+    if (this.cancelFlush !== undefined) return;
+    this.cancelFlush = this.deps.clock.setTimer(() => {
+      this.cancelFlush = undefined;
+      void this.flushStatus();
+    }, this.deps.config.statusIntervalMs);
+  }
+
+  /** Writes the status of every baseline marked dirty, skipping those whose status would not change. */
+  private async flushStatus(): Promise<void> {
+    const names = [...this.dirty];
+    this.dirty.clear();
+    const now = new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const name of names) {
+      const obj = this.baselineInformer.get(undefined, name);
+      if (obj === undefined || obj.metadata.deletionTimestamp !== undefined) continue;
+      const generation = obj.metadata.generation ?? 0;
+      const parsed = this.parse(obj);
+      const status = parsed.ok
+        ? computeStatus({ name, generation, pending: this.pending.get(name)?.size ?? 0, results: this.results.values(), previous: obj.status, now })
+        : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
+      if (sameStatus(obj.status, status)) continue;
+      try {
+        await this.deps.rest.mergePatch('SecurityBaseline', undefined, name, { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } }, 'status');
+        this.deps.log.debug('Wrote status', { baseline: name, generation });
+      } catch (err: unknown) {
+        this.deps.log.warn('Failed to write status', { baseline: name, error: err instanceof Error ? err.message : String(err) });
+        this.markDirty(name);
+      }
+    }
+  }
+}
+
+/** A merge patch that clears every top-level status field the new status leaves out. */
+function nulls(previous: SecurityBaselineStatus | undefined): Record<string, null> {
+  return Object.fromEntries(Object.keys(previous ?? {}).map((k) => [k, null]));
+}

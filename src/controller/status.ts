@@ -1,0 +1,108 @@
+/**
+ * A SecurityBaseline's status from the latest result of every namespace. Pure.
+ * Conditions follow the API conventions and kstatus: each carries
+ * observedGeneration, lastTransitionTime changes only when status does,
+ * Reconciling and Stalled appear only while true.
+ */
+import type { Condition, ConditionType, NamespaceCounts, SecurityBaselineStatus } from '../api/types.ts';
+import type { NamespaceResult } from './reconciler.ts';
+
+const CONDITION_ORDER: readonly ConditionType[] = ['Ready', 'Compliant', 'Reconciling', 'Stalled'];
+
+type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+/** Keeps the previous lastTransitionTime unless status changed; sorts by type. */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly NewCondition[], generation: number, now: string): Condition[] {
+  return next
+    .map((c) => {
+      const prev = previous?.find((p) => p.type === c.type);
+      const lastTransitionTime = prev?.status === c.status ? prev.lastTransitionTime : now;
+      return { ...c, observedGeneration: generation, lastTransitionTime };
+    })
+    .sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
+}
+
+/** Up to three examples and how many more: "a, b, c and 4 more". */
+export function someOf(items: readonly string[], max = 3): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${String(items.length - max)} more` : shown;
+}
+
+export interface StatusInput {
+  readonly name: string;
+  readonly generation: number;
+  /** Namespaces still to be reconciled for the current generation. */
+  readonly pending: number;
+  readonly results: Iterable<NamespaceResult>;
+  readonly previous: SecurityBaselineStatus | undefined;
+  readonly now: string;
+}
+
+/** The status of a valid baseline. */
+export function computeStatus(input: StatusInput): SecurityBaselineStatus {
+  const selected: NamespaceResult[] = [];
+  let superseded = 0;
+  for (const r of input.results) {
+    if (r.baseline?.name === input.name) selected.push(r);
+    else if (r.superseded.includes(input.name)) superseded++;
+  }
+  const failed = selected.filter((r) => r.error !== undefined);
+  const drifted = selected.filter((r) => r.drift.length > 0);
+  const stale = selected.filter((r) => r.baseline?.generation !== input.generation);
+  const counts: NamespaceCounts = {
+    selected: selected.length,
+    compliant: selected.filter((r) => r.error === undefined && r.drift.length === 0).length,
+    drifted: drifted.length,
+    superseded,
+    failed: failed.length,
+  };
+  const progressing = input.pending > 0 || stale.length > 0;
+  const conditions: NewCondition[] = [];
+  if (failed.length > 0) {
+    conditions.push({
+      type: 'Ready', status: 'False', reason: 'ReconcileFailed',
+      message: `${String(failed.length)} of ${String(selected.length)} namespaces failed: ${someOf(failed.map((r) => `${r.namespace} (${r.error ?? ''})`))}`,
+    });
+  } else if (progressing) {
+    conditions.push({ type: 'Ready', status: 'False', reason: 'Progressing', message: `Reconciling generation ${String(input.generation)}: ${String(Math.max(input.pending, stale.length))} namespaces to go` });
+  } else {
+    conditions.push({ type: 'Ready', status: 'True', reason: 'Reconciled', message: `Generation ${String(input.generation)} applied to ${String(selected.length)} namespaces` });
+  }
+  conditions.push(drifted.length > 0
+    ? {
+        type: 'Compliant', status: 'False', reason: 'DriftDetected',
+        message: `${String(drifted.length)} of ${String(selected.length)} namespaces drift: ${someOf(drifted.map((r) => `${r.namespace} (${someOf(r.drift.map((d) => `${d.kind} ${d.name}: ${d.reason}`), 2)})`))}`,
+      }
+    : { type: 'Compliant', status: 'True', reason: 'NoDrift', message: `${String(selected.length)} namespaces hold the baseline` });
+  if (progressing) conditions.push({ type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Applying generation ${String(input.generation)}` });
+  return {
+    observedGeneration: input.generation,
+    conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
+    namespaces: counts,
+  };
+}
+
+/** The status of a baseline whose spec cannot be acted on. */
+export function stalledStatus(generation: number, message: string, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(previous?.conditions, [
+      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message },
+    ], generation, now),
+    ...(previous?.namespaces === undefined ? {} : { namespaces: previous.namespaces }),
+  };
+}
+
+/** True when two statuses say the same, ignoring lastReconcileTime and key order. */
+export function sameStatus(a: SecurityBaselineStatus | undefined, b: SecurityBaselineStatus): boolean {
+  return a !== undefined && canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v).filter((k) => k !== 'lastReconcileTime').sort().map((k) => `${k}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return v === undefined ? 'undefined' : JSON.stringify(v);
+}

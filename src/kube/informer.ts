@@ -1,0 +1,261 @@
+/**
+ * A list-and-watch cache of one kind, as client-go's reflector and informer do it:
+ * - list, then watch from the list's resourceVersion, with bookmarks;
+ * - a watch that ends cleanly (the server's timeout) resumes from the last
+ *   resourceVersion; one that fails resumes after a backoff (1 s doubling to 30 s);
+ *   "410 Gone" (the resourceVersion is too old) relists, and the relist emits
+ *   deletes for objects that vanished in the gap, so no deletion is lost;
+ * - objects are cached in wire form with a transform applied first (kubeposture
+ *   drops managedFields but its own, the largest part of most objects).
+ *
+ * Why not client-node's makeInformer: its ListWatch stops for good on any error
+ * other than 410, offers no transform (so every cached object keeps its
+ * managedFields), and its typed list calls return model classes that spell
+ * fields differently from the watch events that update the same cache.
+ */
+import { ApiError, resourcePath, type ResourceKind, type RestClient } from './rest.ts';
+import type { Clock } from '../controller/queue.ts';
+
+/** The part of an object every cache entry has. */
+export interface WireObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly generation?: number;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+    readonly deletionTimestamp?: string;
+    readonly finalizers?: readonly string[];
+    readonly ownerReferences?: readonly { readonly uid: string; readonly kind: string; readonly name: string; readonly apiVersion: string; readonly controller?: boolean }[];
+    readonly managedFields?: readonly { readonly manager?: string; readonly operation?: string; readonly fieldsV1?: unknown }[];
+  };
+}
+
+export type InformerEvent<T> =
+  | { readonly type: 'add'; readonly object: T }
+  | { readonly type: 'update'; readonly old: T; readonly object: T }
+  | { readonly type: 'delete'; readonly object: T };
+
+export interface InformerOptions<T extends WireObject> {
+  readonly kind: ResourceKind;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Applied to every object before it is cached. */
+  readonly transform?: (obj: T) => T;
+  readonly clock: Clock;
+  /** Called when a watch or list fails (the informer retries by itself). */
+  readonly onError?: (err: unknown) => void;
+  /** Server-side watch timeout; the watch then resumes from the last resourceVersion. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+interface WatchEvent { readonly type: string; readonly object: unknown }
+
+const BASE_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+
+/** Drops every managedFields entry but those of `manager`. */
+export function keepOwnManagedFields<T extends WireObject>(manager: string): (obj: T) => T {
+  return (obj) => {
+    const mf = obj.metadata.managedFields;
+    if (mf === undefined) return obj;
+    const own = mf.filter((e) => e.manager === manager);
+    const { managedFields: _drop, ...meta } = obj.metadata;
+    return { ...obj, metadata: own.length > 0 ? { ...meta, managedFields: own } : meta };
+  };
+}
+
+const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+export class Informer<T extends WireObject> {
+  private readonly rest: RestClient;
+  private readonly opts: InformerOptions<T>;
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly handlers: ((e: InformerEvent<T>) => void)[] = [];
+  private resourceVersion = '';
+  private stopped = true;
+  private abortWatch: (() => void) | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private backoffMs = 0;
+  private syncedOnce = false;
+  private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(rest: RestClient, opts: InformerOptions<T>) {
+    this.rest = rest;
+    this.opts = opts;
+  }
+
+  /** Registers a handler; called synchronously for every change to the cache. */
+  on(handler: (e: InformerEvent<T>) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** True once the first list has been cached. */
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /** Starts listing and watching; resolves when the first list is cached. */
+  async start(): Promise<void> {
+    if (!this.stopped) return this.waitForSync();
+    this.stopped = false;
+    void this.loop();
+    return this.waitForSync();
+  }
+
+  /** Stops watching; the cache keeps its contents. */
+  stop(): void {
+    this.stopped = true;
+    this.abortWatch?.();
+    this.cancelTimer?.();
+    for (const w of this.syncWaiters) w.reject(new Error(`${this.opts.kind} informer stopped before it synced`));
+    this.syncWaiters = [];
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.byNamespace.get(namespace ?? '')?.get(name);
+  }
+
+  /** Objects in one namespace, or in all when `namespace` is undefined. */
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+    return [...this.byNamespace.values()].flatMap((m) => [...m.values()]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.byNamespace.values()) n += m.size;
+    return n;
+  }
+
+  /** A method, not the field, so that the compiler does not narrow it across awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async waitForSync(): Promise<void> {
+    if (this.syncedOnce) return;
+    await new Promise<void>((resolve, reject) => { this.syncWaiters.push({ resolve, reject }); });
+  }
+
+  private emit(e: InformerEvent<T>): void {
+    for (const h of this.handlers) h(e);
+  }
+
+  private put(raw: T): void {
+    const obj = this.opts.transform ? this.opts.transform(raw) : raw;
+    const ns = obj.metadata.namespace ?? '';
+    let m = this.byNamespace.get(ns);
+    if (m === undefined) {
+      m = new Map();
+      this.byNamespace.set(ns, m);
+    }
+    const old = m.get(obj.metadata.name);
+    m.set(obj.metadata.name, obj);
+    if (old === undefined) this.emit({ type: 'add', object: obj });
+    else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'update', old, object: obj });
+  }
+
+  private remove(raw: T): void {
+    const ns = raw.metadata.namespace ?? '';
+    const m = this.byNamespace.get(ns);
+    const old = m?.get(raw.metadata.name);
+    if (m === undefined || old === undefined) return;
+    m.delete(raw.metadata.name);
+    if (m.size === 0) this.byNamespace.delete(ns);
+    this.emit({ type: 'delete', object: old });
+  }
+
+  private query(): Record<string, string | undefined> {
+    return { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
+  }
+
+  private async relist(): Promise<void> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = (await this.rest.request('GET', resourcePath(this.opts.kind), { query: { ...this.query(), limit: '500', continue: cont } })) as {
+        items?: T[]; metadata?: { resourceVersion?: string; continue?: string };
+      };
+      items.push(...(page.items ?? []));
+      cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
+      rv = page.metadata?.resourceVersion ?? rv;
+    } while (cont !== undefined);
+    const fresh = new Set(items.map(keyOf));
+    for (const old of this.list()) if (!fresh.has(keyOf(old))) this.remove(old);
+    for (const item of items) this.put(item);
+    this.resourceVersion = rv;
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      for (const w of this.syncWaiters) w.resolve();
+      this.syncWaiters = [];
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === '') await this.relist();
+        await this.watchOnce();
+        this.backoffMs = 0;
+      } catch (err: unknown) {
+        if (this.isStopped()) return;
+        if (err instanceof ApiError && err.status === 410) {
+          this.resourceVersion = '';
+          continue;
+        }
+        this.opts.onError?.(err);
+        this.backoffMs = this.backoffMs === 0 ? BASE_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+        await new Promise<void>((resolve) => { this.cancelTimer = this.opts.clock.setTimer(resolve, this.backoffMs); });
+        this.cancelTimer = undefined;
+      }
+    }
+  }
+
+  private handle(ev: WatchEvent): void {
+    const obj = ev.object as T & { code?: number };
+    switch (ev.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        this.put(obj);
+        break;
+      case 'DELETED':
+        this.remove(obj);
+        break;
+      case 'BOOKMARK':
+        break;
+      case 'ERROR': {
+        const status = obj as unknown as { code?: number; reason?: string; message?: string };
+        throw new ApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', status);
+      }
+      default:
+        return;
+    }
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== '') this.resourceVersion = rv;
+  }
+
+  private async watchOnce(): Promise<void> {
+    const query = {
+      ...this.query(),
+      watch: '1',
+      allowWatchBookmarks: 'true',
+      resourceVersion: this.resourceVersion,
+      timeoutSeconds: String(this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60)),
+    };
+    const { done, abort } = this.rest.stream(resourcePath(this.opts.kind), query, (line) => {
+      this.handle(JSON.parse(line) as WatchEvent);
+    });
+    this.abortWatch = abort;
+    try {
+      await done;
+    } finally {
+      this.abortWatch = undefined;
+    }
+  }
+}

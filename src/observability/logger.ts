@@ -1,0 +1,34 @@
+/**
+ * Structured logging: one JSON line per entry, a short past-tense message and
+ * fields (`log.info("Applied NetworkPolicy", {namespace, name, baseline})`).
+ */
+import winston from 'winston';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+/** The logging surface the rest of the code depends on. */
+export interface Logger {
+  error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A JSON logger writing to stderr (stdout stays free for command output). */
+export function createLogger(level: LogLevel): Logger {
+  const w = winston.createLogger({
+    level,
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
+  });
+  return {
+    error: (m, f) => { w.error(m, f); },
+    warn: (m, f) => { w.warn(m, f); },
+    info: (m, f) => { w.info(m, f); },
+    debug: (m, f) => { w.debug(m, f); },
+  };
+}
+
+/** Discards everything: for tests that do not look at logs. */
+export const silentLogger: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
