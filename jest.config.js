@@ -13,6 +13,9 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Integration test files share one control plane and each runs its own operator:
+  // two operators on one cluster would fight, so files run one at a time.
+  maxWorkers: 1,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {

@@ -22,7 +22,7 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
 export async function run(config: RunConfig, stopSignal: Promise<string>): Promise<number> {
   const log = createLogger(config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
-  const rest = new RestClient(kc, 'kubeposture');
+  const rest = new RestClient(kc, { userAgent: 'kubeposture' });
   const controller = new Controller({
     rest,
     log,

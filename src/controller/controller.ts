@@ -105,9 +105,24 @@ export class Controller implements StateReader {
     this.deps.log.info('Stopped controller');
   }
 
+  /** Re-checks every namespace from cache now, as the periodic resync does. */
+  resync(): void {
+    this.enqueueAll();
+  }
+
   /** Resolves once the queue is empty and nothing is in flight. */
   async idle(): Promise<void> {
     await this.queue.whenIdle();
+  }
+
+  /** Resolves once the queue is idle and any status write waiting for its interval is done. */
+  async settle(): Promise<void> {
+    await this.queue.whenIdle();
+    if (this.cancelFlush !== undefined) {
+      this.cancelFlush();
+      this.cancelFlush = undefined;
+      await this.flushStatus();
+    }
   }
 
   snapshot(namespace: string): NamespaceSnapshot | undefined {

@@ -6,7 +6,7 @@
 import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
-import type { ManagedObject, Namespace, ServiceAccount } from '../baseline/objects.ts';
+import type { ManagedObject } from '../baseline/objects.ts';
 import type { OWNED_KINDS } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
@@ -49,8 +49,10 @@ export type Action =
   | { readonly type: 'create'; readonly object: ManagedObject }
   /** Put an owned object back as the baseline has it (server-side apply, forced). */
   | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[] }
-  /** Apply kubeposture's fields on a shared object; an object with no fields gives them back. */
+  /** Apply kubeposture's fields on a shared object. */
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
+  /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
+  | { readonly type: 'releaseShared'; readonly kind: 'ServiceAccount' | 'Namespace'; readonly name: string }
   | { readonly type: 'delete'; readonly kind: OwnedKind; readonly name: string; readonly uid: string }
   /** Leave the object in place without kubeposture's labels, ownerReference and field ownership. */
   | { readonly type: 'orphan'; readonly kind: OwnedKind; readonly name: string; readonly uid: string; readonly baseline: string };
@@ -72,17 +74,25 @@ export function namespaceInfo(ns: NamespaceSnapshot['namespace']): NamespaceInfo
   };
 }
 
-/** True when kubeposture's field manager owns any field of `obj` (it has something to give back). */
-export function holdsFields(obj: WireObject | undefined): boolean {
-  return (obj?.metadata.managedFields ?? []).some((e) =>
-    e.manager === FIELD_MANAGER && e.operation === 'Apply' && typeof e.fieldsV1 === 'object' && e.fieldsV1 !== null && Object.keys(e.fieldsV1).length > 0);
+/**
+ * True when kubeposture's field manager owns something at `path` of `obj`
+ * (read from managedFields): the field itself, or with `children`, any entry
+ * of the map there.
+ */
+export function holdsField(obj: WireObject | undefined, path: readonly string[], children = false): boolean {
+  return (obj?.metadata.managedFields ?? []).some((e) => {
+    if (e.manager !== FIELD_MANAGER || e.operation !== 'Apply') return false;
+    let node: unknown = e.fieldsV1;
+    for (const segment of path) {
+      if (typeof node !== 'object' || node === null) return false;
+      node = (node as Record<string, unknown>)[`f:${segment}`];
+    }
+    if (node === undefined) return false;
+    return !children || (typeof node === 'object' && node !== null && Object.keys(node).some((k) => k.startsWith('f:')));
+  });
 }
 
 const isOurs = (o: WireObject): boolean => o.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
-
-function sharedServiceAccount(namespace: string, desired: ServiceAccount | undefined): ManagedObject {
-  return desired ?? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace }, automountServiceAccountToken: false };
-}
 
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
@@ -133,14 +143,11 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
   const wantsSA = desired.some((d) => d.ownership === 'shared' && d.object.kind === 'ServiceAccount');
   const wantsNsLabels = desired.some((d) => d.object.kind === 'Namespace');
   const cleanup: Action[] = [];
-  if (!wantsSA && holdsFields(snap.defaultServiceAccount)) {
-    const release = sharedServiceAccount(info.name, undefined) as ServiceAccount;
-    const { automountServiceAccountToken: _drop, ...empty } = release;
-    cleanup.push({ type: 'applyShared', object: empty as unknown as ManagedObject });
+  if (!wantsSA && holdsField(snap.defaultServiceAccount, ['automountServiceAccountToken'])) {
+    cleanup.push({ type: 'releaseShared', kind: 'ServiceAccount', name: DEFAULT_SERVICE_ACCOUNT });
   }
-  if (!wantsNsLabels && holdsFields(snap.namespace)) {
-    const empty: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: info.name, labels: {} } };
-    cleanup.push({ type: 'applyShared', object: empty });
+  if (!wantsNsLabels && holdsField(snap.namespace, ['metadata', 'labels'], true)) {
+    cleanup.push({ type: 'releaseShared', kind: 'Namespace', name: info.name });
   }
 
   // Owned objects nobody wants: another baseline's leftovers, or of a kind this one no longer sets.

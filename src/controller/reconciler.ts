@@ -128,6 +128,14 @@ export class Reconciler {
         await this.apply(action.object, true);
         log.info('Applied shared fields', { namespace, kind: action.object.kind, name: action.object.metadata.name });
         return 'done';
+      case 'releaseShared': {
+        // Applying a configuration without the fields drops kubeposture's ownership:
+        // fields nobody else owns are removed, values others set stay.
+        const body = { apiVersion: 'v1', kind: action.kind, metadata: { name: action.name, ...(action.kind === 'ServiceAccount' ? { namespace } : {}) } };
+        await rest.apply(action.kind, body, { fieldManager: FIELD_MANAGER, force: true });
+        log.info('Gave back shared fields', { namespace, kind: action.kind, name: action.name });
+        return 'done';
+      }
       case 'delete':
         if (await rest.delete(action.kind, namespace, action.name, action.uid)) log.info('Deleted object', { namespace, kind: action.kind, name: action.name });
         return 'done';
@@ -165,6 +173,7 @@ function target(a: Action): { readonly kind: string; readonly name: string } {
       return { kind: a.object.kind, name: a.object.metadata.name };
     case 'delete':
     case 'orphan':
+    case 'releaseShared':
       return { kind: a.kind, name: a.name };
   }
 }

@@ -90,6 +90,21 @@ export interface ApplyOptions {
   readonly dryRun?: boolean;
 }
 
+/** One finished request, for metrics and tests. */
+export interface RequestRecord {
+  readonly method: string;
+  readonly path: string;
+  /** HTTP status, or 0 when no answer came. */
+  readonly status: number;
+  readonly millis: number;
+}
+
+export interface RestClientOptions {
+  readonly userAgent?: string;
+  /** Called after every request (watch streams when they end). */
+  readonly onRequest?: (e: RequestRecord) => void;
+}
+
 /** JSON requests to one apiserver with the credentials of a KubeConfig. */
 export class RestClient {
   private readonly kc: KubeConfig;
@@ -98,12 +113,15 @@ export class RestClient {
   /** Sent with every request, so the apiserver's metrics and audit log can tell us apart. */
   readonly userAgent: string;
 
-  constructor(kc: KubeConfig, userAgent = 'kubeposture') {
+  private readonly onRequest: ((e: RequestRecord) => void) | undefined;
+
+  constructor(kc: KubeConfig, opts: RestClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     this.kc = kc;
     this.server = new URL(cluster.server);
-    this.userAgent = userAgent;
+    this.userAgent = opts.userAgent ?? 'kubeposture';
+    this.onRequest = opts.onRequest;
   }
 
   /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
@@ -133,7 +151,10 @@ export class RestClient {
 
   /** Sends one request and parses the JSON answer; a status >= 400 rejects with {@link ApiError}. */
   async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    const started = Date.now();
     const { url, opts, headers } = await this.prepare(path, init.query);
+    let status = 0;
+    const record = (): void => { this.onRequest?.({ method, path, status, millis: Date.now() - started }); };
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (payload !== undefined) {
       headers['content-type'] = init.contentType ?? 'application/json';
@@ -145,13 +166,17 @@ export class RestClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const status = res.statusCode ?? 0;
+          status = res.statusCode ?? 0;
+          record();
           const body = parseBody(Buffer.concat(chunks).toString('utf8'));
           if (status >= 400) reject(apiError(method, path, status, body));
           else resolve(body);
         });
       });
-      req.on('error', reject);
+      req.on('error', (err) => {
+        record();
+        reject(err);
+      });
       req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no answer within 30s`)); });
       req.end(payload);
     });

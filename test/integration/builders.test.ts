@@ -17,7 +17,7 @@ import { installCrd } from '../support/crd.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const rest = new RestClient(kc, 'kubeposture-tests');
+const rest = new RestClient(kc, { userAgent: 'kubeposture-tests' });
 const custom = kc.makeApiClient(CustomObjectsApi);
 
 /** Creates the baseline in the cluster and returns it parsed, with its real uid. */

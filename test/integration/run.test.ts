@@ -1,0 +1,61 @@
+/**
+ * `kubeposture run` as a user starts it: a child process with flags, JSON logs,
+ * the same work done, and a clean exit on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { uniqueName } from '../support/cluster.ts';
+import { installCrd } from '../support/crd.ts';
+import { baselineManifest, createBaseline, createNamespaces, deleteBaseline, kc, managedIn, readBaseline, timed, user, waitReady } from '../support/world.ts';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+interface Child { readonly exited: Promise<number | null>; readonly output: () => string; kill(signal: NodeJS.Signals): void }
+
+function startRun(args: readonly string[]): Child {
+  const child = spawn(process.execPath, [MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  return {
+    exited: new Promise((resolve) => { child.on('exit', (code) => { resolve(code); }); }),
+    output: () => out,
+    kill: (signal) => { child.kill(signal); },
+  };
+}
+
+beforeAll(async () => { await installCrd(kc); });
+afterAll(() => { user.close(); });
+
+describe('kubeposture run', () => {
+  it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug']);
+    try {
+      const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '4' } } }));
+      await timed(async () => { expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']); }, 20_000);
+      await waitReady(name);
+      await deleteBaseline(name);
+      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await child.exited).toBe(0);
+    const lines = child.output().trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    const messages = lines.map((l) => (JSON.parse(l) as { message: string }).message);
+    expect(messages).toEqual(expect.arrayContaining(['Starting kubeposture', 'Started controller', 'Created object', 'Removed finalizer after cleanup', 'Shutting down', 'Stopped controller']));
+  });
+
+  it.each<[string[], RegExp]>([
+    [['--workers', '0'], /--workers "0" must be a whole number from 1 to 256/],
+    [['--resync-period', 'soon'], /--resync-period "soon" is not a duration/],
+    [['--log-level', 'loud'], /--log-level "loud" must be one of error, warn, info, debug/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('refuses bad flags %j with exit 2, naming the flag', async (args, message) => {
+    const child = startRun(args);
+    expect(await child.exited).toBe(2);
+    expect(child.output()).toMatch(message);
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * Runs the real controller in the test process against the test control plane,
+ * counting every API request it makes. Integration test files run one at a
+ * time (jest maxWorkers 1): each starts its own operator, and two operators on
+ * one cluster would fight.
+ */
+import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
+import { systemClock } from '../../src/controller/queue.ts';
+import { RestClient, type RequestRecord } from '../../src/kube/rest.ts';
+import { silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { testKubeConfig } from './cluster.ts';
+
+export interface TestOperator {
+  readonly controller: Controller;
+  /** Every request made since start (or the last reset). */
+  readonly requests: RequestRecord[];
+  /** Requests that change something (not GET), leaving out writes to SecurityBaselines. */
+  namespaceWrites(): RequestRecord[];
+  resetRequests(): void;
+  stop(): Promise<void>;
+}
+
+const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Starts a controller and waits for its caches to sync and its first pass to finish. */
+export async function startOperator(config: Partial<ControllerConfig> = {}, log: Logger = silentLogger): Promise<TestOperator> {
+  const requests: RequestRecord[] = [];
+  const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
+  const controller = new Controller({
+    rest,
+    log,
+    clock: systemClock,
+    config: { operatorNamespace: undefined, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, ...config },
+  });
+  await controller.start();
+  await controller.idle();
+  return {
+    controller,
+    requests,
+    namespaceWrites: () => requests.filter((r) => WRITE.has(r.method) && !r.path.includes('/securitybaselines')),
+    resetRequests: () => { requests.length = 0; },
+    stop: async () => {
+      await controller.stop();
+      rest.close();
+    },
+  };
+}
