@@ -5,7 +5,7 @@
 import { CoreV1Api, CustomObjectsApi, VersionApi, type V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestNamespace, deleteNamespace, deleteNamespaceAndWait, eventually, messageOf, statusOf, testKubeConfig } from '../support/cluster.ts';
+import { createTestNamespace, deleteNamespace, deleteNamespaceAndWait, eventually, refusal, testKubeConfig } from '../support/cluster.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -15,16 +15,6 @@ function pod(name: string, extra: Partial<V1Pod['spec']> = {}): V1Pod {
     metadata: { name },
     spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }], ...extra },
   };
-}
-
-/** Calls `fn`, expecting the apiserver to refuse it; returns the status and message. */
-async function refusal(fn: () => Promise<unknown>): Promise<{ status: number | undefined; message: string }> {
-  try {
-    await fn();
-  } catch (err: unknown) {
-    return { status: statusOf(err), message: messageOf(err) };
-  }
-  throw new Error('the apiserver accepted a request it should have refused');
 }
 
 describe('the local control plane', () => {

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { V1Pod } from '@kubernetes/client-node';
-import { eventually, messageOf, statusOf, uniqueName } from '../support/cluster.ts';
+import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { baselineManifest, core, createBaseline, createNamespaces, deleteBaseline, kc, user, waitReady } from '../support/world.ts';
@@ -29,15 +29,6 @@ function pod(podName: string, privileged = false): V1Pod {
       }],
     },
   };
-}
-
-async function refusal(fn: () => Promise<unknown>): Promise<{ status: number | undefined; message: string }> {
-  try {
-    await fn();
-  } catch (err: unknown) {
-    return { status: statusOf(err), message: messageOf(err) };
-  }
-  throw new Error('the apiserver accepted a request it should have refused');
 }
 
 beforeAll(async () => {

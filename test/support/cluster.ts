@@ -37,6 +37,16 @@ export function messageOf(err: unknown): string {
   return JSON.stringify(body);
 }
 
+/** Calls `fn`, expecting the apiserver to refuse it; returns the status and message. */
+export async function refusal(fn: () => Promise<unknown>): Promise<{ status: number | undefined; message: string }> {
+  try {
+    await fn();
+  } catch (err: unknown) {
+    return { status: statusOf(err), message: messageOf(err) };
+  }
+  throw new Error('the apiserver accepted a request it should have refused');
+}
+
 /** Runs `fn` until it returns without throwing, or rethrows its last error after `timeoutMs`. */
 export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
