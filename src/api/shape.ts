@@ -50,7 +50,7 @@ const labelSelector = object<LabelSelector>({
 
 const policyRule = object<PolicyRule>({
   apiGroups: opt(strings),
-  resources: opt(strings),
+  resources: req(strings),
   resourceNames: opt(strings),
   verbs: req(strings),
 });

@@ -48,7 +48,7 @@ export interface LimitRangeItem {
 /** rbac/v1 PolicyRule, as a namespaced Role may hold it (no nonResourceURLs). */
 export interface PolicyRule {
   readonly apiGroups?: readonly string[];
-  readonly resources?: readonly string[];
+  readonly resources: readonly string[];
   readonly resourceNames?: readonly string[];
   readonly verbs: readonly string[];
 }

@@ -244,10 +244,10 @@ function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefine
   const resources = nonEmpty('resources');
   const apiGroups = rec.apiGroups === undefined ? undefined : r.strings(rec.apiGroups, `${field}.apiGroups`);
   const resourceNames = rec.resourceNames === undefined ? undefined : r.strings(rec.resourceNames, `${field}.resourceNames`);
-  if (verbs === undefined) return undefined;
+  if (verbs === undefined || resources === undefined) return undefined;
   return {
     ...(apiGroups === undefined ? {} : { apiGroups }),
-    ...(resources === undefined ? {} : { resources }),
+    resources,
     ...(resourceNames === undefined ? {} : { resourceNames }),
     verbs,
   };
