@@ -9,12 +9,12 @@ import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/va
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import { selects } from '../baseline/selection.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type WireObject } from '../kube/informer.ts';
-import type { RestClient } from '../kube/rest.ts';
+import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
-import { Reconciler, type NamespaceResult, type StateReader } from './reconciler.ts';
-import { computeStatus, sameStatus, stalledStatus } from './status.ts';
+import { Reconciler, type NamespaceResult, type StateReader, type WriteThrough } from './reconciler.ts';
+import { computeStatus, deletingStatus, sameStatus, stalledStatus } from './status.ts';
 
 export interface ControllerConfig {
   /** The operator's own namespace: never selected. */
@@ -67,7 +67,10 @@ export class Controller implements StateReader {
     this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>('kubeposture'), onError: onError('SecurityBaseline') });
     this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: ownFields, onError: onError(kind) })]));
     this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: ownFields, onError: onError('ServiceAccount/default') });
-    this.reconciler = new Reconciler({ rest, state: this, log, operatorNamespace: deps.config.operatorNamespace });
+    this.reconciler = new Reconciler({
+      rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
+      guarded: (name) => this.baselineInformer.get(undefined, name)?.metadata.finalizers?.includes(FINALIZER) === true,
+    });
     this.queue = new WorkQueue((key) => this.process(key), { ...defaultQueueOptions, workers: deps.config.workers, clock });
 
     this.namespaces.on((e) => { this.queue.add(e.object.metadata.name); });
@@ -144,6 +147,22 @@ export class Controller implements StateReader {
     return { valid, stalled };
   }
 
+  /** Routes the reconciler's own writes into the cache that watches that object. */
+  private writeThrough(): WriteThrough {
+    const cacheOf = (kind: ResourceKind, name: string, labelled: boolean): Informer<WireObject> | undefined => {
+      if (kind === 'Namespace') return this.namespaces;
+      if (kind === 'ServiceAccount' && name === 'default') return this.defaultServiceAccounts;
+      return labelled ? this.owned.get(kind as OwnedKind) : undefined;
+    };
+    return {
+      written: (kind, obj) => {
+        const labelled = obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+        cacheOf(kind, obj.metadata.name, labelled)?.upsert(obj);
+      },
+      removed: (kind, namespace, name) => { this.owned.get(kind as OwnedKind)?.evict(namespace, name); },
+    };
+  }
+
   private allInformers(): Informer<WireObject>[] {
     return [this.namespaces, this.baselineInformer, ...this.owned.values(), this.defaultServiceAccounts];
   }
@@ -204,19 +223,31 @@ export class Controller implements StateReader {
   }
 
   private async process(key: string): Promise<Outcome> {
-    if (key.startsWith(BASELINE_KEY)) return this.processBaseline(key.slice(BASELINE_KEY.length));
+    if (key.startsWith(BASELINE_KEY)) {
+      const name = key.slice(BASELINE_KEY.length);
+      try {
+        return await this.processBaseline(name);
+      } catch (err: unknown) {
+        this.deps.log.warn('Failed to update baseline finalizer', { baseline: name, error: err instanceof Error ? err.message : String(err) });
+        return { kind: 'retry', error: err };
+      }
+    }
     const before = this.results.get(key);
     const result = await this.reconciler.reconcile(key);
     if (result === undefined) this.results.delete(key);
     else this.results.set(key, result);
-    for (const [b, set] of this.pending) {
-      if (set.delete(key)) this.markDirty(b);
+    // A namespace that failed stays pending: status keeps saying what it waits for.
+    if (result?.error === undefined && result?.waitingForFinalizer !== true) {
+      for (const [b, set] of this.pending) {
+        if (set.delete(key)) this.markDirty(b);
+      }
     }
     for (const r of [before, result]) {
       if (r === undefined) continue;
       if (r.baseline !== undefined) this.markDirty(r.baseline.name);
       for (const s of r.superseded) this.markDirty(s);
     }
+    if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: 100 };
     return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
   }
 
@@ -241,9 +272,10 @@ export class Controller implements StateReader {
     // its objects through their ownerReferences once the finalizer is gone.
     const valid = this.parse(obj).ok;
     const waiting = this.pending.get(name)?.size ?? 0;
-    const left = [...this.owned.values()].reduce((n, inf) => n + inf.list().filter((o) => o.metadata.labels?.[LABEL_BASELINE] === name).length, 0);
-    if (valid && (waiting > 0 || left > 0)) {
-      log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: left });
+    const left = this.objectsOf(name);
+    if (valid && (waiting > 0 || left.length > 0)) {
+      this.markDirty(name);
+      log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: left.length });
       return { kind: 'requeueAfter', delayMs: 500 };
     }
     const index = finalizers.indexOf(FINALIZER);
@@ -254,6 +286,13 @@ export class Controller implements StateReader {
     this.pending.delete(name);
     log.info('Removed finalizer after cleanup', { baseline: name });
     return { kind: 'done' };
+  }
+
+  /** Cached managed objects labelled as made for `baseline`, as "namespace/Kind/name". */
+  private objectsOf(baseline: string): string[] {
+    return [...this.owned].flatMap(([kind, inf]) => inf.list()
+      .filter((o) => o.metadata.labels?.[LABEL_BASELINE] === baseline)
+      .map((o) => `${o.metadata.namespace ?? ''}/${kind}/${o.metadata.name}`));
   }
 
   private markDirty(baseline: string): void {
@@ -272,17 +311,29 @@ export class Controller implements StateReader {
     const now = new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const name of names) {
       const obj = this.baselineInformer.get(undefined, name);
-      if (obj === undefined || obj.metadata.deletionTimestamp !== undefined) continue;
+      if (obj === undefined) continue;
       const generation = obj.metadata.generation ?? 0;
       const parsed = this.parse(obj);
-      const status = parsed.ok
-        ? computeStatus({ name, generation, pending: this.pending.get(name)?.size ?? 0, results: this.results.values(), previous: obj.status, now })
-        : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
+      const waiting = [...(this.pending.get(name) ?? [])];
+      const status = obj.metadata.deletionTimestamp !== undefined
+        ? deletingStatus({
+            generation,
+            waiting,
+            failures: waiting.flatMap((ns) => { const e = this.results.get(ns)?.error; return e === undefined ? [] : [`${ns} (${e})`]; }),
+            objectsLeft: this.objectsOf(name),
+            previous: obj.status,
+            now,
+          })
+        : parsed.ok
+          ? computeStatus({ name, generation, pending: waiting.length, results: this.results.values(), previous: obj.status, now })
+          : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
       if (sameStatus(obj.status, status)) continue;
       try {
         await this.deps.rest.mergePatch('SecurityBaseline', undefined, name, { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } }, 'status');
         this.deps.log.debug('Wrote status', { baseline: name, generation });
       } catch (err: unknown) {
+        // Gone meanwhile (its finalizer was just removed): nothing to report on.
+        if (err instanceof ApiError && err.status === 404) continue;
         this.deps.log.warn('Failed to write status', { baseline: name, error: err instanceof Error ? err.message : String(err) });
         this.markDirty(name);
       }

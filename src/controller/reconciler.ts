@@ -7,7 +7,7 @@
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
-import { ApiError, type JsonPatchOp, type RestClient } from '../kube/rest.ts';
+import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
@@ -23,6 +23,8 @@ export interface NamespaceResult {
   readonly repaired: readonly Drift[];
   /** Set when an action failed; the namespace is retried. */
   readonly error?: string;
+  /** Set when the governing baseline has no finalizer yet: nothing was written, retry shortly. */
+  readonly waitingForFinalizer?: true;
 }
 
 /** Reads what a reconcile needs, from the informer caches. */
@@ -31,11 +33,23 @@ export interface StateReader {
   baselines(): Baselines;
 }
 
+/** Keeps the caches in step with the reconciler's own writes. */
+export interface WriteThrough {
+  written(kind: ResourceKind, obj: WireObject): void;
+  removed(kind: ResourceKind, namespace: string, name: string): void;
+}
+
 export interface ReconcilerDeps {
   readonly rest: RestClient;
+  readonly cache: WriteThrough;
   readonly state: StateReader;
   readonly log: Logger;
   readonly operatorNamespace: string | undefined;
+  /**
+   * False while a baseline does not yet carry kubeposture's finalizer: nothing is
+   * written for it until its cleanup is guaranteed to run before it can go.
+   */
+  readonly guarded: (baseline: string) => boolean;
 }
 
 const escapePointer = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -70,7 +84,8 @@ export class Reconciler {
     const drift: Drift[] = plan.state === 'governed' ? [...plan.drift] : [];
     const repaired: Drift[] = [];
     let error: string | undefined;
-    for (const action of plan.actions) {
+    const waiting = plan.state === 'governed' && plan.actions.length > 0 && !this.deps.guarded(plan.baseline.metadata.name);
+    for (const action of waiting ? [] : plan.actions) {
       try {
         const outcome = await this.act(namespace, action);
         const t = target(action);
@@ -91,11 +106,12 @@ export class Reconciler {
     const base = plan.state === 'governed'
       ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }
       : {};
-    return { namespace, ...base, superseded: plan.superseded, drift, repaired, ...(error === undefined ? {} : { error }) };
+    return { namespace, ...base, superseded: plan.superseded, drift, repaired, ...(error === undefined ? {} : { error }), ...(waiting ? { waitingForFinalizer: true as const } : {}) };
   }
 
-  private async apply(object: ManagedObject, force: boolean): Promise<void> {
-    await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force });
+  private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string } }, force: boolean): Promise<void> {
+    const written = (await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force })) as WireObject;
+    this.deps.cache.written(object.kind, written);
   }
 
   /** Carries out one action; 'conflict' when the object's name is held by something kubeposture did not make. */
@@ -131,14 +147,22 @@ export class Reconciler {
       case 'releaseShared': {
         // Applying a configuration without the fields drops kubeposture's ownership:
         // fields nobody else owns are removed, values others set stay.
-        const body = { apiVersion: 'v1', kind: action.kind, metadata: { name: action.name, ...(action.kind === 'ServiceAccount' ? { namespace } : {}) } };
-        await rest.apply(action.kind, body, { fieldManager: FIELD_MANAGER, force: true });
+        await this.apply({ apiVersion: 'v1', kind: action.kind, metadata: { name: action.name, ...(action.kind === 'ServiceAccount' ? { namespace } : {}) } }, true);
         log.info('Gave back shared fields', { namespace, kind: action.kind, name: action.name });
         return 'done';
       }
-      case 'delete':
-        if (await rest.delete(action.kind, namespace, action.name, action.uid)) log.info('Deleted object', { namespace, kind: action.kind, name: action.name });
+      case 'delete': {
+        const result = await rest.delete(action.kind, namespace, action.name, action.uid);
+        if (result.state === 'pending') {
+          // Someone's finalizer holds it: it stays in the cache, marked for deletion.
+          this.deps.cache.written(action.kind, result.object as WireObject);
+          log.info('Deletion pending on finalizers', { namespace, kind: action.kind, name: action.name });
+        } else {
+          if (result.existed) log.info('Deleted object', { namespace, kind: action.kind, name: action.name });
+          this.deps.cache.removed(action.kind, namespace, action.name);
+        }
         return 'done';
+      }
       case 'orphan':
         await this.orphan(namespace, action);
         return 'done';
@@ -161,6 +185,7 @@ export class Reconciler {
     // An empty list would be ignored; one empty entry clears field ownership altogether.
     if (keptFields.length !== fields.length) ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
     await this.deps.rest.jsonPatch(action.kind, namespace, action.name, ops);
+    this.deps.cache.removed(action.kind, namespace, action.name);
     this.deps.log.info('Released object', { namespace, kind: action.kind, name: action.name, baseline: action.baseline });
   }
 }

@@ -94,6 +94,29 @@ export function stalledStatus(generation: number, message: string, previous: Sec
   };
 }
 
+/** The status of a baseline being deleted while its cleanup runs: what it waits for, and why. */
+export function deletingStatus(input: {
+  readonly generation: number;
+  readonly waiting: readonly string[];
+  readonly failures: readonly string[];
+  /** "namespace/Kind/name" of managed objects still there. */
+  readonly objectsLeft: readonly string[];
+  readonly previous: SecurityBaselineStatus | undefined;
+  readonly now: string;
+}): SecurityBaselineStatus {
+  const parts = [`cleanup waits for ${String(input.waiting.length)} namespaces and ${String(input.objectsLeft.length)} objects`];
+  if (input.objectsLeft.length > 0) parts.push(`still there: ${someOf(input.objectsLeft)}`);
+  if (input.failures.length > 0) parts.push(`failing: ${someOf(input.failures)}`);
+  return {
+    ...input.previous,
+    observedGeneration: input.generation,
+    conditions: mergeConditions(input.previous?.conditions, [
+      { type: 'Ready', status: 'False', reason: 'Terminating', message: `Deleting: ${parts.join('; ')}` },
+      { type: 'Reconciling', status: 'True', reason: 'Terminating', message: 'Removing managed objects before the baseline goes' },
+    ], input.generation, input.now),
+  };
+}
+
 /** True when two statuses say the same, ignoring lastReconcileTime and key order. */
 export function sameStatus(a: SecurityBaselineStatus | undefined, b: SecurityBaselineStatus): boolean {
   return a !== undefined && canonical(a) === canonical(b);

@@ -14,6 +14,9 @@
  * fields differently from the watch events that update the same cache.
  */
 import { ApiError, resourcePath, type ResourceKind, type RestClient } from './rest.ts';
+
+/** The part of the REST client an informer uses. */
+export type ListWatchClient = Pick<RestClient, 'request' | 'stream'>;
 import type { Clock } from '../controller/queue.ts';
 
 /** The part of an object every cache entry has. */
@@ -72,7 +75,7 @@ export function keepOwnManagedFields<T extends WireObject>(manager: string): (ob
 const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends WireObject> {
-  private readonly rest: RestClient;
+  private readonly rest: ListWatchClient;
   private readonly opts: InformerOptions<T>;
   private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly handlers: ((e: InformerEvent<T>) => void)[] = [];
@@ -84,7 +87,7 @@ export class Informer<T extends WireObject> {
   private syncedOnce = false;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(rest: RestClient, opts: InformerOptions<T>) {
+  constructor(rest: ListWatchClient, opts: InformerOptions<T>) {
     this.rest = rest;
     this.opts = opts;
   }
@@ -114,6 +117,23 @@ export class Informer<T extends WireObject> {
     this.cancelTimer?.();
     for (const w of this.syncWaiters) w.reject(new Error(`${this.opts.kind} informer stopped before it synced`));
     this.syncWaiters = [];
+  }
+
+  /**
+   * Puts an object the caller just wrote into the cache at once (write-through),
+   * so a reconcile that runs before the watch event arrives does not act on the
+   * old state. The watch event for the same resourceVersion then changes nothing.
+   */
+  upsert(obj: T): void {
+    const current = this.get(obj.metadata.namespace, obj.metadata.name);
+    if (current !== undefined && Number(current.metadata.resourceVersion) > Number(obj.metadata.resourceVersion)) return;
+    this.put(obj);
+  }
+
+  /** Drops an object the caller just deleted or released from the cache. */
+  evict(namespace: string | undefined, name: string): void {
+    const current = this.get(namespace, name);
+    if (current !== undefined) this.remove(current);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {

@@ -79,6 +79,10 @@ export interface RequestInit {
   readonly contentType?: string;
 }
 
+export type DeleteResult =
+  | { readonly state: 'gone'; readonly existed: boolean }
+  | { readonly state: 'pending'; readonly object: unknown };
+
 /** One RFC 6902 operation. */
 export type JsonPatchOp =
   | { readonly op: 'add' | 'replace' | 'test'; readonly path: string; readonly value: unknown }
@@ -260,16 +264,18 @@ export class RestClient {
 
   /**
    * Deletes one object, only if it still has `uid` (so a re-created object of the
-   * same name is never deleted by mistake); true if it was there.
+   * same name is never deleted by mistake). `gone`: deleted at once (or was not
+   * there); `pending`: finalizers hold it, and `object` is how it now stands.
    */
-  async delete(kind: ResourceKind, namespace: string | undefined, name: string, uid: string): Promise<boolean> {
+  async delete(kind: ResourceKind, namespace: string | undefined, name: string, uid: string): Promise<DeleteResult> {
     try {
-      await this.request('DELETE', resourcePath(kind, namespace, name), {
+      const body = await this.request('DELETE', resourcePath(kind, namespace, name), {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
       });
-      return true;
+      const o = body as { kind?: string; metadata?: { deletionTimestamp?: string } } | undefined;
+      return o?.kind !== 'Status' && o?.metadata?.deletionTimestamp !== undefined ? { state: 'pending', object: body } : { state: 'gone', existed: true };
     } catch (err: unknown) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return false;
+      if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return { state: 'gone', existed: false };
       throw err;
     }
   }

@@ -145,6 +145,26 @@ describe('deleting a baseline (Delete)', () => {
   });
 });
 
+describe('a baseline whose cleanup cannot finish', () => {
+  it('stays, says in status what it waits for, and goes once the object goes', async () => {
+    const group = uniqueName('g');
+    const name = await createBaseline(baselineManifest(group));
+    const [ns = ''] = await createNamespaces('stuck', 1, { 'kp-test': group });
+    await timed(async () => { expect(await managedIn(ns)).toHaveLength(2); });
+    // Someone else's finalizer holds one of kubeposture's objects.
+    await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: ['example.com/hold'] } });
+    await deleteBaseline(name);
+    await timed(async () => {
+      const b = await readBaseline(name);
+      const ready = b?.status?.conditions?.find((c) => c.type === 'Ready');
+      expect(ready).toMatchObject({ status: 'False', reason: 'Terminating' });
+      expect(ready?.message).toContain(`still there: ${ns}/NetworkPolicy/kubeposture-default-deny`);
+    });
+    await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: null } });
+    await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+  });
+});
+
 describe('changing a baseline', () => {
   it('updates every namespace, including removing a quota key', async () => {
     const group = uniqueName('g');

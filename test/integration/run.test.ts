@@ -44,8 +44,10 @@ describe('kubeposture run', () => {
     expect(await child.exited).toBe(0);
     const lines = child.output().trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
-    const messages = lines.map((l) => (JSON.parse(l) as { message: string }).message);
-    expect(messages).toEqual(expect.arrayContaining(['Starting kubeposture', 'Started controller', 'Created object', 'Removed finalizer after cleanup', 'Shutting down', 'Stopped controller']));
+    const messages = new Set(lines.map((l) => (JSON.parse(l) as { message: string }).message));
+    for (const m of ['Starting kubeposture', 'Started controller', 'Created object', 'Removed finalizer after cleanup', 'Shutting down', 'Stopped controller']) {
+      expect({ m, logged: messages.has(m) }).toEqual({ m, logged: true });
+    }
   });
 
   it.each<[string[], RegExp]>([

@@ -1,0 +1,134 @@
+import { baselineWith } from '../../test/support/baselines.ts';
+import type { SecurityBaseline } from '../api/types.ts';
+import { desiredObjects } from '../baseline/build.ts';
+import type { WireObject } from '../kube/informer.ts';
+import { holdsField, planNamespace, type Action, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+
+const NS = 'team-a';
+const nsObject = (labels: Record<string, string> = { team: 'a' }, extra: Partial<WireObject['metadata']> = {}): NamespaceSnapshot['namespace'] =>
+  ({ metadata: { name: NS, labels, ...extra } });
+const snap = (owned: CachedOwned[] = [], ns = nsObject(), defaultServiceAccount?: NamespaceSnapshot['defaultServiceAccount']): NamespaceSnapshot =>
+  ({ namespace: ns, owned, defaultServiceAccount });
+const set = (...valid: SecurityBaseline[]): Baselines => ({ valid, stalled: new Set() });
+const summary = (actions: readonly Action[]): string[] => actions.map((a) => {
+  switch (a.type) {
+    case 'create':
+    case 'update':
+    case 'applyShared':
+      return `${a.type} ${a.object.kind}/${a.object.metadata.name}`;
+    case 'delete':
+    case 'orphan':
+    case 'releaseShared':
+      return `${a.type} ${a.kind}/${a.name}`;
+  }
+});
+
+/** What the cluster holds once a baseline was applied: its owned objects, as the cache keeps them. */
+function applied(b: SecurityBaseline): CachedOwned[] {
+  return desiredObjects(b, NS).filter((d) => d.ownership === 'owned').map((d) => ({
+    kind: d.object.kind as OwnedKind,
+    object: { ...structuredClone(d.object), metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' } },
+  }));
+}
+
+const sel = { namespaceSelector: { matchLabels: { team: 'a' } } };
+const ourFields = (fieldsV1: unknown): WireObject['metadata'] => ({ name: 'x', managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1 }] });
+
+describe('planNamespace', () => {
+  const enforce = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '5' } } });
+
+  it('creates everything in a fresh namespace', () => {
+    const plan = planNamespace(snap(), set(enforce), undefined);
+    expect(plan.state).toBe('governed');
+    expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual([
+      'create NetworkPolicy/kubeposture-default-deny', 'create NetworkPolicy/kubeposture-allow-dns', 'create ResourceQuota/kubeposture-quota',
+    ]);
+  });
+
+  it('plans nothing, and finds no drift, where the namespace complies', () => {
+    const plan = planNamespace(snap(applied(enforce)), set(enforce), undefined);
+    expect(plan).toMatchObject({ state: 'governed', drift: [], actions: [] });
+  });
+
+  it('repairs a modified object, naming the fields', () => {
+    const owned = applied(enforce);
+    const quota = owned.find((o) => o.kind === 'ResourceQuota');
+    if (quota === undefined) throw new Error('no quota');
+    (quota.object as unknown as { spec: { hard: Record<string, string> } }).spec.hard = { pods: '500' };
+    const plan = planNamespace(snap(owned), set(enforce), undefined);
+    expect(plan.state === 'governed' && plan.drift).toEqual([{ kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', fields: ['spec.hard.pods'] }]);
+    expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['update ResourceQuota/kubeposture-quota']);
+  });
+
+  it('reports drift but plans no write in Audit mode', () => {
+    const audit = baselineWith('audit', { ...sel, mode: 'Audit', resourceQuota: { hard: { pods: '5' } } });
+    const plan = planNamespace(snap(), set(audit), undefined);
+    expect(plan.state === 'governed' && plan.drift.map((d) => d.reason)).toEqual(['Missing', 'Missing', 'Missing']);
+    expect(plan.state === 'governed' && plan.actions).toEqual([]);
+  });
+
+  it('removes what a baseline no longer wants (Unexpected) by its deletionPolicy', () => {
+    const before = applied(enforce);
+    const now = baselineWith('enforce', sel);
+    const plan = planNamespace(snap(before), set(now), undefined);
+    expect(plan.state === 'governed' && plan.drift).toEqual([{ kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Unexpected' }]);
+    expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['delete ResourceQuota/kubeposture-quota']);
+  });
+
+  it('releases instead of deleting under Orphan, once the namespace leaves scope', () => {
+    const orphan = baselineWith('keep', { ...sel, deletionPolicy: 'Orphan' });
+    const plan = planNamespace(snap(applied(orphan), nsObject({})), set(orphan), undefined);
+    expect(plan.state).toBe('unselected');
+    expect(summary(plan.state === 'unselected' ? plan.actions : [])).toEqual(['orphan NetworkPolicy/kubeposture-default-deny', 'orphan NetworkPolicy/kubeposture-allow-dns']);
+  });
+
+  it('leaves the objects of an Audit baseline where they are', () => {
+    const audit = baselineWith('audit', { ...sel, mode: 'Audit' });
+    const plan = planNamespace(snap(applied(audit), nsObject({})), set(audit), undefined);
+    expect(plan.state === 'unselected' && plan.actions).toEqual([]);
+  });
+
+  it('moves a namespace to the higher-priority baseline: takes over shared names, deletes the rest', () => {
+    const low = baselineWith('low', { ...sel, priority: 1, resourceQuota: { hard: { pods: '5' } } });
+    const high = baselineWith('high', { ...sel, priority: 9 });
+    const plan = planNamespace(snap(applied(low)), set(low, high), undefined);
+    expect(plan.state === 'governed' && plan.baseline.metadata.name).toBe('high');
+    expect(plan.state === 'governed' && plan.superseded).toEqual(['low']);
+    expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual([
+      'update NetworkPolicy/kubeposture-default-deny', 'update NetworkPolicy/kubeposture-allow-dns', 'delete ResourceQuota/kubeposture-quota',
+    ]);
+  });
+
+  it('sets shared fields that differ, and gives them back when no baseline wants them', () => {
+    const b = baselineWith('b', { ...sel, serviceAccounts: {}, podSecurity: { enforce: 'restricted' } });
+    const governed = planNamespace(snap(applied(b), nsObject(), { metadata: { name: 'default', namespace: NS } }), set(b), undefined);
+    expect(summary(governed.state === 'governed' ? governed.actions : [])).toEqual(['applyShared ServiceAccount/default', 'applyShared Namespace/team-a']);
+
+    const sa = { metadata: { ...ourFields({ 'f:automountServiceAccountToken': {} }), name: 'default', namespace: NS }, automountServiceAccountToken: false };
+    const ns = nsObject({}, { managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }] });
+    const released = planNamespace(snap([], ns, sa), set(b), undefined);
+    expect(summary(released.state === 'unselected' ? released.actions : [])).toEqual(['releaseShared ServiceAccount/default', 'releaseShared Namespace/team-a']);
+  });
+
+  it('leaves alone a terminating namespace, and one holding objects of a Stalled baseline', () => {
+    expect(planNamespace(snap([], nsObject(undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' })), set(enforce), undefined)).toEqual({ state: 'skipped', reason: 'namespace is terminating' });
+    const frozen = planNamespace(snap(applied(enforce)), { valid: [], stalled: new Set(['enforce']) }, undefined);
+    expect(frozen.state).toBe('skipped');
+  });
+
+  it('never selects the operator\'s own namespace', () => {
+    expect(planNamespace(snap(), set(enforce), NS).state).toBe('unselected');
+  });
+});
+
+describe('holdsField', () => {
+  it.each<[string, WireObject['metadata'], readonly string[], boolean, boolean]>([
+    ['a field we own', ourFields({ 'f:automountServiceAccountToken': {} }), ['automountServiceAccountToken'], false, true],
+    ['a field we do not own', ourFields({ 'f:secrets': {} }), ['automountServiceAccountToken'], false, false],
+    ['labels we own', ourFields({ 'f:metadata': { 'f:labels': { 'f:a': {} } } }), ['metadata', 'labels'], true, true],
+    ['an empty labels map only', ourFields({ 'f:metadata': { 'f:labels': {} } }), ['metadata', 'labels'], true, false],
+    ['another manager\'s fields', { name: 'x', managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:automountServiceAccountToken': {} } }] }, ['automountServiceAccountToken'], false, false],
+  ])('%s', (_name, metadata, path, children, want) => {
+    expect(holdsField({ metadata }, path, children)).toBe(want);
+  });
+});

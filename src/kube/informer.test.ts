@@ -1,0 +1,156 @@
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type ListWatchClient, type WireObject } from './informer.ts';
+import { ApiError, type RequestInit } from './rest.ts';
+
+const obj = (name: string, rv: string, ns = 'a'): WireObject => ({ metadata: { name, namespace: ns, resourceVersion: rv } });
+
+interface OpenWatch {
+  readonly rv: string | undefined;
+  send(type: string, object: unknown): void;
+  end(): void;
+  fail(err: Error): void;
+}
+
+/** A scripted apiserver: a list answer to give, and the watches the informer opened. */
+class FakeServer implements ListWatchClient {
+  list: { items: WireObject[]; rv: string } | Error = { items: [], rv: '1' };
+  lists = 0;
+  readonly watches: OpenWatch[] = [];
+
+  async request(_method: string, _path: string, _init?: RequestInit): Promise<unknown> {
+    this.lists++;
+    if (this.list instanceof Error) throw this.list;
+    return { items: this.list.items, metadata: { resourceVersion: this.list.rv } };
+  }
+
+  stream(_path: string, query: RequestInit['query'], onLine: (line: string) => void): { done: Promise<void>; abort: () => void } {
+    let resolve: () => void = () => undefined;
+    let reject: (e: Error) => void = () => undefined;
+    const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    this.watches.push({
+      rv: query?.resourceVersion,
+      send: (type, object) => {
+        try {
+          onLine(JSON.stringify({ type, object }));
+        } catch (err: unknown) {
+          reject(err as Error);
+        }
+      },
+      end: () => { resolve(); },
+      fail: (err) => { reject(err); },
+    });
+    return { done, abort: () => { resolve(); } };
+  }
+
+  last(): OpenWatch {
+    const w = this.watches.at(-1);
+    if (w === undefined) throw new Error('no watch open');
+    return w;
+  }
+}
+
+const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
+
+function setup(): { server: FakeServer; clock: FakeClock; informer: Informer<WireObject>; events: string[]; errors: unknown[] } {
+  const server = new FakeServer();
+  const clock = new FakeClock();
+  const errors: unknown[] = [];
+  const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, onError: (e) => errors.push(e) });
+  const events: string[] = [];
+  informer.on((e: InformerEvent<WireObject>) => { events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion ?? ''}`); });
+  return { server, clock, informer, events, errors };
+}
+
+describe('Informer', () => {
+  it('lists, reports synced, then watches from the list\'s resourceVersion', async () => {
+    const { server, informer, events } = setup();
+    server.list = { items: [obj('x', '5')], rv: '10' };
+    await informer.start();
+    expect(informer.synced).toBe(true);
+    expect(events).toEqual(['add x@5']);
+    await flush();
+    expect(server.last().rv).toBe('10');
+    informer.stop();
+  });
+
+  it('applies watch events to the cache and follows their resourceVersion', async () => {
+    const { server, informer, events } = setup();
+    await informer.start();
+    await flush();
+    server.last().send('ADDED', obj('y', '11'));
+    server.last().send('MODIFIED', obj('y', '12'));
+    server.last().send('BOOKMARK', { metadata: { resourceVersion: '20' } });
+    expect(informer.get('a', 'y')?.metadata.resourceVersion).toBe('12');
+    server.last().send('DELETED', obj('y', '21'));
+    expect(informer.get('a', 'y')).toBeUndefined();
+    expect(events).toEqual(['add y@11', 'update y@12', 'delete y@12']);
+    server.last().end();
+    await flush();
+    // A watch the server closed resumes from the last resourceVersion seen, without a relist.
+    expect(server.last().rv).toBe('21');
+    expect(server.lists).toBe(1);
+    informer.stop();
+  });
+
+  it('relists on 410 Gone and emits deletes for objects that vanished in the gap', async () => {
+    const { server, informer, events } = setup();
+    server.list = { items: [obj('keep', '1'), obj('gone', '2')], rv: '3' };
+    await informer.start();
+    await flush();
+    server.list = { items: [obj('keep', '1'), obj('new', '40')], rv: '50' };
+    server.last().send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+    await flush();
+    expect(server.lists).toBe(2);
+    expect(events).toEqual(['add keep@1', 'add gone@2', 'delete gone@2', 'add new@40']);
+    expect(server.last().rv).toBe('50');
+    informer.stop();
+  });
+
+  it('retries a failed watch after a backoff that doubles, resuming where it was', async () => {
+    const { server, informer, clock, errors } = setup();
+    await informer.start();
+    await flush();
+    server.last().fail(new Error('connection reset'));
+    await flush();
+    expect(errors).toHaveLength(1);
+    expect(server.watches).toHaveLength(1);
+    clock.advance(999);
+    await flush();
+    expect(server.watches).toHaveLength(1);
+    clock.advance(1);
+    await flush();
+    expect(server.watches).toHaveLength(2);
+    expect(server.last().rv).toBe('1');
+    server.last().fail(new ApiError(500, 'InternalError', 'boom', {}));
+    await flush();
+    clock.advance(1999);
+    await flush();
+    expect(server.watches).toHaveLength(2);
+    clock.advance(1);
+    await flush();
+    expect(server.watches).toHaveLength(3);
+    informer.stop();
+  });
+
+  it('keeps trying to list until the first list succeeds', async () => {
+    const { server, informer, clock } = setup();
+    server.list = new ApiError(403, 'Forbidden', 'no', {});
+    const started = informer.start();
+    await flush();
+    expect(informer.synced).toBe(false);
+    server.list = { items: [obj('x', '1')], rv: '2' };
+    clock.advance(1000);
+    await started;
+    expect(informer.list()).toHaveLength(1);
+    informer.stop();
+  });
+});
+
+describe('keepOwnManagedFields', () => {
+  it('keeps only the named manager\'s entries, and drops the field when none is left', () => {
+    const strip = keepOwnManagedFields<WireObject>('kubeposture');
+    const o = { metadata: { name: 'x', managedFields: [{ manager: 'kubectl' }, { manager: 'kubeposture', operation: 'Apply' }] } };
+    expect(strip(o).metadata.managedFields).toEqual([{ manager: 'kubeposture', operation: 'Apply' }]);
+    expect('managedFields' in strip({ metadata: { name: 'x', managedFields: [{ manager: 'kubectl' }] } }).metadata).toBe(false);
+  });
+});
