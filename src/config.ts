@@ -3,6 +3,7 @@
  * reads process.env. Bad values are errors that name the flag.
  */
 import { parseArgs } from 'node:util';
+import { parseAddress } from './observability/health.ts';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.ts';
 
 export interface RunConfig {
@@ -13,6 +14,8 @@ export interface RunConfig {
   readonly resyncPeriodMs: number;
   readonly statusIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** Where /healthz and /readyz are served. */
+  readonly healthAddress: { readonly host: string | undefined; readonly port: number };
 }
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -37,7 +40,8 @@ export const RUN_FLAGS = `
   --workers N              namespaces reconciled at once (default 4)
   --resync-period DUR      re-check every namespace from cache this often (default 10m)
   --status-interval DUR    write each baseline's status at most this often (default 1s)
-  --log-level LEVEL        error, warn, info or debug (default info)`;
+  --log-level LEVEL        error, warn, info or debug (default info)
+  --health-addr ADDR       where /healthz and /readyz are served (default :8081)`;
 
 /** Parses `kubeposture run` flags, with $POD_NAMESPACE as the namespace default. */
 export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunConfig {
@@ -50,6 +54,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'resync-period': { type: 'string', default: '10m' },
       'status-interval': { type: 'string', default: '1s' },
       'log-level': { type: 'string', default: 'info' },
+      'health-addr': { type: 'string', default: ':8081' },
     },
     strict: true,
     allowPositionals: false,
@@ -64,5 +69,6 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     resyncPeriodMs: parseDuration('resync-period', values['resync-period']),
     statusIntervalMs: parseDuration('status-interval', values['status-interval']),
     logLevel: level as LogLevel,
+    healthAddress: parseAddress('health-addr', values['health-addr']),
   };
 }

@@ -8,6 +8,7 @@ import type { RunConfig } from '../config.ts';
 import { Controller } from '../controller/controller.ts';
 import { systemClock } from '../controller/queue.ts';
 import { RestClient } from '../kube/rest.ts';
+import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
 
 /** Loads the kubeconfig the flags name, else the usual places. */
@@ -34,11 +35,14 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
       statusIntervalMs: config.statusIntervalMs,
     },
   });
-  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers });
+  const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
+  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port });
   const started = controller.start();
   const signal = await Promise.race([stopSignal, started.then(() => stopSignal)]);
   log.info('Shutting down', { signal });
+  health.draining();
   await controller.stop();
+  await health.close();
   rest.close();
   return 0;
 }

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { uniqueName } from '../support/cluster.ts';
+import { eventually, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { baselineManifest, createBaseline, createNamespaces, deleteBaseline, kc, managedIn, readBaseline, timed, user, waitReady } from '../support/world.ts';
 
@@ -31,8 +31,16 @@ describe('kubeposture run', () => {
   it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
-    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug']);
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0']);
     try {
+      const port = await eventually(async () => {
+        const first = child.output().split('\n')[0] ?? '';
+        const p = (JSON.parse(first) as { healthPort?: number }).healthPort;
+        if (p === undefined) throw new Error('no health port logged yet');
+        return p;
+      });
+      await eventually(async () => { expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200); });
+      expect((await fetch(`http://127.0.0.1:${String(port)}/healthz`)).status).toBe(200);
       const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '4' } } }));
       await timed(async () => { expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']); }, 20_000);
       await waitReady(name);
@@ -55,6 +63,7 @@ describe('kubeposture run', () => {
     [['--resync-period', 'soon'], /--resync-period "soon" is not a duration/],
     [['--log-level', 'loud'], /--log-level "loud" must be one of error, warn, info, debug/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--health-addr', 'localhost'], /--health-addr "localhost" must be host:port or :port/],
   ])('refuses bad flags %j with exit 2, naming the flag', async (args, message) => {
     const child = startRun(args);
     expect(await child.exited).toBe(2);
