@@ -3,7 +3,8 @@
  * reconciler makes each namespace right, and a status writer reports per
  * baseline. Baselines get a finalizer so their cleanup runs before they go.
  */
-import { FINALIZER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { API_VERSION, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
@@ -14,7 +15,8 @@ import type { Logger } from '../observability/logger.ts';
 import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type WriteThrough } from './reconciler.ts';
-import { computeStatus, deletingStatus, sameStatus, stalledStatus } from './status.ts';
+import { DriftLedger } from './ledger.ts';
+import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
 
 export interface ControllerConfig {
   /** The operator's own namespace: never selected. */
@@ -31,12 +33,16 @@ export interface ControllerDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly config: ControllerConfig;
+  /** Where Events go; by default to the apiserver. */
+  readonly events?: EventSink;
 }
 
 type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
 type NamespaceObject = NamespaceSnapshot['namespace'];
 
 const BASELINE_KEY = 'baseline:';
+/** The pause before a status write that gathers the changes one event causes. */
+const STATUS_BATCH_MS = 50;
 const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 export class Controller implements StateReader {
@@ -52,6 +58,9 @@ export class Controller implements StateReader {
   private readonly pending = new Map<string, Set<string>>();
   private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
   private readonly dirty = new Set<string>();
+  private readonly ledger = new DriftLedger();
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly events: EventSink;
   private cancelFlush: (() => void) | undefined;
   private cancelResync: (() => void) | undefined;
   private started = false;
@@ -59,6 +68,7 @@ export class Controller implements StateReader {
   constructor(deps: ControllerDeps) {
     this.deps = deps;
     const { rest, clock, log } = deps;
+    this.events = deps.events ?? new EventRecorder(rest, log, () => clock.now());
     const onError = (kind: string) => (err: unknown): void => {
       log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
     };
@@ -217,7 +227,10 @@ export class Controller implements StateReader {
       if (before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
     }
     const affected = this.affectedBy(name, e.type === 'delete' ? undefined : e.object);
-    if (e.type === 'delete') this.parsed.delete(name);
+    if (e.type === 'delete') {
+      this.parsed.delete(name);
+      this.ledger.forget(name);
+    }
     this.pending.set(name, new Set(affected));
     for (const ns of affected) this.queue.add(ns);
   }
@@ -236,6 +249,8 @@ export class Controller implements StateReader {
     const result = await this.reconciler.reconcile(key);
     if (result === undefined) this.results.delete(key);
     else this.results.set(key, result);
+    const repairs = this.recordRepairs(before, result);
+    this.announce(before, result, repairs);
     // A namespace that failed stays pending: status keeps saying what it waits for.
     if (result?.error === undefined && result?.waitingForFinalizer !== true) {
       for (const [b, set] of this.pending) {
@@ -285,7 +300,60 @@ export class Controller implements StateReader {
     ]);
     this.pending.delete(name);
     log.info('Removed finalizer after cleanup', { baseline: name });
+    if (obj.metadata.uid !== undefined) {
+      this.events.record({ apiVersion: API_VERSION, kind: KIND, name, uid: obj.metadata.uid }, 'Normal', 'CleanupDone', `Cleanup finished (deletionPolicy ${valid ? 'honoured' : 'left to the garbage collector: the spec was invalid'}); finalizer removed`);
+    }
     return { kind: 'done' };
+  }
+
+  /**
+   * Drift put right in a namespace that already held this generation of its
+   * baseline is a repair; bringing a namespace to a baseline or a new
+   * generation for the first time is not.
+   */
+  private recordRepairs(before: NamespaceResult | undefined, result: NamespaceResult | undefined): number {
+    const b = result?.baseline;
+    if (result === undefined || b === undefined || result.repaired.length === 0) return 0;
+    if (before?.baseline?.name !== b.name || before.baseline.generation !== b.generation) return 0;
+    const repairedAt = rfc3339(this.deps.clock.now());
+    this.ledger.seed(b.name, this.baselineInformer.get(undefined, b.name)?.status);
+    this.ledger.repaired(b.name, result.repaired.map((d) => ({
+      namespace: result.namespace, kind: d.kind, name: d.name, reason: d.reason,
+      ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields.slice(0, 32) }),
+      repairedAt,
+    })));
+    return result.repaired.length;
+  }
+
+  /** Events for repairs made and conflicts newly found, on the baseline and on the namespace. */
+  private announce(before: NamespaceResult | undefined, result: NamespaceResult | undefined, repairs: number): void {
+    const b = result?.baseline;
+    if (result === undefined || b === undefined) return;
+    const sb = this.baselineInformer.get(undefined, b.name);
+    const ns = this.namespaces.get(undefined, result.namespace);
+    const targets: EventTarget[] = [];
+    if (sb?.metadata.uid !== undefined) targets.push({ apiVersion: API_VERSION, kind: KIND, name: b.name, uid: sb.metadata.uid });
+    if (ns?.metadata.uid !== undefined) targets.push({ apiVersion: 'v1', kind: 'Namespace', name: result.namespace, uid: ns.metadata.uid });
+    const describe = (d: { kind: string; name: string; reason: string }): string => `${d.kind} ${d.name} (${d.reason})`;
+    if (repairs > 0) {
+      const note = `Repaired drift in namespace ${result.namespace}: ${someOf(result.repaired.map(describe), 5)}`;
+      for (const t of targets) this.events.record(t, 'Normal', 'DriftRepaired', note);
+    }
+    const known = new Set((before?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
+    const fresh = result.drift.filter((d) => d.reason === 'Conflict' && !known.has(`${d.kind}/${d.name}`));
+    if (fresh.length > 0) {
+      const note = `Left untouched in namespace ${result.namespace}, not created by kubeposture: ${someOf(fresh.map((d) => `${d.kind} ${d.name}`), 5)}`;
+      for (const t of targets) this.events.record(t, 'Warning', 'ConflictFound', note);
+    }
+  }
+
+  /** A valid baseline's status; the ledger supplies drift times and repairs. */
+  private liveStatus(name: string, generation: number, pending: number, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+    this.ledger.seed(name, previous);
+    const selected = [...this.results.values()].filter((r) => r.baseline?.name === name);
+    const since = (key: string): string => this.ledger.since(name, key, now);
+    this.ledger.keepOnly(name, driftEntries(selected, since).keys);
+    return computeStatus({ name, generation, pending, results: this.results.values(), previous, now, since, repairs: this.ledger.repairs(name) });
   }
 
   /** Cached managed objects labelled as made for `baseline`, as "namespace/Kind/name". */
@@ -295,20 +363,26 @@ export class Controller implements StateReader {
       .map((o) => `${o.metadata.namespace ?? ''}/${kind}/${o.metadata.name}`));
   }
 
+  /**
+   * Status is written soon after a change (a short pause gathers the burst one
+   * event causes) and at most once per interval under churn.
+   */
   private markDirty(baseline: string): void {
     this.dirty.add(baseline);
     if (this.cancelFlush !== undefined) return;
+    const delay = Math.max(STATUS_BATCH_MS, this.lastFlushAt + this.deps.config.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
       void this.flushStatus();
-    }, this.deps.config.statusIntervalMs);
+    }, delay);
   }
 
   /** Writes the status of every baseline marked dirty, skipping those whose status would not change. */
   private async flushStatus(): Promise<void> {
     const names = [...this.dirty];
     this.dirty.clear();
-    const now = new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.lastFlushAt = this.deps.clock.now();
+    const now = rfc3339(this.lastFlushAt);
     for (const name of names) {
       const obj = this.baselineInformer.get(undefined, name);
       if (obj === undefined) continue;
@@ -325,7 +399,7 @@ export class Controller implements StateReader {
             now,
           })
         : parsed.ok
-          ? computeStatus({ name, generation, pending: waiting.length, results: this.results.values(), previous: obj.status, now })
+          ? this.liveStatus(name, generation, waiting.length, obj.status, now)
           : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
       if (sameStatus(obj.status, status)) continue;
       try {

@@ -4,7 +4,8 @@
  * observedGeneration, lastTransitionTime changes only when status does,
  * Reconciling and Stalled appear only while true.
  */
-import type { Condition, ConditionType, NamespaceCounts, SecurityBaselineStatus } from '../api/types.ts';
+import type { Condition, ConditionType, DriftEntry, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
+import { driftKey } from './ledger.ts';
 import type { NamespaceResult } from './reconciler.ts';
 
 const CONDITION_ORDER: readonly ConditionType[] = ['Ready', 'Compliant', 'Reconciling', 'Stalled'];
@@ -22,11 +23,21 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
     .sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
 }
 
+/** A time as Kubernetes writes it: RFC 3339, whole seconds, UTC. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** Up to three examples and how many more: "a, b, c and 4 more". */
 export function someOf(items: readonly string[], max = 3): string {
   const shown = items.slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${String(items.length - max)} more` : shown;
 }
+
+/** How many drift entries status lists; more set driftTruncated. */
+export const MAX_DRIFT_ENTRIES = 50;
+/** How many field paths one drift entry names. */
+export const MAX_FIELDS = 32;
 
 export interface StatusInput {
   readonly name: string;
@@ -36,6 +47,30 @@ export interface StatusInput {
   readonly results: Iterable<NamespaceResult>;
   readonly previous: SecurityBaselineStatus | undefined;
   readonly now: string;
+  /** When a drift (by driftKey) was first seen. */
+  readonly since: (key: string) => string;
+  readonly repairs: Repairs;
+}
+
+const byObject = (a: DriftEntry, b: DriftEntry): number =>
+  a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name) || a.reason.localeCompare(b.reason);
+
+/** Every drift of the selected namespaces as status entries, sorted; and the keys seen. */
+export function driftEntries(selected: readonly NamespaceResult[], since: (key: string) => string): { entries: DriftEntry[]; keys: Set<string> } {
+  const keys = new Set<string>();
+  const entries: DriftEntry[] = [];
+  for (const r of selected) {
+    for (const d of r.drift) {
+      const key = driftKey(r.namespace, d.kind, d.name, d.reason);
+      keys.add(key);
+      entries.push({
+        namespace: r.namespace, kind: d.kind, name: d.name, reason: d.reason,
+        ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields.slice(0, MAX_FIELDS) }),
+        since: since(key),
+      });
+    }
+  }
+  return { entries: entries.sort(byObject), keys };
 }
 
 /** The status of a valid baseline. */
@@ -75,10 +110,14 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
       }
     : { type: 'Compliant', status: 'True', reason: 'NoDrift', message: `${String(selected.length)} namespaces hold the baseline` });
   if (progressing) conditions.push({ type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Applying generation ${String(input.generation)}` });
+  const { entries } = driftEntries(selected, input.since);
   return {
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
     namespaces: counts,
+    drift: entries.slice(0, MAX_DRIFT_ENTRIES),
+    driftTruncated: entries.length > MAX_DRIFT_ENTRIES,
+    repairs: input.repairs,
   };
 }
 

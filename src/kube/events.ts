@@ -1,0 +1,90 @@
+/**
+ * Kubernetes Events (events.k8s.io/v1) about SecurityBaselines and namespaces,
+ * aggregated as client-go does: the same reason and note about the same object
+ * within ten minutes bump the existing event's series count instead of making
+ * a new event. Recording never fails the caller: errors are logged.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../observability/logger.ts';
+import type { RestClient } from './rest.ts';
+
+export interface EventTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Records events; the interface the controller depends on. */
+export interface EventSink {
+  record(target: EventTarget, type: EventType, reason: string, note: string): void;
+}
+
+const SERIES_WINDOW_MS = 10 * 60_000;
+const CONTROLLER = 'kubeposture.io/operator';
+const MAX_NOTE = 1024;
+
+/** MicroTime as events.k8s.io wants it: RFC 3339 with microseconds. */
+const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
+
+export class EventRecorder implements EventSink {
+  private readonly rest: Pick<RestClient, 'request' | 'mergePatch'>;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  /** Cluster-scoped objects' events live here, as client-go puts them in "default". */
+  private readonly clusterEventsNamespace: string;
+  private readonly instance = hostname();
+  private readonly series = new Map<string, { name: string; namespace: string; count: number; last: number }>();
+
+  constructor(rest: Pick<RestClient, 'request' | 'mergePatch'>, log: Logger, now: () => number, clusterEventsNamespace = 'default') {
+    this.rest = rest;
+    this.log = log;
+    this.now = now;
+    this.clusterEventsNamespace = clusterEventsNamespace;
+  }
+
+  record(target: EventTarget, type: EventType, reason: string, note: string): void {
+    void this.send(target, type, reason, note.slice(0, MAX_NOTE)).catch((err: unknown) => {
+      this.log.warn('Failed to record event', { reason, kind: target.kind, name: target.name, error: err instanceof Error ? err.message : String(err) });
+    });
+  }
+
+  private async send(target: EventTarget, type: EventType, reason: string, note: string): Promise<void> {
+    const key = `${target.uid}\u0000${reason}\u0000${note}`;
+    const now = this.now();
+    const seen = this.series.get(key);
+    if (seen !== undefined && now - seen.last < SERIES_WINDOW_MS) {
+      seen.count++;
+      seen.last = now;
+      await this.rest.mergePatch('Event', seen.namespace, seen.name, { series: { count: seen.count, lastObservedTime: microTime(now) } });
+      return;
+    }
+    const namespace = target.namespace ?? this.clusterEventsNamespace;
+    const name = `${target.name}.${randomBytes(8).toString('hex')}`;
+    await this.rest.request('POST', `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
+      body: {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        eventTime: microTime(now),
+        reportingController: CONTROLLER,
+        reportingInstance: this.instance,
+        action: reason,
+        reason,
+        note,
+        type,
+        regarding: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, uid: target.uid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }) },
+      },
+    });
+    this.series.set(key, { name, namespace, count: 1, last: now });
+    if (this.series.size > 10_000) this.prune(now);
+  }
+
+  private prune(now: number): void {
+    for (const [k, v] of this.series) if (now - v.last >= SERIES_WINDOW_MS) this.series.delete(k);
+  }
+}
