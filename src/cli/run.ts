@@ -33,6 +33,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
       workers: config.workers,
       resyncPeriodMs: config.resyncPeriodMs,
       statusIntervalMs: config.statusIntervalMs,
+      conflictRecheckMs: 30_000,
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);

@@ -26,6 +26,8 @@ export interface ControllerConfig {
   readonly resyncPeriodMs: number;
   /** Status is written at most once per baseline per interval. */
   readonly statusIntervalMs: number;
+  /** A namespace with a Conflict is checked again this often (the conflicting object is not watched). */
+  readonly conflictRecheckMs: number;
 }
 
 export interface ControllerDeps {
@@ -232,6 +234,7 @@ export class Controller implements StateReader {
       this.ledger.forget(name);
     }
     this.pending.set(name, new Set(affected));
+    this.deps.log.debug('Observed baseline change', { baseline: name, event: e.type, generation: e.object.metadata.generation, namespaces: affected.size });
     for (const ns of affected) this.queue.add(ns);
   }
 
@@ -247,6 +250,7 @@ export class Controller implements StateReader {
     }
     const before = this.results.get(key);
     const result = await this.reconciler.reconcile(key);
+    this.deps.log.debug('Reconciled namespace', { namespace: key, baseline: result?.baseline?.name, generation: result?.baseline?.generation, drift: result?.drift.length, repaired: result?.repaired.length, error: result?.error });
     if (result === undefined) this.results.delete(key);
     else this.results.set(key, result);
     const repairs = this.recordRepairs(before, result);
@@ -263,6 +267,11 @@ export class Controller implements StateReader {
       for (const s of r.superseded) this.markDirty(s);
     }
     if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: 100 };
+    // A conflicting object is not in the caches (it lacks kubeposture's label), so its
+    // removal sends no event: look again after a while.
+    if (result?.error === undefined && result?.drift.some((d) => d.reason === 'Conflict') === true) {
+      return { kind: 'requeueAfter', delayMs: this.deps.config.conflictRecheckMs };
+    }
     return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
   }
 

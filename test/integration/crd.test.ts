@@ -3,7 +3,7 @@
  * defaults applied, invalid manifests refused with a message naming the field,
  * and kubectl shows the printer columns and the schema's descriptions.
  */
-import { execFileSync } from 'node:child_process';
+import { kubectl } from '../support/kubectl.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
@@ -24,10 +24,6 @@ async function create(manifest: Record<string, unknown>): Promise<string> {
 }
 
 const base = (spec: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: {}, spec });
-
-function kubectl(...args: string[]): string {
-  return execFileSync('kubectl', ['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 beforeAll(async () => { await installCrd(kc); });
 afterAll(async () => {
@@ -122,18 +118,18 @@ describe('invalid manifests', () => {
 describe('kubectl', () => {
   it('prints the columns of kubectl get sb', async () => {
     await create(base({ mode: 'Audit', namespaceSelector: { matchLabels: { none: 'none' } } }));
-    const header = kubectl('get', 'sb').split('\n')[0] ?? '';
+    const header = (await kubectl('get', 'sb')).split('\n')[0] ?? '';
     expect(header.split(/\s+/)).toEqual(['NAME', 'MODE', 'SELECTED', 'COMPLIANT', 'DRIFTED', 'READY', 'AGE']);
-    expect(kubectl('get', 'securitybaselines', '-o', 'name')).toMatch(/securitybaseline\.kubeposture\.io\//);
-    expect(kubectl('get', 'kubeposture')).toContain('Audit');
+    expect(await kubectl('get', 'securitybaselines', '-o', 'name')).toMatch(/securitybaseline\.kubeposture\.io\//);
+    expect(await kubectl('get', 'kubeposture')).toContain('Audit');
   });
 
-  it('explains the API from the schema\'s descriptions', () => {
-    const spec = kubectl('explain', 'securitybaseline.spec');
+  it('explains the API from the schema\'s descriptions', async () => {
+    const spec = await kubectl('explain', 'securitybaseline.spec');
     expect(spec).toContain('The desired posture and the namespaces it applies to.');
     for (const field of ['mode', 'priority', 'namespaceSelector', 'excludeNamespaces', 'deletionPolicy', 'networkPolicy', 'limitRange', 'resourceQuota', 'serviceAccounts', 'podSecurity']) {
       expect(spec).toContain(field);
     }
-    expect(kubectl('explain', 'securitybaseline.spec.networkPolicy.allowDNS')).toContain('allow DNS (UDP and TCP 53)');
+    expect(await kubectl('explain', 'securitybaseline.spec.networkPolicy.allowDNS')).toContain('allow DNS (UDP and TCP 53)');
   });
 });

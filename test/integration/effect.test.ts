@@ -2,7 +2,7 @@
  * The baseline has its real effect in a namespace: the apiserver's admission
  * (LimitRanger, ResourceQuota, PodSecurity) and RBAC act on what kubeposture made.
  */
-import { execFileSync } from 'node:child_process';
+import { kubectlRun } from '../support/kubectl.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
@@ -87,25 +87,19 @@ describe('a namespace under a baseline', () => {
     ['get', 'deployments.apps/web', true],
     ['get', 'deployments.apps/api', false],
     ['list', 'deployments.apps', false],
-  ])('lets the workload ServiceAccount %s %s: %s', (verb, resource, allowed) => {
-    expect(canI(verb, resource, ns, `system:serviceaccount:${ns}:app`)).toBe(allowed);
+  ])('lets the workload ServiceAccount %s %s: %s', async (verb, resource, allowed) => {
+    expect(await canI(verb, resource, ns, `system:serviceaccount:${ns}:app`)).toBe(allowed);
   });
 
-  it('grants the ServiceAccount nothing in another namespace, and leaves an excluded namespace alone', () => {
-    expect(canI('get', 'configmaps', other, `system:serviceaccount:${ns}:app`)).toBe(false);
-    expect(canI('get', 'configmaps', other, `system:serviceaccount:${other}:app`)).toBe(false);
+  it('grants the ServiceAccount nothing in another namespace, and leaves an excluded namespace alone', async () => {
+    expect(await canI('get', 'configmaps', other, `system:serviceaccount:${ns}:app`)).toBe(false);
+    expect(await canI('get', 'configmaps', other, `system:serviceaccount:${other}:app`)).toBe(false);
   });
 });
 
 /** `kubectl auth can-i`: exit 0 means yes, 1 means no. */
-function canI(verb: string, resource: string, namespace: string, as: string): boolean {
-  const kubeconfig = process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '';
-  try {
-    execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', verb, resource, '-n', namespace, `--as=${as}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return true;
-  } catch (err: unknown) {
-    const status = (err as { status?: number }).status;
-    if (status === 1) return false;
-    throw err;
-  }
+async function canI(verb: string, resource: string, namespace: string, as: string): Promise<boolean> {
+  const r = await kubectlRun('auth', 'can-i', verb, resource, '-n', namespace, `--as=${as}`);
+  if (r.code > 1) throw new Error(`kubectl auth can-i failed: ${r.stderr}`);
+  return r.code === 0;
 }

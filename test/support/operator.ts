@@ -7,7 +7,7 @@
 import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
 import { systemClock } from '../../src/controller/queue.ts';
 import { RestClient, type RequestRecord } from '../../src/kube/rest.ts';
-import { silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
 import { testKubeConfig } from './cluster.ts';
 
 export interface TestOperator {
@@ -23,14 +23,14 @@ export interface TestOperator {
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
-export async function startOperator(config: Partial<ControllerConfig> = {}, log: Logger = silentLogger): Promise<TestOperator> {
+export async function startOperator(config: Partial<ControllerConfig> = {}, log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger): Promise<TestOperator> {
   const requests: RequestRecord[] = [];
   const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
   const controller = new Controller({
     rest,
     log,
     clock: systemClock,
-    config: { operatorNamespace: undefined, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, ...config },
+    config: { operatorNamespace: undefined, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, conflictRecheckMs: 500, ...config },
   });
   await controller.start();
   await controller.idle();
