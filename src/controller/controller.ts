@@ -8,7 +8,7 @@ import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
-import { selects } from '../baseline/selection.ts';
+import { resolve, selects } from '../baseline/selection.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -85,7 +85,11 @@ export class Controller implements StateReader {
     });
     this.queue = new WorkQueue((key) => this.process(key), { ...defaultQueueOptions, workers: deps.config.workers, clock });
 
-    this.namespaces.on((e) => { this.queue.add(e.object.metadata.name); });
+    this.namespaces.on((e) => {
+      const name = e.object.metadata.name;
+      if (e.type !== 'delete' && this.started) this.trackNewlySelected(e.object);
+      this.queue.add(name);
+    });
     for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
       inf.on((e) => {
         const ns = e.object.metadata.namespace;
@@ -197,6 +201,19 @@ export class Controller implements StateReader {
       this.enqueueAll();
       this.scheduleResync();
     }, this.deps.config.resyncPeriodMs);
+  }
+
+  /**
+   * A namespace that a baseline now wins but has not been reconciled under it
+   * counts as pending for that baseline, so its Ready waits for it.
+   */
+  private trackNewlySelected(ns: NamespaceObject): void {
+    const { winner } = resolve(this.baselines().valid, namespaceInfo(ns), this.deps.config.operatorNamespace);
+    if (winner === undefined || this.results.get(ns.metadata.name)?.baseline?.name === winner.metadata.name) return;
+    const set = this.pending.get(winner.metadata.name) ?? new Set<string>();
+    set.add(ns.metadata.name);
+    this.pending.set(winner.metadata.name, set);
+    this.markDirty(winner.metadata.name);
   }
 
   /** Namespaces a baseline governed, superseded or left objects in, and those it selects now. */

@@ -35,16 +35,15 @@ export class EventRecorder implements EventSink {
   private readonly rest: Pick<RestClient, 'request' | 'mergePatch'>;
   private readonly log: Logger;
   private readonly now: () => number;
-  /** Cluster-scoped objects' events live here, as client-go puts them in "default". */
-  private readonly clusterEventsNamespace: string;
+  /** The apiserver accepts events about cluster-scoped objects only in "default". */
+  private readonly clusterEventsNamespace = 'default';
   private readonly instance = hostname();
   private readonly series = new Map<string, { name: string; namespace: string; count: number; last: number }>();
 
-  constructor(rest: Pick<RestClient, 'request' | 'mergePatch'>, log: Logger, now: () => number, clusterEventsNamespace = 'default') {
+  constructor(rest: Pick<RestClient, 'request' | 'mergePatch'>, log: Logger, now: () => number) {
     this.rest = rest;
     this.log = log;
     this.now = now;
-    this.clusterEventsNamespace = clusterEventsNamespace;
   }
 
   record(target: EventTarget, type: EventType, reason: string, note: string): void {

@@ -8,6 +8,7 @@ import { Controller, type ControllerConfig } from '../../src/controller/controll
 import { systemClock } from '../../src/controller/queue.ts';
 import { RestClient, type RequestRecord } from '../../src/kube/rest.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.ts';
 
 export interface TestOperator {
@@ -23,9 +24,10 @@ export interface TestOperator {
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
-export async function startOperator(config: Partial<ControllerConfig> = {}, log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger): Promise<TestOperator> {
+export async function startOperator(config: Partial<ControllerConfig> = {}, kubeConfig: KubeConfig = testKubeConfig()): Promise<TestOperator> {
+  const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
   const requests: RequestRecord[] = [];
-  const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
+  const rest = new RestClient(kubeConfig, { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
   const controller = new Controller({
     rest,
     log,

@@ -63,6 +63,16 @@ export async function waitReady(name: string, timeoutMs = 30_000): Promise<Basel
   }, timeoutMs);
 }
 
+/** Waits until the baseline is Ready with `count` selected namespaces, all compliant. */
+export async function waitCompliant(name: string, count: number, timeoutMs = 30_000): Promise<Baseline> {
+  return eventually(async () => {
+    const b = await waitReady(name, timeoutMs);
+    const n = b.status?.namespaces;
+    if (n?.selected !== count || n.compliant !== count) throw new Error(`baseline ${name}: ${JSON.stringify(n)}, want ${String(count)} compliant`);
+    return b;
+  }, timeoutMs);
+}
+
 /** Creates `count` namespaces labelled for a test group; returns their names. */
 export async function createNamespaces(prefix: string, count: number, labels: Record<string, string>): Promise<string[]> {
   return Promise.all(Array.from({ length: count }, () => createTestNamespace(core, prefix, labels)));

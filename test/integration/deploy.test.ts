@@ -1,0 +1,134 @@
+/**
+ * config/default on the real apiserver: accepted, the manager's Pod admitted
+ * under the restricted Pod Security Standard, and the operator doing its work
+ * with nothing but its own ServiceAccount's permissions (the proof that the
+ * ClusterRole is enough), while unable to read Secrets.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { FINALIZER } from '../../src/api/constants.ts';
+import { ApiError, RestClient } from '../../src/kube/rest.ts';
+import { eventually, uniqueName } from '../support/cluster.ts';
+import { kubectl, kubectlRun } from '../support/kubectl.ts';
+import { startOperator, type TestOperator } from '../support/operator.ts';
+import {
+  RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, defaultAutomount, deleteBaseline,
+  kc, labelNamespace, managedIn, readBaseline, readNamespace, timed, user, waitCompliant,
+} from '../support/world.ts';
+
+const NS = 'kubeposture-system';
+const SA = `system:serviceaccount:${NS}:kubeposture`;
+let rendered: { kind: string; metadata: { name: string; namespace?: string } }[];
+let op: TestOperator;
+
+/** A kubeconfig for the operator's ServiceAccount: same server and CA, a token from the TokenRequest API. */
+async function serviceAccountKubeConfig(): Promise<KubeConfig> {
+  const answer = (await user.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts/kubeposture/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  })) as { status: { token: string } };
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the test kubeconfig');
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: [{ name: 'local', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
+    users: [{ name: 'kubeposture', token: answer.status.token }],
+    contexts: [{ name: 'kubeposture', cluster: 'local', user: 'kubeposture' }],
+    currentContext: 'kubeposture',
+  });
+  return out;
+}
+
+beforeAll(async () => {
+  const yaml = await kubectl('kustomize', 'config/default');
+  rendered = loadAll(yaml) as typeof rendered;
+  await kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
+  await kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', '--timeout=60s');
+  // The clusterrole-aggregation controller fills kubeposture-grantable.
+  await eventually(async () => {
+    const agg = (await user.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grantable')) as { rules?: unknown[] };
+    if ((agg.rules ?? []).length === 0) throw new Error('kubeposture-grantable not aggregated yet');
+  });
+  op = await startOperator({ operatorNamespace: NS }, await serviceAccountKubeConfig());
+});
+afterAll(async () => {
+  await op.stop();
+  user.close();
+});
+
+describe('config/default', () => {
+  it('renders the expected objects, in kubeposture-system where namespaced (events aside)', () => {
+    expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kubeposture-grantable', 'ClusterRole/kubeposture-grantable-default', 'ClusterRole/kubeposture-manager',
+      'ClusterRoleBinding/kubeposture-grantable', 'ClusterRoleBinding/kubeposture-manager', 'CustomResourceDefinition/securitybaselines.kubeposture.io',
+      'Deployment/kubeposture', 'Namespace/kubeposture-system', 'NetworkPolicy/kubeposture', 'Role/kubeposture-events',
+      'RoleBinding/kubeposture-events', 'ServiceAccount/kubeposture',
+    ]);
+    for (const o of rendered) {
+      if (['Deployment', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);
+      // Events about cluster-scoped objects can only be written in "default".
+      if (['Role', 'RoleBinding'].includes(o.kind)) expect(o.metadata.namespace).toBe('default');
+    }
+  });
+
+  it('is accepted by the apiserver, and the manager Pod passes the restricted Pod Security Standard', async () => {
+    expect((await readNamespace(NS)).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { metadata: unknown; spec: unknown } } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('manager') }, spec: deployment.spec.template.spec };
+    // A server-side dry run goes through admission, PodSecurity included, and stores nothing.
+    const admitted = await user.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: pod, query: { dryRun: 'All' } });
+    expect((admitted as { metadata: { namespace: string } }).metadata.namespace).toBe(NS);
+    const root = { ...pod, spec: { ...(pod.spec as object), securityContext: {}, containers: [{ name: 'x', image: 'x' }] } };
+    await expect(user.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: root, query: { dryRun: 'All' } })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('the operator under its own ServiceAccount', () => {
+  it('cannot read Secrets', async () => {
+    const r = await kubectlRun('auth', 'can-i', 'get', 'secrets', '-A', `--as=${SA}`);
+    expect(r.code).toBe(1);
+    const asOperator = new RestClient(await serviceAccountKubeConfig());
+    await expect(asOperator.request('GET', '/api/v1/secrets')).rejects.toBeInstanceOf(ApiError);
+    await expect(asOperator.request('GET', '/api/v1/secrets')).rejects.toMatchObject({ status: 403 });
+    asOperator.close();
+  });
+
+  it('brings namespaces to a full baseline, with workload RBAC inside what it may grant', async () => {
+    const group = uniqueName('g');
+    const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+    const namespaces = await createNamespaces('rbac', 3, { 'kp-test': group });
+    await waitCompliant(name, 3);
+    for (const ns of namespaces) {
+      expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS);
+      expect((await readNamespace(ns)).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      expect(await defaultAutomount(ns)).toBe(false);
+    }
+    expect((await readBaseline(name))?.metadata.finalizers).toEqual([FINALIZER]);
+    // Repairs, leaving scope, and cleanup on deletion, all with the same identity.
+    await user.request('DELETE', `/apis/networking.k8s.io/v1/namespaces/${namespaces[0] ?? ''}/networkpolicies/kubeposture-default-deny`);
+    await timed(async () => { expect(await managedIn(namespaces[0] ?? '')).toEqual(RESTRICTED_OBJECTS); });
+    await labelNamespace(namespaces[1] ?? '', { 'kp-test': null });
+    await timed(async () => {
+      expect(await managedIn(namespaces[1] ?? '')).toEqual([]);
+      expect(await defaultAutomount(namespaces[1] ?? '')).toBeUndefined();
+    });
+    await eventually(async () => { expect(await kubectl('get', 'events', '-n', 'default', '--field-selector', 'reason=DriftRepaired')).toContain(namespaces[0] ?? ''); });
+    await deleteBaseline(name);
+    await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+    expect(await managedIn(namespaces[2] ?? '')).toEqual([]);
+    expect(op.requests.filter((r) => r.status === 403)).toEqual([]);
+  });
+
+  it('says in status when a baseline asks it to grant more than it may', async () => {
+    const group = uniqueName('g');
+    const name = await createBaseline(baselineManifest(group, { serviceAccounts: { workloads: [{ name: 'greedy', rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }] } }));
+    const [ns = ''] = await createNamespaces('greedy', 1, { 'kp-test': group });
+    await timed(async () => {
+      const b = await readBaseline(name);
+      expect(condition(b, 'Ready')).toMatchObject({ status: 'False', reason: 'ReconcileFailed' });
+      expect(condition(b, 'Ready')?.message).toContain(`${ns} (create Role/kubeposture-greedy`);
+      expect(condition(b, 'Ready')?.message).toContain('attempting to grant RBAC permissions not currently held');
+    }, 20_000);
+    expect(await managedIn(ns)).not.toContain('Role/kubeposture-greedy');
+    await deleteBaseline(name);
+  });
+});
