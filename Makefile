@@ -55,7 +55,7 @@ cluster-down: install
 cluster-status: install
 	@$(CLUSTER) status
 
-demo: cluster-up
+demo: install controlplane
 	@bash hack/demo.sh
 
 run: install

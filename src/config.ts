@@ -35,13 +35,13 @@ function positiveInt(flag: string, text: string, max: number): number {
 }
 
 export const RUN_FLAGS = `
-  --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
-  --namespace NAME         the operator's own namespace, never selected (default: $POD_NAMESPACE)
-  --workers N              namespaces reconciled at once (default 4)
-  --resync-period DUR      re-check every namespace from cache this often (default 10m)
-  --status-interval DUR    write each baseline's status at most this often (default 1s)
-  --log-level LEVEL        error, warn, info or debug (default info)
-  --health-addr ADDR       where /healthz and /readyz are served (default :8081)`;
+            --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+            --namespace NAME         the operator's own namespace, never selected (default: $POD_NAMESPACE)
+            --workers N              namespaces reconciled at once (default 4)
+            --resync-period DUR      re-check every namespace from cache this often (default 10m)
+            --status-interval DUR    write each baseline's status at most this often (default 1s)
+            --log-level LEVEL        error, warn, info or debug (default info)
+            --health-addr ADDR       where /healthz and /readyz are served (default :8081)`;
 
 /** Parses `kubeposture run` flags, with $POD_NAMESPACE as the namespace default. */
 export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunConfig {

@@ -335,12 +335,16 @@ export class Controller implements StateReader {
   /**
    * Drift put right in a namespace that already held this generation of its
    * baseline is a repair; bringing a namespace to a baseline or a new
-   * generation for the first time is not.
+   * generation for the first time is not (nor finishing a rollout that had
+   * been waiting for the finalizer or had failed part-way).
    */
   private recordRepairs(before: NamespaceResult | undefined, result: NamespaceResult | undefined): number {
     const b = result?.baseline;
     if (result === undefined || b === undefined || result.repaired.length === 0) return 0;
-    if (before?.baseline?.name !== b.name || before.baseline.generation !== b.generation) return 0;
+    // "Held": reconciled under this generation, and left with nothing but conflicts to fix.
+    const held = before?.baseline?.name === b.name && before.baseline.generation === b.generation
+      && before.error === undefined && before.waitingForFinalizer !== true && before.drift.every((d) => d.reason === 'Conflict');
+    if (!held) return 0;
     const repairedAt = rfc3339(this.deps.clock.now());
     this.ledger.seed(b.name, this.baselineInformer.get(undefined, b.name)?.status);
     this.ledger.repaired(b.name, result.repaired.map((d) => ({
