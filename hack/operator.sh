@@ -9,7 +9,7 @@ ours() { [ -f "$pidfile" ] && grep -qa "src/cli/main.ts" "/proc/$(cat "$pidfile"
 case "${1:-}" in
   start)
     mkdir -p "$state"
-    nohup node "$root/src/cli/main.ts" run --kubeconfig "$state/kubeconfig" --status-interval 500ms >"$state/operator.log" 2>&1 &
+    nohup node "$root/src/cli/main.ts" run --kubeconfig "$state/kubeconfig" --status-interval 500ms --leader-elect=false >"$state/operator.log" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 50); do grep -q '"Started controller"' "$state/operator.log" && exit 0; sleep 0.2; done
     echo "operator did not start; see $state/operator.log" >&2; exit 1 ;;

@@ -2,6 +2,8 @@
  * The operator's configuration from flags and environment: the only module that
  * reads process.env. Bad values are errors that name the flag.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseAddress } from './observability/health.ts';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.ts';
@@ -16,6 +18,8 @@ export interface RunConfig {
   readonly logLevel: LogLevel;
   /** Where /healthz and /readyz are served. */
   readonly healthAddress: { readonly host: string | undefined; readonly port: number };
+  /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
+  readonly leaderElection: { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number } | undefined;
 }
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -41,7 +45,11 @@ export const RUN_FLAGS = `
             --resync-period DUR      re-check every namespace from cache this often (default 10m)
             --status-interval DUR    write each baseline's status at most this often (default 1s)
             --log-level LEVEL        error, warn, info or debug (default info)
-            --health-addr ADDR       where /healthz and /readyz are served (default :8081)`;
+            --health-addr ADDR       where /healthz and /readyz are served (default :8081)
+            --leader-elect BOOL      elect a leader on a Lease in the operator's namespace (default true)
+            --lease-duration DUR     how long a lease lasts unrenewed (default 15s)
+            --renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
+            --retry-period DUR       how often to try to acquire or renew (default 2s)`;
 
 /** Parses `kubeposture run` flags, with $POD_NAMESPACE as the namespace default. */
 export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunConfig {
@@ -55,6 +63,10 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'status-interval': { type: 'string', default: '1s' },
       'log-level': { type: 'string', default: 'info' },
       'health-addr': { type: 'string', default: ':8081' },
+      'leader-elect': { type: 'string', default: 'true' },
+      'lease-duration': { type: 'string', default: '15s' },
+      'renew-deadline': { type: 'string', default: '10s' },
+      'retry-period': { type: 'string', default: '2s' },
     },
     strict: true,
     allowPositionals: false,
@@ -62,13 +74,32 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const level = values['log-level'];
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level ${JSON.stringify(level)} must be one of ${LOG_LEVELS.join(', ')}`);
   const ns = values.namespace ?? env.POD_NAMESPACE;
+  const workers = positiveInt('workers', values.workers, 256);
+  const resyncPeriodMs = parseDuration('resync-period', values['resync-period']);
+  const statusIntervalMs = parseDuration('status-interval', values['status-interval']);
+  const healthAddress = parseAddress('health-addr', values['health-addr']);
+  const elect = values['leader-elect'];
+  if (elect !== 'true' && elect !== 'false') throw new Error(`--leader-elect ${JSON.stringify(elect)} must be true or false`);
+  const lease = parseDuration('lease-duration', values['lease-duration']);
+  const renew = parseDuration('renew-deadline', values['renew-deadline']);
+  const retry = parseDuration('retry-period', values['retry-period']);
+  if (!(retry < renew && renew < lease)) throw new Error('--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration');
+  if (elect === 'true' && (ns === undefined || ns === '')) {
+    throw new Error('--leader-elect needs the operator\'s namespace for its Lease: set --namespace or $POD_NAMESPACE, or --leader-elect=false');
+  }
   return {
     kubeconfig: values.kubeconfig,
     operatorNamespace: ns === '' ? undefined : ns,
-    workers: positiveInt('workers', values.workers, 256),
-    resyncPeriodMs: parseDuration('resync-period', values['resync-period']),
-    statusIntervalMs: parseDuration('status-interval', values['status-interval']),
+    workers,
+    resyncPeriodMs,
+    statusIntervalMs,
     logLevel: level as LogLevel,
-    healthAddress: parseAddress('health-addr', values['health-addr']),
+    healthAddress,
+    leaderElection: elect === 'false' ? undefined : {
+      identity: env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+      leaseDurationMs: lease,
+      renewDeadlineMs: renew,
+      retryPeriodMs: retry,
+    },
   };
 }

@@ -6,6 +6,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RunConfig } from '../config.ts';
 import { Controller } from '../controller/controller.ts';
+import { LeaderElector } from '../controller/leader.ts';
 import { systemClock } from '../controller/queue.ts';
 import { RestClient } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
@@ -24,7 +25,10 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
   const log = createLogger(config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
   const rest = new RestClient(kc, { userAgent: 'kubeposture' });
-  const controller = new Controller({
+  const le = config.leaderElection;
+  let elector: LeaderElector | undefined;
+  const controller: Controller = new Controller({
+    ...(le === undefined ? {} : { leadership: { get isLeader(): boolean { return elector?.isLeader ?? false; } } }),
     rest,
     log,
     clock: systemClock,
@@ -38,12 +42,23 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
   log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port });
+  let lost: (reason: string) => void = () => undefined;
+  const lostLeadership = new Promise<string>((resolve) => { lost = resolve; });
+  if (le !== undefined && config.operatorNamespace !== undefined) {
+    elector = new LeaderElector(rest, { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le }, systemClock, log,
+      () => { controller.startedLeading(); },
+      // A leader that lost its lease stops writing at once (every write checks) and exits,
+      // so that it starts again as a clean follower.
+      () => { lost('lost leadership'); });
+    elector.start();
+  }
   const started = controller.start();
-  const signal = await Promise.race([stopSignal, started.then(() => stopSignal)]);
+  const signal = await Promise.race([stopSignal, lostLeadership, started.then(() => Promise.race([stopSignal, lostLeadership]))]);
   log.info('Shutting down', { signal });
   health.draining();
+  await elector?.stop();
   await controller.stop();
   await health.close();
   rest.close();
-  return 0;
+  return signal === 'lost leadership' ? 1 : 0;
 }

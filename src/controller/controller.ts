@@ -37,6 +37,8 @@ export interface ControllerDeps {
   readonly config: ControllerConfig;
   /** Where Events go; by default to the apiserver. */
   readonly events?: EventSink;
+  /** Whether this process may write (leader election); by default always. */
+  readonly leadership?: { readonly isLeader: boolean };
 }
 
 type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
@@ -81,6 +83,7 @@ export class Controller implements StateReader {
     this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: ownFields, onError: onError('ServiceAccount/default') });
     this.reconciler = new Reconciler({
       rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
+      mayWrite: () => this.leading(),
       guarded: (name) => this.baselineInformer.get(undefined, name)?.metadata.finalizers?.includes(FINALIZER) === true,
     });
     this.queue = new WorkQueue((key) => this.process(key), { ...defaultQueueOptions, workers: deps.config.workers, clock });
@@ -126,6 +129,21 @@ export class Controller implements StateReader {
 
   /** Re-checks every namespace from cache now, as the periodic resync does. */
   resync(): void {
+    this.enqueueAll();
+  }
+
+  /** True while this process may write. */
+  private leading(): boolean {
+    return this.deps.leadership?.isLeader ?? true;
+  }
+
+  /** Called when this process becomes the leader: everything is looked at again. */
+  startedLeading(): void {
+    if (!this.started) return;
+    for (const b of this.baselineInformer.list()) {
+      this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
+      this.markDirty(b.metadata.name);
+    }
     this.enqueueAll();
   }
 
@@ -256,6 +274,8 @@ export class Controller implements StateReader {
   }
 
   private async process(key: string): Promise<Outcome> {
+    // Followers keep their caches warm and act on nothing; the new leader looks at everything again.
+    if (!this.leading()) return { kind: 'done' };
     if (key.startsWith(BASELINE_KEY)) {
       const name = key.slice(BASELINE_KEY.length);
       try {
@@ -409,6 +429,7 @@ export class Controller implements StateReader {
 
   /** Writes the status of every baseline marked dirty, skipping those whose status would not change. */
   private async flushStatus(): Promise<void> {
+    if (!this.leading()) return;
     const names = [...this.dirty];
     this.dirty.clear();
     this.lastFlushAt = this.deps.clock.now();

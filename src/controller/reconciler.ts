@@ -50,6 +50,8 @@ export interface ReconcilerDeps {
    * written for it until its cleanup is guaranteed to run before it can go.
    */
   readonly guarded: (baseline: string) => boolean;
+  /** Checked before every write: a leader that lost its lease stops at once. */
+  readonly mayWrite: () => boolean;
 }
 
 const escapePointer = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -86,6 +88,10 @@ export class Reconciler {
     let error: string | undefined;
     const waiting = plan.state === 'governed' && plan.actions.length > 0 && !this.deps.guarded(plan.baseline.metadata.name);
     for (const action of waiting ? [] : plan.actions) {
+      if (!this.deps.mayWrite()) {
+        error = 'not the leader any more';
+        break;
+      }
       try {
         const outcome = await this.act(namespace, action);
         const t = target(action);

@@ -7,7 +7,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { FINALIZER } from '../../src/api/constants.ts';
+import { LeaderElector } from '../../src/controller/leader.ts';
+import { systemClock } from '../../src/controller/queue.ts';
 import { ApiError, RestClient } from '../../src/kube/rest.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
@@ -61,12 +64,12 @@ describe('config/default', () => {
       'ClusterRole/kubeposture-grantable', 'ClusterRole/kubeposture-grantable-default', 'ClusterRole/kubeposture-manager',
       'ClusterRoleBinding/kubeposture-grantable', 'ClusterRoleBinding/kubeposture-manager', 'CustomResourceDefinition/securitybaselines.kubeposture.io',
       'Deployment/kubeposture', 'Namespace/kubeposture-system', 'NetworkPolicy/kubeposture', 'Role/kubeposture-events',
-      'RoleBinding/kubeposture-events', 'ServiceAccount/kubeposture',
+      'Role/kubeposture-leader-election', 'RoleBinding/kubeposture-events', 'RoleBinding/kubeposture-leader-election', 'ServiceAccount/kubeposture',
     ]);
     for (const o of rendered) {
       if (['Deployment', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);
-      // Events about cluster-scoped objects can only be written in "default".
-      if (['Role', 'RoleBinding'].includes(o.kind)) expect(o.metadata.namespace).toBe('default');
+      // Events about cluster-scoped objects can only be written in "default"; the Lease lives at home.
+      if (['Role', 'RoleBinding'].includes(o.kind)) expect(o.metadata.namespace).toBe(o.metadata.name.endsWith('-events') ? 'default' : NS);
     }
   });
 
@@ -90,6 +93,21 @@ describe('the operator under its own ServiceAccount', () => {
     await expect(asOperator.request('GET', '/api/v1/secrets')).rejects.toBeInstanceOf(ApiError);
     await expect(asOperator.request('GET', '/api/v1/secrets')).rejects.toMatchObject({ status: 403 });
     asOperator.close();
+  });
+
+  it('may hold the leader Lease in its own namespace', async () => {
+    const rest = new RestClient(await serviceAccountKubeConfig());
+    let led = false;
+    const elector = new LeaderElector(rest, { namespace: NS, name: uniqueName('lease'), identity: 'test', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+      systemClock, silentLogger, () => { led = true; }, () => undefined);
+    elector.start();
+    try {
+      await eventually(async () => { expect(led).toBe(true); });
+      expect(elector.isLeader).toBe(true);
+    } finally {
+      await elector.stop();
+      rest.close();
+    }
   });
 
   it('brings namespaces to a full baseline, with workload RBAC inside what it may grant', async () => {

@@ -31,7 +31,7 @@ describe('kubeposture run', () => {
   it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
-    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0']);
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--leader-elect=false']);
     try {
       const port = await eventually(async () => {
         const first = child.output().split('\n')[0] ?? '';
@@ -64,6 +64,8 @@ describe('kubeposture run', () => {
     [['--log-level', 'loud'], /--log-level "loud" must be one of error, warn, info, debug/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--health-addr', 'localhost'], /--health-addr "localhost" must be host:port or :port/],
+    [['--leader-elect', 'true'], /--leader-elect needs the operator's namespace for its Lease/],
+    [['--namespace', 'x', '--lease-duration', '5s', '--renew-deadline', '10s'], /--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration/],
   ])('refuses bad flags %j with exit 2, naming the flag', async (args, message) => {
     const child = startRun(args);
     expect(await child.exited).toBe(2);
