@@ -18,6 +18,8 @@ export interface RunConfig {
   readonly logLevel: LogLevel;
   /** Where /healthz and /readyz are served. */
   readonly healthAddress: { readonly host: string | undefined; readonly port: number };
+  /** Where /metrics is served. */
+  readonly metricsAddress: { readonly host: string | undefined; readonly port: number };
   /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
   readonly leaderElection: { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number } | undefined;
 }
@@ -46,6 +48,7 @@ export const RUN_FLAGS = `
             --status-interval DUR    write each baseline's status at most this often (default 1s)
             --log-level LEVEL        error, warn, info or debug (default info)
             --health-addr ADDR       where /healthz and /readyz are served (default :8081)
+            --metrics-addr ADDR      where Prometheus /metrics is served (default :8080)
             --leader-elect BOOL      elect a leader on a Lease in the operator's namespace (default true)
             --lease-duration DUR     how long a lease lasts unrenewed (default 15s)
             --renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
@@ -63,6 +66,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'status-interval': { type: 'string', default: '1s' },
       'log-level': { type: 'string', default: 'info' },
       'health-addr': { type: 'string', default: ':8081' },
+      'metrics-addr': { type: 'string', default: ':8080' },
       'leader-elect': { type: 'string', default: 'true' },
       'lease-duration': { type: 'string', default: '15s' },
       'renew-deadline': { type: 'string', default: '10s' },
@@ -78,6 +82,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const resyncPeriodMs = parseDuration('resync-period', values['resync-period']);
   const statusIntervalMs = parseDuration('status-interval', values['status-interval']);
   const healthAddress = parseAddress('health-addr', values['health-addr']);
+  const metricsAddress = parseAddress('metrics-addr', values['metrics-addr']);
   const elect = values['leader-elect'];
   if (elect !== 'true' && elect !== 'false') throw new Error(`--leader-elect ${JSON.stringify(elect)} must be true or false`);
   const lease = parseDuration('lease-duration', values['lease-duration']);
@@ -95,6 +100,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     statusIntervalMs,
     logLevel: level as LogLevel,
     healthAddress,
+    metricsAddress,
     leaderElection: elect === 'false' ? undefined : {
       identity: env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
       leaseDurationMs: lease,

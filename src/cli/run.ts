@@ -11,6 +11,7 @@ import { systemClock } from '../controller/queue.ts';
 import { RestClient } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
+import { Metrics, startMetricsServer } from '../observability/metrics.ts';
 
 /** Loads the kubeconfig the flags name, else the usual places. */
 export function loadKubeConfig(file: string | undefined): KubeConfig {
@@ -24,10 +25,12 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
 export async function run(config: RunConfig, stopSignal: Promise<string>): Promise<number> {
   const log = createLogger(config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
-  const rest = new RestClient(kc, { userAgent: 'kubeposture' });
+  const metrics = new Metrics();
+  const rest = new RestClient(kc, { userAgent: 'kubeposture', onRequest: (r) => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); } });
   const le = config.leaderElection;
   let elector: LeaderElector | undefined;
   const controller: Controller = new Controller({
+    metrics,
     ...(le === undefined ? {} : { leadership: { get isLeader(): boolean { return elector?.isLeader ?? false; } } }),
     rest,
     log,
@@ -41,7 +44,8 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
-  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port });
+  const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port);
+  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port });
   let lost: (reason: string) => void = () => undefined;
   const lostLeadership = new Promise<string>((resolve) => { lost = resolve; });
   if (le !== undefined && config.operatorNamespace !== undefined) {
@@ -59,6 +63,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
   await elector?.stop();
   await controller.stop();
   await health.close();
+  await metricsServer.close();
   rest.close();
   return signal === 'lost leadership' ? 1 : 0;
 }

@@ -5,6 +5,7 @@
  */
 import { API_VERSION, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
@@ -39,6 +40,7 @@ export interface ControllerDeps {
   readonly events?: EventSink;
   /** Whether this process may write (leader election); by default always. */
   readonly leadership?: { readonly isLeader: boolean };
+  readonly metrics?: Metrics;
 }
 
 type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
@@ -74,6 +76,7 @@ export class Controller implements StateReader {
     const { rest, clock, log } = deps;
     this.events = deps.events ?? new EventRecorder(rest, log, () => clock.now());
     const onError = (kind: string) => (err: unknown): void => {
+      deps.metrics?.informerRestarts.inc({ kind });
       log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
     };
     const ownFields = keepOwnManagedFields<WireObject>('kubeposture');
@@ -86,7 +89,11 @@ export class Controller implements StateReader {
       mayWrite: () => this.leading(),
       guarded: (name) => this.baselineInformer.get(undefined, name)?.metadata.finalizers?.includes(FINALIZER) === true,
     });
-    this.queue = new WorkQueue((key) => this.process(key), { ...defaultQueueOptions, workers: deps.config.workers, clock });
+    this.queue = new WorkQueue((key) => this.process(key), {
+      ...defaultQueueOptions, workers: deps.config.workers, clock,
+      onDequeue: (ms) => { deps.metrics?.queueWaitSeconds.observe(ms / 1000); },
+    });
+    deps.metrics?.sample({ queueDepth: () => this.queue.size, leader: () => this.leading() });
 
     this.namespaces.on((e) => {
       const name = e.object.metadata.name;
@@ -130,6 +137,19 @@ export class Controller implements StateReader {
   /** Re-checks every namespace from cache now, as the periodic resync does. */
   resync(): void {
     this.enqueueAll();
+  }
+
+  private observe(result: NamespaceResult | undefined, began: number): void {
+    const m = this.deps.metrics;
+    if (m === undefined) return;
+    m.reconcileSeconds.observe((this.deps.clock.now() - began) / 1000);
+    const outcome = result === undefined ? 'skipped' : result.error !== undefined ? 'retry' : result.waitingForFinalizer === true ? 'requeue' : 'done';
+    m.reconciles.inc({ result: outcome });
+    for (const d of result?.drift ?? []) m.driftFound.inc({ kind: d.kind, reason: d.reason });
+    for (const d of result?.repaired ?? []) {
+      m.driftFound.inc({ kind: d.kind, reason: d.reason });
+      m.driftRepaired.inc({ kind: d.kind });
+    }
   }
 
   /** True while this process may write. */
@@ -286,7 +306,9 @@ export class Controller implements StateReader {
       }
     }
     const before = this.results.get(key);
+    const began = this.deps.clock.now();
     const result = await this.reconciler.reconcile(key);
+    this.observe(result, began);
     this.deps.log.debug('Reconciled namespace', { namespace: key, baseline: result?.baseline?.name, generation: result?.baseline?.generation, drift: result?.drift.length, repaired: result?.repaired.length, error: result?.error });
     if (result === undefined) this.results.delete(key);
     else this.results.set(key, result);

@@ -42,6 +42,8 @@ export interface QueueOptions {
   readonly ratePerSecond: number;
   readonly burst: number;
   readonly clock: Clock;
+  /** Told how long each key waited before a worker took it. */
+  readonly onDequeue?: (waitedMs: number) => void;
 }
 
 export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
@@ -57,7 +59,7 @@ export type Handler = (key: string) => Promise<Outcome>;
 
 export class WorkQueue {
   private readonly ready: string[] = [];
-  private readonly queued = new Set<string>();
+  private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
   /** Keys added again while in flight: they go back on the queue when the run ends. */
   private readonly dirty = new Set<string>();
@@ -93,7 +95,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.add(key);
+    this.queued.set(key, this.opts.clock.now());
     this.ready.push(key);
     this.pump();
   }
@@ -171,6 +173,7 @@ export class WorkQueue {
     while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0 && this.takeToken()) {
       const key = this.ready.shift();
       if (key === undefined) break;
+      this.opts.onDequeue?.(this.opts.clock.now() - (this.queued.get(key) ?? this.opts.clock.now()));
       this.queued.delete(key);
       this.active.add(key);
       this.running++;

@@ -17,7 +17,7 @@ interface Operator { readonly child: ChildProcess; readonly log: () => string[];
 
 function start(namespace: string): Operator {
   const child = spawn(process.execPath, [
-    MAIN, 'run', '--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--namespace', namespace, '--health-addr', '127.0.0.1:0',
+    MAIN, 'run', '--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--namespace', namespace, '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0',
     '--lease-duration', `${String(LEASE_MS)}ms`, '--renew-deadline', '3s', '--retry-period', `${String(RETRY_MS)}ms`, '--status-interval', '100ms',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';

@@ -31,19 +31,29 @@ describe('kubeposture run', () => {
   it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
-    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--leader-elect=false']);
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--leader-elect=false']);
     try {
-      const port = await eventually(async () => {
+      const { port, metricsPort } = await eventually(async () => {
         const first = child.output().split('\n')[0] ?? '';
-        const p = (JSON.parse(first) as { healthPort?: number }).healthPort;
-        if (p === undefined) throw new Error('no health port logged yet');
-        return p;
+        const ports = JSON.parse(first) as { healthPort?: number; metricsPort?: number };
+        if (ports.healthPort === undefined || ports.metricsPort === undefined) throw new Error('no ports logged yet');
+        return { port: ports.healthPort, metricsPort: ports.metricsPort };
       });
       await eventually(async () => { expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200); });
       expect((await fetch(`http://127.0.0.1:${String(port)}/healthz`)).status).toBe(200);
       const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '4' } } }));
       await timed(async () => { expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']); }, 20_000);
       await waitReady(name);
+      const scraped = await (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();
+      const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(scraped)?.[1] ?? 'NaN');
+      expect(value('kubeposture_reconciles_total{result="done"}')).toBeGreaterThan(0);
+      expect(value('kubeposture_api_requests_total{verb="PATCH",code="200"}')).toBeGreaterThan(0);
+      expect(value('kubeposture_drift_found_total{kind="ResourceQuota",reason="Missing"}')).toBeGreaterThan(0);
+      expect(value('kubeposture_leader')).toBe(1);
+      expect(value('kubeposture_queue_depth')).toBeGreaterThanOrEqual(0);
+      expect(value('kubeposture_reconcile_duration_seconds_count')).toBeGreaterThan(0);
+      expect(scraped).toContain('kubeposture_queue_wait_seconds_bucket');
+      expect(scraped).toContain('kubeposture_process_cpu_seconds_total');
       await deleteBaseline(name);
       await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
     } finally {
