@@ -4,6 +4,7 @@
  * - /readyz: 200 once every informer cache has synced, 503 before.
  */
 import { createServer, type Server } from 'node:http';
+import { listen } from './listen.ts';
 
 export interface HealthSource {
   /** True once the caches have synced. */
@@ -40,17 +41,6 @@ export async function startHealthServer(source: HealthSource, host: string | und
     else answer(false, 'not found');
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { resolve(); });
-  });
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr !== null ? addr.port : port,
-    draining: () => { draining = true; },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { resolve(); });
-      server.closeAllConnections();
-    }),
-  };
+  const bound = await listen(server, host, port);
+  return { ...bound, draining: () => { draining = true; } };
 }

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { listen, type Listening } from './listen.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -38,7 +39,7 @@ export class Metrics {
 }
 
 /** Serves GET /metrics on host:port; resolves with the bound port and a close function. */
-export async function startMetricsServer(metrics: Metrics, host: string | undefined, port: number): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startMetricsServer(metrics: Metrics, host: string | undefined, port: number): Promise<Listening> {
   const server: Server = createServer((req, res) => {
     if ((req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n');
@@ -49,16 +50,5 @@ export async function startMetricsServer(metrics: Metrics, host: string | undefi
       (err: unknown) => { res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`); },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { resolve(); });
-  });
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr !== null ? addr.port : port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => { resolve(); });
-      server.closeAllConnections();
-    }),
-  };
+  return listen(server, host, port);
 }
