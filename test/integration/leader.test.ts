@@ -13,7 +13,8 @@ const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const LEASE_MS = 4000;
 const RETRY_MS = 500;
 
-interface Operator { readonly child: ChildProcess; readonly log: () => string[]; readonly exited: Promise<number | null> }
+interface LogLine { readonly message: string; readonly timestamp: string }
+interface Operator { readonly child: ChildProcess; readonly log: () => string[]; readonly lines: () => LogLine[]; readonly exited: Promise<number | null> }
 
 function start(namespace: string): Operator {
   const child = spawn(process.execPath, [
@@ -22,9 +23,11 @@ function start(namespace: string): Operator {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
   child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const lines = (): LogLine[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
   return {
     child,
-    log: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { message: string }).message),
+    lines,
+    log: () => lines().map((l) => l.message),
     exited: new Promise((resolve) => { child.on('exit', (code) => { resolve(code); }); }),
   };
 }
@@ -60,11 +63,16 @@ describe('two operators', () => {
       leader.child.kill('SIGKILL');
       const killedAt = Date.now();
       const [second = ''] = await createNamespaces('le-after', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(second)).toEqual(RESTRICTED_OBJECTS); }, 15_000);
-      const takeover = Date.now() - killedAt;
-      expect(follower.log()).toContain('Became leader');
-      // Lease duration, plus one retry period to notice, plus the reconcile itself.
-      expect(takeover).toBeLessThan(LEASE_MS + 2 * RETRY_MS + 1500);
+      const becameLeaderAt = await eventually(async () => {
+        const line = follower.lines().find((l) => l.message === 'Became leader');
+        if (line === undefined) throw new Error('the follower has not taken over yet');
+        return Date.parse(line.timestamp);
+      }, 15_000);
+      // The lease runs out unrenewed, plus up to a retry period on each side to notice.
+      expect(becameLeaderAt - killedAt).toBeLessThan(LEASE_MS + 2 * RETRY_MS + 500);
+      // The new leader then reconciles what changed meanwhile (behind whatever else the
+      // shared test cluster left for it to do, hence no tight bound here).
+      await timed(async () => { expect(await managedIn(second)).toEqual(RESTRICTED_OBJECTS); }, 30_000);
 
       await deleteBaseline(name);
       await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
