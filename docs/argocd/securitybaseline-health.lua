@@ -5,7 +5,6 @@
 --   Degraded:    Stalled=True (invalid spec), Ready=False because reconciling failed,
 --                or Compliant=False (drift kubeposture could not or may not repair);
 --   Healthy:     Ready=True and Compliant=True for the current generation.
-local hs = {}
 local function condition(t)
   if obj.status == nil or obj.status.conditions == nil then return nil end
   for _, c in ipairs(obj.status.conditions) do
@@ -13,47 +12,36 @@ local function condition(t)
   end
   return nil
 end
+local function verdict(status, message)
+  return { status = status, message = message }
+end
 
 if obj.status == nil or obj.status.observedGeneration == nil then
-  hs.status = "Progressing"
-  hs.message = "Waiting for kubeposture to observe the baseline"
-  return hs
+  return verdict("Progressing", "Waiting for kubeposture to observe the baseline")
 end
 if obj.metadata.generation ~= nil and obj.status.observedGeneration < obj.metadata.generation then
-  hs.status = "Progressing"
-  hs.message = "Waiting for kubeposture to observe generation " .. obj.metadata.generation
-  return hs
+  return verdict("Progressing", "Waiting for kubeposture to observe generation " .. obj.metadata.generation)
 end
-
 local stalled = condition("Stalled")
 if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = stalled.message
-  return hs
+  return verdict("Degraded", stalled.message)
 end
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "False" and ready.reason == "ReconcileFailed" then
-  hs.status = "Degraded"
-  hs.message = ready.message
-  return hs
+  return verdict("Degraded", ready.message)
 end
 local reconciling = condition("Reconciling")
 if reconciling ~= nil and reconciling.status == "True" then
-  hs.status = "Progressing"
-  hs.message = reconciling.message
-  return hs
+  return verdict("Progressing", reconciling.message)
 end
-if ready == nil or ready.status ~= "True" then
-  hs.status = "Progressing"
-  if ready ~= nil then hs.message = ready.message else hs.message = "Waiting for the Ready condition" end
-  return hs
+if ready == nil then
+  return verdict("Progressing", "Waiting for the Ready condition")
+end
+if ready.status ~= "True" then
+  return verdict("Progressing", ready.message)
 end
 local compliant = condition("Compliant")
 if compliant ~= nil and compliant.status == "False" then
-  hs.status = "Degraded"
-  hs.message = compliant.message
-  return hs
+  return verdict("Degraded", compliant.message)
 end
-hs.status = "Healthy"
-hs.message = ready.message
-return hs
+return verdict("Healthy", ready.message)
