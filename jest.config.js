@@ -6,6 +6,8 @@ const tsJest = { useESM: true, tsconfig: 'tsconfig.test.json' };
 /** @type {import('jest').Config['projects'][number]} */
 const common = {
   testEnvironment: 'node',
+  // Only these are scanned: .cache holds etcd's data, whose .snap files jest would take for its own.
+  roots: ['<rootDir>/src', '<rootDir>/test'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
   moduleFileExtensions: ['ts', 'js', 'json'],
