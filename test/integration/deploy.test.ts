@@ -4,7 +4,6 @@
  * with nothing but its own ServiceAccount's permissions (the proof that the
  * ClusterRole is enough), while unable to read Secrets.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { FINALIZER } from '../../src/api/constants.ts';
 import { LeaderElector } from '../../src/controller/leader.ts';
@@ -13,44 +12,19 @@ import { ApiError, RestClient } from '../../src/kube/rest.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
+import { OPERATOR_NAMESPACE as NS, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import {
   RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, defaultAutomount, deleteBaseline,
-  kc, labelNamespace, managedIn, readBaseline, readNamespace, timed, user, waitCompliant,
+  labelNamespace, managedIn, readBaseline, readNamespace, timed, user, waitCompliant,
 } from '../support/world.ts';
 
-const NS = 'kubeposture-system';
 const SA = `system:serviceaccount:${NS}:kubeposture`;
 let rendered: { kind: string; metadata: { name: string; namespace?: string } }[];
 let op: TestOperator;
 
-/** A kubeconfig for the operator's ServiceAccount: same server and CA, a token from the TokenRequest API. */
-async function serviceAccountKubeConfig(): Promise<KubeConfig> {
-  const answer = (await user.request('POST', `/api/v1/namespaces/${NS}/serviceaccounts/kubeposture/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  })) as { status: { token: string } };
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new Error('no cluster in the test kubeconfig');
-  const out = new KubeConfig();
-  out.loadFromOptions({
-    clusters: [{ name: 'local', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
-    users: [{ name: 'kubeposture', token: answer.status.token }],
-    contexts: [{ name: 'kubeposture', cluster: 'local', user: 'kubeposture' }],
-    currentContext: 'kubeposture',
-  });
-  return out;
-}
-
 beforeAll(async () => {
-  const yaml = await kubectl('kustomize', 'config/default');
-  rendered = loadAll(yaml) as typeof rendered;
-  await kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
-  await kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', '--timeout=60s');
-  // The clusterrole-aggregation controller fills kubeposture-grantable.
-  await eventually(async () => {
-    const agg = (await user.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grantable')) as { rules?: unknown[] };
-    if ((agg.rules ?? []).length === 0) throw new Error('kubeposture-grantable not aggregated yet');
-  });
+  rendered = loadAll(await installDefaultConfig()) as typeof rendered;
   op = await startOperator({ operatorNamespace: NS }, await serviceAccountKubeConfig());
 });
 afterAll(async () => {

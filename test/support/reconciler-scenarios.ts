@@ -1,0 +1,282 @@
+/**
+ * The reconciler's scenarios on the real control plane: selection, scope changes,
+ * spec changes, priorities, deletion policies, conflicts, Audit mode and a quiet
+ * steady state. Run twice: as admin (reconciler.test.ts) and with nothing but the
+ * operator's own ServiceAccount (reconciler-rbac.test.ts), the proof that its
+ * ClusterRole is enough.
+ */
+import { FIELD_MANAGER } from '../../src/api/constants.ts';
+import { createTestNamespace, uniqueName } from './cluster.ts';
+import { installCrd } from './crd.ts';
+import type { TestOperator } from './operator.ts';
+import {
+  RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, core, createBaseline, createNamespaces, defaultAutomount,
+  deleteBaseline, kc, labelNamespace, managedIn, patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady,
+} from './world.ts';
+
+/** Defines every scenario against an operator that `start` runs. */
+export function reconcilerScenarios(start: () => Promise<TestOperator>): void {
+  let op: TestOperator;
+
+  beforeAll(async () => {
+    await installCrd(kc);
+    op = await start();
+  });
+  afterAll(async () => {
+    await op.stop();
+    user.close();
+  });
+
+  const PSA = 'pod-security.kubernetes.io/enforce';
+
+  describe('a baseline applied to a cluster of 20 namespaces', () => {
+    const group = uniqueName('g');
+    let selected: string[];
+    let excluded: string[];
+    let unlabelled: string[];
+    let name: string;
+
+    beforeAll(async () => {
+      selected = await createNamespaces('sel', 15, { 'kp-test': group });
+      excluded = await Promise.all([createTestNamespace(core, 'sandbox', { 'kp-test': group }), createTestNamespace(core, 'sandbox', { 'kp-test': group })]);
+      unlabelled = await createNamespaces('other', 3, {});
+      name = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, excludeNamespaces: ['sandbox-*'] }));
+      await waitReady(name);
+    });
+    afterAll(async () => { await deleteBaseline(name); });
+
+    it('makes every selected namespace hold exactly the desired objects', async () => {
+      for (const ns of selected) expect({ ns, objects: await managedIn(ns) }).toEqual({ ns, objects: RESTRICTED_OBJECTS });
+      for (const ns of selected.slice(0, 3)) {
+        expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBe('restricted');
+        expect(await defaultAutomount(ns)).toBe(false);
+      }
+    });
+
+    it('leaves excluded, unselected and system namespaces untouched', async () => {
+      for (const ns of [...excluded, ...unlabelled, 'kube-system', 'default']) {
+        expect({ ns, objects: await managedIn(ns) }).toEqual({ ns, objects: [] });
+        expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBeUndefined();
+        expect(await defaultAutomount(ns)).toBeUndefined();
+      }
+    });
+
+    it('counts them in status, and the first rollout as no repair', async () => {
+      const b = await readBaseline(name);
+      expect(b?.status?.namespaces).toEqual({ selected: 15, compliant: 15, drifted: 0, superseded: 0, failed: 0 });
+      expect(b?.status?.repairs).toEqual({ total: 0 });
+    });
+  });
+
+  describe('namespaces that come and go', () => {
+    const group = uniqueName('g');
+    let name: string;
+    beforeAll(async () => {
+      name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+      await waitReady(name);
+    });
+    afterAll(async () => { await deleteBaseline(name); });
+
+    it('brings a namespace created afterwards to the baseline within 2 seconds', async () => {
+      const ns = uniqueName('late');
+      await core.createNamespace({ body: { metadata: { name: ns, labels: { 'kp-test': group } } } });
+      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      expect(ms).toBeLessThan(2000);
+    });
+
+    it('brings a namespace relabelled into scope to the baseline within 2 seconds', async () => {
+      const [ns = ''] = await createNamespaces('relabel', 1, {});
+      expect(await managedIn(ns)).toEqual([]);
+      await labelNamespace(ns, { 'kp-test': group });
+      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      expect(ms).toBeLessThan(2000);
+    });
+
+    it('removes the objects and gives back shared fields when a namespace leaves scope (Delete)', async () => {
+      const [ns = ''] = await createNamespaces('leave', 1, { 'kp-test': group });
+      await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      await labelNamespace(ns, { 'kp-test': null });
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual([]);
+        expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBeUndefined();
+        expect(await defaultAutomount(ns)).toBeUndefined();
+      });
+    });
+  });
+
+  describe('deletionPolicy Orphan', () => {
+    it('leaves objects in place, released, when a namespace leaves scope', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, { deletionPolicy: 'Orphan', resourceQuota: { hard: { pods: '5' } } }));
+      const [ns = ''] = await createNamespaces('orphan', 1, { 'kp-test': group });
+      await timed(async () => { expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota'); });
+      await labelNamespace(ns, { 'kp-test': null });
+      await timed(async () => { expect(await managedIn(ns)).toEqual([]); });
+      const quota = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { metadata: { labels?: Record<string, string>; ownerReferences?: unknown[]; managedFields?: { manager: string }[] }; spec: unknown } | undefined;
+      expect(quota?.spec).toEqual({ hard: { pods: '5' } });
+      expect(quota?.metadata.labels ?? {}).toEqual({});
+      expect(quota?.metadata.ownerReferences ?? []).toEqual([]);
+      expect((quota?.metadata.managedFields ?? []).map((f) => f.manager)).not.toContain(FIELD_MANAGER);
+      await deleteBaseline(name);
+    });
+
+    it('releases the objects when the baseline is deleted, and the baseline goes away', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, { deletionPolicy: 'Orphan' }));
+      const [ns = ''] = await createNamespaces('orphan-del', 1, { 'kp-test': group });
+      await timed(async () => { expect(await managedIn(ns)).toHaveLength(2); });
+      await deleteBaseline(name);
+      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      expect(await managedIn(ns)).toEqual([]);
+      expect(await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')).toBeDefined();
+    });
+  });
+
+  describe('deleting a baseline (Delete)', () => {
+    it('removes its objects and shared fields everywhere, then the baseline goes away', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+      const namespaces = await createNamespaces('del', 3, { 'kp-test': group });
+      await waitReady(name);
+      expect((await readBaseline(name))?.metadata.finalizers).toEqual(['kubeposture.io/cleanup']);
+      await deleteBaseline(name);
+      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      for (const ns of namespaces) {
+        expect(await managedIn(ns)).toEqual([]);
+        expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBeUndefined();
+        expect(await defaultAutomount(ns)).toBeUndefined();
+      }
+    });
+  });
+
+  describe('a baseline whose cleanup cannot finish', () => {
+    it('stays, says in status what it waits for, and goes once the object goes', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group));
+      const [ns = ''] = await createNamespaces('stuck', 1, { 'kp-test': group });
+      await timed(async () => { expect(await managedIn(ns)).toHaveLength(2); });
+      // Someone else's finalizer holds one of kubeposture's objects.
+      await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: ['example.com/hold'] } });
+      await deleteBaseline(name);
+      await timed(async () => {
+        const b = await readBaseline(name);
+        const ready = b?.status?.conditions?.find((c) => c.type === 'Ready');
+        expect(ready).toMatchObject({ status: 'False', reason: 'Terminating' });
+        expect(ready?.message).toContain(`still there: ${ns}/NetworkPolicy/kubeposture-default-deny`);
+      });
+      await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: null } });
+      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+    });
+  });
+
+  describe('changing a baseline', () => {
+    it('updates every namespace, including removing a quota key', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '10', 'requests.cpu': '2' } } }));
+      const namespaces = await createNamespaces('change', 4, { 'kp-test': group });
+      await waitReady(name);
+      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '20', 'requests.cpu': null } } });
+      await timed(async () => {
+        for (const ns of namespaces) {
+          const q = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { spec: { hard: Record<string, string> } };
+          expect(q.spec.hard).toEqual({ pods: '20' });
+        }
+      });
+      await deleteBaseline(name);
+    });
+  });
+
+  describe('two baselines on one namespace', () => {
+    it('resolves by priority, and moves the namespace cleanly when priorities change', async () => {
+      const group = uniqueName('g');
+      const a = await createBaseline(baselineManifest(group, { priority: 10, resourceQuota: { hard: { pods: '1' } } }));
+      const b = await createBaseline(baselineManifest(group, { priority: 5, limitRange: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }));
+      const [ns = ''] = await createNamespaces('prio', 1, { 'kp-test': group });
+      const quotaOwner = async (): Promise<string | undefined> =>
+        ((await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as { metadata: { labels?: Record<string, string> } } | undefined)?.metadata.labels?.['kubeposture.io/baseline'];
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']);
+        expect(await quotaOwner()).toBe(a);
+      });
+      await timed(async () => { expect((await readBaseline(b))?.status?.namespaces?.superseded).toBe(1); });
+
+      await patchBaselineSpec(b, { priority: 20 });
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual(['LimitRange/kubeposture-limits', 'NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny']);
+        expect(await quotaOwner()).toBe(b);
+      });
+      const np = (await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as { metadata: { ownerReferences: { name: string }[] } };
+      expect(np.metadata.ownerReferences.map((r) => r.name)).toEqual([b]);
+      await deleteBaseline(a);
+      await deleteBaseline(b);
+    });
+  });
+
+  describe('objects kubeposture did not create', () => {
+    it('never modifies a user\'s NetworkPolicy, nor one with a managed name, and reports the Conflict', async () => {
+      const group = uniqueName('g');
+      const [ns = ''] = await createNamespaces('conflict', 1, { 'kp-test': group });
+      const own = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] } };
+      const squatter = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'kubeposture-default-deny', namespace: ns }, spec: { podSelector: { matchLabels: { app: 'x' } } } };
+      await user.request('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, { body: own });
+      await user.request('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, { body: squatter });
+      const before = await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)));
+
+      const name = await createBaseline(baselineManifest(group));
+      await timed(async () => {
+        const b = await readBaseline(name);
+        expect(b?.status?.namespaces?.drifted).toBe(1);
+      });
+      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '3' } } });
+      await timed(async () => { expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota'); });
+      const after = await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)));
+      expect(after).toEqual(before);
+      await deleteBaseline(name);
+      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      expect(await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)))).toEqual(before);
+    });
+  });
+
+  describe('Audit mode', () => {
+    it('writes nothing to namespaces, whatever happens to them', async () => {
+      const group = uniqueName('g');
+      const namespaces = await createNamespaces('audit', 3, { 'kp-test': group });
+      const versions = async (): Promise<(string | undefined)[]> => Promise.all(namespaces.map(async (n) => (await readNamespace(n)).metadata.resourceVersion));
+      const before = await versions();
+      op.resetRequests();
+      const name = await createBaseline(baselineManifest(group, { mode: 'Audit', ...RESTRICTED_SPEC }));
+      await waitReady(name);
+      const [late = ''] = await createNamespaces('audit-late', 1, { 'kp-test': group });
+      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '7' } } });
+      await labelNamespace(namespaces[0] ?? '', { 'kp-test': null });
+      await waitReady(name);
+      await op.controller.idle();
+      expect(op.namespaceWrites()).toEqual([]);
+      for (const ns of [...namespaces, late]) expect(await managedIn(ns)).toEqual([]);
+      const afterVersions = await versions();
+      // Only the test's own relabel changed a namespace.
+      expect(afterVersions.slice(1)).toEqual(before.slice(1));
+      const b = await readBaseline(name);
+      expect(b?.status?.namespaces?.drifted).toBe(3);
+      await deleteBaseline(name);
+    });
+  });
+
+  describe('steady state', () => {
+    it('makes no API request at all for 50 compliant namespaces on a full resync', async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+      await createNamespaces('steady', 50, { 'kp-test': group });
+      await waitReady(name);
+      await op.controller.settle();
+      op.resetRequests();
+      op.controller.resync();
+      await op.controller.idle();
+      // Longer than the status interval: a status write, if any were due, would have happened.
+      await new Promise((r) => setTimeout(r, 300));
+      await op.controller.settle();
+      expect(op.requests).toEqual([]);
+      await deleteBaseline(name);
+    });
+  });
+}
