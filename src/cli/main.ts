@@ -13,7 +13,7 @@ import { run } from './run.ts';
 const USAGE = `usage: kubeposture <command> [flags]
 
 commands:
-  run       run the operator against a cluster until SIGTERM or SIGINT${RUN_FLAGS}
+  run       run the operator against a cluster until SIGTERM or SIGINT (SIGHUP: resync now)${RUN_FLAGS}
   render    print the objects a namespace would hold under the SecurityBaseline(s) in a file
             -f, --file FILE         SecurityBaseline manifest (YAML; several documents allowed; - for stdin)
             -n, --namespace NAME    the namespace
@@ -86,7 +86,7 @@ async function runCommand(args: readonly string[]): Promise<CommandResult> {
     process.once('SIGTERM', () => { resolve('SIGTERM'); });
     process.once('SIGINT', () => { resolve('SIGINT'); });
   });
-  const code = await run(config, stop);
+  const code = await run(config, stop, (resync) => { process.on('SIGHUP', resync); });
   return { stdout: '', stderr: '', code };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `kubeposture run`: the operator. Starts the controller against the configured
  * cluster and runs until SIGTERM or SIGINT, then stops watching, drains
- * in-flight work, writes pending status and resolves.
+ * in-flight work, writes pending status and resolves. SIGHUP re-checks every
+ * namespace from cache at once, as the periodic resync does.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RunConfig } from '../config.ts';
@@ -21,8 +22,8 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
-/** Runs until `stopSignal` resolves; resolves with the exit code. */
-export async function run(config: RunConfig, stopSignal: Promise<string>): Promise<number> {
+/** Runs until `stopSignal` resolves; resolves with the exit code. `onResyncRequest` hands over a function that resyncs now. */
+export async function run(config: RunConfig, stopSignal: Promise<string>, onResyncRequest?: (resync: () => void) => void): Promise<number> {
   const log = createLogger(config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
   const metrics = new Metrics();
@@ -57,6 +58,10 @@ export async function run(config: RunConfig, stopSignal: Promise<string>): Promi
     elector.start();
   }
   const started = controller.start();
+  onResyncRequest?.(() => {
+    log.info('Resyncing every namespace on request');
+    controller.resync();
+  });
   const signal = await Promise.race([stopSignal, lostLeadership, started.then(() => Promise.race([stopSignal, lostLeadership]))]);
   log.info('Shutting down', { signal });
   health.draining();

@@ -47,8 +47,12 @@ export interface Drift {
 export type Action =
   /** Create an owned object, unless something already holds its name (then it is a Conflict). */
   | { readonly type: 'create'; readonly object: ManagedObject }
-  /** Put an owned object back as the baseline has it (server-side apply, forced). */
-  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[] }
+  /**
+   * Put an owned object back as the baseline has it (server-side apply, forced).
+   * `fromCreate`: its fields are still recorded under the create's Update entry,
+   * which is turned into kubeposture's Apply entry first (so the apply can remove fields).
+   */
+  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly fromCreate: boolean }
   /** Apply kubeposture's fields on a shared object. */
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
   /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
@@ -92,6 +96,11 @@ export function holdsField(obj: WireObject | undefined, path: readonly string[],
   });
 }
 
+/** True when kubeposture's fields on `obj` are recorded under its create (an Update entry), not an apply. */
+export function ownedThroughCreate(obj: WireObject): boolean {
+  return (obj.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
+}
+
 const isOurs = (o: WireObject): boolean => o.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
 
 /**
@@ -127,7 +136,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
       const fields = compareObject(o, live);
       if (fields.length > 0) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
-        actions.push({ type: 'update', object: o, fields });
+        actions.push({ type: 'update', object: o, fields, fromCreate: ownedThroughCreate(live) });
       }
       continue;
     }

@@ -87,25 +87,47 @@ export class Reconciler {
     const repaired: Drift[] = [];
     let error: string | undefined;
     const waiting = plan.state === 'governed' && plan.actions.length > 0 && !this.deps.guarded(plan.baseline.metadata.name);
-    for (const action of waiting ? [] : plan.actions) {
+    const record = (action: Action, outcome: 'done' | 'conflict'): void => {
+      const t = target(action);
+      const index = drift.findIndex((d) => d.kind === t.kind && d.name === t.name);
+      if (outcome === 'conflict' && index >= 0) {
+        const d = drift[index];
+        if (d !== undefined) drift[index] = { kind: d.kind, name: d.name, reason: 'Conflict' };
+      } else if (index >= 0) {
+        const [d] = drift.splice(index, 1);
+        if (d !== undefined) repaired.push(d);
+      }
+    };
+    const fail = (action: Action, err: unknown): void => {
+      const message = `${describe(action)}: ${err instanceof Error ? err.message : String(err)}`;
+      error ??= message;
+      this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error: message });
+    };
+    const actions = waiting ? [] : plan.actions;
+    // Writes that bring objects to the baseline are independent of each other: they go
+    // out together, so a namespace costs one round trip, not one per object. Cleanup
+    // (deleting, orphaning, giving back fields) follows, in order.
+    const parallel = actions.filter((a) => a.type === 'create' || a.type === 'update' || a.type === 'applyShared');
+    const serial = actions.filter((a) => !(parallel as readonly Action[]).includes(a));
+    const settled = await Promise.allSettled(parallel.map(async (action) => {
+      if (!this.deps.mayWrite()) throw new NotLeader();
+      return this.act(namespace, action);
+    }));
+    settled.forEach((s, i) => {
+      const action = parallel[i];
+      if (action === undefined) return;
+      if (s.status === 'fulfilled') record(action, s.value);
+      else fail(action, s.reason);
+    });
+    for (const action of error === undefined ? serial : []) {
       if (!this.deps.mayWrite()) {
-        error = 'not the leader any more';
+        error = new NotLeader().message;
         break;
       }
       try {
-        const outcome = await this.act(namespace, action);
-        const t = target(action);
-        const index = drift.findIndex((d) => d.kind === t.kind && d.name === t.name);
-        if (outcome === 'conflict' && index >= 0) {
-          const d = drift[index];
-          if (d !== undefined) drift[index] = { kind: d.kind, name: d.name, reason: 'Conflict' };
-        } else if (index >= 0) {
-          const [d] = drift.splice(index, 1);
-          if (d !== undefined) repaired.push(d);
-        }
+        record(action, await this.act(namespace, action));
       } catch (err: unknown) {
-        error = `${describe(action)}: ${err instanceof Error ? err.message : String(err)}`;
-        this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error });
+        fail(action, err);
         break;
       }
     }
@@ -115,7 +137,7 @@ export class Reconciler {
     return { namespace, ...base, superseded: plan.superseded, drift, repaired, ...(error === undefined ? {} : { error }), ...(waiting ? { waitingForFinalizer: true as const } : {}) };
   }
 
-  private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string } }, force: boolean): Promise<void> {
+  private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string } }, force: boolean): Promise<void> {
     const written = (await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force })) as WireObject;
     this.deps.cache.written(object.kind, written);
   }
@@ -126,26 +148,36 @@ export class Reconciler {
     switch (action.type) {
       case 'create': {
         const o = action.object;
+        try {
+          // One request, and atomic: a POST never merges into an object that holds the name.
+          this.deps.cache.written(o.kind, (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject);
+          log.info('Created object', { namespace, kind: o.kind, name: o.metadata.name });
+          return 'done';
+        } catch (err: unknown) {
+          if (!(err instanceof ApiError) || err.status !== 409) throw err;
+        }
         const existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
-        if (existing !== undefined && !madeByKubeposture(existing)) {
+        if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
+        if (!madeByKubeposture(existing)) {
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
           return 'conflict';
         }
-        try {
-          // Not forced when creating: if someone created the object since the
-          // check above with other values, the apply fails instead of taking it over.
-          await this.apply(o, existing !== undefined);
-        } catch (err: unknown) {
-          if (err instanceof ApiError && err.status === 409) return 'conflict';
-          throw err;
-        }
-        log.info(existing === undefined ? 'Created object' : 'Restored object', { namespace, kind: o.kind, name: o.metadata.name });
+        // kubeposture's own object that lost its labels: put it back, only while it is that object.
+        await this.takeOverCreateEntry(o.kind, existing);
+        await this.apply({ ...o, metadata: { ...o.metadata, ...(existing.metadata.uid === undefined ? {} : { uid: existing.metadata.uid }) } }, true);
+        log.info('Restored object', { namespace, kind: o.kind, name: o.metadata.name });
         return 'done';
       }
-      case 'update':
-        await this.apply(action.object, true);
-        log.info('Repaired object', { namespace, kind: action.object.kind, name: action.object.metadata.name, fields: action.fields });
+      case 'update': {
+        const o = action.object;
+        if (action.fromCreate) {
+          const live = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+          if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
+        }
+        await this.apply(o, true);
+        log.info('Repaired object', { namespace, kind: o.kind, name: o.metadata.name, fields: action.fields });
         return 'done';
+      }
       case 'applyShared':
         await this.apply(action.object, true);
         log.info('Applied shared fields', { namespace, kind: action.object.kind, name: action.object.metadata.name });
@@ -175,6 +207,37 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Objects are created with a POST, which records kubeposture's fields under an
+   * Update entry. Server-side apply can only remove fields its own Apply entry
+   * holds, so before the first apply to such an object the entry becomes an Apply
+   * entry (as client-go's csaupgrade does): one JSON patch, only if the object is
+   * still as read.
+   */
+  private async takeOverCreateEntry(kind: ResourceKind, first: WireObject): Promise<void> {
+    let live: WireObject | undefined = first;
+    // Other writers (the quota controller's status updates, say) can move the object on
+    // between the read and the patch: read again and retry a few times.
+    for (let attempt = 1; live !== undefined; attempt += 1) {
+      const entries = live.metadata.managedFields ?? [];
+      const created = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
+      if (created.length === 0) return;
+      const applied = entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
+      const merged = { ...(applied ?? created[0]), operation: 'Apply', fieldsV1: [applied, ...created].reduce<unknown>((acc, e) => unionFields(acc, e?.fieldsV1), {}) };
+      const kept = entries.filter((e) => e.manager !== FIELD_MANAGER);
+      try {
+        await this.deps.rest.jsonPatch(kind, live.metadata.namespace, live.metadata.name, [
+          { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
+          { op: 'replace', path: '/metadata/managedFields', value: [...kept, merged] },
+        ]);
+        return;
+      } catch (err: unknown) {
+        if (attempt >= 3 || !(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+      }
+      live = (await this.deps.rest.get(kind, live.metadata.namespace, live.metadata.name)) as WireObject | undefined;
+    }
+  }
+
   /** Leaves an object in place, without kubeposture's labels, ownerReference or field ownership. */
   private async orphan(namespace: string, action: Extract<Action, { type: 'orphan' }>): Promise<void> {
     const live = (await this.deps.rest.get(action.kind, namespace, action.name)) as WireObject | undefined;
@@ -193,6 +256,22 @@ export class Reconciler {
     await this.deps.rest.jsonPatch(action.kind, namespace, action.name, ops);
     this.deps.cache.removed(action.kind, namespace, action.name);
     this.deps.log.info('Released object', { namespace, kind: action.kind, name: action.name, baseline: action.baseline });
+  }
+}
+
+/** The union of two managedFields field sets (fieldsV1 trees). */
+export function unionFields(a: unknown, b: unknown): unknown {
+  if (typeof a !== 'object' || a === null) return b ?? a;
+  if (typeof b !== 'object' || b === null) return a;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = unionFields(out[k], v);
+  return out;
+}
+
+/** A write skipped because this replica lost its lease. */
+class NotLeader extends Error {
+  constructor() {
+    super('not the leader any more');
   }
 }
 

@@ -72,6 +72,32 @@ export function keepOwnManagedFields<T extends WireObject>(manager: string): (ob
   };
 }
 
+/**
+ * For objects kubeposture owns outright: drops what the reconciler never reads
+ * (status, creationTimestamp, kubectl's last-applied annotation, and
+ * managedFields but for a bare {manager, operation} of `manager`'s entries),
+ * which is most of a cached object's memory.
+ */
+export function slimOwned<T extends WireObject>(manager: string): (obj: T) => T {
+  return (obj) => {
+    const { managedFields, annotations, ...meta } = obj.metadata as WireObject['metadata'] & { creationTimestamp?: string };
+    const { creationTimestamp: _created, ...kept } = meta as typeof meta & { creationTimestamp?: string };
+    const { status: _status, ...rest } = obj as T & { status?: unknown };
+    const notes = annotations === undefined ? undefined : Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== LAST_APPLIED));
+    const own = (managedFields ?? []).filter((e) => e.manager === manager).map((e) => ({ manager: e.manager, operation: e.operation }));
+    return {
+      ...rest,
+      metadata: {
+        ...kept,
+        ...(notes === undefined || Object.keys(notes).length === 0 ? {} : { annotations: notes }),
+        ...(own.length === 0 ? {} : { managedFields: own }),
+      },
+    } as unknown as T;
+  };
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends WireObject> {

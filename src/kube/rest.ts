@@ -253,6 +253,11 @@ export class RestClient {
     }
   }
 
+  /** Creates `obj` (POST); a name already taken answers 409 AlreadyExists. */
+  async create(kind: ResourceKind, obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }, fieldManager: string): Promise<unknown> {
+    return this.request('POST', resourcePath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
+  }
+
   /** Server-side applies `obj` (which must carry apiVersion, kind and metadata.name). */
   async apply(kind: ResourceKind, obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }, opts: ApplyOptions): Promise<unknown> {
     return this.request('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), {

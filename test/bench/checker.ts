@@ -1,0 +1,174 @@
+/**
+ * The benchmark's own view of compliance, from the apiserver and not from the
+ * operator: watches every kind kubeposture writes and checks each live object
+ * against what the baseline wants (the same comparison `kubeposture render`
+ * output would pass). A namespace is complete when every desired object is
+ * there and complies. `verifyByListing` confirms the final state with fresh
+ * LISTs, so a missed watch event cannot make a run look better than it was.
+ */
+import { LABEL_BASELINE } from '../../src/api/constants.ts';
+import type { SecurityBaseline } from '../../src/api/types.ts';
+import { desiredObjects } from '../../src/baseline/build.ts';
+import type { ManagedObject } from '../../src/baseline/objects.ts';
+import { OWNED_KINDS } from '../../src/baseline/objects.ts';
+import { compareObject } from '../../src/drift/compare.ts';
+import { systemClock } from '../../src/controller/queue.ts';
+import { Informer, slimOwned, type WireObject } from '../../src/kube/informer.ts';
+import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+
+const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+
+interface Waiter {
+  readonly test: () => boolean;
+  readonly resolve: () => void;
+}
+
+export class ComplianceChecker {
+  private readonly baseline: SecurityBaseline;
+  private readonly rest: RestClient;
+  private readonly informers: { readonly kind: ResourceKind; readonly informer: Informer<WireObject> }[] = [];
+  /** Desired objects by key, for the namespaces being checked. */
+  private readonly desired = new Map<string, ManagedObject>();
+  /** Keys whose live object complies. */
+  private readonly ok = new Set<string>();
+  /** Namespace → desired objects not yet compliant. */
+  private readonly missing = new Map<string, number>();
+  /** Live objects by key (only for desired keys). */
+  private readonly live = new Map<string, WireObject>();
+  private waiters: Waiter[] = [];
+
+  constructor(rest: RestClient, baseline: SecurityBaseline, namespaceSelector: string) {
+    this.rest = rest;
+    this.baseline = baseline;
+    const byBaseline = `${LABEL_BASELINE}=${baseline.metadata.name}`;
+    const add = (kind: ResourceKind, selectors: { labelSelector?: string; fieldSelector?: string }): void => {
+      const informer = new Informer<WireObject>(rest, { kind, clock: systemClock, transform: slimOwned<WireObject>('bench'), ...selectors });
+      informer.on((e) => { this.observe(kind, e.object, e.type === 'delete' ? undefined : e.object); });
+      this.informers.push({ kind, informer });
+    };
+    for (const kind of OWNED_KINDS) add(kind, { labelSelector: byBaseline });
+    add('ServiceAccount', { fieldSelector: 'metadata.name=default' });
+    add('Namespace', { labelSelector: namespaceSelector });
+  }
+
+  /** Starts expecting `namespaces` to hold the baseline's objects. */
+  expect(namespaces: readonly string[]): void {
+    for (const ns of namespaces) {
+      if (this.missing.has(ns)) continue;
+      const objects = desiredObjects(this.baseline, ns).map((d) => d.object);
+      this.missing.set(ns, objects.length);
+      for (const o of objects) {
+        this.desired.set(key(o.kind, ns, o.metadata.name), o);
+        const live = this.cached(o.kind, ns, o.metadata.name);
+        if (live !== undefined) this.observe(o.kind, live, live);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.informer.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.informer.stop();
+  }
+
+  /** Namespaces expected and complete. */
+  get complete(): number {
+    let n = 0;
+    for (const m of this.missing.values()) if (m === 0) n += 1;
+    return n;
+  }
+
+  get expected(): number {
+    return this.missing.size;
+  }
+
+  isComplete(namespace: string): boolean {
+    return this.missing.get(namespace) === 0;
+  }
+
+  /** The live object at a desired key, as last seen. */
+  object(kind: string, namespace: string, name: string): WireObject | undefined {
+    return this.live.get(key(kind, namespace, name));
+  }
+
+  compliant(kind: string, namespace: string, name: string): boolean {
+    return this.ok.has(key(kind, namespace, name));
+  }
+
+  /** Resolves when `test` holds, checked after every change seen; rejects after `timeoutMs`. */
+  async until(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
+    if (test()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`));
+      }, timeoutMs);
+      const waiter: Waiter = { test, resolve: () => { clearTimeout(timer); resolve(); } };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Lists every kind afresh and counts the expected namespaces that are complete. */
+  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number }> {
+    const seen = new Map<string, WireObject>();
+    const kinds: ResourceKind[] = [...OWNED_KINDS];
+    for (const kind of kinds) {
+      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baseline.metadata.name}`, undefined)) seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
+    }
+    for (const o of await this.listAll('ServiceAccount', undefined, 'metadata.name=default')) seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
+    for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
+    let complete = 0;
+    for (const ns of this.missing.keys()) {
+      const objects = desiredObjects(this.baseline, ns).map((d) => d.object);
+      if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
+    }
+    return { complete, expected: this.missing.size };
+  }
+
+  private async listAll(kind: ResourceKind, labelSelector: string | undefined, fieldSelector: string | undefined): Promise<WireObject[]> {
+    const out: WireObject[] = [];
+    let cont: string | undefined;
+    do {
+      const page = (await this.rest.request('GET', resourcePath(kind), { query: { labelSelector, fieldSelector, limit: '1000', continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
+      out.push(...(page.items ?? []).map(slimOwned<WireObject>('bench')));
+      cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
+    } while (cont !== undefined);
+    return out;
+  }
+
+  private cached(kind: string, namespace: string, name: string): WireObject | undefined {
+    const isNamespace = kind === 'Namespace';
+    for (const i of this.informers) {
+      if (i.kind !== kind) continue;
+      const o = i.informer.get(isNamespace ? undefined : namespace, name);
+      if (o !== undefined) return o;
+    }
+    return undefined;
+  }
+
+  /** Records one object's state (undefined: deleted) and wakes waiters. */
+  private observe(kind: ResourceKind, ref: WireObject, obj: WireObject | undefined): void {
+    const ns = kind === 'Namespace' ? ref.metadata.name : ref.metadata.namespace ?? '';
+    const desiredKey = key(kind, ns, ref.metadata.name);
+    const want = this.desired.get(desiredKey);
+    if (want === undefined) return;
+    if (obj === undefined) this.live.delete(desiredKey);
+    else this.live.set(desiredKey, obj);
+    const nowOk = obj !== undefined && compareObject(want, obj).length === 0;
+    const wasOk = this.ok.has(desiredKey);
+    if (nowOk !== wasOk) {
+      if (nowOk) this.ok.add(desiredKey);
+      else this.ok.delete(desiredKey);
+      this.missing.set(ns, (this.missing.get(ns) ?? 0) + (nowOk ? -1 : 1));
+    }
+    if (this.waiters.length > 0) {
+      const done = this.waiters.filter((w) => w.test());
+      if (done.length > 0) {
+        this.waiters = this.waiters.filter((w) => !done.includes(w));
+        for (const w of done) w.resolve();
+      }
+    }
+  }
+}
