@@ -117,18 +117,33 @@ describe('WorkQueue', () => {
     expect(calls).toBe(2);
   });
 
-  it('holds keys back when the global rate limit runs out', async () => {
+  it('hands out plain adds without limit', async () => {
     let calls = 0;
-    const { q, clock } = setup(async () => { calls++; return { kind: 'done' }; }, { ratePerSecond: 10, burst: 3, workers: 8 });
+    const { q } = setup(async () => { calls++; return { kind: 'done' }; }, { ratePerSecond: 10, burst: 3, workers: 8 });
+    for (let i = 0; i < 100; i++) q.add(`ns-${String(i)}`);
+    await q.whenIdle();
+    expect(calls).toBe(100);
+  });
+
+  it('holds retries back when the global rate limit runs out', async () => {
+    const calls = new Map<string, number>();
+    const { q, clock } = setup(async (key) => {
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      return (calls.get(key) ?? 0) === 1 ? { kind: 'retry', error: new Error('boom') } : { kind: 'done' };
+    }, { ratePerSecond: 10, burst: 3, workers: 8, baseBackoffMs: 1, maxBackoffMs: 1 });
     for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
-    await tick();
-    expect(calls).toBe(3);
+    await q.whenIdle();
+    const retried = (): number => [...calls.values()].filter((n) => n === 2).length;
+    // Three tokens: three retries after the 1 ms backoff; the rest wait for tokens at 10 per second.
+    clock.advance(1);
+    await q.whenIdle();
+    expect(retried()).toBe(3);
     clock.advance(100);
-    await tick();
-    expect(calls).toBe(4);
+    await q.whenIdle();
+    expect(retried()).toBe(4);
     clock.advance(1000);
-    for (let i = 0; i < 10; i++) await tick();
-    expect(calls).toBe(10);
+    for (let i = 0; i < 10; i++) await q.whenIdle();
+    expect(retried()).toBe(10);
   });
 
   it('requeues after a delay without counting a failure', async () => {

@@ -5,8 +5,10 @@
  * - a key is never handed to two workers at once; added while in flight, it is
  *   processed once more after the current run ends;
  * - a failed key is retried after a per-key exponential backoff, reset on success;
- * - retries and adds all pass a global token bucket, so a storm of failures cannot
- *   flood the apiserver.
+ * - retries also pass a global token bucket (the later of the two delays wins), so a
+ *   storm of failures cannot flood the apiserver. Plain adds are not limited: a
+ *   resync or a new baseline reaches every namespace as fast as workers take them
+ *   (client-go limits only AddRateLimited, the same way).
  * Time comes from an injected clock and timer, so tests control it.
  */
 
@@ -38,7 +40,7 @@ export interface QueueOptions {
   /** First retry delay; doubles per consecutive failure up to maxBackoffMs. */
   readonly baseBackoffMs: number;
   readonly maxBackoffMs: number;
-  /** Global token bucket: sustained keys per second, and burst. */
+  /** Global token bucket for retries: sustained retries per second, and burst. */
   readonly ratePerSecond: number;
   readonly burst: number;
   readonly clock: Clock;
@@ -67,7 +69,6 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { readonly at: number; readonly cancel: () => void }>();
   private tokens: number;
   private lastRefill: number;
-  private tokenTimer: (() => void) | undefined;
   private running = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -133,8 +134,6 @@ export class WorkQueue {
     this.stopped = true;
     for (const d of this.delayed.values()) d.cancel();
     this.delayed.clear();
-    this.tokenTimer?.();
-    this.tokenTimer = undefined;
     this.ready.length = 0;
     this.queued.clear();
     await this.whenIdle();
@@ -151,26 +150,17 @@ export class WorkQueue {
     return Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** Math.max(0, n - 1));
   }
 
-  private takeToken(): boolean {
+  /** Reserves a token for one retry; returns how long the retry must wait for it. */
+  private reserveToken(): number {
     const now = this.opts.clock.now();
     this.tokens = Math.min(this.opts.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.ratePerSecond);
     this.lastRefill = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    if (this.tokenTimer === undefined) {
-      const wait = Math.ceil(((1 - this.tokens) / this.opts.ratePerSecond) * 1000);
-      this.tokenTimer = this.opts.clock.setTimer(() => {
-        this.tokenTimer = undefined;
-        this.pump();
-      }, wait);
-    }
-    return false;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.opts.ratePerSecond) * 1000);
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0 && this.takeToken()) {
+    while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0) {
       const key = this.ready.shift();
       if (key === undefined) break;
       this.opts.onDequeue?.(this.opts.clock.now() - (this.queued.get(key) ?? this.opts.clock.now()));
@@ -197,7 +187,7 @@ export class WorkQueue {
         break;
       case 'retry':
         this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
-        this.addAfter(key, this.backoff(key));
+        this.addAfter(key, Math.max(this.backoff(key), this.reserveToken()));
         break;
       case 'requeueAfter':
         this.failures.delete(key);
