@@ -104,21 +104,26 @@ export class Reconciler {
       this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error: message });
     };
     const actions = waiting ? [] : plan.actions;
-    // Writes that bring objects to the baseline are independent of each other: they go
-    // out together, so a namespace costs one round trip, not one per object. Cleanup
-    // (deleting, orphaning, giving back fields) follows, in order.
-    const parallel = actions.filter((a) => a.type === 'create' || a.type === 'update' || a.type === 'applyShared');
-    const serial = actions.filter((a) => !(parallel as readonly Action[]).includes(a));
-    const settled = await Promise.allSettled(parallel.map(async (action) => {
-      if (!this.deps.mayWrite()) throw new NotLeader();
-      return this.act(namespace, action);
-    }));
-    settled.forEach((s, i) => {
-      const action = parallel[i];
-      if (action === undefined) return;
-      if (s.status === 'fulfilled') record(action, s.value);
-      else fail(action, s.reason);
-    });
+    // Writes that bring objects to the baseline go out together, so a namespace costs a
+    // round trip or two, not one per object. RoleBindings follow their Roles: without the
+    // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
+    // every permission of. Cleanup (deleting, orphaning, giving back fields) comes last, in order.
+    const bringing = actions.filter((a) => a.type === 'create' || a.type === 'update' || a.type === 'applyShared');
+    const waves = [bringing.filter((a) => a.object.kind !== 'RoleBinding'), bringing.filter((a) => a.object.kind === 'RoleBinding')];
+    const serial = actions.filter((a) => !(bringing as readonly Action[]).includes(a));
+    for (const wave of waves) {
+      if (error !== undefined) break;
+      const settled = await Promise.allSettled(wave.map(async (action) => {
+        if (!this.deps.mayWrite()) throw new NotLeader();
+        return this.act(namespace, action);
+      }));
+      settled.forEach((s, i) => {
+        const action = wave[i];
+        if (action === undefined) return;
+        if (s.status === 'fulfilled') record(action, s.value);
+        else fail(action, s.reason);
+      });
+    }
     for (const action of error === undefined ? serial : []) {
       if (!this.deps.mayWrite()) {
         error = new NotLeader().message;
