@@ -9,7 +9,7 @@ import { parseAddress } from './observability/health.ts';
 import { LOG_LEVELS, type LogLevel } from './observability/logger.ts';
 
 export interface RunConfig {
-  /** A kubeconfig file; undefined means KUBECONFIG, in-cluster, then ~/.kube/config. */
+  /** A kubeconfig file; undefined means $KUBECONFIG, then ~/.kube/config, then in-cluster. */
   readonly kubeconfig: string | undefined;
   readonly operatorNamespace: string | undefined;
   readonly workers: number;
@@ -41,9 +41,9 @@ function positiveInt(flag: string, text: string, max: number): number {
 }
 
 export const RUN_FLAGS = `
-            --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+            --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
             --namespace NAME         the operator's own namespace, never selected (default: $POD_NAMESPACE)
-            --workers N              namespaces reconciled at once (default 4)
+            --workers N              namespaces reconciled at once (default 16)
             --resync-period DUR      re-check every namespace from cache this often (default 10m)
             --status-interval DUR    write each baseline's status at most this often (default 1s)
             --log-level LEVEL        error, warn, info or debug (default info)
@@ -61,7 +61,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     options: {
       kubeconfig: { type: 'string' },
       namespace: { type: 'string' },
-      workers: { type: 'string', default: '4' },
+      workers: { type: 'string', default: '16' },
       'resync-period': { type: 'string', default: '10m' },
       'status-interval': { type: 'string', default: '1s' },
       'log-level': { type: 'string', default: 'info' },

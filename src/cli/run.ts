@@ -4,28 +4,20 @@
  * in-flight work, writes pending status and resolves. SIGHUP re-checks every
  * namespace from cache at once, as the periodic resync does.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { RunConfig } from '../config.ts';
 import { Controller } from '../controller/controller.ts';
 import { LeaderElector } from '../controller/leader.ts';
 import { systemClock } from '../controller/queue.ts';
+import { loadClusterAccess } from '../kube/access.ts';
 import { RestClient } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
 import { Metrics, startMetricsServer } from '../observability/metrics.ts';
 
-/** Loads the kubeconfig the flags name, else the usual places. */
-export function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file === undefined) kc.loadFromDefault();
-  else kc.loadFromFile(file);
-  return kc;
-}
-
 /** Runs until `stopSignal` resolves; resolves with the exit code. `onResyncRequest` hands over a function that resyncs now. */
 export async function run(config: RunConfig, stopSignal: Promise<string>, onResyncRequest?: (resync: () => void) => void): Promise<number> {
   const log = createLogger(config.logLevel);
-  const kc = loadKubeConfig(config.kubeconfig);
+  const kc = await loadClusterAccess(config.kubeconfig);
   const metrics = new Metrics();
   const rest = new RestClient(kc, { userAgent: 'kubeposture', onRequest: (r) => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); } });
   const le = config.leaderElection;

@@ -1,14 +1,14 @@
 /**
- * A small JSON client for the Kubernetes REST API. client-node provides the
- * configuration and credentials (kubeconfig, in-cluster, token refresh); the
- * requests and responses are plain JSON in the apiserver's own field names.
+ * A small JSON client for the Kubernetes REST API. access.ts (or client-node's
+ * KubeConfig, which has the same shape) provides the address and credentials;
+ * the requests and responses are plain JSON in the apiserver's own field names.
  *
  * Why not client-node's typed calls for writes: its serializer maps objects
  * onto generated model classes and silently drops fields it spells otherwise
  * (a NetworkPolicy rule's `from`, a LimitRangeItem's `default`), which for a
  * security operator turns "allow from these pods" into "allow from everywhere".
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from './access.ts';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 
@@ -41,6 +41,9 @@ function apiError(method: string, path: string, status: number, body: unknown): 
   const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
   return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body);
 }
+
+/** A reused keep-alive connection the server had closed: the request never reached it. */
+class StaleConnection extends Error {}
 
 /** Where a kind lives in the REST API. */
 export interface ResourceInfo {
@@ -110,9 +113,9 @@ export interface RestClientOptions {
   readonly onRequest?: (e: RequestRecord) => void;
 }
 
-/** JSON requests to one apiserver with the credentials of a KubeConfig. */
+/** JSON requests to one apiserver with the credentials of a {@link ClusterAccess}. */
 export class RestClient {
-  private readonly kc: KubeConfig;
+  private readonly kc: ClusterAccess;
   private readonly server: URL;
   private agent: Agent | undefined;
   /** Sent with every request, so the apiserver's metrics and audit log can tell us apart. */
@@ -120,7 +123,7 @@ export class RestClient {
 
   private readonly onRequest: ((e: RequestRecord) => void) | undefined;
 
-  constructor(kc: KubeConfig, opts: RestClientOptions = {}) {
+  constructor(kc: ClusterAccess, opts: RestClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     this.kc = kc;
@@ -143,7 +146,7 @@ export class RestClient {
     });
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    // client-node sets headers (the bearer token) as an object, never as a raw list.
+    // Headers (the bearer token) come as an object, never as a raw list.
     const auth = Array.isArray(opts.headers) ? {} : (opts.headers as OutgoingHttpHeaders | undefined);
     const headers: OutgoingHttpHeaders = { ...auth, accept: 'application/json', 'user-agent': this.userAgent };
     return { url, opts, headers };
@@ -156,6 +159,17 @@ export class RestClient {
 
   /** Sends one request and parses the JSON answer; a status >= 400 rejects with {@link ApiError}. */
   async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    try {
+      return await this.attempt(method, path, init);
+    } catch (err: unknown) {
+      // The apiserver closes keep-alive connections idle for 90 s; a request that raced the
+      // close on a reused connection was never read, so it is sent once more on a fresh one.
+      if (!(err instanceof StaleConnection)) throw err;
+      return this.attempt(method, path, init);
+    }
+  }
+
+  private async attempt(method: string, path: string, init: RequestInit): Promise<unknown> {
     const started = Date.now();
     const { url, opts, headers } = await this.prepare(path, init.query);
     let status = 0;
@@ -178,7 +192,11 @@ export class RestClient {
           else resolve(body);
         });
       });
-      req.on('error', (err) => {
+      req.on('error', (err: Error & { code?: string }) => {
+        if (req.reusedSocket && err.code === 'ECONNRESET') {
+          reject(new StaleConnection(err.message));
+          return;
+        }
         record();
         reject(err);
       });
