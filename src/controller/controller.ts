@@ -10,7 +10,8 @@ import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import { resolve, selects } from '../baseline/selection.ts';
-import { Informer, keepOwnManagedFields, slimOwned, type InformerEvent, type WireObject } from '../kube/informer.ts';
+import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
@@ -79,11 +80,12 @@ export class Controller implements StateReader {
       deps.metrics?.informerRestarts.inc({ kind });
       log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
     };
-    const ownFields = keepOwnManagedFields<WireObject>(FIELD_MANAGER);
-    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: keepOwnManagedFields<NamespaceObject>(FIELD_MANAGER), onError: onError('Namespace') });
+    // The caches keep only what the reconciler reads, with equal values shared (compact.ts).
+    const pool = new ValuePool();
+    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER), onError: onError('Namespace') });
     this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), onError: onError('SecurityBaseline') });
-    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: slimOwned<WireObject>(FIELD_MANAGER), onError: onError(kind) })]));
-    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: ownFields, onError: onError('ServiceAccount/default') });
+    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), onError: onError(kind) })]));
+    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), onError: onError('ServiceAccount/default') });
     this.reconciler = new Reconciler({
       rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
       mayWrite: () => this.leading(),

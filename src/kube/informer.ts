@@ -6,7 +6,7 @@
  *   "410 Gone" (the resourceVersion is too old) relists, and the relist emits
  *   deletes for objects that vanished in the gap, so no deletion is lost;
  * - objects are cached in wire form with a transform applied first (kubeposture
- *   drops managedFields but its own, the largest part of most objects).
+ *   keeps only what it reads, see compact.ts).
  *
  * Why not client-node's makeInformer: its ListWatch stops for good on any error
  * other than 410, offers no transform (so every cached object keeps its
@@ -71,32 +71,6 @@ export function keepOwnManagedFields<T extends WireObject>(manager: string): (ob
     return { ...obj, metadata: own.length > 0 ? { ...meta, managedFields: own } : meta };
   };
 }
-
-/**
- * For objects kubeposture owns outright: drops what the reconciler never reads
- * (status, creationTimestamp, kubectl's last-applied annotation, and
- * managedFields but for a bare {manager, operation} of `manager`'s entries),
- * which is most of a cached object's memory.
- */
-export function slimOwned<T extends WireObject>(manager: string): (obj: T) => T {
-  return (obj) => {
-    const { managedFields, annotations, ...meta } = obj.metadata as WireObject['metadata'] & { creationTimestamp?: string };
-    const { creationTimestamp: _created, ...kept } = meta as typeof meta & { creationTimestamp?: string };
-    const { status: _status, ...rest } = obj as T & { status?: unknown };
-    const notes = annotations === undefined ? undefined : Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== LAST_APPLIED));
-    const own = (managedFields ?? []).filter((e) => e.manager === manager).map((e) => ({ manager: e.manager, operation: e.operation }));
-    return {
-      ...rest,
-      metadata: {
-        ...kept,
-        ...(notes === undefined || Object.keys(notes).length === 0 ? {} : { annotations: notes }),
-        ...(own.length === 0 ? {} : { managedFields: own }),
-      },
-    } as unknown as T;
-  };
-}
-
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 

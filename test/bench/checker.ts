@@ -13,7 +13,8 @@ import type { ManagedObject } from '../../src/baseline/objects.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import { systemClock } from '../../src/controller/queue.ts';
-import { Informer, slimOwned, type WireObject } from '../../src/kube/informer.ts';
+import { compactObject, ValuePool } from '../../src/kube/compact.ts';
+import { Informer, type WireObject } from '../../src/kube/informer.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
 
 const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
@@ -24,7 +25,8 @@ interface Waiter {
 }
 
 export class ComplianceChecker {
-  private readonly baseline: SecurityBaseline;
+  private readonly baselineName: string;
+  private baseline: SecurityBaseline | undefined;
   private readonly rest: RestClient;
   private readonly informers: { readonly kind: ResourceKind; readonly informer: Informer<WireObject> }[] = [];
   /** Desired objects by key, for the namespaces being checked. */
@@ -36,13 +38,15 @@ export class ComplianceChecker {
   /** Live objects by key (only for desired keys). */
   private readonly live = new Map<string, WireObject>();
   private waiters: Waiter[] = [];
+  private readonly compact = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
 
-  constructor(rest: RestClient, baseline: SecurityBaseline, namespaceSelector: string) {
+  /** Watches the objects of the baseline named `baselineName` (which need not exist yet) and the namespaces `namespaceSelector` selects. */
+  constructor(rest: RestClient, baselineName: string, namespaceSelector: string) {
     this.rest = rest;
-    this.baseline = baseline;
-    const byBaseline = `${LABEL_BASELINE}=${baseline.metadata.name}`;
+    this.baselineName = baselineName;
+    const byBaseline = `${LABEL_BASELINE}=${baselineName}`;
     const add = (kind: ResourceKind, selectors: { labelSelector?: string; fieldSelector?: string }): void => {
-      const informer = new Informer<WireObject>(rest, { kind, clock: systemClock, transform: slimOwned<WireObject>('bench'), ...selectors });
+      const informer = new Informer<WireObject>(rest, { kind, clock: systemClock, transform: this.compact, ...selectors });
       informer.on((e) => { this.observe(kind, e.object, e.type === 'delete' ? undefined : e.object); });
       this.informers.push({ kind, informer });
     };
@@ -51,11 +55,13 @@ export class ComplianceChecker {
     add('Namespace', { labelSelector: namespaceSelector });
   }
 
-  /** Starts expecting `namespaces` to hold the baseline's objects. */
-  expect(namespaces: readonly string[]): void {
+  /** Starts expecting `namespaces` to hold the objects `baseline` (as created, with its uid) wants. */
+  expect(baseline: SecurityBaseline, namespaces: readonly string[]): void {
+    if (baseline.metadata.name !== this.baselineName) throw new Error(`this checker watches the objects of ${this.baselineName}, not ${baseline.metadata.name}`);
+    this.baseline = baseline;
     for (const ns of namespaces) {
       if (this.missing.has(ns)) continue;
-      const objects = desiredObjects(this.baseline, ns).map((d) => d.object);
+      const objects = desiredObjects(baseline, ns).map((d) => d.object);
       this.missing.set(ns, objects.length);
       for (const o of objects) {
         this.desired.set(key(o.kind, ns, o.metadata.name), o);
@@ -115,13 +121,15 @@ export class ComplianceChecker {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
-      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baseline.metadata.name}`, undefined)) seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
+      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baselineName}`, undefined)) seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
     }
     for (const o of await this.listAll('ServiceAccount', undefined, 'metadata.name=default')) seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
+    const baseline = this.baseline;
+    if (baseline === undefined) return { complete: 0, expected: 0 };
     for (const ns of this.missing.keys()) {
-      const objects = desiredObjects(this.baseline, ns).map((d) => d.object);
+      const objects = desiredObjects(baseline, ns).map((d) => d.object);
       if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
     }
     return { complete, expected: this.missing.size };
@@ -132,7 +140,7 @@ export class ComplianceChecker {
     let cont: string | undefined;
     do {
       const page = (await this.rest.request('GET', resourcePath(kind), { query: { labelSelector, fieldSelector, limit: '1000', continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
-      out.push(...(page.items ?? []).map(slimOwned<WireObject>('bench')));
+      out.push(...(page.items ?? []).map(this.compact));
       cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
     } while (cont !== undefined);
     return out;

@@ -1,0 +1,128 @@
+/**
+ * What the caches keep of each object, and how little memory it takes. The
+ * informers dominate the operator's memory at scale (10,000 namespaces, 90,000
+ * managed objects), and those objects are nearly all alike: every namespace's
+ * NetworkPolicy has the same spec, labels and ownerReference. So the caches keep
+ * only the fields the reconciler reads, and a {@link ValuePool} makes equal
+ * values one shared, frozen value: per object there remain its name, namespace,
+ * uid and resourceVersion.
+ */
+import type { WireObject } from './informer.ts';
+
+type ManagedFieldsEntry = NonNullable<WireObject['metadata']['managedFields']>[number];
+
+/** Shares equal strings and equal JSON subtrees; bounded, so hostile variety cannot grow it without end. */
+export class ValuePool {
+  private readonly strings = new Map<string, string>();
+  private readonly trees = new Map<string, unknown>();
+  private readonly limit: number;
+
+  constructor(limit = 20_000) {
+    this.limit = limit;
+  }
+
+  get size(): number {
+    return this.strings.size + this.trees.size;
+  }
+
+  str(s: string): string;
+  str(s: string | undefined): string | undefined;
+  str(s: string | undefined): string | undefined {
+    if (s === undefined) return undefined;
+    const hit = this.strings.get(s);
+    if (hit !== undefined) return hit;
+    // Past the limit, start again: values already shared stay shared, memory stays bounded.
+    if (this.strings.size >= this.limit) this.strings.clear();
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** One frozen copy of each distinct JSON value (objects, arrays; primitives pass through). */
+  tree<T>(v: T): T {
+    if (typeof v !== 'object' || v === null) return v;
+    const key = JSON.stringify(v);
+    const hit = this.trees.get(key);
+    if (hit !== undefined) return hit as T;
+    if (this.trees.size >= this.limit) this.trees.clear();
+    const frozen = deepFreeze(v);
+    this.trees.set(key, frozen);
+    return frozen;
+  }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Metadata fields kept for every cached object; the rest (creationTimestamp, selfLink, ...) go. */
+const KEPT_META = ['generation', 'deletionTimestamp'] as const;
+
+/** `manager`'s managedFields entries, without their timestamps (so equal entries can be shared). */
+function ownEntries(entries: WireObject['metadata']['managedFields'], manager: string, withFields: boolean): ManagedFieldsEntry[] {
+  return (entries ?? []).filter((e) => e.manager === manager).map((e) => ({
+    manager, ...(e.operation === undefined ? {} : { operation: e.operation }), ...(withFields && e.fieldsV1 !== undefined ? { fieldsV1: e.fieldsV1 } : {}),
+  }));
+}
+
+interface MetaOptions {
+  /** Share the label map whole (alike across objects) or only its strings (unique per object, as a Namespace's are). */
+  readonly shareLabels: boolean;
+  /** Keep the fields of `manager`'s managedFields entries, or only manager and operation. */
+  readonly withFields: boolean;
+}
+
+function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadata'], o: MetaOptions): WireObject['metadata'] {
+  const out: Record<string, unknown> = { name: pool.str(meta.name) };
+  if (meta.namespace !== undefined) out.namespace = pool.str(meta.namespace);
+  if (meta.uid !== undefined) out.uid = meta.uid;
+  if (meta.resourceVersion !== undefined) out.resourceVersion = meta.resourceVersion;
+  for (const k of KEPT_META) if (meta[k] !== undefined) out[k] = meta[k];
+  if (meta.labels !== undefined) {
+    out.labels = o.shareLabels ? pool.tree(meta.labels) : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)]));
+  }
+  if (meta.annotations !== undefined) {
+    const kept = Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED);
+    if (kept.length > 0) out.annotations = pool.tree(Object.fromEntries(kept));
+  }
+  if (meta.finalizers !== undefined) out.finalizers = pool.tree(meta.finalizers);
+  if (meta.ownerReferences !== undefined) out.ownerReferences = pool.tree(meta.ownerReferences);
+  const own = ownEntries(meta.managedFields, manager, o.withFields);
+  if (own.length > 0) out.managedFields = pool.tree(own);
+  return out as unknown as WireObject['metadata'];
+}
+
+/**
+ * For objects of the kinds kubeposture writes: every field but status, shared
+ * through the pool. `withFields`: keep the fields of kubeposture's managedFields
+ * entries (shared objects, whose fields it gives back); otherwise keep only
+ * whether its entries are Apply or Update (owned objects).
+ */
+export function compactObject<T extends WireObject>(pool: ValuePool, manager: string, o: { readonly withFields: boolean }): (obj: T) => T {
+  return (obj) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === 'metadata' || k === 'status') continue;
+      out[k] = typeof v === 'string' ? pool.str(v) : pool.tree(v);
+    }
+    out.metadata = compactMeta(pool, manager, obj.metadata, { shareLabels: true, withFields: o.withFields });
+    return out as unknown as T;
+  };
+}
+
+/** For Namespaces: metadata (its labels, kubeposture's field ownership) and status.phase, nothing else. */
+export function compactNamespace<T extends WireObject & { readonly status?: { readonly phase?: string } }>(pool: ValuePool, manager: string): (obj: T) => T {
+  return (obj) => {
+    const phase = obj.status?.phase;
+    return {
+      apiVersion: 'v1', kind: 'Namespace',
+      metadata: compactMeta(pool, manager, obj.metadata, { shareLabels: false, withFields: true }),
+      ...(phase === undefined ? {} : { status: pool.tree({ phase }) }),
+    } as unknown as T;
+  };
+}
