@@ -9,11 +9,12 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint typecheck unit integration test build demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane lint typecheck unit integration test bench build demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
+	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
 	@echo "make cluster-down  stop it (and the demo's operator)"
 	@echo "make run ARGS=...  run the operator against the current kubeconfig context"
@@ -63,3 +64,7 @@ run: install
 
 clean: cluster-down
 	rm -rf dist coverage .cache/cluster
+
+# The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override.
+bench: install controlplane
+	$(NODE) test/bench/cli.ts --sizes $(or $(SIZES),1000,10000) --script $(or $(SCRIPT),100) --samples $(or $(SAMPLES),200)

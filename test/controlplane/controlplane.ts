@@ -43,6 +43,8 @@ export interface StartOptions {
   readonly workDir: string;
   readonly lifetime: Lifetime;
   readonly log?: (message: string) => void;
+  /** Flags added to a component's own (the benchmark raises the controller manager's client rate limits). */
+  readonly extraArgs?: Readonly<Partial<Record<Component, readonly string[]>>>;
 }
 
 /** What state.json records: enough for another process to find and stop the plane. */
@@ -268,7 +270,7 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   const launch = (c: Component): void => {
     const logFile = join(work, 'logs', `${c}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(exePath(opts.binDir, c), argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), {
+    const child = spawn(exePath(opts.binDir, c), [...argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), ...(opts.extraArgs?.[c] ?? [])], {
       stdio: ['ignore', fd, fd],
       detached: opts.lifetime === 'detached',
     });

@@ -1,0 +1,406 @@
+/**
+ * The scale benchmark (`make bench`): cold convergence against a tight client
+ * and a script, new-namespace and repair latency, the cost of a resync, the
+ * requests per namespace, status writes under churn and the operator's memory.
+ * Every ratio is taken against a reference measured in the same run on the same
+ * control plane, so a noisy machine moves both sides.
+ *
+ * Runs against any cluster it is given (the local control plane by default, see
+ * cli.ts); `runBench` is also what the small benchmark in `make test` calls.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dump } from 'js-yaml';
+import { GROUP, VERSION } from '../../src/api/constants.ts';
+import type { SecurityBaseline } from '../../src/api/types.ts';
+import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
+import { desiredObjects } from '../../src/baseline/build.ts';
+import { OWNED_KINDS } from '../../src/baseline/objects.ts';
+import { ApiError, resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+import { systemClock } from '../../src/controller/queue.ts';
+import { Informer, type WireObject } from '../../src/kube/informer.ts';
+import { ComplianceChecker } from './checker.ts';
+import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
+import { pool, runFloor, runScript } from './floor.ts';
+import { ApiserverRequests, baselineStatusWrite, cpuSeconds, memoryMb, namespaceOrBaselineWrite, namespaceObjectRequest, percentile, WRITE_VERBS } from './measure.ts';
+import { metricSum, OperatorProcess } from './operator-process.ts';
+
+export interface BenchOptions {
+  /** Namespace counts for cold convergence; the last one is also used for latency, resync and memory. */
+  readonly sizes: readonly number[];
+  /** Namespaces done by render + kubectl apply (0: skip). */
+  readonly scriptNamespaces: number;
+  /** New namespaces and drift repairs timed one at a time. */
+  readonly latencySamples: number;
+  readonly workers: number;
+  /** A prefix for every name the run makes, so runs on a shared cluster do not meet. */
+  readonly prefix: string;
+  /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
+  readonly operatorNodeArgs: readonly string[];
+}
+
+export interface BenchEnv {
+  /** The benchmark's own client (admin). */
+  readonly rest: RestClient;
+  /** The admin kubeconfig (kubectl in the script phase). */
+  readonly kubeconfig: string;
+  /** The operator's kubeconfig: its ServiceAccount, with the shipped RBAC. */
+  readonly operatorKubeconfig: string;
+  /** A client with the operator's identity, for the floor (same RBAC checks, same flow schema). */
+  readonly operatorRest: RestClient;
+  readonly root: string;
+  /** Where logs and the rendered baseline go. */
+  readonly workDir: string;
+  readonly log: (line: string) => void;
+}
+
+export interface SizeResult {
+  readonly namespaces: number;
+  readonly floorMs: number;
+  readonly operatorMs: number;
+  readonly ratio: number;
+  /** The operator's requests per namespace (every verb), from the apiserver's flow-control counters. */
+  readonly requestsPerNamespace: number;
+  readonly objectsPerNamespace: number;
+  readonly failedRequests: number;
+  readonly operatorCpuSeconds: number;
+  readonly operatorPeakRssMb: number;
+  /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes). */
+  readonly operatorHeapUsedMb: number;
+  readonly verifiedByListing: number;
+  /** Requests per namespace to namespaces' objects by verb and resource, from the apiserver's counters: every client's (the garbage collector's GETs too). */
+  readonly requestBreakdown: Readonly<Record<string, number>>;
+}
+
+export interface BenchResult {
+  readonly date: string;
+  readonly machine: string;
+  readonly options: BenchOptions;
+  readonly sizes: readonly SizeResult[];
+  readonly script?: { readonly namespaces: number; readonly ms: number; readonly msPerNamespace: number; readonly operatorMsPerNamespace: number; readonly ratio: number };
+  readonly newNamespace: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly repair: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly resync: { readonly namespaces: number; readonly writes: number; readonly cpuSeconds: number; readonly wallMs: number };
+  /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
+  readonly statusWrites: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
+  readonly peakRssMb: number;
+}
+
+const SET_LABEL = 'bench.kubeposture.io/set';
+
+/** The baseline every run applies: all sections, nine objects per namespace. */
+export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
+  mode: 'Enforce',
+  networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true },
+  limitRange: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '2', memory: '2Gi' } }] },
+  resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
+  serviceAccounts: { disableDefaultTokenMount: true, workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] }] },
+  podSecurity: { enforce: 'restricted', audit: 'restricted', warn: 'restricted' },
+};
+
+/** Edits a user might make to each kind of managed object, each one drift. */
+const EDITS: Readonly<Record<string, (ns: string) => unknown>> = {
+  NetworkPolicy: () => ({ spec: { policyTypes: ['Ingress'] } }),
+  LimitRange: () => ({ spec: { limits: [{ type: 'Container', max: { cpu: '9' } }] } }),
+  ResourceQuota: () => ({ spec: { hard: { pods: '999' } } }),
+  ServiceAccount: () => ({ automountServiceAccountToken: true }),
+  Role: () => ({ rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }),
+  RoleBinding: (ns) => ({ subjects: [{ kind: 'ServiceAccount', name: 'intruder', namespace: ns }] }),
+};
+
+const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+
+class Bench {
+  private readonly env: BenchEnv;
+  private readonly opts: BenchOptions;
+  private operator: OperatorProcess | undefined;
+  private readonly baselines: string[] = [];
+
+  constructor(env: BenchEnv, opts: BenchOptions) {
+    this.env = env;
+    this.opts = opts;
+  }
+
+  private name(what: string): string {
+    return `${this.opts.prefix}${what}`;
+  }
+
+  private async createNamespaces(set: string, count: number): Promise<string[]> {
+    const names = Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
+    await pool(names, 16, async (name) => {
+      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: this.name(set) } } } });
+    });
+    return names;
+  }
+
+  /** Waits until the controller manager has made every namespace's default ServiceAccount and root CA ConfigMap. */
+  private async settle(namespaces: readonly string[]): Promise<void> {
+    const started = Date.now();
+    const want = new Set(namespaces);
+    const count = async (path: string, fieldSelector: string): Promise<number> => {
+      let n = 0;
+      let cont: string | undefined;
+      do {
+        const page = (await this.env.rest.request('GET', path, { query: { fieldSelector, limit: '5000', continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
+        for (const o of page.items ?? []) if (want.has(o.metadata.namespace ?? '')) n += 1;
+        cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
+      } while (cont !== undefined);
+      return n;
+    };
+    for (;;) {
+      const sa = await count('/api/v1/serviceaccounts', 'metadata.name=default');
+      const cm = await count('/api/v1/configmaps', 'metadata.name=kube-root-ca.crt');
+      if (sa >= want.size && cm >= want.size) break;
+      if (Date.now() - started > 900_000) throw new Error(`the controller manager did not settle: ${String(sa)} ServiceAccounts, ${String(cm)} ConfigMaps of ${String(want.size)}`);
+      await sleep(2000);
+    }
+    this.env.log(`  controller manager settled for ${String(want.size)} namespaces in ${String(Math.round((Date.now() - started) / 1000))} s`);
+  }
+
+  private async createBaseline(what: string, selector: Record<string, string>): Promise<SecurityBaseline> {
+    const manifest = { apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: this.name(what) }, spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: selector } } };
+    const created = await this.env.rest.request('POST', resourcePath('SecurityBaseline'), { body: manifest });
+    this.baselines.push(this.name(what));
+    const parsed = parseSecurityBaseline(created);
+    if (!parsed.ok) throw new Error(`bench baseline invalid: ${formatErrors(parsed.errors)}`);
+    return parsed.baseline;
+  }
+
+  private async startOperator(label: string): Promise<OperatorProcess> {
+    await this.operator?.stop();
+    const started = Date.now();
+    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, this.opts.workers, join(this.env.workDir, `operator-${label}.log`), this.opts.operatorNodeArgs);
+    await this.operator.idle();
+    this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
+    return this.operator;
+  }
+
+  async script(): Promise<{ namespaces: number; ms: number } | undefined> {
+    const n = this.opts.scriptNamespaces;
+    if (n === 0) return undefined;
+    this.env.log(`script: kubeposture render | kubectl apply over ${String(n)} namespaces, one after another`);
+    const namespaces = await this.createNamespaces('script', n);
+    const baseline = await this.createBaseline('script', { [SET_LABEL]: this.name('script') });
+    const file = join(this.env.workDir, 'baseline-script.yaml');
+    writeFileSync(file, dump(await this.env.rest.request('GET', resourcePath('SecurityBaseline', undefined, baseline.metadata.name))));
+    const ms = runScript(this.env.root, this.env.kubeconfig, file, namespaces, { [SET_LABEL]: this.name('script') });
+    this.env.log(`  ${String(n)} namespaces in ${(ms / 1000).toFixed(1)} s`);
+    return { namespaces: n, ms };
+  }
+
+  async cold(n: number): Promise<SizeResult> {
+    this.env.log(`cold convergence, ${String(n)} namespaces`);
+    await this.operator?.stop();
+    const floorNs = await this.createNamespaces(`floor${String(n)}`, n);
+    const opNs = await this.createNamespaces(`op${String(n)}`, n);
+    await this.settle([...floorNs, ...opNs]);
+    const floorBaseline = await this.createBaseline(`floor${String(n)}`, { [SET_LABEL]: 'nothing' });
+    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers);
+    this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
+
+    const op = await this.startOperator(String(n));
+    const set = this.name(`op${String(n)}`);
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const cpuBefore = cpuSeconds(op.pid);
+    const checker = new ComplianceChecker(this.env.rest, this.name(`op${String(n)}`), `${SET_LABEL}=${set}`);
+    await checker.start();
+    const t0 = performance.now();
+    const baseline = await this.createBaseline(`op${String(n)}`, { [SET_LABEL]: set });
+    checker.expect(baseline, opNs);
+    await checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000);
+    const operatorMs = performance.now() - t0;
+    await op.idle();
+    const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const cpu = cpuSeconds(op.pid) - cpuBefore;
+    const verified = await checker.verifyByListing();
+    checker.stop();
+    const objects = desiredObjects(baseline, opNs[0] ?? '').length;
+    // The operator's own requests, as API Priority and Fairness counted them.
+    const requests = after.operator - before.operator;
+    const requestBreakdown: Record<string, number> = {};
+    for (const series of after.series) {
+      if (!namespaceObjectRequest(series)) continue;
+      const k = `${series.verb} ${series.resource} ${series.code}`;
+      const v = after.since(before, (x) => x === series);
+      if (v > 0) requestBreakdown[k] = round((requestBreakdown[k] ?? 0) + v / n, 3);
+    }
+    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const failed = after.since(before, (s) => namespaceObjectRequest(s) && WRITE_VERBS.has(s.verb) && Number(s.code) >= 400);
+    this.env.log(`  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`);
+    if (verified.complete !== n) throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
+    return {
+      namespaces: n, floorMs: round(floorMs, 0), operatorMs: round(operatorMs, 0), ratio: round(operatorMs / floorMs),
+      requestsPerNamespace: round(requests / n), objectsPerNamespace: objects, failedRequests: failed,
+      operatorCpuSeconds: round(cpu), operatorPeakRssMb: round(memoryMb(op.pid).peak, 0), operatorHeapUsedMb: round(heapUsed, 0), verifiedByListing: verified.complete, requestBreakdown,
+    };
+  }
+
+  /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */
+  async resync(): Promise<BenchResult['resync']> {
+    const op = this.mustRun();
+    await op.idle();
+    const namespaces = ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { limit: '1' } })) as { metadata?: { remainingItemCount?: number } }).metadata?.remainingItemCount ?? 0;
+    const reconciles = (text: string): number => metricSum(text, 'kubeposture_reconciles_total');
+    const startCount = reconciles(await op.metrics());
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const cpuBefore = cpuSeconds(op.pid);
+    const t0 = performance.now();
+    op.resync();
+    for (;;) {
+      const text = await op.metrics();
+      if (reconciles(text) - startCount >= namespaces && metricSum(text, 'kubeposture_queue_depth') === 0) break;
+      await sleep(100);
+    }
+    const wallMs = performance.now() - t0;
+    const cpu = cpuSeconds(op.pid) - cpuBefore;
+    await sleep(500);
+    const writes = (await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA)).since(before, namespaceOrBaselineWrite);
+    this.env.log(`resync: ${String(namespaces + 1)} namespaces, ${String(writes)} writes, ${cpu.toFixed(2)} s CPU, ${String(Math.round(wallMs))} ms`);
+    return { namespaces: namespaces + 1, writes, cpuSeconds: round(cpu), wallMs: round(wallMs, 0) };
+  }
+
+  /** Namespaces created one at a time into the cluster: time until each holds all its objects. */
+  async newNamespaces(n: number, checker: ComplianceChecker, baseline: SecurityBaseline, set: string): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < this.opts.latencySamples; i += 1) {
+      const name = this.name(`new${String(n)}-${String(i)}`);
+      checker.expect(baseline, [name]);
+      const t0 = performance.now();
+      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: set } } } });
+      await checker.until(`namespace ${name} compliant`, () => checker.isComplete(name), 60_000);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  }
+
+  /** Managed objects deleted or edited one at a time: time until each is back as the baseline has it. */
+  async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<number[]> {
+    const out: number[] = [];
+    const kinds: ResourceKind[] = [...OWNED_KINDS];
+    const names: Readonly<Record<string, readonly string[]>> = {
+      NetworkPolicy: ['kubeposture-default-deny', 'kubeposture-allow-dns'], LimitRange: ['kubeposture-limits'], ResourceQuota: ['kubeposture-quota'],
+      ServiceAccount: ['app'], Role: ['kubeposture-app'], RoleBinding: ['kubeposture-app'],
+    };
+    for (let i = 0; i < this.opts.latencySamples; i += 1) {
+      const ns = namespaces[(i * 7919) % namespaces.length] ?? '';
+      const kind = kinds[i % kinds.length] ?? 'NetworkPolicy';
+      const choices = names[kind] ?? [];
+      const name = choices[Math.floor(i / kinds.length) % choices.length] ?? '';
+      await checker.until(`${kind} ${ns}/${name} compliant before the test`, () => checker.compliant(kind, ns, name), 60_000);
+      const old = checker.object(kind, ns, name);
+      const t0 = performance.now();
+      if (i % 2 === 0) {
+        await this.env.rest.request('DELETE', resourcePath(kind, ns, name));
+        await checker.until(`${kind} ${ns}/${name} recreated`, () => checker.compliant(kind, ns, name) && checker.object(kind, ns, name)?.metadata.uid !== old?.metadata.uid, 60_000);
+      } else {
+        const edit = EDITS[kind]?.(ns);
+        const edited = (await this.env.rest.mergePatch(kind, ns, name, edit)) as WireObject;
+        const rv = Number(edited.metadata.resourceVersion);
+        await checker.until(`${kind} ${ns}/${name} put back`, () => checker.compliant(kind, ns, name) && Number(checker.object(kind, ns, name)?.metadata.resourceVersion) > rv, 60_000);
+      }
+      out.push(performance.now() - t0);
+    }
+    return out;
+  }
+
+  /** Latency, status writes under churn, a resync and memory, at the largest size (its operator still running). */
+  async atScale(n: number): Promise<Pick<BenchResult, 'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb'>> {
+    const op = this.mustRun();
+    const set = this.name(`op${String(n)}`);
+    const baseline = await this.readBaseline(`op${String(n)}`);
+    const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${SET_LABEL}=${set}`);
+    await checker.start();
+    const opNs = Array.from({ length: n }, (_, i) => this.name(`op${String(n)}-${String(i)}`));
+    checker.expect(baseline, opNs);
+    await op.idle();
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    // Status writes as the apiserver's watch reports them: when each one landed.
+    const writesAt: number[] = [];
+    const watch = new Informer<WireObject>(this.env.rest, { kind: 'SecurityBaseline', clock: systemClock, fieldSelector: `metadata.name=${baseline.metadata.name}` });
+    watch.on((e) => { if (e.type === 'update' && e.old.metadata.generation === e.object.metadata.generation) writesAt.push(performance.now()); });
+    await watch.start();
+    const churnStart = performance.now();
+    this.env.log(`new namespaces: ${String(this.opts.latencySamples)} created one by one into ${String(n)}`);
+    const fresh = await this.newNamespaces(n, checker, baseline, set);
+    this.env.log(`drift repair: ${String(this.opts.latencySamples)} managed objects deleted or edited one at a time`);
+    const repaired = await this.repairs(opNs, checker);
+    const churnSeconds = (performance.now() - churnStart) / 1000;
+    await op.idle();
+    const statusWrites = (await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA)).since(before, baselineStatusWrite);
+    watch.stop();
+    checker.stop();
+    const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
+    const resync = await this.resync();
+    const summary = (v: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
+      samples: v.length, p50Ms: round(percentile(v, 50), 1), p99Ms: round(percentile(v, 99), 1), maxMs: round(Math.max(...v), 1),
+    });
+    return {
+      newNamespace: summary(fresh), repair: summary(repaired), resync,
+      statusWrites: { count: statusWrites, perSecond: round(statusWrites / churnSeconds), closestMs: round(gaps.length === 0 ? Number.NaN : Math.min(...gaps), 0), churnSeconds: round(churnSeconds, 1) },
+      peakRssMb: round(memoryMb(op.pid).peak, 0),
+    };
+  }
+
+  /** Deletes what the run made in a shared cluster (the local bench cluster is simply thrown away). */
+  async cleanup(): Promise<void> {
+    // Baselines first, while the operator runs: their finalizer waits for it to clean up.
+    for (const name of this.baselines) {
+      try {
+        await this.env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
+      } catch (err: unknown) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+    }
+    for (let i = 0; i < 600; i += 1) {
+      const left = ((await this.env.rest.request('GET', resourcePath('SecurityBaseline'))) as { items?: WireObject[] }).items ?? [];
+      if (!left.some((b) => this.baselines.includes(b.metadata.name))) break;
+      await sleep(100);
+    }
+    await this.operator?.stop();
+    const namespaces = ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { labelSelector: SET_LABEL } })) as { items?: WireObject[] }).items ?? [];
+    await pool(namespaces.filter((ns) => (ns.metadata.labels?.[SET_LABEL] ?? '').startsWith(this.opts.prefix)), 16, async (ns) => {
+      await this.env.rest.request('DELETE', resourcePath('Namespace', undefined, ns.metadata.name));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.operator?.stop();
+  }
+
+  private mustRun(): OperatorProcess {
+    if (this.operator === undefined) throw new Error('no operator running');
+    return this.operator;
+  }
+
+  private async readBaseline(what: string): Promise<SecurityBaseline> {
+    const parsed = parseSecurityBaseline(await this.env.rest.request('GET', resourcePath('SecurityBaseline', undefined, this.name(what))));
+    if (!parsed.ok) throw new Error(formatErrors(parsed.errors));
+    return parsed.baseline;
+  }
+}
+
+/** Runs every phase in order; `cleanup` deletes the run's baselines at the end (for a shared cluster). */
+export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boolean): Promise<BenchResult> {
+  const bench = new Bench(env, opts);
+  try {
+    const script = await bench.script();
+    const sizes: SizeResult[] = [];
+    for (const n of opts.sizes) sizes.push(await bench.cold(n));
+    const last = sizes[sizes.length - 1];
+    const first = sizes[0];
+    if (last === undefined || first === undefined) throw new Error('no sizes given');
+    const scale = await bench.atScale(last.namespaces);
+    const scriptPart = script === undefined ? {} : {
+      script: {
+        namespaces: script.namespaces, ms: round(script.ms, 0), msPerNamespace: round(script.ms / script.namespaces, 1),
+        operatorMsPerNamespace: round(first.operatorMs / first.namespaces, 2),
+        ratio: round((script.ms / script.namespaces) / (first.operatorMs / first.namespaces), 1),
+      },
+    };
+    return { date: new Date().toISOString(), machine: '', options: opts, sizes, ...scriptPart, ...scale };
+  } finally {
+    if (cleanup) await bench.cleanup();
+    else await bench.stop();
+  }
+}

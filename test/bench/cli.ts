@@ -1,0 +1,88 @@
+/**
+ * `make bench`: starts a control plane of its own (the controller manager with
+ * higher client rate limits, as a 10,000-namespace cluster would run it), runs
+ * the benchmark, prints the table, writes the figures as JSON and throws the
+ * cluster away (its data and logs stay under .cache/bench/ when a run fails).
+ *
+ *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--out FILE]
+ *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RestClient } from '../../src/kube/rest.ts';
+import { ensureBinaries, repoRoot } from '../controlplane/binaries.ts';
+import { startControlPlane } from '../controlplane/controlplane.ts';
+import { runBench, type BenchOptions } from './bench.ts';
+import { installOperator } from './identity.ts';
+import { renderTable } from './report.ts';
+
+function count(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} ${JSON.stringify(text)} must be a whole number`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '1000,10000' },
+      script: { type: 'string', default: '100' },
+      samples: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '16' },
+      out: { type: 'string' },
+      'node-args': { type: 'string', default: '' },
+    },
+    strict: true,
+  });
+  const opts: BenchOptions = {
+    sizes: values.sizes.split(',').map((s) => count('sizes', s)),
+    scriptNamespaces: count('script', values.script),
+    latencySamples: count('samples', values.samples),
+    workers: count('workers', values.workers),
+    prefix: 'b-',
+    operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
+  };
+  const root = repoRoot();
+  const outDir = join(root, '.cache', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  const workDir = mkdtempSync(join(outDir, 'run-'));
+  const log = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const binDir = ensureBinaries();
+  process.env.PATH = `${binDir}:${process.env.PATH ?? ''}`;
+  const started = Date.now();
+  const plane = await startControlPlane({
+    binDir, workDir, lifetime: 'owned', log,
+    extraArgs: { 'kube-controller-manager': ['--kube-api-qps=200', '--kube-api-burst=400'] },
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(plane.kubeconfig);
+  const rest = new RestClient(kc, { userAgent: 'kubeposture-bench' });
+  let passed = false;
+  let operatorRest: RestClient | undefined;
+  try {
+    const operatorKubeconfig = await installOperator(rest, plane.kubeconfig, root, workDir);
+    const okc = new KubeConfig();
+    okc.loadFromFile(operatorKubeconfig);
+    operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
+    const result = await runBench({ rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log }, opts, false);
+    const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
+    const full = { ...result, machine, totalSeconds: Math.round((Date.now() - started) / 1000) };
+    const json = `${JSON.stringify(full, null, 2)}\n`;
+    writeFileSync(values.out ?? join(outDir, 'latest.json'), json);
+    process.stdout.write(`\n${renderTable(full)}\nfigures written to ${values.out ?? join(outDir, 'latest.json')}\n`);
+    passed = true;
+  } finally {
+    rest.close();
+    operatorRest?.close();
+    await plane.stop();
+    if (passed) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

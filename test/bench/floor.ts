@@ -1,0 +1,71 @@
+/**
+ * The references the operator is measured against, run in the same benchmark:
+ * - the floor: a tight client with nothing to decide, creating the objects the
+ *   baseline wants with the operator's identity and concurrency (its workers, each
+ *   writing a namespace's objects at once, RoleBindings after their Roles as RBAC
+ *   requires of a binder without `bind`) — as fast as the apiserver accepts them;
+ * - the script: what a user without the operator would run, `kubeposture render`
+ *   piped into `kubectl apply`, one namespace after another.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { LABEL_MANAGED_BY } from '../../src/api/constants.ts';
+import type { SecurityBaseline } from '../../src/api/types.ts';
+import { desiredObjects } from '../../src/baseline/build.ts';
+import type { ManagedObject } from '../../src/baseline/objects.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
+
+/** Runs `work` over `items` with `workers` at a time. */
+export async function pool<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    for (;;) {
+      const i = next;
+      next += 1;
+      const item = items[i];
+      if (item === undefined) return;
+      await work(item);
+    }
+  }));
+}
+
+/**
+ * The floor's copy of an object: the same fields, with its managed-by label
+ * changed so that the operator (which watches that label) never sees it.
+ */
+function floorCopy(o: ManagedObject): ManagedObject {
+  if (o.kind === 'Namespace' || o.metadata.labels === undefined) return o;
+  return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_MANAGED_BY]: 'kubeposture-bench-floor' } } };
+}
+
+/** Creates every namespace's desired objects; resolves with the wall-clock milliseconds. */
+export async function runFloor(rest: RestClient, baseline: SecurityBaseline, namespaces: readonly string[], workers: number): Promise<number> {
+  const started = performance.now();
+  await pool(namespaces, workers, async (ns) => {
+    const all = desiredObjects(baseline, ns);
+    for (const wave of [all.filter((d) => d.object.kind !== 'RoleBinding'), all.filter((d) => d.object.kind === 'RoleBinding')]) {
+      await Promise.all(wave.map(async (d) => {
+        const o = floorCopy(d.object);
+        if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
+        else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+      }));
+    }
+  });
+  return performance.now() - started;
+}
+
+/**
+ * `kubeposture render -f FILE -n NS -l k=v | kubectl apply -f -` for each
+ * namespace in turn; resolves with the wall-clock milliseconds.
+ */
+export function runScript(root: string, kubeconfig: string, baselineFile: string, namespaces: readonly string[], labels: Readonly<Record<string, string>>): number {
+  const started = performance.now();
+  const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  for (const ns of namespaces) {
+    const rendered = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'render', '--file', baselineFile, '--namespace', ns, ...labelArgs], { encoding: 'utf8' });
+    if (rendered.status !== 0) throw new Error(`kubeposture render failed for ${ns}: ${rendered.stderr}`);
+    const applied = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: rendered.stdout, encoding: 'utf8' });
+    if (applied.status !== 0) throw new Error(`kubectl apply failed for ${ns}: ${applied.stderr}`);
+  }
+  return performance.now() - started;
+}

@@ -1,0 +1,108 @@
+/**
+ * What the benchmark reads off the running system: the apiserver's own request
+ * counters (`/metrics`), a process's CPU time and resident memory (`/proc`),
+ * and percentiles.
+ */
+import { readFileSync } from 'node:fs';
+import type { RestClient } from '../../src/kube/rest.ts';
+
+/** One `apiserver_request_total` series: its labels and value. */
+export interface RequestSeries {
+  readonly verb: string;
+  readonly resource: string;
+  readonly subresource: string;
+  readonly code: string;
+  readonly value: number;
+}
+
+const SERIES = /^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$/;
+const LABEL = /(\w+)="([^"]*)"/g;
+
+/** Parses the apiserver's request counters out of a Prometheus text exposition. */
+export function parseRequestTotals(text: string): RequestSeries[] {
+  const out: RequestSeries[] = [];
+  for (const line of text.split('\n')) {
+    const m = SERIES.exec(line);
+    if (m === null) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[1] ?? '').matchAll(LABEL)) labels[l[1] ?? ''] = l[2] ?? '';
+    out.push({ verb: labels.verb ?? '', resource: labels.resource ?? '', subresource: labels.subresource ?? '', code: labels.code ?? '', value: Number(m[2]) });
+  }
+  return out;
+}
+
+/** The resources the operator reads and writes in namespaces. */
+export const NAMESPACE_RESOURCES = new Set(['namespaces', 'serviceaccounts', 'limitranges', 'resourcequotas', 'networkpolicies', 'roles', 'rolebindings', 'events']);
+/** Requests one client makes to one object (not lists or watches, which informers make once). */
+export const OBJECT_VERBS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
+export const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
+
+const FLOW = /^apiserver_flowcontrol_dispatched_requests_total\{([^}]*)\} ([0-9.e+]+)$/;
+
+/** Requests API Priority and Fairness dispatched for one flow schema (every verb, lists and watches too). */
+export function flowRequests(text: string, flowSchema: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const m = FLOW.exec(line);
+    if (m !== null && (m[1] ?? '').includes(`flow_schema="${flowSchema}"`)) n += Number(m[2]);
+  }
+  return n;
+}
+
+/** A snapshot of the apiserver's request counters; `since` gives the requests made between two. */
+export class ApiserverRequests {
+  readonly series: readonly RequestSeries[];
+  /** The operator's requests, by its flow schema. */
+  readonly operator: number;
+
+  private constructor(series: readonly RequestSeries[], operator: number) {
+    this.series = series;
+    this.operator = operator;
+  }
+
+  static async read(rest: RestClient, operatorFlowSchema: string): Promise<ApiserverRequests> {
+    const text = String(await rest.request('GET', '/metrics'));
+    return new ApiserverRequests(parseRequestTotals(text), flowRequests(text, operatorFlowSchema));
+  }
+
+  /** Requests counted since `earlier` that match `filter`. */
+  since(earlier: ApiserverRequests, filter: (s: RequestSeries) => boolean): number {
+    const key = (s: RequestSeries): string => `${s.verb}|${s.resource}|${s.subresource}|${s.code}`;
+    const before = new Map(earlier.series.map((s) => [key(s), s.value]));
+    let n = 0;
+    for (const s of this.series) if (filter(s)) n += s.value - (before.get(key(s)) ?? 0);
+    return n;
+  }
+}
+
+/** Requests (any client's) to single objects in namespaces: not lists or watches, not status. */
+export const namespaceObjectRequest = (s: RequestSeries): boolean =>
+  OBJECT_VERBS.has(s.verb) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '';
+/** Any write to namespaces' objects or to SecurityBaselines, status included (not the controller manager's quota status). */
+export const namespaceOrBaselineWrite = (s: RequestSeries): boolean =>
+  WRITE_VERBS.has(s.verb) && ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') || s.resource === 'securitybaselines');
+export const baselineStatusWrite = (s: RequestSeries): boolean =>
+  WRITE_VERBS.has(s.verb) && s.resource === 'securitybaselines' && s.subresource === 'status';
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat (clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident memory now and at its peak, in MB, from /proc/PID/status. */
+export function memoryMb(pid: number): { readonly rss: number; readonly peak: number } {
+  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 'NaN');
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** The p-th percentile (0–100) by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}

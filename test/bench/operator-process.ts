@@ -1,0 +1,131 @@
+/**
+ * `kubeposture run` as its own process, as it runs in a cluster: the benchmark
+ * reads its CPU time and memory from /proc, its queue from its /metrics, and
+ * stops it by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OPERATOR_NAMESPACE } from './identity.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => { resolve(port); });
+    });
+  });
+}
+
+async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+    });
+    req.on('timeout', () => { req.destroy(new Error(`timeout on ${path}`)); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A metric's value summed over its series, from a Prometheus text exposition. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export class OperatorProcess {
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private readonly metricsPort: number;
+  private exited = false;
+
+  private constructor(child: ChildProcess, metricsPort: number) {
+    if (child.pid === undefined) throw new Error('kubeposture run did not start');
+    this.child = child;
+    this.pid = child.pid;
+    this.metricsPort = metricsPort;
+    child.on('exit', () => { this.exited = true; });
+  }
+
+  /** Starts `kubeposture run` and waits until it reports ready (every cache synced). */
+  static async start(root: string, kubeconfig: string, workers: number, logFile: string, nodeArgs: readonly string[] = []): Promise<OperatorProcess> {
+    const [metricsPort, healthPort] = [await freePort(), await freePort()];
+    const fd = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [
+      ...nodeArgs, join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--leader-elect=false', '--workers', String(workers),
+      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
+      '--resync-period', '1h', '--log-level', 'warn', '--namespace', OPERATOR_NAMESPACE,
+    ], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const op = new OperatorProcess(child, metricsPort);
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      if (op.hasExited()) throw new Error(`kubeposture run exited during start; see ${logFile}`);
+      try {
+        if ((await httpGet(healthPort, '/readyz')).status === 200) return op;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`kubeposture run not ready after 300 s; see ${logFile}`);
+      await sleep(100);
+    }
+  }
+
+  async metrics(): Promise<string> {
+    return (await httpGet(this.metricsPort, '/metrics')).body;
+  }
+
+  /** Resolves once the work queue has stayed empty for `quietMs`. */
+  async idle(quietMs = 1500, timeoutMs = 1_800_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let quietSince: number | undefined;
+    let lastReconciles = -1;
+    for (;;) {
+      const text = await this.metrics();
+      const depth = metricSum(text, 'kubeposture_queue_depth');
+      const reconciles = metricSum(text, 'kubeposture_reconciles_total');
+      const now = Date.now();
+      if (depth === 0 && reconciles === lastReconciles) {
+        quietSince ??= now;
+        if (now - quietSince >= quietMs) return;
+      } else {
+        quietSince = undefined;
+      }
+      lastReconciles = reconciles;
+      if (now > deadline) throw new Error('operator did not go idle');
+      // Not more often: each scrape costs the operator about a millisecond of CPU.
+      await sleep(250);
+    }
+  }
+
+  /** Asks for a full resync (SIGHUP). */
+  resync(): void {
+    this.child.kill('SIGHUP');
+  }
+
+  /** A method, not the field, so that the compiler does not narrow it across awaits. */
+  hasExited(): boolean {
+    return this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve(); }); });
+    this.child.kill('SIGTERM');
+    await Promise.race([gone, sleep(30_000)]);
+    if (!this.hasExited()) this.child.kill('SIGKILL');
+  }
+}

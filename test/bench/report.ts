@@ -1,0 +1,66 @@
+/** The benchmark's table: each figure, its reference, and whether its target is met. */
+import type { BenchResult } from './bench.ts';
+
+export interface Row {
+  readonly figure: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly met: boolean | undefined;
+}
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** The rows of the table, with each target checked. */
+export function rows(r: BenchResult): Row[] {
+  const out: Row[] = [];
+  for (const size of r.sizes) {
+    const bound = size.namespaces >= 10_000 ? 1.5 : 1.3;
+    out.push({
+      figure: `cold convergence, ${String(size.namespaces)} namespaces`,
+      measured: `${s(size.operatorMs)} vs floor ${s(size.floorMs)}: ${size.ratio.toFixed(2)}×`,
+      target: `≤ ${String(bound)}× floor`,
+      met: size.ratio <= bound,
+    });
+  }
+  if (r.script !== undefined) {
+    out.push({
+      figure: `vs. render + kubectl apply, ${String(r.script.namespaces)} namespaces`,
+      measured: `${r.script.msPerNamespace.toFixed(0)} ms/ns vs ${r.script.operatorMsPerNamespace.toFixed(1)} ms/ns: ${r.script.ratio.toFixed(0)}× faster`,
+      target: 'report (≫ 10×)',
+      met: undefined,
+    });
+  }
+  out.push({ figure: 'new namespace → compliant', measured: `p50 ${r.newNamespace.p50Ms.toFixed(0)} ms, p99 ${r.newNamespace.p99Ms.toFixed(0)} ms (${String(r.newNamespace.samples)})`, target: 'p50 ≤ 100 ms, p99 ≤ 1 s', met: r.newNamespace.p50Ms <= 100 && r.newNamespace.p99Ms <= 1000 });
+  out.push({ figure: 'drift repair', measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`, target: 'p50 ≤ 100 ms, p99 ≤ 1 s', met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000 });
+  out.push({ figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`, measured: `${String(r.resync.writes)} writes, ${r.resync.cpuSeconds.toFixed(2)} s CPU`, target: '0 writes, ≤ 2 s CPU', met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2 });
+  for (const size of r.sizes) {
+    out.push({ figure: `requests per namespace, ${String(size.namespaces)}`, measured: `${size.requestsPerNamespace.toFixed(2)} (${String(size.objectsPerNamespace)} objects, ${String(size.failedRequests)} failed)`, target: `≤ ${String(size.objectsPerNamespace + 1)}`, met: size.requestsPerNamespace <= size.objectsPerNamespace + 1 });
+  }
+  const sw = r.statusWrites;
+  out.push({
+    figure: 'status writes under churn',
+    measured: `${String(sw.count)} in ${sw.churnSeconds.toFixed(0)} s (${sw.perSecond.toFixed(2)}/s), closest two ${String(sw.closestMs)} ms apart`,
+    target: '≤ 1/s per baseline',
+    // The writer spaces writes by the status interval (1 s); a little less between arrivals is network jitter.
+    met: !(sw.closestMs < 900),
+  });
+  for (const size of r.sizes) {
+    out.push({ figure: `operator peak RSS, ${String(size.namespaces)} namespaces`, measured: `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`, target: size === r.sizes[r.sizes.length - 1] ? '≤ 300 MB' : '', met: size === r.sizes[r.sizes.length - 1] ? r.peakRssMb <= 300 : undefined });
+  }
+  return out;
+}
+
+/** A plain-text table. */
+export function renderTable(r: BenchResult & { readonly machine: string }): string {
+  const header: Row = { figure: 'figure', measured: 'measured', target: 'target', met: undefined };
+  const all = [header, ...rows(r)];
+  const verdict = (row: Row): string => (row === header ? 'met' : row.met === undefined ? '' : row.met ? 'yes' : 'NO');
+  const widths = [
+    Math.max(...all.map((x) => x.figure.length)),
+    Math.max(...all.map((x) => x.measured.length)),
+    Math.max(...all.map((x) => x.target.length)),
+  ];
+  const line = (row: Row): string => `| ${row.figure.padEnd(widths[0] ?? 0)} | ${row.measured.padEnd(widths[1] ?? 0)} | ${row.target.padEnd(widths[2] ?? 0)} | ${verdict(row).padEnd(3)} |`;
+  const rule = `|${'-'.repeat((widths[0] ?? 0) + 2)}|${'-'.repeat((widths[1] ?? 0) + 2)}|${'-'.repeat((widths[2] ?? 0) + 2)}|-----|`;
+  return [`kubeposture bench, ${r.date} — ${r.machine}`, line(header), rule, ...all.slice(1).map(line)].join('\n');
+}
