@@ -1,0 +1,37 @@
+import { flowRequests, namespaceObjectRequest, parseRequestTotals, percentile } from '../bench/measure.ts';
+import { metricSum } from '../bench/operator-process.ts';
+
+const METRICS = `
+# HELP apiserver_request_total [STABLE] Counter of apiserver requests
+apiserver_request_total{code="201",component="apiserver",dry_run="",group="networking.k8s.io",resource="networkpolicies",scope="resource",subresource="",verb="POST",version="v1"} 20000
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="resourcequotas",scope="resource",subresource="status",verb="PUT",version="v1"} 5
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="namespaces",scope="cluster",subresource="",verb="LIST",version="v1"} 3
+apiserver_flowcontrol_dispatched_requests_total{flow_schema="service-accounts",priority_level="workload-low"} 90123
+apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-system-service-accounts",priority_level="workload-high"} 777
+`;
+
+describe('the benchmark\'s readings', () => {
+  it('parses the apiserver\'s request counters', () => {
+    const series = parseRequestTotals(METRICS);
+    expect(series).toHaveLength(3);
+    expect(series[0]).toEqual({ verb: 'POST', resource: 'networkpolicies', subresource: '', code: '201', value: 20000 });
+    expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST']);
+  });
+
+  it('counts one flow schema\'s requests', () => {
+    expect(flowRequests(METRICS, 'service-accounts')).toBe(90123);
+    expect(flowRequests(METRICS, 'nobody')).toBe(0);
+  });
+
+  it('sums a metric over its series', () => {
+    expect(metricSum('kubeposture_reconciles_total{result="done"} 3\nkubeposture_reconciles_total{result="retry"} 2\nkubeposture_reconciles_total_other 9\n', 'kubeposture_reconciles_total')).toBe(5);
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
