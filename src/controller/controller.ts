@@ -279,11 +279,14 @@ export class Controller implements StateReader {
     this.markDirty(name);
     if (!this.started) return;
     this.queue.add(`${BASELINE_KEY}${name}`);
+    const guarded = (o: BaselineObject): boolean => o.metadata.finalizers?.includes(FINALIZER) === true;
     if (e.type === 'update') {
       const before = e.old.metadata;
       const after = e.object.metadata;
-      // Our own status writes change neither generation nor deletion: nothing to reconcile.
-      if (before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
+      // Our own status writes change neither generation nor deletion: nothing to reconcile,
+      // unless the finalizer just arrived, which lets the baseline's namespaces be written.
+      const gotFinalizer = !guarded(e.old) && guarded(e.object);
+      if (!gotFinalizer && before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
     }
     const affected = this.affectedBy(name, e.type === 'delete' ? undefined : e.object);
     if (e.type === 'delete') {
@@ -292,6 +295,9 @@ export class Controller implements StateReader {
     }
     this.pending.set(name, new Set(affected));
     this.deps.log.debug('Observed baseline change', { baseline: name, event: e.type, generation: e.object.metadata.generation, namespaces: affected.size });
+    // A live baseline without the finalizer may write nothing yet: its namespaces are queued
+    // when the finalizer arrives, not now (each would only be put back to wait).
+    if (e.type !== 'delete' && e.object.metadata.deletionTimestamp === undefined && !guarded(e.object)) return;
     for (const ns of affected) this.queue.add(ns);
   }
 
