@@ -4,11 +4,12 @@
  * stops it by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadAll } from 'js-yaml';
 import { OPERATOR_NAMESPACE } from './identity.ts';
 
 async function freePort(): Promise<number> {
@@ -35,6 +36,15 @@ async function httpGet(port: number, path: string): Promise<{ status: number; bo
     req.on('error', reject);
     req.end();
   });
+}
+
+/** The Node flags the shipped Deployment gives the operator (its NODE_OPTIONS), so the benchmark measures what runs. */
+export function deploymentNodeOptions(root: string): string[] {
+  const docs = loadAll(readFileSync(join(root, 'config/manager/deployment.yaml'), 'utf8')) as { spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } }[];
+  const env = docs.flatMap((d) => d.spec?.template?.spec?.containers ?? []).flatMap((c) => c.env ?? []);
+  const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (value === undefined) throw new Error('config/manager/deployment.yaml sets no NODE_OPTIONS');
+  return value.split(' ').filter((f) => f !== '');
 }
 
 /** A metric's value summed over its series, from a Prometheus text exposition. */
@@ -65,7 +75,7 @@ export class OperatorProcess {
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [
-      ...nodeArgs, join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--leader-elect=false', '--workers', String(workers),
+      ...deploymentNodeOptions(root), ...nodeArgs, join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--leader-elect=false', '--workers', String(workers),
       '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
       '--resync-period', '1h', '--log-level', 'warn', '--namespace', OPERATOR_NAMESPACE,
     ], { stdio: ['ignore', fd, fd] });
