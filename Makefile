@@ -66,5 +66,8 @@ clean: cluster-down
 	rm -rf dist coverage .cache/cluster
 
 # The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override.
+SIZES ?= 1000,10000
+SCRIPT ?= 100
+SAMPLES ?= 200
 bench: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(or $(SIZES),1000,10000) --script $(or $(SCRIPT),100) --samples $(or $(SAMPLES),200)
+	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES)

@@ -79,7 +79,8 @@ export interface BenchResult {
   readonly options: BenchOptions;
   readonly sizes: readonly SizeResult[];
   readonly script?: { readonly namespaces: number; readonly ms: number; readonly msPerNamespace: number; readonly operatorMsPerNamespace: number; readonly ratio: number };
-  readonly newNamespace: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  /** With the floor client's latency for the same objects in fresh namespaces, as a reference. */
+  readonly newNamespace: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly floorP50Ms: number; readonly floorP99Ms: number };
   readonly repair: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   readonly resync: { readonly namespaces: number; readonly writes: number; readonly cpuSeconds: number; readonly wallMs: number };
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
@@ -116,6 +117,8 @@ class Bench {
   private readonly opts: BenchOptions;
   private operator: OperatorProcess | undefined;
   private readonly baselines: string[] = [];
+  /** The floor's baseline (selecting nothing) per size, for the floor's new-namespace reference. */
+  private readonly floorBaselines = new Map<number, SecurityBaseline>();
 
   constructor(env: BenchEnv, opts: BenchOptions) {
     this.env = env;
@@ -196,6 +199,7 @@ class Bench {
     const opNs = await this.createNamespaces(`op${String(n)}`, n);
     await this.settle([...floorNs, ...opNs]);
     const floorBaseline = await this.createBaseline(`floor${String(n)}`, { [SET_LABEL]: 'nothing' });
+    this.floorBaselines.set(n, floorBaseline);
     const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers);
     this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
 
@@ -274,6 +278,24 @@ class Bench {
     return out;
   }
 
+  /**
+   * The reference for new-namespace latency: the floor client bringing fresh namespaces
+   * (selected by no baseline) to the same objects, one at a time, with the operator's identity.
+   */
+  async floorNewNamespaces(n: number): Promise<number[]> {
+    const baseline = this.floorBaselines.get(n);
+    if (baseline === undefined) throw new Error(`no floor baseline for ${String(n)}`);
+    const out: number[] = [];
+    for (let i = 0; i < this.opts.latencySamples; i += 1) {
+      const name = this.name(`floornew${String(n)}-${String(i)}`);
+      const t0 = performance.now();
+      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: this.name('floornew') } } } });
+      await runFloor(this.env.operatorRest, baseline, [name], 1);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  }
+
   /** Managed objects deleted or edited one at a time: time until each is back as the baseline has it. */
   async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<number[]> {
     const out: number[] = [];
@@ -323,6 +345,7 @@ class Bench {
     const churnStart = performance.now();
     this.env.log(`new namespaces: ${String(this.opts.latencySamples)} created one by one into ${String(n)}`);
     const fresh = await this.newNamespaces(n, checker, baseline, set);
+    const floorFresh = await this.floorNewNamespaces(n);
     this.env.log(`drift repair: ${String(this.opts.latencySamples)} managed objects deleted or edited one at a time`);
     const repaired = await this.repairs(opNs, checker);
     const churnSeconds = (performance.now() - churnStart) / 1000;
@@ -336,7 +359,7 @@ class Bench {
       samples: v.length, p50Ms: round(percentile(v, 50), 1), p99Ms: round(percentile(v, 99), 1), maxMs: round(Math.max(...v), 1),
     });
     return {
-      newNamespace: summary(fresh), repair: summary(repaired), resync,
+      newNamespace: { ...summary(fresh), floorP50Ms: round(percentile(floorFresh, 50), 1), floorP99Ms: round(percentile(floorFresh, 99), 1) }, repair: summary(repaired), resync,
       statusWrites: { count: statusWrites, perSecond: round(statusWrites / churnSeconds), closestMs: round(gaps.length === 0 ? Number.NaN : Math.min(...gaps), 0), churnSeconds: round(churnSeconds, 1) },
       peakRssMb: round(memoryMb(op.pid).peak, 0),
     };

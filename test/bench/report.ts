@@ -30,7 +30,13 @@ export function rows(r: BenchResult): Row[] {
       met: undefined,
     });
   }
-  out.push({ figure: 'new namespace → compliant', measured: `p50 ${r.newNamespace.p50Ms.toFixed(0)} ms, p99 ${r.newNamespace.p99Ms.toFixed(0)} ms (${String(r.newNamespace.samples)})`, target: 'p50 ≤ 100 ms, p99 ≤ 1 s', met: r.newNamespace.p50Ms <= 100 && r.newNamespace.p99Ms <= 1000 });
+  const nn = r.newNamespace;
+  out.push({
+    figure: 'new namespace → compliant',
+    measured: `p50 ${nn.p50Ms.toFixed(0)} ms, p99 ${nn.p99Ms.toFixed(0)} ms (${String(nn.samples)}); floor p50 ${nn.floorP50Ms.toFixed(0)} ms, p99 ${nn.floorP99Ms.toFixed(0)} ms`,
+    target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
+    met: nn.p50Ms <= 100 && nn.p99Ms <= 1000,
+  });
   out.push({ figure: 'drift repair', measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`, target: 'p50 ≤ 100 ms, p99 ≤ 1 s', met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000 });
   out.push({ figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`, measured: `${String(r.resync.writes)} writes, ${r.resync.cpuSeconds.toFixed(2)} s CPU`, target: '0 writes, ≤ 2 s CPU', met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2 });
   for (const size of r.sizes) {

@@ -1,0 +1,76 @@
+/**
+ * The benchmark in small, in every test run: the same code as `make bench`, at
+ * 100 namespaces with a few samples, against the test control plane, with loose
+ * bounds (this machine is noisy and the cluster is shared with other tests). It
+ * keeps the benchmark working, and fails a change that makes reconciling
+ * quadratic or chatty.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../../src/kube/rest.ts';
+import { repoRoot } from '../controlplane/binaries.ts';
+import { runBench, type BenchResult } from '../bench/bench.ts';
+import { installOperator } from '../bench/identity.ts';
+import { rows } from '../bench/report.ts';
+import { testKubeConfig, uniqueName } from '../support/cluster.ts';
+
+const kubeconfig = process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '';
+const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-bench-test' });
+let operatorRest: RestClient | undefined;
+let result: BenchResult;
+
+beforeAll(async () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-bench-'));
+  const operatorKubeconfig = await installOperator(rest, kubeconfig, repoRoot(), workDir);
+  const okc = new KubeConfig();
+  okc.loadFromFile(operatorKubeconfig);
+  operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-test-floor' });
+  result = await runBench(
+    { rest, kubeconfig, operatorKubeconfig, operatorRest, root: repoRoot(), workDir, log: () => undefined },
+    { sizes: [100], scriptNamespaces: 3, latencySamples: 12, workers: 16, prefix: `${uniqueName('bt')}-`, operatorNodeArgs: [] },
+    true,
+  );
+}, 600_000);
+
+afterAll(() => {
+  rest.close();
+  operatorRest?.close();
+});
+
+describe('the benchmark at 100 namespaces', () => {
+  it('converges every namespace, checked by listing, within a loose multiple of the floor', () => {
+    const [size] = result.sizes;
+    expect(size?.verifiedByListing).toBe(100);
+    expect(size?.ratio).toBeLessThan(3);
+  });
+
+  it('makes at most one request per object plus one, none failing', () => {
+    const [size] = result.sizes;
+    expect(size?.requestsPerNamespace).toBeLessThanOrEqual((size?.objectsPerNamespace ?? 0) + 1);
+    expect(size?.failedRequests).toBe(0);
+  });
+
+  it('writes nothing on a resync', () => {
+    expect(result.resync.writes).toBe(0);
+  });
+
+  it('brings new namespaces and repairs to the baseline in well under the 1 s bound', () => {
+    expect(result.newNamespace.samples).toBe(12);
+    expect(result.repair.samples).toBe(12);
+    expect(result.newNamespace.p99Ms).toBeLessThan(1000);
+    expect(result.repair.p99Ms).toBeLessThan(1000);
+  });
+
+  it('spaces status writes by the status interval', () => {
+    expect(result.statusWrites.count).toBeGreaterThan(0);
+    expect(result.statusWrites.closestMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it('prints a row for every figure', () => {
+    expect(rows(result).map((r) => r.figure.split(',')[0])).toEqual(expect.arrayContaining([
+      'cold convergence', 'new namespace → compliant', 'drift repair', 'requests per namespace', 'status writes under churn', 'operator peak RSS',
+    ]));
+  });
+});
