@@ -315,7 +315,7 @@ export class Controller implements StateReader {
     }
     const before = this.results.get(key);
     const began = this.deps.clock.now();
-    const result = await this.reconciler.reconcile(key);
+    const result = await this.reconciler.reconcile(key, before);
     this.observe(result, began);
     this.deps.log.debug('Reconciled namespace', { namespace: key, baseline: result?.baseline?.name, generation: result?.baseline?.generation, drift: result?.drift.length, repaired: result?.repaired.length, error: result?.error });
     if (result === undefined) this.results.delete(key);

@@ -79,8 +79,12 @@ export class Reconciler {
     return planNamespace(snap, this.deps.state.baselines(), this.deps.operatorNamespace);
   }
 
-  /** Reconciles one namespace; undefined when the namespace no longer exists or is left alone. */
-  async reconcile(namespace: string): Promise<NamespaceResult | undefined> {
+  /**
+   * Reconciles one namespace; undefined when the namespace no longer exists or is left
+   * alone. `previous` is the last result for it: names found held by someone else then are
+   * read before any create is tried, so a lasting Conflict costs a read, not a failed write.
+   */
+  async reconcile(namespace: string, previous?: NamespaceResult): Promise<NamespaceResult | undefined> {
     const plan = this.plan(namespace);
     if (plan === undefined || plan.state === 'skipped') return undefined;
     const drift: Drift[] = plan.state === 'governed' ? [...plan.drift] : [];
@@ -104,6 +108,7 @@ export class Reconciler {
       this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error: message });
     };
     const actions = waiting ? [] : plan.actions;
+    const conflicts = new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
     // Writes that bring objects to the baseline go out together, so a namespace costs a
     // round trip or two, not one per object. RoleBindings follow their Roles: without the
     // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
@@ -115,7 +120,7 @@ export class Reconciler {
       if (error !== undefined) break;
       const settled = await Promise.allSettled(wave.map(async (action) => {
         if (!this.deps.mayWrite()) throw new NotLeader();
-        return this.act(namespace, action);
+        return this.act(namespace, action, conflicts);
       }));
       settled.forEach((s, i) => {
         const action = wave[i];
@@ -130,7 +135,7 @@ export class Reconciler {
         break;
       }
       try {
-        record(action, await this.act(namespace, action));
+        record(action, await this.act(namespace, action, conflicts));
       } catch (err: unknown) {
         fail(action, err);
         break;
@@ -148,21 +153,25 @@ export class Reconciler {
   }
 
   /** Carries out one action; 'conflict' when the object's name is held by something kubeposture did not make. */
-  private async act(namespace: string, action: Action): Promise<'done' | 'conflict'> {
+  private async act(namespace: string, action: Action, conflicts: ReadonlySet<string>): Promise<'done' | 'conflict'> {
     const { rest, log } = this.deps;
     switch (action.type) {
       case 'create': {
         const o = action.object;
-        try {
-          // One request, and atomic: a POST never merges into an object that holds the name.
-          this.deps.cache.written(o.kind, (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject);
-          log.info('Created object', { namespace, kind: o.kind, name: o.metadata.name });
-          return 'done';
-        } catch (err: unknown) {
-          if (!(err instanceof ApiError) || err.status !== 409) throw err;
+        let existing: WireObject | undefined;
+        if (conflicts.has(`${o.kind}/${o.metadata.name}`)) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+        if (existing === undefined) {
+          try {
+            // One request, and atomic: a POST never merges into an object that holds the name.
+            this.deps.cache.written(o.kind, (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject);
+            log.info('Created object', { namespace, kind: o.kind, name: o.metadata.name });
+            return 'done';
+          } catch (err: unknown) {
+            if (!(err instanceof ApiError) || err.status !== 409) throw err;
+          }
+          existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+          if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
-        const existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
-        if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         if (!madeByKubeposture(existing)) {
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
           return 'conflict';
