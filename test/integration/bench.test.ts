@@ -9,21 +9,29 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RestClient } from '../../src/kube/rest.ts';
+import { RestClient, resourcePath } from '../../src/kube/rest.ts';
 import { repoRoot } from '../controlplane/binaries.ts';
 import { runBench, type BenchResult } from '../bench/bench.ts';
 import { installOperator } from '../bench/identity.ts';
 import { rows } from '../bench/report.ts';
 import { testKubeConfig, uniqueName } from '../support/cluster.ts';
+import { baselineManifest, createBaseline, createNamespaces, deleteBaseline, user } from '../support/world.ts';
 
 const kubeconfig = process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '';
 const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-bench-test' });
 let operatorRest: RestClient | undefined;
 let result: BenchResult;
+let conflictBaseline: string | undefined;
 
 beforeAll(async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-bench-'));
   const operatorKubeconfig = await installOperator(rest, kubeconfig, repoRoot(), workDir);
+  // A settled cluster is not an idle queue: a Conflict is looked at again every 30 s. The
+  // benchmark must measure through that (it once waited for an empty queue for ever).
+  const group = uniqueName('g');
+  conflictBaseline = await createBaseline(baselineManifest(group, { networkPolicy: { denyIngress: true, denyEgress: false, allowDNS: false } }));
+  const [ns = ''] = await createNamespaces('bench-conflict', 1, { 'kp-test': group });
+  await user.request('POST', resourcePath('NetworkPolicy', ns), { body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'kubeposture-default-deny', namespace: ns }, spec: { podSelector: {} } } });
   const okc = new KubeConfig();
   okc.loadFromFile(operatorKubeconfig);
   operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-test-floor' });
@@ -34,7 +42,8 @@ beforeAll(async () => {
   );
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
+  if (conflictBaseline !== undefined) await deleteBaseline(conflictBaseline);
   rest.close();
   operatorRest?.close();
 });
