@@ -47,10 +47,11 @@ export function deploymentNodeOptions(root: string): string[] {
   return value.split(' ').filter((f) => f !== '');
 }
 
-/** A metric's value summed over its series, from a Prometheus text exposition. */
-export function metricSum(text: string, name: string): number {
+/** A metric's value summed over its series (those whose labels include `having`, if given), from a Prometheus text exposition. */
+export function metricSum(text: string, name: string, having?: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
+    if (having !== undefined && !line.includes(having)) continue;
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;

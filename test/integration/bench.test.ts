@@ -62,7 +62,11 @@ describe('the benchmark at 100 namespaces', () => {
   });
 
   it('writes nothing on a resync', () => {
-    expect(result.resync.writes).toBe(0);
+    // The operator's own count: other test files' namespaces are still being deleted in this
+    // shared cluster, and the apiserver's counters cannot tell clients apart.
+    expect(result.resync.operatorWrites).toBe(0);
+    // At most the one read of the Conflict set up above (and a watch resuming).
+    expect(result.resync.operatorRequests).toBeLessThan(5);
   });
 
   it('brings new namespaces and repairs to the baseline in well under the 1 s bound', () => {

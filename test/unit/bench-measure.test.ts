@@ -24,7 +24,9 @@ describe('the benchmark\'s readings', () => {
   });
 
   it('sums a metric over its series', () => {
-    expect(metricSum('kubeposture_reconciles_total{result="done"} 3\nkubeposture_reconciles_total{result="retry"} 2\nkubeposture_reconciles_total_other 9\n', 'kubeposture_reconciles_total')).toBe(5);
+    const text = 'kubeposture_reconciles_total{result="done"} 3\nkubeposture_reconciles_total{result="retry"} 2\nkubeposture_reconciles_total_other 9\n';
+    expect(metricSum(text, 'kubeposture_reconciles_total')).toBe(5);
+    expect(metricSum(text, 'kubeposture_reconciles_total', 'result="retry"')).toBe(2);
   });
 
   it('takes percentiles by nearest rank', () => {
