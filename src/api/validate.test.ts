@@ -54,6 +54,8 @@ describe('parseSecurityBaseline', () => {
     ['too many excludes', withSpec({ excludeNamespaces: Array.from({ length: 101 }, (_, i) => `n${String(i)}`) }), 'spec.excludeNamespaces', /at most 100/],
     ['malformed quantity', withSpec({ limitRange: { limits: [{ type: 'Container', max: { cpu: 'two' } }] } }), 'spec.limitRange.limits[0].max[cpu]', /not a quantity/],
     ['negative quantity', withSpec({ resourceQuota: { hard: { pods: '-1' } } }), 'spec.resourceQuota.hard[pods]', /negative/],
+    ['a quantity Kubernetes would cap', withSpec({ resourceQuota: { hard: { pods: '1e400' } } }), 'spec.resourceQuota.hard[pods]', /larger than Kubernetes can store \(9223372036854775807\)/],
+    ['a 10,000-digit quantity', withSpec({ limitRange: { limits: [{ type: 'Container', max: { cpu: '9'.repeat(10_000) } }] } }), 'spec.limitRange.limits[0].max[cpu]', /larger than Kubernetes can store/],
     ['unknown LimitRange type', withSpec({ limitRange: { limits: [{ type: 'Node' }] } }), 'spec.limitRange.limits[0].type', /Container, Pod, PersistentVolumeClaim/],
     ['default above max', withSpec({ limitRange: { limits: [{ type: 'Container', default: { cpu: '3' }, max: { cpu: '2' } }] } }), 'spec.limitRange.limits[0].default[cpu]', /3 is greater than max 2/],
     ['defaultRequest above default', withSpec({ limitRange: { limits: [{ type: 'Container', default: { memory: '1Gi' }, defaultRequest: { memory: '2Gi' } }] } }), 'spec.limitRange.limits[0].defaultRequest[memory]', /greater than default/],

@@ -26,6 +26,9 @@ export type ParseResult =
   | { readonly ok: true; readonly baseline: SecurityBaseline }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
+const MAX_INT64 = 2n ** 63n - 1n;
+/** The largest quantity Kubernetes stores, in the 10^-9 units of parseQuantity. */
+const MAX_QUANTITY = MAX_INT64 * 10n ** 9n;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const GLOB = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -118,6 +121,8 @@ class Reader {
       const value = parseQuantity(q);
       if (value === undefined) this.fail(f, `${JSON.stringify(q)} is not a quantity (use forms such as 500m, 2Gi or 10)`);
       else if (value < 0n) this.fail(f, 'must not be negative');
+      // Kubernetes caps larger quantities at 2^63-1: the object would never hold the value asked for.
+      else if (value > MAX_QUANTITY) this.fail(f, `${String(q).length > 40 ? `${String(q).slice(0, 40)}…` : JSON.stringify(q)} is larger than Kubernetes can store (${MAX_INT64.toString()})`);
       out[k] = q;
     }
     return out;
