@@ -1,0 +1,104 @@
+/**
+ * Bad input changes nothing: 229 SecurityBaseline manifests made by mutating a
+ * valid one (test/support/corpus.ts) are each either refused by the apiserver
+ * with a message naming the field, or admitted and reported Stalled by the
+ * operator with such a message. The operator keeps running and writes nothing
+ * to the namespaces the manifests select.
+ */
+import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/constants.ts';
+import { ApiError, resourcePath } from '../../src/kube/rest.ts';
+import { eventually, uniqueName } from '../support/cluster.ts';
+import { badCorpus, type BadCase } from '../support/corpus.ts';
+import { installCrd } from '../support/crd.ts';
+import { startOperator, type TestOperator } from '../support/operator.ts';
+import { condition, createNamespaces, kc, readBaseline, user } from '../support/world.ts';
+
+const group = uniqueName('g');
+const corpus = badCorpus({ 'kp-test': group }, uniqueName('bad'));
+let op: TestOperator;
+let namespaces: string[] = [];
+let before = '';
+
+/** What the selected namespaces hold that kubeposture could have written: their labels and managed objects. */
+async function state(): Promise<string> {
+  const out: unknown[] = [];
+  for (const ns of namespaces) {
+    const n = (await user.get('Namespace', undefined, ns)) as { metadata: { labels?: Record<string, string> } };
+    out.push(n.metadata.labels);
+    for (const kind of ['NetworkPolicy', 'LimitRange', 'ResourceQuota', 'Role', 'RoleBinding'] as const) {
+      const list = (await user.request('GET', resourcePath(kind, ns), { query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` } })) as { items: unknown[] };
+      out.push(list.items.length);
+    }
+    const sa = (await user.get('ServiceAccount', ns, 'default')) as { automountServiceAccountToken?: boolean } | undefined;
+    out.push(sa?.automountServiceAccountToken);
+  }
+  return JSON.stringify(out);
+}
+
+/** `a.b[key]` and `a.b.key` are the same field (the apiserver and the operator spell map keys differently). */
+const dotted = (path: string): string => path.replace(/\[([^\]0-9][^\]]*)\]/g, '.$1');
+
+/** True when `message` names `field`, or a path within it or around it (never just "spec" unless that is the field). */
+export function namesField(message: string, field: string): boolean {
+  if (message.includes(field)) return true;
+  const want = dotted(field);
+  const paths = (message.match(/spec(\.[A-Za-z0-9_-]+|\[[^\]]*\])*/g) ?? []).map(dotted);
+  return paths.some((p) => p !== 'spec' && (want.startsWith(p) || p.startsWith(want)));
+}
+
+beforeAll(async () => {
+  await installCrd(kc);
+  op = await startOperator({ statusIntervalMs: 100 });
+  namespaces = await createNamespaces('bad-input', 2, { 'kp-test': group });
+  await op.controller.settle();
+  before = await state();
+  op.resetRequests();
+});
+
+afterAll(async () => {
+  await op.stop();
+});
+
+describe(`${String(corpus.length)} bad manifests`, () => {
+  it('are at least 200', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(200);
+  });
+
+  it.each(corpus.map((c): [string, BadCase] => [c.name, c]))('%s: refused or Stalled, naming the field', async (_name, c) => {
+    let refusal: ApiError | undefined;
+    try {
+      // Strict field validation, as kubectl sends: unknown fields are errors, not dropped.
+      await user.request('POST', resourcePath('SecurityBaseline'), { body: c.manifest, query: { fieldValidation: 'Strict' } });
+    } catch (err: unknown) {
+      if (!(err instanceof ApiError)) throw err;
+      refusal = err;
+    }
+    const name = (c.manifest.metadata as { name: string }).name;
+    if (refusal !== undefined) {
+      expect(refusal.status).toBeGreaterThanOrEqual(400);
+      expect(refusal.status).toBeLessThan(500);
+      expect({ field: c.field, message: refusal.message, named: namesField(refusal.message, c.field) }).toMatchObject({ named: true });
+      return;
+    }
+    try {
+      const stalled = await eventually(async () => {
+        const b = await readBaseline(name);
+        const s = condition(b, 'Stalled');
+        if (s?.status !== 'True') throw new Error(`${name} not Stalled: ${JSON.stringify(b?.status)}`);
+        return s;
+      }, 10_000);
+      expect({ field: c.field, message: stalled.message, named: namesField(stalled.message, c.field) }).toMatchObject({ named: true });
+    } finally {
+      await user.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
+      await eventually(async () => { expect(await readBaseline(name)).toBeUndefined(); }, 10_000);
+    }
+  });
+
+  it('left the selected namespaces as they were, with no write to them, and the operator running', async () => {
+    await op.controller.settle();
+    const writes = op.namespaceWrites().filter((r) => namespaces.some((ns) => r.path.includes(`/namespaces/${ns}`)));
+    expect(writes).toEqual([]);
+    expect(await state()).toBe(before);
+    expect(op.controller.ready).toBe(true);
+  });
+});
