@@ -129,22 +129,42 @@ class Reader {
   }
 }
 
-function labelKey(r: Reader, key: string, field: string): void {
+/** Why `key` is not a valid label key, or undefined when it is. */
+export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    r.fail(field, `label key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain such as example.com)`);
+    return `label key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain such as example.com)`;
   }
   if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
-    r.fail(field, `label key ${JSON.stringify(key)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`);
+    return `label key ${JSON.stringify(key)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`;
   }
+  return undefined;
+}
+
+/** Why `value` is not a valid label value, or undefined when it is. */
+export function labelValueProblem(value: string): string | undefined {
+  return value.length > 63 || !LABEL_VALUE.test(value)
+    ? `label value ${JSON.stringify(value)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`
+    : undefined;
+}
+
+/** Why `name` is not a valid namespace name (a DNS label), or undefined when it is. */
+export function namespaceNameProblem(name: string): string | undefined {
+  return name.length > 63 || !DNS_LABEL.test(name)
+    ? `${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)} is not a namespace name (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)`
+    : undefined;
+}
+
+function labelKey(r: Reader, key: string, field: string): void {
+  const problem = labelKeyProblem(key);
+  if (problem !== undefined) r.fail(field, problem);
 }
 
 function labelValue(r: Reader, value: string, field: string): void {
-  if (value.length > 63 || !LABEL_VALUE.test(value)) {
-    r.fail(field, `label value ${JSON.stringify(value)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`);
-  }
+  const problem = labelValueProblem(value);
+  if (problem !== undefined) r.fail(field, problem);
 }
 
 function selector(r: Reader, v: unknown, field: string): LabelSelector | undefined {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
+import { namespaceNameProblem } from '../api/validate.ts';
 import { parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
 import { run } from './run.ts';
@@ -37,6 +38,8 @@ function runRender(args: readonly string[]): CommandResult {
   });
   if (values.file === undefined) return usageError('render needs --file');
   if (values.namespace === undefined) return usageError('render needs --namespace');
+  const badName = namespaceNameProblem(values.namespace);
+  if (badName !== undefined) return usageError(`--namespace: ${badName}`);
   let text: string;
   try {
     text = readFileSync(values.file === '-' ? 0 : values.file, 'utf8');
@@ -59,6 +62,7 @@ function main(argv: readonly string[]): CommandResult {
       case 'render':
         return runRender(rest);
       case 'version':
+        if (rest.length > 0) return usageError(`version takes no arguments, not ${JSON.stringify(rest.join(' '))}`);
         return { stdout: `${API_VERSION}\n`, stderr: '', code: 0 };
       case '--help':
       case 'help':
@@ -99,7 +103,8 @@ pending.then(
     process.exitCode = result.code;
   },
   (err: unknown) => {
-    process.stderr.write(`kubeposture: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    // A message, not a stack trace: what failed is the input (a kubeconfig that cannot be read, say).
+    process.stderr.write(`kubeposture: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -55,8 +55,12 @@ describe('render', () => {
 });
 
 describe('parseLabels', () => {
-  it('parses key=value pairs, values may hold =', () => {
-    expect(parseLabels(['team=payments', 'x=a=b', 'empty='])).toEqual({ team: 'payments', x: 'a=b', empty: '' });
+  it('parses key=value pairs; a value may be empty', () => {
+    expect(parseLabels(['team=payments', 'example.com/tier=gold', 'empty='])).toEqual({ team: 'payments', 'example.com/tier': 'gold', empty: '' });
+  });
+  it('rejects what no namespace could carry as a label', () => {
+    expect(() => parseLabels(['x=a=b'])).toThrow(/--label: label value "a=b" is not valid/);
+    expect(() => parseLabels(['Bad Key=x'])).toThrow(/--label: label key "Bad Key" is not valid/);
   });
   it('rejects a pair without a key', () => {
     expect(() => parseLabels(['=x'])).toThrow(/--label "=x" must have the form key=value/);

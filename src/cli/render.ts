@@ -4,7 +4,7 @@
  * runs before merging a baseline change. Pure: text in, text and exit code out.
  */
 import { dump, loadAll } from 'js-yaml';
-import { parseSecurityBaseline } from '../api/validate.ts';
+import { labelKeyProblem, labelValueProblem, parseSecurityBaseline } from '../api/validate.ts';
 import type { SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import { resolve, selects, type NamespaceInfo } from '../baseline/selection.ts';
@@ -34,7 +34,10 @@ export function parseLabels(args: readonly string[]): Record<string, string> {
   for (const arg of args) {
     const eq = arg.indexOf('=');
     if (eq <= 0) throw new Error(`--label ${JSON.stringify(arg)} must have the form key=value`);
-    out[arg.slice(0, eq)] = arg.slice(eq + 1);
+    const [key, value] = [arg.slice(0, eq), arg.slice(eq + 1)];
+    const problem = labelKeyProblem(key) ?? labelValueProblem(value);
+    if (problem !== undefined) throw new Error(`--label: ${problem}`);
+    out[key] = value;
   }
   return out;
 }
