@@ -37,6 +37,15 @@ const ourFields = (fieldsV1: unknown): WireObject['metadata'] => ({ name: 'x', m
 describe('planNamespace', () => {
   const enforce = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '5' } } });
 
+  it('treats an object with kubeposture\'s labels but no ownerReference as someone else\'s: a Conflict, never touched or deleted', () => {
+    const impostors = applied(enforce).map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } } }));
+    const stray: CachedOwned = { kind: 'LimitRange', object: { metadata: { name: 'kubeposture-limits', namespace: NS, uid: 'u', labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'enforce' } } } };
+    const plan = planNamespace(snap([...impostors, stray]), set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    expect(plan.actions).toEqual([]);
+    expect(plan.drift.map((d) => d.reason)).toEqual(impostors.map(() => 'Conflict'));
+  });
+
   it('creates everything in a fresh namespace', () => {
     const plan = planNamespace(snap(), set(enforce), undefined);
     expect(plan.state).toBe('governed');

@@ -3,7 +3,7 @@
  * governs it, how its objects differ from that baseline, and what to write.
  * Pure: the reconciler feeds it caches and carries out its actions.
  */
-import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, GROUP, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
@@ -101,7 +101,12 @@ export function ownedThroughCreate(obj: WireObject): boolean {
   return (obj.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
 }
 
-const isOurs = (o: WireObject): boolean => o.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+/** True when `obj` has a controller ownerReference to a SecurityBaseline: kubeposture made it (labels alone can be copied). */
+export function madeByKubeposture(obj: WireObject): boolean {
+  return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`) && r.controller === true);
+}
+
+const isOurs = (o: WireObject): boolean => o.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && madeByKubeposture(o);
 
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
@@ -131,6 +136,11 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
       if (live === undefined) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Missing' });
         actions.push({ type: 'create', object: o });
+        continue;
+      }
+      // kubeposture's labels on an object it did not make: someone else's, never touched.
+      if (!madeByKubeposture(live)) {
+        drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Conflict' });
         continue;
       }
       const fields = compareObject(o, live);

@@ -4,12 +4,12 @@
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
  */
-import { API_VERSION, FIELD_MANAGER, GROUP, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
+import { madeByKubeposture, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
 /** What one reconcile of a namespace found and did. */
 export interface NamespaceResult {
@@ -55,11 +55,6 @@ export interface ReconcilerDeps {
 }
 
 const escapePointer = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
-
-/** True when `obj` has a controller ownerReference to a SecurityBaseline: kubeposture made it. */
-export function madeByKubeposture(obj: WireObject): boolean {
-  return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`) && r.controller === true);
-}
 
 function nsOf(o: ManagedObject): string | undefined {
   return 'namespace' in o.metadata ? o.metadata.namespace : undefined;
