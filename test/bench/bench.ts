@@ -130,11 +130,14 @@ class Bench {
     return `${this.opts.prefix}${what}`;
   }
 
+  /** Creates one namespace labelled as a member of `set` (the set label's full value). */
+  private async createNamespace(name: string, set: string): Promise<void> {
+    await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: set } } } });
+  }
+
   private async createNamespaces(set: string, count: number): Promise<string[]> {
     const names = Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
-    await pool(names, 16, async (name) => {
-      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: this.name(set) } } } });
-    });
+    await pool(names, 16, async (name) => { await this.createNamespace(name, this.name(set)); });
     return names;
   }
 
@@ -291,7 +294,7 @@ class Bench {
       const name = this.name(`new${String(n)}-${String(i)}`);
       checker.expect(baseline, [name]);
       const t0 = performance.now();
-      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: set } } } });
+      await this.createNamespace(name, set);
       await checker.until(`namespace ${name} compliant`, () => checker.isComplete(name), 60_000);
       out.push(performance.now() - t0);
     }
@@ -309,7 +312,7 @@ class Bench {
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
       const name = this.name(`floornew${String(n)}-${String(i)}`);
       const t0 = performance.now();
-      await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: this.name('floornew') } } } });
+      await this.createNamespace(name, this.name('floornew'));
       await runFloor(this.env.operatorRest, baseline, [name], 1);
       out.push(performance.now() - t0);
     }

@@ -5,38 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAll } from 'js-yaml';
+import { freePort, httpGet } from '../controlplane/controlplane.ts';
 import { OPERATOR_NAMESPACE } from './identity.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => { resolve(port); });
-    });
-  });
-}
-
-async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
-    });
-    req.on('timeout', () => { req.destroy(new Error(`timeout on ${path}`)); });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** The Node flags the shipped Deployment gives the operator (its NODE_OPTIONS), so the benchmark measures what runs. */
 export function deploymentNodeOptions(root: string): string[] {
@@ -86,7 +59,7 @@ export class OperatorProcess {
     for (;;) {
       if (op.hasExited()) throw new Error(`kubeposture run exited during start; see ${logFile}`);
       try {
-        if ((await httpGet(healthPort, '/readyz')).status === 200) return op;
+        if ((await httpGet(`http://127.0.0.1:${String(healthPort)}/readyz`, undefined, 5000)).status === 200) return op;
       } catch {
         // not listening yet
       }
@@ -96,7 +69,7 @@ export class OperatorProcess {
   }
 
   async metrics(): Promise<string> {
-    return (await httpGet(this.metricsPort, '/metrics')).body;
+    return (await httpGet(`http://127.0.0.1:${String(this.metricsPort)}/metrics`, undefined, 5000)).body;
   }
 
   /**

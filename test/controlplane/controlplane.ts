@@ -71,7 +71,8 @@ export interface RunningControlPlane {
 const STATE_FILE = 'state.json';
 const READY_TIMEOUT_MS = 90_000;
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback (also used by the benchmark for the operator's servers). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -84,14 +85,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface HttpResult { readonly status: number; readonly body: string }
+export interface HttpResult { readonly status: number; readonly body: string }
 
-async function get(url: string, pki?: Pki): Promise<HttpResult> {
+/** One GET, with the admin client certificate when `pki` is given. */
+export async function httpGet(url: string, pki?: Pki, timeoutMs = 2000): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const tls = pki === undefined ? {} : {
       ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey),
     };
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, timeout: 2000 }, (res) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
@@ -295,16 +297,16 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   }
   try {
     launch('etcd');
-    await waitFor('etcd', async () => (await get(`http://127.0.0.1:${String(etcdPort)}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd'));
+    await waitFor('etcd', async () => (await httpGet(`http://127.0.0.1:${String(etcdPort)}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd'));
     log(`etcd ready after ${String(Date.now() - t0)}ms`);
     launch('kube-apiserver');
-    await waitFor('kube-apiserver', async () => (await get(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver'));
+    await waitFor('kube-apiserver', async () => (await httpGet(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver'));
     log(`kube-apiserver ready after ${String(Date.now() - t0)}ms`);
     launch('kube-controller-manager');
     // The `default` ServiceAccount appears once the controller-manager works; pods need it.
     await waitFor(
       'kube-controller-manager',
-      async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
+      async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
       alive('kube-controller-manager'),
       logOf('kube-controller-manager'),
     );
@@ -314,7 +316,7 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
     if (opts.lifetime === 'owned') process.off('exit', onExit);
     throw err;
   }
-  const version = (JSON.parse((await get(`${server}/version`, pki)).body) as { gitVersion: string }).gitVersion;
+  const version = (JSON.parse((await httpGet(`${server}/version`, pki)).body) as { gitVersion: string }).gitVersion;
   const startMillis = Date.now() - t0;
   return {
     kubeconfig,
