@@ -17,21 +17,31 @@ export const OPERATOR_NAMESPACE = 'kubeposture-system';
 /** The APF flow schema the operator's ServiceAccount falls under. */
 export const OPERATOR_FLOW_SCHEMA = 'service-accounts';
 
+/** Waits until the clusterrole-aggregation controller has filled the role the operator grants from. */
+export async function waitForGrantableRole(rest: RestClient): Promise<void> {
+  for (let i = 0; ; i += 1) {
+    const agg = (await rest.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grantable')) as { rules?: unknown[] };
+    if ((agg.rules ?? []).length > 0) return;
+    if (i > 300) throw new Error('kubeposture-grantable was never aggregated');
+    await sleep(100);
+  }
+}
+
+/** A token of the operator's ServiceAccount, from the TokenRequest API. */
+export async function operatorToken(rest: RestClient, expirationSeconds: number): Promise<string> {
+  const answer = (await rest.request('POST', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts/kubeposture/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } },
+  })) as { status: { token: string } };
+  return answer.status.token;
+}
+
 /** Applies config/default and returns a kubeconfig file for the operator's ServiceAccount. */
 export async function installOperator(rest: RestClient, adminKubeconfig: string, root: string, workDir: string): Promise<string> {
   const kubectl = (...args: string[]): string => execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', cwd: root });
   kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
   kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', '--timeout=60s');
-  // The clusterrole-aggregation controller fills the role the operator grants from.
-  for (let i = 0; ; i += 1) {
-    const agg = (await rest.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grantable')) as { rules?: unknown[] };
-    if ((agg.rules ?? []).length > 0) break;
-    if (i > 300) throw new Error('kubeposture-grantable was never aggregated');
-    await sleep(100);
-  }
-  const answer = (await rest.request('POST', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts/kubeposture/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3 * 3600 } },
-  })) as { status: { token: string } };
+  await waitForGrantableRole(rest);
+  const token = await operatorToken(rest, 3 * 3600);
   const admin = new KubeConfig();
   admin.loadFromFile(adminKubeconfig);
   const cluster = admin.getCurrentCluster();
@@ -40,7 +50,7 @@ export async function installOperator(rest: RestClient, adminKubeconfig: string,
   writeFileSync(file, dump({
     apiVersion: 'v1', kind: 'Config',
     clusters: [{ name: 'local', cluster: { server: cluster.server, ...(cluster.caFile === undefined ? { 'certificate-authority-data': cluster.caData } : { 'certificate-authority': cluster.caFile }) } }],
-    users: [{ name: 'kubeposture', user: { token: answer.status.token } }],
+    users: [{ name: 'kubeposture', user: { token } }],
     contexts: [{ name: 'kubeposture', context: { cluster: 'local', user: 'kubeposture' } }],
     'current-context': 'kubeposture',
   }), { mode: 0o600 });
