@@ -11,7 +11,7 @@ import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/va
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import { resolve, selects } from '../baseline/selection.ts';
 import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
-import { Informer, keepOwnManagedFields, type InformerEvent, type WireObject } from '../kube/informer.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
@@ -76,16 +76,22 @@ export class Controller implements StateReader {
     this.deps = deps;
     const { rest, clock, log } = deps;
     this.events = deps.events ?? new EventRecorder(rest, log, () => clock.now());
-    const onError = (kind: string) => (err: unknown): void => {
-      deps.metrics?.informerRestarts.inc({ kind });
-      log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
-    };
+    const watchOpts = (kind: string): Pick<InformerOptions<WireObject>, 'onError' | 'onRelist'> => ({
+      onError: (err: unknown): void => {
+        deps.metrics?.informerRestarts.inc({ kind });
+        log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
+      },
+      onRelist: (reason): void => {
+        deps.metrics?.informerRelists.inc({ kind, reason });
+        if (reason === 'expired') log.info('Listed again after the watch expired (410 Gone)', { kind });
+      },
+    });
     // The caches keep only what the reconciler reads, with equal values shared (compact.ts).
     const pool = new ValuePool();
-    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER), onError: onError('Namespace') });
-    this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), onError: onError('SecurityBaseline') });
-    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), onError: onError(kind) })]));
-    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), onError: onError('ServiceAccount/default') });
+    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER), ...watchOpts('Namespace') });
+    this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
+    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), ...watchOpts(kind) })]));
+    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
     this.reconciler = new Reconciler({
       rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
       mayWrite: () => this.leading(),
@@ -111,9 +117,22 @@ export class Controller implements StateReader {
     this.baselineInformer.on((e) => { this.onBaselineEvent(e); });
   }
 
-  /** True once every cache has synced: what /readyz reports. */
+  /** True once every cache has synced, while none is failing to list or watch: what /readyz reports. */
   get ready(): boolean {
-    return this.started && this.allInformers().every((i) => i.synced);
+    return this.notReadyBecause === undefined;
+  }
+
+  /** Why /readyz says no: caches not synced yet, or a watch failing since when and with what. */
+  get notReadyBecause(): string | undefined {
+    if (!this.started || !this.allInformers().every((i) => i.synced)) return 'caches not synced';
+    for (const i of this.allInformers()) {
+      const f = i.failing;
+      if (f !== undefined) {
+        const secs = Math.round((this.deps.clock.now() - f.since) / 1000);
+        return `watch of ${i.kind} failing for ${String(secs)}s: ${f.message}`;
+      }
+    }
+    return undefined;
   }
 
   /** Starts the caches, then reconciles every namespace, then keeps watching. */

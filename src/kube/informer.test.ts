@@ -23,7 +23,7 @@ class FakeServer implements ListWatchClient {
     return { items: this.list.items, metadata: { resourceVersion: this.list.rv } };
   }
 
-  stream(_path: string, query: RequestInit['query'], onLine: (line: string) => void): { done: Promise<void>; abort: () => void } {
+  stream(_path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
     let resolve: () => void = () => undefined;
     let reject: (e: Error) => void = () => undefined;
     const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
@@ -39,6 +39,8 @@ class FakeServer implements ListWatchClient {
       end: () => { resolve(); },
       fail: (err) => { reject(err); },
     });
+    // The server accepts every watch at once.
+    onOpen?.();
     return { done, abort: () => { resolve(); } };
   }
 
@@ -51,14 +53,15 @@ class FakeServer implements ListWatchClient {
 
 const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
 
-function setup(): { server: FakeServer; clock: FakeClock; informer: Informer<WireObject>; events: string[]; errors: unknown[] } {
+function setup(): { server: FakeServer; clock: FakeClock; informer: Informer<WireObject>; events: string[]; errors: unknown[]; relists: string[] } {
   const server = new FakeServer();
   const clock = new FakeClock();
   const errors: unknown[] = [];
-  const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, onError: (e) => errors.push(e) });
+  const relists: string[] = [];
+  const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, onError: (e) => errors.push(e), onRelist: (r) => relists.push(r) });
   const events: string[] = [];
   informer.on((e: InformerEvent<WireObject>) => { events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion ?? ''}`); });
-  return { server, clock, informer, events, errors };
+  return { server, clock, informer, events, errors, relists };
 }
 
 describe('Informer', () => {
@@ -93,7 +96,7 @@ describe('Informer', () => {
   });
 
   it('relists on 410 Gone and emits deletes for objects that vanished in the gap', async () => {
-    const { server, informer, events } = setup();
+    const { server, informer, events, relists } = setup();
     server.list = { items: [obj('keep', '1'), obj('gone', '2')], rv: '3' };
     await informer.start();
     await flush();
@@ -103,6 +106,24 @@ describe('Informer', () => {
     expect(server.lists).toBe(2);
     expect(events).toEqual(['add keep@1', 'add gone@2', 'delete gone@2', 'add new@40']);
     expect(server.last().rv).toBe('50');
+    expect(relists).toEqual(['initial', 'expired']);
+    expect(informer.failing).toBeUndefined();
+    informer.stop();
+  });
+
+  it('reports itself failing from a failed watch until a watch is open again', async () => {
+    const { server, informer, clock } = setup();
+    await informer.start();
+    await flush();
+    expect(informer.failing).toBeUndefined();
+    clock.advance(5000);
+    server.last().fail(new Error('connect ECONNREFUSED'));
+    await flush();
+    expect(informer.failing).toEqual({ since: clock.now(), message: 'connect ECONNREFUSED' });
+    clock.advance(1000);
+    await flush();
+    expect(server.watches).toHaveLength(2);
+    expect(informer.failing).toBeUndefined();
     informer.stop();
   });
 
@@ -133,15 +154,22 @@ describe('Informer', () => {
   });
 
   it('keeps trying to list until the first list succeeds', async () => {
-    const { server, informer, clock } = setup();
+    const { server, informer, clock, relists } = setup();
     server.list = new ApiError(403, 'Forbidden', 'no', {});
     const started = informer.start();
     await flush();
     expect(informer.synced).toBe(false);
-    server.list = { items: [obj('x', '1')], rv: '2' };
+    expect(informer.failing).toEqual({ since: 0, message: 'no' });
     clock.advance(1000);
+    await flush();
+    // Still refused: the first failure's time is kept.
+    expect(informer.failing).toEqual({ since: 0, message: 'no' });
+    server.list = { items: [obj('x', '1')], rv: '2' };
+    clock.advance(2000);
     await started;
     expect(informer.list()).toHaveLength(1);
+    expect(informer.failing).toBeUndefined();
+    expect(relists).toEqual(['initial']);
     informer.stop();
   });
 });

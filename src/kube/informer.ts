@@ -54,6 +54,16 @@ export interface InformerOptions<T extends WireObject> {
   readonly onError?: (err: unknown) => void;
   /** Server-side watch timeout; the watch then resumes from the last resourceVersion. */
   readonly watchTimeoutSeconds?: number;
+  /** Called after every full list: the first (`initial`), or after a 410 Gone (`expired`). */
+  readonly onRelist?: (reason: RelistReason) => void;
+}
+
+export type RelistReason = 'initial' | 'expired';
+
+/** Why the cache is not being kept up to date right now: since when, and the last error. */
+export interface InformerFailure {
+  readonly since: number;
+  readonly message: string;
 }
 
 interface WatchEvent { readonly type: string; readonly object: unknown }
@@ -85,6 +95,7 @@ export class Informer<T extends WireObject> {
   private cancelTimer: (() => void) | undefined;
   private backoffMs = 0;
   private syncedOnce = false;
+  private failure: InformerFailure | undefined;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   constructor(rest: ListWatchClient, opts: InformerOptions<T>) {
@@ -97,9 +108,22 @@ export class Informer<T extends WireObject> {
     this.handlers.push(handler);
   }
 
+  /** The kind this informer caches. */
+  get kind(): ResourceKind {
+    return this.opts.kind;
+  }
+
   /** True once the first list has been cached. */
   get synced(): boolean {
     return this.syncedOnce;
+  }
+
+  /**
+   * Set from a failed list or watch until a list succeeds or a watch is open
+   * again: the cache may be stale meanwhile (what /readyz reports).
+   */
+  get failing(): InformerFailure | undefined {
+    return this.failure;
   }
 
   /** Starts listing and watching; resolves when the first list is cached. */
@@ -210,6 +234,8 @@ export class Informer<T extends WireObject> {
     for (const old of this.list()) if (!fresh.has(keyOf(old))) this.remove(old);
     for (const item of items) this.put(item);
     this.resourceVersion = rv;
+    this.failure = undefined;
+    this.opts.onRelist?.(this.syncedOnce ? 'expired' : 'initial');
     if (!this.syncedOnce) {
       this.syncedOnce = true;
       for (const w of this.syncWaiters) w.resolve();
@@ -230,6 +256,7 @@ export class Informer<T extends WireObject> {
           continue;
         }
         this.opts.onError?.(err);
+        this.failure = { since: this.failure?.since ?? this.opts.clock.now(), message: err instanceof Error ? err.message : String(err) };
         this.backoffMs = this.backoffMs === 0 ? BASE_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
         await new Promise<void>((resolve) => { this.cancelTimer = this.opts.clock.setTimer(resolve, this.backoffMs); });
         this.cancelTimer = undefined;
@@ -270,7 +297,7 @@ export class Informer<T extends WireObject> {
     };
     const { done, abort } = this.rest.stream(resourcePath(this.opts.kind), query, (line) => {
       this.handle(JSON.parse(line) as WatchEvent);
-    });
+    }, () => { this.failure = undefined; });
     this.abortWatch = abort;
     try {
       await done;

@@ -4,13 +4,19 @@ const get = async (port: number, path: string): Promise<number> => (await fetch(
 
 describe('health endpoints', () => {
   it('answer /readyz 503 until the caches synced, then 200; both 503 while draining', async () => {
-    const source = { ready: false };
+    const source: { ready: boolean; notReadyBecause?: string } = { ready: false };
     const server = await startHealthServer(source, '127.0.0.1', 0);
     try {
       expect(await get(server.port, '/healthz')).toBe(200);
       expect(await get(server.port, '/readyz')).toBe(503);
       source.ready = true;
       expect(await get(server.port, '/readyz')).toBe(200);
+      source.ready = false;
+      source.notReadyBecause = 'watch of Namespace failing for 3s: connect ECONNREFUSED';
+      const res = await fetch(`http://127.0.0.1:${String(server.port)}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe('watch of Namespace failing for 3s: connect ECONNREFUSED\n');
+      source.ready = true;
       expect(await get(server.port, '/other')).toBe(503);
       server.draining();
       expect(await get(server.port, '/healthz')).toBe(503);

@@ -1,14 +1,17 @@
 /**
  * Liveness and readiness over HTTP for the kubelet's probes:
  * - /healthz: 200 while the process serves, 503 once it is shutting down;
- * - /readyz: 200 once every informer cache has synced, 503 before.
+ * - /readyz: 200 once every informer cache has synced, 503 before and while
+ *   any of them fails to list or watch (its cache may be stale), saying why.
  */
 import { createServer, type Server } from 'node:http';
 import { listen } from './listen.ts';
 
 export interface HealthSource {
-  /** True once the caches have synced. */
+  /** True once the caches have synced, while they are kept up to date. */
   readonly ready: boolean;
+  /** Why not ready, for the answer's body. */
+  readonly notReadyBecause?: string | undefined;
 }
 
 export interface HealthServer {
@@ -37,7 +40,7 @@ export async function startHealthServer(source: HealthSource, host: string | und
       res.end(`${text}\n`);
     };
     if (path === '/healthz' || path === '/livez') answer(!draining, draining ? 'shutting down' : 'ok');
-    else if (path === '/readyz') answer(!draining && source.ready, draining ? 'shutting down' : source.ready ? 'ok' : 'caches not synced');
+    else if (path === '/readyz') answer(!draining && source.ready, draining ? 'shutting down' : source.ready ? 'ok' : source.notReadyBecause ?? 'caches not synced');
     else answer(false, 'not found');
   });
   server.keepAliveTimeout = 5000;

@@ -27,6 +27,7 @@ export class Metrics {
     collect: () => { if (this.samplers.leader !== undefined) this.leader.set(this.samplers.leader() ? 1 : 0); },
   });
   readonly informerRestarts = new Counter({ name: 'kubeposture_informer_restarts_total', help: 'Watches restarted after an error, by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly informerRelists = new Counter({ name: 'kubeposture_informer_relists_total', help: 'Full lists by kind and reason (initial; expired: the watch got 410 Gone).', labelNames: ['kind', 'reason'] as const, registers: [this.registry] });
 
   /** Tells the gauges sampled at scrape time where to read. */
   sample(samplers: { queueDepth: () => number; leader: () => boolean }): void {
