@@ -17,13 +17,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly reason: string;
   readonly body: unknown;
+  /** The answer's Retry-After header, in seconds, when it had one. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(status: number, reason: string, message: string, body: unknown) {
+  constructor(status: number, reason: string, message: string, body: unknown, retryAfterSeconds?: number) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
     this.body = body;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -37,9 +40,26 @@ function parseBody(text: string): unknown {
   }
 }
 
-function apiError(method: string, path: string, status: number, body: unknown): ApiError {
+function apiError(method: string, path: string, status: number, body: unknown, retryAfter?: string | string[]): ApiError {
   const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
-  return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body);
+  // Only the delta-seconds form: the apiserver never sends an HTTP date.
+  const seconds = typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
+  return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body, seconds);
+}
+
+/**
+ * How long to wait before sending again a request the apiserver turned away
+ * unprocessed, or undefined when it must not be sent again. As client-go: a 429
+ * (max-requests-inflight, API Priority and Fairness) or a 5xx that carries
+ * Retry-After; the wait honours the header, grows with each retry (250 ms
+ * doubling) and is capped at 10 s, with up to 20% jitter so throttled workers
+ * do not come back in step.
+ */
+export function throttledRetryDelay(err: unknown, retry: number, maxRetries: number, random: () => number = Math.random): number | undefined {
+  if (!(err instanceof ApiError) || retry >= maxRetries) return undefined;
+  if (err.status !== 429 && !(err.status >= 500 && err.retryAfterSeconds !== undefined)) return undefined;
+  const base = Math.min(10_000, Math.max((err.retryAfterSeconds ?? 0) * 1000, 250 * 2 ** retry));
+  return Math.round(base * (1 + 0.2 * random()));
 }
 
 /** A reused keep-alive connection the server had closed: the request never reached it. */
@@ -109,8 +129,12 @@ export interface RequestRecord {
 
 export interface RestClientOptions {
   readonly userAgent?: string;
-  /** Called after every request (watch streams when they end). */
+  /** Called after every request (watch streams when they end), each retry included. */
   readonly onRequest?: (e: RequestRecord) => void;
+  /** How often a throttled request is sent again (default 6: about 20 s of waiting). */
+  readonly maxThrottledRetries?: number;
+  /** Waits between throttled retries (tests pass their own). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** JSON requests to one apiserver with the credentials of a {@link ClusterAccess}. */
@@ -122,6 +146,8 @@ export class RestClient {
   readonly userAgent: string;
 
   private readonly onRequest: ((e: RequestRecord) => void) | undefined;
+  private readonly maxThrottledRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(kc: ClusterAccess, opts: RestClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -130,6 +156,8 @@ export class RestClient {
     this.server = new URL(cluster.server);
     this.userAgent = opts.userAgent ?? 'kubeposture';
     this.onRequest = opts.onRequest;
+    this.maxThrottledRetries = opts.maxThrottledRetries ?? 6;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => { setTimeout(resolve, ms); }));
   }
 
   /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
@@ -157,8 +185,24 @@ export class RestClient {
     return send(url, { method, headers, ...(url.protocol === 'https:' ? { agent: this.agent } : {}), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
   }
 
-  /** Sends one request and parses the JSON answer; a status >= 400 rejects with {@link ApiError}. */
+  /**
+   * Sends one request and parses the JSON answer; a status >= 400 rejects with
+   * {@link ApiError}. A request the apiserver throttled is sent again after the
+   * wait {@link throttledRetryDelay} gives; the last refusal is what rejects.
+   */
   async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await this.once(method, path, init);
+      } catch (err: unknown) {
+        const wait = throttledRetryDelay(err, retry, this.maxThrottledRetries);
+        if (wait === undefined) throw err;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private async once(method: string, path: string, init: RequestInit): Promise<unknown> {
     try {
       return await this.attempt(method, path, init);
     } catch (err: unknown) {
@@ -188,7 +232,7 @@ export class RestClient {
           status = res.statusCode ?? 0;
           record();
           const body = parseBody(Buffer.concat(chunks).toString('utf8'));
-          if (status >= 400) reject(apiError(method, path, status, body));
+          if (status >= 400) reject(apiError(method, path, status, body, res.headers['retry-after']));
           else resolve(body);
         });
       });
@@ -209,8 +253,9 @@ export class RestClient {
    * GETs a streaming answer (a watch) and calls `onLine` for each line. `done`
    * resolves when the server ends the stream, rejects on an error status, a
    * broken connection or an exception from `onLine`; `abort` ends it early.
+   * `onOpen` is called once the server has accepted the watch.
    */
-  stream(path: string, query: RequestInit['query'], onLine: (line: string) => void): { done: Promise<void>; abort: () => void } {
+  stream(path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
     let req: ClientRequest | undefined;
     let aborted = false;
     const done = this.prepare(path, query).then(({ url, opts, headers }) => new Promise<void>((resolve, reject) => {
@@ -227,6 +272,7 @@ export class RestClient {
           res.on('end', () => { reject(apiError('GET', path, status, parseBody(buffer))); });
           return;
         }
+        onOpen?.();
         res.on('data', (c: string) => {
           buffer += c;
           let nl = buffer.indexOf('\n');

@@ -1,0 +1,88 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApiError, RestClient, throttledRetryDelay, type RequestRecord } from './rest.ts';
+
+/** A plain-HTTP server answering from a script, one entry per request. */
+async function scripted(answers: readonly { status: number; retryAfter?: string }[]): Promise<{ server: Server; url: string; seen: () => number }> {
+  let seen = 0;
+  const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    const a = answers[Math.min(seen, answers.length - 1)] ?? { status: 200 };
+    seen += 1;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (a.retryAfter !== undefined) headers['retry-after'] = a.retryAfter;
+    res.writeHead(a.status, headers);
+    res.end(JSON.stringify(a.status < 400 ? { kind: 'Namespace', metadata: { name: 'a' } } : { kind: 'Status', reason: a.status === 429 ? 'TooManyRequests' : 'InternalError', message: `answer ${String(seen)}` }));
+  });
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return { server, url: `http://127.0.0.1:${String(port)}`, seen: () => seen };
+}
+
+const access = (server: string): ConstructorParameters<typeof RestClient>[0] => ({
+  getCurrentCluster: () => ({ server }),
+  applyToHTTPSOptions: async () => { /* plain HTTP, no credentials */ },
+});
+
+describe('throttledRetryDelay', () => {
+  const throttled = (status: number, retryAfter?: number): ApiError => new ApiError(status, '', 'x', {}, retryAfter);
+  const noJitter = (): number => 0;
+
+  it('honours Retry-After, grows with each retry and stops at the cap', () => {
+    expect(throttledRetryDelay(throttled(429, 1), 0, 6, noJitter)).toBe(1000);
+    expect(throttledRetryDelay(throttled(429, 1), 3, 6, noJitter)).toBe(2000);
+    expect(throttledRetryDelay(throttled(429), 0, 6, noJitter)).toBe(250);
+    expect(throttledRetryDelay(throttled(429, 3600), 0, 6, noJitter)).toBe(10_000);
+    expect(throttledRetryDelay(throttled(429, 1), 0, 6, () => 1)).toBe(1200);
+  });
+
+  it('retries only what the apiserver turned away unprocessed, and only so often', () => {
+    expect(throttledRetryDelay(throttled(429, 1), 6, 6)).toBeUndefined();
+    expect(throttledRetryDelay(throttled(503, 1), 0, 6)).toBeDefined();
+    expect(throttledRetryDelay(throttled(503), 0, 6)).toBeUndefined();
+    expect(throttledRetryDelay(throttled(500), 0, 6)).toBeUndefined();
+    expect(throttledRetryDelay(throttled(409, 1), 0, 6)).toBeUndefined();
+    expect(throttledRetryDelay(new Error('ECONNRESET'), 0, 6)).toBeUndefined();
+  });
+});
+
+describe('RestClient', () => {
+  it('sends a throttled request again after the wait Retry-After asks for, recording every attempt', async () => {
+    const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }, { status: 429, retryAfter: '2' }, { status: 200 }]);
+    const waits: number[] = [];
+    const records: RequestRecord[] = [];
+    const rest = new RestClient(access(url), { sleep: async (ms) => { waits.push(ms); }, onRequest: (r) => records.push(r) });
+    try {
+      expect(await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'a' } } })).toMatchObject({ metadata: { name: 'a' } });
+      expect(seen()).toBe(3);
+      expect(waits).toHaveLength(2);
+      expect(waits[0]).toBeGreaterThanOrEqual(1000);
+      expect(waits[0]).toBeLessThanOrEqual(1200);
+      expect(waits[1]).toBeGreaterThanOrEqual(2000);
+      expect(records.map((r) => r.status)).toEqual([429, 429, 200]);
+    } finally {
+      rest.close();
+      server.close();
+    }
+  });
+
+  it('gives up after its retries with the last refusal, and never retries other errors', async () => {
+    const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }]);
+    const rest = new RestClient(access(url), { maxThrottledRetries: 2, sleep: async () => { /* no wait */ } });
+    try {
+      await expect(rest.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 429, retryAfterSeconds: 1, message: 'answer 3' });
+      expect(seen()).toBe(3);
+    } finally {
+      rest.close();
+      server.close();
+    }
+    const failing = await scripted([{ status: 500 }]);
+    const rest2 = new RestClient(access(failing.url), { sleep: async () => { /* no wait */ } });
+    try {
+      await expect(rest2.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 500 });
+      expect(failing.seen()).toBe(1);
+    } finally {
+      rest2.close();
+      failing.server.close();
+    }
+  });
+});
