@@ -19,7 +19,9 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const log = createLogger(config.logLevel);
   const kc = await loadClusterAccess(config.kubeconfig);
   const metrics = new Metrics();
-  const rest = new RestClient(kc, { userAgent: 'kubeposture', onRequest: (r) => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); } });
+  // With leader election each replica names itself, so the apiserver's audit log tells replicas apart.
+  const userAgent = config.leaderElection === undefined ? 'kubeposture' : `kubeposture/${config.leaderElection.identity}`;
+  const rest = new RestClient(kc, { userAgent, onRequest: (r) => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); } });
   const le = config.leaderElection;
   let elector: LeaderElector | undefined;
   const controller: Controller = new Controller({
