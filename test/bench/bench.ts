@@ -21,6 +21,7 @@ import { ApiError, resourcePath, type ResourceKind, type RestClient } from '../.
 import { systemClock } from '../../src/controller/queue.ts';
 import { Informer, type WireObject } from '../../src/kube/informer.ts';
 import { ComplianceChecker } from './checker.ts';
+import { createNamespaces, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { pool, runFloor, runScript } from './floor.ts';
 import { ApiserverRequests, baselineStatusWrite, cpuSeconds, memoryMb, namespaceOrBaselineWrite, namespaceObjectRequest, percentile, WRITE_VERBS } from './measure.ts';
@@ -132,37 +133,19 @@ class Bench {
 
   /** Creates one namespace labelled as a member of `set` (the set label's full value). */
   private async createNamespace(name: string, set: string): Promise<void> {
-    await this.env.rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [SET_LABEL]: set } } } });
+    await createNamespaces(this.env.rest, [name], { [SET_LABEL]: set });
   }
 
   private async createNamespaces(set: string, count: number): Promise<string[]> {
     const names = Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
-    await pool(names, 16, async (name) => { await this.createNamespace(name, this.name(set)); });
+    await createNamespaces(this.env.rest, names, { [SET_LABEL]: this.name(set) });
     return names;
   }
 
   /** Waits until the controller manager has made every namespace's default ServiceAccount and root CA ConfigMap. */
   private async settle(namespaces: readonly string[]): Promise<void> {
-    const started = Date.now();
-    const want = new Set(namespaces);
-    const count = async (path: string, fieldSelector: string): Promise<number> => {
-      let n = 0;
-      let cont: string | undefined;
-      do {
-        const page = (await this.env.rest.request('GET', path, { query: { fieldSelector, limit: '5000', continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
-        for (const o of page.items ?? []) if (want.has(o.metadata.namespace ?? '')) n += 1;
-        cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
-      } while (cont !== undefined);
-      return n;
-    };
-    for (;;) {
-      const sa = await count('/api/v1/serviceaccounts', 'metadata.name=default');
-      const cm = await count('/api/v1/configmaps', 'metadata.name=kube-root-ca.crt');
-      if (sa >= want.size && cm >= want.size) break;
-      if (Date.now() - started > 900_000) throw new Error(`the controller manager did not settle: ${String(sa)} ServiceAccounts, ${String(cm)} ConfigMaps of ${String(want.size)}`);
-      await sleep(2000);
-    }
-    this.env.log(`  controller manager settled for ${String(want.size)} namespaces in ${String(Math.round((Date.now() - started) / 1000))} s`);
+    const ms = await waitForNamespaceDefaults(this.env.rest, namespaces);
+    this.env.log(`  controller manager settled for ${String(namespaces.length)} namespaces in ${String(Math.round(ms / 1000))} s`);
   }
 
   private async createBaseline(what: string, selector: Record<string, string>): Promise<SecurityBaseline> {
@@ -177,7 +160,7 @@ class Bench {
   private async startOperator(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
     const started = Date.now();
-    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, this.opts.workers, join(this.env.workDir, `operator-${label}.log`), this.opts.operatorNodeArgs);
+    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, { workers: this.opts.workers, logFile: join(this.env.workDir, `operator-${label}.log`), nodeArgs: this.opts.operatorNodeArgs });
     await this.operator.idle();
     this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
     return this.operator;

@@ -16,6 +16,7 @@ import { systemClock } from '../../src/controller/queue.ts';
 import { compactObject, ValuePool } from '../../src/kube/compact.ts';
 import { Informer, type WireObject } from '../../src/kube/informer.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+import { listAll } from './fixtures.ts';
 
 const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
 
@@ -136,14 +137,7 @@ export class ComplianceChecker {
   }
 
   private async listAll(kind: ResourceKind, labelSelector: string | undefined, fieldSelector: string | undefined): Promise<WireObject[]> {
-    const out: WireObject[] = [];
-    let cont: string | undefined;
-    do {
-      const page = (await this.rest.request('GET', resourcePath(kind), { query: { labelSelector, fieldSelector, limit: '1000', continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
-      out.push(...(page.items ?? []).map(this.compact));
-      cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
-    } while (cont !== undefined);
-    return out;
+    return (await listAll(this.rest, resourcePath(kind), { labelSelector, fieldSelector })).map(this.compact);
   }
 
   private cached(kind: string, namespace: string, name: string): WireObject | undefined {

@@ -1,7 +1,8 @@
 /**
  * `kubeposture run` as its own process, as it runs in a cluster: the benchmark
  * reads its CPU time and memory from /proc, its queue from its /metrics, and
- * stops it by PID.
+ * stops it by PID; the fault-injection suite (test/chaos) also runs it with
+ * leader election, kills, stops and continues it, and reads its /readyz.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -30,41 +31,77 @@ export function metricSum(text: string, name: string, having?: string): number {
   return sum;
 }
 
+/** How to run `kubeposture run`. */
+export interface OperatorOptions {
+  readonly workers: number;
+  /** Where its stdout and stderr (the JSON log) go; appended to. */
+  readonly logFile: string;
+  /** Flags for its node, after the Deployment's NODE_OPTIONS. */
+  readonly nodeArgs?: readonly string[];
+  /** Default `warn`. */
+  readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Leader election on (with these durations, as `--lease-duration` takes them: `4s`); off when absent. */
+  readonly leaderElection?: { readonly leaseDuration: string; readonly renewDeadline: string; readonly retryPeriod: string };
+  /** More flags for `kubeposture run`. */
+  readonly flags?: readonly string[];
+  /** Environment added to this process's (POD_NAME, say). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Resolve once /readyz answers 200 (default), or as soon as the process runs. */
+  readonly waitReady?: boolean;
+}
+
 export class OperatorProcess {
   readonly pid: number;
   private readonly child: ChildProcess;
   private readonly metricsPort: number;
+  private readonly healthPort: number;
   private exited = false;
+  /** Resolves with the exit code (null when a signal ended it). */
+  readonly exit: Promise<number | null>;
 
-  private constructor(child: ChildProcess, metricsPort: number) {
+  private constructor(child: ChildProcess, metricsPort: number, healthPort: number) {
     if (child.pid === undefined) throw new Error('kubeposture run did not start');
     this.child = child;
     this.pid = child.pid;
     this.metricsPort = metricsPort;
-    child.on('exit', () => { this.exited = true; });
+    this.healthPort = healthPort;
+    this.exit = new Promise((resolve) => {
+      child.on('exit', (code) => {
+        this.exited = true;
+        resolve(code);
+      });
+    });
   }
 
-  /** Starts `kubeposture run` and waits until it reports ready (every cache synced). */
-  static async start(root: string, kubeconfig: string, workers: number, logFile: string, nodeArgs: readonly string[] = []): Promise<OperatorProcess> {
+  /** Starts `kubeposture run` with the operator's namespace and, unless told otherwise, waits until it reports ready (every cache synced). */
+  static async start(root: string, kubeconfig: string, opts: OperatorOptions): Promise<OperatorProcess> {
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
-    const fd = openSync(logFile, 'a');
+    const le = opts.leaderElection;
+    const fd = openSync(opts.logFile, 'a');
     const child = spawn(process.execPath, [
-      ...deploymentNodeOptions(root), ...nodeArgs, join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--leader-elect=false', '--workers', String(workers),
+      ...deploymentNodeOptions(root), ...(opts.nodeArgs ?? []), join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--workers', String(opts.workers),
+      ...(le === undefined ? ['--leader-elect=false'] : ['--leader-elect=true', '--lease-duration', le.leaseDuration, '--renew-deadline', le.renewDeadline, '--retry-period', le.retryPeriod]),
       '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
-      '--resync-period', '1h', '--log-level', 'warn', '--namespace', OPERATOR_NAMESPACE,
-    ], { stdio: ['ignore', fd, fd] });
+      '--resync-period', '1h', '--log-level', opts.logLevel ?? 'warn', '--namespace', OPERATOR_NAMESPACE, ...(opts.flags ?? []),
+    ], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
     closeSync(fd);
-    const op = new OperatorProcess(child, metricsPort);
+    const op = new OperatorProcess(child, metricsPort, healthPort);
+    if (opts.waitReady === false) return op;
     const deadline = Date.now() + 300_000;
     for (;;) {
-      if (op.hasExited()) throw new Error(`kubeposture run exited during start; see ${logFile}`);
-      try {
-        if ((await httpGet(`http://127.0.0.1:${String(healthPort)}/readyz`, undefined, 5000)).status === 200) return op;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`kubeposture run not ready after 300 s; see ${logFile}`);
+      if (op.hasExited()) throw new Error(`kubeposture run exited during start; see ${opts.logFile}`);
+      if (await op.readyz() === 200) return op;
+      if (Date.now() > deadline) throw new Error(`kubeposture run not ready after 300 s; see ${opts.logFile}`);
       await sleep(100);
+    }
+  }
+
+  /** The status /readyz answers now, or 0 when it does not answer. */
+  async readyz(): Promise<number> {
+    try {
+      return (await httpGet(`http://127.0.0.1:${String(this.healthPort)}/readyz`, undefined, 5000)).status;
+    } catch {
+      return 0;
     }
   }
 
@@ -102,6 +139,11 @@ export class OperatorProcess {
     this.child.kill('SIGHUP');
   }
 
+  /** Sends a signal (the fault-injection suite's SIGKILL, SIGSTOP, SIGCONT); nothing once it has exited. */
+  signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): void {
+    if (!this.exited) this.child.kill(signal);
+  }
+
   /** A method, not the field, so that the compiler does not narrow it across awaits. */
   hasExited(): boolean {
     return this.exited;
@@ -109,9 +151,10 @@ export class OperatorProcess {
 
   async stop(): Promise<void> {
     if (this.exited) return;
-    const gone = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve(); }); });
     this.child.kill('SIGTERM');
-    await Promise.race([gone, sleep(30_000)]);
+    // A stopped process acts on SIGTERM only once continued.
+    this.child.kill('SIGCONT');
+    await Promise.race([this.exit, sleep(30_000)]);
     if (!this.hasExited()) this.child.kill('SIGKILL');
   }
 }

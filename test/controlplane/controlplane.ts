@@ -2,12 +2,14 @@
  * Starts and stops a real local control plane — etcd, kube-apiserver and
  * kube-controller-manager built by build.sh — on free loopback ports with fresh
  * certificates. Used by jest's global setup, `make cluster-up` and `make demo`.
+ * The fault-injection suite (test/chaos) also signals single components and
+ * restarts them with the same arguments, ports and data.
  *
  * Processes are stopped by PID, and only after checking that the PID still runs
  * one of our binaries (/proc/PID/exe), so a recycled PID is never signalled.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -57,14 +59,32 @@ export interface State {
   readonly watchdogPid?: number;
 }
 
+/** Signals the fault-injection suite sends to one component. */
+export type FaultSignal = 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM';
+
 export interface RunningControlPlane {
   readonly kubeconfig: string;
   readonly server: string;
   /** gitVersion that /version reports. */
   readonly version: string;
+  /** As it stands now: a restarted component has a new PID. */
   readonly state: State;
   /** Milliseconds from the call to a plane ready for pods. */
   readonly startMillis: number;
+  /** etcd's client URL; its v3 JSON gateway serves /v3/kv/range and /v3/kv/compaction. */
+  readonly etcdUrl: string;
+  /** The certificates (the admin's, for {@link httpGet} on the apiserver). */
+  readonly pki: Pki;
+  /** True while the component's process runs (a stopped one too). */
+  running(c: Component): boolean;
+  /** Sends `signal` to one component; SIGKILL and SIGTERM resolve once it is gone. */
+  signal(c: Component, signal: FaultSignal): Promise<void>;
+  /**
+   * Stops one component if it runs and starts it again with the same arguments, ports and
+   * data (etcd keeps its data), plus `extraArgs` in place of its extra flags when given.
+   * Resolves once it is ready (etcd healthy, kube-apiserver's /readyz 200).
+   */
+  restart(c: Component, extraArgs?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,11 +109,21 @@ export interface HttpResult { readonly status: number; readonly body: string }
 
 /** One GET, with the admin client certificate when `pki` is given. */
 export async function httpGet(url: string, pki?: Pki, timeoutMs = 2000): Promise<HttpResult> {
+  return httpCall('GET', url, undefined, pki, timeoutMs);
+}
+
+/** One POST of a JSON body (etcd's v3 JSON gateway). */
+export async function httpPostJson(url: string, body: unknown, timeoutMs = 10_000): Promise<HttpResult> {
+  return httpCall('POST', url, JSON.stringify(body), undefined, timeoutMs);
+}
+
+async function httpCall(method: string, url: string, payload: string | undefined, pki: Pki | undefined, timeoutMs: number): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const tls = pki === undefined ? {} : {
       ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey),
     };
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, timeout: timeoutMs }, (res) => {
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, method, headers, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
@@ -101,8 +131,24 @@ export async function httpGet(url: string, pki?: Pki, timeoutMs = 2000): Promise
     });
     req.on('timeout', () => { req.destroy(new Error(`timeout on ${url}`)); });
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** etcd's current revision, from its v3 JSON gateway (a range read's header). */
+export async function etcdRevision(etcdUrl: string): Promise<number> {
+  // The key is base64 ("/" here): any key will do, only the header is read.
+  const answer = await httpPostJson(`${etcdUrl}/v3/kv/range`, { key: 'Lw==' });
+  if (answer.status !== 200) throw new Error(`etcd range: HTTP ${String(answer.status)} ${answer.body}`);
+  const revision = Number((JSON.parse(answer.body) as { header?: { revision?: string } }).header?.revision);
+  if (!Number.isInteger(revision) || revision <= 0) throw new Error(`etcd range answered no revision: ${answer.body}`);
+  return revision;
+}
+
+/** Compacts etcd's history up to `revision` (physically): watches from before it get 410 Gone. */
+export async function compactEtcd(etcdUrl: string, revision: number): Promise<void> {
+  const answer = await httpPostJson(`${etcdUrl}/v3/kv/compaction`, { revision: String(revision), physical: true }, 60_000);
+  if (answer.status !== 200) throw new Error(`etcd compaction at ${String(revision)}: HTTP ${String(answer.status)} ${answer.body}`);
 }
 
 /** True while `pid` runs the executable `exe` (so a recycled PID is never signalled). */
@@ -159,6 +205,8 @@ function exePath(binDir: string, c: Component): string {
 async function stopPid(pid: number, exe: string, graceMs = 15_000): Promise<void> {
   if (!runs(pid, exe)) return;
   process.kill(pid, 'SIGTERM');
+  // A process the fault-injection suite stopped (SIGSTOP) acts on SIGTERM only once continued.
+  process.kill(pid, 'SIGCONT');
   const deadline = Date.now() + graceMs;
   while (runs(pid, exe) && Date.now() < deadline) await sleep(50);
   if (runs(pid, exe)) process.kill(pid, 'SIGKILL');
@@ -269,10 +317,11 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   };
   if (opts.lifetime === 'owned') process.on('exit', onExit);
 
+  const extraArgs: Partial<Record<Component, readonly string[]>> = { ...opts.extraArgs };
   const launch = (c: Component): void => {
     const logFile = join(work, 'logs', `${c}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(exePath(opts.binDir, c), [...argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), ...(opts.extraArgs?.[c] ?? [])], {
+    const child = spawn(exePath(opts.binDir, c), [...argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), ...(extraArgs[c] ?? [])], {
       stdio: ['ignore', fd, fd],
       detached: opts.lifetime === 'detached',
     });
@@ -281,7 +330,11 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
     if (opts.lifetime === 'detached') child.unref();
     child.on('error', () => undefined);
     pids[c] = child.pid;
-    appendFileSync(join(work, PIDS_FILE), `${String(child.pid)} ${exePath(opts.binDir, c)}\n`);
+    // The watchdog reads this file: it lists what runs now, a restarted component's new PID.
+    writeFileSync(join(work, PIDS_FILE), COMPONENTS.flatMap((k) => {
+      const pid = pids[k];
+      return pid === undefined ? [] : [`${String(pid)} ${exePath(opts.binDir, k)}\n`];
+    }).join(''));
     saveState();
   };
   const alive = (c: Component): (() => boolean) => () => {
@@ -289,6 +342,18 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
     return pid !== undefined && runs(pid, exePath(opts.binDir, c));
   };
   const logOf = (c: Component): string => join(work, 'logs', `${c}.log`);
+  const etcdUrl = `http://127.0.0.1:${String(etcdPort)}`;
+  const ready: Record<Component, () => Promise<void>> = {
+    etcd: () => waitFor('etcd', async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd')),
+    'kube-apiserver': () => waitFor('kube-apiserver', async () => (await httpGet(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver')),
+    // The `default` ServiceAccount appears once the controller-manager works; pods need it.
+    'kube-controller-manager': () => waitFor(
+      'kube-controller-manager',
+      async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
+      alive('kube-controller-manager'),
+      logOf('kube-controller-manager'),
+    ),
+  };
 
   if (opts.lifetime === 'owned') {
     const dog = spawn('/bin/sh', ['-c', WATCHDOG, 'kubeposture-watchdog', String(process.pid), work], { detached: true, stdio: 'ignore' });
@@ -296,21 +361,11 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
     watchdogPid = dog.pid;
   }
   try {
-    launch('etcd');
-    await waitFor('etcd', async () => (await httpGet(`http://127.0.0.1:${String(etcdPort)}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd'));
-    log(`etcd ready after ${String(Date.now() - t0)}ms`);
-    launch('kube-apiserver');
-    await waitFor('kube-apiserver', async () => (await httpGet(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver'));
-    log(`kube-apiserver ready after ${String(Date.now() - t0)}ms`);
-    launch('kube-controller-manager');
-    // The `default` ServiceAccount appears once the controller-manager works; pods need it.
-    await waitFor(
-      'kube-controller-manager',
-      async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
-      alive('kube-controller-manager'),
-      logOf('kube-controller-manager'),
-    );
-    log(`kube-controller-manager ready after ${String(Date.now() - t0)}ms`);
+    for (const c of COMPONENTS) {
+      launch(c);
+      await ready[c]();
+      log(`${c} ready after ${String(Date.now() - t0)}ms`);
+    }
   } catch (err: unknown) {
     await stopState(state());
     if (opts.lifetime === 'owned') process.off('exit', onExit);
@@ -318,12 +373,36 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   }
   const version = (JSON.parse((await httpGet(`${server}/version`, pki)).body) as { gitVersion: string }).gitVersion;
   const startMillis = Date.now() - t0;
+  const exe = (c: Component): string => exePath(opts.binDir, c);
   return {
     kubeconfig,
     server,
     version,
-    state: state(),
+    get state(): State { return state(); },
     startMillis,
+    etcdUrl,
+    pki,
+    running: (c) => alive(c)(),
+    signal: async (c, signal): Promise<void> => {
+      const pid = pids[c];
+      if (pid === undefined || !runs(pid, exe(c))) throw new Error(`${c} is not running`);
+      process.kill(pid, signal);
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') while (runs(pid, exe(c))) await sleep(20);
+    },
+    restart: async (c, args): Promise<void> => {
+      const pid = pids[c];
+      if (pid !== undefined) await stopPid(pid, exe(c));
+      if (args !== undefined) extraArgs[c] = args;
+      launch(c);
+      // The controller manager's readiness test (a default ServiceAccount) already holds: it
+      // is ready once it runs, and a bad flag shows as an exit within a second.
+      if (c === 'kube-controller-manager') {
+        await sleep(1000);
+        if (!alive(c)()) throw new Error(`kube-controller-manager exited on restart; last log lines:\n${tail(logOf(c))}`);
+      } else {
+        await ready[c]();
+      }
+    },
     stop: async (): Promise<void> => {
       await stopState(state());
       if (opts.lifetime === 'owned') process.off('exit', onExit);
