@@ -38,8 +38,14 @@ export const workloadRbacName = (serviceAccount: string): string => `kubeposture
 /** Pod Security Admission label keys on a Namespace. */
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';
 
+/** The shipped ValidatingAdmissionPolicy that guards selector labels, and its binding (config/policy). */
+export const SELECTOR_GUARD = 'kubeposture-selector-labels';
+
+/** The label the apiserver sets on every Namespace to its name; nobody can change it. */
+export const LABEL_NAMESPACE_NAME = 'kubernetes.io/metadata.name';
+
 /** Namespaces that DNS egress is allowed to: CoreDNS / kube-dns in kube-system. */
-export const DNS_NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
+export const DNS_NAMESPACE_LABEL = LABEL_NAMESPACE_NAME;
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABEL = 'k8s-app';
 export const DNS_POD_VALUE = 'kube-dns';

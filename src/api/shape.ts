@@ -5,10 +5,11 @@
  * schema. Together they keep the types and the schema from drifting apart.
  */
 import type {
-  Condition, DriftEntry, LabelSelector, LabelSelectorRequirement, LimitRangeItem, LimitRangeSpec,
+  Condition, DriftEntry, Finding, LabelSelector, LabelSelectorRequirement, LimitRangeItem, LimitRangeSpec,
   NamespaceCounts, NetworkPolicySpec, PodSecuritySpec, PolicyRule, RepairEntry, Repairs, ResourceQuotaSpec,
   SecurityBaselineSpec, SecurityBaselineStatus, ServiceAccountsSpec, WorkloadServiceAccount,
 } from './types.ts';
+import { FindingType } from './types.ts';
 
 /** One field's schema as the API types see it. */
 export type Shape =
@@ -119,5 +120,10 @@ export const statusShape: Shape = object<SecurityBaselineStatus>({
       namespace: req(str), kind: req(str), name: req(str), reason: req(driftReason), fields: opt(strings), repairedAt: req(str),
     }))),
   })),
+  findings: opt(arrayOf(object<Finding>({
+    type: req(enumOf(Object.values(FindingType))),
+    namespace: opt(str), kind: opt(str), name: opt(str), message: req(str),
+  }))),
+  findingsTruncated: opt(bool),
   lastReconcileTime: opt(str),
 });

@@ -156,6 +156,22 @@ export interface Repairs {
   readonly recent?: readonly RepairEntry[];
 }
 
+export const FindingType = {
+  AllowAllIngress: 'AllowAllIngress',
+  AllowAllEgress: 'AllowAllEgress',
+  MutableSelectorLabel: 'MutableSelectorLabel',
+} as const;
+export type FindingType = (typeof FindingType)[keyof typeof FindingType];
+
+/** A posture finding (src/drift/findings.ts): what weakens the baseline without being drift; namespace, kind and name when it is about an object. */
+export interface Finding {
+  readonly type: FindingType;
+  readonly namespace?: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly message: string;
+}
+
 export interface SecurityBaselineStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
@@ -163,6 +179,8 @@ export interface SecurityBaselineStatus {
   readonly drift?: readonly DriftEntry[];
   readonly driftTruncated?: boolean;
   readonly repairs?: Repairs;
+  readonly findings?: readonly Finding[];
+  readonly findingsTruncated?: boolean;
   readonly lastReconcileTime?: string;
 }
 

@@ -18,6 +18,7 @@ import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind }
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
+import { PostureWatch } from './posture.ts';
 import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
 
 export interface ControllerConfig {
@@ -58,6 +59,7 @@ export class Controller implements StateReader {
   private readonly baselineInformer: Informer<BaselineObject>;
   private readonly owned: ReadonlyMap<OwnedKind, Informer<WireObject>>;
   private readonly defaultServiceAccounts: Informer<WireObject>;
+  private readonly posture: PostureWatch;
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
   private readonly results = new Map<string, NamespaceResult>();
@@ -92,6 +94,14 @@ export class Controller implements StateReader {
     this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
     this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), ...watchOpts(kind) })]));
     this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
+    this.posture = new PostureWatch({
+      rest, clock, log, pool,
+      onNamespace: (ns) => {
+        const b = this.results.get(ns)?.baseline?.name;
+        if (b !== undefined) this.markDirty(b);
+      },
+      onGuard: () => { for (const b of this.baselineInformer.list()) this.markDirty(b.metadata.name); },
+    });
     this.reconciler = new Reconciler({
       rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
       mayWrite: () => this.leading(),
@@ -137,7 +147,7 @@ export class Controller implements StateReader {
 
   /** Starts the caches, then reconciles every namespace, then keeps watching. */
   async start(): Promise<void> {
-    await Promise.all(this.allInformers().map((i) => i.start()));
+    await Promise.all([...this.allInformers().map((i) => i.start()), this.posture.startGuard()]);
     this.started = true;
     for (const b of this.baselineInformer.list()) this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
     this.enqueueAll();
@@ -148,6 +158,7 @@ export class Controller implements StateReader {
   /** Stops watching, finishes in-flight work and writes pending status. */
   async stop(): Promise<void> {
     for (const i of this.allInformers()) i.stop();
+    this.posture.stop();
     this.cancelResync?.();
     await this.queue.shutdown();
     this.cancelFlush?.();
@@ -239,7 +250,7 @@ export class Controller implements StateReader {
   }
 
   private allInformers(): Informer<WireObject>[] {
-    return [this.namespaces, this.baselineInformer, ...this.owned.values(), this.defaultServiceAccounts];
+    return [this.namespaces, this.baselineInformer, ...this.owned.values(), this.defaultServiceAccounts, ...this.posture.informers];
   }
 
   private parse(obj: BaselineObject): ParseResult {
@@ -446,13 +457,15 @@ export class Controller implements StateReader {
     }
   }
 
-  /** A valid baseline's status; the ledger supplies drift times and repairs. */
-  private liveStatus(name: string, generation: number, pending: number, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+  /** A valid baseline's status; the ledger supplies drift times and repairs, the posture watch findings. */
+  private liveStatus(baseline: SecurityBaseline, pending: number, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+    const { name, generation } = baseline.metadata;
     this.ledger.seed(name, previous);
     const selected = [...this.results.values()].filter((r) => r.baseline?.name === name);
     const since = (key: string): string => this.ledger.since(name, key, now);
     this.ledger.keepOnly(name, driftEntries(selected, since).keys);
-    return computeStatus({ name, generation, pending, results: this.results.values(), previous, now, since, repairs: this.ledger.repairs(name) });
+    const findings = this.posture.findings(baseline.spec.namespaceSelector, selected.map((r) => r.namespace));
+    return computeStatus({ name, generation, pending, results: this.results.values(), previous, now, since, repairs: this.ledger.repairs(name), findings });
   }
 
   /** Cached managed objects labelled as made for `baseline`, as "namespace/Kind/name". */
@@ -499,7 +512,7 @@ export class Controller implements StateReader {
             now,
           })
         : parsed.ok
-          ? this.liveStatus(name, generation, waiting.length, obj.status, now)
+          ? this.liveStatus(parsed.baseline, waiting.length, obj.status, now)
           : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
       if (sameStatus(obj.status, status)) continue;
       try {

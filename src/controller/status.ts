@@ -4,7 +4,8 @@
  * observedGeneration, lastTransitionTime changes only when status does,
  * Reconciling and Stalled appear only while true.
  */
-import type { Condition, ConditionType, DriftEntry, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
+import type { Condition, ConditionType, DriftEntry, Finding, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
+import { sortFindings } from '../drift/findings.ts';
 import { driftKey } from './ledger.ts';
 import type { NamespaceResult } from './reconciler.ts';
 
@@ -36,6 +37,8 @@ export function someOf(items: readonly string[], max = 3): string {
 
 /** How many drift entries status lists; more set driftTruncated. */
 export const MAX_DRIFT_ENTRIES = 50;
+/** How many posture findings status lists; more set findingsTruncated. */
+export const MAX_FINDINGS = 50;
 /** How many field paths one drift entry names. */
 export const MAX_FIELDS = 32;
 
@@ -50,6 +53,8 @@ export interface StatusInput {
   /** When a drift (by driftKey) was first seen. */
   readonly since: (key: string) => string;
   readonly repairs: Repairs;
+  /** Posture findings for this baseline and the namespaces it governs. */
+  readonly findings: readonly Finding[];
 }
 
 const byObject = (a: DriftEntry, b: DriftEntry): number =>
@@ -111,6 +116,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     : { type: 'Compliant', status: 'True', reason: 'NoDrift', message: `${String(selected.length)} namespaces hold the baseline` });
   if (progressing) conditions.push({ type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Applying generation ${String(input.generation)}` });
   const { entries } = driftEntries(selected, input.since);
+  const findings = sortFindings(input.findings);
   return {
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
@@ -118,6 +124,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     drift: entries.slice(0, MAX_DRIFT_ENTRIES),
     driftTruncated: entries.length > MAX_DRIFT_ENTRIES,
     repairs: input.repairs,
+    ...(findings.length === 0 ? {} : { findings: findings.slice(0, MAX_FINDINGS), findingsTruncated: findings.length > MAX_FINDINGS }),
   };
 }
 

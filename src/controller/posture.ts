@@ -1,0 +1,107 @@
+/**
+ * What status reports besides drift: posture findings (src/drift/findings.ts).
+ * Watches every NetworkPolicy (keeping, per policy, only its findings, so the
+ * cache stays small at 10,000 namespaces) and, by name, the admission policy
+ * that guards selector labels. Neither cache holds up /readyz: on a cluster
+ * without ValidatingAdmissionPolicy, or an install without the permission to
+ * read it, the selector finding says it could not check.
+ */
+import { SELECTOR_GUARD } from '../api/constants.ts';
+import type { Finding, LabelSelector } from '../api/types.ts';
+import { networkPolicyFindings, selectorFindings, selectorGuardState, type GuardState } from '../drift/findings.ts';
+import { Informer, type WireObject } from '../kube/informer.ts';
+import type { ValuePool } from '../kube/compact.ts';
+import type { RestClient } from '../kube/rest.ts';
+import type { Logger } from '../observability/logger.ts';
+import { madeByKubeposture } from './plan.ts';
+import type { Clock } from './queue.ts';
+
+type PolicyRecord = WireObject & { readonly spec?: unknown; readonly findings?: readonly Finding[] };
+type Binding = WireObject & { readonly spec?: { readonly policyName?: unknown; readonly validationActions?: unknown } };
+
+const NONE: readonly Finding[] = [];
+/** How long start waits for the guard's caches before status may say "could not be checked". */
+const GUARD_SYNC_WAIT_MS = 5000;
+
+export interface PostureDeps {
+  readonly rest: RestClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly pool: ValuePool;
+  /** A namespace's findings changed. */
+  readonly onNamespace: (namespace: string) => void;
+  /** The guard changed: every baseline's selector finding may have. */
+  readonly onGuard: () => void;
+}
+
+export class PostureWatch {
+  private readonly policies: Informer<PolicyRecord>;
+  private readonly guardPolicy: Informer<WireObject>;
+  private readonly guardBinding: Informer<Binding>;
+  private readonly clock: Clock;
+
+  constructor(deps: PostureDeps) {
+    const { rest, clock, log, pool } = deps;
+    this.clock = clock;
+    const onError = (kind: string) => (err: unknown): void => {
+      log.debug('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
+    };
+    this.policies = new Informer<PolicyRecord>(rest, {
+      kind: 'NetworkPolicy', clock, onError: onError('NetworkPolicy (findings)'),
+      transform: (np) => {
+        const findings = madeByKubeposture(np) ? NONE : networkPolicyFindings(np);
+        const { name, namespace, resourceVersion } = np.metadata;
+        return {
+          metadata: { name, ...(namespace === undefined ? {} : { namespace: pool.str(namespace) }), ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+          findings: findings.length === 0 ? NONE : findings,
+        };
+      },
+    });
+    this.policies.on((e) => {
+      const before = e.type === 'update' ? e.old.findings ?? NONE : NONE;
+      const after = e.object.findings ?? NONE;
+      const ns = e.object.metadata.namespace;
+      if (ns !== undefined && (before.length > 0 || after.length > 0)) deps.onNamespace(ns);
+    });
+    const byName = `metadata.name=${SELECTOR_GUARD}`;
+    const keepSpec = <T extends WireObject>(o: T): T => ({ ...o, metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion } });
+    this.guardPolicy = new Informer<WireObject>(rest, { kind: 'ValidatingAdmissionPolicy', clock, fieldSelector: byName, transform: keepSpec, onError: onError('ValidatingAdmissionPolicy') });
+    this.guardBinding = new Informer<Binding>(rest, { kind: 'ValidatingAdmissionPolicyBinding', clock, fieldSelector: byName, transform: keepSpec, onError: onError('ValidatingAdmissionPolicyBinding') });
+    for (const inf of [this.guardPolicy, this.guardBinding]) inf.on(() => { deps.onGuard(); });
+  }
+
+  /** The NetworkPolicy cache, which /readyz counts like the others. */
+  get informers(): readonly Informer<WireObject>[] {
+    return [this.policies];
+  }
+
+  /** Starts the guard's watches (waiting a little for them) alongside the caller's. */
+  async startGuard(): Promise<void> {
+    let cancel: () => void = () => undefined;
+    const synced = Promise.all([this.guardPolicy.start(), this.guardBinding.start()]).then(() => undefined, () => undefined);
+    await Promise.race([synced, new Promise<void>((resolve) => { cancel = this.clock.setTimer(resolve, GUARD_SYNC_WAIT_MS); })]);
+    cancel();
+  }
+
+  stop(): void {
+    this.guardPolicy.stop();
+    this.guardBinding.stop();
+  }
+
+  /** Whether the selector-label policy is in place, as last seen. */
+  guard(): GuardState {
+    for (const inf of [this.guardPolicy, this.guardBinding]) {
+      if (!inf.synced) return { state: 'unknown', error: inf.failing?.message ?? `${inf.kind} not listed yet` };
+    }
+    return selectorGuardState(this.guardPolicy.get(undefined, SELECTOR_GUARD), this.guardBinding.get(undefined, SELECTOR_GUARD));
+  }
+
+  /** Findings for a baseline with this selector that governs these namespaces (unsorted). */
+  findings(selector: LabelSelector | undefined, namespaces: Iterable<string>): Finding[] {
+    const out = selectorFindings(selector, this.guard());
+    for (const ns of namespaces) {
+      for (const p of this.policies.list(ns)) if (p.findings !== undefined && p.findings.length > 0) out.push(...p.findings);
+    }
+    return out;
+  }
+}
