@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiException, KubeConfig, type CoreV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError } from '../../src/kube/rest.ts';
 
 /** The kubeconfig of the run's control plane; throws outside an integration run. */
 export function testKubeConfig(): KubeConfig {
@@ -17,8 +18,9 @@ export function testKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** The HTTP status of a failed API call, or undefined if it was not an API error. */
+/** The HTTP status of a failed API call (client-node's or our RestClient's), or undefined if it was not an API error. */
 export function statusOf(err: unknown): number | undefined {
+  if (err instanceof ApiError) return err.status;
   return err instanceof ApiException ? (err as ApiException<unknown>).code : undefined;
 }
 
