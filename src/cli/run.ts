@@ -9,7 +9,7 @@ import { Controller } from '../controller/controller.ts';
 import { LeaderElector } from '../controller/leader.ts';
 import { systemClock } from '../controller/queue.ts';
 import { loadClusterAccess } from '../kube/access.ts';
-import { RestClient } from '../kube/rest.ts';
+import { RestClient, type RequestRecord } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
 import { Metrics, startMetricsServer } from '../observability/metrics.ts';
@@ -21,9 +21,13 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const metrics = new Metrics();
   // With leader election each replica names itself, so the apiserver's audit log tells replicas apart.
   const userAgent = config.leaderElection === undefined ? 'kubeposture' : `kubeposture/${config.leaderElection.identity}`;
-  const rest = new RestClient(kc, { userAgent, onRequest: (r) => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); } });
+  const onRequest = (r: RequestRecord): void => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); };
   const le = config.leaderElection;
   let elector: LeaderElector | undefined;
+  // Every write of the controller is checked against the lease just before it is sent;
+  // the elector has a client of its own (its Lease writes, and no queueing behind the workers).
+  const rest = new RestClient(kc, { userAgent, onRequest, ...(le === undefined ? {} : { mayWrite: () => elector?.isLeader ?? false }) });
+  const electionRest = le === undefined ? undefined : new RestClient(kc, { userAgent, onRequest });
   const controller: Controller = new Controller({
     metrics,
     ...(le === undefined ? {} : { leadership: { get isLeader(): boolean { return elector?.isLeader ?? false; } } }),
@@ -44,7 +48,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   let lost: (reason: string) => void = () => undefined;
   const lostLeadership = new Promise<string>((resolve) => { lost = resolve; });
   if (le !== undefined && config.operatorNamespace !== undefined) {
-    elector = new LeaderElector(rest, { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le }, systemClock, log,
+    elector = new LeaderElector(electionRest ?? rest, { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le }, systemClock, log,
       () => { controller.startedLeading(); },
       // A leader that lost its lease stops writing at once (every write checks) and exits,
       // so that it starts again as a clean follower.
@@ -64,5 +68,6 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   await health.close();
   await metricsServer.close();
   rest.close();
+  electionRest?.close();
   return signal === 'lost leadership' ? 1 : 0;
 }

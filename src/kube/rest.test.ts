@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, RestClient, throttledRetryDelay, type RequestRecord } from './rest.ts';
+import { ApiError, RestClient, throttledRetryDelay, WriteRefused, type RequestRecord } from './rest.ts';
 
 /** A plain-HTTP server answering from a script, one entry per request. */
 async function scripted(answers: readonly { status: number; retryAfter?: string }[]): Promise<{ server: Server; url: string; seen: () => number }> {
@@ -83,6 +83,24 @@ describe('RestClient', () => {
     } finally {
       rest2.close();
       failing.server.close();
+    }
+  });
+
+  it('asks mayWrite right before each write and sends nothing it refuses; reads always go', async () => {
+    const { server, url, seen } = await scripted([{ status: 200 }]);
+    let leader = true;
+    const rest = new RestClient(access(url), { mayWrite: () => leader });
+    try {
+      await rest.request('PATCH', '/api/v1/namespaces/a', { body: {} });
+      leader = false;
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+        await expect(rest.request(method, '/api/v1/namespaces/a', { body: {} })).rejects.toBeInstanceOf(WriteRefused);
+      }
+      await rest.request('GET', '/api/v1/namespaces/a');
+      expect(seen()).toBe(2);
+    } finally {
+      rest.close();
+      server.close();
     }
   });
 });

@@ -137,6 +137,21 @@ export interface RestClientOptions {
   readonly maxThrottledRetries?: number;
   /** Waits between throttled retries (tests pass their own). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Asked right before each write (any method but GET) leaves the process;
+   * false refuses it with {@link WriteRefused}. Leader election passes "the lease
+   * is still mine": a leader frozen past its lease (SIGSTOP, a long pause) and
+   * resumed sends nothing, whatever step of which reconcile it was in.
+   */
+  readonly mayWrite?: () => boolean;
+}
+
+/** A write this client refused to send: see {@link RestClientOptions.mayWrite}. */
+export class WriteRefused extends Error {
+  constructor(method: string, path: string) {
+    super(`${method} ${path} not sent: this replica is not the leader`);
+    this.name = 'WriteRefused';
+  }
 }
 
 /** JSON requests to one apiserver with the credentials of a {@link ClusterAccess}. */
@@ -150,6 +165,7 @@ export class RestClient {
   private readonly onRequest: ((e: RequestRecord) => void) | undefined;
   private readonly maxThrottledRetries: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly mayWrite: (() => boolean) | undefined;
 
   constructor(kc: ClusterAccess, opts: RestClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -160,6 +176,7 @@ export class RestClient {
     this.onRequest = opts.onRequest;
     this.maxThrottledRetries = opts.maxThrottledRetries ?? 6;
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => { setTimeout(resolve, ms); }));
+    this.mayWrite = opts.mayWrite;
   }
 
   /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
@@ -225,6 +242,8 @@ export class RestClient {
       headers['content-type'] = init.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
+    // Checked after the last await before sending, so no pause can come between.
+    if (method !== 'GET' && this.mayWrite?.() === false) throw new WriteRefused(method, path);
     return new Promise((resolve, reject) => {
       const req = this.send(url, method, headers, opts, (res) => {
         const chunks: Buffer[] = [];
