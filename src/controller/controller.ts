@@ -14,10 +14,11 @@ import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import { madeByKubeposture, namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
+import { KnownObjects } from './ownership.ts';
 import { PostureWatch } from './posture.ts';
 import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
 
@@ -68,6 +69,7 @@ export class Controller implements StateReader {
   private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new DriftLedger();
+  private readonly known = new KnownObjects();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly events: EventSink;
   private cancelFlush: (() => void) | undefined;
@@ -115,13 +117,19 @@ export class Controller implements StateReader {
 
     this.namespaces.on((e) => {
       const name = e.object.metadata.name;
+      if (e.type === 'delete') this.known.forgetNamespace(name);
       if (e.type !== 'delete' && this.started) this.trackNewlySelected(e.object);
       this.queue.add(name);
     });
     for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
       inf.on((e) => {
         const ns = e.object.metadata.namespace;
-        if (ns !== undefined) this.queue.add(ns);
+        if (ns === undefined) return;
+        // Not forgotten on a delete event: an object stripped of kubeposture's label leaves the
+        // watch as a delete too. Forgotten when kubeposture deletes it, or with its namespace.
+        const uid = e.object.metadata.uid;
+        if (inf !== this.defaultServiceAccounts && e.type !== 'delete' && uid !== undefined && madeByKubeposture(e.object)) this.known.remember(ns, uid);
+        this.queue.add(ns);
       });
     }
     this.baselineInformer.on((e) => { this.onBaselineEvent(e); });
@@ -218,7 +226,11 @@ export class Controller implements StateReader {
     const ns = this.namespaces.get(undefined, namespace);
     if (ns === undefined) return undefined;
     const owned = [...this.owned].flatMap(([kind, inf]) => inf.list(namespace).map((object) => ({ kind, object })));
-    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
+    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default'), knownUids: this.known.in(namespace) };
+  }
+
+  knownUids(namespace: string): ReadonlySet<string> {
+    return this.known.in(namespace);
   }
 
   baselines(): Baselines {
@@ -245,7 +257,13 @@ export class Controller implements StateReader {
         const labelled = obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
         cacheOf(kind, obj.metadata.name, labelled)?.upsert(obj);
       },
-      removed: (kind, namespace, name) => { this.owned.get(kind as OwnedKind)?.evict(namespace, name); },
+      removed: (kind, namespace, name) => {
+        const inf = this.owned.get(kind as OwnedKind);
+        const uid = inf?.get(namespace, name)?.metadata.uid;
+        // Deleted or given away (orphaned): no longer kubeposture's.
+        if (uid !== undefined) this.known.forget(namespace, uid);
+        inf?.evict(namespace, name);
+      },
     };
   }
 

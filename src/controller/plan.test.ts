@@ -46,6 +46,18 @@ describe('planNamespace', () => {
     expect(plan.drift.map((d) => d.reason)).toEqual(impostors.map(() => 'Conflict'));
   });
 
+  it('repairs its own object whose ownerReference someone removed, recognised by uid', () => {
+    const stripped = applied(enforce).map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } } }));
+    const known = new Set(stripped.map((c) => c.object.metadata.uid ?? ''));
+    const plan = planNamespace({ ...snap(stripped), knownUids: known }, set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    expect(plan.drift.map((d) => `${d.reason} ${(d.fields ?? []).join(',')}`)).toEqual(stripped.map(() => 'Modified metadata.ownerReferences'));
+    expect(summary(plan.actions)).toEqual(stripped.map((c) => `update ${c.kind}/${c.object.metadata.name}`));
+    // A uid seen in another namespace, or never, proves nothing.
+    const other = planNamespace({ ...snap(stripped), knownUids: new Set(['uid-elsewhere']) }, set(enforce), undefined);
+    expect(other.state === 'governed' ? other.drift.map((d) => d.reason) : []).toEqual(stripped.map(() => 'Conflict'));
+  });
+
   it('creates everything in a fresh namespace', () => {
     const plan = planNamespace(snap(), set(enforce), undefined);
     expect(plan.state).toBe('governed');

@@ -25,6 +25,8 @@ export interface NamespaceSnapshot {
   /** Every cached object in the namespace labelled managed-by=kubeposture. */
   readonly owned: readonly CachedOwned[];
   readonly defaultServiceAccount: (WireObject & { readonly automountServiceAccountToken?: boolean }) | undefined;
+  /** Uids of objects here that kubeposture has seen as its own (ownership.ts), markers or not. */
+  readonly knownUids?: ReadonlySet<string>;
 }
 
 /** The baselines as the controller knows them. */
@@ -106,7 +108,13 @@ export function madeByKubeposture(obj: WireObject): boolean {
   return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`) && r.controller === true);
 }
 
-const isOurs = (o: WireObject): boolean => o.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && madeByKubeposture(o);
+/**
+ * True when `obj` is kubeposture's: it has the controller ownerReference, or its uid is
+ * one kubeposture saw as its own (someone removed the reference, which cannot make it theirs).
+ */
+export function isKubepostures(obj: WireObject, knownUids: ReadonlySet<string> | undefined): boolean {
+  return madeByKubeposture(obj) || (obj.metadata.uid !== undefined && knownUids?.has(obj.metadata.uid) === true);
+}
 
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
@@ -139,7 +147,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
         continue;
       }
       // kubeposture's labels on an object it did not make: someone else's, never touched.
-      if (!madeByKubeposture(live)) {
+      if (!isKubepostures(live, snap.knownUids)) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Conflict' });
         continue;
       }
@@ -171,7 +179,8 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
 
   // Owned objects nobody wants: another baseline's leftovers, or of a kind this one no longer sets.
   for (const c of snap.owned) {
-    if (!isOurs(c.object) || wanted.has(`${c.kind}/${c.object.metadata.name}`)) continue;
+    const labelled = c.object.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+    if (!labelled || !isKubepostures(c.object, snap.knownUids) || wanted.has(`${c.kind}/${c.object.metadata.name}`)) continue;
     const owner = c.object.metadata.labels?.[LABEL_BASELINE] ?? '';
     if (winner?.metadata.name === owner) {
       drift.push({ kind: c.kind, name: c.object.metadata.name, reason: 'Unexpected' });

@@ -9,7 +9,7 @@ import type { ManagedObject } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { madeByKubeposture, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
+import { isKubepostures, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
 /** What one reconcile of a namespace found and did. */
 export interface NamespaceResult {
@@ -31,6 +31,8 @@ export interface NamespaceResult {
 export interface StateReader {
   snapshot(namespace: string): NamespaceSnapshot | undefined;
   baselines(): Baselines;
+  /** Uids of objects in `namespace` kubeposture has seen as its own (ownership.ts). */
+  knownUids(namespace: string): ReadonlySet<string>;
 }
 
 /** Keeps the caches in step with the reconciler's own writes. */
@@ -167,11 +169,12 @@ export class Reconciler {
           existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
           if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
-        if (!madeByKubeposture(existing)) {
+        if (!isKubepostures(existing, this.deps.state.knownUids(namespace))) {
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
           return 'conflict';
         }
-        // kubeposture's own object that lost its labels: put it back, only while it is that object.
+        // kubeposture's own object that lost its labels (and maybe its ownerReference): put them
+        // back, only while it is that object.
         await this.takeOverCreateEntry(o.kind, existing);
         await this.apply({ ...o, metadata: { ...o.metadata, ...(existing.metadata.uid === undefined ? {} : { uid: existing.metadata.uid }) } }, true);
         log.info('Restored object', { namespace, kind: o.kind, name: o.metadata.name });
