@@ -53,7 +53,13 @@ export function networkPolicies(baseline: SecurityBaseline, namespace: string, s
     metadata: ownedMeta(baseline, namespace, name),
     spec: { podSelector: {}, ...body },
   });
-  const out = [np(NAME_DEFAULT_DENY, { policyTypes: denied })];
+  // The denied directions' rule lists are set, empty: kubeposture then owns them, so a rule
+  // someone adds to the default-deny (ingress: [{}] opens it to all) is drift, and repaired.
+  const out = [np(NAME_DEFAULT_DENY, {
+    policyTypes: denied,
+    ...(spec.denyIngress ? { ingress: [] } : {}),
+    ...(spec.denyEgress ? { egress: [] } : {}),
+  })];
   if (spec.allowDNS && spec.denyEgress) {
     out.push(np(NAME_ALLOW_DNS, {
       policyTypes: ['Egress'],

@@ -5,7 +5,7 @@
  * set does not differ.
  */
 import type { ManagedObject } from '../baseline/objects.ts';
-import { canonicalQuantity, isResourceList, isSetList, withApiserverDefaults } from './normalize.ts';
+import { canonicalQuantity, isResourceList, isSetList, isWholeValue, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -35,7 +35,7 @@ function asQuantity(v: unknown): Quantity | undefined {
  * Paths at which `live` differs from `desired`, looking only at what `desired`
  * sets: maps are compared key by key (extra live keys are ignored), lists
  * element by element (set-like lists without regard to order), resource
- * quantities by value.
+ * quantities by value; and the values normalize.ts names whole, exactly.
  */
 export function differingFields(desired: unknown, live: unknown, path = ''): string[] {
   if (isResourceList(path) && isRecord(desired)) {
@@ -46,6 +46,10 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
       const same = want !== undefined && got !== undefined && canonicalQuantity(want) === canonicalQuantity(got);
       return same ? [] : [childPath(path, k)];
     });
+  }
+  if (isWholeValue(path)) {
+    const empty = Array.isArray(desired) ? [] : {};
+    return stable(desired) === stable(live ?? empty) ? [] : [path];
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return [path];

@@ -51,6 +51,22 @@ export function isSetList(path: string): boolean {
   return SET_LISTS.some((re) => re.test(path));
 }
 
+/**
+ * Paths compared whole, not only on the keys kubeposture sets: a NetworkPolicy's
+ * pod selector and rule lists are atomic, and anything added to them changes
+ * which traffic flows (a namespaceSelector added to a peer, a rule added to the
+ * default-deny). An absent live value counts as empty: the apiserver omits
+ * empty lists and selectors.
+ */
+const WHOLE_PATHS = [
+  /^spec\.(podSelector|ingress|egress)$/,
+];
+
+/** True for a path whose value must equal the desired one exactly. */
+export function isWholeValue(path: string): boolean {
+  return WHOLE_PATHS.some((re) => re.test(path));
+}
+
 /** Paths whose values are resource lists (compared as quantities). */
 const RESOURCE_LIST_PATHS = [
   /^spec\.hard$/,

@@ -53,6 +53,41 @@ describe('objects the operator does not expect', () => {
     await deleteBaseline(name);
   });
 
+  it('repairs its own NetworkPolicy that a tenant opened, also after stripping its ownerReference, or that and its labels', async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('stripped', 1, { 'kp-test': group });
+    const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+    await waitReady(name, 30_000);
+    const path = resourcePath('NetworkPolicy', ns, 'kubeposture-default-deny');
+    type Np = { metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] }; spec: { ingress?: unknown } };
+    const original = (await user.request('GET', path)) as Np;
+    const held = async (): Promise<void> => {
+      const np = (await user.request('GET', path)) as Np;
+      expect(np.metadata.uid).toBe(original.metadata.uid);
+      expect(np.metadata.ownerReferences?.map((r) => r.kind)).toEqual(['SecurityBaseline']);
+      expect(np.metadata.labels?.[LABEL_MANAGED_BY]).toBe(MANAGED_BY_VALUE);
+      expect(np.spec.ingress).toBeUndefined();
+    };
+    // A rule added to the default-deny opens it to all: drift, though the baseline sets no rule.
+    await user.jsonPatch('NetworkPolicy', ns, 'kubeposture-default-deny', [{ op: 'add', path: '/spec/ingress', value: [{}] }]);
+    await timed(held, 10_000);
+    // One patch, as a namespace admin may send it: away with the ownerReference, open to all.
+    await user.jsonPatch('NetworkPolicy', ns, 'kubeposture-default-deny', [
+      { op: 'remove', path: '/metadata/ownerReferences' },
+      { op: 'add', path: '/spec/ingress', value: [{}] },
+    ]);
+    await timed(held, 10_000);
+    // Labels too: the object leaves kubeposture's watch, and its name is then found taken.
+    await user.jsonPatch('NetworkPolicy', ns, 'kubeposture-default-deny', [
+      { op: 'remove', path: '/metadata/ownerReferences' },
+      { op: 'remove', path: '/metadata/labels' },
+      { op: 'add', path: '/spec/ingress', value: [{}] },
+    ]);
+    await timed(held, 10_000);
+    expect((await readBaseline(name))?.status?.drift ?? []).toEqual([]);
+    await deleteBaseline(name);
+  });
+
   it('copes with a namespace holding a thousand labels', async () => {
     const group = uniqueName('g');
     const labels: Record<string, string> = { 'kp-test': group };
