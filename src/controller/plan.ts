@@ -181,7 +181,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
   for (const c of snap.owned) {
     const labelled = c.object.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
     if (!labelled || !isKubepostures(c.object, snap.knownUids) || wanted.has(`${c.kind}/${c.object.metadata.name}`)) continue;
-    const owner = c.object.metadata.labels?.[LABEL_BASELINE] ?? '';
+    const owner = c.object.metadata.labels[LABEL_BASELINE] ?? '';
     if (winner?.metadata.name === owner) {
       drift.push({ kind: c.kind, name: c.object.metadata.name, reason: 'Unexpected' });
     }

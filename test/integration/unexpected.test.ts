@@ -59,7 +59,7 @@ describe('objects the operator does not expect', () => {
     const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     await waitReady(name, 30_000);
     const path = resourcePath('NetworkPolicy', ns, 'kubeposture-default-deny');
-    type Np = { metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] }; spec: { ingress?: unknown } };
+    interface Np { metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] }; spec: { ingress?: unknown } }
     const original = (await user.request('GET', path)) as Np;
     const held = async (): Promise<void> => {
       const np = (await user.request('GET', path)) as Np;
