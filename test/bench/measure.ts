@@ -106,3 +106,17 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] ?? Number.NaN;
 }
+
+/**
+ * Writes the operator sent that failed (HTTP >= 400, or no answer: code 0), from its own
+ * metrics; not 409, which is how a create learns that a name is taken (a Conflict, reported in status).
+ */
+export function failedWrites(metricsText: string): number {
+  let n = 0;
+  for (const m of metricsText.matchAll(/^kubeposture_api_requests_total\{([^}]*)\} (\d+)$/gm)) {
+    const verb = /verb="([^"]*)"/.exec(m[1] ?? '')?.[1];
+    const code = Number(/code="([^"]*)"/.exec(m[1] ?? '')?.[1]);
+    if (verb !== 'GET' && (code === 0 || (code >= 400 && code !== 409))) n += Number(m[2]);
+  }
+  return n;
+}

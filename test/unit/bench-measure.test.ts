@@ -1,4 +1,4 @@
-import { flowRequests, namespaceObjectRequest, parseRequestTotals, percentile } from '../bench/measure.ts';
+import { failedWrites, flowRequests, namespaceObjectRequest, parseRequestTotals, percentile } from '../bench/measure.ts';
 import { metricSum } from '../bench/operator-process.ts';
 
 const METRICS = `
@@ -35,5 +35,19 @@ describe('the benchmark\'s readings', () => {
     expect(percentile(v, 99)).toBe(99);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('failedWrites', () => {
+  it('counts the operator\'s refused writes from its own metrics, leaving out reads and 409 (a taken name), counting no answer', () => {
+    const text = [
+      'kubeposture_api_requests_total{verb="POST",code="201"} 900',
+      'kubeposture_api_requests_total{verb="POST",code="409"} 3',
+      'kubeposture_api_requests_total{verb="PATCH",code="422"} 2',
+      'kubeposture_api_requests_total{verb="DELETE",code="403"} 1',
+      'kubeposture_api_requests_total{verb="GET",code="404"} 7',
+      'kubeposture_api_requests_total{verb="POST",code="0"} 4',
+    ].join('\n');
+    expect(failedWrites(text)).toBe(7);
   });
 });
