@@ -138,9 +138,18 @@ export class LeaderElector {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    // The lease counts from when the renewal was sent, not when its answer came: the
+    // apiserver may have written it long before a paused process reads the answer.
+    const sentAt = this.clock.now();
     try {
       if (await this.tryAcquireOrRenew()) {
-        this.lastRenew = this.clock.now();
+        this.lastRenew = sentAt;
+        if (this.clock.now() - sentAt >= this.cfg.renewDeadlineMs) {
+          // Answered too late to lead on: the others may already have taken the lease over.
+          this.setLeading(false);
+          this.scheduleTick();
+          return;
+        }
         this.setLeading(true);
       } else {
         this.setLeading(false);
@@ -152,6 +161,10 @@ export class LeaderElector {
       }
       if (this.leading && this.clock.now() - this.lastRenew >= this.cfg.renewDeadlineMs) this.setLeading(false);
     }
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
     if (this.isStopped()) return;
     this.cancelTimer = this.clock.setTimer(() => { void this.tick(); }, this.cfg.retryPeriodMs);
   }

@@ -9,8 +9,8 @@
  * security operator turns "allow from these pods" into "allow from everywhere".
  */
 import type { ClusterAccess } from './access.ts';
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 
 /** An error answer from the apiserver: its HTTP status, reason and message. */
 export class ApiError extends Error {
@@ -144,6 +144,8 @@ export interface RestClientOptions {
    * resumed sends nothing, whatever step of which reconcile it was in.
    */
   readonly mayWrite?: () => boolean;
+  /** Connections kept to the apiserver (default 64); more requests wait for one. */
+  readonly maxSockets?: number;
 }
 
 /** A write this client refused to send: see {@link RestClientOptions.mayWrite}. */
@@ -158,7 +160,8 @@ export class WriteRefused extends Error {
 export class RestClient {
   private readonly kc: ClusterAccess;
   private readonly server: URL;
-  private agent: Agent | undefined;
+  private agent: HttpAgent | undefined;
+  private readonly maxSockets: number;
   /** Sent with every request, so the apiserver's metrics and audit log can tell us apart. */
   readonly userAgent: string;
 
@@ -177,15 +180,16 @@ export class RestClient {
     this.maxThrottledRetries = opts.maxThrottledRetries ?? 6;
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => { setTimeout(resolve, ms); }));
     this.mayWrite = opts.mayWrite;
+    this.maxSockets = opts.maxSockets ?? 64;
   }
 
   /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
   private async prepare(path: string, query: RequestInit['query']): Promise<{ url: URL; opts: RequestOptions; headers: OutgoingHttpHeaders }> {
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
-    this.agent ??= new Agent({
+    this.agent ??= this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets }) : new HttpsAgent({
       keepAlive: true,
-      maxSockets: 64,
+      maxSockets: this.maxSockets,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       ...(opts.cert === undefined ? {} : { cert: opts.cert }),
       ...(opts.key === undefined ? {} : { key: opts.key }),
@@ -201,7 +205,7 @@ export class RestClient {
 
   private send(url: URL, method: string, headers: OutgoingHttpHeaders, opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return send(url, { method, headers, ...(url.protocol === 'https:' ? { agent: this.agent } : {}), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
+    return send(url, { method, headers, ...(this.agent === undefined ? {} : { agent: this.agent }), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
   }
 
   /**
@@ -242,8 +246,9 @@ export class RestClient {
       headers['content-type'] = init.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    // Checked after the last await before sending, so no pause can come between.
-    if (method !== 'GET' && this.mayWrite?.() === false) throw new WriteRefused(method, path);
+    const mayWrite = method === 'GET' ? undefined : this.mayWrite;
+    if (mayWrite !== undefined && !mayWrite()) throw new WriteRefused(method, path);
+    let refused = false;
     return new Promise((resolve, reject) => {
       const req = this.send(url, method, headers, opts, (res) => {
         const chunks: Buffer[] = [];
@@ -258,6 +263,10 @@ export class RestClient {
         });
       });
       req.on('error', (err: Error & { code?: string }) => {
+        if (refused) {
+          reject(err);
+          return;
+        }
         if (req.reusedSocket && err.code === 'ECONNRESET') {
           reject(new StaleConnection(err.message));
           return;
@@ -266,7 +275,21 @@ export class RestClient {
         reject(err);
       });
       req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no answer within 30s`)); });
-      req.end(payload);
+      if (mayWrite === undefined) {
+        req.end(payload);
+        return;
+      }
+      // A write can wait for a connection (all maxSockets busy) for as long as the requests
+      // ahead of it take, a pause of the process included: asked again once it has one. Nothing
+      // goes out before end(): the headers leave with the body.
+      req.once('socket', () => {
+        if (!mayWrite()) {
+          refused = true;
+          req.destroy(new WriteRefused(method, path));
+        } else {
+          req.end(payload);
+        }
+      });
     });
   }
 

@@ -1,0 +1,67 @@
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import { silentLogger } from '../observability/logger.ts';
+import { LeaderElector } from './leader.ts';
+import type { RequestInit } from '../kube/rest.ts';
+
+/** A Lease store whose answers the test releases, to play a process paused mid-request. */
+class LeaseServer {
+  lease: unknown;
+  hold = false;
+  private held: (() => void)[] = [];
+
+  async request(method: string, _path: string, init?: RequestInit): Promise<unknown> {
+    if (this.hold) await new Promise<void>((resolve) => { this.held.push(resolve); });
+    if (method === 'GET') return this.lease;
+    this.lease = { ...(init?.body as object), metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } };
+    return this.lease;
+  }
+
+  releaseAll(): void {
+    for (const r of this.held.splice(0)) r();
+  }
+}
+
+const flush = async (): Promise<void> => { for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r)); };
+const CFG = { namespace: 'ns', name: 'l', identity: 'me', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 1000 };
+
+describe('LeaderElector', () => {
+  it('leads once the lease is written, and renews', async () => {
+    const server = new LeaseServer();
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
+    e.start();
+    await flush();
+    expect(e.isLeader).toBe(true);
+    clock.advance(1000);
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(e.isLeader).toBe(true);
+    expect(events).toEqual(['start']);
+    await e.stop();
+  });
+
+  it('stops leading when a renewal is answered only after the renew deadline: the lease counts from when it was sent', async () => {
+    const server = new LeaseServer();
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
+    e.start();
+    await flush();
+    expect(e.isLeader).toBe(true);
+    // The next renewal goes out, and the process is paused before its answer is read.
+    server.hold = true;
+    clock.advance(1000);
+    await flush();
+    clock.advance(8000);
+    expect(e.isLeader).toBe(false);
+    server.hold = false;
+    server.releaseAll();
+    await flush();
+    // The write succeeded, but 8 s ago as far as anyone else could tell.
+    expect(e.isLeader).toBe(false);
+    expect(events).toEqual(['start', 'stop']);
+    await e.stop();
+  });
+});
