@@ -45,14 +45,14 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
   const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port);
   log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port });
-  let lost: (reason: string) => void = () => undefined;
-  const lostLeadership = new Promise<string>((resolve) => { lost = resolve; });
   if (le !== undefined && config.operatorNamespace !== undefined) {
+    // A leader that loses its lease (another took it, or the apiserver was out of reach past
+    // the renew deadline) stops writing at once: every write is checked against the lease as
+    // it is sent. It does not exit: it follows with warm caches and campaigns again, so an
+    // apiserver outage costs no restart and no relist of every object.
     elector = new LeaderElector(electionRest ?? rest, { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le }, systemClock, log,
       () => { controller.startedLeading(); },
-      // A leader that lost its lease stops writing at once (every write checks) and exits,
-      // so that it starts again as a clean follower.
-      () => { lost('lost leadership'); });
+      () => undefined);
     elector.start();
   }
   const started = controller.start();
@@ -60,7 +60,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     log.info('Resyncing every namespace on request');
     controller.resync();
   });
-  const signal = await Promise.race([stopSignal, lostLeadership, started.then(() => Promise.race([stopSignal, lostLeadership]))]);
+  const signal = await Promise.race([stopSignal, started.then(() => stopSignal)]);
   log.info('Shutting down', { signal });
   health.draining();
   await elector?.stop();
@@ -69,5 +69,5 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   await metricsServer.close();
   rest.close();
   electionRest?.close();
-  return signal === 'lost leadership' ? 1 : 0;
+  return 0;
 }
