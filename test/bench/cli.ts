@@ -9,11 +9,11 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RestClient } from '../../src/kube/rest.ts';
-import { ensureBinaries, repoRoot } from '../controlplane/binaries.ts';
+import { prepareRun } from '../controlplane/binaries.ts';
 import { startControlPlane } from '../controlplane/controlplane.ts';
 import { runBench, type BenchOptions } from './bench.ts';
 import { installOperator } from './identity.ts';
@@ -45,13 +45,8 @@ async function main(): Promise<void> {
     prefix: 'b-',
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
   };
-  const root = repoRoot();
-  const outDir = join(root, '.cache', 'bench');
-  mkdirSync(outDir, { recursive: true });
-  const workDir = mkdtempSync(join(outDir, 'run-'));
+  const { root, outDir, workDir, binDir } = prepareRun('bench');
   const log = (line: string): void => { process.stdout.write(`${line}\n`); };
-  const binDir = ensureBinaries();
-  process.env.PATH = `${binDir}:${process.env.PATH ?? ''}`;
   const started = Date.now();
   const plane = await startControlPlane({
     binDir, workDir, lifetime: 'owned', log,

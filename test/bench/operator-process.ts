@@ -154,7 +154,8 @@ export class OperatorProcess {
     this.child.kill('SIGTERM');
     // A stopped process acts on SIGTERM only once continued.
     this.child.kill('SIGCONT');
-    await Promise.race([this.exit, sleep(30_000)]);
+    // An unreferenced timer: once the process is gone, nothing keeps this one waiting.
+    await Promise.race([this.exit, sleep(30_000, undefined, { ref: false })]);
     if (!this.hasExited()) this.child.kill('SIGKILL');
   }
 }

@@ -56,17 +56,17 @@ export function rows(r: BenchResult): Row[] {
   return out;
 }
 
+/** A plain-text table in Markdown's pipe form: a header row, a rule, then the rows, each column as wide as its widest cell. */
+export function formatTable(header: readonly string[], body: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
 /** A plain-text table. */
 export function renderTable(r: BenchResult & { readonly machine: string }): string {
-  const header: Row = { figure: 'figure', measured: 'measured', target: 'target', met: undefined };
-  const all = [header, ...rows(r)];
-  const verdict = (row: Row): string => (row === header ? 'met' : row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const widths = [
-    Math.max(...all.map((x) => x.figure.length)),
-    Math.max(...all.map((x) => x.measured.length)),
-    Math.max(...all.map((x) => x.target.length)),
-  ];
-  const line = (row: Row): string => `| ${row.figure.padEnd(widths[0] ?? 0)} | ${row.measured.padEnd(widths[1] ?? 0)} | ${row.target.padEnd(widths[2] ?? 0)} | ${verdict(row).padEnd(3)} |`;
-  const rule = `|${'-'.repeat((widths[0] ?? 0) + 2)}|${'-'.repeat((widths[1] ?? 0) + 2)}|${'-'.repeat((widths[2] ?? 0) + 2)}|-----|`;
-  return [`kubeposture bench, ${r.date} — ${r.machine}`, line(header), rule, ...all.slice(1).map(line)].join('\n');
+  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
+  const table = formatTable(['figure', 'measured', 'target', 'met'], rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]));
+  return `kubeposture bench, ${r.date} — ${r.machine}\n${table}`;
 }

@@ -1,5 +1,6 @@
 /** Finds (building once per version) the control-plane binaries that build.sh makes. */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,4 +21,25 @@ export function ensureBinaries(): string {
   const bin = out.trim().split('\n').pop();
   if (bin === undefined || bin === '') throw new Error('build.sh printed no binary folder');
   return bin;
+}
+
+/** Where a command-line run (`make bench`, `make test-chaos`) works. */
+export interface RunFolder {
+  readonly root: string;
+  /** `.cache/<name>` at the repository root: the latest figures go here. */
+  readonly outDir: string;
+  /** A fresh `run-XXXXXX` folder in it for this run's clusters and logs. */
+  readonly workDir: string;
+  readonly binDir: string;
+}
+
+/** Makes `.cache/<name>/run-XXXXXX`, builds the control plane if needed and puts its binaries first on PATH (kubectl). */
+export function prepareRun(name: string): RunFolder {
+  const root = repoRoot();
+  const outDir = join(root, '.cache', name);
+  mkdirSync(outDir, { recursive: true });
+  const workDir = mkdtempSync(join(outDir, 'run-'));
+  const binDir = ensureBinaries();
+  process.env.PATH = `${binDir}:${process.env.PATH ?? ''}`;
+  return { root, outDir, workDir, binDir };
 }
