@@ -9,12 +9,13 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint typecheck unit integration test bench build demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane lint typecheck unit integration test bench test-chaos build demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
+	@echo "make test-chaos    six fault scenarios at 1,000 namespaces, each on its own control plane (docs/reliability.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
 	@echo "make cluster-down  stop it (and the demo's operator)"
 	@echo "make run ARGS=...  run the operator against the current kubeconfig context"
@@ -71,3 +72,10 @@ SCRIPT ?= 100
 SAMPLES ?= 200
 bench: install controlplane
 	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES)
+
+# The fault-injection suite (not part of `make test`; three scenarios at 100 namespaces are).
+# NAMESPACES and SCENARIOS (comma-separated ids, default all) override.
+NAMESPACES ?= 1000
+SCENARIOS ?= operator-kill,apiserver-kill,etcd-compaction,throttled,user-edits,leader-stop
+test-chaos: install controlplane
+	$(NODE) test/chaos/cli.ts --namespaces $(NAMESPACES) --scenarios $(SCENARIOS)
