@@ -7,7 +7,7 @@
  * fails (its folder under .cache/chaos/ keeps the logs, the audit log and the
  * etcd data; a passing scenario's is deleted).
  *
- *   node test/chaos/cli.ts [--namespaces 1000] [--scenarios operator-kill,apiserver-kill,...] [--workers 16] [--out FILE]
+ *   node test/chaos/cli.ts [--namespaces 1000] [--scenarios operator-kill,apiserver-kill,...] [--workers 16] [--out FILE] [--keep]
  */
 import { cpus, totalmem } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
       scenarios: { type: 'string', default: SCENARIOS.map((s) => s.id).join(',') },
       workers: { type: 'string', default: '16' },
       out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -38,7 +39,7 @@ async function main(): Promise<number> {
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; the scenarios are ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const { root, outDir, workDir, binDir } = prepareRun('chaos');
   const log = (line: string): void => { process.stdout.write(`${line}\n`); };
-  const opts = { namespaces: count('namespaces', values.namespaces), root, binDir, workDir, log, workers: count('workers', values.workers) };
+  const opts = { namespaces: count('namespaces', values.namespaces), root, binDir, workDir, log, workers: count('workers', values.workers), keep: values.keep };
   const started = Date.now();
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.id))) results.push(await runScenario(scenario, opts));
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify({ date, machine, totalSeconds, results }, null, 2)}\n`);
   process.stdout.write(`\n${renderChaosTable(results, `kubeposture chaos, ${date} — ${machine}, ${String(totalSeconds)} s in all`)}\nfigures written to ${out}\n`);
   const failed = results.filter((r) => r.failures.length > 0);
-  if (failed.length === 0) rmSync(workDir, { recursive: true, force: true });
+  if (failed.length === 0 && !values.keep) rmSync(workDir, { recursive: true, force: true });
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -104,17 +104,78 @@ const operatorKill: Scenario = {
     first.process.signal('SIGKILL');
     const killedAt = Date.now();
     const atKill = world.complete;
+    const compliantAtKill = new Set(world.selected.filter((ns) => world.checker.isComplete(ns)));
     await first.process.exit;
     rec.figure('compliant at the kill', `${String(atKill)} of ${String(world.selected.length)}`);
     rec.check(atKill < world.selected.length, `the kill came after convergence (${String(atKill)} compliant), so it tested nothing`);
+    const restartedAt = Date.now();
     const second = await world.startOperator('restarted');
     rec.figure('restarted and ready after (s)', seconds(Date.now() - killedAt));
     const done = await world.converged(convergeTimeout(world));
     rec.converged('the kill', done - killedAt);
     await settle(second);
-    // The first process wrote some objects, the second found them: none may be created twice.
-    const conflicts = world.audit().filter((e) => e.user?.username === OPERATOR_USER && e.verb === 'create' && e.responseStatus?.code === 409).length;
-    rec.figure('creates refused as existing (409)', conflicts);
+    checkRestartWrites(world, rec, restartedAt, compliantAtKill);
+  },
+};
+
+const describeEvents = (list: readonly AuditEvent[]): string =>
+  list.slice(0, 4).map((e) => `${e.verb} ${e.objectRef?.resource ?? ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} → ${String(e.responseStatus?.code)}`).join(', ');
+
+/**
+ * A restarted operator must find from its caches what was made before: a compliant
+ * namespace costs no request (DESIGN), and nothing is taken away to be made again. Counts
+ * the operator's writes since `since` (the audit log): deletes, and writes to `compliant`.
+ */
+function checkRestartWrites(world: World, rec: Recorder, since: number, compliant: ReadonlySet<string>): void {
+  const writes = world.audit().filter((e) => e.user?.username === OPERATOR_USER && AUDIT_WRITE_VERBS.has(e.verb) && Date.parse(e.requestReceivedTimestamp) >= since);
+  const deletes = writes.filter((e) => e.verb === 'delete');
+  const needless = writes.filter((e) => compliant.has(e.objectRef?.namespace ?? ''));
+  rec.figure('restarted operator: writes to namespaces already compliant', `${String(needless.length)} in ${String(new Set(needless.map((e) => e.objectRef?.namespace)).size)} of ${String(compliant.size)}`);
+  rec.figure('restarted operator: creates refused as existing (409)', writes.filter((e) => e.verb === 'create' && e.responseStatus?.code === 409).length);
+  rec.figure('restarted operator: deletes', deletes.length);
+  rec.check(deletes.length === 0, `the restarted operator deleted ${String(deletes.length)} objects: ${describeEvents(deletes)}`);
+  rec.check(needless.length === 0, `the restarted operator wrote ${String(needless.length)} times to namespaces that were already compliant (reconciling before its caches had synced?): ${describeEvents(needless)}`);
+}
+
+/** How long the restarted operator may not list SecurityBaselines. */
+const LIST_DENIED_MS = 5000;
+const MANAGER_ROLE = '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-manager';
+
+/** Takes away (or gives back) the operator's list and watch of SecurityBaselines: its ClusterRole's first rule, checked to be that one. */
+async function allowBaselineList(world: World, allow: boolean): Promise<void> {
+  await world.rest.request('PATCH', MANAGER_ROLE, {
+    contentType: 'application/json-patch+json',
+    body: [
+      { op: 'test', path: '/rules/0/resources', value: ['securitybaselines'] },
+      { op: 'replace', path: '/rules/0/verbs', value: allow ? ['get', 'list', 'watch', 'patch'] : ['get', 'patch'] },
+    ],
+  });
+}
+
+const restartListFailing: Scenario = {
+  id: 'restart-list-failing',
+  title: `operator restarted while it may not list SecurityBaselines (its ClusterRole's rule taken away for ${String(LIST_DENIED_MS / 1000)} s)`,
+  async run(world, rec) {
+    const { op } = await startWithBaseline(world);
+    await world.converged(convergeTimeout(world));
+    await settle(op);
+    await op.process.stop();
+    await allowBaselineList(world, false);
+    const restartedAt = Date.now();
+    const second = await world.startOperator('restarted', { waitReady: false });
+    await sleep(LIST_DENIED_MS);
+    const readyWithout = await second.process.readyz();
+    rec.figure('/readyz while it may not list SecurityBaselines', readyWithout);
+    rec.check(readyWithout !== 200, '/readyz answered 200 while the SecurityBaseline cache could not sync');
+    await allowBaselineList(world, true);
+    const allowedAt = Date.now();
+    await World.poll('the restarted operator to be ready', async () => (await second.process.readyz()) === 200, 120_000);
+    rec.figure('ready after the rule came back (s)', seconds(Date.now() - allowedAt));
+    await world.renewChecker();
+    const done = await world.converged(convergeTimeout(world));
+    rec.converged('the rule\'s return', done - allowedAt);
+    await settle(second);
+    checkRestartWrites(world, rec, restartedAt, new Set(world.selected));
   },
 };
 
@@ -173,6 +234,7 @@ const apiserverKill: Scenario = {
     rec.converged('the apiserver\'s /readyz 200', done - backAt);
     rec.check(done - backAt <= APISERVER_RETURN_BOUND_MS, `converged ${String(seconds(done - backAt))} s after the apiserver's return, more than ${String(APISERVER_RETURN_BOUND_MS / 1000)} s`);
     rec.figure('operator restarted its watches', await World.metric(op, 'kubeposture_informer_restarts_total'));
+    rec.figure('reconciles retried', await World.metric(op, 'kubeposture_reconciles_total', 'result="retry"'));
     rec.check(!op.process.hasExited(), 'the operator exited after the outage');
     await settle(op);
   },
@@ -483,7 +545,7 @@ const leaderStop: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [operatorKill, apiserverKill, etcdCompaction, throttled, userEdits, leaderStop];
+export const SCENARIOS: readonly Scenario[] = [operatorKill, apiserverKill, etcdCompaction, throttled, userEdits, leaderStop, restartListFailing];
 
 /** Runs one scenario on a fresh control plane; never throws: an error is a failure in the result. */
 export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promise<ScenarioResult> {

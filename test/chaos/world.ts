@@ -33,6 +33,8 @@ export interface ChaosOptions {
   readonly log: (line: string) => void;
   /** The operator's workers (its default, 16). */
   readonly workers: number;
+  /** Keep every scenario's folder, passed or not (default: only failed ones'). */
+  readonly keep?: boolean;
 }
 
 /** The label that puts a namespace in the baseline's scope. */
@@ -310,6 +312,6 @@ export class World {
     for (const r of this.replicas) await r.process.stop();
     this.rest.close();
     await this.plane.stop();
-    if (discard) rmSync(this.dir, { recursive: true, force: true });
+    if (discard && this.opts.keep !== true) rmSync(this.dir, { recursive: true, force: true });
   }
 }
