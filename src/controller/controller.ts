@@ -66,6 +66,11 @@ export class Controller implements StateReader {
   private readonly results = new Map<string, NamespaceResult>();
   /** Namespaces still to reconcile since each baseline last changed. */
   private readonly pending = new Map<string, Set<string>>();
+  /**
+   * Namespaces not reconciled since this process started leading: until each baseline's
+   * have been, its status would count only some of them, so it is not written.
+   */
+  private readonly warming = new Map<string, Set<string>>();
   private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new DriftLedger();
@@ -157,6 +162,7 @@ export class Controller implements StateReader {
   async start(): Promise<void> {
     await Promise.all([...this.allInformers().map((i) => i.start()), this.posture.startGuard()]);
     this.started = true;
+    this.beginWarming();
     for (const b of this.baselineInformer.list()) this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
     this.enqueueAll();
     this.scheduleResync();
@@ -200,11 +206,22 @@ export class Controller implements StateReader {
   /** Called when this process becomes the leader: everything is looked at again. */
   startedLeading(): void {
     if (!this.started) return;
+    this.beginWarming();
     for (const b of this.baselineInformer.list()) {
       this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
       this.markDirty(b.metadata.name);
     }
     this.enqueueAll();
+  }
+
+  /** Every baseline's status waits until the namespaces it governs or selects have each been reconciled. */
+  private beginWarming(): void {
+    this.warming.clear();
+    for (const b of this.baselineInformer.list()) {
+      const set = new Set([...this.affectedBy(b.metadata.name, b)].filter((ns) => this.namespaces.get(undefined, ns) !== undefined));
+      if (set.size > 0) this.warming.set(b.metadata.name, set);
+      this.markDirty(b.metadata.name);
+    }
   }
 
   /** Resolves once the queue is empty and nothing is in flight. */
@@ -352,6 +369,10 @@ export class Controller implements StateReader {
   private async process(key: string): Promise<Outcome> {
     // Followers keep their caches warm and act on nothing; the new leader looks at everything again.
     if (!this.leading()) return { kind: 'done' };
+    // Nothing is acted on before every cache has synced: with namespaces listed but not yet
+    // the baselines (or kubeposture's objects), a namespace would look unselected (its objects
+    // deleted) or empty (created again). start() queues every key once they have.
+    if (!this.started) return { kind: 'done' };
     if (key.startsWith(BASELINE_KEY)) {
       const name = key.slice(BASELINE_KEY.length);
       try {
@@ -364,6 +385,12 @@ export class Controller implements StateReader {
     const before = this.results.get(key);
     const began = this.deps.clock.now();
     const result = await this.reconciler.reconcile(key, before);
+    for (const [b, set] of this.warming) {
+      if (set.delete(key) && set.size === 0) {
+        this.warming.delete(b);
+        this.markDirty(b);
+      }
+    }
     this.observe(result, began);
     this.deps.log.debug('Reconciled namespace', { namespace: key, baseline: result?.baseline?.name, generation: result?.baseline?.generation, drift: result?.drift.length, repaired: result?.repaired.length, error: result?.error });
     if (result === undefined) this.results.delete(key);
@@ -510,8 +537,10 @@ export class Controller implements StateReader {
   /** Writes the status of every baseline marked dirty, skipping those whose status would not change. */
   private async flushStatus(): Promise<void> {
     if (!this.leading()) return;
-    const names = [...this.dirty];
-    this.dirty.clear();
+    if (!this.started) return;
+    // Those still warming stay dirty: the last namespace they wait for marks them again.
+    const names = [...this.dirty].filter((n) => !this.warming.has(n));
+    for (const n of names) this.dirty.delete(n);
     this.lastFlushAt = this.deps.clock.now();
     const now = rfc3339(this.lastFlushAt);
     for (const name of names) {
