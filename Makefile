@@ -15,7 +15,7 @@ help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
-	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~10 min; docs/reliability.md)"
+	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~8 min; docs/reliability.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
 	@echo "make cluster-down  stop it (and the demo's operator)"
 	@echo "make run ARGS=...  run the operator against the current kubeconfig context"

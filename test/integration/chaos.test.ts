@@ -1,5 +1,5 @@
 /**
- * The fault-injection suite in small, in every test run: three of the six
+ * The fault-injection suite in small, in every test run: three of the seven
  * scenarios of `make test-chaos` (the same code) at 100 namespaces. Each
  * starts a control plane of its own, since it kills and restarts its
  * processes; the shared test cluster is never touched. Bounds are loose but
