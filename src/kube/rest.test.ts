@@ -133,4 +133,33 @@ describe('RestClient', () => {
       server.close();
     }
   });
+
+  it('asks mayWrite again once a new connection is ready, not only when a reused one is handed over', async () => {
+    // The server closes each connection after answering, so every request needs a new one.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let seen = 0;
+    const server = createServer((_req, res) => {
+      seen += 1;
+      void held.then(() => { res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{}'); });
+    });
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+    const addr = server.address();
+    const url = `http://127.0.0.1:${String(typeof addr === 'object' && addr !== null ? addr.port : 0)}`;
+    let leader = true;
+    const rest = new RestClient(access(url), { mayWrite: () => leader, maxSockets: 1 });
+    try {
+      const first = rest.request('PATCH', '/api/v1/namespaces/a', { body: {} });
+      const second = rest.request('PATCH', '/api/v1/namespaces/b', { body: {} });
+      while (seen < 1) await new Promise((r) => setTimeout(r, 5));
+      leader = false;
+      release();
+      await first;
+      await expect(second).rejects.toBeInstanceOf(WriteRefused);
+      expect(seen).toBe(1);
+    } finally {
+      rest.close();
+      server.close();
+    }
+  });
 });

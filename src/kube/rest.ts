@@ -279,16 +279,22 @@ export class RestClient {
         req.end(payload);
         return;
       }
-      // A write can wait for a connection (all maxSockets busy) for as long as the requests
-      // ahead of it take, a pause of the process included: asked again once it has one. Nothing
-      // goes out before end(): the headers leave with the body.
-      req.once('socket', () => {
+      // A write can wait for a connection (all maxSockets busy, or a new one's TLS handshake)
+      // for as long as that takes, a pause of the process included: asked again once the
+      // connection is ready. Nothing goes out before end(): the headers leave with the body.
+      const decide = (): void => {
         if (!mayWrite()) {
           refused = true;
           req.destroy(new WriteRefused(method, path));
         } else {
           req.end(payload);
         }
+      };
+      req.once('socket', (socket) => {
+        // A new connection (still connecting when handed over) is ready once connected, and
+        // for TLS once its handshake is done; a kept-alive one is ready now.
+        if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', decide);
+        else decide();
       });
     });
   }
