@@ -7,10 +7,12 @@ import type { RequestInit } from '../kube/rest.ts';
 class LeaseServer {
   lease: unknown;
   hold = false;
+  down = false;
   private held: (() => void)[] = [];
 
   async request(method: string, _path: string, init?: RequestInit): Promise<unknown> {
     if (this.hold) await new Promise<void>((resolve) => { this.held.push(resolve); });
+    if (this.down) throw new Error('connect ECONNREFUSED');
     if (method === 'GET') return this.lease;
     this.lease = { ...(init?.body as object), metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } };
     return this.lease;
@@ -62,6 +64,29 @@ describe('LeaderElector', () => {
     // The write succeeded, but 8 s ago as far as anyone else could tell.
     expect(e.isLeader).toBe(false);
     expect(events).toEqual(['start', 'stop']);
+    await e.stop();
+  });
+
+  it('stops leading while the apiserver is out of reach past the renew deadline, and leads again once it is back', async () => {
+    const server = new LeaseServer();
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
+    e.start();
+    await flush();
+    server.down = true;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      await flush();
+    }
+    expect(e.isLeader).toBe(false);
+    expect(events).toEqual(['start', 'stop']);
+    server.down = false;
+    clock.advance(1000);
+    await flush();
+    // Still its own lease: renewed at once, no need to wait for it to expire.
+    expect(e.isLeader).toBe(true);
+    expect(events).toEqual(['start', 'stop', 'start']);
     await e.stop();
   });
 });
