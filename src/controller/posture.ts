@@ -1,7 +1,7 @@
 /**
  * What status reports besides drift: posture findings (src/drift/findings.ts).
- * Watches every NetworkPolicy (keeping, per policy, only its findings, so the
- * cache stays small at 10,000 namespaces) and, by name, the admission policy
+ * Watches every NetworkPolicy (caching only those with findings, and of them only
+ * the findings, so the cache stays empty in a cluster without any) and, by name, the admission policy
  * that guards selector labels. Neither cache holds up /readyz: on a cluster
  * without ValidatingAdmissionPolicy, or an install without the permission to
  * read it, the selector finding says it could not check.
@@ -46,6 +46,7 @@ export class PostureWatch {
     const onError = (kind: string) => (err: unknown): void => {
       log.debug('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
     };
+    // Only policies with findings are cached: none, in a cluster where no tenant opened anything.
     this.policies = new Informer<PolicyRecord>(rest, {
       kind: 'NetworkPolicy', clock, onError: onError('NetworkPolicy (findings)'),
       transform: (np) => {
@@ -56,12 +57,11 @@ export class PostureWatch {
           findings: findings.length === 0 ? NONE : findings,
         };
       },
+      keep: (p) => p.findings !== undefined && p.findings.length > 0,
     });
     this.policies.on((e) => {
-      const before = e.type === 'update' ? e.old.findings ?? NONE : NONE;
-      const after = e.object.findings ?? NONE;
       const ns = e.object.metadata.namespace;
-      if (ns !== undefined && (before.length > 0 || after.length > 0)) deps.onNamespace(ns);
+      if (ns !== undefined) deps.onNamespace(ns);
     });
     const byName = `metadata.name=${SELECTOR_GUARD}`;
     const keepSpec = <T extends WireObject>(o: T): T => ({ ...o, metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion } });

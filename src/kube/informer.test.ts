@@ -174,6 +174,28 @@ describe('Informer', () => {
   });
 });
 
+describe('Informer with keep', () => {
+  it('caches only what qualifies; an object that stops qualifying leaves with a delete', async () => {
+    const server = new FakeServer();
+    const clock = new FakeClock();
+    const keepLabelled = (o: WireObject): boolean => o.metadata.labels?.open === 'yes';
+    const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, keep: keepLabelled });
+    const events: string[] = [];
+    informer.on((e) => { events.push(`${e.type} ${e.object.metadata.name}`); });
+    const open = (name: string, rv: string, yes: boolean): WireObject => ({ metadata: { name, namespace: 'a', resourceVersion: rv, labels: { open: yes ? 'yes' : 'no' } } });
+    server.list = { items: [open('x', '1', true), open('y', '2', false)], rv: '3' };
+    await informer.start();
+    await flush();
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['x']);
+    server.last().send('MODIFIED', open('y', '4', true));
+    server.last().send('MODIFIED', open('x', '5', false));
+    server.last().send('DELETED', open('z', '6', false));
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['y']);
+    expect(events).toEqual(['add x', 'add y', 'delete x']);
+    informer.stop();
+  });
+});
+
 describe('keepOwnManagedFields', () => {
   it('keeps only the named manager\'s entries, and drops the field when none is left', () => {
     const strip = keepOwnManagedFields<WireObject>('kubeposture');

@@ -49,6 +49,11 @@ export interface InformerOptions<T extends WireObject> {
   readonly fieldSelector?: string;
   /** Applied to every object before it is cached. */
   readonly transform?: (obj: T) => T;
+  /**
+   * Which objects (after the transform) the cache holds; by default all. One that stops
+   * qualifying leaves the cache with a delete event, as if it had been deleted.
+   */
+  readonly keep?: (obj: T) => boolean;
   readonly clock: Clock;
   /** Called when a watch or list fails (the informer retries by itself). */
   readonly onError?: (err: unknown) => void;
@@ -192,6 +197,10 @@ export class Informer<T extends WireObject> {
 
   private put(raw: T): void {
     const obj = this.opts.transform ? this.opts.transform(raw) : raw;
+    if (this.opts.keep !== undefined && !this.opts.keep(obj)) {
+      this.remove(obj);
+      return;
+    }
     const ns = obj.metadata.namespace ?? '';
     let m = this.byNamespace.get(ns);
     if (m === undefined) {
