@@ -206,11 +206,9 @@ export class Controller implements StateReader {
   /** Called when this process becomes the leader: everything is looked at again. */
   startedLeading(): void {
     if (!this.started) return;
+    // Every baseline is marked for a status write there, once its namespaces are looked at.
     this.beginWarming();
-    for (const b of this.baselineInformer.list()) {
-      this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
-      this.markDirty(b.metadata.name);
-    }
+    for (const b of this.baselineInformer.list()) this.queue.add(`${BASELINE_KEY}${b.metadata.name}`);
     this.enqueueAll();
   }
 
@@ -509,7 +507,7 @@ export class Controller implements StateReader {
     const selected = [...this.results.values()].filter((r) => r.baseline?.name === name);
     const since = (key: string): string => this.ledger.since(name, key, now);
     this.ledger.keepOnly(name, driftEntries(selected, since).keys);
-    const findings = this.posture.findings(baseline.spec.namespaceSelector, selected.map((r) => r.namespace));
+    const findings = this.posture.findings(baseline.spec.namespaceSelector, (ns) => this.results.get(ns)?.baseline?.name === name);
     return computeStatus({ name, generation, pending, results: this.results.values(), previous, now, since, repairs: this.ledger.repairs(name), findings });
   }
 
@@ -536,8 +534,7 @@ export class Controller implements StateReader {
 
   /** Writes the status of every baseline marked dirty, skipping those whose status would not change. */
   private async flushStatus(): Promise<void> {
-    if (!this.leading()) return;
-    if (!this.started) return;
+    if (!this.leading() || !this.started) return;
     // Those still warming stay dirty: the last namespace they wait for marks them again.
     const names = [...this.dirty].filter((n) => !this.warming.has(n));
     for (const n of names) this.dirty.delete(n);

@@ -26,14 +26,20 @@ class LeaseServer {
 const flush = async (): Promise<void> => { for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r)); };
 const CFG = { namespace: 'ns', name: 'l', identity: 'me', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 1000 };
 
+/** A started elector against a fresh lease store, and the onStart/onStop calls it made. */
+async function leading(): Promise<{ server: LeaseServer; clock: FakeClock; e: LeaderElector; events: string[] }> {
+  const server = new LeaseServer();
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
+  e.start();
+  await flush();
+  return { server, clock, e, events };
+}
+
 describe('LeaderElector', () => {
   it('leads once the lease is written, and renews', async () => {
-    const server = new LeaseServer();
-    const clock = new FakeClock();
-    const events: string[] = [];
-    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
-    e.start();
-    await flush();
+    const { clock, e, events } = await leading();
     expect(e.isLeader).toBe(true);
     clock.advance(1000);
     await flush();
@@ -45,12 +51,7 @@ describe('LeaderElector', () => {
   });
 
   it('stops leading when a renewal is answered only after the renew deadline: the lease counts from when it was sent', async () => {
-    const server = new LeaseServer();
-    const clock = new FakeClock();
-    const events: string[] = [];
-    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
-    e.start();
-    await flush();
+    const { server, clock, e, events } = await leading();
     expect(e.isLeader).toBe(true);
     // The next renewal goes out, and the process is paused before its answer is read.
     server.hold = true;
@@ -68,12 +69,7 @@ describe('LeaderElector', () => {
   });
 
   it('stops leading while the apiserver is out of reach past the renew deadline, and leads again once it is back', async () => {
-    const server = new LeaseServer();
-    const clock = new FakeClock();
-    const events: string[] = [];
-    const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
-    e.start();
-    await flush();
+    const { server, clock, e, events } = await leading();
     server.down = true;
     for (let i = 0; i < 3; i++) {
       clock.advance(1000);

@@ -144,13 +144,8 @@ export class LeaderElector {
     try {
       if (await this.tryAcquireOrRenew()) {
         this.lastRenew = sentAt;
-        if (this.clock.now() - sentAt >= this.cfg.renewDeadlineMs) {
-          // Answered too late to lead on: the others may already have taken the lease over.
-          this.setLeading(false);
-          this.scheduleTick();
-          return;
-        }
-        this.setLeading(true);
+        // Answered too late to lead on: the others may already have taken the lease over.
+        this.setLeading(this.clock.now() - sentAt < this.cfg.renewDeadlineMs);
       } else {
         this.setLeading(false);
       }
@@ -161,10 +156,6 @@ export class LeaderElector {
       }
       if (this.leading && this.clock.now() - this.lastRenew >= this.cfg.renewDeadlineMs) this.setLeading(false);
     }
-    this.scheduleTick();
-  }
-
-  private scheduleTick(): void {
     if (this.isStopped()) return;
     this.cancelTimer = this.clock.setTimer(() => { void this.tick(); }, this.cfg.retryPeriodMs);
   }

@@ -96,11 +96,14 @@ export class PostureWatch {
     return selectorGuardState(this.guardPolicy.get(undefined, SELECTOR_GUARD), this.guardBinding.get(undefined, SELECTOR_GUARD));
   }
 
-  /** Findings for a baseline with this selector that governs these namespaces (unsorted). */
-  findings(selector: LabelSelector | undefined, namespaces: Iterable<string>): Finding[] {
+  /**
+   * Findings for a baseline with this selector, in the namespaces it governs (unsorted). The
+   * cache holds only policies with findings, so this reads those, not every namespace.
+   */
+  findings(selector: LabelSelector | undefined, governs: (namespace: string) => boolean): Finding[] {
     const out = selectorFindings(selector, this.guard());
-    for (const ns of namespaces) {
-      for (const p of this.policies.list(ns)) if (p.findings !== undefined && p.findings.length > 0) out.push(...p.findings);
+    for (const p of this.policies.list()) {
+      if (p.metadata.namespace !== undefined && governs(p.metadata.namespace)) out.push(...(p.findings ?? []));
     }
     return out;
   }
