@@ -21,6 +21,14 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'kubeposture';
 export const LABEL_BASELINE = `${GROUP}/baseline`;
 
+/**
+ * The annotation on each Namespace that records which objects kubeposture created there:
+ * JSON `{"<baseline>": {"<Kind>/<name>": "<uid>"}}`, written by server-side apply with the
+ * Pod Security labels. A namespace admin cannot edit their Namespace, so this, not labels or
+ * ownerReferences (which anyone who may write the object can forge), proves ownership.
+ */
+export const ANNOTATION_OWNED = `${GROUP}/owned`;
+
 /** Finalizer that holds a SecurityBaseline until its managed objects are cleaned up. */
 export const FINALIZER = `${GROUP}/cleanup`;
 

@@ -94,7 +94,7 @@ export const specShape: Shape = object<SecurityBaselineSpec>({
   })),
 });
 
-const driftReason = enumOf(['Missing', 'Modified', 'Conflict', 'Unexpected']);
+const driftReason = enumOf(['Missing', 'Modified', 'Conflict', 'Unexpected', 'Blocked']);
 
 /** The shape of `status`. */
 export const statusShape: Shape = object<SecurityBaselineStatus>({

@@ -3,7 +3,7 @@
  * reconciler makes each namespace right, and a status writer reports per
  * baseline. Baselines get a finalizer so their cleanup runs before they go.
  */
-import { API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
@@ -14,11 +14,11 @@ import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { madeByKubeposture, namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
-import { Reconciler, type NamespaceResult, type StateReader, type WriteThrough } from './reconciler.ts';
+import { Reconciler, type NamespaceResult, type StateReader, type UnrecordedCreates, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
-import { KnownObjects } from './ownership.ts';
+import { readRecord, type OwnedEntry, type OwnershipRecord } from './ownership.ts';
 import { PostureWatch } from './posture.ts';
 import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
 
@@ -74,7 +74,10 @@ export class Controller implements StateReader {
   private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new DriftLedger();
-  private readonly known = new KnownObjects();
+  /** Objects created but not yet recorded on their Namespace, per namespace (reconciler.ts). */
+  private readonly unrecorded = new Map<string, readonly OwnedEntry[]>();
+  /** Each cached Namespace's parsed record, for as long as that version is cached. */
+  private readonly records = new WeakMap<object, OwnershipRecord>();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly events: EventSink;
   private cancelFlush: (() => void) | undefined;
@@ -97,7 +100,7 @@ export class Controller implements StateReader {
     });
     // The caches keep only what the reconciler reads, with equal values shared (compact.ts).
     const pool = new ValuePool();
-    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER), ...watchOpts('Namespace') });
+    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]), ...watchOpts('Namespace') });
     this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
     this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), ...watchOpts(kind) })]));
     this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
@@ -110,7 +113,7 @@ export class Controller implements StateReader {
       onGuard: () => { for (const b of this.baselineInformer.list()) this.markDirty(b.metadata.name); },
     });
     this.reconciler = new Reconciler({
-      rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(),
+      rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(), unrecorded: this.unrecordedCreates(),
       mayWrite: () => this.leading(),
       guarded: (name) => this.baselineInformer.get(undefined, name)?.metadata.finalizers?.includes(FINALIZER) === true,
     });
@@ -122,7 +125,7 @@ export class Controller implements StateReader {
 
     this.namespaces.on((e) => {
       const name = e.object.metadata.name;
-      if (e.type === 'delete') this.known.forgetNamespace(name);
+      if (e.type === 'delete') this.unrecorded.delete(name);
       if (e.type !== 'delete' && this.started) this.trackNewlySelected(e.object);
       this.queue.add(name);
     });
@@ -130,10 +133,6 @@ export class Controller implements StateReader {
       inf.on((e) => {
         const ns = e.object.metadata.namespace;
         if (ns === undefined) return;
-        // Not forgotten on a delete event: an object stripped of kubeposture's label leaves the
-        // watch as a delete too. Forgotten when kubeposture deletes it, or with its namespace.
-        const uid = e.object.metadata.uid;
-        if (inf !== this.defaultServiceAccounts && e.type !== 'delete' && uid !== undefined && madeByKubeposture(e.object)) this.known.remember(ns, uid);
         this.queue.add(ns);
       });
     }
@@ -241,11 +240,27 @@ export class Controller implements StateReader {
     const ns = this.namespaces.get(undefined, namespace);
     if (ns === undefined) return undefined;
     const owned = [...this.owned].flatMap(([kind, inf]) => inf.list(namespace).map((object) => ({ kind, object })));
-    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default'), knownUids: this.known.in(namespace) };
+    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
   }
 
-  knownUids(namespace: string): ReadonlySet<string> {
-    return this.known.in(namespace);
+  private unrecordedCreates(): UnrecordedCreates {
+    return {
+      get: (namespace) => this.unrecorded.get(namespace) ?? [],
+      set: (namespace, entries) => {
+        if (entries.length === 0) this.unrecorded.delete(namespace);
+        else this.unrecorded.set(namespace, entries);
+      },
+    };
+  }
+
+  /** The ownership record of a cached Namespace (ownership.ts). */
+  private recordOf(ns: NamespaceObject): OwnershipRecord {
+    let r = this.records.get(ns);
+    if (r === undefined) {
+      r = readRecord(ns);
+      this.records.set(ns, r);
+    }
+    return r;
   }
 
   baselines(): Baselines {
@@ -273,11 +288,7 @@ export class Controller implements StateReader {
         cacheOf(kind, obj.metadata.name, labelled)?.upsert(obj);
       },
       removed: (kind, namespace, name) => {
-        const inf = this.owned.get(kind as OwnedKind);
-        const uid = inf?.get(namespace, name)?.metadata.uid;
-        // Deleted or given away (orphaned): no longer kubeposture's.
-        if (uid !== undefined) this.known.forget(namespace, uid);
-        inf?.evict(namespace, name);
+        this.owned.get(kind as OwnedKind)?.evict(namespace, name);
       },
     };
   }
@@ -325,6 +336,10 @@ export class Controller implements StateReader {
     for (const r of this.results.values()) {
       if (r.baseline?.name === name || r.superseded.includes(name)) out.add(r.namespace);
     }
+    for (const ns of this.namespaces.list()) {
+      if (this.recordOf(ns).entries.some((e) => e.baseline === name)) out.add(ns.metadata.name);
+    }
+    // Labels route events only (anyone may write them); upgraded objects not yet recorded carry them.
     for (const inf of this.owned.values()) {
       for (const o of inf.list()) if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
     }
@@ -511,11 +526,15 @@ export class Controller implements StateReader {
     return computeStatus({ name, generation, pending, results: this.results.values(), previous, now, since, repairs: this.ledger.repairs(name), findings });
   }
 
-  /** Cached managed objects labelled as made for `baseline`, as "namespace/Kind/name". */
+  /**
+   * The objects kubeposture made for `baseline` and has not yet deleted or given away, by the
+   * Namespaces' records, as "namespace/Kind/name". Not by labels: anyone may label an object,
+   * and kubeposture neither deletes nor waits for what it did not make.
+   */
   private objectsOf(baseline: string): string[] {
-    return [...this.owned].flatMap(([kind, inf]) => inf.list()
-      .filter((o) => o.metadata.labels?.[LABEL_BASELINE] === baseline)
-      .map((o) => `${o.metadata.namespace ?? ''}/${kind}/${o.metadata.name}`));
+    return this.namespaces.list().flatMap((ns) => this.recordOf(ns).entries
+      .filter((e) => e.baseline === baseline)
+      .map((e) => `${ns.metadata.name}/${e.kind}/${e.name}`));
   }
 
   /**

@@ -1,46 +1,116 @@
 /**
- * The uids of objects kubeposture has seen as its own, per namespace. An object
- * is kubeposture's when it carries a controller ownerReference to a
- * SecurityBaseline; but whoever may patch the object can remove that reference
- * (and the labels), and would then have turned kubeposture's NetworkPolicy into
- * "someone else's", which is never repaired. A uid cannot be forged: an object
- * whose uid kubeposture saw as its own stays its own, and gets its markers back.
+ * What proves that an object in a namespace is kubeposture's: the uid the
+ * apiserver returned when kubeposture created it, recorded in an annotation on
+ * the Namespace (ANNOTATION_OWNED). Whoever may write an object can copy
+ * kubeposture's labels and a controller ownerReference onto it, or strip them
+ * from kubeposture's own; neither changes its uid, and a namespace admin cannot
+ * write their Namespace (`admin` has no update on namespaces, namespaces/status
+ * or namespaces/finalize). The record is bounded by what the baselines want in
+ * the namespace, not by what anyone else creates, and survives restarts.
  *
- * Kept in memory: an object stripped of its markers while no replica was
- * running is a Conflict after the restart (reported, not repaired). Bounded
- * per namespace, and dropped with the namespace.
+ * A namespace with no record at all (an upgrade from a release that kept none,
+ * or one kubeposture has not yet written) trusts, once, the controller
+ * ownerReference its objects carry (trust on first use); the first write records
+ * them. docs/security.md says what that leaves open.
+ *
+ * Pure: parsing and printing the record, and deciding by it.
  */
-const PER_NAMESPACE = 64;
+import { ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
+import { OWNED_KINDS } from '../baseline/objects.ts';
+import type { WireObject } from '../kube/informer.ts';
 
-export class KnownObjects {
-  private readonly byNamespace = new Map<string, Set<string>>();
+export type OwnedKind = (typeof OWNED_KINDS)[number];
 
-  remember(namespace: string, uid: string): void {
-    let set = this.byNamespace.get(namespace);
-    if (set === undefined) {
-      set = new Set();
-      this.byNamespace.set(namespace, set);
-    }
-    if (set.has(uid)) return;
-    set.add(uid);
-    // The oldest uid goes first: objects deleted long ago, typically.
-    if (set.size > PER_NAMESPACE) set.delete(set.values().next().value ?? uid);
-  }
-
-  forget(namespace: string, uid: string): void {
-    const set = this.byNamespace.get(namespace);
-    set?.delete(uid);
-    if (set?.size === 0) this.byNamespace.delete(namespace);
-  }
-
-  forgetNamespace(namespace: string): void {
-    this.byNamespace.delete(namespace);
-  }
-
-  /** The uids remembered in one namespace. */
-  in(namespace: string): ReadonlySet<string> {
-    return this.byNamespace.get(namespace) ?? EMPTY;
-  }
+/** One object kubeposture created in a namespace and has not yet deleted or given away. */
+export interface OwnedEntry {
+  readonly kind: OwnedKind;
+  readonly name: string;
+  readonly uid: string;
+  /** The baseline it was made for: its deletionPolicy and mode decide the object's end. */
+  readonly baseline: string;
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+export interface OwnershipRecord {
+  readonly entries: readonly OwnedEntry[];
+  /** No record on the Namespace: objects with kubeposture's controller ownerReference are trusted once. */
+  readonly trustClaims: boolean;
+}
+
+const ABSENT: OwnershipRecord = { entries: [], trustClaims: true };
+
+const KINDS: ReadonlySet<string> = new Set(OWNED_KINDS);
+/** Well above what any baseline wants in one namespace; a longer value is not kubeposture's. */
+const MAX_RECORD_CHARS = 128 * 1024;
+
+/** The record on a Namespace. A value kubeposture cannot have written counts as no record. */
+export function readRecord(ns: WireObject | undefined): OwnershipRecord {
+  const raw = ns?.metadata.annotations?.[ANNOTATION_OWNED];
+  if (raw === undefined || raw.length > MAX_RECORD_CHARS) return ABSENT;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return ABSENT;
+  }
+  if (!isRecord(parsed)) return ABSENT;
+  const entries: OwnedEntry[] = [];
+  for (const [baseline, objects] of Object.entries(parsed)) {
+    if (!isRecord(objects)) return ABSENT;
+    for (const [key, uid] of Object.entries(objects)) {
+      const slash = key.indexOf('/');
+      const kind = key.slice(0, slash);
+      if (slash < 0 || typeof uid !== 'string' || !KINDS.has(kind)) return ABSENT;
+      entries.push({ kind: kind as OwnedKind, name: key.slice(slash + 1), uid, baseline });
+    }
+  }
+  return { entries, trustClaims: false };
+}
+
+/** The annotation's value for `entries`, in a stable order; undefined when there are none. */
+export function encodeRecord(entries: readonly OwnedEntry[]): string | undefined {
+  if (entries.length === 0) return undefined;
+  const byBaseline = new Map<string, [string, string][]>();
+  for (const e of entries) {
+    const list = byBaseline.get(e.baseline) ?? [];
+    list.push([`${e.kind}/${e.name}`, e.uid]);
+    byBaseline.set(e.baseline, list);
+  }
+  const out: Record<string, Record<string, string>> = {};
+  for (const b of [...byBaseline.keys()].sort()) {
+    out[b] = Object.fromEntries((byBaseline.get(b) ?? []).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  }
+  return JSON.stringify(out);
+}
+
+/**
+ * The record with objects kubeposture created but could not yet record (the Namespace write
+ * failed): their uids came from its own creates, so they are as good as recorded.
+ */
+export function withUnrecorded(record: OwnershipRecord, unrecorded: readonly OwnedEntry[]): OwnershipRecord {
+  if (unrecorded.length === 0) return record;
+  const keys = new Set(unrecorded.map((e) => `${e.kind}/${e.name}`));
+  return { trustClaims: record.trustClaims, entries: [...record.entries.filter((e) => !keys.has(`${e.kind}/${e.name}`)), ...unrecorded] };
+}
+
+/** True when `obj` carries a controller ownerReference to a SecurityBaseline (a claim anyone who writes it can make). */
+export function claimsKubeposture(obj: WireObject): boolean {
+  return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`) && r.controller === true);
+}
+
+/**
+ * Whose `obj` (live, of `kind`) is by the record: the entry that proves it kubeposture's,
+ * or, with no record at all, one made from its claim (trust on first use); undefined when
+ * it is someone else's.
+ */
+export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireObject): OwnedEntry | undefined {
+  const uid = obj.metadata.uid;
+  if (uid === undefined) return undefined;
+  const recorded = record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
+  if (recorded !== undefined) return recorded;
+  if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
+  return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

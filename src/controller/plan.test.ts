@@ -2,6 +2,7 @@ import { baselineWith } from '../../test/support/baselines.ts';
 import type { SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { WireObject } from '../kube/informer.ts';
+import { encodeRecord } from './ownership.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 
 const NS = 'team-a';
@@ -31,6 +32,11 @@ function applied(b: SecurityBaseline): CachedOwned[] {
   }));
 }
 
+/** The Namespace with a record saying `owned` are kubeposture's, made for `baseline`. */
+const recording = (owned: readonly CachedOwned[], baseline: string, labels?: Record<string, string>): NamespaceSnapshot['namespace'] => nsObject(labels, {
+  annotations: { 'kubeposture.io/owned': encodeRecord(owned.map((c) => ({ kind: c.kind, name: c.object.metadata.name, uid: c.object.metadata.uid ?? '', baseline }))) ?? '' },
+});
+
 const sel = { namespaceSelector: { matchLabels: { team: 'a' } } };
 const ourFields = (fieldsV1: unknown): WireObject['metadata'] => ({ name: 'x', managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1 }] });
 
@@ -46,16 +52,52 @@ describe('planNamespace', () => {
     expect(plan.drift.map((d) => d.reason)).toEqual(impostors.map(() => 'Conflict'));
   });
 
-  it('repairs its own object whose ownerReference someone removed, recognised by uid', () => {
+  it('repairs its own object whose ownerReference someone removed, recognised by the uid the Namespace records', () => {
     const stripped = applied(enforce).map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } } }));
-    const known = new Set(stripped.map((c) => c.object.metadata.uid ?? ''));
-    const plan = planNamespace({ ...snap(stripped), knownUids: known }, set(enforce), undefined);
+    const plan = planNamespace(snap(stripped, recording(stripped, 'enforce')), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
     expect(plan.drift.map((d) => `${d.reason} ${(d.fields ?? []).join(',')}`)).toEqual(stripped.map(() => 'Modified metadata.ownerReferences'));
     expect(summary(plan.actions)).toEqual(stripped.map((c) => `update ${c.kind}/${c.object.metadata.name}`));
-    // A uid seen in another namespace, or never, proves nothing.
-    const other = planNamespace({ ...snap(stripped), knownUids: new Set(['uid-elsewhere']) }, set(enforce), undefined);
+    // A record of other uids proves nothing.
+    const elsewhere = stripped.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: 'uid-elsewhere' } } }));
+    const other = planNamespace(snap(stripped, recording(elsewhere, 'enforce')), set(enforce), undefined);
     expect(other.state === 'governed' ? other.drift.map((d) => d.reason) : []).toEqual(stripped.map(() => 'Conflict'));
+  });
+
+  it('does not take a forged controller ownerReference for its own once the Namespace has a record, however many there are', () => {
+    const real = applied(enforce);
+    const forged = real.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: `forged-${c.object.metadata.name}` } } }));
+    const decoys: CachedOwned[] = Array.from({ length: 500 }, (_, i) => ({ kind: 'NetworkPolicy', object: { ...structuredClone(real[0]?.object ?? { metadata: { name: '' } }), metadata: { ...structuredClone(real[0]?.object.metadata ?? { name: '' }), name: `decoy-${String(i)}`, uid: `decoy-${String(i)}` } } }));
+    const plan = planNamespace(snap([...forged, ...decoys], recording(real, 'enforce')), set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    // Forgeries at kubeposture's names are Conflicts (the real objects, recorded, are gone: their
+    // entries are dropped); the decoys are nobody's business, neither deleted nor recorded.
+    expect(plan.drift.map((d) => d.reason)).toEqual(real.map(() => 'Conflict'));
+    expect(plan.actions).toEqual([]);
+    expect(plan.ownership.entries).toEqual([]);
+  });
+
+  it('trusts a controller ownerReference once, where the Namespace has no record yet (an upgrade)', () => {
+    const plan = planNamespace(snap(applied(enforce)), set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    expect(plan.drift).toEqual([]);
+    expect(plan.ownership.entries.map((e) => `${e.kind}/${e.name} ${e.uid} ${e.baseline}`)).toEqual(applied(enforce).map((c) => `${c.kind}/${c.object.metadata.name} ${c.object.metadata.uid ?? ''} enforce`));
+  });
+
+  it('deletes a recorded object it no longer wants even when its labels were stripped (not cached), by uid', () => {
+    const before = applied(enforce);
+    const plan = planNamespace(snap(before.filter((c) => c.kind !== 'ResourceQuota'), recording(before, 'enforce')), set(baselineWith('enforce', sel)), undefined);
+    expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['delete ResourceQuota/kubeposture-quota']);
+    expect(plan.state === 'governed' && plan.actions[0]).toMatchObject({ uid: 'uid-kubeposture-quota' });
+  });
+
+  it('passes the recorded uid to a create, so a stripped object is recognised when the name turns out taken', () => {
+    const before = applied(enforce);
+    const plan = planNamespace(snap([], recording(before, 'enforce')), set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    expect(plan.actions.map((a) => (a.type === 'create' ? `${a.object.metadata.name} ${a.recorded?.uid ?? '-'} ${String(a.trustClaim)}` : a.type))).toEqual(
+      before.map((c) => `${c.object.metadata.name} ${c.object.metadata.uid ?? ''} false`),
+    );
   });
 
   it('creates everything in a fresh namespace', () => {
@@ -131,10 +173,22 @@ describe('planNamespace', () => {
     expect(summary(released.state === 'unselected' ? released.actions : [])).toEqual(['releaseShared ServiceAccount/default', 'releaseShared Namespace/team-a']);
   });
 
-  it('leaves alone a terminating namespace, and one holding objects of a Stalled baseline', () => {
+  it('leaves alone a terminating namespace, and one whose record holds objects of a Stalled baseline', () => {
     expect(planNamespace(snap([], nsObject(undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' })), set(enforce), undefined)).toEqual({ state: 'skipped', reason: 'namespace is terminating' });
-    const frozen = planNamespace(snap(applied(enforce)), { valid: [], stalled: new Set(['enforce']) }, undefined);
+    const frozen = planNamespace(snap(applied(enforce), recording(applied(enforce), 'enforce')), { valid: [], stalled: new Set(['enforce']) }, undefined);
     expect(frozen.state).toBe('skipped');
+  });
+
+  it('is not frozen by a label naming a Stalled baseline: anyone may write labels', () => {
+    const other = baselineWith('other', sel);
+    const labelled: CachedOwned = { kind: 'ServiceAccount', object: { metadata: { name: 'mine', namespace: NS, uid: 'tenant', labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'broken' }, ownerReferences: [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'broken', uid: 'x', controller: true }] } } };
+    const stalled = { valid: [other], stalled: new Set(['broken']) };
+    // Neither in a namespace with a record, nor in one without (where claims are trusted once).
+    for (const ns of [recording(applied(other), 'other'), nsObject()]) {
+      const plan = planNamespace(snap([...applied(other), labelled], ns), stalled, undefined);
+      expect(plan.state).toBe('governed');
+      expect(plan.state === 'governed' && plan.actions).toEqual([]);
+    }
   });
 
   it('never selects the operator\'s own namespace', () => {

@@ -3,16 +3,16 @@
  * governs it, how its objects differ from that baseline, and what to write.
  * Pure: the reconciler feeds it caches and carries out its actions.
  */
-import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, GROUP, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
-import type { OWNED_KINDS } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
 import type { WireObject } from '../kube/informer.ts';
+import { ownedEntry, readRecord, withUnrecorded, type OwnedEntry, type OwnedKind, type OwnershipRecord } from './ownership.ts';
 
-export type OwnedKind = (typeof OWNED_KINDS)[number];
+export type { OwnedKind };
 
 /** A kubeposture-labelled object from the caches. */
 export interface CachedOwned {
@@ -25,8 +25,8 @@ export interface NamespaceSnapshot {
   /** Every cached object in the namespace labelled managed-by=kubeposture. */
   readonly owned: readonly CachedOwned[];
   readonly defaultServiceAccount: (WireObject & { readonly automountServiceAccountToken?: boolean }) | undefined;
-  /** Uids of objects here that kubeposture has seen as its own (ownership.ts), markers or not. */
-  readonly knownUids?: ReadonlySet<string>;
+  /** Objects kubeposture created here whose record is not yet written (ownership.ts `withUnrecorded`). */
+  readonly unrecorded?: readonly OwnedEntry[];
 }
 
 /** The baselines as the controller knows them. */
@@ -47,8 +47,12 @@ export interface Drift {
 
 /** What the reconciler is to do; carried out in order. */
 export type Action =
-  /** Create an owned object, unless something already holds its name (then it is a Conflict). */
-  | { readonly type: 'create'; readonly object: ManagedObject }
+  /**
+   * Create an owned object, unless something already holds its name: then that is
+   * kubeposture's only if it is the object `recorded` names (its uid), or, with no record
+   * on the Namespace (`trustClaim`), if it claims to be; otherwise a Conflict.
+   */
+  | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
   /**
    * Put an owned object back as the baseline has it (server-side apply, forced).
    * `fromCreate`: its fields are still recorded under the create's Update entry,
@@ -59,15 +63,36 @@ export type Action =
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
   /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
   | { readonly type: 'releaseShared'; readonly kind: 'ServiceAccount' | 'Namespace'; readonly name: string }
+  /** Delete kubeposture's object, only while it is that object (uid precondition), cached or not. */
   | { readonly type: 'delete'; readonly kind: OwnedKind; readonly name: string; readonly uid: string }
   /** Leave the object in place without kubeposture's labels, ownerReference and field ownership. */
   | { readonly type: 'orphan'; readonly kind: OwnedKind; readonly name: string; readonly uid: string; readonly baseline: string };
 
+/** A RoleBinding the baseline wants, and what it binds: never bound unless both are kubeposture's. */
+export interface Binding {
+  readonly name: string;
+  readonly role: string;
+  readonly serviceAccount: string;
+  /** The live RoleBinding, when it is kubeposture's. */
+  readonly live: OwnedEntry | undefined;
+}
+
+/** Who owns what in the namespace, as the reconciler needs it to keep the record. */
+export interface Ownership {
+  /** The record on the Namespace, as read. */
+  readonly record: OwnershipRecord;
+  /** kubeposture's objects here as the plan found them (recorded, or trusted on first use). */
+  readonly entries: readonly OwnedEntry[];
+  /** The Pod Security labels kubeposture sets on the Namespace; applied together with the record. */
+  readonly namespaceLabels: Readonly<Record<string, string>> | undefined;
+  readonly bindings: readonly Binding[];
+}
+
 export type Plan =
   /** No baseline governs the namespace (it may still need cleanup actions). */
-  | { readonly state: 'unselected'; readonly superseded: readonly string[]; readonly actions: readonly Action[] }
+  | { readonly state: 'unselected'; readonly superseded: readonly string[]; readonly actions: readonly Action[]; readonly ownership: Ownership }
   /** A baseline governs it: drift found and the actions that repair it (none in Audit mode). */
-  | { readonly state: 'governed'; readonly baseline: SecurityBaseline; readonly superseded: readonly string[]; readonly drift: readonly Drift[]; readonly actions: readonly Action[] }
+  | { readonly state: 'governed'; readonly baseline: SecurityBaseline; readonly superseded: readonly string[]; readonly drift: readonly Drift[]; readonly actions: readonly Action[]; readonly ownership: Ownership }
   /** Left alone: terminating, or holding objects of a Stalled baseline. */
   | { readonly state: 'skipped'; readonly reason: string };
 
@@ -103,19 +128,6 @@ export function ownedThroughCreate(obj: WireObject): boolean {
   return (obj.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
 }
 
-/** True when `obj` has a controller ownerReference to a SecurityBaseline: kubeposture made it (labels alone can be copied). */
-export function madeByKubeposture(obj: WireObject): boolean {
-  return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`) && r.controller === true);
-}
-
-/**
- * True when `obj` is kubeposture's: it has the controller ownerReference, or its uid is
- * one kubeposture saw as its own (someone removed the reference, which cannot make it theirs).
- */
-export function isKubepostures(obj: WireObject, knownUids: ReadonlySet<string> | undefined): boolean {
-  return madeByKubeposture(obj) || (obj.metadata.uid !== undefined && knownUids?.has(obj.metadata.uid) === true);
-}
-
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
  * that made them says (deleted when that baseline no longer exists, as the
@@ -125,8 +137,10 @@ export function isKubepostures(obj: WireObject, knownUids: ReadonlySet<string> |
 export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined): Plan {
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
-  const frozen = snap.owned.find((o) => baselines.stalled.has(o.object.metadata.labels?.[LABEL_BASELINE] ?? ''));
-  if (frozen !== undefined) return { state: 'skipped', reason: `holds objects of SecurityBaseline ${frozen.object.metadata.labels?.[LABEL_BASELINE] ?? ''}, whose spec is invalid` };
+  // Only the record decides: a label naming a Stalled baseline can be written by anyone.
+  const record = withUnrecorded(readRecord(snap.namespace), snap.unrecorded ?? []);
+  const frozen = record.entries.map((e) => e.baseline).find((b) => baselines.stalled.has(b));
+  if (frozen !== undefined) return { state: 'skipped', reason: `holds objects of SecurityBaseline ${frozen}, whose spec is invalid` };
 
   const { winner, superseded } = resolve(baselines.valid, info, operatorNamespace);
   const supersededNames = superseded.map((b) => b.metadata.name);
@@ -135,22 +149,42 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
   const drift: Drift[] = [];
   const actions: Action[] = [];
   const wanted = new Set<string>();
+  const entries: OwnedEntry[] = [];
+  const bindings: Binding[] = [];
+  const trustClaim = record.trustClaims;
+  const recordedAt = (kind: string, name: string): OwnedEntry | undefined => record.entries.find((e) => e.kind === kind && e.name === name);
+  /** kubeposture's, by the record (or, with none, by its claim unless that names a Stalled baseline). */
+  const ours = (kind: OwnedKind, obj: WireObject): OwnedEntry | undefined => {
+    const e = ownedEntry(record, kind, obj);
+    return e !== undefined && trustClaim && baselines.stalled.has(e.baseline) ? undefined : e;
+  };
+  let namespaceLabels: Readonly<Record<string, string>> | undefined;
 
   for (const d of desired) {
     const o = d.object;
     if (d.ownership === 'owned') {
-      wanted.add(`${o.kind}/${o.metadata.name}`);
-      const live = snap.owned.find((c) => c.kind === o.kind && c.object.metadata.name === o.metadata.name)?.object;
+      const kind = o.kind as OwnedKind;
+      wanted.add(`${kind}/${o.metadata.name}`);
+      const live = snap.owned.find((c) => c.kind === kind && c.object.metadata.name === o.metadata.name)?.object;
+      const entry = live === undefined ? undefined : ours(kind, live);
+      if (o.kind === 'RoleBinding') {
+        bindings.push({ name: o.metadata.name, role: o.roleRef.name, serviceAccount: o.subjects[0]?.name ?? '', live: entry });
+      }
       if (live === undefined) {
+        // Missing from the caches, which hold only labelled objects: it may still exist,
+        // stripped of its labels; the create finds out, and the record tells whose it is.
+        const recorded = recordedAt(kind, o.metadata.name);
+        if (recorded !== undefined) entries.push(recorded);
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Missing' });
-        actions.push({ type: 'create', object: o });
+        actions.push({ type: 'create', object: o, recorded, trustClaim });
         continue;
       }
       // kubeposture's labels on an object it did not make: someone else's, never touched.
-      if (!isKubepostures(live, snap.knownUids)) {
+      if (entry === undefined) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Conflict' });
         continue;
       }
+      entries.push({ ...entry, baseline: winner?.metadata.name ?? entry.baseline });
       const fields = compareObject(o, live);
       if (fields.length > 0) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
@@ -158,6 +192,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
       }
       continue;
     }
+    if (o.kind === 'Namespace') namespaceLabels = o.metadata.labels;
     const live = o.kind === 'Namespace' ? snap.namespace : snap.defaultServiceAccount;
     const fields = compareObject(o, live);
     if (fields.length > 0) {
@@ -168,32 +203,37 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
 
   // Shared fields kubeposture set earlier but no longer wants go back to their owners.
   const wantsSA = desired.some((d) => d.ownership === 'shared' && d.object.kind === 'ServiceAccount');
-  const wantsNsLabels = desired.some((d) => d.object.kind === 'Namespace');
   const cleanup: Action[] = [];
   if (!wantsSA && holdsField(snap.defaultServiceAccount, ['automountServiceAccountToken'])) {
     cleanup.push({ type: 'releaseShared', kind: 'ServiceAccount', name: DEFAULT_SERVICE_ACCOUNT });
   }
-  if (!wantsNsLabels && holdsField(snap.namespace, ['metadata', 'labels'], true)) {
+  if (namespaceLabels === undefined && holdsField(snap.namespace, ['metadata', 'labels'], true)) {
     cleanup.push({ type: 'releaseShared', kind: 'Namespace', name: info.name });
   }
 
-  // Owned objects nobody wants: another baseline's leftovers, or of a kind this one no longer sets.
+  // kubeposture's objects nobody wants: another baseline's leftovers, or of a kind this one no
+  // longer sets. Those in the record go whether or not they are cached (stripped of their labels,
+  // an object leaves the caches but stays kubeposture's); the delete's uid precondition and the
+  // orphaning's read make sure it is still that object.
+  const unwanted = new Map<string, OwnedEntry>();
   for (const c of snap.owned) {
-    const labelled = c.object.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
-    if (!labelled || !isKubepostures(c.object, snap.knownUids) || wanted.has(`${c.kind}/${c.object.metadata.name}`)) continue;
-    const owner = c.object.metadata.labels[LABEL_BASELINE] ?? '';
-    if (winner?.metadata.name === owner) {
-      drift.push({ kind: c.kind, name: c.object.metadata.name, reason: 'Unexpected' });
-    }
-    const ownerBaseline = baselines.valid.find((b) => b.metadata.name === owner);
+    const entry = ours(c.kind, c.object);
+    if (entry !== undefined) unwanted.set(`${entry.kind}/${entry.name}`, entry);
+  }
+  for (const e of record.entries) unwanted.set(`${e.kind}/${e.name}`, e);
+  for (const w of wanted) unwanted.delete(w);
+  for (const e of unwanted.values()) {
+    entries.push(e);
+    if (winner?.metadata.name === e.baseline) drift.push({ kind: e.kind, name: e.name, reason: 'Unexpected' });
+    const ownerBaseline = baselines.valid.find((b) => b.metadata.name === e.baseline);
     if (ownerBaseline?.spec.mode === 'Audit') continue;
-    const uid = c.object.metadata.uid ?? '';
     cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan'
-      ? { type: 'orphan', kind: c.kind, name: c.object.metadata.name, uid, baseline: owner }
-      : { type: 'delete', kind: c.kind, name: c.object.metadata.name, uid });
+      ? { type: 'orphan', kind: e.kind, name: e.name, uid: e.uid, baseline: e.baseline }
+      : { type: 'delete', kind: e.kind, name: e.name, uid: e.uid });
   }
 
-  if (winner === undefined) return { state: 'unselected', superseded: supersededNames, actions: cleanup };
+  const ownership: Ownership = { record, entries, namespaceLabels, bindings };
+  if (winner === undefined) return { state: 'unselected', superseded: supersededNames, actions: cleanup, ownership };
   // Audit mode never writes to a namespace: drift is only reported.
-  return { state: 'governed', baseline: winner, superseded: supersededNames, drift, actions: enforce ? [...actions, ...cleanup] : [] };
+  return { state: 'governed', baseline: winner, superseded: supersededNames, drift, actions: enforce ? [...actions, ...cleanup] : [], ownership };
 }

@@ -13,7 +13,7 @@ import { Informer, type WireObject } from '../kube/informer.ts';
 import type { ValuePool } from '../kube/compact.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { madeByKubeposture } from './plan.ts';
+import { claimsKubeposture as madeByKubeposture } from './ownership.ts';
 import type { Clock } from './queue.ts';
 
 type PolicyRecord = WireObject & { readonly spec?: unknown; readonly findings?: readonly Finding[] };

@@ -4,12 +4,13 @@
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
  */
-import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import { ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { isKubepostures, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
+import { claimsKubeposture, encodeRecord, type OwnedEntry } from './ownership.ts';
+import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
 /** What one reconcile of a namespace found and did. */
 export interface NamespaceResult {
@@ -31,8 +32,16 @@ export interface NamespaceResult {
 export interface StateReader {
   snapshot(namespace: string): NamespaceSnapshot | undefined;
   baselines(): Baselines;
-  /** Uids of objects in `namespace` kubeposture has seen as its own (ownership.ts). */
-  knownUids(namespace: string): ReadonlySet<string>;
+}
+
+/**
+ * Objects kubeposture created in a namespace whose uid is not yet in the Namespace's record
+ * (its write failed, or is still to come): only kubeposture's own creates add to it, so it is
+ * bounded by what the baselines want, and nobody else can fill it.
+ */
+export interface UnrecordedCreates {
+  get(namespace: string): readonly OwnedEntry[];
+  set(namespace: string, entries: readonly OwnedEntry[]): void;
 }
 
 /** Keeps the caches in step with the reconciler's own writes. */
@@ -45,6 +54,7 @@ export interface ReconcilerDeps {
   readonly rest: RestClient;
   readonly cache: WriteThrough;
   readonly state: StateReader;
+  readonly unrecorded: UnrecordedCreates;
   readonly log: Logger;
   readonly operatorNamespace: string | undefined;
   /**
@@ -73,7 +83,7 @@ export class Reconciler {
   plan(namespace: string): Plan | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace(snap, this.deps.state.baselines(), this.deps.operatorNamespace);
+    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace);
   }
 
   /**
@@ -88,12 +98,13 @@ export class Reconciler {
     const repaired: Drift[] = [];
     let error: string | undefined;
     const waiting = plan.state === 'governed' && plan.actions.length > 0 && !this.deps.guarded(plan.baseline.metadata.name);
-    const record = (action: Action, outcome: 'done' | 'conflict'): void => {
-      const t = target(action);
+    const record = (t: { readonly kind: string; readonly name: string }, outcome: Outcome): void => {
       const index = drift.findIndex((d) => d.kind === t.kind && d.name === t.name);
-      if (outcome === 'conflict' && index >= 0) {
+      if (outcome !== 'done' && index >= 0) {
         const d = drift[index];
-        if (d !== undefined) drift[index] = { kind: d.kind, name: d.name, reason: 'Conflict' };
+        if (d !== undefined) drift[index] = { kind: d.kind, name: d.name, reason: outcome === 'conflict' ? 'Conflict' : 'Blocked' };
+      } else if (outcome !== 'done') {
+        drift.push({ kind: t.kind, name: t.name, reason: 'Blocked' });
       } else if (index >= 0) {
         const [d] = drift.splice(index, 1);
         if (d !== undefined) repaired.push(d);
@@ -105,37 +116,64 @@ export class Reconciler {
       this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error: message });
     };
     const actions = waiting ? [] : plan.actions;
-    const conflicts = new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
+    // What is kubeposture's here, kept up to date as objects are created and deleted, and
+    // recorded on the Namespace at the end.
+    const owned = new Map(plan.ownership.entries.map((e) => [`${e.kind}/${e.name}`, e]));
+    const writer = plan.state === 'governed' ? plan.baseline.metadata.name : '';
+    const ctx: ActContext = { namespace, conflicts: new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`)), owned, writer };
+    // The Namespace is written once, last, with the record of what was created (the
+    // Pod Security labels go in the same apply).
+    const isNamespace = (a: Action): boolean => (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
+    const namespaceAction = actions.find(isNamespace);
     // Writes that bring objects to the baseline go out together, so a namespace costs a
     // round trip or two, not one per object. RoleBindings follow their Roles: without the
     // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
     // every permission of. Cleanup (deleting, orphaning, giving back fields) comes last, in order.
-    const bringing = actions.filter((a) => a.type === 'create' || a.type === 'update' || a.type === 'applyShared');
-    const waves = [bringing.filter((a) => a.object.kind !== 'RoleBinding'), bringing.filter((a) => a.object.kind === 'RoleBinding')];
-    const serial = actions.filter((a) => !(bringing as readonly Action[]).includes(a));
-    for (const wave of waves) {
-      if (error !== undefined) break;
+    const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
+    const serial = actions.filter((a) => !(bringing as readonly Action[]).includes(a) && !isNamespace(a));
+    const runWave = async (wave: readonly Action[]): Promise<void> => {
       const settled = await Promise.allSettled(wave.map(async (action) => {
         if (!this.deps.mayWrite()) throw new NotLeader();
-        return this.act(namespace, action, conflicts);
+        return this.act(action, ctx);
       }));
       settled.forEach((s, i) => {
         const action = wave[i];
         if (action === undefined) return;
-        if (s.status === 'fulfilled') record(action, s.value);
+        if (s.status === 'fulfilled') record(target(action), s.value);
         else fail(action, s.reason);
       });
+    };
+    await runWave(bringing.filter((a) => a.type !== 'create' && a.type !== 'update' ? true : a.object.kind !== 'RoleBinding'));
+    // A RoleBinding binds only kubeposture's own Role to its own ServiceAccount: where either
+    // name is held by someone else, it is not written, and kubeposture's is removed.
+    const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
+    const blocked = plan.ownership.bindings.filter((b) => conflicted.has(`Role/${b.role}`) || conflicted.has(`ServiceAccount/${b.serviceAccount}`));
+    const blockedNames = new Set(blocked.map((b) => b.name));
+    for (const b of blocked) record({ kind: 'RoleBinding', name: b.name }, 'blocked');
+    const unbind: Action[] = actions.length === 0 ? [] : blocked.flatMap((b) => (b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }]));
+    if (error === undefined) {
+      await runWave(bringing.filter((a) => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding' && !blockedNames.has(a.object.metadata.name)));
     }
-    for (const action of error === undefined ? serial : []) {
+    for (const action of error === undefined ? [...unbind, ...serial] : []) {
       if (!this.deps.mayWrite()) {
         error = new NotLeader().message;
         break;
       }
       try {
-        record(action, await this.act(namespace, action, conflicts));
+        const outcome = await this.act(action, ctx);
+        // Removing a RoleBinding that bound someone else's object leaves it Blocked, not repaired.
+        if (!unbind.includes(action)) record(target(action), outcome);
       } catch (err: unknown) {
         fail(action, err);
         break;
+      }
+    }
+    // Whatever else failed, what was created is recorded: otherwise it would be no one's.
+    if (actions.length > 0 || (plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce')) {
+      try {
+        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined) && namespaceAction !== undefined) record(target(namespaceAction), 'done');
+      } catch (err: unknown) {
+        fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
     }
     const base = plan.state === 'governed'
@@ -144,23 +182,64 @@ export class Reconciler {
     return { namespace, ...base, superseded: plan.superseded, drift, repaired, ...(error === undefined ? {} : { error }), ...(waiting ? { waitingForFinalizer: true as const } : {}) };
   }
 
+  /**
+   * Records kubeposture's objects on the Namespace, with the Pod Security labels it sets, in
+   * one server-side apply; or gives both back when it wants neither any more. Nothing is
+   * written when the Namespace already says so. True when it wrote.
+   */
+  private async writeNamespace(namespace: string, plan: Extract<Plan, { state: 'governed' | 'unselected' }>, entries: readonly OwnedEntry[], labelsDrift: boolean): Promise<boolean> {
+    const waitingForFinalizer = plan.state === 'governed' && !this.deps.guarded(plan.baseline.metadata.name);
+    if (waitingForFinalizer) return false;
+    const value = encodeRecord(entries);
+    const ns = this.deps.state.snapshot(namespace)?.namespace;
+    if (ns === undefined) return false;
+    const labels = plan.ownership.namespaceLabels;
+    const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED];
+    if (!labelsDrift && !changed) {
+      this.deps.unrecorded.set(namespace, []);
+      return false;
+    }
+    if (!this.deps.mayWrite()) throw new NotLeader();
+    const holds = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
+    if (labels === undefined && value === undefined && !holds) return false;
+    // An apply without a field gives it back: labels nobody else set go, others' values stay.
+    await this.apply({
+      apiVersion: 'v1', kind: 'Namespace',
+      metadata: { name: namespace, ...(labels === undefined ? {} : { labels }), ...(value === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: value } }) },
+    }, true);
+    this.deps.unrecorded.set(namespace, []);
+    this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', { namespace, recorded: entries.length, ...(labels === undefined ? {} : { labels: Object.keys(labels).length }) });
+    return true;
+  }
+
   private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string } }, force: boolean): Promise<void> {
     const written = (await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force })) as WireObject;
     this.deps.cache.written(object.kind, written);
   }
 
   /** Carries out one action; 'conflict' when the object's name is held by something kubeposture did not make. */
-  private async act(namespace: string, action: Action, conflicts: ReadonlySet<string>): Promise<'done' | 'conflict'> {
+  private async act(action: Action, ctx: ActContext): Promise<Outcome> {
     const { rest, log } = this.deps;
+    const { namespace } = ctx;
     switch (action.type) {
       case 'create': {
         const o = action.object;
+        const key = `${o.kind}/${o.metadata.name}`;
+        const kind = o.kind as OwnedEntry['kind'];
+        const own = (uid: string | undefined): void => {
+          if (uid === undefined) return;
+          const entry: OwnedEntry = { kind, name: o.metadata.name, uid, baseline: ctx.writer };
+          ctx.owned.set(key, entry);
+          this.deps.unrecorded.set(namespace, [...this.deps.unrecorded.get(namespace).filter((e) => `${e.kind}/${e.name}` !== key), entry]);
+        };
         let existing: WireObject | undefined;
-        if (conflicts.has(`${o.kind}/${o.metadata.name}`)) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+        if (ctx.conflicts.has(key)) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
         if (existing === undefined) {
           try {
             // One request, and atomic: a POST never merges into an object that holds the name.
-            this.deps.cache.written(o.kind, (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject);
+            const created = (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject;
+            own(created.metadata.uid);
+            this.deps.cache.written(o.kind, created);
             log.info('Created object', { namespace, kind: o.kind, name: o.metadata.name });
             return 'done';
           } catch (err: unknown) {
@@ -169,14 +248,20 @@ export class Reconciler {
           existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
           if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
-        if (!isKubepostures(existing, this.deps.state.knownUids(namespace))) {
+        // Only the record proves it kubeposture's (labels and ownerReferences can be written
+        // by anyone who may write the object); with no record yet, its claim is trusted once.
+        const uid = existing.metadata.uid;
+        const mine = uid !== undefined && (action.recorded?.uid === uid || (action.trustClaim && claimsKubeposture(existing)));
+        if (!mine) {
+          ctx.owned.delete(key);
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
           return 'conflict';
         }
+        own(uid);
         // kubeposture's own object that lost its labels (and maybe its ownerReference): put them
         // back, only while it is that object.
         await this.takeOverCreateEntry(o.kind, existing);
-        await this.apply({ ...o, metadata: { ...o.metadata, ...(existing.metadata.uid === undefined ? {} : { uid: existing.metadata.uid }) } }, true);
+        await this.apply({ ...o, metadata: { ...o.metadata, uid } }, true);
         log.info('Restored object', { namespace, kind: o.kind, name: o.metadata.name });
         return 'done';
       }
@@ -203,6 +288,7 @@ export class Reconciler {
       }
       case 'delete': {
         const result = await rest.delete(action.kind, namespace, action.name, action.uid);
+        if (result.state === 'gone') ctx.owned.delete(`${action.kind}/${action.name}`);
         if (result.state === 'pending') {
           // Someone's finalizer holds it: it stays in the cache, marked for deletion.
           this.deps.cache.written(action.kind, result.object as WireObject);
@@ -215,6 +301,7 @@ export class Reconciler {
       }
       case 'orphan':
         await this.orphan(namespace, action);
+        ctx.owned.delete(`${action.kind}/${action.name}`);
         return 'done';
     }
   }
@@ -278,6 +365,20 @@ export function unionFields(a: unknown, b: unknown): unknown {
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = unionFields(out[k], v);
   return out;
+}
+
+/** What an action came to: done, the name is someone else's, or not written because what it binds is. */
+type Outcome = 'done' | 'conflict' | 'blocked';
+
+/** What the actions of one reconcile share. */
+interface ActContext {
+  readonly namespace: string;
+  /** Names found held by someone else last time: read before a create is tried. */
+  readonly conflicts: ReadonlySet<string>;
+  /** kubeposture's objects here, by "Kind/name", as the actions go. */
+  readonly owned: Map<string, OwnedEntry>;
+  /** The baseline objects are created for. */
+  readonly writer: string;
 }
 
 /** A write skipped because this replica lost its lease. */

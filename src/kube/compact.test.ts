@@ -65,21 +65,23 @@ describe('ValuePool', () => {
 });
 
 describe('compactNamespace', () => {
-  it('keeps labels, deletion, kubeposture\'s field ownership and phase only', () => {
+  it('keeps labels, deletion, kubeposture\'s field ownership, the annotations asked for and phase only', () => {
     const ns = {
       apiVersion: 'v1', kind: 'Namespace',
       metadata: {
         name: 'team-a', uid: 'n1', resourceVersion: '7', labels: { 'kubernetes.io/metadata.name': 'team-a' },
+        annotations: { 'kubeposture.io/owned': '{"b":{}}', 'someone/else': 'x'.repeat(1000) },
         managedFields: [{ manager: 'kubeposture', operation: 'Apply', time: 'x', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }],
         deletionTimestamp: '2026-11-27T00:00:00Z',
       },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Terminating' },
     } as unknown as WireObject & { status?: { phase?: string } };
-    expect(compactNamespace(new ValuePool(), 'kubeposture')(ns)).toEqual({
+    expect(compactNamespace(new ValuePool(), 'kubeposture', ['kubeposture.io/owned'])(ns)).toEqual({
       apiVersion: 'v1', kind: 'Namespace',
       metadata: {
         name: 'team-a', uid: 'n1', resourceVersion: '7', labels: { 'kubernetes.io/metadata.name': 'team-a' },
+        annotations: { 'kubeposture.io/owned': '{"b":{}}' },
         deletionTimestamp: '2026-11-27T00:00:00Z',
         managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }],
       },

@@ -75,6 +75,8 @@ interface MetaOptions {
   readonly shareLabels: boolean;
   /** Keep the fields of `manager`'s managedFields entries, or only manager and operation. */
   readonly withFields: boolean;
+  /** Keep only these annotations, unshared (values unique per object); by default all but kubectl's, shared. */
+  readonly annotations?: readonly string[];
 }
 
 function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadata'], o: MetaOptions): WireObject['metadata'] {
@@ -86,7 +88,10 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
   if (meta.labels !== undefined) {
     out.labels = o.shareLabels ? pool.tree(meta.labels) : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)]));
   }
-  if (meta.annotations !== undefined) {
+  if (meta.annotations !== undefined && o.annotations !== undefined) {
+    const kept = o.annotations.flatMap((k) => { const v = meta.annotations?.[k]; return v === undefined ? [] : [[pool.str(k), v] as const]; });
+    if (kept.length > 0) out.annotations = Object.fromEntries(kept);
+  } else if (meta.annotations !== undefined) {
     const kept = Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED);
     if (kept.length > 0) out.annotations = pool.tree(Object.fromEntries(kept));
   }
@@ -115,13 +120,16 @@ export function compactObject<T extends WireObject>(pool: ValuePool, manager: st
   };
 }
 
-/** For Namespaces: metadata (its labels, kubeposture's field ownership) and status.phase, nothing else. */
-export function compactNamespace<T extends WireObject & { readonly status?: { readonly phase?: string } }>(pool: ValuePool, manager: string): (obj: T) => T {
+/**
+ * For Namespaces: metadata (its labels, kubeposture's field ownership, the annotations named
+ * in `annotations`) and status.phase, nothing else.
+ */
+export function compactNamespace<T extends WireObject & { readonly status?: { readonly phase?: string } }>(pool: ValuePool, manager: string, annotations: readonly string[] = []): (obj: T) => T {
   return (obj) => {
     const phase = obj.status?.phase;
     return {
       apiVersion: 'v1', kind: 'Namespace',
-      metadata: compactMeta(pool, manager, obj.metadata, { shareLabels: false, withFields: true }),
+      metadata: compactMeta(pool, manager, obj.metadata, { shareLabels: false, withFields: true, annotations }),
       ...(phase === undefined ? {} : { status: pool.tree({ phase }) }),
     } as unknown as T;
   };

@@ -1,0 +1,46 @@
+import { claimsKubeposture, encodeRecord, ownedEntry, readRecord, withUnrecorded, type OwnedEntry } from './ownership.ts';
+
+const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } =>
+  ({ metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) } });
+const np: OwnedEntry = { kind: 'NetworkPolicy', name: 'kubeposture-default-deny', uid: 'u1', baseline: 'b' };
+const quota: OwnedEntry = { kind: 'ResourceQuota', name: 'kubeposture-quota', uid: 'u2', baseline: 'a' };
+const claim = { apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'b', uid: 'x', controller: true };
+
+describe('the ownership record', () => {
+  it('round-trips, in a stable order whatever order the entries come in', () => {
+    const v = encodeRecord([np, quota]);
+    expect(v).toBe('{"a":{"ResourceQuota/kubeposture-quota":"u2"},"b":{"NetworkPolicy/kubeposture-default-deny":"u1"}}');
+    expect(encodeRecord([quota, np])).toBe(v);
+    expect(readRecord(ns(v))).toEqual({ trustClaims: false, entries: [quota, np] });
+    expect(encodeRecord([])).toBeUndefined();
+  });
+
+  it.each<[string, string | undefined]>([
+    ['no annotation', undefined],
+    ['not JSON', '{'],
+    ['a list', '[]'],
+    ['a kind kubeposture does not make', '{"b":{"Secret/x":"u"}}'],
+    ['no kind', '{"b":{"x":"u"}}'],
+    ['a uid that is not a string', '{"b":{"Role/x":1}}'],
+    ['far too long', `{"b":{"Role/x":"${'u'.repeat(200_000)}"}}`],
+  ])('counts %s as no record (claims are trusted once)', (_name, value) => {
+    expect(readRecord(ns(value))).toEqual({ trustClaims: true, entries: [] });
+  });
+
+  it('decides by uid, kind and name; a claim counts only where there is no record', () => {
+    const obj = (uid: string, refs = [claim]): { metadata: { name: string; uid: string; ownerReferences: typeof refs } } => ({ metadata: { name: np.name, uid, ownerReferences: refs } });
+    const recorded = readRecord(ns(encodeRecord([np])));
+    expect(ownedEntry(recorded, 'NetworkPolicy', obj('u1', []))).toEqual(np);
+    expect(ownedEntry(recorded, 'NetworkPolicy', obj('forged'))).toBeUndefined();
+    expect(ownedEntry(recorded, 'Role', obj('u1'))).toBeUndefined();
+    const none = readRecord(ns(undefined));
+    expect(ownedEntry(none, 'NetworkPolicy', obj('forged'))).toMatchObject({ uid: 'forged' });
+    expect(ownedEntry(none, 'NetworkPolicy', obj('plain', []))).toBeUndefined();
+    expect(claimsKubeposture(obj('u', [{ ...claim, controller: false }]))).toBe(false);
+  });
+
+  it('adds what was created but not yet recorded, replacing an older entry of the same name', () => {
+    const recreated = { ...np, uid: 'u3' };
+    expect(withUnrecorded(readRecord(ns(encodeRecord([np, quota]))), [recreated]).entries).toEqual([quota, recreated]);
+  });
+});
