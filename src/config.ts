@@ -20,6 +20,12 @@ export interface RunConfig {
   readonly healthAddress: { readonly host: string | undefined; readonly port: number };
   /** Where /metrics is served. */
   readonly metricsAddress: { readonly host: string | undefined; readonly port: number };
+  /**
+   * How: `secure` is HTTPS, each scraper's bearer token reviewed by the apiserver (TokenReview, then
+   * a SubjectAccessReview for get on /metrics), with the certificate in `certDir` (tls.crt, tls.key)
+   * or a self-signed one made at start; `plain` is HTTP to anyone, for local use.
+   */
+  readonly metricsServing: { readonly kind: 'secure'; readonly certDir: string | undefined } | { readonly kind: 'plain' };
   /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
   readonly leaderElection: { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number } | undefined;
 }
@@ -48,7 +54,9 @@ export const RUN_FLAGS = `
             --status-interval DUR    write each baseline's status at most this often (default 1s)
             --log-level LEVEL        error, warn, info or debug (default info)
             --health-addr ADDR       where /healthz and /readyz are served (default :8081)
-            --metrics-addr ADDR      where Prometheus /metrics is served (default :8080)
+            --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
+            --metrics-secure BOOL    HTTPS, and only scrapers the apiserver authorises (default true)
+            --metrics-cert-dir DIR   tls.crt and tls.key for the metrics server (default: self-signed)
             --leader-elect BOOL      elect a leader on a Lease in the operator's namespace (default true)
             --lease-duration DUR     how long a lease lasts unrenewed (default 15s)
             --renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
@@ -66,7 +74,9 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'status-interval': { type: 'string', default: '1s' },
       'log-level': { type: 'string', default: 'info' },
       'health-addr': { type: 'string', default: ':8081' },
-      'metrics-addr': { type: 'string', default: ':8080' },
+      'metrics-addr': { type: 'string', default: ':8443' },
+      'metrics-secure': { type: 'string', default: 'true' },
+      'metrics-cert-dir': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
       'lease-duration': { type: 'string', default: '15s' },
       'renew-deadline': { type: 'string', default: '10s' },
@@ -83,6 +93,11 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const statusIntervalMs = parseDuration('status-interval', values['status-interval']);
   const healthAddress = parseAddress('health-addr', values['health-addr']);
   const metricsAddress = parseAddress('metrics-addr', values['metrics-addr']);
+  const secure = values['metrics-secure'];
+  if (secure !== 'true' && secure !== 'false') throw new Error(`--metrics-secure ${JSON.stringify(secure)} must be true or false`);
+  const certDir = values['metrics-cert-dir'];
+  if (secure === 'false' && certDir !== undefined) throw new Error('--metrics-cert-dir needs --metrics-secure=true: plain HTTP uses no certificate');
+  if (certDir === '') throw new Error('--metrics-cert-dir "" must name a directory');
   const elect = values['leader-elect'];
   if (elect !== 'true' && elect !== 'false') throw new Error(`--leader-elect ${JSON.stringify(elect)} must be true or false`);
   const lease = parseDuration('lease-duration', values['lease-duration']);
@@ -101,6 +116,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     logLevel: level as LogLevel,
     healthAddress,
     metricsAddress,
+    metricsServing: secure === 'false' ? { kind: 'plain' } : { kind: 'secure', certDir },
     leaderElection: elect === 'false' ? undefined : {
       identity: env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
       leaseDurationMs: lease,

@@ -4,6 +4,9 @@
  * in-flight work, writes pending status and resolves. SIGHUP re-checks every
  * namespace from cache at once, as the periodic resync does.
  */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { RunConfig } from '../config.ts';
 import { Controller } from '../controller/controller.ts';
 import { LeaderElector } from '../controller/leader.ts';
@@ -12,7 +15,33 @@ import { loadClusterAccess } from '../kube/access.ts';
 import { RestClient, type RequestRecord } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
-import { Metrics, startMetricsServer } from '../observability/metrics.ts';
+import { apiReviewer } from '../kube/reviews.ts';
+import type { Logger } from '../observability/logger.ts';
+import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
+import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
+import { selfSignedCertificate, type KeyPair } from '../observability/self-signed.ts';
+
+/** The metrics server's certificate: from `certDir` (tls.crt, tls.key), else self-signed in memory. */
+function metricsCertificate(certDir: string | undefined): KeyPair {
+  if (certDir === undefined) return selfSignedCertificate(['localhost', hostname()], ['127.0.0.1', '::1']);
+  const read = (file: string): string => {
+    try {
+      return readFileSync(join(certDir, file), 'utf8');
+    } catch (err: unknown) {
+      throw new Error(`--metrics-cert-dir ${JSON.stringify(certDir)}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  };
+  return { cert: read('tls.crt'), key: read('tls.key') };
+}
+
+/** How to serve /metrics: reviews go through a client of their own (no leader check on its POSTs, no queueing behind the workers). */
+function metricsServing(config: RunConfig, rest: RestClient | undefined, log: Logger): MetricsServing {
+  if (config.metricsServing.kind === 'plain' || rest === undefined) {
+    log.warn('Serving metrics over plain HTTP to anyone who can reach the port (--metrics-secure=false)');
+    return { kind: 'plain' };
+  }
+  return { kind: 'secure', authorizer: new ScrapeAuthorizer(apiReviewer(rest), () => Date.now()), tls: metricsCertificate(config.metricsServing.certDir), log };
+}
 
 /** Runs until `stopSignal` resolves; resolves with the exit code. `onResyncRequest` hands over a function that resyncs now. */
 export async function run(config: RunConfig, stopSignal: Promise<string>, onResyncRequest?: (resync: () => void) => void): Promise<number> {
@@ -43,8 +72,9 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
-  const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port);
-  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port });
+  const reviewRest = config.metricsServing.kind === 'secure' ? new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 }) : undefined;
+  const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port, metricsServing(config, reviewRest, log));
+  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port, metricsSecure: config.metricsServing.kind === 'secure' });
   if (le !== undefined && config.operatorNamespace !== undefined) {
     // A leader that loses its lease (another took it, or the apiserver was out of reach past
     // the renew deadline) stops writing at once: every write is checked against the lease as
@@ -69,5 +99,6 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   await metricsServer.close();
   rest.close();
   electionRest?.close();
+  reviewRest?.close();
   return 0;
 }

@@ -1,5 +1,6 @@
 /** Binding a small HTTP server, and closing it with its keep-alive connections. */
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 
 export interface Listening {
   /** The port actually bound (useful with port 0). */
@@ -8,7 +9,7 @@ export interface Listening {
 }
 
 /** Listens on host:port (all interfaces when host is undefined). */
-export async function listen(server: Server, host: string | undefined, port: number): Promise<Listening> {
+export async function listen(server: Server | HttpsServer, host: string | undefined, port: number): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { resolve(); });

@@ -4,9 +4,13 @@
  * verbs, codes), never from namespace or object names, so cardinality stays flat
  * at 10,000 namespaces.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { listen, type Listening } from './listen.ts';
+import type { Logger } from './logger.ts';
+import { decisionStatus, type ScrapeAuthorizer } from './metrics-auth.ts';
+import type { KeyPair } from './self-signed.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,17 +43,57 @@ export class Metrics {
   }
 }
 
+/** How /metrics is served: HTTPS with TokenReview and SubjectAccessReview (the default), or plain HTTP to anyone (local use). */
+export type MetricsServing =
+  | { readonly kind: 'secure'; readonly authorizer: ScrapeAuthorizer; readonly tls: KeyPair; readonly log: Logger }
+  | { readonly kind: 'plain' };
+
 /** Serves GET /metrics on host:port; resolves with the bound port and a close function. */
-export async function startMetricsServer(metrics: Metrics, host: string | undefined, port: number): Promise<Listening> {
-  const server: Server = createServer((req, res) => {
-    if ((req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
+export async function startMetricsServer(metrics: Metrics, host: string | undefined, port: number, serving: MetricsServing = { kind: 'plain' }): Promise<Listening> {
+  const render = (res: ServerResponse): void => {
     metrics.registry.metrics().then(
       (text) => { res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text); },
       (err: unknown) => { res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`); },
     );
-  });
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if ((req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
+      return;
+    }
+    if (serving.kind === 'plain') {
+      render(res);
+      return;
+    }
+    void serving.authorizer.decide(req.headers.authorization).then((d) => {
+      const status = decisionStatus(d);
+      switch (d.kind) {
+        case 'allowed':
+          render(res);
+          return;
+        case 'unauthenticated':
+          serving.log.debug('Refused a metrics scrape', { status, reason: d.reason });
+          res.writeHead(status, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' }).end('Unauthorized\n');
+          return;
+        case 'forbidden':
+          serving.log.debug('Refused a metrics scrape', { status, user: d.username, reason: d.reason });
+          res.writeHead(status, { 'content-type': 'text/plain' }).end(`Authorization denied for user ${d.username}\n`);
+          return;
+        case 'throttled':
+          res.writeHead(status, { 'retry-after': '1', 'content-type': 'text/plain' }).end('too many token reviews\n');
+          return;
+        case 'failed':
+          serving.log.warn('Failed to review a metrics scraper', { error: d.message });
+          res.writeHead(status, { 'content-type': 'text/plain' }).end('authentication failed\n');
+          return;
+      }
+    });
+  };
+  const server = serving.kind === 'plain' ? createServer(handler) : createHttpsServer({ cert: serving.tls.cert, key: serving.tls.key }, handler);
+  server.keepAliveTimeout = 5000;
   return listen(server, host, port);
 }

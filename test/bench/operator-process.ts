@@ -46,6 +46,12 @@ export interface OperatorOptions {
   readonly flags?: readonly string[];
   /** Environment added to this process's (POD_NAME, say). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Serve /metrics as shipped (HTTPS, each scraper's token reviewed by the apiserver). Off by
+   * default: the benchmark and the fault scenarios scrape over plain HTTP, so that no review
+   * request adds to the API requests they count.
+   */
+  readonly secureMetrics?: boolean;
   /** Resolve once /readyz answers 200 (default), or as soon as the process runs. */
   readonly waitReady?: boolean;
 }
@@ -53,8 +59,8 @@ export interface OperatorOptions {
 export class OperatorProcess {
   readonly pid: number;
   private readonly child: ChildProcess;
-  private readonly metricsPort: number;
-  private readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly healthPort: number;
   private exited = false;
   /** Resolves with the exit code (null when a signal ended it). */
   readonly exit: Promise<number | null>;
@@ -81,7 +87,7 @@ export class OperatorProcess {
     const child = spawn(process.execPath, [
       ...deploymentNodeOptions(root), ...(opts.nodeArgs ?? []), join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--workers', String(opts.workers),
       ...(le === undefined ? ['--leader-elect=false'] : ['--leader-elect=true', '--lease-duration', le.leaseDuration, '--renew-deadline', le.renewDeadline, '--retry-period', le.retryPeriod]),
-      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
+      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, `--metrics-secure=${String(opts.secureMetrics ?? false)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
       '--resync-period', '1h', '--log-level', opts.logLevel ?? 'warn', '--namespace', OPERATOR_NAMESPACE, ...(opts.flags ?? []),
     ], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
     closeSync(fd);

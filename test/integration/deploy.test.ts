@@ -36,12 +36,13 @@ describe('config/default', () => {
   it('renders the expected objects, in kubeposture-system where namespaced (events aside)', () => {
     expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ClusterRole/kubeposture-grantable', 'ClusterRole/kubeposture-grantable-default', 'ClusterRole/kubeposture-manager',
-      'ClusterRoleBinding/kubeposture-grantable', 'ClusterRoleBinding/kubeposture-manager', 'CustomResourceDefinition/securitybaselines.kubeposture.io',
+      'ClusterRole/kubeposture-metrics-auth', 'ClusterRole/kubeposture-metrics-reader',
+      'ClusterRoleBinding/kubeposture-grantable', 'ClusterRoleBinding/kubeposture-manager', 'ClusterRoleBinding/kubeposture-metrics-auth', 'CustomResourceDefinition/securitybaselines.kubeposture.io',
       'Deployment/kubeposture', 'Namespace/kubeposture-system', 'NetworkPolicy/kubeposture', 'Role/kubeposture-events',
-      'Role/kubeposture-leader-election', 'RoleBinding/kubeposture-events', 'RoleBinding/kubeposture-leader-election', 'ServiceAccount/kubeposture',
+      'Role/kubeposture-leader-election', 'RoleBinding/kubeposture-events', 'RoleBinding/kubeposture-leader-election', 'Service/kubeposture-metrics', 'ServiceAccount/kubeposture',
     ]);
     for (const o of rendered) {
-      if (['Deployment', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);
+      if (['Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);
       // Events about cluster-scoped objects can only be written in "default"; the Lease lives at home.
       if (['Role', 'RoleBinding'].includes(o.kind)) expect(o.metadata.namespace).toBe(o.metadata.name.endsWith('-events') ? 'default' : NS);
     }

@@ -31,11 +31,11 @@ describe('kubeposture run', () => {
   it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
-    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--leader-elect=false']);
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--metrics-secure=false', '--leader-elect=false']);
     try {
       const { port, metricsPort } = await eventually(async () => {
-        const first = child.output().split('\n')[0] ?? '';
-        const ports = JSON.parse(first) as { healthPort?: number; metricsPort?: number };
+        const starting = child.output().split('\n').find((l) => l.includes('"Starting kubeposture"')) ?? '{}';
+        const ports = JSON.parse(starting) as { healthPort?: number; metricsPort?: number };
         if (ports.healthPort === undefined || ports.metricsPort === undefined) throw new Error('no ports logged yet');
         return { port: ports.healthPort, metricsPort: ports.metricsPort };
       });
@@ -74,6 +74,8 @@ describe('kubeposture run', () => {
     [['--log-level', 'loud'], /--log-level "loud" must be one of error, warn, info, debug/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--health-addr', 'localhost'], /--health-addr "localhost" must be host:port or :port/],
+    [['--metrics-secure', 'no'], /--metrics-secure "no" must be true or false/],
+    [['--metrics-secure=false', '--metrics-cert-dir', '/tls'], /--metrics-cert-dir needs --metrics-secure=true/],
     [['--leader-elect', 'true'], /--leader-elect needs the operator's namespace for its Lease/],
     [['--namespace', 'x', '--lease-duration', '5s', '--renew-deadline', '10s'], /--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration/],
   ])('refuses bad flags %j with exit 2, naming the flag', async (args, message) => {
