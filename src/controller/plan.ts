@@ -5,8 +5,8 @@
  */
 import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, GROUP, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
-import { desiredObjects } from '../baseline/build.ts';
-import type { ManagedObject } from '../baseline/objects.ts';
+import { desiredObjects, isGrantor } from '../baseline/build.ts';
+import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { OWNED_KINDS } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
@@ -120,9 +120,10 @@ export function isKubepostures(obj: WireObject, knownUids: ReadonlySet<string> |
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
  * that made them says (deleted when that baseline no longer exists, as the
  * garbage collector would do through their ownerReference); those of a baseline
- * now in Audit mode stay, since Audit never writes to a namespace.
+ * now in Audit mode stay, since Audit never writes to a namespace. `operator`: kubeposture's
+ * own ServiceAccount, the subject of its grantor RoleBinding (build.ts).
  */
-export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined): Plan {
+export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined, operator?: ServiceAccountRef): Plan {
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
   const frozen = snap.owned.find((o) => baselines.stalled.has(o.object.metadata.labels?.[LABEL_BASELINE] ?? ''));
@@ -130,7 +131,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
 
   const { winner, superseded } = resolve(baselines.valid, info, operatorNamespace);
   const supersededNames = superseded.map((b) => b.metadata.name);
-  const desired = winner === undefined ? [] : desiredObjects(winner, info.name);
+  const desired = winner === undefined ? [] : desiredObjects(winner, info.name, operator);
   const enforce = winner?.spec.mode === 'Enforce';
   const drift: Drift[] = [];
   const actions: Action[] = [];
@@ -188,7 +189,9 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
     const ownerBaseline = baselines.valid.find((b) => b.metadata.name === owner);
     if (ownerBaseline?.spec.mode === 'Audit') continue;
     const uid = c.object.metadata.uid ?? '';
-    cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan'
+    // The grantor serves only kubeposture: left behind it would keep kubeposture's read access
+    // in a namespace it no longer grants in. It goes under either policy.
+    cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan' && !isGrantor(c.kind, c.object.metadata.name)
       ? { type: 'orphan', kind: c.kind, name: c.object.metadata.name, uid, baseline: owner }
       : { type: 'delete', kind: c.kind, name: c.object.metadata.name, uid });
   }

@@ -5,10 +5,12 @@
  * number of times. A compliant namespace costs no API request.
  */
 import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
-import type { ManagedObject } from '../baseline/objects.ts';
+import { isGrantor } from '../baseline/build.ts';
+import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
+import { whileGrantSettles } from './grant.ts';
 import { isKubepostures, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
 /** What one reconcile of a namespace found and did. */
@@ -47,6 +49,10 @@ export interface ReconcilerDeps {
   readonly state: StateReader;
   readonly log: Logger;
   readonly operatorNamespace: string | undefined;
+  /** kubeposture's own ServiceAccount: the subject of its grantor RoleBindings (undefined: none are made). */
+  readonly operator?: ServiceAccountRef | undefined;
+  /** Waits between tries of a grant the apiserver's cache does not show yet (grant.ts); setTimeout by default. */
+  readonly pause?: (ms: number) => Promise<void>;
   /**
    * False while a baseline does not yet carry kubeposture's finalizer: nothing is
    * written for it until its cleanup is guaranteed to run before it can go.
@@ -73,7 +79,7 @@ export class Reconciler {
   plan(namespace: string): Plan | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace(snap, this.deps.state.baselines(), this.deps.operatorNamespace);
+    return planNamespace(snap, this.deps.state.baselines(), this.deps.operatorNamespace, this.deps.operator);
   }
 
   /**
@@ -109,15 +115,26 @@ export class Reconciler {
     // Writes that bring objects to the baseline go out together, so a namespace costs a
     // round trip or two, not one per object. RoleBindings follow their Roles: without the
     // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
-    // every permission of. Cleanup (deleting, orphaning, giving back fields) comes last, in order.
+    // every permission of. Before both, the grantor, through which kubeposture holds those
+    // permissions in this namespace. Cleanup (deleting, orphaning, giving back fields) comes
+    // last, in order, the grantor's removal after all else (orphaning a Role needs it).
     const bringing = actions.filter((a) => a.type === 'create' || a.type === 'update' || a.type === 'applyShared');
-    const waves = [bringing.filter((a) => a.object.kind !== 'RoleBinding'), bringing.filter((a) => a.object.kind === 'RoleBinding')];
-    const serial = actions.filter((a) => !(bringing as readonly Action[]).includes(a));
+    const granting = (a: Action): boolean => { const t = target(a); return isGrantor(t.kind, t.name); };
+    const waves = [
+      bringing.filter(granting),
+      bringing.filter((a) => !granting(a) && a.object.kind !== 'RoleBinding'),
+      bringing.filter((a) => !granting(a) && a.object.kind === 'RoleBinding'),
+    ];
+    const others = actions.filter((a) => !(bringing as readonly Action[]).includes(a));
+    const serial = [...others.filter((a) => !granting(a)), ...others.filter(granting)];
+    // A grantor just written may take the apiserver's RBAC cache a few ms to show.
+    const granted = (waves[0]?.length ?? 0) > 0;
+    const pause = this.deps.pause ?? ((ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); }));
     for (const wave of waves) {
       if (error !== undefined) break;
       const settled = await Promise.allSettled(wave.map(async (action) => {
         if (!this.deps.mayWrite()) throw new NotLeader();
-        return this.act(namespace, action, conflicts);
+        return granted ? whileGrantSettles(() => this.act(namespace, action, conflicts), pause) : this.act(namespace, action, conflicts);
       }));
       settled.forEach((s, i) => {
         const action = wave[i];
