@@ -42,6 +42,17 @@ export const NAME_QUOTA = 'kubeposture-quota';
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
 /** Role and RoleBinding of a workload ServiceAccount: `kubeposture-<serviceaccount>`. */
 export const workloadRbacName = (serviceAccount: string): string => `kubeposture-${serviceAccount}`;
+/**
+ * The RoleBinding that gives kubeposture's own ServiceAccount, in one namespace, the
+ * permissions baselines may grant there (ClusterRole {@link GRANTS_CLUSTER_ROLE}): Kubernetes
+ * lets it write a Role only with permissions it holds in that namespace. The colon keeps it
+ * apart from every workload name (`kubeposture-<DNS label>`).
+ */
+export const NAME_GRANTOR = 'kubeposture:grantor';
+/** The ServiceAccount config/default runs kubeposture as (what `render` shows the grantor binding). */
+export const DEFAULT_OPERATOR_SERVICE_ACCOUNT = { namespace: 'kubeposture-system', name: 'kubeposture' } as const;
+/** The aggregated ClusterRole of what baselines may grant (config/rbac); kubeposture may bind it, not hold it. */
+export const GRANTS_CLUSTER_ROLE = 'kubeposture-grants';
 
 /** Pod Security Admission label keys on a Namespace. */
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';

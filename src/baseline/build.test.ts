@@ -1,5 +1,5 @@
 import { baselineOf, baselineWith, restrictedManifest } from '../../test/support/baselines.ts';
-import { desiredObjects, networkPolicies, podSecurityLabels } from './build.ts';
+import { desiredObjects, isGrantor, networkPolicies, podSecurityLabels } from './build.ts';
 import type { Desired, NetworkPolicy } from './objects.ts';
 
 const summary = (list: readonly Desired[]): string[] => list.map((d) => `${d.ownership} ${d.object.kind}/${d.object.metadata.name}`);
@@ -79,6 +79,43 @@ describe('desiredObjects', () => {
       'owned ServiceAccount/a', 'owned ServiceAccount/b', 'owned Role/kubeposture-a', 'owned Role/kubeposture-b',
       'owned RoleBinding/kubeposture-a', 'owned RoleBinding/kubeposture-b',
     ]);
+  });
+
+  describe('the grantor RoleBinding of kubeposture\'s own ServiceAccount', () => {
+    const operator = { namespace: 'kubeposture-system', name: 'kubeposture' };
+    const rules = [{ resources: ['pods'], verbs: ['get'] }];
+    const rbac = (workloads: unknown[], who: typeof operator | undefined): string[] => {
+      const b = baselineWith('b', { networkPolicy: { denyIngress: false, denyEgress: false }, serviceAccounts: { workloads } });
+      return summary(desiredObjects(b, 'ns', who)).filter((s) => s.includes('Role'));
+    };
+    it.each<[string, unknown[], typeof operator | undefined, string[]]>([
+      ['one per namespace, before the Roles, when a workload has rules', [{ name: 'a', rules }, { name: 'b', rules }], operator,
+        ['owned RoleBinding/kubeposture:grantor', 'owned Role/kubeposture-a', 'owned Role/kubeposture-b', 'owned RoleBinding/kubeposture-a', 'owned RoleBinding/kubeposture-b']],
+      ['when only some workloads have rules', [{ name: 'a' }, { name: 'b', rules }], operator,
+        ['owned RoleBinding/kubeposture:grantor', 'owned Role/kubeposture-b', 'owned RoleBinding/kubeposture-b']],
+      ['none when no workload has rules', [{ name: 'a' }, { name: 'b', rules: [] }], operator, []],
+      ['none when kubeposture is not a ServiceAccount', [{ name: 'a', rules }], undefined, ['owned Role/kubeposture-a', 'owned RoleBinding/kubeposture-a']],
+    ])('%s', (_, workloads, who, want) => {
+      expect(rbac(workloads, who)).toEqual(want);
+    });
+
+    it('binds ClusterRole kubeposture-grants to that ServiceAccount, owned and labelled like every managed object', () => {
+      const all = desiredObjects(restricted, 'team-a', operator);
+      const grantor = all.find((d) => isGrantor(d.object.kind, d.object.metadata.name))?.object;
+      const role = all.find((d) => d.object.kind === 'Role')?.object;
+      if (role?.kind !== 'Role') throw new Error('no Role');
+      expect(grantor).toMatchObject({
+        metadata: { name: 'kubeposture:grantor', namespace: 'team-a', labels: role.metadata.labels, ownerReferences: role.metadata.ownerReferences },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubeposture-grants' },
+        subjects: [{ kind: 'ServiceAccount', name: 'kubeposture', namespace: 'kubeposture-system' }],
+      });
+    });
+
+    it('never shares a name with a workload\'s Role or RoleBinding', () => {
+      expect(isGrantor('RoleBinding', 'kubeposture:grantor')).toBe(true);
+      expect(isGrantor('Role', 'kubeposture:grantor')).toBe(false);
+      expect(isGrantor('RoleBinding', 'kubeposture-grantor')).toBe(false);
+    });
   });
 
   it('defaults to deny both ways with DNS allowed, and nothing else, for an empty spec', () => {

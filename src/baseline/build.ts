@@ -4,12 +4,12 @@
  * in the same order.
  */
 import {
-  API_VERSION, DEFAULT_SERVICE_ACCOUNT, DNS_NAMESPACE, DNS_NAMESPACE_LABEL, DNS_POD_LABEL, DNS_POD_VALUE, KIND,
+  API_VERSION, DEFAULT_SERVICE_ACCOUNT, DNS_NAMESPACE, DNS_NAMESPACE_LABEL, DNS_POD_LABEL, DNS_POD_VALUE, GRANTS_CLUSTER_ROLE, KIND,
   LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_ALLOW_DNS, NAME_ALLOW_SAME_NAMESPACE, NAME_DEFAULT_DENY,
-  NAME_LIMITS, NAME_QUOTA, PSA_PREFIX, workloadRbacName,
+  NAME_GRANTOR, NAME_LIMITS, NAME_QUOTA, PSA_PREFIX, workloadRbacName,
 } from '../api/constants.ts';
 import type { NetworkPolicySpec, PodSecuritySpec, SecurityBaseline, WorkloadServiceAccount } from '../api/types.ts';
-import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta } from './objects.ts';
+import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta, ServiceAccountRef } from './objects.ts';
 
 /** Labels every owned object carries: they select kubeposture's objects and name the baseline. */
 export function managedLabels(baselineName: string): Readonly<Record<string, string>> {
@@ -106,6 +106,26 @@ function workloadObjects(baseline: SecurityBaseline, namespace: string, sa: Work
   return out;
 }
 
+/** True for kubeposture's grantor RoleBinding ({@link NAME_GRANTOR}). */
+export function isGrantor(kind: string, name: string): boolean {
+  return kind === 'RoleBinding' && name === NAME_GRANTOR;
+}
+
+/**
+ * The grantor: a RoleBinding of ClusterRole kubeposture-grants to kubeposture's own
+ * ServiceAccount, so that it holds, in this namespace only, the permissions it writes into
+ * workload Roles (it may bind that ClusterRole without holding it: `bind` by resourceName).
+ */
+function grantor(baseline: SecurityBaseline, namespace: string, operator: ServiceAccountRef): Desired {
+  return owned({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: ownedMeta(baseline, namespace, NAME_GRANTOR),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: GRANTS_CLUSTER_ROLE },
+    subjects: [{ kind: 'ServiceAccount', name: operator.name, namespace: operator.namespace }],
+  });
+}
+
 /** The Pod Security Admission labels a namespace must carry (empty when no level is set). */
 export function podSecurityLabels(spec: PodSecuritySpec | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -126,9 +146,11 @@ export function podSecurityLabels(spec: PodSecuritySpec | undefined): Record<str
 /**
  * Every object `namespace` must hold under `baseline`, owned ones first in
  * apply order, then the shared fields of the `default` ServiceAccount and the
- * Namespace.
+ * Namespace. `operator`: kubeposture's own ServiceAccount, which gets the grantor
+ * RoleBinding where workload Roles have rules (undefined when kubeposture runs
+ * under another identity, which must then hold those permissions itself).
  */
-export function desiredObjects(baseline: SecurityBaseline, namespace: string): Desired[] {
+export function desiredObjects(baseline: SecurityBaseline, namespace: string, operator?: ServiceAccountRef): Desired[] {
   const spec = baseline.spec;
   const out: Desired[] = networkPolicies(baseline, namespace, spec.networkPolicy).map(owned);
   if (spec.limitRange !== undefined && spec.limitRange.limits.length > 0) {
@@ -139,8 +161,11 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string): D
   }
   const workloads = spec.serviceAccounts?.workloads ?? [];
   const perWorkload = workloads.map((sa) => workloadObjects(baseline, namespace, sa));
-  // ServiceAccounts, then Roles, then RoleBindings: a binding never precedes its Role.
+  const grants = operator !== undefined && workloads.some((sa) => (sa.rules ?? []).length > 0);
+  // ServiceAccounts, then Roles, then RoleBindings: a binding never precedes its Role. The
+  // grantor comes before the Roles it lets kubeposture write.
   for (const kind of ['ServiceAccount', 'Role', 'RoleBinding'] as const) {
+    if (kind === 'Role' && grants) out.push(grantor(baseline, namespace, operator));
     for (const list of perWorkload) out.push(...list.filter((d) => d.object.kind === kind));
   }
   if (spec.serviceAccounts?.disableDefaultTokenMount === true) {

@@ -75,8 +75,14 @@ export interface RoleBinding {
   readonly apiVersion: 'rbac.authorization.k8s.io/v1';
   readonly kind: 'RoleBinding';
   readonly metadata: ObjectMeta;
-  readonly roleRef: { readonly apiGroup: 'rbac.authorization.k8s.io'; readonly kind: 'Role'; readonly name: string };
+  readonly roleRef: { readonly apiGroup: 'rbac.authorization.k8s.io'; readonly kind: 'Role' | 'ClusterRole'; readonly name: string };
   readonly subjects: readonly { readonly kind: 'ServiceAccount'; readonly name: string; readonly namespace: string }[];
+}
+
+/** A ServiceAccount by namespace and name: kubeposture's own, the subject of its grantor RoleBinding. */
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
 }
 
 /** The Pod Security labels kubeposture sets on a Namespace (nothing else of it). */

@@ -18,9 +18,13 @@ describe('render', () => {
     const docs = loadAll(out.stdout).filter((d) => d !== null) as { kind: string; metadata: { name: string } }[];
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
       'NetworkPolicy/kubeposture-default-deny', 'NetworkPolicy/kubeposture-allow-dns', 'LimitRange/kubeposture-limits',
-      'ResourceQuota/kubeposture-quota', 'ServiceAccount/app', 'Role/kubeposture-app', 'RoleBinding/kubeposture-app',
+      'ResourceQuota/kubeposture-quota', 'ServiceAccount/app', 'RoleBinding/kubeposture:grantor', 'Role/kubeposture-app', 'RoleBinding/kubeposture-app',
       'ServiceAccount/default', 'Namespace/team-a',
     ]);
+    // The grantor binds config/default's ServiceAccount, so that what render prints is what that operator writes.
+    const grantor = docs.find((d) => d.metadata.name === 'kubeposture:grantor') as unknown as { subjects: unknown[] };
+    expect(grantor.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubeposture', namespace: 'kubeposture-system' }]);
+    expect(out.stdout).toContain("# kubeposture's own: lets its ServiceAccount (config/default's) write the workload Roles here");
     expect(out.stdout).toContain('# namespace team-a under SecurityBaseline restricted (mode Enforce)');
     expect(out.stdout).toContain('# shared object: kubeposture applies only these fields');
   });

@@ -6,7 +6,9 @@
 import { dump, loadAll } from 'js-yaml';
 import { labelKeyProblem, labelValueProblem, parseSecurityBaseline } from '../api/validate.ts';
 import type { SecurityBaseline } from '../api/types.ts';
-import { desiredObjects } from '../baseline/build.ts';
+import type { Desired } from '../baseline/objects.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT } from '../api/constants.ts';
+import { desiredObjects, isGrantor } from '../baseline/build.ts';
 import { resolve, selects, type NamespaceInfo } from '../baseline/selection.ts';
 
 /** What a command printed and how it ended. */
@@ -74,8 +76,12 @@ export function render(input: RenderInput): CommandResult {
     `# namespace ${input.namespace} under SecurityBaseline ${winner.metadata.name} (mode ${winner.spec.mode})`,
     ...superseded.map((b) => `# supersedes SecurityBaseline ${b.metadata.name} (priority ${String(b.spec.priority)})`),
   ].join('\n');
-  const body = desiredObjects(winner, input.namespace)
-    .map((d) => `---\n${d.ownership === 'shared' ? '# shared object: kubeposture applies only these fields\n' : ''}${dump(d.object, { noRefs: true, lineWidth: -1 })}`)
+  const note = (d: Desired): string => {
+    if (d.ownership === 'shared') return '# shared object: kubeposture applies only these fields\n';
+    return isGrantor(d.object.kind, d.object.metadata.name) ? '# kubeposture\'s own: lets its ServiceAccount (config/default\'s) write the workload Roles here\n' : '';
+  };
+  const body = desiredObjects(winner, input.namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT)
+    .map((d) => `---\n${note(d)}${dump(d.object, { noRefs: true, lineWidth: -1 })}`)
     .join('');
   return { stdout: `${header}\n${body}`, stderr: '', code: 0 };
 }

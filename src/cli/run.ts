@@ -12,6 +12,7 @@ import { Controller } from '../controller/controller.ts';
 import { LeaderElector } from '../controller/leader.ts';
 import { systemClock } from '../controller/queue.ts';
 import { loadClusterAccess } from '../kube/access.ts';
+import { serviceAccountOf, whoAmI } from '../kube/identity.ts';
 import { RestClient, type RequestRecord } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -57,6 +58,10 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   // the elector has a client of its own (its Lease writes, and no queueing behind the workers).
   const rest = new RestClient(kc, { userAgent, onRequest, ...(le === undefined ? {} : { mayWrite: () => elector?.isLeader ?? false }) });
   const electionRest = le === undefined ? undefined : new RestClient(kc, { userAgent, onRequest });
+  // Who the apiserver takes kubeposture for (a review, not a write: sent whoever leads). Its
+  // ServiceAccount is bound, per namespace, to what baselines grant there (the grantor).
+  const username = await whoAmI(electionRest ?? rest);
+  const operatorServiceAccount = serviceAccountOf(username);
   const controller: Controller = new Controller({
     metrics,
     ...(le === undefined ? {} : { leadership: { get isLeader(): boolean { return elector?.isLeader ?? false; } } }),
@@ -65,6 +70,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     clock: systemClock,
     config: {
       operatorNamespace: config.operatorNamespace,
+      operatorServiceAccount,
       workers: config.workers,
       resyncPeriodMs: config.resyncPeriodMs,
       statusIntervalMs: config.statusIntervalMs,
@@ -74,7 +80,8 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
   const reviewRest = config.metricsServing.kind === 'secure' ? new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 }) : undefined;
   const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port, metricsServing(config, reviewRest, log));
-  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port, metricsSecure: config.metricsServing.kind === 'secure' });
+  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, user: username, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port, metricsSecure: config.metricsServing.kind === 'secure' });
+  if (operatorServiceAccount === undefined) log.warn('Running as a user that is not a ServiceAccount: no grantor RoleBindings are made, so it must hold what baselines grant itself', { username });
   if (le !== undefined && config.operatorNamespace !== undefined) {
     // A leader that loses its lease (another took it, or the apiserver was out of reach past
     // the renew deadline) stops writing at once: every write is checked against the lease as

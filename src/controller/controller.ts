@@ -8,7 +8,7 @@ import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.
 import type { Metrics } from '../observability/metrics.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors, parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
-import { OWNED_KINDS } from '../baseline/objects.ts';
+import { OWNED_KINDS, type ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, selects } from '../baseline/selection.ts';
 import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
@@ -25,6 +25,12 @@ import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someO
 export interface ControllerConfig {
   /** The operator's own namespace: never selected. */
   readonly operatorNamespace: string | undefined;
+  /**
+   * The ServiceAccount kubeposture runs as (kube/identity.ts): it gets a grantor RoleBinding
+   * where workload Roles have rules. Absent: kubeposture runs as someone else, who must hold
+   * what baselines grant.
+   */
+  readonly operatorServiceAccount?: ServiceAccountRef | undefined;
   readonly workers: number;
   /** Every namespace is re-checked from cache this often. */
   readonly resyncPeriodMs: number;
@@ -113,7 +119,7 @@ export class Controller implements StateReader {
       onGuard: () => { for (const b of this.baselineInformer.list()) this.markDirty(b.metadata.name); },
     });
     this.reconciler = new Reconciler({
-      rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, cache: this.writeThrough(), unrecorded: this.unrecordedCreates(),
+      rest, state: this, log, operatorNamespace: deps.config.operatorNamespace, operator: deps.config.operatorServiceAccount, cache: this.writeThrough(), unrecorded: this.unrecordedCreates(),
       mayWrite: () => this.leading(),
       guarded: (name) => this.baselineInformer.get(undefined, name)?.metadata.finalizers?.includes(FINALIZER) === true,
     });

@@ -145,6 +145,26 @@ describe('planNamespace', () => {
     expect(summary(plan.state === 'unselected' ? plan.actions : [])).toEqual(['orphan NetworkPolicy/kubeposture-default-deny', 'orphan NetworkPolicy/kubeposture-allow-dns']);
   });
 
+  it('deletes the grantor under either policy, and orphans the workload RBAC it made', () => {
+    const operator = { namespace: 'kubeposture-system', name: 'kubeposture' };
+    const workloads = { networkPolicy: { denyIngress: false, denyEgress: false }, serviceAccounts: { workloads: [{ name: 'app', rules: [{ resources: ['pods'], verbs: ['get'] }] }] } };
+    for (const policy of ['Orphan', 'Delete'] as const) {
+      const b = baselineWith('b', { ...sel, ...workloads, deletionPolicy: policy });
+      const owned = desiredObjects(b, NS, operator).filter((d) => d.ownership === 'owned').map((d) => ({
+        kind: d.object.kind as OwnedKind, object: { ...structuredClone(d.object), metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}` } },
+      }));
+      const plan = planNamespace(snap(owned, nsObject({})), set(b), undefined, operator);
+      const verb = policy === 'Orphan' ? 'orphan' : 'delete';
+      expect(summary(plan.state === 'unselected' ? plan.actions : []).sort()).toEqual([
+        `${verb} Role/kubeposture-app`, `${verb} RoleBinding/kubeposture-app`, `${verb} ServiceAccount/app`, 'delete RoleBinding/kubeposture:grantor',
+      ].sort());
+      // Governed still, but without rules: the grantor goes, whatever the policy.
+      const bare = baselineWith('b', { ...sel, ...workloads, deletionPolicy: policy, serviceAccounts: { workloads: [{ name: 'app' }] } });
+      const kept = planNamespace(snap(owned), set(bare), undefined, operator);
+      expect(summary(kept.state === 'governed' ? kept.actions : [])).toContain('delete RoleBinding/kubeposture:grantor');
+    }
+  });
+
   it('leaves the objects of an Audit baseline where they are', () => {
     const audit = baselineWith('audit', { ...sel, mode: 'Audit' });
     const plan = planNamespace(snap(applied(audit), nsObject({})), set(audit), undefined);

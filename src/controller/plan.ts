@@ -5,8 +5,8 @@
  */
 import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
-import { desiredObjects } from '../baseline/build.ts';
-import type { ManagedObject } from '../baseline/objects.ts';
+import { desiredObjects, isGrantor } from '../baseline/build.ts';
+import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
 import type { WireObject } from '../kube/informer.ts';
@@ -132,9 +132,10 @@ export function ownedThroughCreate(obj: WireObject): boolean {
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
  * that made them says (deleted when that baseline no longer exists, as the
  * garbage collector would do through their ownerReference); those of a baseline
- * now in Audit mode stay, since Audit never writes to a namespace.
+ * now in Audit mode stay, since Audit never writes to a namespace. `operator`: kubeposture's
+ * own ServiceAccount, the subject of its grantor RoleBinding (build.ts).
  */
-export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined): Plan {
+export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined, operator?: ServiceAccountRef): Plan {
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
   // Only the record decides: a label naming a Stalled baseline can be written by anyone.
@@ -144,7 +145,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
 
   const { winner, superseded } = resolve(baselines.valid, info, operatorNamespace);
   const supersededNames = superseded.map((b) => b.metadata.name);
-  const desired = winner === undefined ? [] : desiredObjects(winner, info.name);
+  const desired = winner === undefined ? [] : desiredObjects(winner, info.name, operator);
   const enforce = winner?.spec.mode === 'Enforce';
   const drift: Drift[] = [];
   const actions: Action[] = [];
@@ -167,7 +168,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
       wanted.add(`${kind}/${o.metadata.name}`);
       const live = snap.owned.find((c) => c.kind === kind && c.object.metadata.name === o.metadata.name)?.object;
       const entry = live === undefined ? undefined : ours(kind, live);
-      if (o.kind === 'RoleBinding') {
+      if (o.kind === 'RoleBinding' && o.roleRef.kind === 'Role') {
         bindings.push({ name: o.metadata.name, role: o.roleRef.name, serviceAccount: o.subjects[0]?.name ?? '', live: entry });
       }
       if (live === undefined) {
@@ -227,7 +228,9 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
     if (winner?.metadata.name === e.baseline) drift.push({ kind: e.kind, name: e.name, reason: 'Unexpected' });
     const ownerBaseline = baselines.valid.find((b) => b.metadata.name === e.baseline);
     if (ownerBaseline?.spec.mode === 'Audit') continue;
-    cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan'
+    // The grantor serves only kubeposture: left behind it would keep kubeposture's read access
+    // in a namespace it no longer grants in. It goes under either policy.
+    cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan' && !isGrantor(e.kind, e.name)
       ? { type: 'orphan', kind: e.kind, name: e.name, uid: e.uid, baseline: e.baseline }
       : { type: 'delete', kind: e.kind, name: e.name, uid: e.uid });
   }

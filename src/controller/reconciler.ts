@@ -5,10 +5,12 @@
  * number of times. A compliant namespace costs no API request.
  */
 import { ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
-import type { ManagedObject } from '../baseline/objects.ts';
+import { isGrantor } from '../baseline/build.ts';
+import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
+import { whileGrantSettles } from './grant.ts';
 import { claimsKubeposture, encodeRecord, type OwnedEntry } from './ownership.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
@@ -57,6 +59,10 @@ export interface ReconcilerDeps {
   readonly unrecorded: UnrecordedCreates;
   readonly log: Logger;
   readonly operatorNamespace: string | undefined;
+  /** kubeposture's own ServiceAccount: the subject of its grantor RoleBindings (undefined: none are made). */
+  readonly operator?: ServiceAccountRef | undefined;
+  /** Waits between tries of a grant the apiserver's cache does not show yet (grant.ts); setTimeout by default. */
+  readonly pause?: (ms: number) => Promise<void>;
   /**
    * False while a baseline does not yet carry kubeposture's finalizer: nothing is
    * written for it until its cleanup is guaranteed to run before it can go.
@@ -83,7 +89,7 @@ export class Reconciler {
   plan(namespace: string): Plan | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace);
+    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace, this.deps.operator);
   }
 
   /**
@@ -128,13 +134,20 @@ export class Reconciler {
     // Writes that bring objects to the baseline go out together, so a namespace costs a
     // round trip or two, not one per object. RoleBindings follow their Roles: without the
     // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
-    // every permission of. Cleanup (deleting, orphaning, giving back fields) comes last, in order.
+    // every permission of. Before both, the grantor, through which kubeposture holds those
+    // permissions in this namespace. Cleanup (deleting, orphaning, giving back fields) comes
+    // last, in order, the grantor's removal after all else (orphaning a Role needs it).
+    const granting = (a: Action): boolean => { const t = target(a); return isGrantor(t.kind, t.name); };
     const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
-    const serial = actions.filter((a) => !(bringing as readonly Action[]).includes(a) && !isNamespace(a));
+    const others = actions.filter((a) => !(bringing as readonly Action[]).includes(a) && !isNamespace(a));
+    const serial = [...others.filter((a) => !granting(a)), ...others.filter(granting)];
+    // A grantor just written may take the apiserver's RBAC cache a few ms to show.
+    const granted = bringing.some(granting);
+    const pause = this.deps.pause ?? ((ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); }));
     const runWave = async (wave: readonly Action[]): Promise<void> => {
       const settled = await Promise.allSettled(wave.map(async (action) => {
         if (!this.deps.mayWrite()) throw new NotLeader();
-        return this.act(action, ctx);
+        return granted ? whileGrantSettles(() => this.act(action, ctx), pause) : this.act(action, ctx);
       }));
       settled.forEach((s, i) => {
         const action = wave[i];
@@ -143,7 +156,9 @@ export class Reconciler {
         else fail(action, s.reason);
       });
     };
-    await runWave(bringing.filter((a) => a.type !== 'create' && a.type !== 'update' ? true : a.object.kind !== 'RoleBinding'));
+    const isBinding = (a: Action): boolean => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding';
+    await runWave(bringing.filter(granting));
+    if (error === undefined) await runWave(bringing.filter((a) => !granting(a) && !isBinding(a)));
     // A RoleBinding binds only kubeposture's own Role to its own ServiceAccount: where either
     // name is held by someone else, it is not written, and kubeposture's is removed.
     const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
@@ -152,7 +167,7 @@ export class Reconciler {
     for (const b of blocked) record({ kind: 'RoleBinding', name: b.name }, 'blocked');
     const unbind: Action[] = actions.length === 0 ? [] : blocked.flatMap((b) => (b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }]));
     if (error === undefined) {
-      await runWave(bringing.filter((a) => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding' && !blockedNames.has(a.object.metadata.name)));
+      await runWave(bringing.filter((a) => !granting(a) && isBinding(a) && !blockedNames.has(target(a).name)));
     }
     for (const action of error === undefined ? [...unbind, ...serial] : []) {
       if (!this.deps.mayWrite()) {

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump } from 'js-yaml';
-import { GROUP, VERSION } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, VERSION } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
@@ -207,7 +207,7 @@ class Bench {
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const verified = await checker.verifyByListing();
     checker.stop();
-    const objects = desiredObjects(baseline, opNs[0] ?? '').length;
+    const objects = desiredObjects(baseline, opNs[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
     // The operator's own requests, as API Priority and Fairness counted them.
     const requests = after.operator - before.operator;
     const requestBreakdown: Record<string, number> = {};

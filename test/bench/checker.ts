@@ -6,7 +6,7 @@
  * there and complies. `verifyByListing` confirms the final state with fresh
  * LISTs, so a missed watch event cannot make a run look better than it was.
  */
-import { LABEL_BASELINE } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
 import type { ManagedObject } from '../../src/baseline/objects.ts';
@@ -62,7 +62,7 @@ export class ComplianceChecker {
     this.baseline = baseline;
     for (const ns of namespaces) {
       if (this.missing.has(ns)) continue;
-      const objects = desiredObjects(baseline, ns).map((d) => d.object);
+      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
       this.missing.set(ns, objects.length);
       for (const o of objects) {
         this.desired.set(key(o.kind, ns, o.metadata.name), o);
@@ -130,7 +130,7 @@ export class ComplianceChecker {
     const baseline = this.baseline;
     if (baseline === undefined) return { complete: 0, expected: 0 };
     for (const ns of this.missing.keys()) {
-      const objects = desiredObjects(baseline, ns).map((d) => d.object);
+      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
       if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
     }
     return { complete, expected: this.missing.size };

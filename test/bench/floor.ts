@@ -2,16 +2,20 @@
  * The references the operator is measured against, run in the same benchmark:
  * - the floor: a tight client with nothing to decide, creating the objects the
  *   baseline wants with the operator's identity and concurrency (its workers, each
- *   writing a namespace's objects at once, RoleBindings after their Roles as RBAC
- *   requires of a binder without `bind`) — as fast as the apiserver accepts them;
+ *   writing a namespace's objects at once, in the operator's order: the grantor
+ *   RoleBinding through which it holds what workload Roles grant, then the rest,
+ *   RoleBindings after their Roles as RBAC requires of a binder without `bind`, and the
+ *   same retry while the apiserver's RBAC cache catches up) — as fast as the apiserver
+ *   accepts them;
  * - the script: what a user without the operator would run, `kubeposture render`
  *   piped into `kubectl apply`, one namespace after another.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { LABEL_MANAGED_BY } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
-import { desiredObjects } from '../../src/baseline/build.ts';
+import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
+import { whileGrantSettles } from '../../src/controller/grant.ts';
 import type { ManagedObject } from '../../src/baseline/objects.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 
@@ -42,12 +46,16 @@ function floorCopy(o: ManagedObject): ManagedObject {
 export async function runFloor(rest: RestClient, baseline: SecurityBaseline, namespaces: readonly string[], workers: number): Promise<number> {
   const started = performance.now();
   await pool(namespaces, workers, async (ns) => {
-    const all = desiredObjects(baseline, ns);
-    for (const wave of [all.filter((d) => d.object.kind !== 'RoleBinding'), all.filter((d) => d.object.kind === 'RoleBinding')]) {
+    const all = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
+    const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
+    const others = all.filter((d) => !grantor.includes(d));
+    for (const wave of [grantor, others.filter((d) => d.object.kind !== 'RoleBinding'), others.filter((d) => d.object.kind === 'RoleBinding')]) {
       await Promise.all(wave.map(async (d) => {
         const o = floorCopy(d.object);
-        if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
-        else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+        await whileGrantSettles(async () => {
+          if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
+          else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+        }, async (ms) => { await new Promise((resolve) => { setTimeout(resolve, ms); }); });
       }));
     }
   });

@@ -20,9 +20,9 @@ export const OPERATOR_FLOW_SCHEMA = 'service-accounts';
 /** Waits until the clusterrole-aggregation controller has filled the role the operator grants from. */
 export async function waitForGrantableRole(rest: RestClient): Promise<void> {
   for (let i = 0; ; i += 1) {
-    const agg = (await rest.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grantable')) as { rules?: unknown[] };
+    const agg = (await rest.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubeposture-grants')) as { rules?: unknown[] };
     if ((agg.rules ?? []).length > 0) return;
-    if (i > 300) throw new Error('kubeposture-grantable was never aggregated');
+    if (i > 300) throw new Error('kubeposture-grants was never aggregated');
     await sleep(100);
   }
 }

@@ -7,7 +7,7 @@
  * too — no namespace outside the selection may hold any, and the user's own
  * objects and labels must be as the user left them.
  */
-import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
@@ -74,7 +74,7 @@ export async function verifyExact(
   const selectedSet = new Set(selected);
   for (const ns of selected) {
     const before = problems.length;
-    const desired = desiredObjects(baseline, ns);
+    const desired = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
     const wanted = new Set(desired.filter((d) => d.ownership === 'owned').map((d) => `${d.object.kind}/${d.object.metadata.name}`));
     const have = managed.get(ns) ?? new Map<string, number>();
     for (const w of wanted) {

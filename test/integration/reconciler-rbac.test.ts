@@ -6,8 +6,9 @@
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator } from '../support/operator.ts';
 import { reconcilerScenarios } from '../support/reconciler-scenarios.ts';
+import { RESTRICTED_OBJECTS_AS_OPERATOR } from '../support/world.ts';
 
 reconcilerScenarios(async () => {
   await installDefaultConfig();
   return startOperator({ operatorNamespace: OPERATOR_NAMESPACE }, await serviceAccountKubeConfig());
-});
+}, RESTRICTED_OBJECTS_AS_OPERATOR);

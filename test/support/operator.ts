@@ -6,6 +6,7 @@
  */
 import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
 import { systemClock } from '../../src/controller/queue.ts';
+import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RequestRecord } from '../../src/kube/rest.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -28,11 +29,14 @@ export async function startOperator(config: Partial<ControllerConfig> = {}, kube
   const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
   const requests: RequestRecord[] = [];
   const rest = new RestClient(kubeConfig, { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
+  // As `kubeposture run` does: under a ServiceAccount, the operator grants through grantor RoleBindings.
+  const operatorServiceAccount = serviceAccountOf(await whoAmI(rest));
+  requests.length = 0;
   const controller = new Controller({
     rest,
     log,
     clock: systemClock,
-    config: { operatorNamespace: undefined, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, conflictRecheckMs: 500, ...config },
+    config: { operatorNamespace: undefined, operatorServiceAccount, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, conflictRecheckMs: 500, ...config },
   });
   await controller.start();
   await controller.idle();

@@ -14,8 +14,12 @@ import {
   deleteBaseline, kc, labelNamespace, managedIn, patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady,
 } from './world.ts';
 
-/** Defines every scenario against an operator that `start` runs. */
-export function reconcilerScenarios(start: () => Promise<TestOperator>): void {
+/**
+ * Defines every scenario against an operator that `start` runs. `restricted`: the objects a
+ * namespace holds under RESTRICTED_SPEC with that operator (under its ServiceAccount, the
+ * grantor RoleBinding too).
+ */
+export function reconcilerScenarios(start: () => Promise<TestOperator>, restricted: readonly string[] = RESTRICTED_OBJECTS): void {
   let op: TestOperator;
 
   beforeAll(async () => {
@@ -46,7 +50,7 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>): void {
     afterAll(async () => { await deleteBaseline(name); });
 
     it('makes every selected namespace hold exactly the desired objects', async () => {
-      for (const ns of selected) expect({ ns, objects: await managedIn(ns) }).toEqual({ ns, objects: RESTRICTED_OBJECTS });
+      for (const ns of selected) expect({ ns, objects: await managedIn(ns) }).toEqual({ ns, objects: restricted });
       for (const ns of selected.slice(0, 3)) {
         expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBe('restricted');
         expect(await defaultAutomount(ns)).toBe(false);
@@ -80,7 +84,7 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>): void {
     it('brings a namespace created afterwards to the baseline within 2 seconds', async () => {
       const ns = uniqueName('late');
       await core.createNamespace({ body: { metadata: { name: ns, labels: { 'kp-test': group } } } });
-      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
       expect(ms).toBeLessThan(2000);
     });
 
@@ -88,13 +92,13 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>): void {
       const [ns = ''] = await createNamespaces('relabel', 1, {});
       expect(await managedIn(ns)).toEqual([]);
       await labelNamespace(ns, { 'kp-test': group });
-      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
       expect(ms).toBeLessThan(2000);
     });
 
     it('removes the objects and gives back shared fields when a namespace leaves scope (Delete)', async () => {
       const [ns = ''] = await createNamespaces('leave', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(ns)).toEqual(RESTRICTED_OBJECTS); });
+      await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
       await labelNamespace(ns, { 'kp-test': null });
       await timed(async () => {
         expect(await managedIn(ns)).toEqual([]);

@@ -4,7 +4,7 @@
  * kubeposture manages in them.
  */
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, LABEL_MANAGED_BY, MANAGED_BY_VALUE, PLURAL, VERSION } from '../../src/api/constants.ts';
+import { GROUP, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_GRANTOR, PLURAL, VERSION } from '../../src/api/constants.ts';
 import type { Condition, SecurityBaselineStatus } from '../../src/api/types.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import type { WireObject } from '../../src/kube/informer.ts';
@@ -109,6 +109,9 @@ export const RESTRICTED_OBJECTS = [
   'LimitRange/kubeposture-limits', 'NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny',
   'ResourceQuota/kubeposture-quota', 'Role/kubeposture-app', 'RoleBinding/kubeposture-app', 'ServiceAccount/app',
 ];
+
+/** The same, made by the operator under its own ServiceAccount: with the grantor RoleBinding it writes the workload Role through. */
+export const RESTRICTED_OBJECTS_AS_OPERATOR = [...RESTRICTED_OBJECTS, `RoleBinding/${NAME_GRANTOR}`].sort();
 
 /** The spec of the DESIGN example, without its selector. */
 export const RESTRICTED_SPEC: Record<string, unknown> = {

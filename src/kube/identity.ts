@@ -1,0 +1,28 @@
+/**
+ * Who kubeposture is, as the apiserver sees its credentials: a SelfSubjectReview
+ * (authentication.k8s.io/v1, every authenticated user may make one). Asked, not
+ * configured, so that it is always the identity RBAC will judge: the grantor
+ * RoleBindings name exactly that ServiceAccount.
+ */
+import type { RestClient } from './rest.ts';
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+/** The ServiceAccount a username names (`system:serviceaccount:<namespace>:<name>`), or undefined for any other user. */
+export function serviceAccountOf(username: string): { readonly namespace: string; readonly name: string } | undefined {
+  if (!username.startsWith(SA_PREFIX)) return undefined;
+  const parts = username.slice(SA_PREFIX.length).split(':');
+  const [namespace, name] = parts;
+  if (parts.length !== 2 || namespace === undefined || name === undefined || namespace === '' || name === '') return undefined;
+  return { namespace, name };
+}
+
+/** The username the apiserver authenticates `rest`'s credentials as. */
+export async function whoAmI(rest: RestClient): Promise<string> {
+  const answer = (await rest.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  })) as { status?: { userInfo?: { username?: unknown } } } | undefined;
+  const username = answer?.status?.userInfo?.username;
+  if (typeof username !== 'string') throw new Error('the apiserver\'s SelfSubjectReview named no user');
+  return username;
+}
