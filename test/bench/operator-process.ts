@@ -52,6 +52,8 @@ export interface OperatorOptions {
    * request adds to the API requests they count.
    */
   readonly secureMetrics?: boolean;
+  /** A release from before `--metrics-secure` (test/chaos/previous-release.ts): the flag is not passed. */
+  readonly previousRelease?: boolean;
   /** Resolve once /readyz answers 200 (default), or as soon as the process runs. */
   readonly waitReady?: boolean;
 }
@@ -87,7 +89,7 @@ export class OperatorProcess {
     const child = spawn(process.execPath, [
       ...deploymentNodeOptions(root), ...(opts.nodeArgs ?? []), join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--workers', String(opts.workers),
       ...(le === undefined ? ['--leader-elect=false'] : ['--leader-elect=true', '--lease-duration', le.leaseDuration, '--renew-deadline', le.renewDeadline, '--retry-period', le.retryPeriod]),
-      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, `--metrics-secure=${String(opts.secureMetrics ?? false)}`, '--health-addr', `127.0.0.1:${String(healthPort)}`,
+      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, ...(opts.previousRelease === true ? [] : [`--metrics-secure=${String(opts.secureMetrics ?? false)}`]), '--health-addr', `127.0.0.1:${String(healthPort)}`,
       '--resync-period', '1h', '--log-level', opts.logLevel ?? 'warn', '--namespace', OPERATOR_NAMESPACE, ...(opts.flags ?? []),
     ], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
     closeSync(fd);

@@ -7,7 +7,7 @@
  * that a broken operator (or a fault that did not happen) would fail.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NAME_ALLOW_DNS, NAME_DEFAULT_DENY, NAME_LIMITS, NAME_QUOTA, workloadRbacName } from '../../src/api/constants.ts';
+import { NAME_ALLOW_DNS, NAME_DEFAULT_DENY, NAME_GRANTOR, NAME_LIMITS, NAME_QUOTA, workloadRbacName } from '../../src/api/constants.ts';
 import { ApiError, resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
 import type { WireObject } from '../../src/kube/informer.ts';
 import { pool } from '../bench/floor.ts';
@@ -17,6 +17,7 @@ import { compactEtcd, etcdRevision } from '../controlplane/controlplane.ts';
 import { verdictFailures, type Verdict } from './verify.ts';
 import { OPERATOR_NAMESPACE } from '../bench/identity.ts';
 import { LeaseHold } from './lease-hold.ts';
+import { PREVIOUS_RELEASE, previousRelease } from './previous-release.ts';
 import { AUDIT_WRITE_VERBS, OPERATOR_USER, World, warnLines, type AuditEvent, type ChaosOptions, type Replica } from './world.ts';
 
 export type Figure = number | string | boolean;
@@ -546,7 +547,54 @@ const leaderStop: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [operatorKill, apiserverKill, etcdCompaction, throttled, userEdits, leaderStop, restartListFailing];
+/**
+ * Clusters run the previous release. Converged by it (its own config/default, RBAC and
+ * code), the cluster is upgraded: its config/default applied over, and this operator
+ * started. It must recognise the previous release's objects (no delete, no re-create) and
+ * bring them to the new form in at most one write per object (the Namespace's ownership
+ * record, a grantor RoleBinding where workloads are granted rules), by the audit log.
+ */
+const upgrade: Scenario = {
+  id: 'upgrade',
+  title: `upgrade from the previous release (${PREVIOUS_RELEASE.slice(0, 7)}): converged by it, then this operator started`,
+  async run(world, rec) {
+    const old = previousRelease(world.opts.root);
+    world.applyConfig(old);
+    const first = await world.startOperator('previous', { previousRelease: true }, old);
+    await world.createBaseline();
+    await World.poll('the previous release to create every namespace\'s default-deny', async () => {
+      const list = (await world.rest.request('GET', '/apis/networking.k8s.io/v1/networkpolicies', { query: { fieldSelector: 'metadata.name=kubeposture-default-deny' } })) as { items: unknown[] };
+      return list.items.length >= world.selected.length;
+    }, convergeTimeout(world));
+    await settle(first);
+    await first.process.stop();
+    world.applyConfig(world.opts.root);
+    const upgradedAt = Date.now();
+    const next = await world.startOperator('upgraded');
+    await world.converged(convergeTimeout(world));
+    await settle(next);
+    // Reviews (who it is, at start) are questions, not writes.
+    const writes = world.audit().filter((e) => e.user?.username === OPERATOR_USER && AUDIT_WRITE_VERBS.has(e.verb) && Date.parse(e.requestReceivedTimestamp) >= upgradedAt && e.objectRef?.resource?.endsWith('reviews') !== true);
+    const deletes = writes.filter((e) => e.verb === 'delete');
+    const byObject = new Map<string, number>();
+    for (const e of writes) {
+      const key = `${e.objectRef?.resource ?? ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
+      byObject.set(key, (byObject.get(key) ?? 0) + 1);
+    }
+    const twice = [...byObject].filter(([, n]) => n > 1);
+    const byResource = new Map<string, number>();
+    for (const e of writes) byResource.set(`${e.verb} ${e.objectRef?.resource ?? ''}`, (byResource.get(`${e.verb} ${e.objectRef?.resource ?? ''}`) ?? 0) + 1);
+    rec.figure('upgraded operator: writes', `${String(writes.length)} (${[...byResource].map(([k, n]) => `${k} ${String(n)}`).sort().join(', ')})`);
+    rec.figure('upgraded operator: deletes', deletes.length);
+    rec.figure('upgraded operator: objects written more than once', twice.length);
+    rec.check(deletes.length === 0, `the upgraded operator deleted ${String(deletes.length)} objects: ${describeEvents(deletes)}`);
+    rec.check(twice.length === 0, `the upgraded operator wrote ${String(twice.length)} objects more than once: ${twice.slice(0, 4).map(([k, n]) => `${k} × ${String(n)}`).join(', ')}`);
+    const recreated = writes.filter((e) => e.verb === 'create' && e.responseStatus?.code !== 409 && !(e.objectRef?.resource === 'rolebindings' && e.objectRef.name === NAME_GRANTOR));
+    rec.check(recreated.length === 0, `the upgraded operator created ${String(recreated.length)} objects the previous release had made: ${describeEvents(recreated)}`);
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [operatorKill, apiserverKill, etcdCompaction, throttled, userEdits, leaderStop, restartListFailing, upgrade];
 
 /** Runs one scenario on a fresh control plane; never throws: an error is a failure in the result. */
 export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promise<ScenarioResult> {

@@ -6,6 +6,7 @@
  * baseline, and a watch-based view of compliance for timing. The final word
  * on the state is {@link verifyExact}, from fresh LISTs.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,10 +207,15 @@ export class World {
     for (const [kind, o] of made) this.userObjects.push({ kind, namespace: ns, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion ?? '' });
   }
 
-  /** Starts `kubeposture run` (info-level log in this scenario's folder) as the operator's ServiceAccount. */
-  async startOperator(label: string, extra: Partial<OperatorOptions> = {}): Promise<Replica> {
+  /** Applies `root`'s config/default over what is installed (server-side, as an upgrade does). */
+  applyConfig(root: string): void {
+    execFileSync('kubectl', ['--kubeconfig', this.plane.kubeconfig, 'apply', '--server-side', '--force-conflicts', '-k', 'config/default'], { cwd: root, stdio: 'ignore' });
+  }
+
+  /** Starts `kubeposture run` (info-level log in this scenario's folder) as the operator's ServiceAccount; from `root`, by default this checkout. */
+  async startOperator(label: string, extra: Partial<OperatorOptions> = {}, root = this.opts.root): Promise<Replica> {
     const logFile = join(this.dir, `operator-${label}.log`);
-    const op = await OperatorProcess.start(this.opts.root, this.operatorKubeconfig, { workers: this.opts.workers, logFile, logLevel: 'info', ...extra });
+    const op = await OperatorProcess.start(root, this.operatorKubeconfig, { workers: this.opts.workers, logFile, logLevel: 'info', ...extra });
     const replica = { process: op, logFile, identity: extra.env?.POD_NAME };
     this.replicas.push(replica);
     return replica;

@@ -1,5 +1,5 @@
 /**
- * The fault-injection suite in small, in every test run: three of the seven
+ * The fault-injection suite in small, in every test run: four of the eight
  * scenarios of `make test-chaos` (the same code) at 100 namespaces. Each
  * starts a control plane of its own, since it kills and restarts its
  * processes; the shared test cluster is never touched. Bounds are loose but
@@ -45,6 +45,12 @@ afterAll(() => {
 });
 
 describe(`faults at ${String(NAMESPACES)} namespaces, each on a control plane of its own`, () => {
+  it('upgrade from the previous release: its objects recognised, none deleted or re-created, at most one write each', async () => {
+    const r = await run('upgrade');
+    expectPassed(r);
+    expect(r.figures['upgraded operator: deletes']).toBe(0);
+  }, 300_000);
+
   it('operator SIGKILLed mid-convergence and restarted: converges, every namespace exact, nothing twice', async () => {
     const r = await run('operator-kill');
     expectPassed(r);
