@@ -8,6 +8,7 @@
  * A spec that fails here is reported `Stalled` and acted on nowhere.
  */
 import { API_VERSION, KIND } from './constants.ts';
+import { enforcedWrites, READ_VERBS } from './grants.ts';
 import { compareQuantities, parseQuantity } from './quantity.ts';
 import type {
   DeletionPolicy, LabelSelector, LabelSelectorRequirement, LimitRangeItem, Mode, NetworkPolicySpec,
@@ -270,12 +271,18 @@ function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefine
   const apiGroups = rec.apiGroups === undefined ? undefined : r.strings(rec.apiGroups, `${field}.apiGroups`);
   const resourceNames = rec.resourceNames === undefined ? undefined : r.strings(rec.resourceNames, `${field}.resourceNames`);
   if (verbs === undefined || resources === undefined) return undefined;
-  return {
+  const rule: PolicyRule = {
     ...(apiGroups === undefined ? {} : { apiGroups }),
     resources,
     ...(resourceNames === undefined ? {} : { resourceNames }),
     verbs,
   };
+  const enforced = enforcedWrites(rule);
+  if (enforced.length > 0) {
+    const granted = verbs.filter((v) => !READ_VERBS.has(v));
+    r.fail(`${field}.verbs`, `grants ${granted.map((v) => JSON.stringify(v)).join(', ')} on ${enforced.join(', ')}, which kubeposture enforces: a workload could undo its own baseline; rules may only get, list and watch these`);
+  }
+  return rule;
 }
 
 function serviceAccounts(r: Reader, v: unknown, field: string): ServiceAccountsSpec | undefined {

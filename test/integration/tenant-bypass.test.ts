@@ -12,7 +12,7 @@ import { uniqueName } from '../support/cluster.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, readBaseline, timed, user, waitReady } from '../support/world.ts';
+import { RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, deleteBaseline, managedIn, readBaseline, timed, user, waitReady } from '../support/world.ts';
 
 type Policy = WireObject & { spec: { ingress?: unknown[]; podSelector?: unknown } };
 
@@ -178,6 +178,24 @@ describe('RoleBindings bind only what is kubeposture\'s', () => {
       const mine = (b?.status?.drift ?? []).filter((d) => d.namespace === ns).map((d) => `${d.kind}/${d.name} ${d.reason}`).sort();
       expect(mine).toEqual(['Role/kubeposture-app Conflict', 'RoleBinding/kubeposture-app Blocked']);
     }, 20_000);
+    await deleteBaseline(baseline);
+  });
+});
+
+describe('a baseline cannot undermine itself', () => {
+  it('is Stalled, naming the field, when its workload rules would grant write on what it enforces; nothing is written', async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('self', 1, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, {
+      serviceAccounts: { workloads: [{ name: 'app', rules: [{ apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'patch'] }] }] },
+    }));
+    await timed(async () => {
+      const stalled = condition(await readBaseline(baseline), 'Stalled');
+      expect(stalled?.status).toBe('True');
+      expect(stalled?.message).toContain('spec.serviceAccounts.workloads[0].rules[0].verbs: grants "patch" on networking.k8s.io/networkpolicies');
+    }, 15_000);
+    await op.controller.settle();
+    expect(await managedIn(ns)).toEqual([]);
     await deleteBaseline(baseline);
   });
 });
