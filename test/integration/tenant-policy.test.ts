@@ -9,17 +9,15 @@
  * status subresource (which can change labels too), by a Role in it.
  */
 import { spawn } from 'node:child_process';
-import type { RequestOptions } from 'node:https';
-import type { OutgoingHttpHeaders } from 'node:http';
 import { loadAll } from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GROUP, VERSION } from '../../src/api/constants.ts';
-import type { ClusterAccess } from '../../src/kube/access.ts';
-import { RestClient, resourcePath } from '../../src/kube/rest.ts';
+import { resourcePath, type RestClient } from '../../src/kube/rest.ts';
 import { createTestNamespace, deleteNamespace, eventually, refusal, statusOf, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { kubectl } from '../support/kubectl.ts';
+import { impersonating } from '../support/tenant.ts';
 import { core, createBaseline, deleteBaseline, kc, readNamespace, user } from '../support/world.ts';
 
 const POLICY = 'kubeposture-selector-labels';
@@ -27,19 +25,6 @@ const POLICIES = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolic
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
 const OPERATOR_SA = 'system:serviceaccount:kubeposture-system:kubeposture';
 const LABELERS = 'kubeposture:namespace-labelers';
-
-/** A client that acts as `name` (in `groups`, plus system:authenticated) through impersonation headers. */
-function impersonating(name: string, groups: readonly string[] = []): RestClient {
-  const access: ClusterAccess = {
-    getCurrentCluster: () => kc.getCurrentCluster(),
-    applyToHTTPSOptions: async (opts: RequestOptions) => {
-      await kc.applyToHTTPSOptions(opts);
-      const headers = Array.isArray(opts.headers) ? {} : (opts.headers as OutgoingHttpHeaders | undefined);
-      opts.headers = { ...headers, 'impersonate-user': name, ...(groups.length > 0 ? { 'impersonate-group': [...groups] } : {}) };
-    },
-  };
-  return new RestClient(access, { userAgent: 'kubeposture-tests' });
-}
 
 const tenantName = uniqueName('tenant');
 const tenant = impersonating(tenantName);
