@@ -13,7 +13,6 @@ import { Informer, type WireObject } from '../kube/informer.ts';
 import type { ValuePool } from '../kube/compact.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { claimsKubeposture as madeByKubeposture } from './ownership.ts';
 import type { Clock } from './queue.ts';
 
 type PolicyRecord = WireObject & { readonly spec?: unknown; readonly findings?: readonly Finding[] };
@@ -50,7 +49,8 @@ export class PostureWatch {
     this.policies = new Informer<PolicyRecord>(rest, {
       kind: 'NetworkPolicy', clock, onError: onError('NetworkPolicy (findings)'),
       transform: (np) => {
-        const findings = madeByKubeposture(np) ? NONE : networkPolicyFindings(np);
+        // Every policy is judged, kubeposture's included: an ownerReference is a field a tenant can write.
+        const findings = networkPolicyFindings(np);
         const { name, namespace, resourceVersion } = np.metadata;
         return {
           metadata: { name, ...(namespace === undefined ? {} : { namespace: pool.str(namespace) }), ...(resourceVersion === undefined ? {} : { resourceVersion }) },

@@ -1,12 +1,14 @@
 /**
  * Posture findings: what weakens a baseline without being drift of the objects
  * kubeposture manages. Pure. NetworkPolicies are additive, so a tenant's own
- * policy that admits everyone undoes the default-deny; a selector built on
+ * policy that admits everyone (judged by what it allows: reach.ts) undoes the
+ * default-deny; a selector built on
  * labels that whoever may update a namespace can change lets them move it out.
  * Input is read defensively: these are other people's objects.
  */
 import { LABEL_NAMESPACE_NAME, SELECTOR_GUARD } from '../api/constants.ts';
 import { FindingType, type Finding, type LabelSelector } from '../api/types.ts';
+import { PROTOCOLS, REACH_BUDGET, UNIVERSES, openness, type Openness, type Protocol, type Universe } from './reach.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -19,59 +21,65 @@ function selectsAll(v: unknown): boolean {
   return s === undefined || (Object.keys(record(s.matchLabels) ?? {}).length === 0 && list(s.matchExpressions).length === 0);
 }
 
-/** Who a peer list lets in (or out to) when that is everyone, in words; undefined otherwise. */
-function everyone(peers: unknown): string | undefined {
-  const ps = list(peers);
-  if (ps.length === 0) return 'everyone';
-  for (const p of ps) {
-    const peer = record(p);
-    if (peer === undefined) continue;
-    const block = record(peer.ipBlock);
-    if (block !== undefined && (block.cidr === '0.0.0.0/0' || block.cidr === '::/0') && list(block.except).length === 0) return `every address (${block.cidr})`;
-    // A namespaceSelector that selects all, with no podSelector narrowing it: every pod in the cluster.
-    if (block === undefined && peer.namespaceSelector !== undefined && selectsAll(peer.namespaceSelector) && selectsAll(peer.podSelector)) return 'every pod in every namespace';
-  }
-  return undefined;
+const WHO: Readonly<Record<Universe, string>> = {
+  IPv4: 'every address (0.0.0.0/0)',
+  IPv6: 'every address (::/0)',
+  pods: 'every pod in every namespace',
+};
+
+/** "every port", or the protocols whose every port is open: "every TCP and UDP port". */
+function portWords(protocols: readonly Protocol[]): string {
+  if (PROTOCOLS.every((p) => protocols.includes(p))) return 'every port';
+  return `every ${protocols.join(' and ')} port`;
 }
 
-/** The first rule that admits everyone on every port, described; undefined when none does. */
-function openRule(rules: unknown, peerField: 'from' | 'to'): string | undefined {
-  for (const r of list(rules)) {
-    const rule = record(r);
-    if (rule === undefined || list(rule.ports).length > 0) continue;
-    const who = everyone(rule[peerField]);
-    if (who !== undefined) return who;
+/** To whom, on which ports, a direction is open, in words ("everyone on every port"); undefined when it is not. */
+function describeOpen(o: Openness, preposition: 'from' | 'to'): string | undefined {
+  if (o.open.size === 0) return undefined;
+  const note = o.undecided ? ' (too many rules to rule it out within the work budget, so reported)' : '';
+  const [first] = o.open.values();
+  if (first !== undefined && UNIVERSES.every((u) => o.open.get(u)?.join() === first.join())) return `${preposition} everyone on ${portWords(first)}${note}`;
+  // Universes open on the same protocols share a phrase.
+  const byPorts = new Map<string, string[]>();
+  for (const u of UNIVERSES) {
+    const ps = o.open.get(u);
+    if (ps !== undefined) byPorts.set(portWords(ps), [...(byPorts.get(portWords(ps)) ?? []), WHO[u]]);
   }
-  return undefined;
+  return [...byPorts].map(([ports, who]) => `${preposition} ${who.join(' and ')} on ${ports}`).join(' and ') + note;
 }
 
-/** "all pods", or the podSelector's labels. */
+/** "all pods", or up to three of the podSelector's labels. */
 function whichPods(spec: Json): string {
   if (selectsAll(spec.podSelector)) return 'all pods';
   const labels = Object.entries(record(record(spec.podSelector)?.matchLabels) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-  return labels.length > 0 ? `pods with ${labels.join(',')}` : 'the pods its podSelector matches';
+  if (labels.length === 0) return 'the pods its podSelector matches';
+  return `pods with ${labels.slice(0, 3).join(',')}${labels.length > 3 ? ` and ${String(labels.length - 3)} more labels` : ''}`;
 }
 
 /**
- * Findings for one NetworkPolicy that kubeposture did not make: a rule that
- * admits every source (ingress) or every destination (egress) on every port.
- * A rule counts only for a direction the policy's policyTypes cover (as
+ * Findings for one NetworkPolicy, whoever made it: a direction whose rules
+ * together admit everyone (every IPv4 address, every IPv6 address, or every
+ * pod in every namespace) on every port of a protocol; see reach.ts for what
+ * counts. A direction counts only when the policy's policyTypes cover it (as
  * Kubernetes defaults them: Ingress always, Egress when egress rules exist).
+ * Who made the policy does not matter: kubeposture's own never admit
+ * everyone, and a mark of authorship is something a tenant can copy.
  */
-export function networkPolicyFindings(np: { readonly metadata: { readonly name: string; readonly namespace?: string } ; readonly spec?: unknown }): Finding[] {
+export function networkPolicyFindings(np: { readonly metadata: { readonly name: string; readonly namespace?: string } ; readonly spec?: unknown }, budget = REACH_BUDGET): Finding[] {
   const spec = record(np.spec);
   if (spec === undefined) return [];
   const types = list(spec.policyTypes);
   const covers = (t: 'Ingress' | 'Egress'): boolean => (types.length > 0 ? types.includes(t) : t === 'Ingress' || list(spec.egress).length > 0);
-  const where = { namespace: np.metadata.namespace ?? '', kind: 'NetworkPolicy', name: np.metadata.name };
+  const namespace = np.metadata.namespace ?? '';
+  const where = { namespace, kind: 'NetworkPolicy', name: np.metadata.name };
   const out: Finding[] = [];
-  const ingress = covers('Ingress') ? openRule(spec.ingress, 'from') : undefined;
+  const ingress = covers('Ingress') ? describeOpen(openness(spec.ingress, 'from', namespace, budget), 'from') : undefined;
   if (ingress !== undefined) {
-    out.push({ type: FindingType.AllowAllIngress, ...where, message: `admits ingress from ${ingress} on every port to ${whichPods(spec)}, past the default-deny` });
+    out.push({ type: FindingType.AllowAllIngress, ...where, message: `admits ingress ${ingress} to ${whichPods(spec)}, past the default-deny` });
   }
-  const egress = covers('Egress') ? openRule(spec.egress, 'to') : undefined;
+  const egress = covers('Egress') ? describeOpen(openness(spec.egress, 'to', namespace, budget), 'to') : undefined;
   if (egress !== undefined) {
-    out.push({ type: FindingType.AllowAllEgress, ...where, message: `allows egress to ${egress} on every port from ${whichPods(spec)}, past the default-deny` });
+    out.push({ type: FindingType.AllowAllEgress, ...where, message: `allows egress ${egress} from ${whichPods(spec)}, past the default-deny` });
   }
   return out;
 }

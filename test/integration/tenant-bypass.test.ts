@@ -30,7 +30,7 @@ afterAll(async () => {
 async function governed(prefix: string, spec: Record<string, unknown> = RESTRICTED_SPEC): Promise<{ ns: string; baseline: string; tenant: RestClient }> {
   const group = uniqueName('g');
   const [ns = ''] = await createNamespaces(prefix, 1, { 'kp-test': group });
-  const tenant = await namespaceAdmin(uniqueName('tenant'), ns);
+  const tenant = (await namespaceAdmin(ns)).client;
   const baseline = await createBaseline(baselineManifest(group, spec));
   await waitReady(baseline, 30_000);
   return { ns, baseline, tenant };
@@ -149,7 +149,7 @@ describe('RoleBindings bind only what is kubeposture\'s', () => {
   it('does not bind its Role to a ServiceAccount the tenant created first, and reports the binding Blocked', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('squat', 1, { 'kp-test': group });
-    const tenant = await namespaceAdmin(uniqueName('tenant'), ns);
+    const tenant = (await namespaceAdmin(ns)).client;
     await post(tenant, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: ns } });
     const baseline = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     await timed(async () => {

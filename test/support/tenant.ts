@@ -1,12 +1,14 @@
 /**
- * Acting as someone else on the test control plane: impersonation headers on the
- * test kubeconfig (which is in system:masters), and the hostile tenant of
- * docs/security.md, a user bound to the built-in `admin` ClusterRole in one namespace.
+ * Acting as someone else on the test control plane: impersonation headers over
+ * the tests' own (system:masters) kubeconfig, and a namespace admin (the
+ * built-in `admin` ClusterRole bound by a RoleBinding in one namespace), the
+ * tenant issue 13's bypasses are about.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { ClusterAccess } from '../../src/kube/access.ts';
-import { RestClient } from '../../src/kube/rest.ts';
+import { RestClient, resourcePath } from '../../src/kube/rest.ts';
+import { uniqueName } from './cluster.ts';
 import { kc, user } from './world.ts';
 
 /** A client that acts as `name` (in `groups`, plus system:authenticated) through impersonation headers. */
@@ -22,14 +24,16 @@ export function impersonating(name: string, groups: readonly string[] = []): Res
   return new RestClient(access, { userAgent: 'kubeposture-tests' });
 }
 
-/** Binds `admin` to user `name` in `namespace` (what a namespace admin holds) and returns a client acting as them. */
-export async function namespaceAdmin(name: string, namespace: string): Promise<RestClient> {
-  const rbac = 'rbac.authorization.k8s.io';
-  const binding = {
-    apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: `tenant-admin-${name}`, namespace },
-    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'admin' },
-    subjects: [{ apiGroup: rbac, kind: 'User', name }],
-  };
-  await user.create('RoleBinding', binding, 'kubeposture-tests');
-  return impersonating(name);
+/** A new user bound to the built-in `admin` ClusterRole in `namespace` only, and a client acting as them. */
+export async function namespaceAdmin(namespace: string): Promise<{ readonly name: string; readonly client: RestClient }> {
+  const name = uniqueName('tenant');
+  await user.request('POST', resourcePath('RoleBinding', namespace), {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+      metadata: { name: `${name}-admin`, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }],
+    },
+  });
+  return { name, client: impersonating(name) };
 }
