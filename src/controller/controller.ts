@@ -582,7 +582,7 @@ export class Controller implements StateReader {
           })
         : parsed.ok
           ? this.liveStatus(parsed.baseline, waiting.length, obj.status, now)
-          : stalledStatus(generation, `spec cannot be acted on: ${formatErrors(parsed.errors)}`, obj.status, now);
+          : stalledStatus(generation, parsed.errors.map((e) => formatErrors([e])), obj.status, now);
       if (sameStatus(obj.status, status)) continue;
       try {
         await this.deps.rest.mergePatch('SecurityBaseline', undefined, name, { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } }, 'status');

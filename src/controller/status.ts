@@ -5,6 +5,7 @@
  * Reconciling and Stalled appear only while true.
  */
 import type { Condition, ConditionType, DriftEntry, Finding, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
+import { OWN_LIMITS, STATUS_LIMITS, boundStatus, clip, joinWithin } from '../api/output-limits.ts';
 import { sortFindings } from '../drift/findings.ts';
 import { driftKey } from './ledger.ts';
 import type { NamespaceResult } from './reconciler.ts';
@@ -36,11 +37,13 @@ export function someOf(items: readonly string[], max = 3): string {
 }
 
 /** How many drift entries status lists; more set driftTruncated. */
-export const MAX_DRIFT_ENTRIES = 50;
+export const MAX_DRIFT_ENTRIES = STATUS_LIMITS.drift;
 /** How many posture findings status lists; more set findingsTruncated. */
-export const MAX_FINDINGS = 50;
+export const MAX_FINDINGS = STATUS_LIMITS.findings;
 /** How many field paths one drift entry names. */
-export const MAX_FIELDS = 32;
+export const MAX_FIELDS = STATUS_LIMITS.fields;
+/** An example quoting an error (an apiserver's answer can be long): clipped so that three fit in a message. */
+const example = (s: string): string => clip(s, OWN_LIMITS.example, 'codePoints');
 
 export interface StatusInput {
   readonly name: string;
@@ -101,7 +104,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
   if (failed.length > 0) {
     conditions.push({
       type: 'Ready', status: 'False', reason: 'ReconcileFailed',
-      message: `${String(failed.length)} of ${String(selected.length)} namespaces failed: ${someOf(failed.map((r) => `${r.namespace} (${r.error ?? ''})`))}`,
+      message: `${String(failed.length)} of ${String(selected.length)} namespaces failed: ${someOf(failed.map((r) => `${r.namespace} (${example(r.error ?? '')})`))}`,
     });
   } else if (progressing) {
     conditions.push({ type: 'Ready', status: 'False', reason: 'Progressing', message: `Reconciling generation ${String(input.generation)}: ${String(Math.max(input.pending, stale.length))} namespaces to go` });
@@ -117,7 +120,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
   if (progressing) conditions.push({ type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Applying generation ${String(input.generation)}` });
   const { entries } = driftEntries(selected, input.since);
   const findings = sortFindings(input.findings);
-  return {
+  return boundStatus({
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
     namespaces: counts,
@@ -125,19 +128,27 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     driftTruncated: entries.length > MAX_DRIFT_ENTRIES,
     repairs: input.repairs,
     ...(findings.length === 0 ? {} : { findings: findings.slice(0, MAX_FINDINGS), findingsTruncated: findings.length > MAX_FINDINGS }),
-  };
+  });
 }
 
-/** The status of a baseline whose spec cannot be acted on. */
-export function stalledStatus(generation: number, message: string, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
-  return {
+const STALLED_PREFIX = 'spec cannot be acted on: ';
+
+/**
+ * The status of a baseline whose spec cannot be acted on, naming its problems
+ * ("field: message") in the order found: as many as the condition message
+ * holds, then how many more.
+ */
+export function stalledStatus(generation: number, problems: readonly string[], previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+  const listed = joinWithin(problems, STATUS_LIMITS.conditionMessage - STALLED_PREFIX.length, 'codePoints', '; ', (n) => `…and ${String(n)} more errors`);
+  const message = `${STALLED_PREFIX}${listed}`;
+  return boundStatus({
     observedGeneration: generation,
     conditions: mergeConditions(previous?.conditions, [
       { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
       { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message },
     ], generation, now),
     ...(previous?.namespaces === undefined ? {} : { namespaces: previous.namespaces }),
-  };
+  });
 }
 
 /** The status of a baseline being deleted while its cleanup runs: what it waits for, and why. */
@@ -152,15 +163,15 @@ export function deletingStatus(input: {
 }): SecurityBaselineStatus {
   const parts = [`cleanup waits for ${String(input.waiting.length)} namespaces and ${String(input.objectsLeft.length)} objects`];
   if (input.objectsLeft.length > 0) parts.push(`still there: ${someOf(input.objectsLeft)}`);
-  if (input.failures.length > 0) parts.push(`failing: ${someOf(input.failures)}`);
-  return {
+  if (input.failures.length > 0) parts.push(`failing: ${someOf(input.failures.map(example))}`);
+  return boundStatus({
     ...input.previous,
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, [
       { type: 'Ready', status: 'False', reason: 'Terminating', message: `Deleting: ${parts.join('; ')}` },
       { type: 'Reconciling', status: 'True', reason: 'Terminating', message: 'Removing managed objects before the baseline goes' },
     ], input.generation, input.now),
-  };
+  });
 }
 
 /** True when two statuses say the same, ignoring lastReconcileTime and key order. */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { EVENT_LIMITS, clip, cut, eventName } from '../api/output-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RestClient } from './rest.ts';
 
@@ -26,7 +27,6 @@ export interface EventSink {
 
 const SERIES_WINDOW_MS = 10 * 60_000;
 const CONTROLLER = 'kubeposture.io/operator';
-const MAX_NOTE = 1024;
 
 /** MicroTime as events.k8s.io wants it: RFC 3339 with microseconds. */
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
@@ -37,7 +37,7 @@ export class EventRecorder implements EventSink {
   private readonly now: () => number;
   /** The apiserver accepts events about cluster-scoped objects only in "default". */
   private readonly clusterEventsNamespace = 'default';
-  private readonly instance = hostname();
+  private readonly instance = cut(hostname(), EVENT_LIMITS.reportingInstance, 'bytes');
   private readonly series = new Map<string, { name: string; namespace: string; count: number; last: number }>();
 
   constructor(rest: Pick<RestClient, 'request' | 'mergePatch'>, log: Logger, now: () => number) {
@@ -47,7 +47,9 @@ export class EventRecorder implements EventSink {
   }
 
   record(target: EventTarget, type: EventType, reason: string, note: string): void {
-    void this.send(target, type, reason, note.slice(0, MAX_NOTE)).catch((err: unknown) => {
+    // Within the Event API's limits, or the apiserver refuses it on every try.
+    const bounded = { reason: cut(reason, EVENT_LIMITS.reason, 'bytes'), note: clip(note, EVENT_LIMITS.note, 'bytes') };
+    void this.send(target, type, bounded.reason, bounded.note).catch((err: unknown) => {
       this.log.warn('Failed to record event', { reason, kind: target.kind, name: target.name, error: err instanceof Error ? err.message : String(err) });
     });
   }
@@ -63,7 +65,7 @@ export class EventRecorder implements EventSink {
       return;
     }
     const namespace = target.namespace ?? this.clusterEventsNamespace;
-    const name = `${target.name}.${randomBytes(8).toString('hex')}`;
+    const name = eventName(target.name, randomBytes(8).toString('hex'));
     await this.rest.request('POST', `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
       body: {
         apiVersion: 'events.k8s.io/v1',
@@ -72,7 +74,7 @@ export class EventRecorder implements EventSink {
         eventTime: microTime(now),
         reportingController: CONTROLLER,
         reportingInstance: this.instance,
-        action: reason,
+        action: cut(reason, EVENT_LIMITS.action, 'bytes'),
         reason,
         note,
         type,
