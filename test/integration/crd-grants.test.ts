@@ -125,6 +125,26 @@ describe('what a baseline may grant: the validator and the CRD agree', () => {
   });
 });
 
+describe('the largest baseline the schema allows', () => {
+  it('is judged within the apiserver\'s runtime CEL budget, by both alike', async () => {
+    // Every loop of every CEL rule runs to its end: a write verb last, '*' the last group, and
+    // 64 resources none of which is enforced; 50 workloads of 50 such rules (1.8 MB of JSON).
+    const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i)}`);
+    const r = rule([...names('g', 31), '*'], names('x', 64), [...Array.from({ length: 15 }, () => 'get'), 'patch']);
+    const workloads = names('w', 50).map((name) => ({ name, rules: Array.from({ length: 50 }, () => r) }));
+    const body = { ...manifest(r), spec: { serviceAccounts: { workloads } } };
+    expect(parseSecurityBaseline({ ...body, metadata: { name: 'b', uid: 'u', generation: 1 } }).ok).toBe(true);
+    await custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body });
+    const last = { ...r, resources: [...r.resources.slice(0, 63), 'networkpolicies'] };
+    const refused = await refusal(async () => custom.createClusterCustomObject({
+      group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All',
+      body: { ...body, spec: { serviceAccounts: { workloads: [...workloads.slice(0, 49), { name: 'w49', rules: [...Array.from({ length: 49 }, () => r), last] }] } } },
+    }));
+    expect(refused.message).toContain('spec.serviceAccounts.workloads[49].rules[49].verbs: Invalid value');
+    expect(refused.message).toMatch(CEL_MESSAGE['networking.k8s.io'] ?? /./);
+  });
+});
+
 /**
  * What only the validator catches. CEL runs when a baseline is written, and the apiserver
  * ratchets: a value that does not change is not re-judged. So a baseline stored before the CRD
