@@ -136,10 +136,10 @@ describe('the largest baseline the schema allows', () => {
     expect(parseSecurityBaseline({ ...body, metadata: { name: 'b', uid: 'u', generation: 1 } }).ok).toBe(true);
     await custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body });
     const last = { ...r, resources: [...r.resources.slice(0, 63), 'networkpolicies'] };
-    const refused = await refusal(async () => custom.createClusterCustomObject({
-      group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All',
-      body: { ...body, spec: { serviceAccounts: { workloads: [...workloads.slice(0, 49), { name: 'w49', rules: [...Array.from({ length: 49 }, () => r), last] }] } } },
-    }));
+    const worse = { ...body, spec: { serviceAccounts: { workloads: [...workloads.slice(0, 49), { name: 'w49', rules: [...Array.from({ length: 49 }, () => r), last] }] } } };
+    const parsed = parseSecurityBaseline({ ...worse, metadata: { name: 'b', uid: 'u', generation: 1 } });
+    expect(parsed.ok ? [] : parsed.errors.map((e) => e.field)).toEqual(['spec.serviceAccounts.workloads[49].rules[49].verbs']);
+    const refused = await refusal(async () => custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body: worse }));
     expect(refused.message).toContain('spec.serviceAccounts.workloads[49].rules[49].verbs: Invalid value');
     expect(refused.message).toMatch(CEL_MESSAGE['networking.k8s.io'] ?? /./);
   });
