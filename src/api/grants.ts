@@ -5,7 +5,9 @@
  * without drift), race its Pod Security labels on the Namespace (a Role rule on
  * `namespaces` covers the Role's own namespace), widen its own Role, or mint
  * tokens for other ServiceAccounts. So on these, rules may only read.
- * Pure: the validator refuses such rules, naming the field.
+ * Pure: the validator refuses such rules, naming the field. The CRD refuses the same rules
+ * by CEL (crds/securitybaselines.kubeposture.io.yaml); test/integration/crd-grants.test.ts
+ * runs one table through both, so a change here needs the same change there.
  */
 import type { PolicyRule } from './types.ts';
 
