@@ -34,6 +34,13 @@ import {
 export const MAX_NODES = 1_000_000;
 /** Bytes of a manifest file render reads: the apiserver's 3 MiB request limit, and some room for several baselines. */
 export const MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Nesting the parser allows. A SecurityBaseline nests 8 deep; deeper input (the
+ * bad-input corpus nests 200) reaches the validator, which names the field where
+ * a scalar or a short list was expected. js-yaml's default (100) would refuse it
+ * as invalid YAML, naming only a line and column.
+ */
+const MAX_DEPTH = 1000;
 /** Problems reported per file; past this, the first ones are enough to act on. */
 const MAX_PROBLEMS = 50;
 
@@ -391,7 +398,7 @@ export function readManifests(text: string): ManifestRead {
   }
   let events: Event[];
   try {
-    events = parseEvents(text, {});
+    events = parseEvents(text, { maxDepth: MAX_DEPTH });
   } catch (err: unknown) {
     return { kind: 'invalid', message: firstLine(err) };
   }
