@@ -382,6 +382,10 @@ class Walk {
   }
 }
 
+/** Why a file of `bytes` is not read. */
+export const tooLarge = (bytes: number): string =>
+  `is ${bytes.toLocaleString('en')} bytes; render reads at most ${MAX_BYTES.toLocaleString('en')} (the apiserver takes at most 3 MiB an object)`;
+
 /** The YAML error's first line, without js-yaml's snippet. */
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
 
@@ -394,7 +398,7 @@ const firstLine = (err: unknown): string => (err instanceof Error ? err.message.
 export function readManifests(text: string): ManifestRead {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_BYTES) {
-    return { kind: 'refused', problems: [{ document: 0, field: '(file)', message: `is ${bytes.toLocaleString('en')} bytes; render reads at most ${MAX_BYTES.toLocaleString('en')} (the apiserver takes at most 3 MiB an object)` }] };
+    return { kind: 'refused', problems: [{ document: 0, field: '(file)', message: tooLarge(bytes) }] };
   }
   let events: Event[];
   try {
