@@ -53,7 +53,7 @@ export function render(input: RenderInput): CommandResult {
     case 'invalid':
       return fail(`${input.source} is not valid YAML: ${read.message}`);
     case 'refused':
-      return fail(read.problems.map((p) => `${p.document > 0 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`).join('\n'));
+      return fail(read.problems.map((p) => `${read.documents > 1 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`).join('\n'));
     case 'documents':
       break;
   }

@@ -55,7 +55,8 @@ export interface YamlProblem {
 export type ManifestRead =
   | { readonly kind: 'documents'; readonly documents: readonly unknown[] }
   | { readonly kind: 'invalid'; readonly message: string }
-  | { readonly kind: 'refused'; readonly problems: readonly YamlProblem[] };
+  /** `documents`: how many the file holds, so that messages name one only when there are several. */
+  | { readonly kind: 'refused'; readonly problems: readonly YamlProblem[]; readonly documents: number };
 
 /** How a YAML reader resolved a plain scalar. Integers as bigint, exact as go-yaml reads them. */
 export type Reading =
@@ -398,7 +399,7 @@ const firstLine = (err: unknown): string => (err instanceof Error ? err.message.
 export function readManifests(text: string): ManifestRead {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_BYTES) {
-    return { kind: 'refused', problems: [{ document: 0, field: '(file)', message: tooLarge(bytes) }] };
+    return { kind: 'refused', problems: [{ document: 0, field: '(file)', message: tooLarge(bytes) }], documents: 0 };
   }
   let events: Event[];
   try {
@@ -411,7 +412,7 @@ export function readManifests(text: string): ManifestRead {
     walk.step(e);
     if (walk.stopped) break;
   }
-  if (walk.problems.length > 0) return { kind: 'refused', problems: walk.problems };
+  if (walk.problems.length > 0) return { kind: 'refused', problems: walk.problems, documents: events.filter((e) => e.type === EVENT_ID.DOCUMENT).length };
   try {
     const documents = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
     return { kind: 'documents', documents: documents.filter((d) => d !== null && d !== undefined) };
