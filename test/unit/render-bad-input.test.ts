@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseSecurityBaseline } from '../../src/api/validate.ts';
 import { render } from '../../src/cli/render.ts';
+import { readManifests } from '../../src/cli/yaml.ts';
 import { badCorpus, badYaml, namesField, type BadYaml } from '../support/corpus.ts';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -39,6 +41,18 @@ describe('render refuses every case of the bad-input corpus, naming the field', 
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
     expect({ field, stderr: out.stderr, named: namesField(out.stderr, field) }).toMatchObject({ named: true });
+  });
+});
+
+describe('the bounds refuse nothing the apiserver would take', () => {
+  it('a baseline at every list limit of the CRD is read and valid (MAX_NODES has room for it)', () => {
+    const list = (n: number, item: (i: number) => string): string => `[${Array.from({ length: n }, (_, i) => item(i)).join(', ')}]`;
+    const rule = `{apiGroups: ${list(32, (i) => `g${String(i)}.example.com`)}, resources: ${list(64, (i) => `r${String(i)}`)}, resourceNames: ${list(64, (i) => `n${String(i)}`)}, verbs: ${list(16, (i) => ['get', 'list', 'watch'][i % 3] ?? 'get')}}`;
+    const workloads = Array.from({ length: 50 }, (_, i) => `    - name: w${String(i)}\n      rules:\n${Array.from({ length: 50 }, () => `      - ${rule}\n`).join('')}`).join('');
+    const text = `apiVersion: kubeposture.io/v1alpha1\nkind: SecurityBaseline\nmetadata: {name: widest}\nspec:\n  excludeNamespaces: ${list(100, (i) => `n${String(i)}`)}\n  serviceAccounts:\n    workloads:\n${workloads}`;
+    const read = readManifests(text);
+    expect(read.kind).toBe('documents');
+    expect(read.kind === 'documents' && parseSecurityBaseline(read.documents[0]).ok).toBe(true);
   });
 });
 
