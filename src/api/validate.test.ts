@@ -89,6 +89,17 @@ describe('parseSecurityBaseline', () => {
     expect(formatErrors(errors)).toMatch(/^spec\.mode: .*; spec\.priority: .*; spec\.podSecurity\.warn: /);
   });
 
+  it('quotes no more of a value than a scalar cut short: an aliased tree (2^40 leaves) in kind, mode or a quantity', () => {
+    let bomb: unknown = ['lol'];
+    for (let i = 0; i < 40; i++) bomb = [bomb, bomb];
+    const huge = 'x'.repeat(100_000);
+    const errors = errorsOf({ ...withSpec({ mode: bomb, podSecurity: { enforce: { a: bomb } }, resourceQuota: { hard: { pods: huge } } }), kind: bomb, apiVersion: huge });
+    expect(errors.map((e) => e.field)).toEqual(['apiVersion', 'kind', 'spec.mode', 'spec.resourceQuota.hard[pods]', 'spec.podSecurity.enforce']);
+    expect(errors.find((e) => e.field === 'kind')?.message).toBe('must be SecurityBaseline, not a list');
+    expect(errors.find((e) => e.field === 'spec.podSecurity.enforce')?.message).toMatch(/, not an object$/);
+    for (const e of errors) expect(e.message.length).toBeLessThan(200);
+  });
+
   it('accepts quota names Kubernetes accepts', () => {
     expect(errorsOf(withSpec({ resourceQuota: { hard: { 'count/deployments.apps': '5', 'requests.nvidia.com/gpu': '1', 'hugepages-2Mi': '1Gi', 'gold.storageclass.storage.k8s.io/requests.storage': '10Gi' } } }))).toEqual([]);
   });

@@ -9,6 +9,7 @@
  */
 import { API_VERSION, KIND } from './constants.ts';
 import { enforcedWrites, READ_VERBS } from './grants.ts';
+import { limitsAt, type Limit } from './limits.ts';
 import { compareQuantities, parseQuantity } from './quantity.ts';
 import type {
   DeletionPolicy, LabelSelector, LabelSelectorRequirement, LimitRangeItem, Mode, NetworkPolicySpec,
@@ -46,9 +47,21 @@ const QUOTA_RESOURCES = new Set([
   'requests.memory', 'requests.storage', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory',
   'limits.ephemeral-storage',
 ]);
-export const MAX_EXCLUDES = 100;
-export const MAX_WORKLOADS = 50;
-export const MAX_PRIORITY = 1_000_000;
+const PRIORITY = limitsAt('spec.priority');
+
+/**
+ * A value as an error message may quote it: a scalar, cut to 80 characters, or
+ * only what kind of value it is. Never the whole of an unknown value: YAML
+ * aliases make small input a huge tree (issue 13, class 10).
+ */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
+}
+
+const plural = (n: number, noun: string): string => (n === 1 ? `one ${noun}` : `${String(n)} ${noun}s`);
 
 /** Collects errors while reading an unknown value, field by field. */
 class Reader {
@@ -58,28 +71,59 @@ class Reader {
     this.errors.push({ field, message });
   }
 
-  record(v: unknown, field: string): Readonly<Record<string, unknown>> | undefined {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-    this.fail(field, 'must be an object');
-    return undefined;
+  /** An object, within the CRD's `minProperties`/`maxProperties` when `limit` has them. */
+  record(v: unknown, field: string, limit: Limit = {}, noun = 'entry'): Readonly<Record<string, unknown>> | undefined {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.fail(field, 'must be an object');
+      return undefined;
+    }
+    const n = Object.keys(v).length;
+    if (limit.maxProperties !== undefined && n > limit.maxProperties) {
+      this.fail(field, `must have at most ${String(limit.maxProperties)} entries, has ${String(n)}`);
+      return undefined;
+    }
+    if (limit.minProperties !== undefined && n < limit.minProperties) {
+      this.fail(field, `must set at least ${plural(limit.minProperties, noun)}`);
+      return undefined;
+    }
+    return v as Record<string, unknown>;
   }
 
-  array(v: unknown, field: string, max?: number): readonly unknown[] | undefined {
+  /**
+   * A list, within the CRD's `minItems`/`maxItems`. Checked before any item is
+   * read, so that no walk of a list the apiserver would refuse ever starts.
+   */
+  array(v: unknown, field: string, limit: Limit = {}, noun = 'item'): readonly unknown[] | undefined {
     if (!Array.isArray(v)) {
       this.fail(field, 'must be a list');
       return undefined;
     }
-    if (max !== undefined && v.length > max) {
-      this.fail(field, `must have at most ${String(max)} items, has ${String(v.length)}`);
+    if (limit.maxItems !== undefined && v.length > limit.maxItems) {
+      this.fail(field, `must have at most ${String(limit.maxItems)} items, has ${String(v.length)}`);
+      return undefined;
+    }
+    if (limit.minItems !== undefined && v.length < limit.minItems) {
+      this.fail(field, `must list at least ${plural(limit.minItems, noun)}`);
       return undefined;
     }
     return v as unknown[];
   }
 
-  string(v: unknown, field: string): string | undefined {
-    if (typeof v === 'string') return v;
-    this.fail(field, 'must be a string');
-    return undefined;
+  /** A string, within the CRD's `minLength`/`maxLength` (checked before any pattern). */
+  string(v: unknown, field: string, limit: Limit = {}): string | undefined {
+    if (typeof v !== 'string') {
+      this.fail(field, 'must be a string');
+      return undefined;
+    }
+    if (limit.maxLength !== undefined && v.length > limit.maxLength) {
+      this.fail(field, `must be at most ${String(limit.maxLength)} characters long, is ${String(v.length)}`);
+      return undefined;
+    }
+    if (limit.minLength !== undefined && v.length < limit.minLength) {
+      this.fail(field, limit.minLength === 1 ? 'must not be empty' : `must be at least ${String(limit.minLength)} characters long`);
+      return undefined;
+    }
+    return v;
   }
 
   bool(v: unknown, field: string, fallback: boolean): boolean {
@@ -92,16 +136,17 @@ class Reader {
   oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[], fallback?: T): T | undefined {
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-    this.fail(field, `must be one of ${allowed.join(', ')}${v === undefined ? ' (it is missing)' : `, not ${JSON.stringify(v)}`}`);
+    this.fail(field, `must be one of ${allowed.join(', ')}${v === undefined ? ' (it is missing)' : `, not ${shown(v)}`}`);
     return undefined;
   }
 
-  strings(v: unknown, field: string, check?: (s: string, f: string) => void): string[] | undefined {
-    const list = this.array(v, field);
+  /** A list of strings, the list within `limits.list` and each string within `limits.item`. */
+  strings(v: unknown, field: string, limits: { readonly list?: Limit; readonly item?: Limit; readonly noun?: string } = {}, check?: (s: string, f: string) => void): string[] | undefined {
+    const list = this.array(v, field, limits.list, limits.noun);
     if (list === undefined) return undefined;
     const out: string[] = [];
     list.forEach((item, i) => {
-      const s = this.string(item, `${field}[${String(i)}]`);
+      const s = this.string(item, `${field}[${String(i)}]`, limits.item);
       if (s === undefined) return;
       check?.(s, `${field}[${String(i)}]`);
       out.push(s);
@@ -109,8 +154,8 @@ class Reader {
     return out;
   }
 
-  resourceList(v: unknown, field: string): ResourceList | undefined {
-    const rec = this.record(v, field);
+  resourceList(v: unknown, field: string, limit?: Limit): ResourceList | undefined {
+    const rec = this.record(v, field, limit, 'limit');
     if (rec === undefined) return undefined;
     const out: Record<string, Quantity> = {};
     for (const [k, q] of Object.entries(rec)) {
@@ -120,10 +165,10 @@ class Reader {
         continue;
       }
       const value = parseQuantity(q);
-      if (value === undefined) this.fail(f, `${JSON.stringify(q)} is not a quantity (use forms such as 500m, 2Gi or 10)`);
+      if (value === undefined) this.fail(f, `${shown(q)} is not a quantity (use forms such as 500m, 2Gi or 10)`);
       else if (value < 0n) this.fail(f, 'must not be negative');
       // Kubernetes caps larger quantities at 2^63-1: the object would never hold the value asked for.
-      else if (value > MAX_QUANTITY) this.fail(f, `${String(q).length > 40 ? `${String(q).slice(0, 40)}…` : JSON.stringify(q)} is larger than Kubernetes can store (${MAX_INT64.toString()})`);
+      else if (value > MAX_QUANTITY) this.fail(f, `${shown(q)} is larger than Kubernetes can store (${MAX_INT64.toString()})`);
       out[k] = q;
     }
     return out;
@@ -136,10 +181,10 @@ export function labelKeyProblem(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `label key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain such as example.com)`;
+    return `label key ${shown(key)} has an invalid prefix (a DNS subdomain such as example.com)`;
   }
   if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
-    return `label key ${JSON.stringify(key)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`;
+    return `label key ${shown(key)} is not valid (at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)`;
   }
   return undefined;
 }
@@ -173,13 +218,13 @@ function selector(r: Reader, v: unknown, field: string): LabelSelector | undefin
   if (rec === undefined) return undefined;
   const out: { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] } = {};
   if (rec.matchLabels !== undefined) {
-    const ml = r.record(rec.matchLabels, `${field}.matchLabels`);
+    const ml = r.record(rec.matchLabels, `${field}.matchLabels`, limitsAt('spec.namespaceSelector.matchLabels'));
     if (ml !== undefined) {
       out.matchLabels = {};
       for (const [k, val] of Object.entries(ml)) {
         const f = `${field}.matchLabels[${k}]`;
         labelKey(r, k, f);
-        const s = r.string(val, f);
+        const s = r.string(val, f, limitsAt('spec.namespaceSelector.matchLabels{}'));
         if (s !== undefined) {
           labelValue(r, s, f);
           out.matchLabels[k] = s;
@@ -188,16 +233,18 @@ function selector(r: Reader, v: unknown, field: string): LabelSelector | undefin
     }
   }
   if (rec.matchExpressions !== undefined) {
-    const list = r.array(rec.matchExpressions, `${field}.matchExpressions`) ?? [];
+    const list = r.array(rec.matchExpressions, `${field}.matchExpressions`, limitsAt('spec.namespaceSelector.matchExpressions')) ?? [];
     out.matchExpressions = [];
     list.forEach((e, i) => {
       const f = `${field}.matchExpressions[${String(i)}]`;
       const expr = r.record(e, f);
       if (expr === undefined) return;
-      const key = r.string(expr.key, `${f}.key`);
+      const key = r.string(expr.key, `${f}.key`, limitsAt('spec.namespaceSelector.matchExpressions[].key'));
       if (key !== undefined) labelKey(r, key, `${f}.key`);
       const operator = r.oneOf(expr.operator, `${f}.operator`, OPERATORS);
-      const values = expr.values === undefined ? undefined : r.strings(expr.values, `${f}.values`, (s, vf) => { labelValue(r, s, vf); });
+      const values = expr.values === undefined ? undefined : r.strings(expr.values, `${f}.values`, {
+        list: limitsAt('spec.namespaceSelector.matchExpressions[].values'), item: limitsAt('spec.namespaceSelector.matchExpressions[].values[]'), noun: 'value',
+      }, (s, vf) => { labelValue(r, s, vf); });
       if ((operator === 'In' || operator === 'NotIn') && (values === undefined || values.length === 0)) {
         r.fail(`${f}.values`, `must list at least one value when operator is ${operator}`);
       }
@@ -220,7 +267,7 @@ function limitRangeItem(r: Reader, v: unknown, field: string): LimitRangeItem | 
   const lists: Partial<Record<'default' | 'defaultRequest' | 'max' | 'min' | 'maxLimitRequestRatio', ResourceList>> = {};
   for (const key of ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio'] as const) {
     if (rec[key] !== undefined) {
-      const list = r.resourceList(rec[key], `${field}.${key}`);
+      const list = r.resourceList(rec[key], `${field}.${key}`, limitsAt(`spec.limitRange.limits[].${key}`));
       if (list !== undefined) lists[key] = list;
     }
   }
@@ -261,15 +308,18 @@ function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefine
   const rec = r.record(v, field);
   if (rec === undefined) return undefined;
   if (rec.nonResourceURLs !== undefined) r.fail(`${field}.nonResourceURLs`, 'is not allowed in a namespaced Role');
-  const nonEmpty = (key: 'verbs' | 'resources'): string[] | undefined => {
-    const list = rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, (s, f) => { if (s === '') r.fail(f, 'must not be empty'); });
-    if (list === undefined || list.length === 0) r.fail(`${field}.${key}`, `must list at least one ${key === 'verbs' ? 'verb' : 'resource'}`);
-    return list;
+  const rules = 'spec.serviceAccounts.workloads[].rules[]';
+  const required = (key: 'verbs' | 'resources'): string[] | undefined => {
+    const noun = key === 'verbs' ? 'verb' : 'resource';
+    if (rec[key] === undefined) r.fail(`${field}.${key}`, `must list at least one ${noun}`);
+    return rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`), noun });
   };
-  const verbs = nonEmpty('verbs');
-  const resources = nonEmpty('resources');
-  const apiGroups = rec.apiGroups === undefined ? undefined : r.strings(rec.apiGroups, `${field}.apiGroups`);
-  const resourceNames = rec.resourceNames === undefined ? undefined : r.strings(rec.resourceNames, `${field}.resourceNames`);
+  const optional = (key: 'apiGroups' | 'resourceNames'): string[] | undefined =>
+    rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`) });
+  const verbs = required('verbs');
+  const resources = required('resources');
+  const apiGroups = optional('apiGroups');
+  const resourceNames = optional('resourceNames');
   if (verbs === undefined || resources === undefined) return undefined;
   const rule: PolicyRule = {
     ...(apiGroups === undefined ? {} : { apiGroups }),
@@ -290,23 +340,23 @@ function serviceAccounts(r: Reader, v: unknown, field: string): ServiceAccountsS
   if (rec === undefined) return undefined;
   const disableDefaultTokenMount = r.bool(rec.disableDefaultTokenMount, `${field}.disableDefaultTokenMount`, true);
   if (rec.workloads === undefined) return { disableDefaultTokenMount };
-  const list = r.array(rec.workloads, `${field}.workloads`, MAX_WORKLOADS) ?? [];
+  const list = r.array(rec.workloads, `${field}.workloads`, limitsAt('spec.serviceAccounts.workloads')) ?? [];
   const seen = new Map<string, number>();
   const workloads: WorkloadServiceAccount[] = [];
   list.forEach((w, i) => {
     const f = `${field}.workloads[${String(i)}]`;
     const sa = r.record(w, f);
     if (sa === undefined) return;
-    const name = r.string(sa.name, `${f}.name`);
+    const name = r.string(sa.name, `${f}.name`, limitsAt('spec.serviceAccounts.workloads[].name'));
     if (name !== undefined) {
-      if (name.length > 63 || !DNS_LABEL.test(name)) r.fail(`${f}.name`, `${JSON.stringify(name)} is not a valid name (lowercase letters, digits and '-', at most 63)`);
+      if (!DNS_LABEL.test(name)) r.fail(`${f}.name`, `${JSON.stringify(name)} is not a valid name (lowercase letters, digits and '-', at most 63)`);
       if (name === 'default') r.fail(`${f}.name`, 'must not be "default": set disableDefaultTokenMount for the default ServiceAccount');
       const prev = seen.get(name);
       if (prev !== undefined) r.fail(`${f}.name`, `duplicates workloads[${String(prev)}].name ${JSON.stringify(name)}`);
       seen.set(name, i);
     }
     const automount = r.bool(sa.automountServiceAccountToken, `${f}.automountServiceAccountToken`, false);
-    const rules = sa.rules === undefined ? undefined : (r.array(sa.rules, `${f}.rules`) ?? []).flatMap((rule, j) => policyRule(r, rule, `${f}.rules[${String(j)}]`) ?? []);
+    const rules = sa.rules === undefined ? undefined : (r.array(sa.rules, `${f}.rules`, limitsAt('spec.serviceAccounts.workloads[].rules')) ?? []).flatMap((rule, j) => policyRule(r, rule, `${f}.rules[${String(j)}]`) ?? []);
     if (name !== undefined) workloads.push({ name, automountServiceAccountToken: automount, ...(rules === undefined ? {} : { rules }) });
   });
   return { disableDefaultTokenMount, workloads };
@@ -320,7 +370,7 @@ function podSecurity(r: Reader, v: unknown, field: string): PodSecuritySpec | un
   const version = (k: 'enforceVersion' | 'auditVersion' | 'warnVersion'): string => {
     if (rec[k] === undefined) return 'latest';
     const s = r.string(rec[k], `${field}.${k}`);
-    if (s !== undefined && !PSA_VERSION.test(s)) r.fail(`${field}.${k}`, `${JSON.stringify(s)} is not a Pod Security version: use "latest" or "v1.N"`);
+    if (s !== undefined && !PSA_VERSION.test(s)) r.fail(`${field}.${k}`, `${shown(s)} is not a Pod Security version: use "latest" or "v1.N"`);
     return s ?? 'latest';
   };
   return {
@@ -347,7 +397,7 @@ function spec(r: Reader, v: unknown): SecurityBaselineSpec {
   let priority = 0;
   if (rec.priority !== undefined) {
     if (typeof rec.priority !== 'number' || !Number.isInteger(rec.priority)) r.fail('spec.priority', 'must be a whole number');
-    else if (rec.priority < 0 || rec.priority > MAX_PRIORITY) r.fail('spec.priority', `must be between 0 and ${String(MAX_PRIORITY)}`);
+    else if (rec.priority < PRIORITY.minimum || rec.priority > PRIORITY.maximum) r.fail('spec.priority', `must be between ${String(PRIORITY.minimum)} and ${String(PRIORITY.maximum)}`);
     else priority = rec.priority;
   }
   const out: {
@@ -358,26 +408,24 @@ function spec(r: Reader, v: unknown): SecurityBaselineSpec {
     if (s !== undefined) out.namespaceSelector = s;
   }
   if (rec.excludeNamespaces !== undefined) {
-    const globs = r.strings(rec.excludeNamespaces, 'spec.excludeNamespaces', (s, f) => {
-      if (s.length > 63 || !GLOB.test(s)) r.fail(f, `${JSON.stringify(s)} is not a namespace glob (lowercase letters, digits, '-', '*' and '?', at most 63)`);
+    const globs = r.strings(rec.excludeNamespaces, 'spec.excludeNamespaces', { list: limitsAt('spec.excludeNamespaces'), item: limitsAt('spec.excludeNamespaces[]') }, (s, f) => {
+      if (!GLOB.test(s)) r.fail(f, `${JSON.stringify(s)} is not a namespace glob (lowercase letters, digits, '-', '*' and '?', at most 63)`);
     });
-    if (globs !== undefined && globs.length > MAX_EXCLUDES) r.fail('spec.excludeNamespaces', `must have at most ${String(MAX_EXCLUDES)} items, has ${String(globs.length)}`);
     if (globs !== undefined) out.excludeNamespaces = globs;
   }
   if (rec.limitRange !== undefined) {
     const lr = r.record(rec.limitRange, 'spec.limitRange');
-    const list = lr === undefined ? undefined : r.array(lr.limits, 'spec.limitRange.limits');
+    const list = lr === undefined ? undefined : r.array(lr.limits, 'spec.limitRange.limits', limitsAt('spec.limitRange.limits'));
     if (list !== undefined) out.limitRange = { limits: list.flatMap((item, i) => limitRangeItem(r, item, `spec.limitRange.limits[${String(i)}]`) ?? []) };
   }
   if (rec.resourceQuota !== undefined) {
     const rq = r.record(rec.resourceQuota, 'spec.resourceQuota');
-    const hard = rq === undefined ? undefined : r.resourceList(rq.hard, 'spec.resourceQuota.hard');
+    const hard = rq === undefined ? undefined : r.resourceList(rq.hard, 'spec.resourceQuota.hard', limitsAt('spec.resourceQuota.hard'));
     if (hard !== undefined) {
-      if (Object.keys(hard).length === 0) r.fail('spec.resourceQuota.hard', 'must set at least one limit');
       for (const res of Object.keys(hard)) {
         const isHugePages = /^(requests\.)?hugepages-/.test(res);
         if (!res.includes('/') && !QUOTA_RESOURCES.has(res) && !isHugePages) {
-          r.fail(`spec.resourceQuota.hard[${res}]`, `${JSON.stringify(res)} is not a resource Kubernetes can quota (for example pods, requests.cpu, limits.memory, count/deployments.apps)`);
+          r.fail(`spec.resourceQuota.hard[${res}]`, `${shown(res)} is not a resource Kubernetes can quota (for example pods, requests.cpu, limits.memory, count/deployments.apps)`);
         }
       }
       out.resourceQuota = { hard };
@@ -402,11 +450,11 @@ export function parseSecurityBaseline(input: unknown): ParseResult {
   const r = new Reader();
   const obj = r.record(input, '(document)');
   if (obj === undefined) return { ok: false, errors: r.errors };
-  if (obj.apiVersion !== API_VERSION) r.fail('apiVersion', `must be ${API_VERSION}, not ${JSON.stringify(obj.apiVersion)}`);
-  if (obj.kind !== KIND) r.fail('kind', `must be ${KIND}, not ${JSON.stringify(obj.kind)}`);
+  if (obj.apiVersion !== API_VERSION) r.fail('apiVersion', `must be ${API_VERSION}, not ${shown(obj.apiVersion)}`);
+  if (obj.kind !== KIND) r.fail('kind', `must be ${KIND}, not ${shown(obj.kind)}`);
   const meta = r.record(obj.metadata, 'metadata') ?? {};
   const name = r.string(meta.name, 'metadata.name');
-  if (name !== undefined && (name.length > 253 || !DNS_SUBDOMAIN.test(name))) r.fail('metadata.name', `${JSON.stringify(name)} is not a valid object name`);
+  if (name !== undefined && (name.length > 253 || !DNS_SUBDOMAIN.test(name))) r.fail('metadata.name', `${shown(name)} is not a valid object name`);
   const s = spec(r, obj.spec);
   if (r.errors.length > 0 || name === undefined) return { ok: false, errors: r.errors };
   const generation = typeof meta.generation === 'number' ? meta.generation : 0;

@@ -3,13 +3,14 @@
  * The `kubeposture` command: parses arguments, does the file I/O, and sets the
  * process's exit code from the command's result.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
 import { namespaceNameProblem } from '../api/validate.ts';
 import { parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
 import { run } from './run.ts';
+import { MAX_BYTES, tooLarge } from './yaml.ts';
 
 const USAGE = `usage: kubeposture <command> [flags]
 
@@ -42,6 +43,9 @@ function runRender(args: readonly string[]): CommandResult {
   if (badName !== undefined) return usageError(`--namespace: ${badName}`);
   let text: string;
   try {
+    // A file larger than render reads is refused unread (render refuses the text of stdin the same way).
+    const size = values.file === '-' ? 0 : statSync(values.file).size;
+    if (size > MAX_BYTES) return { stdout: '', stderr: `kubeposture render: ${values.file}: (file): ${tooLarge(size)}\n`, code: 1 };
     text = readFileSync(values.file === '-' ? 0 : values.file, 'utf8');
   } catch (err: unknown) {
     return { stdout: '', stderr: `kubeposture render: cannot read ${values.file}: ${err instanceof Error ? err.message : String(err)}\n`, code: 1 };

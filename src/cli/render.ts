@@ -3,13 +3,14 @@
  * SecurityBaselines in a file, as YAML, with no cluster. What a GitOps reviewer
  * runs before merging a baseline change. Pure: text in, text and exit code out.
  */
-import { dump, loadAll } from 'js-yaml';
+import { dump } from 'js-yaml';
 import { labelKeyProblem, labelValueProblem, parseSecurityBaseline } from '../api/validate.ts';
 import type { SecurityBaseline } from '../api/types.ts';
 import type { Desired } from '../baseline/objects.ts';
 import { DEFAULT_OPERATOR_SERVICE_ACCOUNT } from '../api/constants.ts';
 import { desiredObjects, isGrantor } from '../baseline/build.ts';
 import { resolve, selects, type NamespaceInfo } from '../baseline/selection.ts';
+import { readManifests } from './yaml.ts';
 
 /** What a command printed and how it ended. */
 export interface CommandResult {
@@ -46,12 +47,17 @@ export function parseLabels(args: readonly string[]): Record<string, string> {
 
 /** Renders the desired objects of one namespace under the baselines in `input.text`. */
 export function render(input: RenderInput): CommandResult {
-  let docs: unknown[];
-  try {
-    docs = loadAll(input.text).filter((d) => d !== null && d !== undefined);
-  } catch (err: unknown) {
-    return fail(`${input.source} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`);
+  // Read as kubectl will send it, with aliases bounded, before anything is built (src/cli/yaml.ts).
+  const read = readManifests(input.text);
+  switch (read.kind) {
+    case 'invalid':
+      return fail(`${input.source} is not valid YAML: ${read.message}`);
+    case 'refused':
+      return fail(read.problems.map((p) => `${read.documents > 1 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`).join('\n'));
+    case 'documents':
+      break;
   }
+  const docs = read.documents;
   if (docs.length === 0) return fail(`${input.source} holds no SecurityBaseline`);
   const baselines: SecurityBaseline[] = [];
   const problems: string[] = [];

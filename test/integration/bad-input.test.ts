@@ -8,7 +8,7 @@
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/constants.ts';
 import { ApiError, resourcePath } from '../../src/kube/rest.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
-import { badCorpus, type BadCase } from '../support/corpus.ts';
+import { badCorpus, namesField, type BadCase } from '../support/corpus.ts';
 import { installCrd } from '../support/crd.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { condition, createNamespaces, kc, readBaseline, user } from '../support/world.ts';
@@ -35,16 +35,6 @@ async function state(): Promise<string> {
   return JSON.stringify(out);
 }
 
-/** `a.b[key]` and `a.b.key` are the same field (the apiserver and the operator spell map keys differently). */
-const dotted = (path: string): string => path.replace(/\[([^\]0-9][^\]]*)\]/g, '.$1');
-
-/** True when `message` names `field`, or a path within it or around it (never just "spec" unless that is the field). */
-export function namesField(message: string, field: string): boolean {
-  if (message.includes(field)) return true;
-  const want = dotted(field);
-  const paths = (message.match(/spec(\.[A-Za-z0-9_-]+|\[[^\]]*\])*/g) ?? []).map(dotted);
-  return paths.some((p) => p !== 'spec' && (want.startsWith(p) || p.startsWith(want)));
-}
 
 beforeAll(async () => {
   await installCrd(kc);

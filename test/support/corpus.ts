@@ -33,6 +33,17 @@ export function fullSpec(selector: Record<string, string>): Record<string, Json>
   };
 }
 
+/** `a.b[key]` and `a.b.key` are the same field (the apiserver and the operator spell map keys differently). */
+const dotted = (path: string): string => path.replace(/\[([^\]0-9][^\]]*)\]/g, '.$1');
+
+/** True when `message` names `field`, or a path within it or around it (never just "spec" unless that is the field). */
+export function namesField(message: string, field: string): boolean {
+  if (message.includes(field)) return true;
+  const want = dotted(field);
+  const paths = (message.match(/spec(\.[A-Za-z0-9_-]+|\[[^\]]*\])*/g) ?? []).map(dotted);
+  return paths.some((p) => p !== 'spec' && (want.startsWith(p) || p.startsWith(want)));
+}
+
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
@@ -195,4 +206,40 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   whole('spec as a list', [base]);
   whole('spec null', null);
   return out;
+}
+
+/** A manifest file that is bad before it is a SecurityBaseline: its YAML. */
+export interface BadYaml {
+  readonly name: string;
+  readonly text: string;
+  /** The field render's refusal must name. */
+  readonly field: string;
+}
+
+const header = (name: string): string => `apiVersion: ${GROUP}/${VERSION}\nkind: SecurityBaseline\nmetadata: {name: ${name}}\n`;
+const repeat = (n: number, s: string): string => Array.from({ length: n }, () => s).join(', ');
+
+/**
+ * Bad YAML (issue 13, class 10): files of a few kilobytes that aliases expand to
+ * billions of values, a cycle, a file larger than render reads, and a plain list
+ * too long without any alias. Deterministic.
+ */
+export function badYaml(prefix: string): BadYaml[] {
+  // The shape that crashed render: thousands of aliased rules, each with thousands of verbs, in every workload.
+  const rules = `${header(`${prefix}-laughs`)}spec:\n  serviceAccounts:\n    workloads:\n    - name: w0\n      rules: &rules [&r {resources: [configmaps], verbs: [${repeat(1000, 'get')}]}, ${repeat(2000, '*r')}]\n${Array.from({ length: 49 }, (_, i) => `    - {name: w${String(i + 1)}, rules: *rules}\n`).join('')}`;
+  // The classic: ten levels of ten aliases, 10^10 strings, in a field that takes a list of strings.
+  const levels = [`x0: &x0 [${repeat(10, 'lol')}]`];
+  for (let i = 1; i <= 10; i++) levels.push(`x${String(i)}: &x${String(i)} [${repeat(10, `*x${String(i - 1)}`)}]`);
+  const block = (key: string, n: number): string => `${key}:\n${levels.slice(0, n).map((l) => `  ${l}\n`).join('')}`;
+  const classic = `${header(`${prefix}-classic`)}${block('lol', 10)}spec:\n  excludeNamespaces: [${repeat(10, '*x9')}]\n`;
+  // The same in a scalar's place, where an error message would quote the value.
+  const inKind = `apiVersion: ${GROUP}/${VERSION}\n${block('levels', 11)}kind: *x10\nmetadata: {name: ${prefix}-kind}\nspec: {}\n`;
+  return [
+    { name: 'thousands of aliased rules, each with thousands of verbs, in 50 workloads', text: rules, field: 'spec.serviceAccounts.workloads[0].rules' },
+    { name: 'ten levels of ten aliases in excludeNamespaces', text: classic, field: 'lol.x' },
+    { name: 'ten levels of ten aliases as the kind', text: inKind, field: 'levels.x' },
+    { name: 'an alias inside its own anchor', text: `${header(`${prefix}-cycle`)}spec: &s\n  mode: Enforce\n  namespaceSelector: {matchExpressions: [*s]}\n`, field: 'spec.namespaceSelector.matchExpressions[0]' },
+    { name: 'a million and one namespaces to exclude, no alias', text: `${header(`${prefix}-long`)}spec:\n  excludeNamespaces: [${'a,'.repeat(1_000_000)}a]\n`, field: 'spec.excludeNamespaces[' },
+    { name: 'a file over 4 MiB', text: `${header(`${prefix}-big`)}spec: {}\n# ${'x'.repeat(4 * 1024 * 1024)}\n`, field: '(file)' },
+  ];
 }
