@@ -5,11 +5,44 @@ const tick = async (): Promise<void> => { await new Promise((r) => setImmediate(
 
 function setup(handler: (key: string) => Promise<Outcome>, overrides: Partial<QueueOptions> = {}): { q: WorkQueue; clock: FakeClock } {
   const clock = new FakeClock();
-  const q = new WorkQueue(handler, { workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, clock, ...overrides });
+  const q = new WorkQueue(handler, { workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, sliceMs: 20, defer: (fn) => { setImmediate(fn); }, clock, ...overrides });
   return { q, clock };
 }
 
 describe('WorkQueue', () => {
+  it('lets the event loop in after each slice of work done without I/O', async () => {
+    // Each key takes 5 ms of (fake) time and resolves at once, as a compliant namespace judged from cache does.
+    const clock = new FakeClock();
+    const done: string[] = [];
+    const deferred: (() => void)[] = [];
+    const q = new WorkQueue(async (key) => { clock.advance(5); done.push(key); return Promise.resolve({ kind: 'done' } as const); }, {
+      workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, sliceMs: 20, clock,
+      defer: (fn) => { deferred.push(fn); },
+    });
+    for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
+    // Microtasks only: without the slice, all ten would run before any I/O callback.
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(done.length).toBeGreaterThanOrEqual(4);
+    expect(done.length).toBeLessThan(10);
+    expect(deferred).toHaveLength(1);
+    let turns = 0;
+    while (deferred.length > 0) {
+      turns++;
+      deferred.shift()?.();
+      for (let i = 0; i < 50; i++) await Promise.resolve();
+    }
+    expect(done).toHaveLength(10);
+    expect(new Set(done).size).toBe(10);
+    expect(turns).toBeGreaterThanOrEqual(2);
+    await q.whenIdle();
+    // Idle again: the next key is handed out at once, not after a deferral.
+    clock.advance(1000);
+    q.add('late');
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(done).toContain('late');
+    expect(deferred).toHaveLength(0);
+  });
+
   it('collapses duplicate adds of a waiting key', async () => {
     const seen: string[] = [];
     let release: () => void = () => undefined;

@@ -9,6 +9,12 @@
  *   storm of failures cannot flood the apiserver. Plain adds are not limited: a
  *   resync or a new baseline reaches every namespace as fast as workers take them
  *   (client-go limits only AddRateLimited, the same way).
+ * - work runs in slices: a handler that finishes without I/O (a compliant
+ *   namespace judged from cache) resolves in a microtask, so a resync of
+ *   10,000 namespaces would chain through microtasks in one turn of the event
+ *   loop, and metrics scrapes, health probes, watch events and the leader's
+ *   lease renewal would wait seconds for it. After `sliceMs` of work the queue
+ *   hands out its next key from `defer` (setImmediate), letting I/O in first.
  * Time comes from an injected clock and timer, so tests control it.
  */
 
@@ -46,6 +52,10 @@ export interface QueueOptions {
   readonly clock: Clock;
   /** Told how long each key waited before a worker took it. */
   readonly onDequeue?: (waitedMs: number) => void;
+  /** How long keys may be handed out back to back before the queue lets the event loop run. */
+  readonly sliceMs: number;
+  /** Runs `fn` once pending I/O has had its turn. */
+  readonly defer: (fn: () => void) => void;
 }
 
 export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
@@ -54,6 +64,8 @@ export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
   maxBackoffMs: 5 * 60_000,
   ratePerSecond: 50,
   burst: 500,
+  sliceMs: 20,
+  defer: (fn) => { setImmediate(fn); },
 };
 
 /** Processes one key; never called twice at once for the same key. */
@@ -71,6 +83,9 @@ export class WorkQueue {
   private lastRefill: number;
   private running = 0;
   private stopped = false;
+  /** When the current slice of work began (unset while idle), and whether a deferred pump is pending. */
+  private sliceStart: number | undefined;
+  private deferred = false;
   private idleWaiters: (() => void)[] = [];
 
   private readonly handler: Handler;
@@ -160,6 +175,17 @@ export class WorkQueue {
   }
 
   private pump(): void {
+    if (this.deferred) return;
+    this.sliceStart ??= this.opts.clock.now();
+    if (this.ready.length > 0 && this.opts.clock.now() - this.sliceStart >= this.opts.sliceMs) {
+      this.deferred = true;
+      this.opts.defer(() => {
+        this.deferred = false;
+        this.sliceStart = this.opts.clock.now();
+        this.pump();
+      });
+      return;
+    }
     while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0) {
       const key = this.ready.shift();
       if (key === undefined) break;
@@ -200,6 +226,7 @@ export class WorkQueue {
 
   private notifyIdle(): void {
     if (this.running === 0 && (this.ready.length === 0 || this.stopped)) {
+      this.sliceStart = undefined;
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();

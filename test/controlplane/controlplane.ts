@@ -123,7 +123,7 @@ async function httpCall(method: string, url: string, payload: string | undefined
       ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey),
     };
     const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, method, headers, timeout: timeoutMs }, (res) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, method, headers, timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
