@@ -36,12 +36,6 @@ export function someOf(items: readonly string[], max = 3): string {
   return items.length > max ? `${shown} and ${String(items.length - max)} more` : shown;
 }
 
-/** How many drift entries status lists; more set driftTruncated. */
-export const MAX_DRIFT_ENTRIES = STATUS_LIMITS.drift;
-/** How many posture findings status lists; more set findingsTruncated. */
-export const MAX_FINDINGS = STATUS_LIMITS.findings;
-/** How many field paths one drift entry names. */
-export const MAX_FIELDS = STATUS_LIMITS.fields;
 /** An example quoting an error (an apiserver's answer can be long): clipped so that three fit in a message. */
 const example = (s: string): string => clip(s, OWN_LIMITS.example, 'codePoints');
 
@@ -73,7 +67,7 @@ export function driftEntries(selected: readonly NamespaceResult[], since: (key: 
       keys.add(key);
       entries.push({
         namespace: r.namespace, kind: d.kind, name: d.name, reason: d.reason,
-        ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields.slice(0, MAX_FIELDS) }),
+        ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields }),
         since: since(key),
       });
     }
@@ -124,10 +118,10 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
     namespaces: counts,
-    drift: entries.slice(0, MAX_DRIFT_ENTRIES),
-    driftTruncated: entries.length > MAX_DRIFT_ENTRIES,
+    // boundStatus cuts the lists to the CRD's maxItems and sets the truncated flags.
+    drift: entries,
     repairs: input.repairs,
-    ...(findings.length === 0 ? {} : { findings: findings.slice(0, MAX_FINDINGS), findingsTruncated: findings.length > MAX_FINDINGS }),
+    ...(findings.length === 0 ? {} : { findings }),
   });
 }
 
