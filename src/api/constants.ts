@@ -28,6 +28,11 @@ export const LABEL_BASELINE = `${GROUP}/baseline`;
  * ownerReferences (which anyone who may write the object can forge), proves ownership.
  */
 export const ANNOTATION_OWNED = `${GROUP}/owned`;
+/**
+ * A random id kubeposture puts on each object it creates, so that after a create whose answer
+ * was lost it can tell its own object from one someone else made at the name (ownership.ts).
+ */
+export const ANNOTATION_CREATE_ID = `${GROUP}/create-id`;
 
 /** Finalizer that holds a SecurityBaseline until its managed objects are cleaned up. */
 export const FINALIZER = `${GROUP}/cleanup`;

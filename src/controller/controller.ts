@@ -3,7 +3,7 @@
  * reconciler makes each namespace right, and a status writer reports per
  * baseline. Baselines get a finalizer so their cleanup runs before they go.
  */
-import { ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
 import { EventRecorder, type EventSink, type EventTarget } from '../kube/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
@@ -18,7 +18,7 @@ import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind }
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type UnrecordedCreates, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
-import { readRecord, type OwnedEntry, type OwnershipRecord } from './ownership.ts';
+import { mayRecord, readRecord, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { PostureWatch } from './posture.ts';
 import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
 
@@ -82,8 +82,8 @@ export class Controller implements StateReader {
   private readonly ledger = new DriftLedger();
   /** Objects created but not yet recorded on their Namespace, per namespace (reconciler.ts). */
   private readonly unrecorded = new Map<string, readonly OwnedEntry[]>();
+  private readonly uncertain = new Map<string, readonly UncertainCreate[]>();
   /** Each cached Namespace's parsed record, for as long as that version is cached. */
-  private readonly records = new WeakMap<object, OwnershipRecord>();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly events: EventSink;
   private cancelFlush: (() => void) | undefined;
@@ -108,7 +108,7 @@ export class Controller implements StateReader {
     const pool = new ValuePool();
     this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]), ...watchOpts('Namespace') });
     this.baselineInformer = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
-    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false }), ...watchOpts(kind) })]));
+    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }), ...watchOpts(kind) })]));
     this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
     this.posture = new PostureWatch({
       rest, clock, log, pool,
@@ -131,7 +131,10 @@ export class Controller implements StateReader {
 
     this.namespaces.on((e) => {
       const name = e.object.metadata.name;
-      if (e.type === 'delete') this.unrecorded.delete(name);
+      if (e.type === 'delete') {
+        this.unrecorded.delete(name);
+        this.uncertain.delete(name);
+      }
       if (e.type !== 'delete' && this.started) this.trackNewlySelected(e.object);
       this.queue.add(name);
     });
@@ -242,6 +245,10 @@ export class Controller implements StateReader {
     }
   }
 
+  namespace(name: string): NamespaceObject | undefined {
+    return this.namespaces.get(undefined, name);
+  }
+
   snapshot(namespace: string): NamespaceSnapshot | undefined {
     const ns = this.namespaces.get(undefined, namespace);
     if (ns === undefined) return undefined;
@@ -256,17 +263,21 @@ export class Controller implements StateReader {
         if (entries.length === 0) this.unrecorded.delete(namespace);
         else this.unrecorded.set(namespace, entries);
       },
+      uncertain: (namespace) => this.uncertain.get(namespace) ?? [],
+      setUncertain: (namespace, creates) => {
+        if (creates.length === 0) this.uncertain.delete(namespace);
+        else this.uncertain.set(namespace, creates);
+      },
     };
   }
 
-  /** The ownership record of a cached Namespace (ownership.ts). */
-  private recordOf(ns: NamespaceObject): OwnershipRecord {
-    let r = this.records.get(ns);
-    if (r === undefined) {
-      r = readRecord(ns);
-      this.records.set(ns, r);
-    }
-    return r;
+  /**
+   * What the record of a cached Namespace holds for `baseline` (ownership.ts). Parsed only where
+   * the record names it: not kept, since 10,000 parsed records would hold some 20 MB.
+   */
+  private recordedFor(ns: NamespaceObject, baseline: string): OwnedEntry[] {
+    if (!mayRecord(ns, baseline)) return [];
+    return readRecord(ns).entries.filter((e) => e.baseline === baseline);
   }
 
   baselines(): Baselines {
@@ -343,7 +354,7 @@ export class Controller implements StateReader {
       if (r.baseline?.name === name || r.superseded.includes(name)) out.add(r.namespace);
     }
     for (const ns of this.namespaces.list()) {
-      if (this.recordOf(ns).entries.some((e) => e.baseline === name)) out.add(ns.metadata.name);
+      if (this.recordedFor(ns, name).length > 0) out.add(ns.metadata.name);
     }
     // Labels route events only (anyone may write them); upgraded objects not yet recorded carry them.
     for (const inf of this.owned.values()) {
@@ -538,9 +549,7 @@ export class Controller implements StateReader {
    * and kubeposture neither deletes nor waits for what it did not make.
    */
   private objectsOf(baseline: string): string[] {
-    return this.namespaces.list().flatMap((ns) => this.recordOf(ns).entries
-      .filter((e) => e.baseline === baseline)
-      .map((e) => `${ns.metadata.name}/${e.kind}/${e.name}`));
+    return this.namespaces.list().flatMap((ns) => this.recordedFor(ns, baseline).map((e) => `${ns.metadata.name}/${e.kind}/${e.name}`));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { claimsKubeposture, encodeRecord, ownedEntry, readRecord, withUnrecorded, type OwnedEntry } from './ownership.ts';
+import { claimsKubeposture, encodeRecord, madeBy, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type OwnedEntry } from './ownership.ts';
 
 const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } =>
   ({ metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) } });
@@ -42,5 +42,35 @@ describe('the ownership record', () => {
   it('adds what was created but not yet recorded, replacing an older entry of the same name', () => {
     const recreated = { ...np, uid: 'u3' };
     expect(withUnrecorded(readRecord(ns(encodeRecord([np, quota]))), [recreated]).entries).toEqual([quota, recreated]);
+  });
+
+  it('tells when a record already holds exactly the entries (nothing to write)', () => {
+    const recorded = readRecord(ns(encodeRecord([np, quota])));
+    expect(sameEntries([quota, np], recorded)).toBe(true);
+    expect(sameEntries([np], recorded)).toBe(false);
+    expect(sameEntries([{ ...np, uid: 'u3' }, quota], recorded)).toBe(false);
+    expect(sameEntries([{ ...np, baseline: 'a' }, quota], recorded)).toBe(false);
+    expect(sameEntries([], readRecord(ns(undefined)))).toBe(false);
+  });
+
+  it('parses only records that may name a baseline', () => {
+    const v = encodeRecord([np, quota]);
+    expect(mayRecord(ns(v), 'a')).toBe(true);
+    expect(mayRecord(ns(v), 'b')).toBe(true);
+    expect(mayRecord(ns(v), 'c')).toBe(false);
+    expect(mayRecord(ns(undefined), 'a')).toBe(false);
+    // Whatever the spacing, a baseline's key is a quoted name.
+    expect(mayRecord(ns('{ "c" : {"Role/x":"u"} }'), 'c')).toBe(true);
+  });
+
+  it('takes an object for the one an unanswered create made only when it carries that create\'s id', () => {
+    const u = { kind: 'NetworkPolicy' as const, name: np.name, createId: 'id-1', baseline: 'b' };
+    const obj = (id: string | undefined, name = np.name): { metadata: { name: string; annotations?: Record<string, string> } } =>
+      ({ metadata: { name, ...(id === undefined ? {} : { annotations: { 'kubeposture.io/create-id': id } }) } });
+    expect(madeBy(u, 'NetworkPolicy', obj('id-1'))).toBe(true);
+    expect(madeBy(u, 'NetworkPolicy', obj('id-2'))).toBe(false);
+    expect(madeBy(u, 'NetworkPolicy', obj(undefined))).toBe(false);
+    expect(madeBy(u, 'Role', obj('id-1'))).toBe(false);
+    expect(madeBy(u, 'NetworkPolicy', obj('id-1', 'other'))).toBe(false);
   });
 });

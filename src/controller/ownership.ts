@@ -13,9 +13,15 @@
  * ownerReference its objects carry (trust on first use); the first write records
  * them. docs/security.md says what that leaves open.
  *
+ * A create whose answer never came (the connection broke, the apiserver died mid-request) may
+ * or may not have been stored, and its uid is unknown. Each create carries a fresh random id
+ * (ANNOTATION_CREATE_ID), remembered until the outcome is known: the object at the name is
+ * kubeposture's only if it carries that id. Nobody else can know the id before kubeposture's
+ * object exists, and while it exists nobody else can hold the name.
+ *
  * Pure: parsing and printing the record, and deciding by it.
  */
-import { ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
+import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 
@@ -28,6 +34,19 @@ export interface OwnedEntry {
   readonly uid: string;
   /** The baseline it was made for: its deletionPolicy and mode decide the object's end. */
   readonly baseline: string;
+}
+
+/** A create of kubeposture's whose outcome is unknown: the object at the name is its own only if it carries `createId`. */
+export interface UncertainCreate {
+  readonly kind: OwnedKind;
+  readonly name: string;
+  readonly createId: string;
+  readonly baseline: string;
+}
+
+/** True when `obj` is the object the uncertain create `u` made (it carries u's id). */
+export function madeBy(u: UncertainCreate, kind: OwnedKind, obj: WireObject): boolean {
+  return u.kind === kind && u.name === obj.metadata.name && obj.metadata.annotations?.[ANNOTATION_CREATE_ID] === u.createId;
 }
 
 export interface OwnershipRecord {
@@ -66,6 +85,15 @@ export function readRecord(ns: WireObject | undefined): OwnershipRecord {
   return { entries, trustClaims: false };
 }
 
+/**
+ * False when the record on `ns` surely holds nothing for `baseline`: a substring test, so that a
+ * scan of every Namespace for one baseline parses only the records that name it (baseline names
+ * are DNS subdomains, which JSON writes unescaped).
+ */
+export function mayRecord(ns: WireObject, baseline: string): boolean {
+  return ns.metadata.annotations?.[ANNOTATION_OWNED]?.includes(`"${baseline}"`) === true;
+}
+
 /** The annotation's value for `entries`, in a stable order; undefined when there are none. */
 export function encodeRecord(entries: readonly OwnedEntry[]): string | undefined {
   if (entries.length === 0) return undefined;
@@ -80,6 +108,16 @@ export function encodeRecord(entries: readonly OwnedEntry[]): string | undefined
     out[b] = Object.fromEntries((byBaseline.get(b) ?? []).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
   }
   return JSON.stringify(out);
+}
+
+/** True when `record` (read from a Namespace) holds exactly `entries`: writing them would change nothing. */
+export function sameEntries(entries: readonly OwnedEntry[], record: OwnershipRecord): boolean {
+  if (record.trustClaims || entries.length !== record.entries.length) return false;
+  const held = new Map(record.entries.map((e) => [`${e.kind}/${e.name}`, e]));
+  return entries.every((e) => {
+    const r = held.get(`${e.kind}/${e.name}`);
+    return r?.uid === e.uid && r.baseline === e.baseline;
+  });
 }
 
 /**

@@ -77,6 +77,18 @@ describe('planNamespace', () => {
     expect(plan.ownership.entries).toEqual([]);
   });
 
+  it('hands an unrecorded object at a name whose create went unanswered to the create, which reads it; a Conflict otherwise', () => {
+    const real = applied(enforce);
+    const recreated = real.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: `new-${c.object.metadata.name}` } } }));
+    const [first] = recreated;
+    if (first === undefined) throw new Error('no objects');
+    const uncertain = [{ kind: first.kind, name: first.object.metadata.name }];
+    const plan = planNamespace({ ...snap(recreated, recording(real, 'enforce')), uncertain }, set(enforce), undefined);
+    if (plan.state !== 'governed') throw new Error(plan.state);
+    expect(plan.drift.map((d) => d.reason)).toEqual(real.map((_, i) => (i === 0 ? 'Missing' : 'Conflict')));
+    expect(plan.actions).toEqual([{ type: 'create', object: expect.objectContaining({ kind: first.kind }) as unknown, recorded: undefined, trustClaim: false }]);
+  });
+
   it('trusts a controller ownerReference once, where the Namespace has no record yet (an upgrade)', () => {
     const plan = planNamespace(snap(applied(enforce)), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);

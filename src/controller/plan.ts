@@ -10,7 +10,7 @@ import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
 import type { WireObject } from '../kube/informer.ts';
-import { ownedEntry, readRecord, withUnrecorded, type OwnedEntry, type OwnedKind, type OwnershipRecord } from './ownership.ts';
+import { ownedEntry, readRecord, withUnrecorded, type OwnedEntry, type OwnedKind, type OwnershipRecord, type UncertainCreate } from './ownership.ts';
 
 export type { OwnedKind };
 
@@ -27,6 +27,8 @@ export interface NamespaceSnapshot {
   readonly defaultServiceAccount: (WireObject & { readonly automountServiceAccountToken?: boolean }) | undefined;
   /** Objects kubeposture created here whose record is not yet written (ownership.ts `withUnrecorded`). */
   readonly unrecorded?: readonly OwnedEntry[];
+  /** Creates of kubeposture's here whose answer never came (ownership.ts `UncertainCreate`). */
+  readonly uncertain?: readonly Pick<UncertainCreate, 'kind' | 'name'>[];
 }
 
 /** The baselines as the controller knows them. */
@@ -50,7 +52,8 @@ export type Action =
   /**
    * Create an owned object, unless something already holds its name: then that is
    * kubeposture's only if it is the object `recorded` names (its uid), or, with no record
-   * on the Namespace (`trustClaim`), if it claims to be; otherwise a Conflict.
+   * on the Namespace (`trustClaim`), if it claims to be, or if it carries the id of an earlier
+   * create of kubeposture's whose answer never came; otherwise a Conflict.
    */
   | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
   /**
@@ -79,7 +82,7 @@ export interface Binding {
 
 /** Who owns what in the namespace, as the reconciler needs it to keep the record. */
 export interface Ownership {
-  /** The record on the Namespace, as read. */
+  /** The record on the Namespace, as read (without creates not yet recorded). */
   readonly record: OwnershipRecord;
   /** kubeposture's objects here as the plan found them (recorded, or trusted on first use). */
   readonly entries: readonly OwnedEntry[];
@@ -139,7 +142,8 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
   // Only the record decides: a label naming a Stalled baseline can be written by anyone.
-  const record = withUnrecorded(readRecord(snap.namespace), snap.unrecorded ?? []);
+  const stored = readRecord(snap.namespace);
+  const record = withUnrecorded(stored, snap.unrecorded ?? []);
   const frozen = record.entries.map((e) => e.baseline).find((b) => baselines.stalled.has(b));
   if (frozen !== undefined) return { state: 'skipped', reason: `holds objects of SecurityBaseline ${frozen}, whose spec is invalid` };
 
@@ -178,6 +182,13 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
         if (recorded !== undefined) entries.push(recorded);
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Missing' });
         actions.push({ type: 'create', object: o, recorded, trustClaim });
+        continue;
+      }
+      // An earlier create of kubeposture's may have made it, its answer lost: the create reads
+      // the object and tells by the id that create carried.
+      if (entry === undefined && (snap.uncertain ?? []).some((u) => u.kind === kind && u.name === o.metadata.name)) {
+        drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Missing' });
+        actions.push({ type: 'create', object: o, recorded: undefined, trustClaim });
         continue;
       }
       // kubeposture's labels on an object it did not make: someone else's, never touched.
@@ -235,7 +246,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
       : { type: 'delete', kind: e.kind, name: e.name, uid: e.uid });
   }
 
-  const ownership: Ownership = { record, entries, namespaceLabels, bindings };
+  const ownership: Ownership = { record: stored, entries, namespaceLabels, bindings };
   if (winner === undefined) return { state: 'unselected', superseded: supersededNames, actions: cleanup, ownership };
   // Audit mode never writes to a namespace: drift is only reported.
   return { state: 'governed', baseline: winner, superseded: supersededNames, drift, actions: enforce ? [...actions, ...cleanup] : [], ownership };

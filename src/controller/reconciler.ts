@@ -4,14 +4,15 @@
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
  */
-import { ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import { isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { whileGrantSettles } from './grant.ts';
-import { claimsKubeposture, encodeRecord, type OwnedEntry } from './ownership.ts';
+import { randomUUID } from 'node:crypto';
+import { claimsKubeposture, encodeRecord, madeBy, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 
 /** What one reconcile of a namespace found and did. */
@@ -33,6 +34,8 @@ export interface NamespaceResult {
 /** Reads what a reconcile needs, from the informer caches. */
 export interface StateReader {
   snapshot(namespace: string): NamespaceSnapshot | undefined;
+  /** The cached Namespace alone. */
+  namespace(name: string): NamespaceSnapshot['namespace'] | undefined;
   baselines(): Baselines;
 }
 
@@ -44,6 +47,9 @@ export interface StateReader {
 export interface UnrecordedCreates {
   get(namespace: string): readonly OwnedEntry[];
   set(namespace: string, entries: readonly OwnedEntry[]): void;
+  /** Creates whose answer never came, until the object at the name is read: at most one per name. */
+  uncertain(namespace: string): readonly UncertainCreate[];
+  setUncertain(namespace: string, creates: readonly UncertainCreate[]): void;
 }
 
 /** Keeps the caches in step with the reconciler's own writes. */
@@ -70,6 +76,8 @@ export interface ReconcilerDeps {
   readonly guarded: (baseline: string) => boolean;
   /** Checked before every write: a leader that lost its lease stops at once. */
   readonly mayWrite: () => boolean;
+  /** The id each create carries (ANNOTATION_CREATE_ID); random UUIDs by default. */
+  readonly newId?: () => string;
 }
 
 const escapePointer = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -89,7 +97,7 @@ export class Reconciler {
   plan(namespace: string): Plan | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace, this.deps.operator);
+    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace), uncertain: this.deps.unrecorded.uncertain(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace, this.deps.operator);
   }
 
   /**
@@ -186,7 +194,7 @@ export class Reconciler {
     // Whatever else failed, what was created is recorded: otherwise it would be no one's.
     if (actions.length > 0 || (plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce')) {
       try {
-        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined) && namespaceAction !== undefined) record(target(namespaceAction), 'done');
+        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0) && namespaceAction !== undefined) record(target(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
@@ -202,11 +210,16 @@ export class Reconciler {
    * one server-side apply; or gives both back when it wants neither any more. Nothing is
    * written when the Namespace already says so. True when it wrote.
    */
-  private async writeNamespace(namespace: string, plan: Extract<Plan, { state: 'governed' | 'unselected' }>, entries: readonly OwnedEntry[], labelsDrift: boolean): Promise<boolean> {
+  private async writeNamespace(namespace: string, plan: Extract<Plan, { state: 'governed' | 'unselected' }>, entries: readonly OwnedEntry[], labelsDrift: boolean, wrote: boolean): Promise<boolean> {
     const waitingForFinalizer = plan.state === 'governed' && !this.deps.guarded(plan.baseline.metadata.name);
     if (waitingForFinalizer) return false;
+    // The common case (a compliant namespace, nothing written): the record as read says it all.
+    if (!labelsDrift && !wrote && sameEntries(entries, plan.ownership.record)) {
+      this.deps.unrecorded.set(namespace, []);
+      return false;
+    }
     const value = encodeRecord(entries);
-    const ns = this.deps.state.snapshot(namespace)?.namespace;
+    const ns = this.deps.state.namespace(namespace);
     if (ns === undefined) return false;
     const labels = plan.ownership.namespaceLabels;
     const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED];
@@ -247,26 +260,40 @@ export class Reconciler {
           ctx.owned.set(key, entry);
           this.deps.unrecorded.set(namespace, [...this.deps.unrecorded.get(namespace).filter((e) => `${e.kind}/${e.name}` !== key), entry]);
         };
+        // An earlier create whose answer never came: settled by what now holds the name.
+        const { unrecorded } = this.deps;
+        const pending = unrecorded.uncertain(namespace).find((u) => u.kind === kind && u.name === o.metadata.name);
+        const settle = (next?: UncertainCreate): void => {
+          const others = unrecorded.uncertain(namespace).filter((u) => !(u.kind === kind && u.name === o.metadata.name));
+          unrecorded.setUncertain(namespace, next === undefined ? others : [...others, next]);
+        };
         let existing: WireObject | undefined;
-        if (ctx.conflicts.has(key)) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+        if (ctx.conflicts.has(key) || pending !== undefined) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
         if (existing === undefined) {
+          const createId = (this.deps.newId ?? randomUUID)();
           try {
             // One request, and atomic: a POST never merges into an object that holds the name.
-            const created = (await rest.create(o.kind, o, FIELD_MANAGER)) as WireObject;
+            const created = (await rest.create(o.kind, withCreateId(o, createId), FIELD_MANAGER)) as WireObject;
+            if (pending !== undefined) settle();
             own(created.metadata.uid);
             this.deps.cache.written(o.kind, created);
             log.info('Created object', { namespace, kind: o.kind, name: o.metadata.name });
             return 'done';
           } catch (err: unknown) {
+            // Stored or not, nobody can say: remembered until the name is read (ownership.ts).
+            if (!(err instanceof ApiError) || err.status >= 500) settle({ kind, name: o.metadata.name, createId, baseline: ctx.writer });
             if (!(err instanceof ApiError) || err.status !== 409) throw err;
           }
           existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
           if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
         // Only the record proves it kubeposture's (labels and ownerReferences can be written
-        // by anyone who may write the object); with no record yet, its claim is trusted once.
+        // by anyone who may write the object); with no record yet, its claim is trusted once;
+        // after a create whose answer was lost, the id that create carried.
         const uid = existing.metadata.uid;
-        const mine = uid !== undefined && (action.recorded?.uid === uid || (action.trustClaim && claimsKubeposture(existing)));
+        const made = pending !== undefined && madeBy(pending, kind, existing);
+        if (pending !== undefined) settle();
+        const mine = uid !== undefined && (made || action.recorded?.uid === uid || (action.trustClaim && claimsKubeposture(existing)));
         if (!mine) {
           ctx.owned.delete(key);
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
@@ -371,6 +398,12 @@ export class Reconciler {
     this.deps.cache.removed(action.kind, namespace, action.name);
     this.deps.log.info('Released object', { namespace, kind: action.kind, name: action.name, baseline: action.baseline });
   }
+}
+
+/** `o` as sent in a create: with the id that tells it apart if the answer is lost. */
+function withCreateId(o: ManagedObject, createId: string): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
+  const { annotations } = o.metadata as { readonly annotations?: Readonly<Record<string, string>> };
+  return { ...o, metadata: { ...o.metadata, annotations: { ...annotations, [ANNOTATION_CREATE_ID]: createId } } };
 }
 
 /** The union of two managedFields field sets (fieldsV1 trees). */

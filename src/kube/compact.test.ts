@@ -51,6 +51,18 @@ describe('compactObject', () => {
     expect(Object.isFrozen(a.spec)).toBe(true);
     expect(a.metadata.uid).not.toBe(b.metadata.uid);
   });
+
+  it('drops the annotations asked, so that a value unique per object does not unshare the rest', () => {
+    const compact = compactObject<WireObject>(new ValuePool(), 'kubeposture', { withFields: false, dropAnnotations: ['kubeposture.io/create-id'] });
+    const withId = (ns: string, id: string): WireObject => {
+      const p = policy(ns, `u-${ns}`);
+      return { ...p, metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, 'kubeposture.io/create-id': id } } };
+    };
+    const a = compact(withId('a', 'id-1'));
+    const b = compact(withId('b', 'id-2'));
+    expect(a.metadata.annotations).toEqual({ note: 'kept' });
+    expect(a.metadata.annotations).toBe(b.metadata.annotations);
+  });
 });
 
 describe('ValuePool', () => {

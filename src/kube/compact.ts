@@ -75,8 +75,10 @@ interface MetaOptions {
   readonly shareLabels: boolean;
   /** Keep the fields of `manager`'s managedFields entries, or only manager and operation. */
   readonly withFields: boolean;
-  /** Keep only these annotations, unshared (values unique per object); by default all but kubectl's, shared. */
+  /** Keep only these annotations, unshared (values unique per object); by default all but kubectl's and `dropAnnotations`, shared. */
   readonly annotations?: readonly string[];
+  /** Annotations never kept (values unique per object that nothing reads from the cache). */
+  readonly dropAnnotations?: readonly string[];
 }
 
 function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadata'], o: MetaOptions): WireObject['metadata'] {
@@ -92,7 +94,7 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
     const kept = o.annotations.flatMap((k) => { const v = meta.annotations?.[k]; return v === undefined ? [] : [[pool.str(k), v] as const]; });
     if (kept.length > 0) out.annotations = Object.fromEntries(kept);
   } else if (meta.annotations !== undefined) {
-    const kept = Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED);
+    const kept = Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED && !(o.dropAnnotations ?? []).includes(k));
     if (kept.length > 0) out.annotations = pool.tree(Object.fromEntries(kept));
   }
   if (meta.finalizers !== undefined) out.finalizers = pool.tree(meta.finalizers);
@@ -106,16 +108,17 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
  * For objects of the kinds kubeposture writes: every field but status, shared
  * through the pool. `withFields`: keep the fields of kubeposture's managedFields
  * entries (shared objects, whose fields it gives back); otherwise keep only
- * whether its entries are Apply or Update (owned objects).
+ * whether its entries are Apply or Update (owned objects). `dropAnnotations`: annotations
+ * not kept (the create id each owned object carries, unique and read only from the apiserver).
  */
-export function compactObject<T extends WireObject>(pool: ValuePool, manager: string, o: { readonly withFields: boolean }): (obj: T) => T {
+export function compactObject<T extends WireObject>(pool: ValuePool, manager: string, o: { readonly withFields: boolean; readonly dropAnnotations?: readonly string[] }): (obj: T) => T {
   return (obj) => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
       if (k === 'metadata' || k === 'status') continue;
       out[k] = typeof v === 'string' ? pool.str(v) : pool.tree(v);
     }
-    out.metadata = compactMeta(pool, manager, obj.metadata, { shareLabels: true, withFields: o.withFields });
+    out.metadata = compactMeta(pool, manager, obj.metadata, { shareLabels: true, ...o });
     return out as unknown as T;
   };
 }

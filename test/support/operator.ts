@@ -7,7 +7,7 @@
 import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
 import { systemClock } from '../../src/controller/queue.ts';
 import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
-import { RestClient, type RequestRecord } from '../../src/kube/rest.ts';
+import { RestClient, type RequestRecord, type RestClientOptions } from '../../src/kube/rest.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.ts';
@@ -24,11 +24,14 @@ export interface TestOperator {
 
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Makes the operator's client: a test may pass a RestClient subclass that injects faults. */
+export type RestFactory = (kc: KubeConfig, opts: RestClientOptions) => RestClient;
+
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
-export async function startOperator(config: Partial<ControllerConfig> = {}, kubeConfig: KubeConfig = testKubeConfig()): Promise<TestOperator> {
+export async function startOperator(config: Partial<ControllerConfig> = {}, kubeConfig: KubeConfig = testKubeConfig(), makeRest: RestFactory = (k, o) => new RestClient(k, o)): Promise<TestOperator> {
   const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
   const requests: RequestRecord[] = [];
-  const rest = new RestClient(kubeConfig, { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
+  const rest = makeRest(kubeConfig, { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
   // As `kubeposture run` does: under a ServiceAccount, the operator grants through grantor RoleBindings.
   const operatorServiceAccount = serviceAccountOf(await whoAmI(rest));
   requests.length = 0;
