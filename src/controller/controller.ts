@@ -14,7 +14,7 @@ import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { namespaceInfo, type Baselines, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import { namespaceInfo, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type UnrecordedCreates, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
@@ -252,7 +252,8 @@ export class Controller implements StateReader {
   snapshot(namespace: string): NamespaceSnapshot | undefined {
     const ns = this.namespaces.get(undefined, namespace);
     if (ns === undefined) return undefined;
-    const owned = [...this.owned].flatMap(([kind, inf]) => inf.list(namespace).map((object) => ({ kind, object })));
+    const owned: CachedOwned[] = [];
+    for (const [kind, inf] of this.owned) for (const object of inf.list(namespace)) owned.push({ kind, object });
     return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
   }
 

@@ -11,7 +11,8 @@ describe('the ownership record', () => {
     const v = encodeRecord([np, quota]);
     expect(v).toBe('{"a":{"ResourceQuota/kubeposture-quota":"u2"},"b":{"NetworkPolicy/kubeposture-default-deny":"u1"}}');
     expect(encodeRecord([quota, np])).toBe(v);
-    expect(readRecord(ns(v))).toEqual({ trustClaims: false, entries: [quota, np] });
+    expect(readRecord(ns(v))).toMatchObject({ trustClaims: false, entries: [quota, np] });
+    expect([...readRecord(ns(v)).byKey.keys()]).toEqual(['ResourceQuota/kubeposture-quota', 'NetworkPolicy/kubeposture-default-deny']);
     expect(encodeRecord([])).toBeUndefined();
   });
 
@@ -24,7 +25,7 @@ describe('the ownership record', () => {
     ['a uid that is not a string', '{"b":{"Role/x":1}}'],
     ['far too long', `{"b":{"Role/x":"${'u'.repeat(200_000)}"}}`],
   ])('counts %s as no record (claims are trusted once)', (_name, value) => {
-    expect(readRecord(ns(value))).toEqual({ trustClaims: true, entries: [] });
+    expect(readRecord(ns(value))).toMatchObject({ trustClaims: true, entries: [] });
   });
 
   it('decides by uid, kind and name; a claim counts only where there is no record', () => {

@@ -51,11 +51,22 @@ export function madeBy(u: UncertainCreate, kind: OwnedKind, obj: WireObject): bo
 
 export interface OwnershipRecord {
   readonly entries: readonly OwnedEntry[];
+  /** The entries by "Kind/name" (the first, should a name be recorded twice). */
+  readonly byKey: ReadonlyMap<string, OwnedEntry>;
   /** No record on the Namespace: objects with kubeposture's controller ownerReference are trusted once. */
   readonly trustClaims: boolean;
 }
 
-const ABSENT: OwnershipRecord = { entries: [], trustClaims: true };
+function makeRecord(entries: readonly OwnedEntry[], trustClaims: boolean, keys?: readonly string[]): OwnershipRecord {
+  const byKey = new Map<string, OwnedEntry>();
+  entries.forEach((e, i) => {
+    const key = keys?.[i] ?? `${e.kind}/${e.name}`;
+    if (!byKey.has(key)) byKey.set(key, e);
+  });
+  return { entries, byKey, trustClaims };
+}
+
+const ABSENT: OwnershipRecord = makeRecord([], true);
 
 const KINDS: ReadonlySet<string> = new Set(OWNED_KINDS);
 /** Well above what any baseline wants in one namespace; a longer value is not kubeposture's. */
@@ -73,16 +84,20 @@ export function readRecord(ns: WireObject | undefined): OwnershipRecord {
   }
   if (!isRecord(parsed)) return ABSENT;
   const entries: OwnedEntry[] = [];
-  for (const [baseline, objects] of Object.entries(parsed)) {
+  const keys: string[] = [];
+  for (const baseline in parsed) {
+    const objects = parsed[baseline];
     if (!isRecord(objects)) return ABSENT;
-    for (const [key, uid] of Object.entries(objects)) {
+    for (const key in objects) {
+      const uid = objects[key];
       const slash = key.indexOf('/');
       const kind = key.slice(0, slash);
       if (slash < 0 || typeof uid !== 'string' || !KINDS.has(kind)) return ABSENT;
       entries.push({ kind: kind as OwnedKind, name: key.slice(slash + 1), uid, baseline });
+      keys.push(key);
     }
   }
-  return { entries, trustClaims: false };
+  return makeRecord(entries, false, keys);
 }
 
 /**
@@ -113,9 +128,8 @@ export function encodeRecord(entries: readonly OwnedEntry[]): string | undefined
 /** True when `record` (read from a Namespace) holds exactly `entries`: writing them would change nothing. */
 export function sameEntries(entries: readonly OwnedEntry[], record: OwnershipRecord): boolean {
   if (record.trustClaims || entries.length !== record.entries.length) return false;
-  const held = new Map(record.entries.map((e) => [`${e.kind}/${e.name}`, e]));
   return entries.every((e) => {
-    const r = held.get(`${e.kind}/${e.name}`);
+    const r = record.byKey.get(`${e.kind}/${e.name}`);
     return r?.uid === e.uid && r.baseline === e.baseline;
   });
 }
@@ -127,7 +141,7 @@ export function sameEntries(entries: readonly OwnedEntry[], record: OwnershipRec
 export function withUnrecorded(record: OwnershipRecord, unrecorded: readonly OwnedEntry[]): OwnershipRecord {
   if (unrecorded.length === 0) return record;
   const keys = new Set(unrecorded.map((e) => `${e.kind}/${e.name}`));
-  return { trustClaims: record.trustClaims, entries: [...record.entries.filter((e) => !keys.has(`${e.kind}/${e.name}`)), ...unrecorded] };
+  return makeRecord([...record.entries.filter((e) => !keys.has(`${e.kind}/${e.name}`)), ...unrecorded], record.trustClaims);
 }
 
 /** True when `obj` carries a controller ownerReference to a SecurityBaseline (a claim anyone who writes it can make). */
@@ -143,7 +157,8 @@ export function claimsKubeposture(obj: WireObject): boolean {
 export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireObject): OwnedEntry | undefined {
   const uid = obj.metadata.uid;
   if (uid === undefined) return undefined;
-  const recorded = record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
+  const hit = record.byKey.get(`${kind}/${obj.metadata.name}`);
+  const recorded = hit?.uid === uid ? hit : record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
   if (recorded !== undefined) return recorded;
   if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
   return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };

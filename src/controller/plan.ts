@@ -157,7 +157,7 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
   const entries: OwnedEntry[] = [];
   const bindings: Binding[] = [];
   const trustClaim = record.trustClaims;
-  const recordedAt = (kind: string, name: string): OwnedEntry | undefined => record.entries.find((e) => e.kind === kind && e.name === name);
+  const recordedAt = (kind: string, name: string): OwnedEntry | undefined => record.byKey.get(`${kind}/${name}`);
   /** kubeposture's, by the record (or, with none, by its claim unless that names a Stalled baseline). */
   const ours = (kind: OwnedKind, obj: WireObject): OwnedEntry | undefined => {
     const e = ownedEntry(record, kind, obj);
