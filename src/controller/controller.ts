@@ -82,8 +82,8 @@ export class Controller implements StateReader {
   private readonly ledger = new DriftLedger();
   /** Objects created but not yet recorded on their Namespace, per namespace (reconciler.ts). */
   private readonly unrecorded = new Map<string, readonly OwnedEntry[]>();
+  /** Creates whose answer never came, per namespace, until the name is read again (reconciler.ts). */
   private readonly uncertain = new Map<string, readonly UncertainCreate[]>();
-  /** Each cached Namespace's parsed record, for as long as that version is cached. */
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly events: EventSink;
   private cancelFlush: (() => void) | undefined;

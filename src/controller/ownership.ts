@@ -158,7 +158,8 @@ export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireOb
   const uid = obj.metadata.uid;
   if (uid === undefined) return undefined;
   const hit = record.byKey.get(`${kind}/${obj.metadata.name}`);
-  const recorded = hit?.uid === uid ? hit : record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
+  // No entry at the name: none can match. Another uid there: a name recorded twice, scan them.
+  const recorded = hit === undefined || hit.uid === uid ? hit : record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
   if (recorded !== undefined) return recorded;
   if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
   return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };

@@ -94,7 +94,8 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
     const kept = o.annotations.flatMap((k) => { const v = meta.annotations?.[k]; return v === undefined ? [] : [[pool.str(k), v] as const]; });
     if (kept.length > 0) out.annotations = Object.fromEntries(kept);
   } else if (meta.annotations !== undefined) {
-    const kept = Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED && !(o.dropAnnotations ?? []).includes(k));
+    const dropped = [LAST_APPLIED, ...(o.dropAnnotations ?? [])];
+    const kept = Object.entries(meta.annotations).filter(([k]) => !dropped.includes(k));
     if (kept.length > 0) out.annotations = pool.tree(Object.fromEntries(kept));
   }
   if (meta.finalizers !== undefined) out.finalizers = pool.tree(meta.finalizers);
