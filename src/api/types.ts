@@ -163,7 +163,7 @@ export const FindingType = {
 } as const;
 export type FindingType = (typeof FindingType)[keyof typeof FindingType];
 
-/** A posture finding (src/drift/findings.ts): what weakens the baseline without being drift; namespace, kind and name when it is about an object. */
+/** A posture finding (src/posture/findings.ts): what weakens the baseline without being drift; namespace, kind and name when it is about an object. */
 export interface Finding {
   readonly type: FindingType;
   readonly namespace?: string;

@@ -16,7 +16,7 @@ import type {
   PodSecurityLevel, PodSecuritySpec, PolicyRule, Quantity, ResourceList, SecurityBaseline, SecurityBaselineSpec,
   ServiceAccountsSpec, WorkloadServiceAccount,
 } from './types.ts';
-import { defaultLimitRangeItem } from '../drift/normalize.ts';
+import { defaultLimitRangeItem } from './defaults.ts';
 
 /** One problem, with the path of the field it is in (`spec.limitRange.limits[0].max.cpu`). */
 export interface FieldError {

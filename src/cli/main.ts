@@ -11,6 +11,7 @@ import { parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
 import { run } from './run.ts';
 import { MAX_BYTES, tooLarge } from './yaml.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 const USAGE = `usage: kubeposture <command> [flags]
 
@@ -48,13 +49,13 @@ function runRender(args: readonly string[]): CommandResult {
     if (size > MAX_BYTES) return { stdout: '', stderr: `kubeposture render: ${values.file}: (file): ${tooLarge(size)}\n`, code: 1 };
     text = readFileSync(values.file === '-' ? 0 : values.file, 'utf8');
   } catch (err: unknown) {
-    return { stdout: '', stderr: `kubeposture render: cannot read ${values.file}: ${err instanceof Error ? err.message : String(err)}\n`, code: 1 };
+    return { stdout: '', stderr: `kubeposture render: cannot read ${values.file}: ${errorMessage(err)}\n`, code: 1 };
   }
   let labels: Record<string, string>;
   try {
     labels = parseLabels(values.label ?? []);
   } catch (err: unknown) {
-    return usageError(err instanceof Error ? err.message : String(err));
+    return usageError(errorMessage(err));
   }
   return render({ source: values.file, text, namespace: values.namespace, labels });
 }
@@ -78,7 +79,7 @@ function main(argv: readonly string[]): CommandResult {
     }
   } catch (err: unknown) {
     // parseArgs throws on unknown or malformed flags.
-    return usageError(err instanceof Error ? err.message : String(err));
+    return usageError(errorMessage(err));
   }
 }
 
@@ -88,7 +89,7 @@ async function runCommand(args: readonly string[]): Promise<CommandResult> {
   try {
     config = parseRunConfig(args);
   } catch (err: unknown) {
-    return usageError(err instanceof Error ? err.message : String(err));
+    return usageError(errorMessage(err));
   }
   const stop = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => { resolve('SIGTERM'); });
@@ -108,7 +109,7 @@ pending.then(
   },
   (err: unknown) => {
     // A message, not a stack trace: what failed is the input (a kubeconfig that cannot be read, say).
-    process.stderr.write(`kubeposture: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`kubeposture: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -10,17 +10,18 @@ import { join } from 'node:path';
 import type { RunConfig } from '../config.ts';
 import { Controller } from '../controller/controller.ts';
 import { LeaderElector } from '../controller/leader.ts';
-import { systemClock } from '../controller/queue.ts';
+import { systemClock } from '../lib/clock.ts';
 import { loadClusterAccess } from '../kube/access.ts';
 import { serviceAccountOf, whoAmI } from '../kube/identity.ts';
 import { RestClient, type RequestRecord } from '../kube/rest.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
 import { apiReviewer } from '../kube/reviews.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../lib/log.ts';
 import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
 import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
 import { selfSignedCertificate, type KeyPair } from '../observability/self-signed.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** The metrics server's certificate: from `certDir` (tls.crt, tls.key), else self-signed in memory. */
 function metricsCertificate(certDir: string | undefined): KeyPair {
@@ -29,7 +30,7 @@ function metricsCertificate(certDir: string | undefined): KeyPair {
     try {
       return readFileSync(join(certDir, file), 'utf8');
     } catch (err: unknown) {
-      throw new Error(`--metrics-cert-dir ${JSON.stringify(certDir)}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`--metrics-cert-dir ${JSON.stringify(certDir)}: cannot read ${file}: ${errorMessage(err)}`, { cause: err });
     }
   };
   return { cert: read('tls.crt'), key: read('tls.key') };

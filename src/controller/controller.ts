@@ -13,14 +13,17 @@ import { resolve, selects } from '../baseline/selection.ts';
 import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../lib/log.ts';
 import { namespaceInfo, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
-import { WorkQueue, defaultQueueOptions, type Clock, type Outcome } from './queue.ts';
+import type { Clock } from '../lib/clock.ts';
+import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult, type StateReader, type UnrecordedCreates, type WriteThrough } from './reconciler.ts';
 import { DriftLedger } from './ledger.ts';
 import { mayRecord, readRecord, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { PostureWatch } from './posture.ts';
-import { computeStatus, deletingStatus, driftEntries, rfc3339, sameStatus, someOf, stalledStatus } from './status.ts';
+import { computeStatus, deletingStatus, driftEntries, sameStatus, someOf, stalledStatus } from './status.ts';
+import { rfc3339 } from '../lib/time.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export interface ControllerConfig {
   /** The operator's own namespace: never selected. */
@@ -97,7 +100,7 @@ export class Controller implements StateReader {
     const watchOpts = (kind: string): Pick<InformerOptions<WireObject>, 'onError' | 'onRelist'> => ({
       onError: (err: unknown): void => {
         deps.metrics?.informerRestarts.inc({ kind });
-        log.warn('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
+        log.warn('Restarting watch after an error', { kind, error: errorMessage(err) });
       },
       onRelist: (reason): void => {
         deps.metrics?.informerRelists.inc({ kind, reason });
@@ -409,7 +412,7 @@ export class Controller implements StateReader {
       try {
         return await this.processBaseline(name);
       } catch (err: unknown) {
-        this.deps.log.warn('Failed to update baseline finalizer', { baseline: name, error: err instanceof Error ? err.message : String(err) });
+        this.deps.log.warn('Failed to update baseline finalizer', { baseline: name, error: errorMessage(err) });
         return { kind: 'retry', error: err };
       }
     }
@@ -600,7 +603,7 @@ export class Controller implements StateReader {
       } catch (err: unknown) {
         // Gone meanwhile (its finalizer was just removed): nothing to report on.
         if (err instanceof ApiError && err.status === 404) continue;
-        this.deps.log.warn('Failed to write status', { baseline: name, error: err instanceof Error ? err.message : String(err) });
+        this.deps.log.warn('Failed to write status', { baseline: name, error: errorMessage(err) });
         this.markDirty(name);
       }
     }

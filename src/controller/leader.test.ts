@@ -1,5 +1,5 @@
 import { FakeClock } from '../../test/support/fake-clock.ts';
-import { silentLogger } from '../observability/logger.ts';
+import { silentLogger } from '../lib/log.ts';
 import { LeaderElector } from './leader.ts';
 import type { RequestInit } from '../kube/rest.ts';
 

@@ -7,8 +7,10 @@
  * candidates never both win.
  */
 import { ApiError, resourcePath, type RestClient } from '../kube/rest.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Clock } from './queue.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Clock } from '../lib/clock.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { microTime } from '../lib/time.ts';
 
 export interface LeaderElectionConfig {
   readonly namespace: string;
@@ -31,7 +33,6 @@ interface Lease {
   };
 }
 
-const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
 export class LeaderElector {
   private readonly rest: Pick<RestClient, 'request'>;
@@ -84,7 +85,7 @@ export class LeaderElector {
         await this.write(lease, { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.clock.now()) });
       }
     } catch (err: unknown) {
-      this.log.warn('Failed to release the leader lease', { error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('Failed to release the leader lease', { error: errorMessage(err) });
     }
   }
 
@@ -152,7 +153,7 @@ export class LeaderElector {
     } catch (err: unknown) {
       // A conflict means someone else wrote the lease first; anything else is a failed renewal.
       if (!(err instanceof ApiError && err.status === 409)) {
-        this.log.warn('Failed to acquire or renew the leader lease', { error: err instanceof Error ? err.message : String(err) });
+        this.log.warn('Failed to acquire or renew the leader lease', { error: errorMessage(err) });
       }
       if (this.leading && this.clock.now() - this.lastRenew >= this.cfg.renewDeadlineMs) this.setLeading(false);
     }

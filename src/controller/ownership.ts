@@ -24,6 +24,7 @@
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
+import { isPlainObject } from '../lib/json.ts';
 
 export type OwnedKind = (typeof OWNED_KINDS)[number];
 
@@ -82,12 +83,12 @@ export function readRecord(ns: WireObject | undefined): OwnershipRecord {
   } catch {
     return ABSENT;
   }
-  if (!isRecord(parsed)) return ABSENT;
+  if (!isPlainObject(parsed)) return ABSENT;
   const entries: OwnedEntry[] = [];
   const keys: string[] = [];
   for (const baseline in parsed) {
     const objects = parsed[baseline];
-    if (!isRecord(objects)) return ABSENT;
+    if (!isPlainObject(objects)) return ABSENT;
     for (const key in objects) {
       const uid = objects[key];
       const slash = key.indexOf('/');
@@ -163,8 +164,4 @@ export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireOb
   if (recorded !== undefined) return recorded;
   if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
   return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

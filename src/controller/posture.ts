@@ -1,5 +1,5 @@
 /**
- * What status reports besides drift: posture findings (src/drift/findings.ts).
+ * What status reports besides drift: posture findings (src/posture/findings.ts).
  * Watches every NetworkPolicy (caching only those with findings, and of them only
  * the findings, so the cache stays empty in a cluster without any) and, by name, the admission policy
  * that guards selector labels. Neither cache holds up /readyz: on a cluster
@@ -8,12 +8,13 @@
  */
 import { SELECTOR_GUARD } from '../api/constants.ts';
 import type { Finding, LabelSelector } from '../api/types.ts';
-import { networkPolicyFindings, selectorFindings, selectorGuardState, type GuardState } from '../drift/findings.ts';
+import { networkPolicyFindings, selectorFindings, selectorGuardState, type GuardState } from '../posture/findings.ts';
 import { Informer, type WireObject } from '../kube/informer.ts';
 import type { ValuePool } from '../kube/compact.ts';
 import type { RestClient } from '../kube/rest.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Clock } from './queue.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Clock } from '../lib/clock.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 type PolicyRecord = WireObject & { readonly spec?: unknown; readonly findings?: readonly Finding[] };
 type Binding = WireObject & { readonly spec?: { readonly policyName?: unknown; readonly validationActions?: unknown } };
@@ -43,7 +44,7 @@ export class PostureWatch {
     const { rest, clock, log, pool } = deps;
     this.clock = clock;
     const onError = (kind: string) => (err: unknown): void => {
-      log.debug('Restarting watch after an error', { kind, error: err instanceof Error ? err.message : String(err) });
+      log.debug('Restarting watch after an error', { kind, error: errorMessage(err) });
     };
     // Only policies with findings are cached: none, in a cluster where no tenant opened anything.
     this.policies = new Informer<PolicyRecord>(rest, {

@@ -17,6 +17,7 @@
  *   hands out its next key from `defer` (setImmediate), letting I/O in first.
  * Time comes from an injected clock and timer, so tests control it.
  */
+import type { Clock } from '../lib/clock.ts';
 
 /** What a worker's run of one key ended in. */
 export type Outcome =
@@ -24,22 +25,6 @@ export type Outcome =
   | { readonly kind: 'retry'; readonly error: unknown }
   /** Come back after a fixed delay without counting a failure (e.g. waiting for a cache). */
   | { readonly kind: 'requeueAfter'; readonly delayMs: number };
-
-export interface Clock {
-  now(): number;
-  /** Calls `fn` after `ms`; returns a cancel function. */
-  setTimer(fn: () => void, ms: number): () => void;
-}
-
-/** Real time. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return () => { clearTimeout(t); };
-  },
-};
 
 export interface QueueOptions {
   readonly workers: number;

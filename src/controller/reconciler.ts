@@ -9,11 +9,12 @@ import { isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/informer.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
 import { claimsKubeposture, encodeRecord, madeBy, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** What one reconcile of a namespace found and did. */
 export interface NamespaceResult {
@@ -125,7 +126,7 @@ export class Reconciler {
       }
     };
     const fail = (action: Action, err: unknown): void => {
-      const message = `${describe(action)}: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `${describe(action)}: ${errorMessage(err)}`;
       error ??= message;
       this.deps.log.warn('Failed to reconcile object', { namespace, action: describe(action), error: message });
     };

@@ -6,9 +6,10 @@
  */
 import type { Condition, ConditionType, DriftEntry, Finding, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
 import { OWN_LIMITS, STATUS_LIMITS, boundStatus, clip, joinWithin } from '../api/output-limits.ts';
-import { sortFindings } from '../drift/findings.ts';
+import { sortFindings } from '../posture/findings.ts';
 import { driftKey } from './ledger.ts';
 import type { NamespaceResult } from './reconciler.ts';
+import { canonicalJson } from '../lib/json.ts';
 
 const CONDITION_ORDER: readonly ConditionType[] = ['Ready', 'Compliant', 'Reconciling', 'Stalled'];
 
@@ -23,11 +24,6 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
       return { ...c, observedGeneration: generation, lastTransitionTime };
     })
     .sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
-}
-
-/** A time as Kubernetes writes it: RFC 3339, whole seconds, UTC. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Up to three examples and how many more: "a, b, c and 4 more". */
@@ -170,13 +166,6 @@ export function deletingStatus(input: {
 
 /** True when two statuses say the same, ignoring lastReconcileTime and key order. */
 export function sameStatus(a: SecurityBaselineStatus | undefined, b: SecurityBaselineStatus): boolean {
-  return a !== undefined && canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).filter((k) => k !== 'lastReconcileTime').sort().map((k) => `${k}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return v === undefined ? 'undefined' : JSON.stringify(v);
+  const skip = (k: string): boolean => k === 'lastReconcileTime';
+  return a !== undefined && canonicalJson(a, skip) === canonicalJson(b, skip);
 }

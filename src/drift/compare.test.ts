@@ -2,22 +2,10 @@ import { baselineOf, baselineWith, restrictedManifest } from '../../test/support
 import { desiredObjects } from '../baseline/build.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
 import { childPath, compareObject, differingFields } from './compare.ts';
-import { canonicalQuantity, defaultLimitRangeItem, isSetList } from './normalize.ts';
+import { canonicalQuantity, isSetList } from './normalize.ts';
 
 /** A deep copy, as a live object read from the apiserver would be. */
 const live = (o: ManagedObject): Record<string, unknown> => structuredClone(o) as unknown as Record<string, unknown>;
-
-describe('defaultLimitRangeItem (core/v1 SetDefaults_LimitRangeItem)', () => {
-  it.each([
-    ['max fills a missing default, default fills a missing request', { type: 'Container', max: { cpu: '2' } }, { type: 'Container', max: { cpu: '2' }, default: { cpu: '2' }, defaultRequest: { cpu: '2' } }],
-    ['min fills a missing request when there is no default', { type: 'Container', min: { memory: '1Mi' } }, { type: 'Container', min: { memory: '1Mi' }, defaultRequest: { memory: '1Mi' } }],
-    ['given values are kept', { type: 'Container', default: { cpu: '1' }, defaultRequest: { cpu: '100m' }, max: { cpu: '2' } }, { type: 'Container', default: { cpu: '1' }, defaultRequest: { cpu: '100m' }, max: { cpu: '2' } }],
-    ['Pod items are not defaulted', { type: 'Pod', max: { cpu: '2' } }, { type: 'Pod', max: { cpu: '2' } }],
-    ['nothing to default leaves no empty maps', { type: 'Container', maxLimitRequestRatio: { cpu: '2' } }, { type: 'Container', maxLimitRequestRatio: { cpu: '2' } }],
-  ] as const)('%s', (_name, item, want) => {
-    expect(defaultLimitRangeItem(item)).toEqual(want);
-  });
-});
 
 describe('canonicalQuantity', () => {
   it('gives equal values one form', () => {

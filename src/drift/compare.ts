@@ -7,6 +7,7 @@
 import type { ManagedObject } from '../baseline/objects.ts';
 import { canonicalQuantity, isResourceList, isSetList, isWholeValue, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
+import { canonicalJson, isPlainObject } from '../lib/json.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -16,16 +17,6 @@ export function childPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** JSON with object keys sorted, so equal values print the same. */
-function stable(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (isRecord(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable(v[k])}`).join(',')}}`;
-  return v === undefined ? 'undefined' : JSON.stringify(v);
-}
 
 function asQuantity(v: unknown): Quantity | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
@@ -38,8 +29,8 @@ function asQuantity(v: unknown): Quantity | undefined {
  * quantities by value; and the values normalize.ts names whole, exactly.
  */
 export function differingFields(desired: unknown, live: unknown, path = ''): string[] {
-  if (isResourceList(path) && isRecord(desired)) {
-    const liveList = isRecord(live) ? live : {};
+  if (isResourceList(path) && isPlainObject(desired)) {
+    const liveList = isPlainObject(live) ? live : {};
     return Object.entries(desired).flatMap(([k, v]) => {
       const want = asQuantity(v);
       const got = asQuantity(liveList[k]);
@@ -49,19 +40,19 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
   }
   if (isWholeValue(path)) {
     const empty = Array.isArray(desired) ? [] : {};
-    return stable(desired) === stable(live ?? empty) ? [] : [path];
+    return canonicalJson(desired) === canonicalJson(live ?? empty) ? [] : [path];
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return [path];
     if (isSetList(path)) {
-      const a = desired.map(stable).sort();
-      const b = live.map(stable).sort();
+      const a = desired.map((x) => canonicalJson(x)).sort();
+      const b = live.map((x) => canonicalJson(x)).sort();
       return a.every((x, i) => x === b[i]) ? [] : [path];
     }
     return desired.flatMap((d: unknown, i) => differingFields(d, live[i], `${path}[${String(i)}]`));
   }
-  if (isRecord(desired)) {
-    if (!isRecord(live)) return [path];
+  if (isPlainObject(desired)) {
+    if (!isPlainObject(live)) return [path];
     return Object.entries(desired).flatMap(([k, v]) => differingFields(v, live[k], childPath(path, k)));
   }
   return desired === live ? [] : [path];
@@ -74,13 +65,13 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
  */
 export function compareObject(desired: ManagedObject, live: unknown): string[] {
   const want = withApiserverDefaults(desired);
-  const liveObj = isRecord(live) ? live : {};
-  const liveMeta = isRecord(liveObj.metadata) ? liveObj.metadata : {};
+  const liveObj = isPlainObject(live) ? live : {};
+  const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
   const out = differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
   const wantRefs = 'ownerReferences' in want.metadata ? want.metadata.ownerReferences ?? [] : [];
   const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
   for (const ref of wantRefs) {
-    const match = liveRefs.find((r) => isRecord(r) && r.uid === ref.uid);
+    const match = liveRefs.find((r) => isPlainObject(r) && r.uid === ref.uid);
     if (match === undefined || differingFields(ref, match).length > 0) out.push('metadata.ownerReferences');
   }
   const { apiVersion: _v, kind: _k, metadata: _m, ...body } = want;

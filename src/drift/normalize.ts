@@ -5,29 +5,8 @@
  * object the apiserver merely defaulted is recognised as compliant.
  */
 import { parseQuantity } from '../api/quantity.ts';
+import { defaultLimitRangeItem } from '../api/defaults.ts';
 import type { LimitRangeItem, Quantity, ResourceList } from '../api/types.ts';
-
-type MutableList = Record<string, Quantity>;
-
-/**
- * core/v1 SetDefaults_LimitRangeItem: for Container items, a missing default
- * limit takes the max, a missing default request takes the default limit, else
- * the min. Empty maps are dropped, as the apiserver omits them.
- */
-export function defaultLimitRangeItem(item: LimitRangeItem): LimitRangeItem {
-  if (item.type !== 'Container') return item;
-  const def: MutableList = { ...item.default };
-  const req: MutableList = { ...item.defaultRequest };
-  for (const [k, v] of Object.entries(item.max ?? {})) if (!(k in def)) def[k] = v;
-  for (const [k, v] of Object.entries(def)) if (!(k in req)) req[k] = v;
-  for (const [k, v] of Object.entries(item.min ?? {})) if (!(k in req)) req[k] = v;
-  const { default: _d, defaultRequest: _r, ...rest } = item;
-  return {
-    ...rest,
-    ...(Object.keys(def).length > 0 ? { default: def } : {}),
-    ...(Object.keys(req).length > 0 ? { defaultRequest: req } : {}),
-  };
-}
 
 /** A quantity as a canonical value string (nano-units), or the input when it does not parse. */
 export function canonicalQuantity(q: Quantity): string {

@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EVENT_LIMITS, clip, cut, eventName } from '../api/output-limits.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../lib/log.ts';
 import type { RestClient } from './rest.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { microTime } from '../lib/time.ts';
 
 export interface EventTarget {
   readonly apiVersion: string;
@@ -28,8 +30,6 @@ export interface EventSink {
 const SERIES_WINDOW_MS = 10 * 60_000;
 const CONTROLLER = 'kubeposture.io/operator';
 
-/** MicroTime as events.k8s.io wants it: RFC 3339 with microseconds. */
-const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
 export class EventRecorder implements EventSink {
   private readonly rest: Pick<RestClient, 'request' | 'mergePatch'>;
@@ -50,7 +50,7 @@ export class EventRecorder implements EventSink {
     // Within the Event API's limits, or the apiserver refuses it on every try.
     const bounded = { reason: cut(reason, EVENT_LIMITS.reason, 'bytes'), note: clip(note, EVENT_LIMITS.note, 'bytes') };
     void this.send(target, type, bounded.reason, bounded.note).catch((err: unknown) => {
-      this.log.warn('Failed to record event', { reason, kind: target.kind, name: target.name, error: err instanceof Error ? err.message : String(err) });
+      this.log.warn('Failed to record event', { reason, kind: target.kind, name: target.name, error: errorMessage(err) });
     });
   }
 

@@ -17,7 +17,8 @@ import { ApiError, resourcePath, type ResourceKind, type RestClient } from './re
 
 /** The part of the REST client an informer uses. */
 export type ListWatchClient = Pick<RestClient, 'request' | 'stream'>;
-import type { Clock } from '../controller/queue.ts';
+import type { Clock } from '../lib/clock.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** The part of an object every cache entry has. */
 export interface WireObject {
@@ -265,7 +266,7 @@ export class Informer<T extends WireObject> {
           continue;
         }
         this.opts.onError?.(err);
-        this.failure = { since: this.failure?.since ?? this.opts.clock.now(), message: err instanceof Error ? err.message : String(err) };
+        this.failure = { since: this.failure?.since ?? this.opts.clock.now(), message: errorMessage(err) };
         this.backoffMs = this.backoffMs === 0 ? BASE_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
         await new Promise<void>((resolve) => { this.cancelTimer = this.opts.clock.setTimer(resolve, this.backoffMs); });
         this.cancelTimer = undefined;

@@ -4,6 +4,7 @@
  * authentication and authorization do: the metrics endpoint uses both.
  */
 import type { RestClient } from './rest.ts';
+import { asPlainObject } from '../lib/json.ts';
 
 /** Who the apiserver says holds a token. */
 export interface UserInfo {
@@ -37,7 +38,7 @@ export interface Reviewer {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {});
+const record = (v: unknown): Readonly<Record<string, unknown>> => asPlainObject(v) ?? {};
 
 /** Reads a TokenReview's status; anything but `authenticated: true` with a username is not authenticated. */
 export function tokenReviewResult(answer: unknown): TokenReviewResult {

@@ -3,17 +3,10 @@
  * fields (`log.info("Applied NetworkPolicy", {namespace, name, baseline})`).
  */
 import winston from 'winston';
+import type { Logger } from '../lib/log.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
-
-/** The logging surface the rest of the code depends on. */
-export interface Logger {
-  error(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
-}
 
 /** A JSON logger writing to stderr (stdout stays free for command output). */
 export function createLogger(level: LogLevel): Logger {
@@ -33,6 +26,3 @@ export function createLogger(level: LogLevel): Logger {
     debug: on('debug') ? (m, f) => { w.debug(m, f); } : off,
   };
 }
-
-/** Discards everything: for tests that do not look at logs. */
-export const silentLogger: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };

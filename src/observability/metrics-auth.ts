@@ -19,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NonResourceAttributes, Reviewer } from '../kube/reviews.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** What to do with one request for /metrics. */
 export type ScrapeDecision =
@@ -150,7 +151,7 @@ export class ScrapeAuthorizer {
       decision = await this.review(token);
     } catch (err: unknown) {
       // Not cached: the next scrape asks again.
-      return { kind: 'failed', message: err instanceof Error ? err.message : String(err) };
+      return { kind: 'failed', message: errorMessage(err) };
     }
     const at = this.now();
     if (decision.kind === 'allowed') this.allowed.set(key, decision.username, at + this.allowTtlMs);

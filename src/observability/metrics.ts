@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { listen, type Listening } from './listen.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../lib/log.ts';
 import { decisionStatus, type ScrapeAuthorizer } from './metrics-auth.ts';
 import type { KeyPair } from './self-signed.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -53,7 +54,7 @@ export async function startMetricsServer(metrics: Metrics, host: string | undefi
   const render = (res: ServerResponse): void => {
     metrics.registry.metrics().then(
       (text) => { res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text); },
-      (err: unknown) => { res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`); },
+      (err: unknown) => { res.writeHead(500).end(`${errorMessage(err)}\n`); },
     );
   };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

@@ -18,7 +18,7 @@ import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { ApiError, resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
-import { systemClock } from '../../src/controller/queue.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 import { Informer, type WireObject } from '../../src/kube/informer.ts';
 import { ComplianceChecker } from './checker.ts';
 import { createNamespaces, waitForNamespaceDefaults } from './fixtures.ts';

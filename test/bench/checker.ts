@@ -12,7 +12,7 @@ import { desiredObjects } from '../../src/baseline/build.ts';
 import type { ManagedObject } from '../../src/baseline/objects.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
-import { systemClock } from '../../src/controller/queue.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 import { compactObject, ValuePool } from '../../src/kube/compact.ts';
 import { Informer, type WireObject } from '../../src/kube/informer.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';

@@ -19,6 +19,7 @@ import { OPERATOR_NAMESPACE } from '../bench/identity.ts';
 import { LeaseHold } from './lease-hold.ts';
 import { PREVIOUS_RELEASE, previousRelease } from './previous-release.ts';
 import { AUDIT_WRITE_VERBS, OPERATOR_USER, World, warnLines, type AuditEvent, type ChaosOptions, type Replica } from './world.ts';
+import { errorMessage } from '../../src/lib/errors.ts';
 
 export type Figure = number | string | boolean;
 
@@ -217,7 +218,7 @@ const apiserverKill: Scenario = {
       await World.poll('the operator\'s /readyz to answer 200 again', async () => (await op.process.readyz()) === 200, 60_000);
       readyAgainAt = Date.now();
     } catch (err: unknown) {
-      rec.check(false, err instanceof Error ? err.message : String(err));
+      rec.check(false, errorMessage(err));
     }
     polling.on = false;
     await poller;
@@ -371,7 +372,7 @@ const userEdits: Scenario = {
           }
         } catch (err: unknown) {
           if (err instanceof ApiError && err.status === 404) absent += 1;
-          else refused.push(err instanceof Error ? err.message : String(err));
+          else refused.push(errorMessage(err));
         }
         await sleep(25);
       }
@@ -493,7 +494,7 @@ async function freezeRound(world: World, rec: Recorder, round: string, leader: R
     await World.poll('the old leader to stop leading', async () => (await World.metric(leader, 'kubeposture_leader')) === 0, 30_000);
     rec.figure(`${round}: old leader stopped leading after SIGCONT (s)`, seconds(Date.now() - contAt));
   } catch (err: unknown) {
-    rec.check(false, `${round}: ${err instanceof Error ? err.message : String(err)}`);
+    rec.check(false, `${round}: ${errorMessage(err)}`);
   }
   await world.converged(convergeTimeout(world));
   await settle(follower);
@@ -609,7 +610,7 @@ export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promi
     try {
       await scenario.run(world, rec);
     } catch (err: unknown) {
-      rec.check(false, err instanceof Error ? err.message : String(err));
+      rec.check(false, errorMessage(err));
     }
     if (world.hasBaseline()) {
       verdict = await world.verify();
@@ -619,7 +620,7 @@ export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promi
     rec.check(false, err instanceof Error ? err.stack ?? err.message : String(err));
   } finally {
     const passed = rec.failures.length === 0;
-    await world?.close(passed).catch((err: unknown) => { rec.check(false, `cleanup: ${err instanceof Error ? err.message : String(err)}`); });
+    await world?.close(passed).catch((err: unknown) => { rec.check(false, `cleanup: ${errorMessage(err)}`); });
     opts.log(`${scenario.id}: ${passed ? 'passed' : `FAILED (${rec.failures.join(' | ')}); logs kept in ${world?.dir ?? opts.workDir}`}`);
   }
   return {

@@ -12,6 +12,7 @@
 import { join, resolve } from 'node:path';
 import { ensureBinaries, repoRoot } from './binaries.ts';
 import { COMPONENTS, readState, runs, startControlPlane, stopFromState } from './controlplane.ts';
+import { errorMessage } from '../../src/lib/errors.ts';
 
 const say = (m: string): void => { process.stderr.write(`controlplane: ${m}\n`); };
 
@@ -77,7 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    say(err instanceof Error ? err.message : String(err));
+    say(errorMessage(err));
     process.exitCode = 1;
   },
 );

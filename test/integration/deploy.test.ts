@@ -7,9 +7,9 @@
 import { loadAll } from 'js-yaml';
 import { FINALIZER } from '../../src/api/constants.ts';
 import { LeaderElector } from '../../src/controller/leader.ts';
-import { systemClock } from '../../src/controller/queue.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 import { ApiError, RestClient } from '../../src/kube/rest.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
 import { OPERATOR_NAMESPACE as NS, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';

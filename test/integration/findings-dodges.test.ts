@@ -18,7 +18,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { LABEL_NAMESPACE_NAME } from '../../src/api/constants.ts';
 import type { Finding } from '../../src/api/types.ts';
-import { networkPolicyFindings } from '../../src/drift/findings.ts';
+import { networkPolicyFindings } from '../../src/posture/findings.ts';
 import { resourcePath, type RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';

@@ -19,6 +19,7 @@ import { installCrd } from '../support/crd.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { impersonating } from '../support/tenant.ts';
 import { core, createBaseline, deleteBaseline, kc, readNamespace, user } from '../support/world.ts';
+import { errorMessage } from '../../src/lib/errors.ts';
 
 const POLICY = 'kubeposture-selector-labels';
 const POLICIES = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
@@ -106,7 +107,7 @@ async function withPolicyTypeChecker<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err: unknown) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nkube-controller-manager (type checker) log tail:\n${log}`, { cause: err });
+    throw new Error(`${errorMessage(err)}\nkube-controller-manager (type checker) log tail:\n${log}`, { cause: err });
   } finally {
     child.kill('SIGTERM');
     await exited;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiException, KubeConfig, type CoreV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../src/kube/rest.ts';
+import { errorMessage } from '../../src/lib/errors.ts';
 
 /** The kubeconfig of the run's control plane; throws outside an integration run. */
 export function testKubeConfig(): KubeConfig {
@@ -26,7 +27,7 @@ export function statusOf(err: unknown): number | undefined {
 
 /** The apiserver's message for a failed API call ("" if none). */
 export function messageOf(err: unknown): string {
-  if (!(err instanceof ApiException)) return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof ApiException)) return errorMessage(err);
   const body: unknown = (err as ApiException<unknown>).body;
   if (typeof body === 'string') {
     try {

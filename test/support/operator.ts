@@ -5,10 +5,11 @@
  * one cluster would fight.
  */
 import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
-import { systemClock } from '../../src/controller/queue.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RequestRecord, type RestClientOptions } from '../../src/kube/rest.ts';
-import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.ts';
 

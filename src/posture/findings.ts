@@ -9,16 +9,15 @@
 import { LABEL_NAMESPACE_NAME, SELECTOR_GUARD } from '../api/constants.ts';
 import { FindingType, type Finding, type LabelSelector } from '../api/types.ts';
 import { PROTOCOLS, REACH_BUDGET, UNIVERSES, openness, type Openness, type Protocol, type Universe } from './reach.ts';
+import { asList, asPlainObject } from '../lib/json.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
-const record = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
 
 /** An absent or empty label selector: it selects everything. */
 function selectsAll(v: unknown): boolean {
-  const s = record(v);
-  return s === undefined || (Object.keys(record(s.matchLabels) ?? {}).length === 0 && list(s.matchExpressions).length === 0);
+  const s = asPlainObject(v);
+  return s === undefined || (Object.keys(asPlainObject(s.matchLabels) ?? {}).length === 0 && asList(s.matchExpressions).length === 0);
 }
 
 const WHO: Readonly<Record<Universe, string>> = {
@@ -51,7 +50,7 @@ function describeOpen(o: Openness, preposition: 'from' | 'to'): string | undefin
 /** "all pods", or up to three of the podSelector's labels. */
 function whichPods(spec: Json): string {
   if (selectsAll(spec.podSelector)) return 'all pods';
-  const labels = Object.entries(record(record(spec.podSelector)?.matchLabels) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  const labels = Object.entries(asPlainObject(asPlainObject(spec.podSelector)?.matchLabels) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
   if (labels.length === 0) return 'the pods its podSelector matches';
   return `pods with ${labels.slice(0, 3).join(',')}${labels.length > 3 ? ` and ${String(labels.length - 3)} more labels` : ''}`;
 }
@@ -66,10 +65,10 @@ function whichPods(spec: Json): string {
  * everyone, and a mark of authorship is something a tenant can copy.
  */
 export function networkPolicyFindings(np: { readonly metadata: { readonly name: string; readonly namespace?: string } ; readonly spec?: unknown }, budget = REACH_BUDGET): Finding[] {
-  const spec = record(np.spec);
+  const spec = asPlainObject(np.spec);
   if (spec === undefined) return [];
-  const types = list(spec.policyTypes);
-  const covers = (t: 'Ingress' | 'Egress'): boolean => (types.length > 0 ? types.includes(t) : t === 'Ingress' || list(spec.egress).length > 0);
+  const types = asList(spec.policyTypes);
+  const covers = (t: 'Ingress' | 'Egress'): boolean => (types.length > 0 ? types.includes(t) : t === 'Ingress' || asList(spec.egress).length > 0);
   const namespace = np.metadata.namespace ?? '';
   const where = { namespace, kind: 'NetworkPolicy', name: np.metadata.name };
   const out: Finding[] = [];
@@ -100,7 +99,7 @@ export type GuardState =
 /** Whether the shipped policy and a binding of it that denies are both there, from the two objects as read. */
 export function selectorGuardState(policy: unknown, binding: { readonly spec?: { readonly policyName?: unknown; readonly validationActions?: unknown } } | undefined): GuardState {
   if (policy === undefined) return { state: 'absent', missing: `ValidatingAdmissionPolicy ${SELECTOR_GUARD}` };
-  if (binding?.spec?.policyName !== SELECTOR_GUARD || !list(binding.spec.validationActions).includes('Deny')) {
+  if (binding?.spec?.policyName !== SELECTOR_GUARD || !asList(binding.spec.validationActions).includes('Deny')) {
     return { state: 'absent', missing: `ValidatingAdmissionPolicyBinding ${SELECTOR_GUARD} (binding the policy with validationActions [Deny])` };
   }
   return { state: 'installed' };

@@ -23,10 +23,9 @@
  * would refuse (an unknown operator, a peer with nothing in it) admits no one.
  */
 import { LABEL_NAMESPACE_NAME } from '../api/constants.ts';
+import { asList, asPlainObject } from '../lib/json.ts';
 
 type Json = Readonly<Record<string, unknown>>;
-const record = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
 
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -110,11 +109,11 @@ const ALL_PORTS: readonly Span<number>[] = [[1, MAX_PORT]];
 
 /** The ports a rule's `ports` list admits, per protocol (absent or empty: all of them). */
 export function portsOf(ports: unknown): Record<Protocol, readonly Span<number>[]> {
-  const entries = list(ports);
+  const entries = asList(ports);
   if (entries.length === 0) return { TCP: ALL_PORTS, UDP: ALL_PORTS, SCTP: ALL_PORTS };
   const spans: Record<Protocol, Span<number>[]> = { TCP: [], UDP: [], SCTP: [] };
   for (const e of entries) {
-    const p = record(e);
+    const p = asPlainObject(e);
     if (p === undefined) continue;
     // The apiserver defaults protocol to TCP.
     const protocol = p.protocol ?? 'TCP';
@@ -207,7 +206,7 @@ function ipBlockReach(block: Json, budget: Budget): { family: 'IPv4' | 'IPv6'; s
   const cidr = parseCidr(block.cidr);
   if (cidr === undefined) return undefined;
   let spans: Span<bigint>[] = [cidr.span];
-  for (const e of list(block.except)) {
+  for (const e of asList(block.except)) {
     budget.spend(1);
     const cut = parseCidr(e);
     if (cut?.family === cidr.family) spans = subtract(spans, cut.span);
@@ -234,19 +233,19 @@ const isEmpty = (d: Domain): boolean => !d.absent && !d.complement && d.values.s
 
 /** A label selector as atoms on keys under `scope`; undefined when it matches nothing (malformed). */
 function selectorAtoms(v: unknown, scope: 'ns' | 'pod'): Atom[] | undefined {
-  const s = record(v);
+  const s = asPlainObject(v);
   if (s === undefined) return undefined;
   const atoms: Atom[] = [];
-  const labels = s.matchLabels === undefined ? {} : record(s.matchLabels);
+  const labels = s.matchLabels === undefined ? {} : asPlainObject(s.matchLabels);
   if (labels === undefined) return undefined;
   for (const [k, val] of Object.entries(labels)) {
     if (typeof val !== 'string') return undefined;
     atoms.push({ key: `${scope} ${k}`, allowed: { absent: false, values: new Set([val]), complement: false } });
   }
-  for (const e of list(s.matchExpressions)) {
-    const x = record(e);
+  for (const e of asList(s.matchExpressions)) {
+    const x = asPlainObject(e);
     if (x === undefined || typeof x.key !== 'string') return undefined;
-    const values = list(x.values);
+    const values = asList(x.values);
     if (!values.every((y) => typeof y === 'string')) return undefined;
     const set = new Set(values as string[]);
     let allowed: Domain;
@@ -330,15 +329,15 @@ function someoneEscapes(conjunctions: readonly Conjunction[], budget: Budget): b
 // ---- rules and coverage ------------------------------------------------------
 
 function ruleReach(rule: Json, peerField: 'from' | 'to', ownNamespace: string, budget: Budget): RuleReach {
-  const peers = list(rule[peerField]);
+  const peers = asList(rule[peerField]);
   const ipv4: Span<bigint>[] = [];
   const ipv6: Span<bigint>[] = [];
   const conjunctions: Conjunction[] = [];
   for (const p of peers) {
     budget.spend(1);
-    const peer = record(p);
+    const peer = asPlainObject(p);
     if (peer === undefined) continue;
-    const block = record(peer.ipBlock);
+    const block = asPlainObject(peer.ipBlock);
     if (block !== undefined) {
       const r = ipBlockReach(block, budget);
       if (r !== undefined) (r.family === 'IPv4' ? ipv4 : ipv6).push(...r.spans);
@@ -404,8 +403,8 @@ function coverAll(rules: readonly RuleReach[], u: Universe, protocol: Protocol, 
 /** How open one direction's rules are, for a policy in `ownNamespace`. */
 export function openness(rules: unknown, peerField: 'from' | 'to', ownNamespace: string, units = REACH_BUDGET): Openness {
   const budget = new Budget(units);
-  const reaches = list(rules).flatMap((r) => {
-    const rule = record(r);
+  const reaches = asList(rules).flatMap((r) => {
+    const rule = asPlainObject(r);
     return rule === undefined ? [] : [ruleReach(rule, peerField, ownNamespace, budget)];
   });
   const open = new Map<Universe, Protocol[]>();
