@@ -160,6 +160,11 @@ export class WorkQueue {
     return this.queued.size + this.delayed.size + this.active.size;
   }
 
+  /** True while a key waits or runs (delayed keys do not count, as for whenIdle). */
+  get busy(): boolean {
+    return this.running > 0 || (this.ready.length > 0 && !this.stopped);
+  }
+
   /** Consecutive failures of a key so far. */
   failuresOf(key: string): number {
     return this.failures.get(key) ?? 0;

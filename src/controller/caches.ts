@@ -1,0 +1,240 @@
+/**
+ * The operator's view of the cluster: one informer per kind it reads, each keeping only what
+ * the reconciler reads (kube/compact.ts); the reads a reconcile makes (StateReader); the
+ * reconciler's own writes routed into the cache that watches them (WriteThrough); and which
+ * namespaces a baseline affects. The watches, indexes and routing of a controller, apart from
+ * what it decides (Flux keeps these in its `*_manager.go`).
+ */
+import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, FIELD_MANAGER, FINALIZER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
+import { parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
+import { OWNED_KINDS } from '../baseline/objects.ts';
+import { selects } from '../baseline/selection.ts';
+import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions, type WireObject } from '../kube/informer.ts';
+import type { ResourceKind, RestClient } from '../kube/rest.ts';
+import type { Clock } from '../lib/clock.ts';
+import { errorMessage } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { mayRecord, readRecord, type OwnedEntry } from './ownership.ts';
+import { namespaceInfo, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import { PostureWatch } from './posture-watch.ts';
+import type { NamespaceResult, StateReader, WriteThrough } from './reconciler.ts';
+
+/** A SecurityBaseline as cached: kubeposture's own managedFields only. */
+export type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
+/** A Namespace as cached: name, labels, kubeposture's record and field ownership. */
+export type NamespaceObject = NamespaceSnapshot['namespace'];
+
+const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+export interface CachesDeps {
+  readonly rest: RestClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: Metrics | undefined;
+  /** The operator's own namespace: never selected. */
+  readonly operatorNamespace: string | undefined;
+  /** A namespace's posture findings changed. */
+  readonly onFindings: (namespace: string) => void;
+  /** The selector guard changed: every baseline's selector finding may have. */
+  readonly onGuard: () => void;
+}
+
+export class Caches implements StateReader {
+  private readonly deps: CachesDeps;
+  private readonly namespaces: Informer<NamespaceObject>;
+  private readonly baselineObjects: Informer<BaselineObject>;
+  private readonly owned: ReadonlyMap<OwnedKind, Informer<WireObject>>;
+  private readonly defaultServiceAccounts: Informer<WireObject>;
+  /** Tenants' NetworkPolicies with findings, and the selector guard (posture-watch.ts). */
+  readonly posture: PostureWatch;
+  /** Each baseline parsed once per resourceVersion. */
+  private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
+
+  constructor(deps: CachesDeps) {
+    this.deps = deps;
+    const { rest, clock, log, metrics } = deps;
+    const watchOpts = (kind: string): Pick<InformerOptions<WireObject>, 'onError' | 'onRelist'> => ({
+      onError: (err: unknown): void => {
+        metrics?.informerRestarts.inc({ kind });
+        log.warn('Restarting watch after an error', { kind, error: errorMessage(err) });
+      },
+      onRelist: (reason): void => {
+        metrics?.informerRelists.inc({ kind, reason });
+        if (reason === 'expired') log.info('Listed again after the watch expired (410 Gone)', { kind });
+      },
+    });
+    // The caches keep only what the reconciler reads, with equal values shared (compact.ts).
+    const pool = new ValuePool();
+    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]), ...watchOpts('Namespace') });
+    this.baselineObjects = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
+    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }), ...watchOpts(kind) })]));
+    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
+    this.posture = new PostureWatch({ rest, clock, log, pool, onNamespace: deps.onFindings, onGuard: deps.onGuard });
+  }
+
+  /** Lists and starts watching every kind; resolves once each has listed. */
+  async start(): Promise<void> {
+    await Promise.all([...this.all().map((i) => i.start()), this.posture.startGuard()]);
+  }
+
+  stop(): void {
+    for (const i of this.all()) i.stop();
+    this.posture.stop();
+  }
+
+  /** Why the caches cannot be trusted yet: not synced, or a watch failing since when and with what. */
+  notReadyBecause(): string | undefined {
+    if (!this.all().every((i) => i.synced)) return 'caches not synced';
+    for (const i of this.all()) {
+      const f = i.failing;
+      if (f !== undefined) {
+        const secs = Math.round((this.deps.clock.now() - f.since) / 1000);
+        return `watch of ${i.kind} failing for ${String(secs)}s: ${f.message}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Every change of a Namespace. */
+  onNamespace(fn: (e: InformerEvent<NamespaceObject>) => void): void {
+    this.namespaces.on(fn);
+  }
+
+  /** The namespace of every change of an object kubeposture manages there. */
+  onManagedObject(fn: (namespace: string) => void): void {
+    for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
+      inf.on((e) => {
+        const ns = e.object.metadata.namespace;
+        if (ns !== undefined) fn(ns);
+      });
+    }
+  }
+
+  /** Every change of a SecurityBaseline. */
+  onBaseline(fn: (e: InformerEvent<BaselineObject>) => void): void {
+    this.baselineObjects.on(fn);
+  }
+
+  get namespaceCount(): number {
+    return this.namespaces.size;
+  }
+
+  namespaceNames(): string[] {
+    return this.namespaces.list().map((ns) => ns.metadata.name);
+  }
+
+  namespace(name: string): NamespaceObject | undefined {
+    return this.namespaces.get(undefined, name);
+  }
+
+  snapshot(namespace: string): NamespaceSnapshot | undefined {
+    const ns = this.namespaces.get(undefined, namespace);
+    if (ns === undefined) return undefined;
+    const owned: CachedOwned[] = [];
+    for (const [kind, inf] of this.owned) for (const object of inf.list(namespace)) owned.push({ kind, object });
+    return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
+  }
+
+  baseline(name: string): BaselineObject | undefined {
+    return this.baselineObjects.get(undefined, name);
+  }
+
+  baselineObjectList(): BaselineObject[] {
+    return this.baselineObjects.list();
+  }
+
+  /** True once a baseline carries kubeposture's finalizer: only then may anything be written for it. */
+  guarded(name: string): boolean {
+    return this.baseline(name)?.metadata.finalizers?.includes(FINALIZER) === true;
+  }
+
+  baselines(): Baselines {
+    const valid: SecurityBaseline[] = [];
+    const stalled = new Set<string>();
+    for (const obj of this.baselineObjects.list()) {
+      const r = this.parse(obj);
+      if (r.ok) valid.push(r.baseline);
+      // A stalled baseline freezes its namespaces, unless it is being deleted.
+      else if (obj.metadata.deletionTimestamp === undefined) stalled.add(obj.metadata.name);
+    }
+    return { valid, stalled };
+  }
+
+  /** A baseline's spec validated, once per resourceVersion. */
+  parse(obj: BaselineObject): ParseResult {
+    const memo = this.parsed.get(obj.metadata.name);
+    if (memo !== undefined && memo.rv === obj.metadata.resourceVersion) return memo.result;
+    const result = parseSecurityBaseline(obj);
+    this.parsed.set(obj.metadata.name, { rv: obj.metadata.resourceVersion, result });
+    return result;
+  }
+
+  forgetParsed(name: string): void {
+    this.parsed.delete(name);
+  }
+
+  /** Routes the reconciler's own writes into the cache that watches that object. */
+  writeThrough(): WriteThrough {
+    const cacheOf = (kind: ResourceKind, name: string, labelled: boolean): Informer<WireObject> | undefined => {
+      if (kind === 'Namespace') return this.namespaces;
+      if (kind === 'ServiceAccount' && name === 'default') return this.defaultServiceAccounts;
+      return labelled ? this.owned.get(kind as OwnedKind) : undefined;
+    };
+    return {
+      written: (kind, obj) => {
+        const labelled = obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+        cacheOf(kind, obj.metadata.name, labelled)?.upsert(obj);
+      },
+      removed: (kind, namespace, name) => {
+        this.owned.get(kind as OwnedKind)?.evict(namespace, name);
+      },
+    };
+  }
+
+  /**
+   * What the record of a cached Namespace holds for `baseline` (ownership.ts). Parsed only where
+   * the record names it: not kept, since 10,000 parsed records would hold some 20 MB.
+   */
+  private recordedFor(ns: NamespaceObject, baseline: string): OwnedEntry[] {
+    if (!mayRecord(ns, baseline)) return [];
+    return readRecord(ns).entries.filter((e) => e.baseline === baseline);
+  }
+
+  /**
+   * The objects kubeposture made for `baseline` and has not yet deleted or given away, by the
+   * Namespaces' records, as "namespace/Kind/name". Not by labels: anyone may label an object,
+   * and kubeposture neither deletes nor waits for what it did not make.
+   */
+  objectsOf(baseline: string): string[] {
+    return this.namespaces.list().flatMap((ns) => this.recordedFor(ns, baseline).map((e) => `${ns.metadata.name}/${e.kind}/${e.name}`));
+  }
+
+  /** Namespaces a baseline governed, superseded or left objects in, and those it selects now. */
+  affectedBy(name: string, obj: BaselineObject | undefined, results: Iterable<NamespaceResult>): Set<string> {
+    const out = new Set<string>();
+    for (const r of results) {
+      if (r.baseline?.name === name || r.superseded.includes(name)) out.add(r.namespace);
+    }
+    for (const ns of this.namespaces.list()) {
+      if (this.recordedFor(ns, name).length > 0) out.add(ns.metadata.name);
+    }
+    // Labels route events only (anyone may write them); upgraded objects not yet recorded carry them.
+    for (const inf of this.owned.values()) {
+      for (const o of inf.list()) if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
+    }
+    const parsed = obj === undefined ? undefined : this.parse(obj);
+    if (parsed?.ok === true) {
+      for (const ns of this.namespaces.list()) {
+        if (selects(parsed.baseline, namespaceInfo(ns), this.deps.operatorNamespace) === 'selected') out.add(ns.metadata.name);
+      }
+    }
+    return out;
+  }
+
+  private all(): Informer<WireObject>[] {
+    return [this.namespaces, this.baselineObjects, ...this.owned.values(), this.defaultServiceAccounts, ...this.posture.informers];
+  }
+}

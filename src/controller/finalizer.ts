@@ -1,0 +1,65 @@
+/**
+ * A SecurityBaseline's finalizer: added to a live baseline before anything is written for it,
+ * so that its cleanup (deletionPolicy) always runs before it can go; removed from a deleted one
+ * once every namespace it governed has been reconciled without it and no object kubeposture made
+ * for it is left.
+ */
+import { API_VERSION, FINALIZER, KIND } from '../api/constants.ts';
+import type { EventSink } from '../kube/events.ts';
+import type { RestClient } from '../kube/rest.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Caches } from './caches.ts';
+import type { Outcome } from './queue.ts';
+import type { StatusWriter } from './status-writer.ts';
+
+/** How often a deleted baseline's cleanup is checked while it waits. */
+export const CLEANUP_RECHECK_MS = 500;
+
+export interface FinalizerDeps {
+  readonly rest: RestClient;
+  readonly log: Logger;
+  readonly events: EventSink;
+  readonly caches: Pick<Caches, 'baseline' | 'parse' | 'objectsOf'>;
+  readonly status: Pick<StatusWriter, 'waitingOn' | 'cleanedUp' | 'markDirty'>;
+}
+
+/** Adds the finalizer to a live baseline; removes it from a deleted one once its cleanup is done. */
+export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Promise<Outcome> {
+  const { rest, log, caches, status } = deps;
+  const obj = caches.baseline(name);
+  if (obj === undefined) return { kind: 'done' };
+  const finalizers = obj.metadata.finalizers ?? [];
+  const has = finalizers.includes(FINALIZER);
+  if (obj.metadata.deletionTimestamp === undefined) {
+    if (!has) {
+      const guard = { op: 'test' as const, path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion };
+      await rest.jsonPatch('SecurityBaseline', undefined, name, finalizers.length === 0
+        ? [guard, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
+        : [guard, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]);
+      log.info('Added finalizer', { baseline: name });
+    }
+    return { kind: 'done' };
+  }
+  if (!has) return { kind: 'done' };
+  // An invalid spec has no deletionPolicy to honour: the garbage collector removes
+  // its objects through their ownerReferences once the finalizer is gone.
+  const valid = caches.parse(obj).ok;
+  const waiting = status.waitingOn(name);
+  const left = caches.objectsOf(name);
+  if (valid && (waiting > 0 || left.length > 0)) {
+    status.markDirty(name);
+    log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: left.length });
+    return { kind: 'requeueAfter', delayMs: CLEANUP_RECHECK_MS };
+  }
+  const index = String(finalizers.indexOf(FINALIZER));
+  await rest.jsonPatch('SecurityBaseline', undefined, name, [
+    { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+    { op: 'remove', path: `/metadata/finalizers/${index}` },
+  ]);
+  status.cleanedUp(name);
+  log.info('Removed finalizer after cleanup', { baseline: name });
+  if (obj.metadata.uid !== undefined) {
+    deps.events.record({ apiVersion: API_VERSION, kind: KIND, name, uid: obj.metadata.uid }, 'Normal', 'CleanupDone', `Cleanup finished (deletionPolicy ${valid ? 'honoured' : 'left to the garbage collector: the spec was invalid'}); finalizer removed`);
+  }
+  return { kind: 'done' };
+}
