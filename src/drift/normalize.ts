@@ -6,17 +6,12 @@
  */
 import { parseQuantity } from '../api/quantity.ts';
 import { defaultLimitRangeItem } from '../api/defaults.ts';
-import type { LimitRangeItem, Quantity, ResourceList } from '../api/types.ts';
+import type { LimitRangeItem, Quantity } from '../api/types.ts';
 
 /** A quantity as a canonical value string (nano-units), or the input when it does not parse. */
 export function canonicalQuantity(q: Quantity): string {
   const v = parseQuantity(q);
   return v === undefined ? String(q) : `${v.toString()}n`;
-}
-
-/** Every quantity of a resource list in canonical form. */
-export function canonicalResourceList(list: ResourceList): Record<string, string> {
-  return Object.fromEntries(Object.entries(list).map(([k, v]) => [k, canonicalQuantity(v)]));
 }
 
 /** Field paths (dot and [index] notation) of list fields that are sets: their order carries no meaning. */
