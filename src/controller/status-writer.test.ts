@@ -324,6 +324,14 @@ describe('StatusWriter.stop', () => {
     expect(r.writes).toHaveLength(1);
   });
 
+  it('schedules no write for a change after a stop that found nothing pending', async () => {
+    const r = rig();
+    await r.writer.stop();
+    reconcile(r, nsResult('a', 'sb'));
+    await pass(r, 10 * INTERVAL);
+    expect(r.writes).toHaveLength(0);
+  });
+
   it('does not try again a final write that fails', async () => {
     const r = rig();
     reconcile(r, nsResult('a', 'sb'));

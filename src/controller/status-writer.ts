@@ -51,6 +51,7 @@ export class StatusWriter {
   private readonly ledger = new DriftLedger();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private cancelFlush: (() => void) | undefined;
+  private stopped = false;
 
   constructor(deps: StatusWriterDeps) {
     this.deps = deps;
@@ -150,7 +151,7 @@ export class StatusWriter {
    */
   markDirty(baseline: string): void {
     this.dirty.add(baseline);
-    if (this.cancelFlush !== undefined) return;
+    if (this.cancelFlush !== undefined || this.stopped) return;
     const delay = Math.max(STATUS_BATCH_MS, this.lastFlushAt + this.deps.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
@@ -168,7 +169,9 @@ export class StatusWriter {
 
   /** Stops the timer and writes what is pending; later changes schedule no write. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.cancelFlush?.();
+    this.cancelFlush = undefined;
     await this.flush();
   }
 
