@@ -6,6 +6,10 @@
  * input may never have met an apiserver) and adds what only makes sense with
  * Kubernetes' own rules in hand: LimitRange orderings, quota resource names.
  * A spec that fails here is reported `Stalled` and acted on nowhere.
+ *
+ * Longer than most files on purpose: it walks the spec in the CRD's own order, one reader per
+ * schema section, so that it can be read beside crds/ field by field; split across files, the
+ * two would no longer line up.
  */
 import { API_VERSION, KIND } from './constants.ts';
 import { enforcedWrites, READ_VERBS } from './grants.ts';

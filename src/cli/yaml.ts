@@ -21,6 +21,10 @@
  *   refused naming its field and both readings. So are values kubectl cannot
  *   send at all (`.inf`, `.nan`: JSON has neither) and explicit tags other than
  *   `!!str`, `!!seq` and `!!map`. Quoted and block scalars are strings to both.
+ *
+ * Longer than most files on purpose: the event walk and the resolver transcription each need
+ * the other's positions, and the transcription is kept whole so it can be checked line by line
+ * against resolve.go.
  */
 import {
   constructFromEvents, CORE_SCHEMA, EVENT_ID, getScalarValue, NOT_RESOLVED, parseEvents, SCALAR_STYLE, type Event,

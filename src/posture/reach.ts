@@ -19,6 +19,9 @@
  * budget; a policy that spends it is reported as open (`undecided`) rather
  * than let through.
  *
+ * Longer than most files on purpose: one decision procedure (ports, CIDRs, selectors and the
+ * budget they share), whose parts are only correct together.
+ *
  * Input is read defensively (other people's objects); what the apiserver
  * would refuse (an unknown operator, a peer with nothing in it) admits no one.
  */
