@@ -1,5 +1,6 @@
 import { restrictedManifest } from '../../test/support/baselines.ts';
-import { formatErrors, parseSecurityBaseline, type FieldError } from './validate.ts';
+import type { FieldError } from './field-reader.ts';
+import { formatErrors, parseSecurityBaseline } from './validate.ts';
 
 const withSpec = (spec: unknown): Record<string, unknown> => ({
   apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', metadata: { name: 'b' }, spec,

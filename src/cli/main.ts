@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
-import { namespaceNameProblem } from '../api/validate.ts';
+import { namespaceNameProblem } from '../api/field-reader.ts';
 import { parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
 import { run } from './run.ts';

@@ -4,7 +4,8 @@
  * runs before merging a baseline change. Pure: text in, text and exit code out.
  */
 import { dump } from 'js-yaml';
-import { labelKeyProblem, labelValueProblem, parseSecurityBaseline } from '../api/validate.ts';
+import { labelKeyProblem, labelValueProblem } from '../api/field-reader.ts';
+import { parseSecurityBaseline } from '../api/validate.ts';
 import type { SecurityBaseline } from '../api/types.ts';
 import type { Desired } from '../baseline/objects.ts';
 import { DEFAULT_OPERATOR_SERVICE_ACCOUNT } from '../api/constants.ts';

@@ -1,4 +1,5 @@
-import { goFloat32Key, keyProblem, kubectlReading, MAX_BYTES, MAX_NODES, readManifests, renderReading, valueProblem, type Reading } from './yaml.ts';
+import { MAX_BYTES, MAX_NODES, readManifests } from './yaml.ts';
+import { goFloat32Key, keyProblem, kubectlReading, renderReading, valueProblem, type Reading } from './yaml-readings.ts';
 
 const int = (v: bigint): Reading => ({ kind: 'int', value: v });
 const float = (v: number): Reading => ({ kind: 'float', value: v });
