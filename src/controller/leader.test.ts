@@ -1,20 +1,36 @@
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { silentLogger } from '../lib/log.ts';
-import { LeaderElector } from './leader.ts';
-import type { RequestInit } from '../kube/rest.ts';
+import { LeaderElector, type LeaseClient } from './leader.ts';
+import type { WireLease } from '../kube/wire.ts';
 
 /** A Lease store whose answers the test releases, to play a process paused mid-request. */
-class LeaseServer {
-  lease: unknown;
+class LeaseServer implements LeaseClient {
+  lease: WireLease | undefined;
   hold = false;
   down = false;
   private held: (() => void)[] = [];
 
-  async request(method: string, _path: string, init?: RequestInit): Promise<unknown> {
+  async get(): Promise<WireLease | undefined> {
+    await this.answer();
+    return this.lease;
+  }
+
+  async create(_kind: 'Lease', obj: WireLease): Promise<WireLease> {
+    return this.write(obj);
+  }
+
+  async replace(_kind: 'Lease', obj: WireLease): Promise<WireLease> {
+    return this.write(obj);
+  }
+
+  private async answer(): Promise<void> {
     if (this.hold) await new Promise<void>((resolve) => { this.held.push(resolve); });
     if (this.down) throw new Error('connect ECONNREFUSED');
-    if (method === 'GET') return this.lease;
-    this.lease = { ...(init?.body as object), metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } };
+  }
+
+  private async write(obj: WireLease): Promise<WireLease> {
+    await this.answer();
+    this.lease = { ...obj, metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } };
     return this.lease;
   }
 

@@ -6,7 +6,8 @@
  * Writes are guarded by optimistic concurrency (resourceVersion), so two
  * candidates never both win.
  */
-import { ApiError, resourcePath, type RestClient } from '../kube/rest.ts';
+import { ApiError } from '../kube/rest.ts';
+import type { WireLease } from '../kube/wire.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -22,20 +23,18 @@ export interface LeaderElectionConfig {
   readonly retryPeriodMs: number;
 }
 
-interface Lease {
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string };
-  readonly spec?: {
-    readonly holderIdentity?: string;
-    readonly leaseDurationSeconds?: number;
-    readonly acquireTime?: string;
-    readonly renewTime?: string;
-    readonly leaseTransitions?: number;
-  };
+/** The part of the REST client leader election uses (rest.ts's RestClient is one): its Lease read, created, replaced. */
+export interface LeaseClient {
+  /** The Lease; undefined when there is none. */
+  get(kind: 'Lease', namespace: string, name: string): Promise<WireLease | undefined>;
+  create(kind: 'Lease', obj: WireLease): Promise<unknown>;
+  /** Refused with 409 when the Lease is no longer at the resourceVersion `obj` carries. */
+  replace(kind: 'Lease', obj: WireLease): Promise<unknown>;
 }
 
 
 export class LeaderElector {
-  private readonly rest: Pick<RestClient, 'request'>;
+  private readonly rest: LeaseClient;
   private readonly cfg: LeaderElectionConfig;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -48,7 +47,7 @@ export class LeaderElector {
   private readonly onStart: () => void;
   private readonly onStop: () => void;
 
-  constructor(rest: Pick<RestClient, 'request'>, cfg: LeaderElectionConfig, clock: Clock, log: Logger, onStart: () => void, onStop: () => void) {
+  constructor(rest: LeaseClient, cfg: LeaderElectionConfig, clock: Clock, log: Logger, onStart: () => void, onStop: () => void) {
     this.rest = rest;
     this.cfg = cfg;
     this.clock = clock;
@@ -97,24 +96,19 @@ export class LeaderElector {
     else this.onStop();
   }
 
-  private async read(): Promise<Lease | undefined> {
-    try {
-      return (await this.rest.request('GET', resourcePath('Lease', this.cfg.namespace, this.cfg.name))) as Lease;
-    } catch (err: unknown) {
-      if (err instanceof ApiError && err.status === 404) return undefined;
-      throw err;
-    }
+  private async read(): Promise<WireLease | undefined> {
+    return this.rest.get('Lease', this.cfg.namespace, this.cfg.name);
   }
 
-  private async write(current: Lease | undefined, spec: NonNullable<Lease['spec']>): Promise<void> {
+  private async write(current: WireLease | undefined, spec: NonNullable<WireLease['spec']>): Promise<void> {
     const body = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: this.cfg.name, namespace: this.cfg.namespace, ...(current?.metadata.resourceVersion === undefined ? {} : { resourceVersion: current.metadata.resourceVersion }) },
       spec,
     };
-    if (current === undefined) await this.rest.request('POST', resourcePath('Lease', this.cfg.namespace), { body });
-    else await this.rest.request('PUT', resourcePath('Lease', this.cfg.namespace, this.cfg.name), { body });
+    if (current === undefined) await this.rest.create('Lease', body);
+    else await this.rest.replace('Lease', body);
   }
 
   /** One attempt to acquire or renew; true when this candidate holds the lease afterwards. */

@@ -23,7 +23,7 @@
  */
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
-import type { WireObject } from '../kube/informer.ts';
+import type { WireObject } from '../kube/wire.ts';
 import { isPlainObject } from '../lib/json.ts';
 
 export type OwnedKind = (typeof OWNED_KINDS)[number];

@@ -1,7 +1,7 @@
 import { baselineWith } from '../../test/support/baselines.ts';
 import type { SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
-import type { WireObject } from '../kube/informer.ts';
+import type { WireObject } from '../kube/wire.ts';
 import { encodeRecord } from './ownership.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 

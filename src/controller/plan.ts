@@ -9,7 +9,7 @@ import { desiredObjects, isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
-import type { WireObject } from '../kube/informer.ts';
+import type { WireObject } from '../kube/wire.ts';
 import { ownedEntry, readRecord, withUnrecorded, type OwnedEntry, type OwnedKind, type OwnershipRecord, type UncertainCreate } from './ownership.ts';
 
 export type { OwnedKind };

@@ -7,7 +7,7 @@
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import { isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
-import type { WireObject } from '../kube/informer.ts';
+import type { WireObject } from '../kube/wire.ts';
 import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
@@ -242,7 +242,7 @@ export class Reconciler {
   }
 
   private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string } }, force: boolean): Promise<void> {
-    const written = (await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force })) as WireObject;
+    const written = await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force });
     this.deps.cache.written(object.kind, written);
   }
 
@@ -269,12 +269,12 @@ export class Reconciler {
           unrecorded.setUncertain(namespace, next === undefined ? others : [...others, next]);
         };
         let existing: WireObject | undefined;
-        if (ctx.conflicts.has(key) || pending !== undefined) existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+        if (ctx.conflicts.has(key) || pending !== undefined) existing = await rest.get(o.kind, nsOf(o), o.metadata.name);
         if (existing === undefined) {
           const createId = (this.deps.newId ?? randomUUID)();
           try {
             // One request, and atomic: a POST never merges into an object that holds the name.
-            const created = (await rest.create(o.kind, withCreateId(o, createId), FIELD_MANAGER)) as WireObject;
+            const created = await rest.create(o.kind, withCreateId(o, createId), FIELD_MANAGER);
             if (pending !== undefined) settle();
             own(created.metadata.uid);
             this.deps.cache.written(o.kind, created);
@@ -285,7 +285,7 @@ export class Reconciler {
             if (!(err instanceof ApiError) || err.status >= 500) settle({ kind, name: o.metadata.name, createId, baseline: ctx.writer });
             if (!(err instanceof ApiError) || err.status !== 409) throw err;
           }
-          existing = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+          existing = await rest.get(o.kind, nsOf(o), o.metadata.name);
           if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
         // Only the record proves it kubeposture's (labels and ownerReferences can be written
@@ -311,7 +311,7 @@ export class Reconciler {
       case 'update': {
         const o = action.object;
         if (action.fromCreate) {
-          const live = (await rest.get(o.kind, nsOf(o), o.metadata.name)) as WireObject | undefined;
+          const live = await rest.get(o.kind, nsOf(o), o.metadata.name);
           if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
         }
         await this.apply(o, true);
@@ -334,7 +334,7 @@ export class Reconciler {
         if (result.state === 'gone') ctx.owned.delete(`${action.kind}/${action.name}`);
         if (result.state === 'pending') {
           // Someone's finalizer holds it: it stays in the cache, marked for deletion.
-          this.deps.cache.written(action.kind, result.object as WireObject);
+          this.deps.cache.written(action.kind, result.object);
           log.info('Deletion pending on finalizers', { namespace, kind: action.kind, name: action.name });
         } else {
           if (result.existed) log.info('Deleted object', { namespace, kind: action.kind, name: action.name });
@@ -376,13 +376,13 @@ export class Reconciler {
       } catch (err: unknown) {
         if (attempt >= 3 || !(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
       }
-      live = (await this.deps.rest.get(kind, live.metadata.namespace, live.metadata.name)) as WireObject | undefined;
+      live = await this.deps.rest.get(kind, live.metadata.namespace, live.metadata.name);
     }
   }
 
   /** Leaves an object in place, without kubeposture's labels, ownerReference or field ownership. */
   private async orphan(namespace: string, action: Extract<Action, { type: 'orphan' }>): Promise<void> {
-    const live = (await this.deps.rest.get(action.kind, namespace, action.name)) as WireObject | undefined;
+    const live = await this.deps.rest.get(action.kind, namespace, action.name);
     if (live?.metadata.uid !== action.uid) return;
     const ops: JsonPatchOp[] = [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }];
     for (const key of [LABEL_MANAGED_BY, LABEL_BASELINE]) {

@@ -1,5 +1,5 @@
 import { compactNamespace, compactObject, ValuePool } from './compact.ts';
-import type { WireObject } from './informer.ts';
+import type { WireObject } from './wire.ts';
 
 const policy = (ns: string, uid: string): WireObject & { spec: unknown; status?: unknown } => ({
   apiVersion: 'networking.k8s.io/v1',

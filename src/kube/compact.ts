@@ -7,9 +7,7 @@
  * values one shared, frozen value: per object there remain its name, namespace,
  * uid and resourceVersion.
  */
-import type { WireObject } from './informer.ts';
-
-type ManagedFieldsEntry = NonNullable<WireObject['metadata']['managedFields']>[number];
+import type { ManagedFieldsEntry, WireObject } from './wire.ts';
 
 /** Shares equal strings and equal JSON subtrees; bounded, so hostile variety cannot grow it without end. */
 export class ValuePool {

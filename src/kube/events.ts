@@ -32,7 +32,7 @@ const CONTROLLER = 'kubeposture.io/operator';
 
 
 export class EventRecorder implements EventSink {
-  private readonly rest: Pick<RestClient, 'request' | 'mergePatch'>;
+  private readonly rest: Pick<RestClient, 'create' | 'mergePatch'>;
   private readonly log: Logger;
   private readonly now: () => number;
   /** The apiserver accepts events about cluster-scoped objects only in "default". */
@@ -40,7 +40,7 @@ export class EventRecorder implements EventSink {
   private readonly instance = cut(hostname(), EVENT_LIMITS.reportingInstance, 'bytes');
   private readonly series = new Map<string, { name: string; namespace: string; count: number; last: number }>();
 
-  constructor(rest: Pick<RestClient, 'request' | 'mergePatch'>, log: Logger, now: () => number) {
+  constructor(rest: Pick<RestClient, 'create' | 'mergePatch'>, log: Logger, now: () => number) {
     this.rest = rest;
     this.log = log;
     this.now = now;
@@ -66,21 +66,21 @@ export class EventRecorder implements EventSink {
     }
     const namespace = target.namespace ?? this.clusterEventsNamespace;
     const name = eventName(target.name, randomBytes(8).toString('hex'));
-    await this.rest.request('POST', `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
-      body: {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        metadata: { name, namespace },
-        eventTime: microTime(now),
-        reportingController: CONTROLLER,
-        reportingInstance: this.instance,
-        action: cut(reason, EVENT_LIMITS.action, 'bytes'),
-        reason,
-        note,
-        type,
-        regarding: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, uid: target.uid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }) },
-      },
-    });
+    const event = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      eventTime: microTime(now),
+      reportingController: CONTROLLER,
+      reportingInstance: this.instance,
+      action: cut(reason, EVENT_LIMITS.action, 'bytes'),
+      reason,
+      note,
+      type,
+      regarding: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, uid: target.uid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }) },
+    };
+    // No field manager: an event is never applied to, only its series count patched.
+    await this.rest.create('Event', event);
     this.series.set(key, { name, namespace, count: 1, last: now });
     if (this.series.size > 10_000) this.prune(now);
   }

@@ -4,7 +4,9 @@
  * configured, so that it is always the identity RBAC will judge: the grantor
  * RoleBindings name exactly that ServiceAccount.
  */
-import type { RestClient } from './rest.ts';
+import { asPlainObject } from '../lib/json.ts';
+import { REVIEW_PATHS } from './resources.ts';
+import type { Transport } from './transport.ts';
 
 const SA_PREFIX = 'system:serviceaccount:';
 
@@ -18,11 +20,12 @@ export function serviceAccountOf(username: string): { readonly namespace: string
 }
 
 /** The username the apiserver authenticates `rest`'s credentials as. */
-export async function whoAmI(rest: RestClient): Promise<string> {
-  const answer = (await rest.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+export async function whoAmI(rest: Pick<Transport, 'request'>): Promise<string> {
+  const answer = await rest.request('POST', REVIEW_PATHS.SelfSubjectReview, {
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-  })) as { status?: { userInfo?: { username?: unknown } } } | undefined;
-  const username = answer?.status?.userInfo?.username;
+  });
+  // Read as reviews.ts reads its answers: a review is not an object of the table's kinds.
+  const username = asPlainObject(asPlainObject(asPlainObject(answer)?.status)?.userInfo)?.username;
   if (typeof username !== 'string') throw new Error('the apiserver\'s SelfSubjectReview named no user');
   return username;
 }

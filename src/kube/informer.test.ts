@@ -1,6 +1,7 @@
 import { FakeClock } from '../../test/support/fake-clock.ts';
-import { Informer, keepOwnManagedFields, type InformerEvent, type ListWatchClient, type WireObject } from './informer.ts';
-import { ApiError, type RequestInit } from './rest.ts';
+import { Informer, keepOwnManagedFields, type InformerEvent, type ListWatchClient } from './informer.ts';
+import type { WireList, WireObject } from './wire.ts';
+import { ApiError, type RequestInit } from './transport.ts';
 
 const obj = (name: string, rv: string, ns = 'a'): WireObject => ({ metadata: { name, namespace: ns, resourceVersion: rv } });
 
@@ -13,14 +14,14 @@ interface OpenWatch {
 
 /** A scripted apiserver: a list answer to give, and the watches the informer opened. */
 class FakeServer implements ListWatchClient {
-  list: { items: WireObject[]; rv: string } | Error = { items: [], rv: '1' };
+  answer: { items: WireObject[]; rv: string } | Error = { items: [], rv: '1' };
   lists = 0;
   readonly watches: OpenWatch[] = [];
 
-  async request(_method: string, _path: string, _init?: RequestInit): Promise<unknown> {
+  async list(): Promise<WireList<WireObject>> {
     this.lists++;
-    if (this.list instanceof Error) throw this.list;
-    return { items: this.list.items, metadata: { resourceVersion: this.list.rv } };
+    if (this.answer instanceof Error) throw this.answer;
+    return { items: this.answer.items, metadata: { resourceVersion: this.answer.rv } };
   }
 
   stream(_path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
@@ -67,7 +68,7 @@ function setup(): { server: FakeServer; clock: FakeClock; informer: Informer<Wir
 describe('Informer', () => {
   it('lists, reports synced, then watches from the list\'s resourceVersion', async () => {
     const { server, informer, events } = setup();
-    server.list = { items: [obj('x', '5')], rv: '10' };
+    server.answer = { items: [obj('x', '5')], rv: '10' };
     await informer.start();
     expect(informer.synced).toBe(true);
     expect(events).toEqual(['add x@5']);
@@ -97,10 +98,10 @@ describe('Informer', () => {
 
   it('relists on 410 Gone and emits deletes for objects that vanished in the gap', async () => {
     const { server, informer, events, relists } = setup();
-    server.list = { items: [obj('keep', '1'), obj('gone', '2')], rv: '3' };
+    server.answer = { items: [obj('keep', '1'), obj('gone', '2')], rv: '3' };
     await informer.start();
     await flush();
-    server.list = { items: [obj('keep', '1'), obj('new', '40')], rv: '50' };
+    server.answer = { items: [obj('keep', '1'), obj('new', '40')], rv: '50' };
     server.last().send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
     await flush();
     expect(server.lists).toBe(2);
@@ -155,7 +156,7 @@ describe('Informer', () => {
 
   it('keeps trying to list until the first list succeeds', async () => {
     const { server, informer, clock, relists } = setup();
-    server.list = new ApiError(403, 'Forbidden', 'no', {});
+    server.answer = new ApiError(403, 'Forbidden', 'no', {});
     const started = informer.start();
     await flush();
     expect(informer.synced).toBe(false);
@@ -164,7 +165,7 @@ describe('Informer', () => {
     await flush();
     // Still refused: the first failure's time is kept.
     expect(informer.failing).toEqual({ since: 0, message: 'no' });
-    server.list = { items: [obj('x', '1')], rv: '2' };
+    server.answer = { items: [obj('x', '1')], rv: '2' };
     clock.advance(2000);
     await started;
     expect(informer.list()).toHaveLength(1);
@@ -183,7 +184,7 @@ describe('Informer with keep', () => {
     const events: string[] = [];
     informer.on((e) => { events.push(`${e.type} ${e.object.metadata.name}`); });
     const open = (name: string, rv: string, yes: boolean): WireObject => ({ metadata: { name, namespace: 'a', resourceVersion: rv, labels: { open: yes ? 'yes' : 'no' } } });
-    server.list = { items: [open('x', '1', true), open('y', '2', false)], rv: '3' };
+    server.answer = { items: [open('x', '1', true), open('y', '2', false)], rv: '3' };
     await informer.start();
     await flush();
     expect(informer.list().map((o) => o.metadata.name)).toEqual(['x']);

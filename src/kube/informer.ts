@@ -13,30 +13,22 @@
  * managedFields), and its typed list calls return model classes that spell
  * fields differently from the watch events that update the same cache.
  */
-import { ApiError, resourcePath, type ResourceKind, type RestClient } from './rest.ts';
-
-/** The part of the REST client an informer uses. */
-export type ListWatchClient = Pick<RestClient, 'request' | 'stream'>;
+import { ApiError, type Transport } from './transport.ts';
+import { resourcePath, type ResourceKind } from './resources.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
+import type { WireList, WireObject } from './wire.ts';
 
-/** The part of an object every cache entry has. */
-export interface WireObject {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly uid?: string;
-    readonly resourceVersion?: string;
-    readonly generation?: number;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-    readonly deletionTimestamp?: string;
-    readonly finalizers?: readonly string[];
-    readonly ownerReferences?: readonly { readonly uid: string; readonly kind: string; readonly name: string; readonly apiVersion: string; readonly controller?: boolean }[];
-    readonly managedFields?: readonly { readonly manager?: string; readonly operation?: string; readonly fieldsV1?: unknown }[];
-  };
+/** WireObject's old home, kept so that importers of it from here need not change. */
+export type { WireObject } from './wire.ts';
+
+/**
+ * The part of the REST client an informer uses: a page of a list, and a watch stream. Not
+ * generic over the kind: the informer's creator says, by its `T`, what the kind's objects are.
+ */
+export interface ListWatchClient {
+  list(kind: ResourceKind, query: Readonly<Record<string, string | undefined>>): Promise<WireList<WireObject>>;
+  stream: Transport['stream'];
 }
 
 export type InformerEvent<T> =
@@ -233,10 +225,8 @@ export class Informer<T extends WireObject> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = (await this.rest.request('GET', resourcePath(this.opts.kind), { query: { ...this.query(), limit: '500', continue: cont } })) as {
-        items?: T[]; metadata?: { resourceVersion?: string; continue?: string };
-      };
-      items.push(...(page.items ?? []));
+      const page = await this.rest.list(this.opts.kind, { ...this.query(), limit: '500', continue: cont });
+      items.push(...(page.items ?? []).map((o) => this.typed(o)));
       cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont !== undefined);
@@ -274,8 +264,16 @@ export class Informer<T extends WireObject> {
     }
   }
 
+  /**
+   * The informer's one narrowing: an object listed or watched is taken to be what its
+   * creator's `T` says objects of the kind are (the apiserver is trusted, as in rest.ts).
+   */
+  private typed(obj: unknown): T {
+    return obj as T;
+  }
+
   private handle(ev: WatchEvent): void {
-    const obj = ev.object as T & { code?: number };
+    const obj = this.typed(ev.object);
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED':
@@ -287,7 +285,8 @@ export class Informer<T extends WireObject> {
       case 'BOOKMARK':
         break;
       case 'ERROR': {
-        const status = obj as unknown as { code?: number; reason?: string; message?: string };
+        // An ERROR event carries a Status, not an object of the kind.
+        const status = ev.object as { code?: number; reason?: string; message?: string };
         throw new ApiError(status.code ?? 500, status.reason ?? '', status.message ?? 'watch error', status);
       }
       default:

@@ -1,112 +1,31 @@
 /**
- * A small JSON client for the Kubernetes REST API. access.ts (or client-node's
- * KubeConfig, which has the same shape) provides the address and credentials;
- * the requests and responses are plain JSON in the apiserver's own field names.
+ * The typed verbs kubeposture speaks to the REST API: get, list, create, replace,
+ * apply, merge and JSON patch, delete, each about a kind in the table
+ * (resources.ts), sent through the transport (transport.ts). An answer comes as
+ * the wire type the table gives its kind (`WireOf<K>`: a WireObject, or a Lease
+ * for leases), so callers name the kind and get the type with it.
  *
- * Why not client-node's typed calls for writes: its serializer maps objects
- * onto generated model classes and silently drops fields it spells otherwise
- * (a NetworkPolicy rule's `from`, a LimitRangeItem's `default`), which for a
- * security operator turns "allow from these pods" into "allow from everywhere".
+ * The apiserver's JSON becomes a typed value in one place (answerOf, pageOf): the
+ * apiserver is trusted to answer a request about a kind with an object of that
+ * kind (as client-go's typed clients trust it); nothing is checked at run time.
+ * Paths outside the table (reviews, /metrics) go through the transport's
+ * untyped `request`, whose answer stays `unknown`.
  */
-import type { ClusterAccess } from './access.ts';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { ApiError, Transport, type TransportOptions } from './transport.ts';
+import { resourcePath, type ResourceKind, type WireOf } from './resources.ts';
+import type { WireList } from './wire.ts';
+import { asPlainObject } from '../lib/json.ts';
 
-/** An error answer from the apiserver: its HTTP status, reason and message. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly reason: string;
-  readonly body: unknown;
-  /** The answer's Retry-After header, in seconds, when it had one. */
-  readonly retryAfterSeconds: number | undefined;
+export { ApiError, throttledRetryDelay, WriteRefused, type RequestInit, type RequestRecord } from './transport.ts';
+export { RESOURCES, resourcePath, type ResourceInfo, type ResourceKind, type WireOf } from './resources.ts';
 
-  constructor(status: number, reason: string, message: string, body: unknown, retryAfterSeconds?: number) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.reason = reason;
-    this.body = body;
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
+/** The options of a {@link RestClient}: those of its transport. */
+export type RestClientOptions = TransportOptions;
 
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // not JSON (a proxy's error page, say): keep the text
-    return text;
-  }
-}
-
-function apiError(method: string, path: string, status: number, body: unknown, retryAfter?: string | string[]): ApiError {
-  const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
-  // Only the delta-seconds form: the apiserver never sends an HTTP date.
-  const seconds = typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body, seconds);
-}
-
-/**
- * How long to wait before sending again a request the apiserver turned away
- * unprocessed, or undefined when it must not be sent again. As client-go: a 429
- * (max-requests-inflight, API Priority and Fairness) or a 5xx that carries
- * Retry-After; the wait honours the header, grows with each retry (250 ms
- * doubling) and is capped at 10 s, with up to 20% jitter so throttled workers
- * do not come back in step.
- */
-export function throttledRetryDelay(err: unknown, retry: number, maxRetries: number, random: () => number = Math.random): number | undefined {
-  if (!(err instanceof ApiError) || retry >= maxRetries) return undefined;
-  if (err.status !== 429 && !(err.status >= 500 && err.retryAfterSeconds !== undefined)) return undefined;
-  const base = Math.min(10_000, Math.max((err.retryAfterSeconds ?? 0) * 1000, 250 * 2 ** retry));
-  return Math.round(base * (1 + 0.2 * random()));
-}
-
-/** A reused keep-alive connection the server had closed: the request never reached it. */
-class StaleConnection extends Error {}
-
-/** Where a kind lives in the REST API. */
-export interface ResourceInfo {
-  readonly apiVersion: string;
-  readonly plural: string;
-  readonly namespaced: boolean;
-}
-
-/** The kinds kubeposture reads or writes. */
-export const RESOURCES = {
-  Namespace: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
-  ServiceAccount: { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true },
-  LimitRange: { apiVersion: 'v1', plural: 'limitranges', namespaced: true },
-  ResourceQuota: { apiVersion: 'v1', plural: 'resourcequotas', namespaced: true },
-  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true },
-  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
-  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
-  SecurityBaseline: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselines', namespaced: false },
-  CustomResourceDefinition: { apiVersion: 'apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
-  Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
-  Event: { apiVersion: 'events.k8s.io/v1', plural: 'events', namespaced: true },
-  ValidatingAdmissionPolicy: { apiVersion: 'admissionregistration.k8s.io/v1', plural: 'validatingadmissionpolicies', namespaced: false },
-  ValidatingAdmissionPolicyBinding: { apiVersion: 'admissionregistration.k8s.io/v1', plural: 'validatingadmissionpolicybindings', namespaced: false },
-} as const satisfies Record<string, ResourceInfo>;
-export type ResourceKind = keyof typeof RESOURCES;
-
-/** The REST path of a collection (no name) or of one object. */
-export function resourcePath(kind: ResourceKind, namespace?: string, name?: string): string {
-  const r: ResourceInfo = RESOURCES[kind];
-  const base = r.apiVersion.includes('/') ? `/apis/${r.apiVersion}` : `/api/${r.apiVersion}`;
-  const ns = r.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${r.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
-}
-
-export interface RequestInit {
-  readonly query?: Readonly<Record<string, string | undefined>>;
-  readonly body?: unknown;
-  readonly contentType?: string;
-}
-
-export type DeleteResult =
+/** What a delete came to: `gone` (deleted, or was not there), or `pending` on finalizers, with the object as it now stands. */
+export type DeleteResult<T = unknown> =
   | { readonly state: 'gone'; readonly existed: boolean }
-  | { readonly state: 'pending'; readonly object: unknown };
+  | { readonly state: 'pending'; readonly object: T };
 
 /** One RFC 6902 operation. */
 export type JsonPatchOp =
@@ -120,265 +39,63 @@ export interface ApplyOptions {
   readonly dryRun?: boolean;
 }
 
-/** One finished request, for metrics and tests. */
-export interface RequestRecord {
-  readonly method: string;
-  readonly path: string;
-  /** HTTP status, or 0 when no answer came. */
-  readonly status: number;
-  readonly millis: number;
+/** An object to send: the verbs find its path from its name and namespace. */
+export interface Sendable {
+  readonly metadata: { readonly name: string; readonly namespace?: string };
 }
 
-export interface RestClientOptions {
-  readonly userAgent?: string;
-  /** Called after every request (watch streams when they end), each retry included. */
-  readonly onRequest?: (e: RequestRecord) => void;
-  /** How often a throttled request is sent again (default 6: about 20 s of waiting). */
-  readonly maxThrottledRetries?: number;
-  /** Waits between throttled retries (tests pass their own). */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /**
-   * Asked right before each write (any method but GET) leaves the process;
-   * false refuses it with {@link WriteRefused}. Leader election passes "the lease
-   * is still mine": a leader frozen past its lease (SIGSTOP, a long pause) and
-   * resumed sends nothing, whatever step of which reconcile it was in.
-   */
-  readonly mayWrite?: () => boolean;
-  /** Connections kept to the apiserver (default 64); more requests wait for one. */
-  readonly maxSockets?: number;
+// The narrowing from the transport's `unknown` to wire types, and the only one: the answer
+// to a request about `kind` is taken to be a WireOf that kind, and a list's page to hold them.
+
+/** The apiserver's answer about one object of `kind`, as the wire type the table gives it. */
+function answerOf<K extends ResourceKind>(_kind: K, body: unknown): WireOf<K> {
+  return body as WireOf<K>;
 }
 
-/** A write this client refused to send: see {@link RestClientOptions.mayWrite}. */
-export class WriteRefused extends Error {
-  constructor(method: string, path: string) {
-    super(`${method} ${path} not sent: this replica is not the leader`);
-    this.name = 'WriteRefused';
-  }
+/** The apiserver's answer to a list of `kind`: a page of objects of its wire type. */
+function pageOf<K extends ResourceKind>(_kind: K, body: unknown): WireList<WireOf<K>> {
+  return body as WireList<WireOf<K>>;
 }
 
-/** JSON requests to one apiserver with the credentials of a {@link ClusterAccess}. */
-export class RestClient {
-  private readonly kc: ClusterAccess;
-  private readonly server: URL;
-  private agent: HttpAgent | undefined;
-  private readonly maxSockets: number;
-  /** Sent with every request, so the apiserver's metrics and audit log can tell us apart. */
-  readonly userAgent: string;
+/** The path of one object, or of its status subresource. */
+function objectPath(kind: ResourceKind, namespace: string | undefined, name: string, subresource?: 'status'): string {
+  return `${resourcePath(kind, namespace, name)}${subresource === undefined ? '' : `/${subresource}`}`;
+}
 
-  private readonly onRequest: ((e: RequestRecord) => void) | undefined;
-  private readonly maxThrottledRetries: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly mayWrite: (() => boolean) | undefined;
-
-  constructor(kc: ClusterAccess, opts: RestClientOptions = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    this.kc = kc;
-    this.server = new URL(cluster.server);
-    this.userAgent = opts.userAgent ?? 'kubeposture';
-    this.onRequest = opts.onRequest;
-    this.maxThrottledRetries = opts.maxThrottledRetries ?? 6;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => { setTimeout(resolve, ms); }));
-    this.mayWrite = opts.mayWrite;
-    this.maxSockets = opts.maxSockets ?? 64;
-  }
-
-  /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
-  private async prepare(path: string, query: RequestInit['query']): Promise<{ url: URL; opts: RequestOptions; headers: OutgoingHttpHeaders }> {
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    this.agent ??= this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets }) : new HttpsAgent({
-      keepAlive: true,
-      maxSockets: this.maxSockets,
-      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
-      ...(opts.cert === undefined ? {} : { cert: opts.cert }),
-      ...(opts.key === undefined ? {} : { key: opts.key }),
-      ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
-    });
-    const url = new URL(path, this.server);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    // Headers (the bearer token) come as an object, never as a raw list.
-    const auth = Array.isArray(opts.headers) ? {} : (opts.headers as OutgoingHttpHeaders | undefined);
-    const headers: OutgoingHttpHeaders = { ...auth, accept: 'application/json', 'user-agent': this.userAgent };
-    return { url, opts, headers };
-  }
-
-  private send(url: URL, method: string, headers: OutgoingHttpHeaders, opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return send(url, { method, headers, ...(this.agent === undefined ? {} : { agent: this.agent }), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
-  }
-
-  /**
-   * Sends one request and parses the JSON answer; a status >= 400 rejects with
-   * {@link ApiError}. A request the apiserver throttled is sent again after the
-   * wait {@link throttledRetryDelay} gives; the last refusal is what rejects.
-   */
-  async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
-    for (let retry = 0; ; retry += 1) {
-      try {
-        return await this.once(method, path, init);
-      } catch (err: unknown) {
-        const wait = throttledRetryDelay(err, retry, this.maxThrottledRetries);
-        if (wait === undefined) throw err;
-        await this.sleep(wait);
-      }
-    }
-  }
-
-  private async once(method: string, path: string, init: RequestInit): Promise<unknown> {
-    try {
-      return await this.attempt(method, path, init);
-    } catch (err: unknown) {
-      // The apiserver closes keep-alive connections idle for 90 s; a request that raced the
-      // close on a reused connection was never read, so it is sent once more on a fresh one.
-      if (!(err instanceof StaleConnection)) throw err;
-      return this.attempt(method, path, init);
-    }
-  }
-
-  private async attempt(method: string, path: string, init: RequestInit): Promise<unknown> {
-    const started = Date.now();
-    const { url, opts, headers } = await this.prepare(path, init.query);
-    let status = 0;
-    const record = (): void => { this.onRequest?.({ method, path, status, millis: Date.now() - started }); };
-    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
-    if (payload !== undefined) {
-      headers['content-type'] = init.contentType ?? 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    const mayWrite = method === 'GET' ? undefined : this.mayWrite;
-    if (mayWrite !== undefined && !mayWrite()) throw new WriteRefused(method, path);
-    let refused = false;
-    return new Promise((resolve, reject) => {
-      const req = this.send(url, method, headers, opts, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          status = res.statusCode ?? 0;
-          record();
-          const body = parseBody(Buffer.concat(chunks).toString('utf8'));
-          if (status >= 400) reject(apiError(method, path, status, body, res.headers['retry-after']));
-          else resolve(body);
-        });
-      });
-      req.on('error', (err: Error & { code?: string }) => {
-        if (refused) {
-          reject(err);
-          return;
-        }
-        if (req.reusedSocket && err.code === 'ECONNRESET') {
-          reject(new StaleConnection(err.message));
-          return;
-        }
-        record();
-        reject(err);
-      });
-      req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no answer within 30s`)); });
-      if (mayWrite === undefined) {
-        req.end(payload);
-        return;
-      }
-      // A write can wait for a connection (all maxSockets busy, or a new one's TLS handshake)
-      // for as long as that takes, a pause of the process included: asked again once the
-      // connection is ready. Nothing goes out before end(): the headers leave with the body.
-      const decide = (): void => {
-        if (!mayWrite()) {
-          refused = true;
-          req.destroy(new WriteRefused(method, path));
-        } else {
-          req.end(payload);
-        }
-      };
-      req.once('socket', (socket) => {
-        // A new connection (still connecting when handed over) is ready once connected, and
-        // for TLS once its handshake is done; a kept-alive one is ready now.
-        if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', decide);
-        else decide();
-      });
-    });
-  }
-
-  /**
-   * GETs a streaming answer (a watch) and calls `onLine` for each line. `done`
-   * resolves when the server ends the stream, rejects on an error status, a
-   * broken connection or an exception from `onLine`; `abort` ends it early.
-   * `onOpen` is called once the server has accepted the watch.
-   */
-  stream(path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
-    let req: ClientRequest | undefined;
-    let aborted = false;
-    const done = this.prepare(path, query).then(({ url, opts, headers }) => new Promise<void>((resolve, reject) => {
-      if (aborted) {
-        resolve();
-        return;
-      }
-      req = this.send(url, 'GET', headers, opts, (res) => {
-        const status = res.statusCode ?? 0;
-        let buffer = '';
-        res.setEncoding('utf8');
-        if (status >= 400) {
-          res.on('data', (c: string) => { buffer += c; });
-          res.on('end', () => { reject(apiError('GET', path, status, parseBody(buffer))); });
-          return;
-        }
-        onOpen?.();
-        res.on('data', (c: string) => {
-          buffer += c;
-          let nl = buffer.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (line !== '') {
-              try {
-                onLine(line);
-              } catch (err: unknown) {
-                req?.destroy();
-                reject(err instanceof Error ? err : new Error(String(err)));
-                return;
-              }
-            }
-            nl = buffer.indexOf('\n');
-          }
-        });
-        res.on('end', () => { resolve(); });
-        res.on('error', (err) => { if (aborted) resolve(); else reject(err); });
-        res.on('aborted', () => { if (aborted) resolve(); else reject(new Error(`GET ${path}: stream aborted`)); });
-      });
-      req.on('error', (err) => { if (aborted) resolve(); else reject(err); });
-      req.end();
-    }));
-    return {
-      done,
-      abort: () => {
-        aborted = true;
-        req?.destroy();
-      },
-    };
-  }
-
+/** Typed requests about the kinds in resources.ts, over a {@link Transport}. */
+export class RestClient extends Transport {
   /** GETs one object; undefined when it does not exist. */
-  async get(kind: ResourceKind, namespace: string | undefined, name: string): Promise<unknown> {
+  async get<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string): Promise<WireOf<K> | undefined> {
     try {
-      return await this.request('GET', resourcePath(kind, namespace, name));
+      return answerOf(kind, await this.request('GET', resourcePath(kind, namespace, name)));
     } catch (err: unknown) {
       if (err instanceof ApiError && err.status === 404) return undefined;
       throw err;
     }
   }
 
-  /** Creates `obj` (POST); a name already taken answers 409 AlreadyExists. */
-  async create(kind: ResourceKind, obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }, fieldManager: string): Promise<unknown> {
-    return this.request('POST', resourcePath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } });
+  /** GETs one page of a collection (all namespaces), with `query`'s selectors, limit and continue token. */
+  async list<K extends ResourceKind>(kind: K, query: Readonly<Record<string, string | undefined>>): Promise<WireList<WireOf<K>>> {
+    return pageOf(kind, await this.request('GET', resourcePath(kind), { query }));
+  }
+
+  /** Creates `obj` (POST), recording its fields under `fieldManager` when given; a name already taken answers 409 AlreadyExists. */
+  async create<K extends ResourceKind>(kind: K, obj: Sendable, fieldManager?: string): Promise<WireOf<K>> {
+    return answerOf(kind, await this.request('POST', resourcePath(kind, obj.metadata.namespace), { body: obj, query: { fieldManager } }));
+  }
+
+  /** Replaces `obj` (PUT): refused with 409 unless its resourceVersion, when it carries one, is still the object's. */
+  async replace<K extends ResourceKind>(kind: K, obj: Sendable): Promise<WireOf<K>> {
+    return answerOf(kind, await this.request('PUT', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), { body: obj }));
   }
 
   /** Server-side applies `obj` (which must carry apiVersion, kind and metadata.name). */
-  async apply(kind: ResourceKind, obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }, opts: ApplyOptions): Promise<unknown> {
-    return this.request('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), {
+  async apply<K extends ResourceKind>(kind: K, obj: Sendable, opts: ApplyOptions): Promise<WireOf<K>> {
+    return answerOf(kind, await this.request('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), {
       body: obj,
       contentType: 'application/apply-patch+yaml',
       query: { fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun === true ? 'All' : undefined },
-    });
+    }));
   }
 
   /**
@@ -386,13 +103,14 @@ export class RestClient {
    * same name is never deleted by mistake). `gone`: deleted at once (or was not
    * there); `pending`: finalizers hold it, and `object` is how it now stands.
    */
-  async delete(kind: ResourceKind, namespace: string | undefined, name: string, uid: string): Promise<DeleteResult> {
+  async delete<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, uid: string): Promise<DeleteResult<WireOf<K>>> {
     try {
       const body = await this.request('DELETE', resourcePath(kind, namespace, name), {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
       });
-      const o = body as { kind?: string; metadata?: { deletionTimestamp?: string } } | undefined;
-      return o?.kind !== 'Status' && o?.metadata?.deletionTimestamp !== undefined ? { state: 'pending', object: body } : { state: 'gone', existed: true };
+      // A Status when the object went at once; the object itself while finalizers hold it.
+      const o = asPlainObject(body);
+      return o?.kind !== 'Status' && asPlainObject(o?.metadata)?.deletionTimestamp !== undefined ? { state: 'pending', object: answerOf(kind, body) } : { state: 'gone', existed: true };
     } catch (err: unknown) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return { state: 'gone', existed: false };
       throw err;
@@ -400,20 +118,12 @@ export class RestClient {
   }
 
   /** Applies an RFC 6902 JSON patch. */
-  async jsonPatch(kind: ResourceKind, namespace: string | undefined, name: string, ops: readonly JsonPatchOp[], subresource?: 'status'): Promise<unknown> {
-    const path = `${resourcePath(kind, namespace, name)}${subresource === undefined ? '' : `/${subresource}`}`;
-    return this.request('PATCH', path, { body: ops, contentType: 'application/json-patch+json' });
+  async jsonPatch<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, ops: readonly JsonPatchOp[], subresource?: 'status'): Promise<WireOf<K>> {
+    return answerOf(kind, await this.request('PATCH', objectPath(kind, namespace, name, subresource), { body: ops, contentType: 'application/json-patch+json' }));
   }
 
   /** Applies an RFC 7386 merge patch. */
-  async mergePatch(kind: ResourceKind, namespace: string | undefined, name: string, body: unknown, subresource?: 'status'): Promise<unknown> {
-    const path = `${resourcePath(kind, namespace, name)}${subresource === undefined ? '' : `/${subresource}`}`;
-    return this.request('PATCH', path, { body, contentType: 'application/merge-patch+json' });
-  }
-
-  /** Closes idle keep-alive connections. */
-  close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+  async mergePatch<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, body: unknown, subresource?: 'status'): Promise<WireOf<K>> {
+    return answerOf(kind, await this.request('PATCH', objectPath(kind, namespace, name, subresource), { body, contentType: 'application/merge-patch+json' }));
   }
 }

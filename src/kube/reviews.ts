@@ -3,7 +3,8 @@
  * may do something (SubjectAccessReview), as the apiserver's own delegated
  * authentication and authorization do: the metrics endpoint uses both.
  */
-import type { RestClient } from './rest.ts';
+import { REVIEW_PATHS } from './resources.ts';
+import type { Transport } from './transport.ts';
 import { asPlainObject } from '../lib/json.ts';
 
 /** Who the apiserver says holds a token. */
@@ -61,12 +62,12 @@ export function accessReviewResult(answer: unknown): AccessReviewResult {
 }
 
 /** A {@link Reviewer} posting TokenReviews and SubjectAccessReviews through `rest`. */
-export function apiReviewer(rest: RestClient): Reviewer {
+export function apiReviewer(rest: Pick<Transport, 'request'>): Reviewer {
   return {
-    reviewToken: async (token) => tokenReviewResult(await rest.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+    reviewToken: async (token) => tokenReviewResult(await rest.request('POST', REVIEW_PATHS.TokenReview, {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
     })),
-    reviewAccess: async (user, attributes) => accessReviewResult(await rest.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+    reviewAccess: async (user, attributes) => accessReviewResult(await rest.request('POST', REVIEW_PATHS.SubjectAccessReview, {
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',

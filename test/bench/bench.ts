@@ -19,7 +19,8 @@ import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { ApiError, resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
 import { systemClock } from '../../src/lib/clock.ts';
-import { Informer, type WireObject } from '../../src/kube/informer.ts';
+import { Informer } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { ComplianceChecker } from './checker.ts';
 import { createNamespaces, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
@@ -326,7 +327,7 @@ class Bench {
         await checker.until(`${kind} ${ns}/${name} recreated`, () => checker.compliant(kind, ns, name) && checker.object(kind, ns, name)?.metadata.uid !== old?.metadata.uid, 60_000);
       } else {
         const edit = EDITS[kind]?.(ns);
-        const edited = (await this.env.rest.mergePatch(kind, ns, name, edit)) as WireObject;
+        const edited = await this.env.rest.mergePatch(kind, ns, name, edit);
         const rv = Number(edited.metadata.resourceVersion);
         await checker.until(`${kind} ${ns}/${name} put back`, () => checker.compliant(kind, ns, name) && Number(checker.object(kind, ns, name)?.metadata.resourceVersion) > rv, 60_000);
       }

@@ -14,7 +14,8 @@ import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { compactObject, ValuePool } from '../../src/kube/compact.ts';
-import { Informer, type WireObject } from '../../src/kube/informer.ts';
+import { Informer } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
 import { listAll } from './fixtures.ts';
 

@@ -4,7 +4,7 @@
  * fill them, and list a kind in full (page by page).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type RestClient } from '../../src/kube/rest.ts';
 import { pool } from './floor.ts';
 

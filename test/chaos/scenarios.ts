@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NAME_ALLOW_DNS, NAME_DEFAULT_DENY, NAME_GRANTOR, NAME_LIMITS, NAME_QUOTA, workloadRbacName } from '../../src/api/constants.ts';
 import { ApiError, resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { pool } from '../bench/floor.ts';
 import { waitForNamespaceDefaults } from '../bench/fixtures.ts';
 import { parseRequestTotals } from '../bench/measure.ts';

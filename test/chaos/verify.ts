@@ -12,7 +12,7 @@ import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
 import { listAll } from '../bench/fixtures.ts';
 

@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { RestClient, resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
 import { BENCH_SPEC } from '../bench/bench.ts';
 import { ComplianceChecker } from '../bench/checker.ts';

@@ -13,6 +13,7 @@ import {
   patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady, type Baseline,
 } from '../support/world.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 
 let op: TestOperator;
 const checked: string[] = [];
@@ -97,7 +98,7 @@ describe('Enforce mode', () => {
       expect(repair?.fields).toContain(field);
     }, 5000);
     expect(ms).toBeLessThan(1000);
-    const after = (await user.get(kind, namespace, target)) as Record<string, unknown>;
+    const after = (await user.get(kind, namespace, target)) as WireObject & Record<string, unknown>;
     const original = JSON.parse(before) as Record<string, unknown>;
     expect(JSON.stringify((after as { spec?: unknown }).spec)).toBe(JSON.stringify((original as { spec?: unknown }).spec));
   });
@@ -122,7 +123,7 @@ describe('Enforce mode', () => {
       const drift = (await observe(name))?.status?.drift ?? [];
       expect(drift).toContainEqual(expect.objectContaining({ namespace: other, kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Conflict' }));
     });
-    expect(((await user.get('ResourceQuota', other, 'kubeposture-quota')) as { spec: unknown }).spec).toEqual({ hard: { pods: '99' } });
+    expect(((await user.get('ResourceQuota', other, 'kubeposture-quota')) as WireObject & { spec: unknown }).spec).toEqual({ hard: { pods: '99' } });
     const b = await observe(name);
     expect(condition(b, 'Compliant')).toMatchObject({ status: 'False', reason: 'DriftDetected' });
     expect(condition(b, 'Compliant')?.message).toContain(`${other} (ResourceQuota kubeposture-quota: Conflict)`);
@@ -144,7 +145,7 @@ describe('Enforce mode', () => {
     await kubectl('wait', '--for=condition=Ready', `securitybaseline/${name}`, '--timeout=30s');
     const b = await observe(name);
     expect(b?.status?.observedGeneration).toBe(b?.metadata.generation);
-    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('60');
+    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('60');
   });
 });
 
@@ -169,7 +170,7 @@ describe('Audit mode', () => {
       expect(condition(b, 'Compliant')).toMatchObject({ status: 'False', reason: 'DriftDetected' });
       expect(condition(b, 'Compliant')?.message).toBe(`1 of 1 namespaces drift: ${ns} (NetworkPolicy kubeposture-allow-dns: Missing, ResourceQuota kubeposture-quota: Modified)`);
     });
-    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('9');
+    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('9');
     await user.mergePatch('ResourceQuota', ns, 'kubeposture-quota', { spec: { hard: { pods: '5' } } });
     await timed(async () => {
       const b = await observe(name);

@@ -8,8 +8,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
-import { RestClient, type ResourceKind, type RestClientOptions } from '../../src/kube/rest.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
+import { RestClient, type ResourceKind, type RestClientOptions, type Sendable, type WireOf } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
@@ -31,7 +31,7 @@ class LosingRest extends RestClient {
   lose: Loss | undefined;
   lost = 0;
 
-  override async create(kind: ResourceKind, obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }, fieldManager: string): Promise<unknown> {
+  override async create<K extends ResourceKind>(kind: K, obj: Sendable, fieldManager?: string): Promise<WireOf<K>> {
     const l = this.lose;
     const mine = l?.kind === kind && l.namespace === obj.metadata.namespace && l.name === obj.metadata.name;
     if (l === undefined || !mine) return super.create(kind, obj, fieldManager);

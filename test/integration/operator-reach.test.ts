@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GRANTS_CLUSTER_ROLE, NAME_GRANTOR } from '../../src/api/constants.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
@@ -165,7 +165,7 @@ describe('a namespace admin and the grantor', () => {
       const after = await grantorIn(granting);
       expect(after?.metadata.uid).not.toBe(before?.metadata.uid);
       expect(after?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubeposture', namespace: OPERATOR_NAMESPACE }]);
-      const role = (await user.get('Role', granting, 'kubeposture-reader')) as { rules: unknown[] };
+      const role = (await user.get('Role', granting, 'kubeposture-reader')) as WireObject & { rules: unknown[] };
       expect(role.rules).toEqual(READ_PODS);
     });
   });
@@ -194,7 +194,7 @@ describe('when no workload rules remain', () => {
     await labelNamespace(granting, { 'kp-grants': null });
     await timed(async () => { expect(await managedIn(granting)).toEqual([]); });
     // Releasing a Role is an update, checked against what the writer holds: done before the grantor went.
-    expect(((await user.get('Role', granting, 'kubeposture-reader')) as { rules: unknown[] }).rules).toEqual(READ_PODS);
+    expect(((await user.get('Role', granting, 'kubeposture-reader')) as WireObject & { rules: unknown[] }).rules).toEqual(READ_PODS);
     expect(await grantorIn(granting)).toBeUndefined();
     await expectCan(OPERATOR, 'get', 'pods', granting, false);
     await expectCan(`system:serviceaccount:${granting}:reader`, 'get', 'pods', granting, true);

@@ -6,7 +6,7 @@
  * label, a namespace frozen by a label, and a RoleBinding bound to the tenant's Role.
  */
 import { LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { withoutGrantRules } from '../support/crd.ts';
@@ -39,7 +39,7 @@ async function governed(prefix: string, spec: Record<string, unknown> = RESTRICT
 
 /** Creates an object as `as`: a tenant writes whatever metadata they like. */
 const post = async (as: RestClient, kind: ResourceKind, obj: { readonly metadata: WireObject['metadata'] } & Record<string, unknown>): Promise<WireObject> =>
-  (await as.create(kind, obj, 'tenant')) as WireObject;
+  as.create(kind, obj, 'tenant');
 
 const defaultDeny = async (ns: string): Promise<Policy> => (await user.get('NetworkPolicy', ns, NAME_DEFAULT_DENY)) as Policy;
 
@@ -164,7 +164,8 @@ describe('RoleBindings bind only what is kubeposture\'s', () => {
 
   it('removes its RoleBinding when the tenant replaces its Role with their own', async () => {
     const { ns, baseline, tenant } = await governed('swap');
-    const role = (await user.get('Role', ns, 'kubeposture-app')) as WireObject;
+    const role = await user.get('Role', ns, 'kubeposture-app');
+    if (role === undefined) throw new Error('kubeposture made no Role kubeposture-app');
     await op.controller.settle();
     await op.stop();
     await tenant.delete('Role', ns, 'kubeposture-app', role.metadata.uid ?? '');

@@ -8,6 +8,7 @@
  */
 import { GROUP, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, VERSION } from '../../src/api/constants.ts';
 import { resourcePath } from '../../src/kube/rest.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
@@ -47,7 +48,7 @@ describe('objects the operator does not expect', () => {
       expect(kinds).toEqual(['LimitRange']);
     }, 30_000);
     // The impostor without an ownerReference is untouched.
-    const lr = (await user.get('LimitRange', ns, 'kubeposture-limits')) as { spec: unknown };
+    const lr = (await user.get('LimitRange', ns, 'kubeposture-limits')) as WireObject & { spec: unknown };
     expect(lr.spec).toEqual({ limits: [{ type: 'Pod', max: { cpu: '64' } }] });
     expect(op.controller.ready).toBe(true);
     await deleteBaseline(name);

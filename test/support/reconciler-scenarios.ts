@@ -9,6 +9,7 @@ import { FIELD_MANAGER } from '../../src/api/constants.ts';
 import { createTestNamespace, uniqueName } from './cluster.ts';
 import { installCrd } from './crd.ts';
 import type { TestOperator } from './operator.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import {
   RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, core, createBaseline, createNamespaces, defaultAutomount,
   deleteBaseline, kc, labelNamespace, managedIn, patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady,
@@ -182,7 +183,7 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '20', 'requests.cpu': null } } });
       await timed(async () => {
         for (const ns of namespaces) {
-          const q = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { spec: { hard: Record<string, string> } };
+          const q = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: Record<string, string> } };
           expect(q.spec.hard).toEqual({ pods: '20' });
         }
       });
@@ -209,7 +210,7 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         expect(await managedIn(ns)).toEqual(['LimitRange/kubeposture-limits', 'NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny']);
         expect(await quotaOwner()).toBe(b);
       });
-      const np = (await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as { metadata: { ownerReferences: { name: string }[] } };
+      const np = (await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as WireObject & { metadata: { ownerReferences: readonly { name: string }[] } };
       expect(np.metadata.ownerReferences.map((r) => r.name)).toEqual([b]);
       await deleteBaseline(a);
       await deleteBaseline(b);

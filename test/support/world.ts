@@ -7,7 +7,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_GRANTOR, PLURAL, VERSION } from '../../src/api/constants.ts';
 import type { Condition, SecurityBaselineStatus } from '../../src/api/types.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
-import type { WireObject } from '../../src/kube/informer.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import { RestClient, resourcePath } from '../../src/kube/rest.ts';
 import { createTestNamespace, eventually, testKubeConfig, uniqueName } from './cluster.ts';
 
@@ -83,7 +83,7 @@ export async function labelNamespace(name: string, labels: Record<string, string
 }
 
 export async function readNamespace(name: string): Promise<WireObject> {
-  const ns = (await user.get('Namespace', undefined, name)) as WireObject | undefined;
+  const ns = await user.get('Namespace', undefined, name);
   if (ns === undefined) throw new Error(`namespace ${name} not found`);
   return ns;
 }
