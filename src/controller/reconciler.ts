@@ -4,15 +4,16 @@
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
  */
-import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
 import { isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
-import { ApiError, type JsonPatchOp, type ResourceKind, type RestClient } from '../kube/rest.ts';
+import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
 import { claimsKubeposture, encodeRecord, madeBy, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
+import { orphanPatch, takeOverPatch } from './patches.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -80,8 +81,6 @@ export interface ReconcilerDeps {
   /** The id each create carries (ANNOTATION_CREATE_ID); random UUIDs by default. */
   readonly newId?: () => string;
 }
-
-const escapePointer = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
 
 function nsOf(o: ManagedObject): string | undefined {
   return 'namespace' in o.metadata ? o.metadata.namespace : undefined;
@@ -361,17 +360,10 @@ export class Reconciler {
     // Other writers (the quota controller's status updates, say) can move the object on
     // between the read and the patch: read again and retry a few times.
     for (let attempt = 1; live !== undefined; attempt += 1) {
-      const entries = live.metadata.managedFields ?? [];
-      const created = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
-      if (created.length === 0) return;
-      const applied = entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
-      const merged = { ...(applied ?? created[0]), operation: 'Apply', fieldsV1: [applied, ...created].reduce<unknown>((acc, e) => unionFields(acc, e?.fieldsV1), {}) };
-      const kept = entries.filter((e) => e.manager !== FIELD_MANAGER);
+      const patch = takeOverPatch(live);
+      if (patch === undefined) return;
       try {
-        await this.deps.rest.jsonPatch(kind, live.metadata.namespace, live.metadata.name, [
-          { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
-          { op: 'replace', path: '/metadata/managedFields', value: [...kept, merged] },
-        ]);
+        await this.deps.rest.jsonPatch(kind, live.metadata.namespace, live.metadata.name, patch);
         return;
       } catch (err: unknown) {
         if (attempt >= 3 || !(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
@@ -384,18 +376,7 @@ export class Reconciler {
   private async orphan(namespace: string, action: Extract<Action, { type: 'orphan' }>): Promise<void> {
     const live = await this.deps.rest.get(action.kind, namespace, action.name);
     if (live?.metadata.uid !== action.uid) return;
-    const ops: JsonPatchOp[] = [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }];
-    for (const key of [LABEL_MANAGED_BY, LABEL_BASELINE]) {
-      if (live.metadata.labels?.[key] !== undefined) ops.push({ op: 'remove', path: `/metadata/labels/${escapePointer(key)}` });
-    }
-    const refs = live.metadata.ownerReferences ?? [];
-    const keptRefs = refs.filter((r) => !(r.kind === KIND && r.apiVersion === API_VERSION));
-    if (keptRefs.length !== refs.length) ops.push({ op: 'replace', path: '/metadata/ownerReferences', value: keptRefs });
-    const fields = live.metadata.managedFields ?? [];
-    const keptFields = fields.filter((f) => f.manager !== FIELD_MANAGER);
-    // An empty list would be ignored; one empty entry clears field ownership altogether.
-    if (keptFields.length !== fields.length) ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
-    await this.deps.rest.jsonPatch(action.kind, namespace, action.name, ops);
+    await this.deps.rest.jsonPatch(action.kind, namespace, action.name, orphanPatch(live));
     this.deps.cache.removed(action.kind, namespace, action.name);
     this.deps.log.info('Released object', { namespace, kind: action.kind, name: action.name, baseline: action.baseline });
   }
@@ -405,15 +386,6 @@ export class Reconciler {
 function withCreateId(o: ManagedObject, createId: string): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
   const { annotations } = o.metadata as { readonly annotations?: Readonly<Record<string, string>> };
   return { ...o, metadata: { ...o.metadata, annotations: { ...annotations, [ANNOTATION_CREATE_ID]: createId } } };
-}
-
-/** The union of two managedFields field sets (fieldsV1 trees). */
-export function unionFields(a: unknown, b: unknown): unknown {
-  if (typeof a !== 'object' || a === null) return b ?? a;
-  if (typeof b !== 'object' || b === null) return a;
-  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = unionFields(out[k], v);
-  return out;
 }
 
 /** What an action came to: done, the name is someone else's, or not written because what it binds is. */

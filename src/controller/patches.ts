@@ -1,0 +1,62 @@
+/**
+ * The JSON patches kubeposture sends to change an object's metadata in ways
+ * server-side apply cannot: taking over the field ownership its create recorded,
+ * and letting go of an object it leaves in place. Pure, as fluxcd/pkg's
+ * ssa/patch.go keeps them: each builder takes the object as read and returns the
+ * patch; the reconciler reads, builds and sends. Every patch starts with a test of
+ * the resourceVersion read, so it applies only to the object as it was read.
+ */
+import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import type { JsonPatchOp } from '../kube/rest.ts';
+import type { WireObject } from '../kube/wire.ts';
+
+/** `s` escaped as one JSON Pointer (RFC 6901) reference token: `~` as `~0`, `/` as `~1`. */
+export function escapePointer(s: string): string {
+  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** The union of two managedFields field sets (fieldsV1 trees). */
+export function unionFields(a: unknown, b: unknown): unknown {
+  if (typeof a !== 'object' || a === null) return b ?? a;
+  if (typeof b !== 'object' || b === null) return a;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = unionFields(out[k], v);
+  return out;
+}
+
+const testVersion = (live: WireObject): JsonPatchOp => ({ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion });
+
+/**
+ * The patch that makes kubeposture's Update entries on `live` (a create records its fields
+ * under one) a single Apply entry, merged into its Apply entry if it has one, as client-go's
+ * csaupgrade does: server-side apply can only remove fields its own Apply entry holds. Other
+ * managers' entries are kept as they are. Undefined when there is no Update entry of its own.
+ */
+export function takeOverPatch(live: WireObject): JsonPatchOp[] | undefined {
+  const entries = live.metadata.managedFields ?? [];
+  const created = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
+  if (created.length === 0) return undefined;
+  const applied = entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
+  const merged = { ...(applied ?? created[0]), operation: 'Apply', fieldsV1: [applied, ...created].reduce<unknown>((acc, e) => unionFields(acc, e?.fieldsV1), {}) };
+  const kept = entries.filter((e) => e.manager !== FIELD_MANAGER);
+  return [testVersion(live), { op: 'replace', path: '/metadata/managedFields', value: [...kept, merged] }];
+}
+
+/**
+ * The patch that leaves `live` in place without kubeposture's labels, its ownerReference to a
+ * SecurityBaseline or its field ownership; others' references and entries stay.
+ */
+export function orphanPatch(live: WireObject): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [testVersion(live)];
+  for (const key of [LABEL_MANAGED_BY, LABEL_BASELINE]) {
+    if (live.metadata.labels?.[key] !== undefined) ops.push({ op: 'remove', path: `/metadata/labels/${escapePointer(key)}` });
+  }
+  const refs = live.metadata.ownerReferences ?? [];
+  const keptRefs = refs.filter((r) => !(r.kind === KIND && r.apiVersion === API_VERSION));
+  if (keptRefs.length !== refs.length) ops.push({ op: 'replace', path: '/metadata/ownerReferences', value: keptRefs });
+  const fields = live.metadata.managedFields ?? [];
+  const keptFields = fields.filter((f) => f.manager !== FIELD_MANAGER);
+  // An empty list would be ignored; one empty entry clears field ownership altogether.
+  if (keptFields.length !== fields.length) ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
+  return ops;
+}
