@@ -1,4 +1,4 @@
-import { claimsKubeposture, encodeRecord, madeBy, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type OwnedEntry } from './ownership.ts';
+import { claimsKubeposture, encodeRecord, isKubepostureObject, madeBy, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type FoundEvidence, type OwnedEntry } from './ownership.ts';
 
 const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } =>
   ({ metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) } });
@@ -73,5 +73,30 @@ describe('the ownership record', () => {
     expect(madeBy(u, 'NetworkPolicy', obj(undefined))).toBe(false);
     expect(madeBy(u, 'Role', obj('id-1'))).toBe(false);
     expect(madeBy(u, 'NetworkPolicy', obj('id-1', 'other'))).toBe(false);
+  });
+
+  describe('whether the object found at a name kubeposture meant to create at is its own', () => {
+    const u = { kind: 'NetworkPolicy' as const, name: np.name, createId: 'id-1', baseline: 'b' };
+    const found = (uid: string | undefined, extra: { id?: string; refs?: (typeof claim)[] } = {}): { metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: (typeof claim)[] } } => ({
+      metadata: {
+        name: np.name,
+        ...(uid === undefined ? {} : { uid }),
+        ...(extra.id === undefined ? {} : { annotations: { 'kubeposture.io/create-id': extra.id } }),
+        ...(extra.refs === undefined ? {} : { ownerReferences: extra.refs }),
+      },
+    });
+    const none: FoundEvidence = { uncertain: undefined, recorded: undefined, trustClaim: false };
+    it.each<[string, ReturnType<typeof found>, FoundEvidence, boolean]>([
+      ['the uid the record holds for the name', found('u1'), { ...none, recorded: np }, true],
+      ['another uid than the record holds', found('forged', { refs: [claim] }), { ...none, recorded: np }, false],
+      ['the id of its unanswered create', found('u9', { id: 'id-1' }), { ...none, uncertain: u }, true],
+      ['another create\'s id', found('u9', { id: 'id-2' }), { ...none, uncertain: u }, false],
+      ['a claim, with no record to go by', found('u9', { refs: [claim] }), { ...none, trustClaim: true }, true],
+      ['a claim, where there is a record', found('u9', { refs: [claim] }), none, false],
+      ['no claim, with no record', found('u9'), { ...none, trustClaim: true }, false],
+      ['no uid, whatever else', found(undefined, { id: 'id-1', refs: [claim] }), { uncertain: u, recorded: np, trustClaim: true }, false],
+    ])('%s', (_name, obj, evidence, mine) => {
+      expect(isKubepostureObject('NetworkPolicy', obj, evidence)).toBe(mine);
+    });
   });
 });

@@ -165,3 +165,26 @@ export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireOb
   if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
   return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };
 }
+
+/** What is known about a name kubeposture wanted to create at and found held: see {@link isKubepostureObject}. */
+export interface FoundEvidence {
+  /** kubeposture's create at the name whose answer never came, if there was one. */
+  readonly uncertain: UncertainCreate | undefined;
+  /** The record's entry for the name (recorded, or created and not yet recorded), if any. */
+  readonly recorded: OwnedEntry | undefined;
+  /** No record on the Namespace: a claim to be kubeposture's is trusted, once. */
+  readonly trustClaim: boolean;
+}
+
+/**
+ * True when `found`, the object holding a name kubeposture wanted to create at, is kubeposture's
+ * own: it has the uid the record holds for the name, or carries the id of kubeposture's unanswered
+ * create there, or (with no record yet) claims kubeposture as its controller. Labels and
+ * ownerReferences alone prove nothing: anyone who may write the object can write them.
+ */
+export function isKubepostureObject(kind: OwnedKind, found: WireObject, evidence: FoundEvidence): found is WireObject & { readonly metadata: { readonly uid: string } } {
+  const uid = found.metadata.uid;
+  if (uid === undefined) return false;
+  const made = evidence.uncertain !== undefined && madeBy(evidence.uncertain, kind, found);
+  return made || evidence.recorded?.uid === uid || (evidence.trustClaim && claimsKubeposture(found));
+}

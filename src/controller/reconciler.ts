@@ -12,7 +12,7 @@ import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
-import { claimsKubeposture, encodeRecord, madeBy, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
+import { encodeRecord, isKubepostureObject, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -287,18 +287,14 @@ export class Reconciler {
           existing = await rest.get(o.kind, nsOf(o), o.metadata.name);
           if (existing === undefined) throw new Error('the name was taken, then freed again; retrying');
         }
-        // Only the record proves it kubeposture's (labels and ownerReferences can be written
-        // by anyone who may write the object); with no record yet, its claim is trusted once;
-        // after a create whose answer was lost, the id that create carried.
-        const uid = existing.metadata.uid;
-        const made = pending !== undefined && madeBy(pending, kind, existing);
+        // Whatever holds the name settles an unanswered create; whose it is, ownership.ts decides.
         if (pending !== undefined) settle();
-        const mine = uid !== undefined && (made || action.recorded?.uid === uid || (action.trustClaim && claimsKubeposture(existing)));
-        if (!mine) {
+        if (!isKubepostureObject(kind, existing, { uncertain: pending, recorded: action.recorded, trustClaim: action.trustClaim })) {
           ctx.owned.delete(key);
           log.warn('Found a conflicting object', { namespace, kind: o.kind, name: o.metadata.name });
           return 'conflict';
         }
+        const { uid } = existing.metadata;
         own(uid);
         // kubeposture's own object that lost its labels (and maybe its ownerReference): put them
         // back, only while it is that object.
