@@ -5,7 +5,6 @@
  * number of times. A compliant namespace costs no API request.
  */
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
-import { isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
@@ -13,6 +12,7 @@ import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
 import { encodeRecord, isKubepostureObject, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
+import { actionTarget, writeOrder } from './order.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -135,22 +135,11 @@ export class Reconciler {
     const owned = new Map(plan.ownership.entries.map((e) => [`${e.kind}/${e.name}`, e]));
     const writer = plan.state === 'governed' ? plan.baseline.metadata.name : '';
     const ctx: ActContext = { namespace, conflicts: new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`)), owned, writer };
-    // The Namespace is written once, last, with the record of what was created (the
-    // Pod Security labels go in the same apply).
-    const isNamespace = (a: Action): boolean => (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
-    const namespaceAction = actions.find(isNamespace);
-    // Writes that bring objects to the baseline go out together, so a namespace costs a
-    // round trip or two, not one per object. RoleBindings follow their Roles: without the
-    // `bind` verb, the apiserver lets kubeposture bind only a Role it can read and holds
-    // every permission of. Before both, the grantor, through which kubeposture holds those
-    // permissions in this namespace. Cleanup (deleting, orphaning, giving back fields) comes
-    // last, in order, the grantor's removal after all else (orphaning a Role needs it).
-    const granting = (a: Action): boolean => { const t = target(a); return isGrantor(t.kind, t.name); };
-    const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
-    const others = actions.filter((a) => !(bringing as readonly Action[]).includes(a) && !isNamespace(a));
-    const serial = [...others.filter((a) => !granting(a)), ...others.filter(granting)];
+    // Grantor, objects, RoleBindings, cleanup, the Namespace last (order.ts says why).
+    const order = writeOrder(actions);
+    const namespaceAction = order.namespace;
     // A grantor just written may take the apiserver's RBAC cache a few ms to show.
-    const granted = bringing.some(granting);
+    const granted = order.grants.length > 0;
     const pause = this.deps.pause ?? ((ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); }));
     const runWave = async (wave: readonly Action[]): Promise<void> => {
       const settled = await Promise.allSettled(wave.map(async (action) => {
@@ -160,13 +149,12 @@ export class Reconciler {
       settled.forEach((s, i) => {
         const action = wave[i];
         if (action === undefined) return;
-        if (s.status === 'fulfilled') record(target(action), s.value);
+        if (s.status === 'fulfilled') record(actionTarget(action), s.value);
         else fail(action, s.reason);
       });
     };
-    const isBinding = (a: Action): boolean => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding';
-    await runWave(bringing.filter(granting));
-    if (error === undefined) await runWave(bringing.filter((a) => !granting(a) && !isBinding(a)));
+    await runWave(order.grants);
+    if (error === undefined) await runWave(order.objects);
     // A RoleBinding binds only kubeposture's own Role to its own ServiceAccount: where either
     // name is held by someone else, it is not written, and kubeposture's is removed.
     const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
@@ -175,9 +163,9 @@ export class Reconciler {
     for (const b of blocked) record({ kind: 'RoleBinding', name: b.name }, 'blocked');
     const unbind: Action[] = actions.length === 0 ? [] : blocked.flatMap((b) => (b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }]));
     if (error === undefined) {
-      await runWave(bringing.filter((a) => !granting(a) && isBinding(a) && !blockedNames.has(target(a).name)));
+      await runWave(order.bindings.filter((a) => !blockedNames.has(actionTarget(a).name)));
     }
-    for (const action of error === undefined ? [...unbind, ...serial] : []) {
+    for (const action of error === undefined ? [...unbind, ...order.cleanup] : []) {
       if (!this.deps.mayWrite()) {
         error = new NotLeader().message;
         break;
@@ -185,7 +173,7 @@ export class Reconciler {
       try {
         const outcome = await this.act(action, ctx);
         // Removing a RoleBinding that bound someone else's object leaves it Blocked, not repaired.
-        if (!unbind.includes(action)) record(target(action), outcome);
+        if (!unbind.includes(action)) record(actionTarget(action), outcome);
       } catch (err: unknown) {
         fail(action, err);
         break;
@@ -194,7 +182,7 @@ export class Reconciler {
     // Whatever else failed, what was created is recorded: otherwise it would be no one's.
     if (actions.length > 0 || (plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce')) {
       try {
-        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0) && namespaceAction !== undefined) record(target(namespaceAction), 'done');
+        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0) && namespaceAction !== undefined) record(actionTarget(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
@@ -405,20 +393,7 @@ class NotLeader extends Error {
   }
 }
 
-function target(a: Action): { readonly kind: string; readonly name: string } {
-  switch (a.type) {
-    case 'create':
-    case 'update':
-    case 'applyShared':
-      return { kind: a.object.kind, name: a.object.metadata.name };
-    case 'delete':
-    case 'orphan':
-    case 'releaseShared':
-      return { kind: a.kind, name: a.name };
-  }
-}
-
 function describe(a: Action): string {
-  const t = target(a);
+  const t = actionTarget(a);
   return `${a.type} ${t.kind}/${t.name}`;
 }

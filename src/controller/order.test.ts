@@ -1,0 +1,44 @@
+import { NAME_GRANTOR } from '../api/constants.ts';
+import type { ManagedObject } from '../baseline/objects.ts';
+import { actionTarget, writeOrder } from './order.ts';
+import type { Action } from './plan.ts';
+
+/** An object of `kind` named `name`: the order reads only those two. */
+const object = (kind: ManagedObject['kind'], name: string): ManagedObject => ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'team-a' } }) as unknown as ManagedObject;
+const create = (kind: ManagedObject['kind'], name: string): Action => ({ type: 'create', object: object(kind, name), recorded: undefined, trustClaim: false });
+const update = (kind: ManagedObject['kind'], name: string): Action => ({ type: 'update', object: object(kind, name), fields: [], fromCreate: false });
+const names = (actions: readonly Action[]): string[] => actions.map((a) => { const t = actionTarget(a); return `${a.type} ${t.kind}/${t.name}`; });
+
+describe('writeOrder', () => {
+  const grantor = create('RoleBinding', NAME_GRANTOR);
+  const policy = create('NetworkPolicy', 'kubeposture-default-deny');
+  const role = update('Role', 'kubeposture-app');
+  const binding = create('RoleBinding', 'kubeposture-app');
+  const defaultSa: Action = { type: 'applyShared', object: object('ServiceAccount', 'default') };
+  const namespace: Action = { type: 'applyShared', object: object('Namespace', 'team-a') };
+  const deleteQuota: Action = { type: 'delete', kind: 'ResourceQuota', name: 'kubeposture-quota', uid: 'u1' };
+  const deleteGrantor: Action = { type: 'delete', kind: 'RoleBinding', name: NAME_GRANTOR, uid: 'u2' };
+  const orphanRole: Action = { type: 'orphan', kind: 'Role', name: 'old', uid: 'u3', baseline: 'b' };
+  const giveBack: Action = { type: 'releaseShared', kind: 'ServiceAccount', name: 'default' };
+
+  it('puts the grantor first, RoleBindings after the other objects, cleanup after, and the Namespace last', () => {
+    const order = writeOrder([namespace, deleteGrantor, binding, deleteQuota, role, policy, grantor, defaultSa, orphanRole, giveBack]);
+    expect(names(order.grants)).toEqual([`create RoleBinding/${NAME_GRANTOR}`]);
+    expect(names(order.objects)).toEqual(['update Role/kubeposture-app', 'create NetworkPolicy/kubeposture-default-deny', 'applyShared ServiceAccount/default']);
+    expect(names(order.bindings)).toEqual(['create RoleBinding/kubeposture-app']);
+    // The grantor's removal after all other cleanup: orphaning a Role needs it.
+    expect(names(order.cleanup)).toEqual(['delete ResourceQuota/kubeposture-quota', 'orphan Role/old', 'releaseShared ServiceAccount/default', `delete RoleBinding/${NAME_GRANTOR}`]);
+    expect(order.namespace).toBe(namespace);
+  });
+
+  it('takes the Namespace\'s give-back for its last write too', () => {
+    const release: Action = { type: 'releaseShared', kind: 'Namespace', name: 'team-a' };
+    const order = writeOrder([release, deleteQuota]);
+    expect(order.namespace).toBe(release);
+    expect(names(order.cleanup)).toEqual(['delete ResourceQuota/kubeposture-quota']);
+  });
+
+  it('has nothing to do for no actions', () => {
+    expect(writeOrder([])).toEqual({ grants: [], objects: [], bindings: [], cleanup: [], namespace: undefined });
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * The order a reconcile carries a plan's actions out in. Pure: it sorts the actions;
+ * the reconciler sends them. Writes that bring objects to the baseline go out together,
+ * so a namespace costs a round trip or two, not one per object. RoleBindings follow their
+ * Roles: without the `bind` verb, the apiserver lets kubeposture bind only a Role it can
+ * read and holds every permission of. Before both, the grantor, through which kubeposture
+ * holds those permissions in this namespace. Cleanup (deleting, orphaning, giving back
+ * fields) comes after, one at a time, the grantor's removal after all else (orphaning a
+ * Role needs it). The Namespace is written once, last, with the record of what was created
+ * (the Pod Security labels go in the same apply).
+ */
+import { isGrantor } from '../baseline/build.ts';
+import type { Action } from './plan.ts';
+
+/** A plan's actions by when they are carried out, each list in the plan's order. */
+export interface WriteOrder {
+  /** The grantor RoleBinding, first. */
+  readonly grants: readonly Action[];
+  /** Every other object brought to the baseline but RoleBindings, together. */
+  readonly objects: readonly Action[];
+  /** RoleBindings, together, once the Roles they bind are written. */
+  readonly bindings: readonly Action[];
+  /** Deletes, orphans and give-backs, one at a time; the grantor's last. */
+  readonly cleanup: readonly Action[];
+  /** The Namespace's own write or give-back, last of all. */
+  readonly namespace: Action | undefined;
+}
+
+/** The kind and name an action is about. */
+export function actionTarget(a: Action): { readonly kind: string; readonly name: string } {
+  switch (a.type) {
+    case 'create':
+    case 'update':
+    case 'applyShared':
+      return { kind: a.object.kind, name: a.object.metadata.name };
+    case 'delete':
+    case 'orphan':
+    case 'releaseShared':
+      return { kind: a.kind, name: a.name };
+  }
+}
+
+const isNamespace = (a: Action): boolean => (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
+const isBinding = (a: Action): boolean => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding';
+const granting = (a: Action): boolean => { const t = actionTarget(a); return isGrantor(t.kind, t.name); };
+
+/** `actions` sorted into the steps they are carried out in: see {@link WriteOrder}. */
+export function writeOrder(actions: readonly Action[]): WriteOrder {
+  const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
+  const others = actions.filter((a) => !bringing.includes(a) && !isNamespace(a));
+  return {
+    grants: bringing.filter(granting),
+    objects: bringing.filter((a) => !granting(a) && !isBinding(a)),
+    bindings: bringing.filter((a) => !granting(a) && isBinding(a)),
+    cleanup: [...others.filter((a) => !granting(a)), ...others.filter(granting)],
+    namespace: actions.find(isNamespace),
+  };
+}
