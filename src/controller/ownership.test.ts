@@ -1,4 +1,4 @@
-import { claimsKubeposture, encodeRecord, isKubepostureObject, madeBy, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type FoundEvidence, type OwnedEntry } from './ownership.ts';
+import { claimsKubeposture, encodeRecord, isKubepostureObject, madeBy, withCreateId, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type FoundEvidence, type OwnedEntry } from './ownership.ts';
 
 const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } =>
   ({ metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) } });
@@ -73,6 +73,14 @@ describe('the ownership record', () => {
     expect(madeBy(u, 'NetworkPolicy', obj(undefined))).toBe(false);
     expect(madeBy(u, 'Role', obj('id-1'))).toBe(false);
     expect(madeBy(u, 'NetworkPolicy', obj('id-1', 'other'))).toBe(false);
+  });
+
+  it('sends a create with its id, keeping the annotations it had, and knows the object it made by it', () => {
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: 'team-a', annotations: { note: 'kept' } }, rules: [] } as const;
+    const sent = withCreateId(role, 'id-1');
+    expect(sent).toEqual({ ...role, metadata: { ...role.metadata, annotations: { note: 'kept', 'kubeposture.io/create-id': 'id-1' } } });
+    expect(role.metadata.annotations).toEqual({ note: 'kept' });
+    expect(madeBy({ kind: 'Role', name: 'r', createId: 'id-1', baseline: 'b' }, 'Role', sent)).toBe(true);
   });
 
   describe('whether the object found at a name kubeposture meant to create at is its own', () => {

@@ -22,7 +22,7 @@
  * Pure: parsing and printing the record, and deciding by it.
  */
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, GROUP, KIND, LABEL_BASELINE } from '../api/constants.ts';
-import { OWNED_KINDS } from '../baseline/objects.ts';
+import { OWNED_KINDS, type ManagedObject } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { isPlainObject } from '../lib/json.ts';
 
@@ -43,6 +43,12 @@ export interface UncertainCreate {
   readonly name: string;
   readonly createId: string;
   readonly baseline: string;
+}
+
+/** `o` as a create sends it: carrying `createId`, which tells kubeposture's object apart if the answer is lost (see madeBy). */
+export function withCreateId(o: ManagedObject, createId: string): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
+  const { annotations } = o.metadata as { readonly annotations?: Readonly<Record<string, string>> };
+  return { ...o, metadata: { ...o.metadata, annotations: { ...annotations, [ANNOTATION_CREATE_ID]: createId } } };
 }
 
 /** True when `obj` is the object the uncertain create `u` made (it carries u's id). */

@@ -4,14 +4,14 @@
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
  */
-import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
+import { ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
-import { encodeRecord, isKubepostureObject, sameEntries, type OwnedEntry, type UncertainCreate } from './ownership.ts';
+import { encodeRecord, isKubepostureObject, sameEntries, withCreateId, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { actionTarget, writeOrder } from './order.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
@@ -364,12 +364,6 @@ export class Reconciler {
     this.deps.cache.removed(action.kind, namespace, action.name);
     this.deps.log.info('Released object', { namespace, kind: action.kind, name: action.name, baseline: action.baseline });
   }
-}
-
-/** `o` as sent in a create: with the id that tells it apart if the answer is lost. */
-function withCreateId(o: ManagedObject, createId: string): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
-  const { annotations } = o.metadata as { readonly annotations?: Readonly<Record<string, string>> };
-  return { ...o, metadata: { ...o.metadata, annotations: { ...annotations, [ANNOTATION_CREATE_ID]: createId } } };
 }
 
 /** What an action came to: done, the name is someone else's, or not written because what it binds is. */
