@@ -3,6 +3,11 @@
  * plan through the API, and reports the result. Level-triggered: it takes only
  * the namespace's name, never the event that caused it, and is safe to run any
  * number of times. A compliant namespace costs no API request.
+ *
+ * Longer than most files on purpose: what is pure has left it (the plan in plan.ts, the write
+ * order in order.ts, whose an object is in ownership.ts, the metadata patches in patches.ts);
+ * what stays is the I/O of each action, the create's lost-answer handling included, which reads
+ * best as one sequence beside the others.
  */
 import { ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
