@@ -1,148 +1,85 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, RestClient, throttledRetryDelay, WriteRefused, type RequestRecord } from './rest.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { RestClient } from './rest.ts';
 
-/** A plain-HTTP server answering from a script, one entry per request. */
-async function scripted(answers: readonly { status: number; retryAfter?: string }[]): Promise<{ server: Server; url: string; seen: () => number }> {
-  let seen = 0;
-  const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
-    const a = answers[Math.min(seen, answers.length - 1)] ?? { status: 200 };
-    seen += 1;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (a.retryAfter !== undefined) headers['retry-after'] = a.retryAfter;
-    res.writeHead(a.status, headers);
-    res.end(JSON.stringify(a.status < 400 ? { kind: 'Namespace', metadata: { name: 'a' } } : { kind: 'Status', reason: a.status === 429 ? 'TooManyRequests' : 'InternalError', message: `answer ${String(seen)}` }));
+interface Seen { readonly method: string; readonly url: string; readonly contentType: string | undefined; readonly body: unknown }
+
+/** A plain-HTTP server that records each request and answers `answer(request)` with its status. */
+async function recording(answer: (seen: Seen) => { status: number; body?: unknown }): Promise<{ rest: RestClient; seen: Seen[]; close: () => void }> {
+  const seen: Seen[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { text += c; });
+    req.on('end', () => {
+      const s = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: text === '' ? undefined : JSON.parse(text) as unknown };
+      seen.push(s);
+      const a = answer(s);
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body ?? {}));
+    });
   });
   await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  return { server, url: `http://127.0.0.1:${String(port)}`, seen: () => seen };
+  const url = `http://127.0.0.1:${String(typeof addr === 'object' && addr !== null ? addr.port : 0)}`;
+  const rest = new RestClient({ getCurrentCluster: () => ({ server: url }), applyToHTTPSOptions: async () => { /* plain HTTP */ } });
+  return { rest, seen, close: () => { rest.close(); server.close(); } };
 }
 
-const access = (server: string): ConstructorParameters<typeof RestClient>[0] => ({
-  getCurrentCluster: () => ({ server }),
-  applyToHTTPSOptions: async () => { /* plain HTTP, no credentials */ },
-});
-
-describe('throttledRetryDelay', () => {
-  const throttled = (status: number, retryAfter?: number): ApiError => new ApiError(status, '', 'x', {}, retryAfter);
-  const noJitter = (): number => 0;
-
-  it('honours Retry-After, grows with each retry and stops at the cap', () => {
-    expect(throttledRetryDelay(throttled(429, 1), 0, 6, noJitter)).toBe(1000);
-    expect(throttledRetryDelay(throttled(429, 1), 3, 6, noJitter)).toBe(2000);
-    expect(throttledRetryDelay(throttled(429), 0, 6, noJitter)).toBe(250);
-    expect(throttledRetryDelay(throttled(429, 3600), 0, 6, noJitter)).toBe(10_000);
-    expect(throttledRetryDelay(throttled(429, 1), 0, 6, () => 1)).toBe(1200);
-  });
-
-  it('retries only what the apiserver turned away unprocessed, and only so often', () => {
-    expect(throttledRetryDelay(throttled(429, 1), 6, 6)).toBeUndefined();
-    expect(throttledRetryDelay(throttled(503, 1), 0, 6)).toBeDefined();
-    expect(throttledRetryDelay(throttled(503), 0, 6)).toBeUndefined();
-    expect(throttledRetryDelay(throttled(500), 0, 6)).toBeUndefined();
-    expect(throttledRetryDelay(throttled(409, 1), 0, 6)).toBeUndefined();
-    expect(throttledRetryDelay(new Error('ECONNRESET'), 0, 6)).toBeUndefined();
-  });
-});
+const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'ns' }, spec: { holderIdentity: 'me' } };
 
 describe('RestClient', () => {
-  it('sends a throttled request again after the wait Retry-After asks for, recording every attempt', async () => {
-    const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }, { status: 429, retryAfter: '2' }, { status: 200 }]);
-    const waits: number[] = [];
-    const records: RequestRecord[] = [];
-    const rest = new RestClient(access(url), { sleep: async (ms) => { waits.push(ms); }, onRequest: (r) => records.push(r) });
+  it('sends each verb to its kind\'s path, with its content type and query', async () => {
+    const { rest, seen, close } = await recording((s) => ({ status: 200, body: { metadata: { name: 'l' }, echo: s.method } }));
     try {
-      expect(await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'a' } } })).toMatchObject({ metadata: { name: 'a' } });
-      expect(seen()).toBe(3);
-      expect(waits).toHaveLength(2);
-      expect(waits[0]).toBeGreaterThanOrEqual(1000);
-      expect(waits[0]).toBeLessThanOrEqual(1200);
-      expect(waits[1]).toBeGreaterThanOrEqual(2000);
-      expect(records.map((r) => r.status)).toEqual([429, 429, 200]);
+      await rest.get('Lease', 'ns', 'l');
+      await rest.list('NetworkPolicy', { labelSelector: 'a=b', continue: undefined });
+      await rest.create('Lease', lease);
+      await rest.create('Role', { metadata: { name: 'r', namespace: 'ns' } }, 'kubeposture');
+      await rest.replace('Lease', lease);
+      await rest.apply('Namespace', { metadata: { name: 'team-a' } }, { fieldManager: 'kubeposture', force: true });
+      await rest.jsonPatch('SecurityBaseline', undefined, 'b', [{ op: 'remove', path: '/x' }], 'status');
+      await rest.mergePatch('Event', 'ns', 'e', { series: { count: 2 } });
+      expect(seen.map((s) => `${s.method} ${s.url} ${s.contentType ?? '-'}`)).toEqual([
+        'GET /apis/coordination.k8s.io/v1/namespaces/ns/leases/l -',
+        'GET /apis/networking.k8s.io/v1/networkpolicies?labelSelector=a%3Db -',
+        // No field manager given, none sent.
+        'POST /apis/coordination.k8s.io/v1/namespaces/ns/leases application/json',
+        'POST /apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles?fieldManager=kubeposture application/json',
+        'PUT /apis/coordination.k8s.io/v1/namespaces/ns/leases/l application/json',
+        'PATCH /api/v1/namespaces/team-a?fieldManager=kubeposture&force=true application/apply-patch+yaml',
+        'PATCH /apis/kubeposture.io/v1alpha1/securitybaselines/b/status application/json-patch+json',
+        'PATCH /apis/events.k8s.io/v1/namespaces/ns/events/e application/merge-patch+json',
+      ]);
     } finally {
-      rest.close();
-      server.close();
+      close();
     }
   });
 
-  it('gives up after its retries with the last refusal, and never retries other errors', async () => {
-    const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }]);
-    const rest = new RestClient(access(url), { maxThrottledRetries: 2, sleep: async () => { /* no wait */ } });
+  it('answers a get of a missing object with undefined, and passes other errors on', async () => {
+    const { rest, close } = await recording((s) => ({ status: s.url.endsWith('/gone') ? 404 : 403, body: { kind: 'Status', reason: 'x', message: 'no' } }));
     try {
-      await expect(rest.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 429, retryAfterSeconds: 1, message: 'answer 3' });
-      expect(seen()).toBe(3);
+      expect(await rest.get('Role', 'ns', 'gone')).toBeUndefined();
+      await expect(rest.get('Role', 'ns', 'other')).rejects.toMatchObject({ status: 403 });
     } finally {
-      rest.close();
-      server.close();
-    }
-    const failing = await scripted([{ status: 500 }]);
-    const rest2 = new RestClient(access(failing.url), { sleep: async () => { /* no wait */ } });
-    try {
-      await expect(rest2.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 500 });
-      expect(failing.seen()).toBe(1);
-    } finally {
-      rest2.close();
-      failing.server.close();
+      close();
     }
   });
 
-  it('asks mayWrite right before each write and sends nothing it refuses; reads always go', async () => {
-    const { server, url, seen } = await scripted([{ status: 200 }]);
-    let leader = true;
-    const rest = new RestClient(access(url), { mayWrite: () => leader });
+  it('deletes with the uid as a precondition: gone at once, pending on finalizers, or not there', async () => {
+    const answers: Record<string, { status: number; body?: unknown }> = {
+      now: { status: 200, body: { kind: 'Status', status: 'Success', metadata: {} } },
+      held: { status: 200, body: { kind: 'Role', metadata: { name: 'held', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['x'] } } },
+      missing: { status: 404 },
+      replaced: { status: 409 },
+    };
+    const { rest, seen, close } = await recording((s) => answers[s.url.split('/').at(-1) ?? ''] ?? { status: 500 });
     try {
-      await rest.request('PATCH', '/api/v1/namespaces/a', { body: {} });
-      leader = false;
-      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-        await expect(rest.request(method, '/api/v1/namespaces/a', { body: {} })).rejects.toBeInstanceOf(WriteRefused);
-      }
-      await rest.request('GET', '/api/v1/namespaces/a');
-      expect(seen()).toBe(2);
+      expect(await rest.delete('Role', 'ns', 'now', 'u1')).toEqual({ state: 'gone', existed: true });
+      expect(await rest.delete('Role', 'ns', 'held', 'u1')).toEqual({ state: 'pending', object: answers.held?.body });
+      expect(await rest.delete('Role', 'ns', 'missing', 'u1')).toEqual({ state: 'gone', existed: false });
+      expect(await rest.delete('Role', 'ns', 'replaced', 'u1')).toEqual({ state: 'gone', existed: false });
+      expect(seen[0]?.body).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'u1' }, propagationPolicy: 'Background' });
     } finally {
-      rest.close();
-      server.close();
+      close();
     }
-  });
-
-  /**
-   * Two writes over one connection: the server holds the first until released (then closes the
-   * connection, with `close`, so the second needs a new one); leadership goes while the second
-   * waits. It must not be sent.
-   */
-  async function leadershipLostWhileQueued(close: boolean): Promise<void> {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    let seen = 0;
-    const server = createServer((_req, res) => {
-      seen += 1;
-      void held.then(() => { res.writeHead(200, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) }).end('{}'); });
-    });
-    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
-    const addr = server.address();
-    const url = `http://127.0.0.1:${String(typeof addr === 'object' && addr !== null ? addr.port : 0)}`;
-    let leader = true;
-    const rest = new RestClient(access(url), { mayWrite: () => leader, maxSockets: 1 });
-    try {
-      const first = rest.request('PATCH', '/api/v1/namespaces/a', { body: {} });
-      const second = rest.request('PATCH', '/api/v1/namespaces/b', { body: {} });
-      while (seen < 1) await new Promise((r) => setTimeout(r, 5));
-      // Both passed the check when made; the lease is lost while the second waits.
-      leader = false;
-      release();
-      await first;
-      await expect(second).rejects.toBeInstanceOf(WriteRefused);
-      expect(seen).toBe(1);
-    } finally {
-      rest.close();
-      server.close();
-    }
-  }
-
-  it('asks mayWrite again when a queued write gets a kept-alive connection, and sends nothing if leadership went meanwhile', async () => {
-    await leadershipLostWhileQueued(false);
-  });
-
-  it('asks mayWrite again once a new connection is ready', async () => {
-    await leadershipLostWhileQueued(true);
   });
 });
