@@ -1,6 +1,7 @@
 import { API_VERSION, FINALIZER, KIND } from '../api/constants.ts';
 import { parseSecurityBaseline } from '../api/validate.ts';
-import { ApiError, type JsonPatchOp } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
+import { type JsonPatchOp } from '../kube/rest.ts';
 import { silentLogger } from '../lib/log.ts';
 import { FakeRest, RecordingEvents, baselineObject, invalidBaselineObject, withoutUid } from '../../test/support/controller-fakes.ts';
 import type { BaselineObject } from './caches.ts';

@@ -1,4 +1,4 @@
-import { ApiError } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
 import { isGrantRefusal, whileGrantSettles } from './grant.ts';
 
 const notHeld = new ApiError(403, 'Forbidden', 'roles.rbac.authorization.k8s.io "kubeposture-app" is forbidden: user "system:serviceaccount:kubeposture-system:kubeposture" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["get"]}', {});

@@ -5,7 +5,7 @@
  * may not have it yet, and the write is refused as "not currently held". That refusal,
  * and only it, is tried again for a bounded while.
  */
-import { ApiError } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
 
 /** The apiserver's words (rbac/validation ConfirmNoEscalation) for a grant the writer does not hold. */
 const NOT_HELD = 'attempting to grant RBAC permissions not currently held';

@@ -6,7 +6,7 @@
  * Writes are guarded by optimistic concurrency (resourceVersion), so two
  * candidates never both win.
  */
-import { ApiError } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
 import type { WireLease } from '../kube/wire.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Clock } from '../lib/clock.ts';

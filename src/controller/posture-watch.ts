@@ -9,7 +9,8 @@
 import { SELECTOR_GUARD } from '../api/constants.ts';
 import type { Finding, LabelSelector } from '../api/types.ts';
 import { networkPolicyFindings, selectorFindings, selectorGuardState, type GuardState } from '../posture/findings.ts';
-import { Informer, type WireObject } from '../kube/informer.ts';
+import { Informer } from '../kube/informer.ts';
+import { type WireObject } from '../kube/wire.ts';
 import type { ValuePool } from '../kube/compact.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';

@@ -12,7 +12,9 @@
 import { ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
-import { ApiError, type ResourceKind, type RestClient } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
+import { type ResourceKind } from '../kube/resources.ts';
+import { type RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,6 @@
 import type { SecurityBaselineStatus } from '../api/types.ts';
 import { parseSecurityBaseline } from '../api/validate.ts';
-import { ApiError } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
 import { silentLogger } from '../lib/log.ts';
 import { rfc3339 } from '../lib/time.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';

@@ -8,7 +8,8 @@
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors } from '../api/validate.ts';
 import { resolve } from '../baseline/selection.ts';
-import { ApiError, type RestClient } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
+import { type RestClient } from '../kube/rest.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';

@@ -20,7 +20,6 @@ import { errorMessage } from '../lib/errors.ts';
 import type { WireList, WireObject } from './wire.ts';
 
 /** WireObject's old home, kept so that importers of it from here need not change. */
-export type { WireObject } from './wire.ts';
 
 /**
  * The part of the REST client an informer uses: a page of a list, and a watch stream. Not

@@ -16,8 +16,6 @@ import { resourcePath, type ResourceKind, type WireOf } from './resources.ts';
 import type { WireList } from './wire.ts';
 import { asPlainObject } from '../lib/json.ts';
 
-export { ApiError, throttledRetryDelay, WriteRefused, type RequestInit, type RequestRecord } from './transport.ts';
-export { RESOURCES, resourcePath, type ResourceInfo, type ResourceKind, type WireOf } from './resources.ts';
 
 /** The options of a {@link RestClient}: those of its transport. */
 export type RestClientOptions = TransportOptions;

@@ -16,7 +16,8 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { compactObject, ValuePool } from '../../src/kube/compact.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
+import { type RestClient } from '../../src/kube/rest.ts';
 import { listAll } from './fixtures.ts';
 
 const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;

@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { resourcePath, type RestClient } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
+import { type RestClient } from '../../src/kube/rest.ts';
 import { pool } from './floor.ts';
 
 /** Every object in the collection at `path` (`resourcePath(kind)`: in every namespace) that the selectors match, page by page. */

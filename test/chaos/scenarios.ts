@@ -8,7 +8,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NAME_ALLOW_DNS, NAME_DEFAULT_DENY, NAME_GRANTOR, NAME_LIMITS, NAME_QUOTA, workloadRbacName } from '../../src/api/constants.ts';
-import { ApiError, resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
+import { ApiError } from '../../src/kube/transport.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { pool } from '../bench/floor.ts';
 import { waitForNamespaceDefaults } from '../bench/fixtures.ts';

@@ -13,7 +13,8 @@ import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
+import { type RestClient } from '../../src/kube/rest.ts';
 import { listAll } from '../bench/fixtures.ts';
 
 /** An object of the user's own, as created. */

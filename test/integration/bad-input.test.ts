@@ -6,7 +6,8 @@
  * to the namespaces the manifests select.
  */
 import { LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/constants.ts';
-import { ApiError, resourcePath } from '../../src/kube/rest.ts';
+import { ApiError } from '../../src/kube/transport.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { badCorpus, namesField, type BadCase } from '../support/corpus.ts';
 import { installCrd } from '../support/crd.ts';

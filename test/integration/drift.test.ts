@@ -12,7 +12,7 @@ import {
   RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, deleteBaseline, kc, managedIn,
   patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady, type Baseline,
 } from '../support/world.ts';
-import { resourcePath, type ResourceKind } from '../../src/kube/rest.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 
 let op: TestOperator;

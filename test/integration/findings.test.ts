@@ -6,7 +6,7 @@
  * and its binding are both installed.
  */
 import type { Finding } from '../../src/api/types.ts';
-import { resourcePath } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';

@@ -9,7 +9,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { RestClient, type ResourceKind, type RestClientOptions, type Sendable, type WireOf } from '../../src/kube/rest.ts';
+import { RestClient, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
+import { type ResourceKind, type WireOf } from '../../src/kube/resources.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { API_VERSION } from '../../src/api/constants.ts';
 import { EVENT_LIMITS, STATUS_LIMITS, clip, eventName, measure } from '../../src/api/output-limits.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
-import { resourcePath } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';

@@ -7,7 +7,8 @@
  */
 import { LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { resourcePath, type ResourceKind, type RestClient } from '../../src/kube/rest.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
+import { type RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { withoutGrantRules } from '../support/crd.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';

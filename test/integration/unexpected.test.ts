@@ -7,7 +7,7 @@
  * the rest to the baseline.
  */
 import { GROUP, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, VERSION } from '../../src/api/constants.ts';
-import { resourcePath } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';

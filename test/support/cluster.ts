@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiException, KubeConfig, type CoreV1Api } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../../src/kube/rest.ts';
+import { ApiError } from '../../src/kube/transport.ts';
 import { errorMessage } from '../../src/lib/errors.ts';
 
 /** The kubeconfig of the run's control plane; throws outside an integration run. */

@@ -5,7 +5,8 @@
 import { API_VERSION, KIND } from '../../src/api/constants.ts';
 import type { DriftReason } from '../../src/api/types.ts';
 import type { EventSink, EventTarget, EventType } from '../../src/kube/events.ts';
-import type { JsonPatchOp, ResourceKind, RestClient } from '../../src/kube/rest.ts';
+import type { JsonPatchOp, RestClient } from '../../src/kube/rest.ts';
+import type { ResourceKind } from '../../src/kube/resources.ts';
 import type { BaselineObject, NamespaceObject } from '../../src/controller/caches.ts';
 import type { Drift } from '../../src/controller/plan.ts';
 import type { NamespaceResult } from '../../src/controller/reconciler.ts';

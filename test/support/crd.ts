@@ -8,7 +8,8 @@ import { load } from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
-import { RestClient, resourcePath } from '../../src/kube/rest.ts';
+import { RestClient } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, statusOf } from './cluster.ts';
 
 /** The CRD file, relative to the repository root. */

@@ -7,7 +7,8 @@
 import { Controller, type ControllerConfig } from '../../src/controller/controller.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
-import { RestClient, type RequestRecord, type RestClientOptions } from '../../src/kube/rest.ts';
+import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
+import { type RequestRecord } from '../../src/kube/transport.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';

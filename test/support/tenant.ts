@@ -7,7 +7,8 @@
 import type { RequestOptions } from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ClusterAccess } from '../../src/kube/access.ts';
-import { RestClient, resourcePath } from '../../src/kube/rest.ts';
+import { RestClient } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { uniqueName } from './cluster.ts';
 import { kc, user } from './world.ts';
 

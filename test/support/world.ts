@@ -8,7 +8,8 @@ import { GROUP, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_GRANTOR, PLURAL, VERSIO
 import type { Condition, SecurityBaselineStatus } from '../../src/api/types.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { RestClient, resourcePath } from '../../src/kube/rest.ts';
+import { RestClient } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import { createTestNamespace, eventually, testKubeConfig, uniqueName } from './cluster.ts';
 
 export const kc = testKubeConfig();
