@@ -9,8 +9,7 @@
 import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
-import type { ManagedObject } from '../../src/baseline/objects.ts';
-import { OWNED_KINDS } from '../../src/baseline/objects.ts';
+import { OWNED_KINDS, type ManagedObject } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { compactObject, ValuePool } from '../../src/kube/compact.ts';
