@@ -313,6 +313,23 @@ describe('StatusWriter.recordRepairs', () => {
   });
 });
 
+describe('StatusWriter.flushNow', () => {
+  it('resolves only once a write the timer started has landed', async () => {
+    const r = rig();
+    const release = r.rest.holdAnswers();
+    reconcile(r, nsResult('a', 'sb'));
+    await pass(r, STATUS_BATCH_MS);
+    expect(r.rest.merges).toHaveLength(1);
+    let settled = false;
+    const flushed = r.writer.flushNow().then(() => { settled = true; });
+    await pass(r, 0);
+    expect(settled).toBe(false);
+    release();
+    await flushed;
+    expect(r.writes).toHaveLength(1);
+  });
+});
+
 describe('StatusWriter.stop', () => {
   it('writes what is pending at once, and schedules no write for a later change', async () => {
     const r = rig();

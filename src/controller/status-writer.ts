@@ -52,6 +52,8 @@ export class StatusWriter {
   private readonly ledger = new DriftLedger();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private cancelFlush: (() => void) | undefined;
+  /** The flush the timer started, while it runs. */
+  private writing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(deps: StatusWriterDeps) {
@@ -156,12 +158,14 @@ export class StatusWriter {
     const delay = Math.max(STATUS_BATCH_MS, this.lastFlushAt + this.deps.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
-      void this.flush();
+      this.writing = this.flush().finally(() => { this.writing = undefined; });
     }, delay);
   }
 
-  /** Writes now any status waiting for its interval. */
+  /** Resolves once a write under way has ended and any status waiting for its interval is written. */
   async flushNow(): Promise<void> {
+    // A flush the timer started is awaited too: callers (settle) rely on status being written.
+    await this.writing;
     if (this.cancelFlush === undefined) return;
     this.cancelFlush();
     this.cancelFlush = undefined;
@@ -173,6 +177,7 @@ export class StatusWriter {
     this.stopped = true;
     this.cancelFlush?.();
     this.cancelFlush = undefined;
+    await this.writing;
     await this.flush();
   }
 

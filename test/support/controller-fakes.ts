@@ -68,6 +68,7 @@ export class FakeRest {
   readonly jsonPatches: JsonPatchCall[] = [];
   readonly failures: Error[] = [];
   private readonly onMerge: ((call: MergePatchCall) => void) | undefined;
+  private gate: Promise<void> | undefined;
 
   constructor(onMerge?: (call: MergePatchCall) => void) {
     this.onMerge = onMerge;
@@ -89,11 +90,21 @@ export class FakeRest {
     return this as unknown as RestClient;
   }
 
+  /** Answers wait until the returned function is called, as a slow apiserver's would. */
+  holdAnswers(): () => void {
+    let release: () => void = () => undefined;
+    this.gate = new Promise<void>((resolve) => { release = resolve; });
+    return release;
+  }
+
   private answer(applied?: () => void): Promise<unknown> {
     const failure = this.failures.shift();
-    if (failure !== undefined) return Promise.reject(failure);
-    applied?.();
-    return Promise.resolve({});
+    const settle = (): Promise<unknown> => {
+      if (failure !== undefined) return Promise.reject(failure);
+      applied?.();
+      return Promise.resolve({});
+    };
+    return this.gate === undefined ? settle() : this.gate.then(settle);
   }
 }
 
