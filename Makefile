@@ -9,11 +9,12 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint typecheck unit integration test bench test-chaos build demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane lint format typecheck unit integration test bench test-chaos build demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
+	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
 	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~8 min; docs/reliability.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
@@ -29,8 +30,14 @@ install: node_modules/.installed
 controlplane:
 	@bash test/controlplane/build.sh >/dev/null
 
+# Prettier formats the TypeScript and JavaScript; `make format` rewrites, `make lint` checks.
+FORMATTED := 'src/**/*.ts' 'test/**/*.ts' '*.js'
 lint: install
+	prettier --check --log-level warn $(FORMATTED)
 	eslint .
+
+format: install
+	prettier --write --log-level warn $(FORMATTED)
 
 typecheck: install
 	tsc -p tsconfig.json

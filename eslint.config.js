@@ -27,12 +27,17 @@ const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => {
     files: [`src/${folder}/**/*.ts`],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{
-          regex: `^(\\.\\./)+(${banned.join('|')})(/|\\.ts$)`,
-          message: `src/${folder} may import only from ${allowed.length === 0 ? 'itself' : allowed.map((f) => `src/${f}`).join(', ')} (the layers in eslint.config.js)`,
-        }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${banned.join('|')})(/|\\.ts$)`,
+              message: `src/${folder} may import only from ${allowed.length === 0 ? 'itself' : allowed.map((f) => `src/${f}`).join(', ')} (the layers in eslint.config.js)`,
+            },
+          ],
+        },
+      ],
     },
   };
 });
@@ -56,7 +61,11 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
-      'no-restricted-properties': ['error', ...noSkippedTests, { object: 'process', property: 'exit', message: 'only src/cli/main.ts may exit the process' }],
+      'no-restricted-properties': [
+        'error',
+        ...noSkippedTests,
+        { object: 'process', property: 'exit', message: 'only src/cli/main.ts may exit the process' },
+      ],
       // client-node's models are generated classes with no behaviour; plain object
       // literals are how its API is meant to be called.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',

@@ -27,7 +27,9 @@ export interface RunConfig {
    */
   readonly metricsServing: { readonly kind: 'secure'; readonly certDir: string | undefined } | { readonly kind: 'plain' };
   /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
-  readonly leaderElection: { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number } | undefined;
+  readonly leaderElection:
+    | { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number }
+    | undefined;
 }
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -36,13 +38,15 @@ const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 
 export function parseDuration(flag: string, text: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text);
   const unit = m?.[2] === undefined ? undefined : UNITS[m[2]];
-  if (m === null || unit === undefined) throw new Error(`--${flag} ${JSON.stringify(text)} is not a duration (use forms such as 500ms, 30s, 10m, 1h)`);
+  if (m === null || unit === undefined)
+    throw new Error(`--${flag} ${JSON.stringify(text)} is not a duration (use forms such as 500ms, 30s, 10m, 1h)`);
   return Number(m[1]) * unit;
 }
 
 function positiveInt(flag: string, text: string, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${String(max)}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new Error(`--${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${String(max)}`);
   return n;
 }
 
@@ -86,7 +90,8 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     allowPositionals: false,
   });
   const level = values['log-level'];
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level ${JSON.stringify(level)} must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new Error(`--log-level ${JSON.stringify(level)} must be one of ${LOG_LEVELS.join(', ')}`);
   const ns = values.namespace ?? env.POD_NAMESPACE;
   const workers = positiveInt('workers', values.workers, 256);
   const resyncPeriodMs = parseDuration('resync-period', values['resync-period']);
@@ -96,16 +101,20 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const secure = values['metrics-secure'];
   if (secure !== 'true' && secure !== 'false') throw new Error(`--metrics-secure ${JSON.stringify(secure)} must be true or false`);
   const certDir = values['metrics-cert-dir'];
-  if (secure === 'false' && certDir !== undefined) throw new Error('--metrics-cert-dir needs --metrics-secure=true: plain HTTP uses no certificate');
+  if (secure === 'false' && certDir !== undefined)
+    throw new Error('--metrics-cert-dir needs --metrics-secure=true: plain HTTP uses no certificate');
   if (certDir === '') throw new Error('--metrics-cert-dir "" must name a directory');
   const elect = values['leader-elect'];
   if (elect !== 'true' && elect !== 'false') throw new Error(`--leader-elect ${JSON.stringify(elect)} must be true or false`);
   const lease = parseDuration('lease-duration', values['lease-duration']);
   const renew = parseDuration('renew-deadline', values['renew-deadline']);
   const retry = parseDuration('retry-period', values['retry-period']);
-  if (!(retry < renew && renew < lease)) throw new Error('--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration');
+  if (!(retry < renew && renew < lease))
+    throw new Error('--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration');
   if (elect === 'true' && (ns === undefined || ns === '')) {
-    throw new Error('--leader-elect needs the operator\'s namespace for its Lease: set --namespace or $POD_NAMESPACE, or --leader-elect=false');
+    throw new Error(
+      "--leader-elect needs the operator's namespace for its Lease: set --namespace or $POD_NAMESPACE, or --leader-elect=false",
+    );
   }
   return {
     kubeconfig: values.kubeconfig,
@@ -117,11 +126,14 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     healthAddress,
     metricsAddress,
     metricsServing: secure === 'false' ? { kind: 'plain' } : { kind: 'secure', certDir },
-    leaderElection: elect === 'false' ? undefined : {
-      identity: env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
-      leaseDurationMs: lease,
-      renewDeadlineMs: renew,
-      retryPeriodMs: retry,
-    },
+    leaderElection:
+      elect === 'false'
+        ? undefined
+        : {
+            identity: env.POD_NAME ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+            leaseDurationMs: lease,
+            renewDeadlineMs: renew,
+            retryPeriodMs: retry,
+          },
   };
 }

@@ -114,7 +114,12 @@ export class Reader {
   }
 
   /** A list of strings, the list within `limits.list` and each string within `limits.item`. */
-  strings(v: unknown, field: string, limits: { readonly list?: Limit; readonly item?: Limit; readonly noun?: string } = {}, check?: (s: string, f: string) => void): string[] | undefined {
+  strings(
+    v: unknown,
+    field: string,
+    limits: { readonly list?: Limit; readonly item?: Limit; readonly noun?: string } = {},
+    check?: (s: string, f: string) => void,
+  ): string[] | undefined {
     const list = this.array(v, field, limits.list, limits.noun);
     if (list === undefined) return undefined;
     const out: string[] = [];

@@ -17,7 +17,9 @@ describe('measure', () => {
   ])('counts %s as the apiserver does', (_what, s, cps, bytes) => {
     expect(measure(s, 'codePoints')).toBe(cps);
     expect(measure(s, 'bytes')).toBe(bytes);
-    expect(measure(s, 'bytes')).toBe(Buffer.byteLength(s.replace(/[\uD800-\uDFFF](?<![\uD800-\uDBFF][\uDC00-\uDFFF])/gu, '\uFFFD'), 'utf8'));
+    expect(measure(s, 'bytes')).toBe(
+      Buffer.byteLength(s.replace(/[\uD800-\uDFFF](?<![\uD800-\uDBFF][\uDC00-\uDFFF])/gu, '\uFFFD'), 'utf8'),
+    );
   });
 });
 
@@ -106,9 +108,21 @@ describe('joinWithin', () => {
 
 describe('boundStatus', () => {
   const now = '2026-01-01T00:00:00Z';
-  const entry = { namespace: 'a', kind: 'NetworkPolicy', name: 'n', reason: 'Modified' as const, fields: Array.from({ length: 40 }, (_, i) => `spec.${'x'.repeat(i === 0 ? 600 : 3)}`) };
+  const entry = {
+    namespace: 'a',
+    kind: 'NetworkPolicy',
+    name: 'n',
+    reason: 'Modified' as const,
+    fields: Array.from({ length: 40 }, (_, i) => `spec.${'x'.repeat(i === 0 ? 600 : 3)}`),
+  };
   const huge: SecurityBaselineStatus = {
-    conditions: Array.from({ length: 9 }, () => ({ type: 'Ready' as const, status: 'False' as const, reason: 'R'.repeat(2000), message: '😀'.repeat(40_000), lastTransitionTime: now })),
+    conditions: Array.from({ length: 9 }, () => ({
+      type: 'Ready' as const,
+      status: 'False' as const,
+      reason: 'R'.repeat(2000),
+      message: '😀'.repeat(40_000),
+      lastTransitionTime: now,
+    })),
     drift: Array.from({ length: 60 }, () => ({ ...entry, since: now })),
     driftTruncated: false,
     repairs: { total: 12, recent: Array.from({ length: 12 }, () => ({ ...entry, repairedAt: now })) },
@@ -119,7 +133,14 @@ describe('boundStatus', () => {
   it('cuts every list and string to the CRD limits, and says so where the schema can', () => {
     const b = boundStatus(huge);
     expect(b.conditions).toHaveLength(STATUS_LIMITS.conditions);
-    expect(b.conditions?.every((c) => codePoints(c.reason) === STATUS_LIMITS.conditionReason && codePoints(c.message) <= STATUS_LIMITS.conditionMessage && WELL_FORMED.test(c.message))).toBe(true);
+    expect(
+      b.conditions?.every(
+        (c) =>
+          codePoints(c.reason) === STATUS_LIMITS.conditionReason &&
+          codePoints(c.message) <= STATUS_LIMITS.conditionMessage &&
+          WELL_FORMED.test(c.message),
+      ),
+    ).toBe(true);
     expect(b.drift).toHaveLength(STATUS_LIMITS.drift);
     expect(b.driftTruncated).toBe(true);
     expect(b.drift?.[0]?.fields).toHaveLength(STATUS_LIMITS.fields);
@@ -133,14 +154,27 @@ describe('boundStatus', () => {
   });
 
   it('leaves a status within its limits as it is', () => {
-    const small: SecurityBaselineStatus = { observedGeneration: 3, conditions: [{ type: 'Ready', status: 'True', reason: 'Reconciled', message: 'ok', lastTransitionTime: now }], drift: [], driftTruncated: false, repairs: { total: 0 } };
+    const small: SecurityBaselineStatus = {
+      observedGeneration: 3,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Reconciled', message: 'ok', lastTransitionTime: now }],
+      drift: [],
+      driftTruncated: false,
+      repairs: { total: 0 },
+    };
     expect(boundStatus(small)).toEqual(small);
   });
 });
 
 it('keeps STATUS_LIMITS equal to the CRD', () => {
-  interface S { maxItems?: number; maxLength?: number; properties?: Record<string, S>; items?: S }
-  const crd = load(readFileSync('crds/securitybaselines.kubeposture.io.yaml', 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: S } }[] } };
+  interface S {
+    maxItems?: number;
+    maxLength?: number;
+    properties?: Record<string, S>;
+    items?: S;
+  }
+  const crd = load(readFileSync('crds/securitybaselines.kubeposture.io.yaml', 'utf8')) as {
+    spec: { versions: { schema: { openAPIV3Schema: S } }[] };
+  };
   const status = crd.spec.versions[0]?.schema.openAPIV3Schema.properties?.status?.properties ?? {};
   const condition = status.conditions?.items?.properties ?? {};
   expect({

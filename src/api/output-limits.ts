@@ -105,7 +105,13 @@ export function clip(s: string, max: number, unit: Unit): string {
  * `more(n)` for the n left out ("…and 812 more"). When not even the first fits,
  * it is clipped. Unchanged when everything fits.
  */
-export function joinWithin(items: readonly string[], max: number, unit: Unit, separator = '; ', more = (n: number): string => `…and ${String(n)} more`): string {
+export function joinWithin(
+  items: readonly string[],
+  max: number,
+  unit: Unit,
+  separator = '; ',
+  more = (n: number): string => `…and ${String(n)} more`,
+): string {
   const all = items.join(separator);
   if (measure(all, unit) <= max) return all;
   const tail = (n: number): string => `${separator}${more(n)}`;
@@ -153,10 +159,21 @@ export function boundStatus(status: SecurityBaselineStatus): SecurityBaselineSta
     ...rest,
     ...(conditions === undefined ? {} : { conditions: conditions.slice(0, STATUS_LIMITS.conditions).map(boundCondition) }),
     ...(drift === undefined ? {} : { drift: drift.slice(0, STATUS_LIMITS.drift).map(boundDrift) }),
-    ...(drift === undefined && driftTruncated === undefined ? {} : { driftTruncated: driftTruncated === true || (drift?.length ?? 0) > STATUS_LIMITS.drift }),
-    ...(repairs === undefined ? {} : { repairs: { ...repairs, ...(repairs.recent === undefined ? {} : { recent: repairs.recent.slice(0, STATUS_LIMITS.recentRepairs).map(boundRepair) }) } }),
+    ...(drift === undefined && driftTruncated === undefined
+      ? {}
+      : { driftTruncated: driftTruncated === true || (drift?.length ?? 0) > STATUS_LIMITS.drift }),
+    ...(repairs === undefined
+      ? {}
+      : {
+          repairs: {
+            ...repairs,
+            ...(repairs.recent === undefined ? {} : { recent: repairs.recent.slice(0, STATUS_LIMITS.recentRepairs).map(boundRepair) }),
+          },
+        }),
     ...(findings === undefined ? {} : { findings: findings.slice(0, STATUS_LIMITS.findings).map(boundFinding) }),
-    ...(findings === undefined && findingsTruncated === undefined ? {} : { findingsTruncated: findingsTruncated === true || (findings?.length ?? 0) > STATUS_LIMITS.findings }),
+    ...(findings === undefined && findingsTruncated === undefined
+      ? {}
+      : { findingsTruncated: findingsTruncated === true || (findings?.length ?? 0) > STATUS_LIMITS.findings }),
   };
 }
 

@@ -5,9 +5,24 @@
  * schema. Together they keep the types and the schema from drifting apart.
  */
 import type {
-  Condition, DriftEntry, Finding, LabelSelector, LabelSelectorRequirement, LimitRangeItem, LimitRangeSpec,
-  NamespaceCounts, NetworkPolicySpec, PodSecuritySpec, PolicyRule, RepairEntry, Repairs, ResourceQuotaSpec,
-  SecurityBaselineSpec, SecurityBaselineStatus, ServiceAccountsSpec, WorkloadServiceAccount,
+  Condition,
+  DriftEntry,
+  Finding,
+  LabelSelector,
+  LabelSelectorRequirement,
+  LimitRangeItem,
+  LimitRangeSpec,
+  NamespaceCounts,
+  NetworkPolicySpec,
+  PodSecuritySpec,
+  PolicyRule,
+  RepairEntry,
+  Repairs,
+  ResourceQuotaSpec,
+  SecurityBaselineSpec,
+  SecurityBaselineStatus,
+  ServiceAccountsSpec,
+  WorkloadServiceAccount,
 } from './types.ts';
 import { FindingType } from './types.ts';
 
@@ -22,7 +37,10 @@ export type Shape =
   | { readonly type: 'map'; readonly values: Shape };
 
 /** A property: its shape, and whether it may be absent after defaulting. */
-export interface Field { readonly optional: boolean; readonly shape: Shape }
+export interface Field {
+  readonly optional: boolean;
+  readonly shape: Shape;
+}
 
 type IsOptional<T, K extends keyof T> = object extends Pick<T, K> ? true : false;
 /** Exactly the keys of T, each marked optional exactly when T marks it so. */
@@ -42,11 +60,15 @@ const arrayOf = (items: Shape): Shape => ({ type: 'array', items });
 
 const labelSelector = object<LabelSelector>({
   matchLabels: opt({ type: 'map', values: str }),
-  matchExpressions: opt(arrayOf(object<LabelSelectorRequirement>({
-    key: req(str),
-    operator: req(enumOf(['In', 'NotIn', 'Exists', 'DoesNotExist'])),
-    values: opt(strings),
-  }))),
+  matchExpressions: opt(
+    arrayOf(
+      object<LabelSelectorRequirement>({
+        key: req(str),
+        operator: req(enumOf(['In', 'NotIn', 'Exists', 'DoesNotExist'])),
+        values: opt(strings),
+      }),
+    ),
+  ),
 });
 
 const policyRule = object<PolicyRule>({
@@ -65,33 +87,55 @@ export const specShape: Shape = object<SecurityBaselineSpec>({
   namespaceSelector: opt(labelSelector),
   excludeNamespaces: opt(strings),
   deletionPolicy: req(enumOf(['Delete', 'Orphan'])),
-  networkPolicy: req(object<NetworkPolicySpec>({
-    denyIngress: req(bool), denyEgress: req(bool), allowDNS: req(bool), allowSameNamespace: req(bool),
-  })),
-  limitRange: opt(object<LimitRangeSpec>({
-    limits: req(arrayOf(object<LimitRangeItem>({
-      type: req(enumOf(['Container', 'Pod', 'PersistentVolumeClaim'])),
-      default: opt(resourceList),
-      defaultRequest: opt(resourceList),
-      max: opt(resourceList),
-      min: opt(resourceList),
-      maxLimitRequestRatio: opt(resourceList),
-    }))),
-  })),
+  networkPolicy: req(
+    object<NetworkPolicySpec>({
+      denyIngress: req(bool),
+      denyEgress: req(bool),
+      allowDNS: req(bool),
+      allowSameNamespace: req(bool),
+    }),
+  ),
+  limitRange: opt(
+    object<LimitRangeSpec>({
+      limits: req(
+        arrayOf(
+          object<LimitRangeItem>({
+            type: req(enumOf(['Container', 'Pod', 'PersistentVolumeClaim'])),
+            default: opt(resourceList),
+            defaultRequest: opt(resourceList),
+            max: opt(resourceList),
+            min: opt(resourceList),
+            maxLimitRequestRatio: opt(resourceList),
+          }),
+        ),
+      ),
+    }),
+  ),
   resourceQuota: opt(object<ResourceQuotaSpec>({ hard: req(resourceList) })),
-  serviceAccounts: opt(object<ServiceAccountsSpec>({
-    disableDefaultTokenMount: req(bool),
-    workloads: opt(arrayOf(object<WorkloadServiceAccount>({
-      name: req(str),
-      automountServiceAccountToken: req(bool),
-      rules: opt(arrayOf(policyRule)),
-    }))),
-  })),
-  podSecurity: opt(object<PodSecuritySpec>({
-    enforce: opt(level), enforceVersion: req(str),
-    audit: opt(level), auditVersion: req(str),
-    warn: opt(level), warnVersion: req(str),
-  })),
+  serviceAccounts: opt(
+    object<ServiceAccountsSpec>({
+      disableDefaultTokenMount: req(bool),
+      workloads: opt(
+        arrayOf(
+          object<WorkloadServiceAccount>({
+            name: req(str),
+            automountServiceAccountToken: req(bool),
+            rules: opt(arrayOf(policyRule)),
+          }),
+        ),
+      ),
+    }),
+  ),
+  podSecurity: opt(
+    object<PodSecuritySpec>({
+      enforce: opt(level),
+      enforceVersion: req(str),
+      audit: opt(level),
+      auditVersion: req(str),
+      warn: opt(level),
+      warnVersion: req(str),
+    }),
+  ),
 });
 
 const driftReason = enumOf(['Missing', 'Modified', 'Conflict', 'Unexpected', 'Blocked']);
@@ -99,31 +143,68 @@ const driftReason = enumOf(['Missing', 'Modified', 'Conflict', 'Unexpected', 'Bl
 /** The shape of `status`. */
 export const statusShape: Shape = object<SecurityBaselineStatus>({
   observedGeneration: opt(int),
-  conditions: opt(arrayOf(object<Condition>({
-    type: req(enumOf(['Ready', 'Compliant', 'Reconciling', 'Stalled'])),
-    status: req(enumOf(['True', 'False', 'Unknown'])),
-    reason: req(str),
-    message: req(str),
-    observedGeneration: opt(int),
-    lastTransitionTime: req(str),
-  }))),
-  namespaces: opt(object<NamespaceCounts>({
-    selected: req(int), compliant: req(int), drifted: req(int), superseded: req(int), failed: req(int),
-  })),
-  drift: opt(arrayOf(object<DriftEntry>({
-    namespace: req(str), kind: req(str), name: req(str), reason: req(driftReason), fields: opt(strings), since: req(str),
-  }))),
+  conditions: opt(
+    arrayOf(
+      object<Condition>({
+        type: req(enumOf(['Ready', 'Compliant', 'Reconciling', 'Stalled'])),
+        status: req(enumOf(['True', 'False', 'Unknown'])),
+        reason: req(str),
+        message: req(str),
+        observedGeneration: opt(int),
+        lastTransitionTime: req(str),
+      }),
+    ),
+  ),
+  namespaces: opt(
+    object<NamespaceCounts>({
+      selected: req(int),
+      compliant: req(int),
+      drifted: req(int),
+      superseded: req(int),
+      failed: req(int),
+    }),
+  ),
+  drift: opt(
+    arrayOf(
+      object<DriftEntry>({
+        namespace: req(str),
+        kind: req(str),
+        name: req(str),
+        reason: req(driftReason),
+        fields: opt(strings),
+        since: req(str),
+      }),
+    ),
+  ),
   driftTruncated: opt(bool),
-  repairs: opt(object<Repairs>({
-    total: req(int),
-    recent: opt(arrayOf(object<RepairEntry>({
-      namespace: req(str), kind: req(str), name: req(str), reason: req(driftReason), fields: opt(strings), repairedAt: req(str),
-    }))),
-  })),
-  findings: opt(arrayOf(object<Finding>({
-    type: req(enumOf(Object.values(FindingType))),
-    namespace: opt(str), kind: opt(str), name: opt(str), message: req(str),
-  }))),
+  repairs: opt(
+    object<Repairs>({
+      total: req(int),
+      recent: opt(
+        arrayOf(
+          object<RepairEntry>({
+            namespace: req(str),
+            kind: req(str),
+            name: req(str),
+            reason: req(driftReason),
+            fields: opt(strings),
+            repairedAt: req(str),
+          }),
+        ),
+      ),
+    }),
+  ),
+  findings: opt(
+    arrayOf(
+      object<Finding>({
+        type: req(enumOf(Object.values(FindingType))),
+        namespace: opt(str),
+        kind: opt(str),
+        name: opt(str),
+        message: req(str),
+      }),
+    ),
+  ),
   findingsTruncated: opt(bool),
   lastReconcileTime: opt(str),
 });

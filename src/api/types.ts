@@ -122,7 +122,13 @@ export interface Condition {
   readonly lastTransitionTime: string;
 }
 
-export const DriftReason = { Missing: 'Missing', Modified: 'Modified', Conflict: 'Conflict', Unexpected: 'Unexpected', Blocked: 'Blocked' } as const;
+export const DriftReason = {
+  Missing: 'Missing',
+  Modified: 'Modified',
+  Conflict: 'Conflict',
+  Unexpected: 'Unexpected',
+  Blocked: 'Blocked',
+} as const;
 export type DriftReason = (typeof DriftReason)[keyof typeof DriftReason];
 
 export interface NamespaceCounts {

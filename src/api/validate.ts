@@ -6,22 +6,35 @@
  * input may never have met an apiserver) and adds what only makes sense with
  * Kubernetes' own rules in hand: LimitRange orderings, quota resource names.
  * A spec that fails here is reported `Stalled` and acted on nowhere.
+ *
+ * One reader per section of the spec, in the CRD's order, so it reads beside crds/; the reading
+ * itself (field paths, the CRD's limits, label and name checks) is field-reader.ts.
  */
 import { API_VERSION, KIND } from './constants.ts';
 import { enforcedWrites, READ_VERBS } from './grants.ts';
 import { limitsAt } from './limits.ts';
 import { compareQuantities } from './quantity.ts';
 import type {
-  DeletionPolicy, LabelSelector, LabelSelectorRequirement, LimitRangeItem, Mode, NetworkPolicySpec,
-  PodSecurityLevel, PodSecuritySpec, PolicyRule, ResourceList, SecurityBaseline, SecurityBaselineSpec,
-  ServiceAccountsSpec, WorkloadServiceAccount,
+  DeletionPolicy,
+  LabelSelector,
+  LabelSelectorRequirement,
+  LimitRangeItem,
+  Mode,
+  NetworkPolicySpec,
+  PodSecurityLevel,
+  PodSecuritySpec,
+  PolicyRule,
+  ResourceList,
+  SecurityBaseline,
+  SecurityBaselineSpec,
+  ServiceAccountsSpec,
+  WorkloadServiceAccount,
 } from './types.ts';
 import { defaultLimitRangeItem } from './defaults.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, labelKey, labelValue, Reader, shown, type FieldError } from './field-reader.ts';
 
 export type ParseResult =
-  | { readonly ok: true; readonly baseline: SecurityBaseline }
-  | { readonly ok: false; readonly errors: readonly FieldError[] };
+  { readonly ok: true; readonly baseline: SecurityBaseline } | { readonly ok: false; readonly errors: readonly FieldError[] };
 
 const GLOB = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
 const PSA_VERSION = /^(latest|v1\.(0|[1-9][0-9]*))$/;
@@ -30,9 +43,24 @@ const LEVELS: readonly PodSecurityLevel[] = ['privileged', 'baseline', 'restrict
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 /** core/v1 standard quota resources (IsStandardQuotaResourceName). */
 const QUOTA_RESOURCES = new Set([
-  'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
-  'services.nodeports', 'services.loadbalancers', 'cpu', 'memory', 'ephemeral-storage', 'requests.cpu',
-  'requests.memory', 'requests.storage', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory',
+  'pods',
+  'services',
+  'replicationcontrollers',
+  'resourcequotas',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'services.nodeports',
+  'services.loadbalancers',
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.storage',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
   'limits.ephemeral-storage',
 ]);
 const PRIORITY = limitsAt('spec.priority');
@@ -66,9 +94,21 @@ function selector(r: Reader, v: unknown, field: string): LabelSelector | undefin
       const key = r.string(expr.key, `${f}.key`, limitsAt('spec.namespaceSelector.matchExpressions[].key'));
       if (key !== undefined) labelKey(r, key, `${f}.key`);
       const operator = r.oneOf(expr.operator, `${f}.operator`, OPERATORS);
-      const values = expr.values === undefined ? undefined : r.strings(expr.values, `${f}.values`, {
-        list: limitsAt('spec.namespaceSelector.matchExpressions[].values'), item: limitsAt('spec.namespaceSelector.matchExpressions[].values[]'), noun: 'value',
-      }, (s, vf) => { labelValue(r, s, vf); });
+      const values =
+        expr.values === undefined
+          ? undefined
+          : r.strings(
+              expr.values,
+              `${f}.values`,
+              {
+                list: limitsAt('spec.namespaceSelector.matchExpressions[].values'),
+                item: limitsAt('spec.namespaceSelector.matchExpressions[].values[]'),
+                noun: 'value',
+              },
+              (s, vf) => {
+                labelValue(r, s, vf);
+              },
+            );
       if ((operator === 'In' || operator === 'NotIn') && (values === undefined || values.length === 0)) {
         r.fail(`${f}.values`, `must list at least one value when operator is ${operator}`);
       }
@@ -98,8 +138,10 @@ function limitRangeItem(r: Reader, v: unknown, field: string): LimitRangeItem | 
   if (type === undefined) return undefined;
   const item: LimitRangeItem = { type, ...lists };
   if (type === 'Pod') {
-    if (item.default !== undefined) r.fail(`${field}.default`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
-    if (item.defaultRequest !== undefined) r.fail(`${field}.defaultRequest`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
+    if (item.default !== undefined)
+      r.fail(`${field}.default`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
+    if (item.defaultRequest !== undefined)
+      r.fail(`${field}.defaultRequest`, 'may not be set when type is Pod (Kubernetes applies defaults per container)');
   }
   if (type === 'PersistentVolumeClaim') {
     for (const key of ['default', 'defaultRequest', 'max', 'min'] as const) {
@@ -136,10 +178,14 @@ function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefine
   const required = (key: 'verbs' | 'resources'): string[] | undefined => {
     const noun = key === 'verbs' ? 'verb' : 'resource';
     if (rec[key] === undefined) r.fail(`${field}.${key}`, `must list at least one ${noun}`);
-    return rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`), noun });
+    return rec[key] === undefined
+      ? undefined
+      : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`), noun });
   };
   const optional = (key: 'apiGroups' | 'resourceNames'): string[] | undefined =>
-    rec[key] === undefined ? undefined : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`) });
+    rec[key] === undefined
+      ? undefined
+      : r.strings(rec[key], `${field}.${key}`, { list: limitsAt(`${rules}.${key}`), item: limitsAt(`${rules}.${key}[]`) });
   const verbs = required('verbs');
   const resources = required('resources');
   const apiGroups = optional('apiGroups');
@@ -154,7 +200,10 @@ function policyRule(r: Reader, v: unknown, field: string): PolicyRule | undefine
   const enforced = enforcedWrites(rule);
   if (enforced.length > 0) {
     const granted = verbs.filter((v) => !READ_VERBS.has(v));
-    r.fail(`${field}.verbs`, `grants ${granted.map((v) => JSON.stringify(v)).join(', ')} on ${enforced.join(', ')}, which kubeposture enforces: a workload could undo its own baseline; rules may only get, list and watch these`);
+    r.fail(
+      `${field}.verbs`,
+      `grants ${granted.map((v) => JSON.stringify(v)).join(', ')} on ${enforced.join(', ')}, which kubeposture enforces: a workload could undo its own baseline; rules may only get, list and watch these`,
+    );
   }
   return rule;
 }
@@ -173,14 +222,20 @@ function serviceAccounts(r: Reader, v: unknown, field: string): ServiceAccountsS
     if (sa === undefined) return;
     const name = r.string(sa.name, `${f}.name`, limitsAt('spec.serviceAccounts.workloads[].name'));
     if (name !== undefined) {
-      if (!DNS_LABEL.test(name)) r.fail(`${f}.name`, `${JSON.stringify(name)} is not a valid name (lowercase letters, digits and '-', at most 63)`);
+      if (!DNS_LABEL.test(name))
+        r.fail(`${f}.name`, `${JSON.stringify(name)} is not a valid name (lowercase letters, digits and '-', at most 63)`);
       if (name === 'default') r.fail(`${f}.name`, 'must not be "default": set disableDefaultTokenMount for the default ServiceAccount');
       const prev = seen.get(name);
       if (prev !== undefined) r.fail(`${f}.name`, `duplicates workloads[${String(prev)}].name ${JSON.stringify(name)}`);
       seen.set(name, i);
     }
     const automount = r.bool(sa.automountServiceAccountToken, `${f}.automountServiceAccountToken`, false);
-    const rules = sa.rules === undefined ? undefined : (r.array(sa.rules, `${f}.rules`, limitsAt('spec.serviceAccounts.workloads[].rules')) ?? []).flatMap((rule, j) => policyRule(r, rule, `${f}.rules[${String(j)}]`) ?? []);
+    const rules =
+      sa.rules === undefined
+        ? undefined
+        : (r.array(sa.rules, `${f}.rules`, limitsAt('spec.serviceAccounts.workloads[].rules')) ?? []).flatMap(
+            (rule, j) => policyRule(r, rule, `${f}.rules[${String(j)}]`) ?? [],
+          );
     if (name !== undefined) workloads.push({ name, automountServiceAccountToken: automount, ...(rules === undefined ? {} : { rules }) });
   });
   return { disableDefaultTokenMount, workloads };
@@ -194,18 +249,22 @@ function podSecurity(r: Reader, v: unknown, field: string): PodSecuritySpec | un
   const version = (k: 'enforceVersion' | 'auditVersion' | 'warnVersion'): string => {
     if (rec[k] === undefined) return 'latest';
     const s = r.string(rec[k], `${field}.${k}`);
-    if (s !== undefined && !PSA_VERSION.test(s)) r.fail(`${field}.${k}`, `${shown(s)} is not a Pod Security version: use "latest" or "v1.N"`);
+    if (s !== undefined && !PSA_VERSION.test(s))
+      r.fail(`${field}.${k}`, `${shown(s)} is not a Pod Security version: use "latest" or "v1.N"`);
     return s ?? 'latest';
   };
   return {
-    ...level('enforce'), enforceVersion: version('enforceVersion'),
-    ...level('audit'), auditVersion: version('auditVersion'),
-    ...level('warn'), warnVersion: version('warnVersion'),
+    ...level('enforce'),
+    enforceVersion: version('enforceVersion'),
+    ...level('audit'),
+    auditVersion: version('auditVersion'),
+    ...level('warn'),
+    warnVersion: version('warnVersion'),
   };
 }
 
 function networkPolicy(r: Reader, v: unknown, field: string): NetworkPolicySpec {
-  const rec = v === undefined ? {} : r.record(v, field) ?? {};
+  const rec = v === undefined ? {} : (r.record(v, field) ?? {});
   return {
     denyIngress: r.bool(rec.denyIngress, `${field}.denyIngress`, true),
     denyEgress: r.bool(rec.denyEgress, `${field}.denyEgress`, true),
@@ -221,26 +280,34 @@ function spec(r: Reader, v: unknown): SecurityBaselineSpec {
   let priority = 0;
   if (rec.priority !== undefined) {
     if (typeof rec.priority !== 'number' || !Number.isInteger(rec.priority)) r.fail('spec.priority', 'must be a whole number');
-    else if (rec.priority < PRIORITY.minimum || rec.priority > PRIORITY.maximum) r.fail('spec.priority', `must be between ${String(PRIORITY.minimum)} and ${String(PRIORITY.maximum)}`);
+    else if (rec.priority < PRIORITY.minimum || rec.priority > PRIORITY.maximum)
+      r.fail('spec.priority', `must be between ${String(PRIORITY.minimum)} and ${String(PRIORITY.maximum)}`);
     else priority = rec.priority;
   }
   const out: {
-    -readonly [K in keyof SecurityBaselineSpec]: SecurityBaselineSpec[K]
+    -readonly [K in keyof SecurityBaselineSpec]: SecurityBaselineSpec[K];
   } = { mode, priority, deletionPolicy, networkPolicy: networkPolicy(r, rec.networkPolicy, 'spec.networkPolicy') };
   if (rec.namespaceSelector !== undefined) {
     const s = selector(r, rec.namespaceSelector, 'spec.namespaceSelector');
     if (s !== undefined) out.namespaceSelector = s;
   }
   if (rec.excludeNamespaces !== undefined) {
-    const globs = r.strings(rec.excludeNamespaces, 'spec.excludeNamespaces', { list: limitsAt('spec.excludeNamespaces'), item: limitsAt('spec.excludeNamespaces[]') }, (s, f) => {
-      if (!GLOB.test(s)) r.fail(f, `${JSON.stringify(s)} is not a namespace glob (lowercase letters, digits, '-', '*' and '?', at most 63)`);
-    });
+    const globs = r.strings(
+      rec.excludeNamespaces,
+      'spec.excludeNamespaces',
+      { list: limitsAt('spec.excludeNamespaces'), item: limitsAt('spec.excludeNamespaces[]') },
+      (s, f) => {
+        if (!GLOB.test(s))
+          r.fail(f, `${JSON.stringify(s)} is not a namespace glob (lowercase letters, digits, '-', '*' and '?', at most 63)`);
+      },
+    );
     if (globs !== undefined) out.excludeNamespaces = globs;
   }
   if (rec.limitRange !== undefined) {
     const lr = r.record(rec.limitRange, 'spec.limitRange');
     const list = lr === undefined ? undefined : r.array(lr.limits, 'spec.limitRange.limits', limitsAt('spec.limitRange.limits'));
-    if (list !== undefined) out.limitRange = { limits: list.flatMap((item, i) => limitRangeItem(r, item, `spec.limitRange.limits[${String(i)}]`) ?? []) };
+    if (list !== undefined)
+      out.limitRange = { limits: list.flatMap((item, i) => limitRangeItem(r, item, `spec.limitRange.limits[${String(i)}]`) ?? []) };
   }
   if (rec.resourceQuota !== undefined) {
     const rq = r.record(rec.resourceQuota, 'spec.resourceQuota');
@@ -249,7 +316,10 @@ function spec(r: Reader, v: unknown): SecurityBaselineSpec {
       for (const res of Object.keys(hard)) {
         const isHugePages = /^(requests\.)?hugepages-/.test(res);
         if (!res.includes('/') && !QUOTA_RESOURCES.has(res) && !isHugePages) {
-          r.fail(`spec.resourceQuota.hard[${res}]`, `${shown(res)} is not a resource Kubernetes can quota (for example pods, requests.cpu, limits.memory, count/deployments.apps)`);
+          r.fail(
+            `spec.resourceQuota.hard[${res}]`,
+            `${shown(res)} is not a resource Kubernetes can quota (for example pods, requests.cpu, limits.memory, count/deployments.apps)`,
+          );
         }
       }
       out.resourceQuota = { hard };
@@ -278,7 +348,8 @@ export function parseSecurityBaseline(input: unknown): ParseResult {
   if (obj.kind !== KIND) r.fail('kind', `must be ${KIND}, not ${shown(obj.kind)}`);
   const meta = r.record(obj.metadata, 'metadata') ?? {};
   const name = r.string(meta.name, 'metadata.name');
-  if (name !== undefined && (name.length > 253 || !DNS_SUBDOMAIN.test(name))) r.fail('metadata.name', `${shown(name)} is not a valid object name`);
+  if (name !== undefined && (name.length > 253 || !DNS_SUBDOMAIN.test(name)))
+    r.fail('metadata.name', `${shown(name)} is not a valid object name`);
   const s = spec(r, obj.spec);
   if (r.errors.length > 0 || name === undefined) return { ok: false, errors: r.errors };
   const generation = typeof meta.generation === 'number' ? meta.generation : 0;

@@ -27,28 +27,45 @@ describe('desiredObjects', () => {
       const meta = d.object.metadata;
       if (d.ownership === 'owned') {
         expect(meta.labels).toEqual({ 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'restricted' });
-        expect('ownerReferences' in meta ? meta.ownerReferences : undefined).toEqual([{
-          apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'restricted',
-          uid: restricted.metadata.uid, controller: true, blockOwnerDeletion: true,
-        }]);
+        expect('ownerReferences' in meta ? meta.ownerReferences : undefined).toEqual([
+          {
+            apiVersion: 'kubeposture.io/v1alpha1',
+            kind: 'SecurityBaseline',
+            name: 'restricted',
+            uid: restricted.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]);
         expect('namespace' in meta ? meta.namespace : undefined).toBe('team-a');
       } else {
         expect('ownerReferences' in meta).toBe(false);
-        expect(Object.keys(meta.labels ?? {}).filter((k) => k.startsWith('app.kubernetes.io') || k.startsWith('kubeposture.io'))).toEqual([]);
+        expect(Object.keys(meta.labels ?? {}).filter((k) => k.startsWith('app.kubernetes.io') || k.startsWith('kubeposture.io'))).toEqual(
+          [],
+        );
       }
     }
   });
 
-  it('never copies the baseline\'s own labels or annotations (Argo CD tracking) onto objects', () => {
+  it("never copies the baseline's own labels or annotations (Argo CD tracking) onto objects", () => {
     const manifest = restrictedManifest();
-    manifest.metadata = { name: 'restricted', labels: { 'app.kubernetes.io/instance': 'argo-app' }, annotations: { 'argocd.argoproj.io/tracking-id': 'x' } };
+    manifest.metadata = {
+      name: 'restricted',
+      labels: { 'app.kubernetes.io/instance': 'argo-app' },
+      annotations: { 'argocd.argoproj.io/tracking-id': 'x' },
+    };
     const text = JSON.stringify(desiredObjects(baselineOf(manifest), 'team-a'));
     expect(text).not.toContain('argo');
   });
 
   it('gives the default ServiceAccount only automountServiceAccountToken=false', () => {
     const sa = objects.find((d) => d.ownership === 'shared' && d.object.kind === 'ServiceAccount');
-    expect(sa?.object).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'team-a' }, automountServiceAccountToken: false });
+    expect(sa?.object).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace: 'team-a' },
+      automountServiceAccountToken: false,
+    });
   });
 
   it('binds each workload ServiceAccount to a Role with exactly its rules', () => {
@@ -74,14 +91,27 @@ describe('desiredObjects', () => {
 
   it('puts every Role before any RoleBinding when there are several workloads', () => {
     const rules = [{ resources: ['pods'], verbs: ['get'] }];
-    const b = baselineWith('b', { networkPolicy: { denyIngress: false, denyEgress: false }, serviceAccounts: { disableDefaultTokenMount: false, workloads: [{ name: 'a', rules }, { name: 'b', rules }] } });
+    const b = baselineWith('b', {
+      networkPolicy: { denyIngress: false, denyEgress: false },
+      serviceAccounts: {
+        disableDefaultTokenMount: false,
+        workloads: [
+          { name: 'a', rules },
+          { name: 'b', rules },
+        ],
+      },
+    });
     expect(summary(desiredObjects(b, 'ns'))).toEqual([
-      'owned ServiceAccount/a', 'owned ServiceAccount/b', 'owned Role/kubeposture-a', 'owned Role/kubeposture-b',
-      'owned RoleBinding/kubeposture-a', 'owned RoleBinding/kubeposture-b',
+      'owned ServiceAccount/a',
+      'owned ServiceAccount/b',
+      'owned Role/kubeposture-a',
+      'owned Role/kubeposture-b',
+      'owned RoleBinding/kubeposture-a',
+      'owned RoleBinding/kubeposture-b',
     ]);
   });
 
-  describe('the grantor RoleBinding of kubeposture\'s own ServiceAccount', () => {
+  describe("the grantor RoleBinding of kubeposture's own ServiceAccount", () => {
     const operator = { namespace: 'kubeposture-system', name: 'kubeposture' };
     const rules = [{ resources: ['pods'], verbs: ['get'] }];
     const rbac = (workloads: unknown[], who: typeof operator | undefined): string[] => {
@@ -89,12 +119,34 @@ describe('desiredObjects', () => {
       return summary(desiredObjects(b, 'ns', who)).filter((s) => s.includes('Role'));
     };
     it.each<[string, unknown[], typeof operator | undefined, string[]]>([
-      ['one per namespace, before the Roles, when a workload has rules', [{ name: 'a', rules }, { name: 'b', rules }], operator,
-        ['owned RoleBinding/kubeposture:grantor', 'owned Role/kubeposture-a', 'owned Role/kubeposture-b', 'owned RoleBinding/kubeposture-a', 'owned RoleBinding/kubeposture-b']],
-      ['when only some workloads have rules', [{ name: 'a' }, { name: 'b', rules }], operator,
-        ['owned RoleBinding/kubeposture:grantor', 'owned Role/kubeposture-b', 'owned RoleBinding/kubeposture-b']],
+      [
+        'one per namespace, before the Roles, when a workload has rules',
+        [
+          { name: 'a', rules },
+          { name: 'b', rules },
+        ],
+        operator,
+        [
+          'owned RoleBinding/kubeposture:grantor',
+          'owned Role/kubeposture-a',
+          'owned Role/kubeposture-b',
+          'owned RoleBinding/kubeposture-a',
+          'owned RoleBinding/kubeposture-b',
+        ],
+      ],
+      [
+        'when only some workloads have rules',
+        [{ name: 'a' }, { name: 'b', rules }],
+        operator,
+        ['owned RoleBinding/kubeposture:grantor', 'owned Role/kubeposture-b', 'owned RoleBinding/kubeposture-b'],
+      ],
       ['none when no workload has rules', [{ name: 'a' }, { name: 'b', rules: [] }], operator, []],
-      ['none when kubeposture is not a ServiceAccount', [{ name: 'a', rules }], undefined, ['owned Role/kubeposture-a', 'owned RoleBinding/kubeposture-a']],
+      [
+        'none when kubeposture is not a ServiceAccount',
+        [{ name: 'a', rules }],
+        undefined,
+        ['owned Role/kubeposture-a', 'owned RoleBinding/kubeposture-a'],
+      ],
     ])('%s', (_, workloads, who, want) => {
       expect(rbac(workloads, who)).toEqual(want);
     });
@@ -105,13 +157,18 @@ describe('desiredObjects', () => {
       const role = all.find((d) => d.object.kind === 'Role')?.object;
       if (role?.kind !== 'Role') throw new Error('no Role');
       expect(grantor).toMatchObject({
-        metadata: { name: 'kubeposture:grantor', namespace: 'team-a', labels: role.metadata.labels, ownerReferences: role.metadata.ownerReferences },
+        metadata: {
+          name: 'kubeposture:grantor',
+          namespace: 'team-a',
+          labels: role.metadata.labels,
+          ownerReferences: role.metadata.ownerReferences,
+        },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubeposture-grants' },
         subjects: [{ kind: 'ServiceAccount', name: 'kubeposture', namespace: 'kubeposture-system' }],
       });
     });
 
-    it('never shares a name with a workload\'s Role or RoleBinding', () => {
+    it("never shares a name with a workload's Role or RoleBinding", () => {
       expect(isGrantor('RoleBinding', 'kubeposture:grantor')).toBe(true);
       expect(isGrantor('Role', 'kubeposture:grantor')).toBe(false);
       expect(isGrantor('RoleBinding', 'kubeposture-grantor')).toBe(false);
@@ -143,8 +200,16 @@ describe('networkPolicies', () => {
     ['deny ingress only: no DNS policy (it would isolate egress)', { denyEgress: false }, ['kubeposture-default-deny:Ingress']],
     ['deny egress only', { denyIngress: false }, ['kubeposture-default-deny:Egress', 'kubeposture-allow-dns:Egress']],
     ['deny nothing', { denyIngress: false, denyEgress: false, allowSameNamespace: true }, []],
-    ['same namespace, both denied', { allowSameNamespace: true }, ['kubeposture-default-deny:Ingress+Egress', 'kubeposture-allow-dns:Egress', 'kubeposture-allow-same-namespace:Ingress+Egress']],
-    ['same namespace, ingress denied only', { denyEgress: false, allowSameNamespace: true }, ['kubeposture-default-deny:Ingress', 'kubeposture-allow-same-namespace:Ingress']],
+    [
+      'same namespace, both denied',
+      { allowSameNamespace: true },
+      ['kubeposture-default-deny:Ingress+Egress', 'kubeposture-allow-dns:Egress', 'kubeposture-allow-same-namespace:Ingress+Egress'],
+    ],
+    [
+      'same namespace, ingress denied only',
+      { denyEgress: false, allowSameNamespace: true },
+      ['kubeposture-default-deny:Ingress', 'kubeposture-allow-same-namespace:Ingress'],
+    ],
   ])('%s', (_name, np, want) => {
     expect(shape(policies(np))).toEqual(want);
   });
@@ -154,15 +219,27 @@ describe('networkPolicies', () => {
     expect(dns?.spec).toEqual({
       podSelector: {},
       policyTypes: ['Egress'],
-      egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-      }],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
     });
   });
 
   it('allows same-namespace traffic only in the denied directions', () => {
-    const same = policies({ denyEgress: false, allowSameNamespace: true }).find((p) => p.metadata.name === 'kubeposture-allow-same-namespace');
+    const same = policies({ denyEgress: false, allowSameNamespace: true }).find(
+      (p) => p.metadata.name === 'kubeposture-allow-same-namespace',
+    );
     expect(same?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
   });
 });
@@ -170,14 +247,26 @@ describe('networkPolicies', () => {
 describe('podSecurityLabels', () => {
   it.each<[string, Record<string, string> | undefined, Record<string, string>]>([
     ['none', undefined, {}],
-    ['enforce only, default version', { enforce: 'restricted' }, {
-      'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest',
-    }],
-    ['all three, pinned version', { enforce: 'baseline', enforceVersion: 'v1.34', audit: 'restricted', warn: 'restricted', warnVersion: 'v1.33' }, {
-      'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.34',
-      'pod-security.kubernetes.io/audit': 'restricted', 'pod-security.kubernetes.io/audit-version': 'latest',
-      'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/warn-version': 'v1.33',
-    }],
+    [
+      'enforce only, default version',
+      { enforce: 'restricted' },
+      {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
+    ],
+    [
+      'all three, pinned version',
+      { enforce: 'baseline', enforceVersion: 'v1.34', audit: 'restricted', warn: 'restricted', warnVersion: 'v1.33' },
+      {
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'pod-security.kubernetes.io/enforce-version': 'v1.34',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/audit-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/warn-version': 'v1.33',
+      },
+    ],
     ['versions alone set no label', { enforceVersion: 'v1.30' }, {}],
   ])('%s', (_name, podSecurity, want) => {
     const b = baselineWith('b', podSecurity === undefined ? {} : { podSecurity });

@@ -4,9 +4,25 @@
  * in the same order.
  */
 import {
-  API_VERSION, DEFAULT_SERVICE_ACCOUNT, DNS_NAMESPACE, DNS_NAMESPACE_LABEL, DNS_POD_LABEL, DNS_POD_VALUE, GRANTS_CLUSTER_ROLE, KIND,
-  LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_ALLOW_DNS, NAME_ALLOW_SAME_NAMESPACE, NAME_DEFAULT_DENY,
-  NAME_GRANTOR, NAME_LIMITS, NAME_QUOTA, PSA_PREFIX, workloadRbacName,
+  API_VERSION,
+  DEFAULT_SERVICE_ACCOUNT,
+  DNS_NAMESPACE,
+  DNS_NAMESPACE_LABEL,
+  DNS_POD_LABEL,
+  DNS_POD_VALUE,
+  GRANTS_CLUSTER_ROLE,
+  KIND,
+  LABEL_BASELINE,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+  NAME_ALLOW_DNS,
+  NAME_ALLOW_SAME_NAMESPACE,
+  NAME_DEFAULT_DENY,
+  NAME_GRANTOR,
+  NAME_LIMITS,
+  NAME_QUOTA,
+  PSA_PREFIX,
+  workloadRbacName,
 } from '../api/constants.ts';
 import type { NetworkPolicySpec, PodSecuritySpec, SecurityBaseline, WorkloadServiceAccount } from '../api/types.ts';
 import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta, ServiceAccountRef } from './objects.ts';
@@ -21,14 +37,16 @@ function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string):
     name,
     namespace,
     labels: managedLabels(baseline.metadata.name),
-    ownerReferences: [{
-      apiVersion: API_VERSION,
-      kind: KIND,
-      name: baseline.metadata.name,
-      uid: baseline.metadata.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    }],
+    ownerReferences: [
+      {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        name: baseline.metadata.name,
+        uid: baseline.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
   };
 }
 
@@ -55,40 +73,55 @@ export function networkPolicies(baseline: SecurityBaseline, namespace: string, s
   });
   // The denied directions' rule lists are set, empty: kubeposture then owns them, so a rule
   // someone adds to the default-deny (ingress: [{}] opens it to all) is drift, and repaired.
-  const out = [np(NAME_DEFAULT_DENY, {
-    policyTypes: denied,
-    ...(spec.denyIngress ? { ingress: [] } : {}),
-    ...(spec.denyEgress ? { egress: [] } : {}),
-  })];
+  const out = [
+    np(NAME_DEFAULT_DENY, {
+      policyTypes: denied,
+      ...(spec.denyIngress ? { ingress: [] } : {}),
+      ...(spec.denyEgress ? { egress: [] } : {}),
+    }),
+  ];
   if (spec.allowDNS && spec.denyEgress) {
-    out.push(np(NAME_ALLOW_DNS, {
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{
-          namespaceSelector: { matchLabels: { [DNS_NAMESPACE_LABEL]: DNS_NAMESPACE } },
-          podSelector: { matchLabels: { [DNS_POD_LABEL]: DNS_POD_VALUE } },
-        }],
-        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-      }],
-    }));
+    out.push(
+      np(NAME_ALLOW_DNS, {
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { [DNS_NAMESPACE_LABEL]: DNS_NAMESPACE } },
+                podSelector: { matchLabels: { [DNS_POD_LABEL]: DNS_POD_VALUE } },
+              },
+            ],
+            ports: [
+              { protocol: 'UDP', port: 53 },
+              { protocol: 'TCP', port: 53 },
+            ],
+          },
+        ],
+      }),
+    );
   }
   if (spec.allowSameNamespace) {
-    out.push(np(NAME_ALLOW_SAME_NAMESPACE, {
-      policyTypes: denied,
-      ...(spec.denyIngress ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
-      ...(spec.denyEgress ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
-    }));
+    out.push(
+      np(NAME_ALLOW_SAME_NAMESPACE, {
+        policyTypes: denied,
+        ...(spec.denyIngress ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
+        ...(spec.denyEgress ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
+      }),
+    );
   }
   return out;
 }
 
 function workloadObjects(baseline: SecurityBaseline, namespace: string, sa: WorkloadServiceAccount): Desired[] {
-  const out: Desired[] = [owned({
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: ownedMeta(baseline, namespace, sa.name),
-    automountServiceAccountToken: sa.automountServiceAccountToken,
-  })];
+  const out: Desired[] = [
+    owned({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: ownedMeta(baseline, namespace, sa.name),
+      automountServiceAccountToken: sa.automountServiceAccountToken,
+    }),
+  ];
   const rules = sa.rules ?? [];
   // No rules, no permissions: neither a Role nor a binding to one.
   if (rules.length === 0) return out;
@@ -154,10 +187,24 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
   const spec = baseline.spec;
   const out: Desired[] = networkPolicies(baseline, namespace, spec.networkPolicy).map(owned);
   if (spec.limitRange !== undefined && spec.limitRange.limits.length > 0) {
-    out.push(owned({ apiVersion: 'v1', kind: 'LimitRange', metadata: ownedMeta(baseline, namespace, NAME_LIMITS), spec: { limits: spec.limitRange.limits } }));
+    out.push(
+      owned({
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: ownedMeta(baseline, namespace, NAME_LIMITS),
+        spec: { limits: spec.limitRange.limits },
+      }),
+    );
   }
   if (spec.resourceQuota !== undefined) {
-    out.push(owned({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: ownedMeta(baseline, namespace, NAME_QUOTA), spec: { hard: spec.resourceQuota.hard } }));
+    out.push(
+      owned({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: ownedMeta(baseline, namespace, NAME_QUOTA),
+        spec: { hard: spec.resourceQuota.hard },
+      }),
+    );
   }
   const workloads = spec.serviceAccounts?.workloads ?? [];
   const perWorkload = workloads.map((sa) => workloadObjects(baseline, namespace, sa));
@@ -171,7 +218,12 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
   if (spec.serviceAccounts?.disableDefaultTokenMount === true) {
     out.push({
       ownership: 'shared',
-      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace }, automountServiceAccountToken: false },
+      object: {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace },
+        automountServiceAccountToken: false,
+      },
     });
   }
   const labels = podSecurityLabels(spec.podSecurity);

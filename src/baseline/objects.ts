@@ -97,7 +97,14 @@ export type ManagedObject = NetworkPolicy | LimitRange | ResourceQuota | Service
 export type ManagedKind = ManagedObject['kind'];
 
 /** Kinds kubeposture creates and owns in a namespace, in apply order (a RoleBinding after its Role). */
-export const OWNED_KINDS = ['NetworkPolicy', 'LimitRange', 'ResourceQuota', 'ServiceAccount', 'Role', 'RoleBinding'] as const satisfies readonly ManagedKind[];
+export const OWNED_KINDS = [
+  'NetworkPolicy',
+  'LimitRange',
+  'ResourceQuota',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+] as const satisfies readonly ManagedKind[];
 
 /**
  * `owned`: kubeposture created the object; it carries the managed-by label and an

@@ -24,7 +24,11 @@ describe('selectorMatches (Kubernetes LabelSelector semantics)', () => {
     ['Exists on a missing key', { matchExpressions: [{ key: 'owner', operator: 'Exists' }] }, false],
     ['DoesNotExist on a missing key', { matchExpressions: [{ key: 'owner', operator: 'DoesNotExist' }] }, true],
     ['DoesNotExist on a present key', { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, false],
-    ['labels and expressions are ANDed', { matchLabels: { team: 'payments' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] }, false],
+    [
+      'labels and expressions are ANDed',
+      { matchLabels: { team: 'payments' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] },
+      false,
+    ],
   ])('%s', (_name, selector, want) => {
     expect(selectorMatches(selector, labels)).toBe(want);
   });

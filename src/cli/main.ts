@@ -92,10 +92,16 @@ async function runCommand(args: readonly string[]): Promise<CommandResult> {
     return usageError(errorMessage(err));
   }
   const stop = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => { resolve('SIGTERM'); });
-    process.once('SIGINT', () => { resolve('SIGINT'); });
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
   });
-  const code = await run(config, stop, (resync) => { process.on('SIGHUP', resync); });
+  const code = await run(config, stop, (resync) => {
+    process.on('SIGHUP', resync);
+  });
   return { stdout: '', stderr: '', code };
 }
 

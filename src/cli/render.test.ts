@@ -7,8 +7,12 @@ import { restrictedManifest } from '../../test/support/baselines.ts';
 import { parseLabels, render } from './render.ts';
 
 const text = (...docs: unknown[]): string => docs.map((d) => dump(d)).join('---\n');
-const input = (t: string, namespace = 'team-a', labels: Record<string, string> = { team: 'payments' }): Parameters<typeof render>[0] =>
-  ({ source: 'baseline.yaml', text: t, namespace, labels });
+const input = (t: string, namespace = 'team-a', labels: Record<string, string> = { team: 'payments' }): Parameters<typeof render>[0] => ({
+  source: 'baseline.yaml',
+  text: t,
+  namespace,
+  labels,
+});
 
 describe('render', () => {
   it('prints every desired object as YAML that parses back', () => {
@@ -17,9 +21,16 @@ describe('render', () => {
     expect(out.stderr).toBe('');
     const docs = loadAll(out.stdout).filter((d) => d !== null) as { kind: string; metadata: { name: string } }[];
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
-      'NetworkPolicy/kubeposture-default-deny', 'NetworkPolicy/kubeposture-allow-dns', 'LimitRange/kubeposture-limits',
-      'ResourceQuota/kubeposture-quota', 'ServiceAccount/app', 'RoleBinding/kubeposture:grantor', 'Role/kubeposture-app', 'RoleBinding/kubeposture-app',
-      'ServiceAccount/default', 'Namespace/team-a',
+      'NetworkPolicy/kubeposture-default-deny',
+      'NetworkPolicy/kubeposture-allow-dns',
+      'LimitRange/kubeposture-limits',
+      'ResourceQuota/kubeposture-quota',
+      'ServiceAccount/app',
+      'RoleBinding/kubeposture:grantor',
+      'Role/kubeposture-app',
+      'RoleBinding/kubeposture-app',
+      'ServiceAccount/default',
+      'Namespace/team-a',
     ]);
     // The grantor binds config/default's ServiceAccount, so that what render prints is what that operator writes.
     const grantor = docs.find((d) => d.metadata.name === 'kubeposture:grantor') as unknown as { subjects: unknown[] };
@@ -39,7 +50,9 @@ describe('render', () => {
   });
 
   it('says so when nothing selects the namespace', () => {
-    expect(render(input(text(restrictedManifest()), 'sandbox-1')).stdout).toBe('# namespace sandbox-1 is selected by no baseline (restricted: excluded)\n');
+    expect(render(input(text(restrictedManifest()), 'sandbox-1')).stdout).toBe(
+      '# namespace sandbox-1 is selected by no baseline (restricted: excluded)\n',
+    );
     expect(render(input(text(restrictedManifest()), 'team-b', { team: 'other' })).stdout).toContain('restricted: not-matched');
     expect(render(input(text(restrictedManifest()), 'kube-system')).stdout).toContain('restricted: system');
   });
@@ -47,9 +60,21 @@ describe('render', () => {
   it.each<[string, string, RegExp]>([
     ['not YAML', 'a: [', /baseline\.yaml is not valid YAML/],
     ['empty', '', /holds no SecurityBaseline/],
-    ['wrong kind', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', /baseline\.yaml: kind: must be SecurityBaseline, not "ConfigMap"/],
-    ['invalid spec', text({ ...restrictedManifest(), spec: { mode: 'Sometimes' } }), /baseline\.yaml: spec\.mode: must be one of Enforce, Audit/],
-    ['invalid second document', text(restrictedManifest(), { ...restrictedManifest('b'), spec: { priority: -3 } }), /baseline\.yaml \(document 2\): spec\.priority: must be between 0/],
+    [
+      'wrong kind',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+      /baseline\.yaml: kind: must be SecurityBaseline, not "ConfigMap"/,
+    ],
+    [
+      'invalid spec',
+      text({ ...restrictedManifest(), spec: { mode: 'Sometimes' } }),
+      /baseline\.yaml: spec\.mode: must be one of Enforce, Audit/,
+    ],
+    [
+      'invalid second document',
+      text(restrictedManifest(), { ...restrictedManifest('b'), spec: { priority: -3 } }),
+      /baseline\.yaml \(document 2\): spec\.priority: must be between 0/,
+    ],
   ])('fails on %s, naming the field', (_name, t, message) => {
     const out = render(input(t));
     expect(out.code).toBe(1);
@@ -60,7 +85,11 @@ describe('render', () => {
 
 describe('parseLabels', () => {
   it('parses key=value pairs; a value may be empty', () => {
-    expect(parseLabels(['team=payments', 'example.com/tier=gold', 'empty='])).toEqual({ team: 'payments', 'example.com/tier': 'gold', empty: '' });
+    expect(parseLabels(['team=payments', 'example.com/tier=gold', 'empty='])).toEqual({
+      team: 'payments',
+      'example.com/tier': 'gold',
+      empty: '',
+    });
   });
   it('rejects what no namespace could carry as a label', () => {
     expect(() => parseLabels(['x=a=b'])).toThrow(/--label: label value "a=b" is not valid/);
@@ -73,12 +102,19 @@ describe('parseLabels', () => {
 
 describe('kubeposture render (the command)', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'kubeposture-render-')); });
-  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubeposture-render-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const run = (args: string[]): { code: number; stdout: string; stderr: string } => {
     try {
-      const stdout = execFileSync(process.execPath, [join(import.meta.dirname, 'main.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdout = execFileSync(process.execPath, [join(import.meta.dirname, 'main.ts'), ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       return { code: 0, stdout, stderr: '' };
     } catch (err: unknown) {
       const e = err as { status: number; stdout: string; stderr: string };

@@ -54,7 +54,11 @@ export function render(input: RenderInput): CommandResult {
     case 'invalid':
       return fail(`${input.source} is not valid YAML: ${read.message}`);
     case 'refused':
-      return fail(read.problems.map((p) => `${read.documents > 1 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`).join('\n'));
+      return fail(
+        read.problems
+          .map((p) => `${read.documents > 1 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`)
+          .join('\n'),
+      );
     case 'documents':
       break;
   }
@@ -65,7 +69,14 @@ export function render(input: RenderInput): CommandResult {
   docs.forEach((doc, i) => {
     const parsed = parseSecurityBaseline(doc);
     const where = docs.length > 1 ? `${input.source} (document ${String(i + 1)})` : input.source;
-    if (parsed.ok) baselines.push({ ...parsed.baseline, metadata: { ...parsed.baseline.metadata, uid: parsed.baseline.metadata.uid || `<uid of SecurityBaseline ${parsed.baseline.metadata.name}>` } });
+    if (parsed.ok)
+      baselines.push({
+        ...parsed.baseline,
+        metadata: {
+          ...parsed.baseline.metadata,
+          uid: parsed.baseline.metadata.uid || `<uid of SecurityBaseline ${parsed.baseline.metadata.name}>`,
+        },
+      });
     else problems.push(...parsed.errors.map((e) => `${where}: ${e.field}: ${e.message}`));
   });
   if (problems.length > 0) return fail(problems.join('\n'));
@@ -85,7 +96,9 @@ export function render(input: RenderInput): CommandResult {
   ].join('\n');
   const note = (d: Desired): string => {
     if (d.ownership === 'shared') return '# shared object: kubeposture applies only these fields\n';
-    return isGrantor(d.object.kind, d.object.metadata.name) ? '# kubeposture\'s own: lets its ServiceAccount (config/default\'s) write the workload Roles here\n' : '';
+    return isGrantor(d.object.kind, d.object.metadata.name)
+      ? "# kubeposture's own: lets its ServiceAccount (config/default's) write the workload Roles here\n"
+      : '';
   };
   const body = desiredObjects(winner, input.namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT)
     .map((d) => `---\n${note(d)}${dump(d.object, { noRefs: true, lineWidth: -1 })}`)

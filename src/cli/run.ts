@@ -14,7 +14,7 @@ import { systemClock } from '../lib/clock.ts';
 import { loadClusterAccess } from '../kube/access.ts';
 import { serviceAccountOf, whoAmI } from '../kube/identity.ts';
 import { RestClient } from '../kube/rest.ts';
-import { type RequestRecord } from '../kube/transport.ts';
+import type { RequestRecord } from '../kube/transport.ts';
 import { startHealthServer } from '../observability/health.ts';
 import { createLogger } from '../observability/logger.ts';
 import { apiReviewer } from '../kube/reviews.ts';
@@ -43,7 +43,12 @@ function metricsServing(config: RunConfig, rest: RestClient | undefined, log: Lo
     log.warn('Serving metrics over plain HTTP to anyone who can reach the port (--metrics-secure=false)');
     return { kind: 'plain' };
   }
-  return { kind: 'secure', authorizer: new ScrapeAuthorizer(apiReviewer(rest), () => Date.now()), tls: metricsCertificate(config.metricsServing.certDir), log };
+  return {
+    kind: 'secure',
+    authorizer: new ScrapeAuthorizer(apiReviewer(rest), () => Date.now()),
+    tls: metricsCertificate(config.metricsServing.certDir),
+    log,
+  };
 }
 
 /** Runs until `stopSignal` resolves; resolves with the exit code. `onResyncRequest` hands over a function that resyncs now. */
@@ -53,7 +58,9 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const metrics = new Metrics();
   // With leader election each replica names itself, so the apiserver's audit log tells replicas apart.
   const userAgent = config.leaderElection === undefined ? 'kubeposture' : `kubeposture/${config.leaderElection.identity}`;
-  const onRequest = (r: RequestRecord): void => { metrics.apiRequests.inc({ verb: r.method, code: String(r.status) }); };
+  const onRequest = (r: RequestRecord): void => {
+    metrics.apiRequests.inc({ verb: r.method, code: String(r.status) });
+  };
   const le = config.leaderElection;
   let elector: LeaderElector | undefined;
   // Every write of the controller is checked against the lease just before it is sent;
@@ -66,7 +73,15 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const operatorServiceAccount = serviceAccountOf(username);
   const controller: Controller = new Controller({
     metrics,
-    ...(le === undefined ? {} : { leadership: { get isLeader(): boolean { return elector?.isLeader ?? false; } } }),
+    ...(le === undefined
+      ? {}
+      : {
+          leadership: {
+            get isLeader(): boolean {
+              return elector?.isLeader ?? false;
+            },
+          },
+        }),
     rest,
     log,
     clock: systemClock,
@@ -80,18 +95,45 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);
-  const reviewRest = config.metricsServing.kind === 'secure' ? new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 }) : undefined;
-  const metricsServer = await startMetricsServer(metrics, config.metricsAddress.host, config.metricsAddress.port, metricsServing(config, reviewRest, log));
-  log.info('Starting kubeposture', { server: kc.getCurrentCluster()?.server, namespace: config.operatorNamespace, user: username, workers: config.workers, healthPort: health.port, metricsPort: metricsServer.port, metricsSecure: config.metricsServing.kind === 'secure' });
-  if (operatorServiceAccount === undefined) log.warn('Running as a user that is not a ServiceAccount: no grantor RoleBindings are made, so it must hold what baselines grant itself', { username });
+  const reviewRest =
+    config.metricsServing.kind === 'secure'
+      ? new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 })
+      : undefined;
+  const metricsServer = await startMetricsServer(
+    metrics,
+    config.metricsAddress.host,
+    config.metricsAddress.port,
+    metricsServing(config, reviewRest, log),
+  );
+  log.info('Starting kubeposture', {
+    server: kc.getCurrentCluster()?.server,
+    namespace: config.operatorNamespace,
+    user: username,
+    workers: config.workers,
+    healthPort: health.port,
+    metricsPort: metricsServer.port,
+    metricsSecure: config.metricsServing.kind === 'secure',
+  });
+  if (operatorServiceAccount === undefined)
+    log.warn(
+      'Running as a user that is not a ServiceAccount: no grantor RoleBindings are made, so it must hold what baselines grant itself',
+      { username },
+    );
   if (le !== undefined && config.operatorNamespace !== undefined) {
     // A leader that loses its lease (another took it, or the apiserver was out of reach past
     // the renew deadline) stops writing at once: every write is checked against the lease as
     // it is sent. It does not exit: it follows with warm caches and campaigns again, so an
     // apiserver outage costs no restart and no relist of every object.
-    elector = new LeaderElector(electionRest ?? rest, { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le }, systemClock, log,
-      () => { controller.startedLeading(); },
-      () => undefined);
+    elector = new LeaderElector(
+      electionRest ?? rest,
+      { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le },
+      systemClock,
+      log,
+      () => {
+        controller.startedLeading();
+      },
+      () => undefined,
+    );
     elector.start();
   }
   const started = controller.start();

@@ -41,8 +41,10 @@ function goParseInt(s: string, unsigned: boolean): bigint | undefined {
   const m = GO_INT.exec(s);
   const [sign, body] = [m?.[1] ?? '', m?.[2] ?? ''];
   if (m === null || (unsigned && sign !== '')) return undefined;
-  const magnitude = /^0[xXoObB]/.test(body) ? BigInt(`0${body.charAt(1).toLowerCase()}${body.slice(2)}`)
-    : /^0[0-7]/.test(body) ? BigInt(`0o${body.slice(1)}`) // a leading 0 is octal to Go
+  const magnitude = /^0[xXoObB]/.test(body)
+    ? BigInt(`0${body.charAt(1).toLowerCase()}${body.slice(2)}`)
+    : /^0[0-7]/.test(body)
+      ? BigInt(`0o${body.slice(1)}`) // a leading 0 is octal to Go
       : BigInt(body);
   const v = sign === '-' ? -magnitude : magnitude;
   return (unsigned ? v <= UINT64_MAX : v >= INT64_MIN && v <= INT64_MAX) ? v : undefined;
@@ -83,7 +85,11 @@ export function kubectlReading(source: string): Reading {
   if (int !== undefined) return { kind: 'int', value: int };
   const f = goParseFloat(plain);
   if (f !== undefined) return float(f);
-  const binary = plain.startsWith('0b') ? goParseBinary(plain.slice(2)) : plain.startsWith('-0b') ? goParseBinary(`-${plain.slice(3)}`) : undefined;
+  const binary = plain.startsWith('0b')
+    ? goParseBinary(plain.slice(2))
+    : plain.startsWith('-0b')
+      ? goParseBinary(`-${plain.slice(3)}`)
+      : undefined;
   return binary === undefined ? str(source) : { kind: 'int', value: binary };
 }
 
@@ -115,7 +121,11 @@ function sameValue(a: Reading, b: Reading): boolean {
     return Number.isInteger(f) && BigInt(f) === other;
   }
   if (a.kind !== b.kind) return false;
-  return (a.kind === 'bool' && b.kind === 'bool' && a.value === b.value) || (a.kind === 'string' && b.kind === 'string' && a.value === b.value) || a.kind === 'null';
+  return (
+    (a.kind === 'bool' && b.kind === 'bool' && a.value === b.value) ||
+    (a.kind === 'string' && b.kind === 'string' && a.value === b.value) ||
+    a.kind === 'null'
+  );
 }
 
 /** A reading as YAML that every reader reads the same way. */
@@ -188,13 +198,15 @@ export function valueProblem(source: string): string | undefined {
   if (!sameValue(mine, theirs)) {
     return `\`${source}\` is ${spelled(mine)} to render (YAML 1.2) but ${spelled(theirs)} to kubectl (YAML 1.1); write ${spelled(mine)} or ${spelled(theirs)}`;
   }
-  if (theirs.kind === 'float' && !Number.isFinite(theirs.value)) return `\`${source}\` is ${spelled(theirs)}, which kubectl cannot send (JSON has no infinity or NaN)`;
+  if (theirs.kind === 'float' && !Number.isFinite(theirs.value))
+    return `\`${source}\` is ${spelled(theirs)}, which kubectl cannot send (JSON has no infinity or NaN)`;
   return undefined;
 }
 
 /** What is wrong with plain scalar `source` as a map key, or undefined when both readers make the same string of it. */
 export function keyProblem(source: string): string | undefined {
-  if (source === '<<') return 'key `<<` merges a map into this one for kubectl (YAML 1.1) but is an ordinary key to render (YAML 1.2); write the keys out';
+  if (source === '<<')
+    return 'key `<<` merges a map into this one for kubectl (YAML 1.1) but is an ordinary key to render (YAML 1.2); write the keys out';
   const [mine, theirs] = [keyString(renderReading(source), 'render'), keyString(kubectlReading(source), 'kubectl')];
   if (theirs === undefined) return `key \`${source}\` is null to kubectl (YAML 1.1), which refuses a null key; quote it`;
   if (mine === theirs) return undefined;

@@ -22,9 +22,7 @@
  *   send at all (`.inf`, `.nan`: JSON has neither) and explicit tags other than
  *   `!!str`, `!!seq` and `!!map`. Quoted and block scalars are strings to both.
  */
-import {
-  constructFromEvents, CORE_SCHEMA, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event,
-} from 'js-yaml';
+import { constructFromEvents, CORE_SCHEMA, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE, type Event } from 'js-yaml';
 import { keyProblem, keyString, renderReading, valueProblem } from './yaml-readings.ts';
 
 /**
@@ -111,7 +109,10 @@ class Walk {
     this.total += size;
     if (this.total <= MAX_NODES) return true;
     const what = alias === undefined ? 'the document holds' : `alias *${alias} makes the document`;
-    this.fail(fieldName(path), `${what} more than ${MAX_NODES.toLocaleString('en')} values once aliases are expanded (a SecurityBaseline at every limit of the CRD has under 500,000); refused before expanding it`);
+    this.fail(
+      fieldName(path),
+      `${what} more than ${MAX_NODES.toLocaleString('en')} values once aliases are expanded (a SecurityBaseline at every limit of the CRD has under 500,000); refused before expanding it`,
+    );
     this.stopped = true;
     return false;
   }
@@ -130,7 +131,11 @@ class Walk {
   private tag(start: number, end: number, allowed: string, path: string): void {
     if (start < 0) return;
     const tag = this.text.slice(start, end);
-    if (tag !== allowed) this.fail(fieldName(path), `explicit tag ${tag}: kubectl and render may read it differently; remove it (only ${allowed} is allowed here)`);
+    if (tag !== allowed)
+      this.fail(
+        fieldName(path),
+        `explicit tag ${tag}: kubectl and render may read it differently; remove it (only ${allowed} is allowed here)`,
+      );
   }
 
   step(e: Event): void {
@@ -145,7 +150,8 @@ class Walk {
       case EVENT_ID.MAPPING: {
         const { path, isKey } = this.slot();
         const kind = e.type === EVENT_ID.SEQUENCE ? 'sequence' : 'mapping';
-        if (isKey) this.fail(fieldName(path), `a ${kind === 'sequence' ? 'list' : 'map'} as a map key: kubectl refuses it; keys must be strings`);
+        if (isKey)
+          this.fail(fieldName(path), `a ${kind === 'sequence' ? 'list' : 'map'} as a map key: kubectl refuses it; keys must be strings`);
         this.tag(e.tagStart, e.tagEnd, kind === 'sequence' ? '!!seq' : '!!map', path);
         const anchor = e.anchorStart >= 0 ? this.text.slice(e.anchorStart, e.anchorEnd) : undefined;
         if (anchor !== undefined) this.anchors.set(anchor, 'open');
@@ -195,7 +201,7 @@ export const tooLarge = (bytes: number): string =>
   `is ${bytes.toLocaleString('en')} bytes; render reads at most ${MAX_BYTES.toLocaleString('en')} (the apiserver takes at most 3 MiB an object)`;
 
 /** The YAML error's first line, without js-yaml's snippet. */
-const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
+const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
 
 /**
  * Reads the documents of a manifest file as render must: refused when too
@@ -219,7 +225,8 @@ export function readManifests(text: string): ManifestRead {
     walk.step(e);
     if (walk.stopped) break;
   }
-  if (walk.problems.length > 0) return { kind: 'refused', problems: walk.problems, documents: events.filter((e) => e.type === EVENT_ID.DOCUMENT).length };
+  if (walk.problems.length > 0)
+    return { kind: 'refused', problems: walk.problems, documents: events.filter((e) => e.type === EVENT_ID.DOCUMENT).length };
   try {
     const documents = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
     return { kind: 'documents', documents: documents.filter((d) => d !== null && d !== undefined) };

@@ -9,7 +9,12 @@ const BASELINE: EventTarget = { apiVersion: API_VERSION, kind: KIND, name: 'sb',
 const NAMESPACE: EventTarget = { apiVersion: 'v1', kind: 'Namespace', name: 'a', uid: 'uid-a' };
 
 /** announce over caches holding `baselines` and `namespaces`; the Events it records, as "type reason kind: note". */
-function announced(before: NamespaceResult | undefined, result: NamespaceResult | undefined, repairs: number, cached: { baselines?: BaselineObject[]; namespaces?: NamespaceObject[] } = {}): RecordingEvents {
+function announced(
+  before: NamespaceResult | undefined,
+  result: NamespaceResult | undefined,
+  repairs: number,
+  cached: { baselines?: BaselineObject[]; namespaces?: NamespaceObject[] } = {},
+): RecordingEvents {
   const events = new RecordingEvents();
   const baselines = cached.baselines ?? [baselineObject('sb')];
   const namespaces = cached.namespaces ?? [namespaceObject('a')];
@@ -32,21 +37,34 @@ const conflict = (name: string): ReturnType<typeof drift> => drift('NetworkPolic
 describe('announce', () => {
   it('records DriftRepaired on the baseline and on the namespace when repairs were made', () => {
     const events = announced(nsResult('a', 'sb'), nsResult('a', 'sb', { repaired: [quotaModified] }), 1);
-    expect(events.recorded).toEqual([BASELINE, NAMESPACE].map((target) => ({
-      target, type: 'Normal', reason: 'DriftRepaired', note: 'Repaired drift in namespace a: ResourceQuota kubeposture-quota (Modified)',
-    })));
+    expect(events.recorded).toEqual(
+      [BASELINE, NAMESPACE].map((target) => ({
+        target,
+        type: 'Normal',
+        reason: 'DriftRepaired',
+        note: 'Repaired drift in namespace a: ResourceQuota kubeposture-quota (Modified)',
+      })),
+    );
   });
 
   it('records ConflictFound, a Warning on both, naming only conflicts not already known', () => {
     const before = nsResult('a', 'sb', { drift: [conflict('old'), drift('NetworkPolicy', 'was-missing', 'Missing')] });
     const result = nsResult('a', 'sb', { drift: [conflict('old'), conflict('was-missing'), conflict('new'), quotaModified] });
     const note = 'Left untouched in namespace a, not created by kubeposture: NetworkPolicy was-missing, NetworkPolicy new';
-    expect(lines(announced(before, result, 0))).toEqual([`Warning ConflictFound ${KIND}: ${note}`, `Warning ConflictFound Namespace: ${note}`]);
+    expect(lines(announced(before, result, 0))).toEqual([
+      `Warning ConflictFound ${KIND}: ${note}`,
+      `Warning ConflictFound Namespace: ${note}`,
+    ]);
   });
 
   it('records both when a reconcile repairs drift and finds a new conflict, repairs first', () => {
     const events = announced(nsResult('a', 'sb'), nsResult('a', 'sb', { repaired: [quotaModified], drift: [conflict('np')] }), 1);
-    expect(events.recorded.map((e) => `${e.reason} ${e.target.kind}`)).toEqual([`DriftRepaired ${KIND}`, 'DriftRepaired Namespace', `ConflictFound ${KIND}`, 'ConflictFound Namespace']);
+    expect(events.recorded.map((e) => `${e.reason} ${e.target.kind}`)).toEqual([
+      `DriftRepaired ${KIND}`,
+      'DriftRepaired Namespace',
+      `ConflictFound ${KIND}`,
+      'ConflictFound Namespace',
+    ]);
   });
 
   it.each<[string, NamespaceResult | undefined, NamespaceResult | undefined, number]>([
@@ -54,7 +72,12 @@ describe('announce', () => {
     ['no baseline governs the namespace', nsResult('a', 'sb'), nsResult('a', undefined, { drift: [conflict('np')] }), 1],
     ['no repair and no conflict', nsResult('a', 'sb'), nsResult('a', 'sb', { drift: [quotaModified] }), 0],
     ['drift fixed that does not count as a repair (a first rollout)', undefined, nsResult('a', 'sb', { repaired: [quotaModified] }), 0],
-    ['every conflict was already known', nsResult('a', 'sb', { drift: [conflict('np')] }), nsResult('a', 'sb', { drift: [conflict('np')] }), 0],
+    [
+      'every conflict was already known',
+      nsResult('a', 'sb', { drift: [conflict('np')] }),
+      nsResult('a', 'sb', { drift: [conflict('np')] }),
+      0,
+    ],
   ])('records nothing when %s', (_case, before, result, repairs) => {
     expect(announced(before, result, repairs).recorded).toEqual([]);
   });
@@ -79,7 +102,8 @@ describe('announce', () => {
 
   it('names at most five new conflicts, then how many more', () => {
     const result = nsResult('a', 'sb', { drift: Array.from({ length: 8 }, (_, i) => conflict(`np${String(i + 1)}`)) });
-    expect(announced(undefined, result, 0).recorded[0]?.note)
-      .toBe('Left untouched in namespace a, not created by kubeposture: NetworkPolicy np1, NetworkPolicy np2, NetworkPolicy np3, NetworkPolicy np4, NetworkPolicy np5 and 3 more');
+    expect(announced(undefined, result, 0).recorded[0]?.note).toBe(
+      'Left untouched in namespace a, not created by kubeposture: NetworkPolicy np1, NetworkPolicy np2, NetworkPolicy np3, NetworkPolicy np4, NetworkPolicy np5 and 3 more',
+    );
   });
 });

@@ -18,7 +18,12 @@ export interface AnnounceDeps {
 }
 
 /** Records the Events for one reconcile: `repairs` repairs made, and conflicts not in `before`. */
-export function announce(deps: AnnounceDeps, before: NamespaceResult | undefined, result: NamespaceResult | undefined, repairs: number): void {
+export function announce(
+  deps: AnnounceDeps,
+  before: NamespaceResult | undefined,
+  result: NamespaceResult | undefined,
+  repairs: number,
+): void {
   const b = result?.baseline;
   if (result === undefined || b === undefined) return;
   const sb = deps.caches.baseline(b.name);
@@ -34,7 +39,10 @@ export function announce(deps: AnnounceDeps, before: NamespaceResult | undefined
   const known = new Set((before?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
   const fresh = result.drift.filter((d) => d.reason === 'Conflict' && !known.has(`${d.kind}/${d.name}`));
   if (fresh.length > 0) {
-    const note = `Left untouched in namespace ${result.namespace}, not created by kubeposture: ${someOf(fresh.map((d) => `${d.kind} ${d.name}`), NAMED_IN_EVENT)}`;
+    const note = `Left untouched in namespace ${result.namespace}, not created by kubeposture: ${someOf(
+      fresh.map((d) => `${d.kind} ${d.name}`),
+      NAMED_IN_EVENT,
+    )}`;
     for (const t of targets) deps.events.record(t, 'Warning', 'ConflictFound', note);
   }
 }

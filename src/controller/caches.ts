@@ -5,14 +5,22 @@
  * namespaces a baseline affects. The watches, indexes and routing of a controller, apart from
  * what it decides (Flux keeps these in its `*_manager.go`).
  */
-import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, FIELD_MANAGER, FINALIZER, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import {
+  ANNOTATION_CREATE_ID,
+  ANNOTATION_OWNED,
+  FIELD_MANAGER,
+  FINALIZER,
+  LABEL_BASELINE,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+} from '../api/constants.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import { selects } from '../baseline/selection.ts';
 import { compactNamespace, compactObject, ValuePool } from '../kube/compact.ts';
 import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions } from '../kube/informer.ts';
-import { type WireObject } from '../kube/wire.ts';
+import type { WireObject } from '../kube/wire.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -70,10 +78,37 @@ export class Caches implements StateReader {
     });
     // The caches keep only what the reconciler reads, with equal values shared (compact.ts).
     const pool = new ValuePool();
-    this.namespaces = new Informer<NamespaceObject>(rest, { kind: 'Namespace', clock, transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]), ...watchOpts('Namespace') });
-    this.baselineObjects = new Informer<BaselineObject>(rest, { kind: 'SecurityBaseline', clock, transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER), ...watchOpts('SecurityBaseline') });
-    this.owned = new Map(OWNED_KINDS.map((kind) => [kind, new Informer<WireObject>(rest, { kind, clock, labelSelector: MANAGED_SELECTOR, transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }), ...watchOpts(kind) })]));
-    this.defaultServiceAccounts = new Informer<WireObject>(rest, { kind: 'ServiceAccount', clock, fieldSelector: 'metadata.name=default', transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }), ...watchOpts('ServiceAccount/default') });
+    this.namespaces = new Informer<NamespaceObject>(rest, {
+      kind: 'Namespace',
+      clock,
+      transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]),
+      ...watchOpts('Namespace'),
+    });
+    this.baselineObjects = new Informer<BaselineObject>(rest, {
+      kind: 'SecurityBaseline',
+      clock,
+      transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER),
+      ...watchOpts('SecurityBaseline'),
+    });
+    this.owned = new Map(
+      OWNED_KINDS.map((kind) => [
+        kind,
+        new Informer<WireObject>(rest, {
+          kind,
+          clock,
+          labelSelector: MANAGED_SELECTOR,
+          transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }),
+          ...watchOpts(kind),
+        }),
+      ]),
+    );
+    this.defaultServiceAccounts = new Informer<WireObject>(rest, {
+      kind: 'ServiceAccount',
+      clock,
+      fieldSelector: 'metadata.name=default',
+      transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: true }),
+      ...watchOpts('ServiceAccount/default'),
+    });
     this.posture = new PostureWatch({ rest, clock, log, pool, onNamespace: deps.onFindings, onGuard: deps.onGuard });
   }
 
@@ -225,7 +260,8 @@ export class Caches implements StateReader {
     }
     // Labels route events only (anyone may write them); upgraded objects not yet recorded carry them.
     for (const inf of this.owned.values()) {
-      for (const o of inf.list()) if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
+      for (const o of inf.list())
+        if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
     }
     const parsed = obj === undefined ? undefined : this.parse(obj);
     if (parsed?.ok === true) {

@@ -75,26 +75,47 @@ export class Controller {
     const { rest, clock, log, config, metrics } = deps;
     this.events = deps.events ?? new EventRecorder(rest, log, () => clock.now());
     this.caches = new Caches({
-      rest, clock, log, metrics, operatorNamespace: config.operatorNamespace,
+      rest,
+      clock,
+      log,
+      metrics,
+      operatorNamespace: config.operatorNamespace,
       onFindings: (ns) => {
         const b = this.results.get(ns)?.baseline?.name;
         if (b !== undefined) this.status.markDirty(b);
       },
-      onGuard: () => { for (const b of this.caches.baselineObjectList()) this.status.markDirty(b.metadata.name); },
+      onGuard: () => {
+        for (const b of this.caches.baselineObjectList()) this.status.markDirty(b.metadata.name);
+      },
     });
     this.status = new StatusWriter({
-      rest, clock, log, caches: this.caches, results: this.results, operatorNamespace: config.operatorNamespace,
-      statusIntervalMs: config.statusIntervalMs, mayWrite: () => this.leading() && this.started,
+      rest,
+      clock,
+      log,
+      caches: this.caches,
+      results: this.results,
+      operatorNamespace: config.operatorNamespace,
+      statusIntervalMs: config.statusIntervalMs,
+      mayWrite: () => this.leading() && this.started,
     });
     this.reconciler = new Reconciler({
-      rest, state: this.caches, log, operatorNamespace: config.operatorNamespace, operator: config.operatorServiceAccount,
-      cache: this.caches.writeThrough(), unrecorded: this.creates,
+      rest,
+      state: this.caches,
+      log,
+      operatorNamespace: config.operatorNamespace,
+      operator: config.operatorServiceAccount,
+      cache: this.caches.writeThrough(),
+      unrecorded: this.creates,
       mayWrite: () => this.leading(),
       guarded: (name) => this.caches.guarded(name),
     });
     const queueOptions = {
-      ...defaultQueueOptions, workers: config.workers, clock,
-      onDequeue: (ms: number) => { metrics?.queueWaitSeconds.observe(ms / 1000); },
+      ...defaultQueueOptions,
+      workers: config.workers,
+      clock,
+      onDequeue: (ms: number) => {
+        metrics?.queueWaitSeconds.observe(ms / 1000);
+      },
     };
     this.namespaceQueue = new WorkQueue((name) => this.whenActing(() => this.processNamespace(name)), queueOptions);
     this.baselineQueue = new WorkQueue((name) => this.whenActing(() => this.processBaseline(name)), queueOptions);
@@ -106,8 +127,12 @@ export class Controller {
       if (e.type !== 'delete' && this.started) this.status.trackNewlySelected(e.object);
       this.namespaceQueue.add(name);
     });
-    this.caches.onManagedObject((ns) => { this.namespaceQueue.add(ns); });
-    this.caches.onBaseline((e) => { this.onBaselineEvent(e); });
+    this.caches.onManagedObject((ns) => {
+      this.namespaceQueue.add(ns);
+    });
+    this.caches.onBaseline((e) => {
+      this.onBaselineEvent(e);
+    });
   }
 
   /** True once every cache has synced, while none is failing to list or watch: what /readyz reports. */
@@ -126,7 +151,10 @@ export class Controller {
     this.started = true;
     this.lookAtEverything();
     this.scheduleResync();
-    this.deps.log.info('Started controller', { namespaces: this.caches.namespaceCount, baselines: this.caches.baselineObjectList().length });
+    this.deps.log.info('Started controller', {
+      namespaces: this.caches.namespaceCount,
+      baselines: this.caches.baselineObjectList().length,
+    });
   }
 
   /** Stops watching, finishes in-flight work and writes pending status. */
@@ -206,7 +234,12 @@ export class Controller {
       this.status.baselineDeleted(name);
     }
     this.status.baselineChanged(name, affected);
-    this.deps.log.debug('Observed baseline change', { baseline: name, event: e.type, generation: e.object.metadata.generation, namespaces: affected.size });
+    this.deps.log.debug('Observed baseline change', {
+      baseline: name,
+      event: e.type,
+      generation: e.object.metadata.generation,
+      namespaces: affected.size,
+    });
     // A live baseline without the finalizer may write nothing yet: its namespaces are queued
     // when the finalizer arrives, not now (each would only be put back to wait).
     if (e.type !== 'delete' && e.object.metadata.deletionTimestamp === undefined && !guarded(e.object)) return;
@@ -215,7 +248,13 @@ export class Controller {
 
   private async processBaseline(name: string): Promise<Outcome> {
     try {
-      return await reconcileFinalizer(name, { rest: this.deps.rest, log: this.deps.log, events: this.events, caches: this.caches, status: this.status });
+      return await reconcileFinalizer(name, {
+        rest: this.deps.rest,
+        log: this.deps.log,
+        events: this.events,
+        caches: this.caches,
+        status: this.status,
+      });
     } catch (err: unknown) {
       this.deps.log.warn('Failed to update baseline finalizer', { baseline: name, error: errorMessage(err) });
       return { kind: 'retry', error: err };
@@ -227,7 +266,14 @@ export class Controller {
     const began = this.deps.clock.now();
     const result = await this.reconciler.reconcile(name, before);
     this.observe(result, began);
-    this.deps.log.debug('Reconciled namespace', { namespace: name, baseline: result?.baseline?.name, generation: result?.baseline?.generation, drift: result?.drift.length, repaired: result?.repaired.length, error: result?.error });
+    this.deps.log.debug('Reconciled namespace', {
+      namespace: name,
+      baseline: result?.baseline?.name,
+      generation: result?.baseline?.generation,
+      drift: result?.drift.length,
+      repaired: result?.repaired.length,
+      error: result?.error,
+    });
     if (result === undefined) this.results.delete(name);
     else this.results.set(name, result);
     announce({ events: this.events, caches: this.caches }, before, result, this.status.recordRepairs(before, result));
@@ -245,7 +291,8 @@ export class Controller {
     const m = this.deps.metrics;
     if (m === undefined) return;
     m.reconcileSeconds.observe((this.deps.clock.now() - began) / 1000);
-    const outcome = result === undefined ? 'skipped' : result.error !== undefined ? 'retry' : result.waitingForFinalizer === true ? 'requeue' : 'done';
+    const outcome =
+      result === undefined ? 'skipped' : result.error !== undefined ? 'retry' : result.waitingForFinalizer === true ? 'requeue' : 'done';
     m.reconciles.inc({ result: outcome });
     for (const d of result?.drift ?? []) m.driftFound.inc({ kind: d.kind, reason: d.reason });
     for (const d of result?.repaired ?? []) {

@@ -30,7 +30,7 @@ describe('CreateMemory', () => {
     expect(memory.get('b')).toEqual([entry('r2')]);
   });
 
-  it('drops a namespace\'s entry when set empty, keeping the other kind', () => {
+  it("drops a namespace's entry when set empty, keeping the other kind", () => {
     const memory = new CreateMemory();
     memory.set('a', [entry('r1')]);
     memory.setUncertain('a', [uncertain('r2')]);

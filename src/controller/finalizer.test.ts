@@ -1,7 +1,7 @@
 import { API_VERSION, FINALIZER, KIND } from '../api/constants.ts';
 import { parseSecurityBaseline } from '../api/validate.ts';
 import { ApiError } from '../kube/transport.ts';
-import { type JsonPatchOp } from '../kube/rest.ts';
+import type { JsonPatchOp } from '../kube/rest.ts';
 import { silentLogger } from '../lib/log.ts';
 import { FakeRest, RecordingEvents, baselineObject, invalidBaselineObject, withoutUid } from '../../test/support/controller-fakes.ts';
 import type { BaselineObject } from './caches.ts';
@@ -34,8 +34,12 @@ function rig(obj: BaselineObject | undefined, waiting = 0, left: readonly string
     },
     status: {
       waitingOn: () => waiting,
-      cleanedUp: (name) => { told.push(`cleanedUp ${name}`); },
-      markDirty: (name) => { told.push(`markDirty ${name}`); },
+      cleanedUp: (name) => {
+        told.push(`cleanedUp ${name}`);
+      },
+      markDirty: (name) => {
+        told.push(`markDirty ${name}`);
+      },
     },
   };
   return { rest, events, told, run: () => reconcileFinalizer('sb', deps) };
@@ -49,19 +53,23 @@ describe('reconcileFinalizer on a live baseline', () => {
     const r = rig(baselineObject('sb', { resourceVersion: '42' }));
     expect(await r.run()).toEqual({ kind: 'done' });
     expect(r.rest.jsonPatches.map((p) => `${p.kind} ${p.name}`)).toEqual(['SecurityBaseline sb']);
-    expect(patches(r)).toEqual([[
-      { op: 'test', path: '/metadata/resourceVersion', value: '42' },
-      { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
-    ]]);
+    expect(patches(r)).toEqual([
+      [
+        { op: 'test', path: '/metadata/resourceVersion', value: '42' },
+        { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+      ],
+    ]);
   });
 
   it('appends the finalizer to those others put there', async () => {
     const r = rig(baselineObject('sb', { finalizers: ['example.com/keep'] }));
     expect(await r.run()).toEqual({ kind: 'done' });
-    expect(patches(r)).toEqual([[
-      { op: 'test', path: '/metadata/resourceVersion', value: '7' },
-      { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
-    ]]);
+    expect(patches(r)).toEqual([
+      [
+        { op: 'test', path: '/metadata/resourceVersion', value: '7' },
+        { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
+      ],
+    ]);
   });
 
   it.each([
@@ -99,28 +107,36 @@ describe('reconcileFinalizer on a deleted baseline', () => {
   it('removes the finalizer at its index, tested first, once cleanup is done, and says so', async () => {
     const r = rig(deleted(['example.com/first', FINALIZER, 'example.com/last']));
     expect(await r.run()).toEqual({ kind: 'done' });
-    expect(patches(r)).toEqual([[
-      { op: 'test', path: '/metadata/finalizers/1', value: FINALIZER },
-      { op: 'remove', path: '/metadata/finalizers/1' },
-    ]]);
+    expect(patches(r)).toEqual([
+      [
+        { op: 'test', path: '/metadata/finalizers/1', value: FINALIZER },
+        { op: 'remove', path: '/metadata/finalizers/1' },
+      ],
+    ]);
     expect(r.told).toEqual(['cleanedUp sb']);
-    expect(r.events.recorded).toEqual([{
-      target: { apiVersion: API_VERSION, kind: KIND, name: 'sb', uid: 'uid-sb' },
-      type: 'Normal',
-      reason: 'CleanupDone',
-      note: 'Cleanup finished (deletionPolicy honoured); finalizer removed',
-    }]);
+    expect(r.events.recorded).toEqual([
+      {
+        target: { apiVersion: API_VERSION, kind: KIND, name: 'sb', uid: 'uid-sb' },
+        type: 'Normal',
+        reason: 'CleanupDone',
+        note: 'Cleanup finished (deletionPolicy honoured); finalizer removed',
+      },
+    ]);
   });
 
   it('removes the finalizer of an invalid spec at once, leaving its objects to the garbage collector', async () => {
     const r = rig(invalidBaselineObject('sb', { deletionTimestamp: DELETED, finalizers: [FINALIZER] }), 4, ['a/Role/r']);
     expect(await r.run()).toEqual({ kind: 'done' });
-    expect(patches(r)).toEqual([[
-      { op: 'test', path: '/metadata/finalizers/0', value: FINALIZER },
-      { op: 'remove', path: '/metadata/finalizers/0' },
-    ]]);
+    expect(patches(r)).toEqual([
+      [
+        { op: 'test', path: '/metadata/finalizers/0', value: FINALIZER },
+        { op: 'remove', path: '/metadata/finalizers/0' },
+      ],
+    ]);
     expect(r.told).toEqual(['cleanedUp sb']);
-    expect(r.events.recorded.map((e) => e.note)).toEqual(['Cleanup finished (deletionPolicy left to the garbage collector: the spec was invalid); finalizer removed']);
+    expect(r.events.recorded.map((e) => e.note)).toEqual([
+      'Cleanup finished (deletionPolicy left to the garbage collector: the spec was invalid); finalizer removed',
+    ]);
   });
 
   it('records no Event for a baseline without a uid', async () => {

@@ -33,9 +33,14 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
   if (obj.metadata.deletionTimestamp === undefined) {
     if (!has) {
       const guard = { op: 'test' as const, path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion };
-      await rest.jsonPatch('SecurityBaseline', undefined, name, finalizers.length === 0
-        ? [guard, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
-        : [guard, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]);
+      await rest.jsonPatch(
+        'SecurityBaseline',
+        undefined,
+        name,
+        finalizers.length === 0
+          ? [guard, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
+          : [guard, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }],
+      );
       log.info('Added finalizer', { baseline: name });
     }
     return { kind: 'done' };
@@ -59,7 +64,12 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
   status.cleanedUp(name);
   log.info('Removed finalizer after cleanup', { baseline: name });
   if (obj.metadata.uid !== undefined) {
-    deps.events.record({ apiVersion: API_VERSION, kind: KIND, name, uid: obj.metadata.uid }, 'Normal', 'CleanupDone', `Cleanup finished (deletionPolicy ${valid ? 'honoured' : 'left to the garbage collector: the spec was invalid'}); finalizer removed`);
+    deps.events.record(
+      { apiVersion: API_VERSION, kind: KIND, name, uid: obj.metadata.uid },
+      'Normal',
+      'CleanupDone',
+      `Cleanup finished (deletionPolicy ${valid ? 'honoured' : 'left to the garbage collector: the spec was invalid'}); finalizer removed`,
+    );
   }
   return { kind: 'done' };
 }

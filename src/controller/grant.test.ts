@@ -1,8 +1,18 @@
 import { ApiError } from '../kube/transport.ts';
 import { isGrantRefusal, whileGrantSettles } from './grant.ts';
 
-const notHeld = new ApiError(403, 'Forbidden', 'roles.rbac.authorization.k8s.io "kubeposture-app" is forbidden: user "system:serviceaccount:kubeposture-system:kubeposture" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["get"]}', {});
-const otherForbidden = new ApiError(403, 'Forbidden', 'roles.rbac.authorization.k8s.io is forbidden: User "x" cannot create resource "roles"', {});
+const notHeld = new ApiError(
+  403,
+  'Forbidden',
+  'roles.rbac.authorization.k8s.io "kubeposture-app" is forbidden: user "system:serviceaccount:kubeposture-system:kubeposture" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["get"]}',
+  {},
+);
+const otherForbidden = new ApiError(
+  403,
+  'Forbidden',
+  'roles.rbac.authorization.k8s.io is forbidden: User "x" cannot create resource "roles"',
+  {},
+);
 
 describe('isGrantRefusal', () => {
   it.each<[string, unknown, boolean]>([
@@ -25,7 +35,14 @@ describe('whileGrantSettles', () => {
       if (failure !== undefined) throw failure;
       return Promise.resolve('done');
     };
-    const result = await whileGrantSettles(write, async (ms) => { waits.push(ms); await Promise.resolve(); }, delays).catch((err: unknown) => err);
+    const result = await whileGrantSettles(
+      write,
+      async (ms) => {
+        waits.push(ms);
+        await Promise.resolve();
+      },
+      delays,
+    ).catch((err: unknown) => err);
     return { result, calls, waits };
   };
 

@@ -22,7 +22,11 @@ export const GRANT_SETTLE_DELAYS: readonly number[] = [25, 50, 100, 200, 400];
  * Runs `write`; while it is refused as a grant not held, waits the next of `delays` and
  * runs it again. Any other error, or the refusal after the last wait, rejects.
  */
-export async function whileGrantSettles<T>(write: () => Promise<T>, pause: (ms: number) => Promise<void>, delays: readonly number[] = GRANT_SETTLE_DELAYS): Promise<T> {
+export async function whileGrantSettles<T>(
+  write: () => Promise<T>,
+  pause: (ms: number) => Promise<void>,
+  delays: readonly number[] = GRANT_SETTLE_DELAYS,
+): Promise<T> {
   for (const delay of delays) {
     try {
       return await write();

@@ -24,7 +24,10 @@ class LeaseServer implements LeaseClient {
   }
 
   private async answer(): Promise<void> {
-    if (this.hold) await new Promise<void>((resolve) => { this.held.push(resolve); });
+    if (this.hold)
+      await new Promise<void>((resolve) => {
+        this.held.push(resolve);
+      });
     if (this.down) throw new Error('connect ECONNREFUSED');
   }
 
@@ -39,7 +42,9 @@ class LeaseServer implements LeaseClient {
   }
 }
 
-const flush = async (): Promise<void> => { for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r)); };
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
 const CFG = { namespace: 'ns', name: 'l', identity: 'me', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 1000 };
 
 /** A started elector against a fresh lease store, and the onStart/onStop calls it made. */
@@ -47,7 +52,14 @@ async function leading(): Promise<{ server: LeaseServer; clock: FakeClock; e: Le
   const server = new LeaseServer();
   const clock = new FakeClock();
   const events: string[] = [];
-  const e = new LeaderElector(server, CFG, clock, silentLogger, () => events.push('start'), () => events.push('stop'));
+  const e = new LeaderElector(
+    server,
+    CFG,
+    clock,
+    silentLogger,
+    () => events.push('start'),
+    () => events.push('stop'),
+  );
   e.start();
   await flush();
   return { server, clock, e, events };

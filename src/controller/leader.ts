@@ -32,7 +32,6 @@ export interface LeaseClient {
   replace(kind: 'Lease', obj: WireLease): Promise<unknown>;
 }
 
-
 export class LeaderElector {
   private readonly rest: LeaseClient;
   private readonly cfg: LeaderElectionConfig;
@@ -91,7 +90,10 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (leading === this.leading) return;
     this.leading = leading;
-    this.log.info(leading ? 'Became leader' : 'Stopped leading', { lease: `${this.cfg.namespace}/${this.cfg.name}`, identity: this.cfg.identity });
+    this.log.info(leading ? 'Became leader' : 'Stopped leading', {
+      lease: `${this.cfg.namespace}/${this.cfg.name}`,
+      identity: this.cfg.identity,
+    });
     if (leading) this.onStart();
     else this.onStop();
   }
@@ -104,7 +106,11 @@ export class LeaderElector {
     const body = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.cfg.name, namespace: this.cfg.namespace, ...(current?.metadata.resourceVersion === undefined ? {} : { resourceVersion: current.metadata.resourceVersion }) },
+      metadata: {
+        name: this.cfg.name,
+        namespace: this.cfg.namespace,
+        ...(current?.metadata.resourceVersion === undefined ? {} : { resourceVersion: current.metadata.resourceVersion }),
+      },
       spec,
     };
     if (current === undefined) await this.rest.create('Lease', body);
@@ -119,7 +125,8 @@ export class LeaderElector {
     const mine = spec.holderIdentity === this.cfg.identity;
     const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
     if (this.observed?.record !== record) this.observed = { record, at: now };
-    const expired = spec.holderIdentity === undefined || spec.holderIdentity === '' || this.observed.at + (spec.leaseDurationSeconds ?? 0) * 1000 < now;
+    const expired =
+      spec.holderIdentity === undefined || spec.holderIdentity === '' || this.observed.at + (spec.leaseDurationSeconds ?? 0) * 1000 < now;
     if (!mine && !expired) return false;
     await this.write(lease, {
       holderIdentity: this.cfg.identity,
@@ -152,6 +159,8 @@ export class LeaderElector {
       if (this.leading && this.clock.now() - this.lastRenew >= this.cfg.renewDeadlineMs) this.setLeading(false);
     }
     if (this.isStopped()) return;
-    this.cancelTimer = this.clock.setTimer(() => { void this.tick(); }, this.cfg.retryPeriodMs);
+    this.cancelTimer = this.clock.setTimer(() => {
+      void this.tick();
+    }, this.cfg.retryPeriodMs);
   }
 }

@@ -5,7 +5,13 @@ const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:01:00Z';
 const T2 = '2026-01-01T00:02:00Z';
 
-const repair = (name: string, repairedAt = T1): RepairEntry => ({ namespace: 'team-a', kind: 'NetworkPolicy', name, reason: 'Modified', repairedAt });
+const repair = (name: string, repairedAt = T1): RepairEntry => ({
+  namespace: 'team-a',
+  kind: 'NetworkPolicy',
+  name,
+  reason: 'Modified',
+  repairedAt,
+});
 const quotaKey = driftKey('team-a', 'ResourceQuota', 'kubeposture-quota', 'Modified');
 const limitsKey = driftKey('team-a', 'LimitRange', 'kubeposture-limits', 'Missing');
 
@@ -46,7 +52,10 @@ describe('DriftLedger', () => {
   it('does not let a second seed overwrite what the first said', () => {
     const ledger = new DriftLedger();
     ledger.seed('sb', previous);
-    ledger.seed('sb', { drift: [{ namespace: 'team-a', kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', since: T1 }], repairs: { total: 99 } });
+    ledger.seed('sb', {
+      drift: [{ namespace: 'team-a', kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', since: T1 }],
+      repairs: { total: 99 },
+    });
     expect(ledger.since('sb', quotaKey, T2)).toBe(T0);
     expect(ledger.repairs('sb').total).toBe(12);
   });
@@ -103,8 +112,14 @@ describe('DriftLedger', () => {
   it(`keeps only the ${String(RECENT_REPAIRS)} most recent repairs, while the total counts all`, () => {
     const ledger = new DriftLedger();
     const names = Array.from({ length: RECENT_REPAIRS + 3 }, (_, i) => `np-${String(i)}`);
-    ledger.repaired('sb', names.slice(0, 4).map((n) => repair(n)));
-    ledger.repaired('sb', names.slice(4).map((n) => repair(n)));
+    ledger.repaired(
+      'sb',
+      names.slice(0, 4).map((n) => repair(n)),
+    );
+    ledger.repaired(
+      'sb',
+      names.slice(4).map((n) => repair(n)),
+    );
     const { total, recent } = ledger.repairs('sb');
     expect(total).toBe(RECENT_REPAIRS + 3);
     expect(recent?.map((r) => r.name)).toEqual([...names].reverse().slice(0, RECENT_REPAIRS));

@@ -57,7 +57,10 @@ export class DriftLedger {
     const b = this.book(baseline);
     b.repairs = {
       total: b.repairs.total + entries.length,
-      recent: [...entries].reverse().concat(b.repairs.recent ?? []).slice(0, RECENT_REPAIRS),
+      recent: [...entries]
+        .reverse()
+        .concat(b.repairs.recent ?? [])
+        .slice(0, RECENT_REPAIRS),
     };
   }
 

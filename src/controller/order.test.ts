@@ -4,10 +4,25 @@ import { actionTarget, writeOrder } from './order.ts';
 import type { Action } from './plan.ts';
 
 /** An object of `kind` named `name`: the order reads only those two. */
-const object = (kind: ManagedObject['kind'], name: string): ManagedObject => ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'team-a' } }) as unknown as ManagedObject;
-const create = (kind: ManagedObject['kind'], name: string): Action => ({ type: 'create', object: object(kind, name), recorded: undefined, trustClaim: false });
-const update = (kind: ManagedObject['kind'], name: string): Action => ({ type: 'update', object: object(kind, name), fields: [], fromCreate: false });
-const names = (actions: readonly Action[]): string[] => actions.map((a) => { const t = actionTarget(a); return `${a.type} ${t.kind}/${t.name}`; });
+const object = (kind: ManagedObject['kind'], name: string): ManagedObject =>
+  ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'team-a' } }) as unknown as ManagedObject;
+const create = (kind: ManagedObject['kind'], name: string): Action => ({
+  type: 'create',
+  object: object(kind, name),
+  recorded: undefined,
+  trustClaim: false,
+});
+const update = (kind: ManagedObject['kind'], name: string): Action => ({
+  type: 'update',
+  object: object(kind, name),
+  fields: [],
+  fromCreate: false,
+});
+const names = (actions: readonly Action[]): string[] =>
+  actions.map((a) => {
+    const t = actionTarget(a);
+    return `${a.type} ${t.kind}/${t.name}`;
+  });
 
 describe('writeOrder', () => {
   const grantor = create('RoleBinding', NAME_GRANTOR);
@@ -24,14 +39,23 @@ describe('writeOrder', () => {
   it('puts the grantor first, RoleBindings after the other objects, cleanup after, and the Namespace last', () => {
     const order = writeOrder([namespace, deleteGrantor, binding, deleteQuota, role, policy, grantor, defaultSa, orphanRole, giveBack]);
     expect(names(order.grants)).toEqual([`create RoleBinding/${NAME_GRANTOR}`]);
-    expect(names(order.objects)).toEqual(['update Role/kubeposture-app', 'create NetworkPolicy/kubeposture-default-deny', 'applyShared ServiceAccount/default']);
+    expect(names(order.objects)).toEqual([
+      'update Role/kubeposture-app',
+      'create NetworkPolicy/kubeposture-default-deny',
+      'applyShared ServiceAccount/default',
+    ]);
     expect(names(order.bindings)).toEqual(['create RoleBinding/kubeposture-app']);
     // The grantor's removal after all other cleanup: orphaning a Role needs it.
-    expect(names(order.cleanup)).toEqual(['delete ResourceQuota/kubeposture-quota', 'orphan Role/old', 'releaseShared ServiceAccount/default', `delete RoleBinding/${NAME_GRANTOR}`]);
+    expect(names(order.cleanup)).toEqual([
+      'delete ResourceQuota/kubeposture-quota',
+      'orphan Role/old',
+      'releaseShared ServiceAccount/default',
+      `delete RoleBinding/${NAME_GRANTOR}`,
+    ]);
     expect(order.namespace).toBe(namespace);
   });
 
-  it('takes the Namespace\'s give-back for its last write too', () => {
+  it("takes the Namespace's give-back for its last write too", () => {
     const release: Action = { type: 'releaseShared', kind: 'Namespace', name: 'team-a' };
     const order = writeOrder([release, deleteQuota]);
     expect(order.namespace).toBe(release);

@@ -40,9 +40,13 @@ export function actionTarget(a: Action): { readonly kind: string; readonly name:
   }
 }
 
-const isNamespace = (a: Action): boolean => (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
+const isNamespace = (a: Action): boolean =>
+  (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
 const isBinding = (a: Action): boolean => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding';
-const granting = (a: Action): boolean => { const t = actionTarget(a); return isGrantor(t.kind, t.name); };
+const granting = (a: Action): boolean => {
+  const t = actionTarget(a);
+  return isGrantor(t.kind, t.name);
+};
 
 /** `actions` sorted into the steps they are carried out in: see {@link WriteOrder}. */
 export function writeOrder(actions: readonly Action[]): WriteOrder {

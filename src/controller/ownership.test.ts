@@ -1,7 +1,21 @@
-import { claimsKubeposture, encodeRecord, isKubepostureObject, madeBy, withCreateId, mayRecord, ownedEntry, readRecord, sameEntries, withUnrecorded, type FoundEvidence, type OwnedEntry } from './ownership.ts';
+import {
+  claimsKubeposture,
+  encodeRecord,
+  isKubepostureObject,
+  madeBy,
+  withCreateId,
+  mayRecord,
+  ownedEntry,
+  readRecord,
+  sameEntries,
+  withUnrecorded,
+  type FoundEvidence,
+  type OwnedEntry,
+} from './ownership.ts';
 
-const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } =>
-  ({ metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) } });
+const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } => ({
+  metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) },
+});
 const np: OwnedEntry = { kind: 'NetworkPolicy', name: 'kubeposture-default-deny', uid: 'u1', baseline: 'b' };
 const quota: OwnedEntry = { kind: 'ResourceQuota', name: 'kubeposture-quota', uid: 'u2', baseline: 'a' };
 const claim = { apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'b', uid: 'x', controller: true };
@@ -29,7 +43,9 @@ describe('the ownership record', () => {
   });
 
   it('decides by uid, kind and name; a claim counts only where there is no record', () => {
-    const obj = (uid: string, refs = [claim]): { metadata: { name: string; uid: string; ownerReferences: typeof refs } } => ({ metadata: { name: np.name, uid, ownerReferences: refs } });
+    const obj = (uid: string, refs = [claim]): { metadata: { name: string; uid: string; ownerReferences: typeof refs } } => ({
+      metadata: { name: np.name, uid, ownerReferences: refs },
+    });
     const recorded = readRecord(ns(encodeRecord([np])));
     expect(ownedEntry(recorded, 'NetworkPolicy', obj('u1', []))).toEqual(np);
     expect(ownedEntry(recorded, 'NetworkPolicy', obj('forged'))).toBeUndefined();
@@ -64,10 +80,11 @@ describe('the ownership record', () => {
     expect(mayRecord(ns('{ "c" : {"Role/x":"u"} }'), 'c')).toBe(true);
   });
 
-  it('takes an object for the one an unanswered create made only when it carries that create\'s id', () => {
+  it("takes an object for the one an unanswered create made only when it carries that create's id", () => {
     const u = { kind: 'NetworkPolicy' as const, name: np.name, createId: 'id-1', baseline: 'b' };
-    const obj = (id: string | undefined, name = np.name): { metadata: { name: string; annotations?: Record<string, string> } } =>
-      ({ metadata: { name, ...(id === undefined ? {} : { annotations: { 'kubeposture.io/create-id': id } }) } });
+    const obj = (id: string | undefined, name = np.name): { metadata: { name: string; annotations?: Record<string, string> } } => ({
+      metadata: { name, ...(id === undefined ? {} : { annotations: { 'kubeposture.io/create-id': id } }) },
+    });
     expect(madeBy(u, 'NetworkPolicy', obj('id-1'))).toBe(true);
     expect(madeBy(u, 'NetworkPolicy', obj('id-2'))).toBe(false);
     expect(madeBy(u, 'NetworkPolicy', obj(undefined))).toBe(false);
@@ -76,7 +93,12 @@ describe('the ownership record', () => {
   });
 
   it('sends a create with its id, keeping the annotations it had, and knows the object it made by it', () => {
-    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: 'team-a', annotations: { note: 'kept' } }, rules: [] } as const;
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'r', namespace: 'team-a', annotations: { note: 'kept' } },
+      rules: [],
+    } as const;
     const sent = withCreateId(role, 'id-1');
     expect(sent).toEqual({ ...role, metadata: { ...role.metadata, annotations: { note: 'kept', 'kubeposture.io/create-id': 'id-1' } } });
     expect(role.metadata.annotations).toEqual({ note: 'kept' });
@@ -85,7 +107,10 @@ describe('the ownership record', () => {
 
   describe('whether the object found at a name kubeposture meant to create at is its own', () => {
     const u = { kind: 'NetworkPolicy' as const, name: np.name, createId: 'id-1', baseline: 'b' };
-    const found = (uid: string | undefined, extra: { id?: string; refs?: (typeof claim)[] } = {}): { metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: (typeof claim)[] } } => ({
+    const found = (
+      uid: string | undefined,
+      extra: { id?: string; refs?: (typeof claim)[] } = {},
+    ): { metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: (typeof claim)[] } } => ({
       metadata: {
         name: np.name,
         ...(uid === undefined ? {} : { uid }),
@@ -98,7 +123,7 @@ describe('the ownership record', () => {
       ['the uid the record holds for the name', found('u1'), { ...none, recorded: np }, true],
       ['another uid than the record holds', found('forged', { refs: [claim] }), { ...none, recorded: np }, false],
       ['the id of its unanswered create', found('u9', { id: 'id-1' }), { ...none, uncertain: u }, true],
-      ['another create\'s id', found('u9', { id: 'id-2' }), { ...none, uncertain: u }, false],
+      ["another create's id", found('u9', { id: 'id-2' }), { ...none, uncertain: u }, false],
       ['a claim, with no record to go by', found('u9', { refs: [claim] }), { ...none, trustClaim: true }, true],
       ['a claim, where there is a record', found('u9', { refs: [claim] }), none, false],
       ['no claim, with no record', found('u9'), { ...none, trustClaim: true }, false],

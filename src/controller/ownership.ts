@@ -46,7 +46,10 @@ export interface UncertainCreate {
 }
 
 /** `o` as a create sends it: carrying `createId`, which tells kubeposture's object apart if the answer is lost (see madeBy). */
-export function withCreateId(o: ManagedObject, createId: string): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
+export function withCreateId(
+  o: ManagedObject,
+  createId: string,
+): { readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations: Readonly<Record<string, string>> } } {
   const { annotations } = o.metadata as { readonly annotations?: Readonly<Record<string, string>> };
   return { ...o, metadata: { ...o.metadata, annotations: { ...annotations, [ANNOTATION_CREATE_ID]: createId } } };
 }
@@ -166,7 +169,10 @@ export function ownedEntry(record: OwnershipRecord, kind: OwnedKind, obj: WireOb
   if (uid === undefined) return undefined;
   const hit = record.byKey.get(`${kind}/${obj.metadata.name}`);
   // No entry at the name: none can match. Another uid there: a name recorded twice, scan them.
-  const recorded = hit === undefined || hit.uid === uid ? hit : record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
+  const recorded =
+    hit === undefined || hit.uid === uid
+      ? hit
+      : record.entries.find((e) => e.uid === uid && e.kind === kind && e.name === obj.metadata.name);
   if (recorded !== undefined) return recorded;
   if (!record.trustClaims || !claimsKubeposture(obj)) return undefined;
   return { kind, name: obj.metadata.name, uid, baseline: obj.metadata.labels?.[LABEL_BASELINE] ?? '' };
@@ -188,7 +194,11 @@ export interface FoundEvidence {
  * create there, or (with no record yet) claims kubeposture as its controller. Labels and
  * ownerReferences alone prove nothing: anyone who may write the object can write them.
  */
-export function isKubepostureObject(kind: OwnedKind, found: WireObject, evidence: FoundEvidence): found is WireObject & { readonly metadata: { readonly uid: string } } {
+export function isKubepostureObject(
+  kind: OwnedKind,
+  found: WireObject,
+  evidence: FoundEvidence,
+): found is WireObject & { readonly metadata: { readonly uid: string } } {
   const uid = found.metadata.uid;
   if (uid === undefined) return false;
   const made = evidence.uncertain !== undefined && madeBy(evidence.uncertain, kind, found);

@@ -3,7 +3,9 @@ import type { ManagedFieldsEntry, WireObject } from '../kube/wire.ts';
 import { escapePointer, orphanPatch, takeOverPatch, unionFields } from './patches.ts';
 
 type Metadata = WireObject['metadata'];
-const object = (metadata: Omit<Metadata, 'name' | 'resourceVersion'>): WireObject => ({ metadata: { name: 'x', resourceVersion: '7', ...metadata } });
+const object = (metadata: Omit<Metadata, 'name' | 'resourceVersion'>): WireObject => ({
+  metadata: { name: 'x', resourceVersion: '7', ...metadata },
+});
 const TEST: JsonPatchOp = { op: 'test', path: '/metadata/resourceVersion', value: '7' };
 
 const update = (fields: unknown, manager = 'kubeposture'): ManagedFieldsEntry => ({ manager, operation: 'Update', fieldsV1: fields });
@@ -17,7 +19,11 @@ describe('takeOverPatch', () => {
     ['makes a lone Update entry an Apply entry', [update(SPEC_A)], [applied(SPEC_A)]],
     ['merges several Update entries into one', [update(SPEC_A), update(SPEC_B)], [applied(SPEC_AB)]],
     ['merges Update entries into the existing Apply entry', [applied(SPEC_A), update(SPEC_B)], [applied(SPEC_AB)]],
-    ['keeps other managers\' entries, before its own', [update(SPEC_A, 'kubectl'), update(SPEC_B), applied(SPEC_A, 'helm')], [update(SPEC_A, 'kubectl'), applied(SPEC_A, 'helm'), applied(SPEC_B)]],
+    [
+      "keeps other managers' entries, before its own",
+      [update(SPEC_A, 'kubectl'), update(SPEC_B), applied(SPEC_A, 'helm')],
+      [update(SPEC_A, 'kubectl'), applied(SPEC_A, 'helm'), applied(SPEC_B)],
+    ],
     ['has nothing to do without an Update entry of its own', [applied(SPEC_A), update(SPEC_B, 'kubectl')], undefined],
     ['has nothing to do with no entries at all', [], undefined],
   ])('%s', (_name, entries, expected) => {
@@ -27,7 +33,11 @@ describe('takeOverPatch', () => {
 
   it('keeps the rest of the Apply entry it merges into (its time, its API version)', () => {
     const own = { ...applied(SPEC_A), apiVersion: 'v1', time: '2026-01-01T00:00:00Z' };
-    expect(takeOverPatch(object({ managedFields: [own, update(SPEC_B)] }))?.[1]).toEqual({ op: 'replace', path: '/metadata/managedFields', value: [{ ...own, fieldsV1: SPEC_AB }] });
+    expect(takeOverPatch(object({ managedFields: [own, update(SPEC_B)] }))?.[1]).toEqual({
+      op: 'replace',
+      path: '/metadata/managedFields',
+      value: [{ ...own, fieldsV1: SPEC_AB }],
+    });
   });
 });
 
@@ -36,27 +46,43 @@ describe('orphanPatch', () => {
   const other = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'v' };
 
   it.each<[string, Omit<Metadata, 'name' | 'resourceVersion'>, readonly JsonPatchOp[]]>([
-    ['removes its labels, its ownerReference and its field ownership', {
-      labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'b', team: 'a' },
-      ownerReferences: [claim],
-      managedFields: [applied(SPEC_A), update(SPEC_B, 'kubectl')],
-    }, [
-      { op: 'remove', path: '/metadata/labels/app.kubernetes.io~1managed-by' },
-      { op: 'remove', path: '/metadata/labels/kubeposture.io~1baseline' },
-      { op: 'replace', path: '/metadata/ownerReferences', value: [] },
-      { op: 'replace', path: '/metadata/managedFields', value: [update(SPEC_B, 'kubectl')] },
-    ]],
-    ['leaves absent labels alone, and others\' ownerReferences in place', {
-      labels: { team: 'a' },
-      ownerReferences: [other, claim],
-    }, [{ op: 'replace', path: '/metadata/ownerReferences', value: [other] }]],
-    ['clears field ownership with one empty entry when every entry is its own', {
-      managedFields: [applied(SPEC_A), update(SPEC_B)],
-    }, [{ op: 'replace', path: '/metadata/managedFields', value: [{}] }]],
-    ['only tests the version when nothing is kubeposture\'s', {
-      ownerReferences: [other],
-      managedFields: [update(SPEC_B, 'kubectl')],
-    }, []],
+    [
+      'removes its labels, its ownerReference and its field ownership',
+      {
+        labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'b', team: 'a' },
+        ownerReferences: [claim],
+        managedFields: [applied(SPEC_A), update(SPEC_B, 'kubectl')],
+      },
+      [
+        { op: 'remove', path: '/metadata/labels/app.kubernetes.io~1managed-by' },
+        { op: 'remove', path: '/metadata/labels/kubeposture.io~1baseline' },
+        { op: 'replace', path: '/metadata/ownerReferences', value: [] },
+        { op: 'replace', path: '/metadata/managedFields', value: [update(SPEC_B, 'kubectl')] },
+      ],
+    ],
+    [
+      "leaves absent labels alone, and others' ownerReferences in place",
+      {
+        labels: { team: 'a' },
+        ownerReferences: [other, claim],
+      },
+      [{ op: 'replace', path: '/metadata/ownerReferences', value: [other] }],
+    ],
+    [
+      'clears field ownership with one empty entry when every entry is its own',
+      {
+        managedFields: [applied(SPEC_A), update(SPEC_B)],
+      },
+      [{ op: 'replace', path: '/metadata/managedFields', value: [{}] }],
+    ],
+    [
+      "only tests the version when nothing is kubeposture's",
+      {
+        ownerReferences: [other],
+        managedFields: [update(SPEC_B, 'kubectl')],
+      },
+      [],
+    ],
   ])('%s', (_name, metadata, ops) => {
     expect(orphanPatch(object(metadata))).toEqual([TEST, ...ops]);
   });
@@ -78,8 +104,12 @@ describe('escapePointer', () => {
 describe('unionFields', () => {
   it.each<[string, unknown, unknown, unknown]>([
     ['joins disjoint trees', SPEC_A, SPEC_B, SPEC_AB],
-    ['joins at every depth', { 'f:spec': { 'f:ingress': { '.': {} } } }, { 'f:spec': { 'f:ingress': { 'k:{"x":1}': {} }, 'f:podSelector': {} }, 'f:metadata': {} },
-      { 'f:spec': { 'f:ingress': { '.': {}, 'k:{"x":1}': {} }, 'f:podSelector': {} }, 'f:metadata': {} }],
+    [
+      'joins at every depth',
+      { 'f:spec': { 'f:ingress': { '.': {} } } },
+      { 'f:spec': { 'f:ingress': { 'k:{"x":1}': {} }, 'f:podSelector': {} }, 'f:metadata': {} },
+      { 'f:spec': { 'f:ingress': { '.': {}, 'k:{"x":1}': {} }, 'f:podSelector': {} }, 'f:metadata': {} },
+    ],
     ['takes the other side when one is missing', undefined, SPEC_A, SPEC_A],
     ['keeps a tree when the other side is missing', SPEC_A, undefined, SPEC_A],
     ['is the identity on equal trees', SPEC_AB, SPEC_AB, SPEC_AB],

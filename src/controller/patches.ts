@@ -24,7 +24,11 @@ export function unionFields(a: unknown, b: unknown): unknown {
   return out;
 }
 
-const testVersion = (live: WireObject): JsonPatchOp => ({ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion });
+const testVersion = (live: WireObject): JsonPatchOp => ({
+  op: 'test',
+  path: '/metadata/resourceVersion',
+  value: live.metadata.resourceVersion,
+});
 
 /**
  * The patch that makes kubeposture's Update entries on `live` (a create records its fields
@@ -37,7 +41,11 @@ export function takeOverPatch(live: WireObject): JsonPatchOp[] | undefined {
   const created = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
   if (created.length === 0) return undefined;
   const applied = entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
-  const merged = { ...(applied ?? created[0]), operation: 'Apply', fieldsV1: [applied, ...created].reduce<unknown>((acc, e) => unionFields(acc, e?.fieldsV1), {}) };
+  const merged = {
+    ...(applied ?? created[0]),
+    operation: 'Apply',
+    fieldsV1: [applied, ...created].reduce<unknown>((acc, e) => unionFields(acc, e?.fieldsV1), {}),
+  };
   const kept = entries.filter((e) => e.manager !== FIELD_MANAGER);
   return [testVersion(live), { op: 'replace', path: '/metadata/managedFields', value: [...kept, merged] }];
 }
@@ -57,6 +65,7 @@ export function orphanPatch(live: WireObject): JsonPatchOp[] {
   const fields = live.metadata.managedFields ?? [];
   const keptFields = fields.filter((f) => f.manager !== FIELD_MANAGER);
   // An empty list would be ignored; one empty entry clears field ownership altogether.
-  if (keptFields.length !== fields.length) ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
+  if (keptFields.length !== fields.length)
+    ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
   return ops;
 }

@@ -3,49 +3,88 @@ import type { SecurityBaseline } from '../api/types.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { encodeRecord } from './ownership.ts';
-import { holdsField, planNamespace, type Action, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
+import {
+  holdsField,
+  planNamespace,
+  type Action,
+  type Baselines,
+  type CachedOwned,
+  type NamespaceSnapshot,
+  type OwnedKind,
+} from './plan.ts';
 
 const NS = 'team-a';
-const nsObject = (labels: Record<string, string> = { team: 'a' }, extra: Partial<WireObject['metadata']> = {}): NamespaceSnapshot['namespace'] =>
-  ({ metadata: { name: NS, labels, ...extra } });
-const snap = (owned: CachedOwned[] = [], ns = nsObject(), defaultServiceAccount?: NamespaceSnapshot['defaultServiceAccount']): NamespaceSnapshot =>
-  ({ namespace: ns, owned, defaultServiceAccount });
+const nsObject = (
+  labels: Record<string, string> = { team: 'a' },
+  extra: Partial<WireObject['metadata']> = {},
+): NamespaceSnapshot['namespace'] => ({ metadata: { name: NS, labels, ...extra } });
+const snap = (
+  owned: CachedOwned[] = [],
+  ns = nsObject(),
+  defaultServiceAccount?: NamespaceSnapshot['defaultServiceAccount'],
+): NamespaceSnapshot => ({ namespace: ns, owned, defaultServiceAccount });
 const set = (...valid: SecurityBaseline[]): Baselines => ({ valid, stalled: new Set() });
-const summary = (actions: readonly Action[]): string[] => actions.map((a) => {
-  switch (a.type) {
-    case 'create':
-    case 'update':
-    case 'applyShared':
-      return `${a.type} ${a.object.kind}/${a.object.metadata.name}`;
-    case 'delete':
-    case 'orphan':
-    case 'releaseShared':
-      return `${a.type} ${a.kind}/${a.name}`;
-  }
-});
+const summary = (actions: readonly Action[]): string[] =>
+  actions.map((a) => {
+    switch (a.type) {
+      case 'create':
+      case 'update':
+      case 'applyShared':
+        return `${a.type} ${a.object.kind}/${a.object.metadata.name}`;
+      case 'delete':
+      case 'orphan':
+      case 'releaseShared':
+        return `${a.type} ${a.kind}/${a.name}`;
+    }
+  });
 
 /** What the cluster holds once a baseline was applied: its owned objects, as the cache keeps them. */
 function applied(b: SecurityBaseline): CachedOwned[] {
-  return desiredObjects(b, NS).filter((d) => d.ownership === 'owned').map((d) => ({
-    kind: d.object.kind as OwnedKind,
-    object: { ...structuredClone(d.object), metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' } },
-  }));
+  return desiredObjects(b, NS)
+    .filter((d) => d.ownership === 'owned')
+    .map((d) => ({
+      kind: d.object.kind as OwnedKind,
+      object: {
+        ...structuredClone(d.object),
+        metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' },
+      },
+    }));
 }
 
 /** The Namespace with a record saying `owned` are kubeposture's, made for `baseline`. */
-const recording = (owned: readonly CachedOwned[], baseline: string, labels?: Record<string, string>): NamespaceSnapshot['namespace'] => nsObject(labels, {
-  annotations: { 'kubeposture.io/owned': encodeRecord(owned.map((c) => ({ kind: c.kind, name: c.object.metadata.name, uid: c.object.metadata.uid ?? '', baseline }))) ?? '' },
-});
+const recording = (owned: readonly CachedOwned[], baseline: string, labels?: Record<string, string>): NamespaceSnapshot['namespace'] =>
+  nsObject(labels, {
+    annotations: {
+      'kubeposture.io/owned':
+        encodeRecord(owned.map((c) => ({ kind: c.kind, name: c.object.metadata.name, uid: c.object.metadata.uid ?? '', baseline }))) ?? '',
+    },
+  });
 
 const sel = { namespaceSelector: { matchLabels: { team: 'a' } } };
-const ourFields = (fieldsV1: unknown): WireObject['metadata'] => ({ name: 'x', managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1 }] });
+const ourFields = (fieldsV1: unknown): WireObject['metadata'] => ({
+  name: 'x',
+  managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1 }],
+});
 
 describe('planNamespace', () => {
   const enforce = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '5' } } });
 
-  it('treats an object with kubeposture\'s labels but no ownerReference as someone else\'s: a Conflict, never touched or deleted', () => {
-    const impostors = applied(enforce).map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } } }));
-    const stray: CachedOwned = { kind: 'LimitRange', object: { metadata: { name: 'kubeposture-limits', namespace: NS, uid: 'u', labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'enforce' } } } };
+  it("treats an object with kubeposture's labels but no ownerReference as someone else's: a Conflict, never touched or deleted", () => {
+    const impostors = applied(enforce).map((c) => ({
+      ...c,
+      object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } },
+    }));
+    const stray: CachedOwned = {
+      kind: 'LimitRange',
+      object: {
+        metadata: {
+          name: 'kubeposture-limits',
+          namespace: NS,
+          uid: 'u',
+          labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'enforce' },
+        },
+      },
+    };
     const plan = planNamespace(snap([...impostors, stray]), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
     expect(plan.actions).toEqual([]);
@@ -53,10 +92,15 @@ describe('planNamespace', () => {
   });
 
   it('repairs its own object whose ownerReference someone removed, recognised by the uid the Namespace records', () => {
-    const stripped = applied(enforce).map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } } }));
+    const stripped = applied(enforce).map((c) => ({
+      ...c,
+      object: { ...c.object, metadata: { ...c.object.metadata, ownerReferences: [] } },
+    }));
     const plan = planNamespace(snap(stripped, recording(stripped, 'enforce')), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
-    expect(plan.drift.map((d) => `${d.reason} ${(d.fields ?? []).join(',')}`)).toEqual(stripped.map(() => 'Modified metadata.ownerReferences'));
+    expect(plan.drift.map((d) => `${d.reason} ${(d.fields ?? []).join(',')}`)).toEqual(
+      stripped.map(() => 'Modified metadata.ownerReferences'),
+    );
     expect(summary(plan.actions)).toEqual(stripped.map((c) => `update ${c.kind}/${c.object.metadata.name}`));
     // A record of other uids proves nothing.
     const elsewhere = stripped.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: 'uid-elsewhere' } } }));
@@ -66,8 +110,17 @@ describe('planNamespace', () => {
 
   it('does not take a forged controller ownerReference for its own once the Namespace has a record, however many there are', () => {
     const real = applied(enforce);
-    const forged = real.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: `forged-${c.object.metadata.name}` } } }));
-    const decoys: CachedOwned[] = Array.from({ length: 500 }, (_, i) => ({ kind: 'NetworkPolicy', object: { ...structuredClone(real[0]?.object ?? { metadata: { name: '' } }), metadata: { ...structuredClone(real[0]?.object.metadata ?? { name: '' }), name: `decoy-${String(i)}`, uid: `decoy-${String(i)}` } } }));
+    const forged = real.map((c) => ({
+      ...c,
+      object: { ...c.object, metadata: { ...c.object.metadata, uid: `forged-${c.object.metadata.name}` } },
+    }));
+    const decoys: CachedOwned[] = Array.from({ length: 500 }, (_, i) => ({
+      kind: 'NetworkPolicy',
+      object: {
+        ...structuredClone(real[0]?.object ?? { metadata: { name: '' } }),
+        metadata: { ...structuredClone(real[0]?.object.metadata ?? { name: '' }), name: `decoy-${String(i)}`, uid: `decoy-${String(i)}` },
+      },
+    }));
     const plan = planNamespace(snap([...forged, ...decoys], recording(real, 'enforce')), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
     // Forgeries at kubeposture's names are Conflicts (the real objects, recorded, are gone: their
@@ -79,26 +132,40 @@ describe('planNamespace', () => {
 
   it('hands an unrecorded object at a name whose create went unanswered to the create, which reads it; a Conflict otherwise', () => {
     const real = applied(enforce);
-    const recreated = real.map((c) => ({ ...c, object: { ...c.object, metadata: { ...c.object.metadata, uid: `new-${c.object.metadata.name}` } } }));
+    const recreated = real.map((c) => ({
+      ...c,
+      object: { ...c.object, metadata: { ...c.object.metadata, uid: `new-${c.object.metadata.name}` } },
+    }));
     const [first] = recreated;
     if (first === undefined) throw new Error('no objects');
     const uncertain = [{ kind: first.kind, name: first.object.metadata.name }];
     const plan = planNamespace({ ...snap(recreated, recording(real, 'enforce')), uncertain }, set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
     expect(plan.drift.map((d) => d.reason)).toEqual(real.map((_, i) => (i === 0 ? 'Missing' : 'Conflict')));
-    expect(plan.actions).toEqual([{ type: 'create', object: expect.objectContaining({ kind: first.kind }) as unknown, recorded: undefined, trustClaim: false }]);
+    expect(plan.actions).toEqual([
+      { type: 'create', object: expect.objectContaining({ kind: first.kind }) as unknown, recorded: undefined, trustClaim: false },
+    ]);
   });
 
   it('trusts a controller ownerReference once, where the Namespace has no record yet (an upgrade)', () => {
     const plan = planNamespace(snap(applied(enforce)), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
     expect(plan.drift).toEqual([]);
-    expect(plan.ownership.entries.map((e) => `${e.kind}/${e.name} ${e.uid} ${e.baseline}`)).toEqual(applied(enforce).map((c) => `${c.kind}/${c.object.metadata.name} ${c.object.metadata.uid ?? ''} enforce`));
+    expect(plan.ownership.entries.map((e) => `${e.kind}/${e.name} ${e.uid} ${e.baseline}`)).toEqual(
+      applied(enforce).map((c) => `${c.kind}/${c.object.metadata.name} ${c.object.metadata.uid ?? ''} enforce`),
+    );
   });
 
   it('deletes a recorded object it no longer wants even when its labels were stripped (not cached), by uid', () => {
     const before = applied(enforce);
-    const plan = planNamespace(snap(before.filter((c) => c.kind !== 'ResourceQuota'), recording(before, 'enforce')), set(baselineWith('enforce', sel)), undefined);
+    const plan = planNamespace(
+      snap(
+        before.filter((c) => c.kind !== 'ResourceQuota'),
+        recording(before, 'enforce'),
+      ),
+      set(baselineWith('enforce', sel)),
+      undefined,
+    );
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['delete ResourceQuota/kubeposture-quota']);
     expect(plan.state === 'governed' && plan.actions[0]).toMatchObject({ uid: 'uid-kubeposture-quota' });
   });
@@ -107,16 +174,20 @@ describe('planNamespace', () => {
     const before = applied(enforce);
     const plan = planNamespace(snap([], recording(before, 'enforce')), set(enforce), undefined);
     if (plan.state !== 'governed') throw new Error(plan.state);
-    expect(plan.actions.map((a) => (a.type === 'create' ? `${a.object.metadata.name} ${a.recorded?.uid ?? '-'} ${String(a.trustClaim)}` : a.type))).toEqual(
-      before.map((c) => `${c.object.metadata.name} ${c.object.metadata.uid ?? ''} false`),
-    );
+    expect(
+      plan.actions.map((a) =>
+        a.type === 'create' ? `${a.object.metadata.name} ${a.recorded?.uid ?? '-'} ${String(a.trustClaim)}` : a.type,
+      ),
+    ).toEqual(before.map((c) => `${c.object.metadata.name} ${c.object.metadata.uid ?? ''} false`));
   });
 
   it('creates everything in a fresh namespace', () => {
     const plan = planNamespace(snap(), set(enforce), undefined);
     expect(plan.state).toBe('governed');
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual([
-      'create NetworkPolicy/kubeposture-default-deny', 'create NetworkPolicy/kubeposture-allow-dns', 'create ResourceQuota/kubeposture-quota',
+      'create NetworkPolicy/kubeposture-default-deny',
+      'create NetworkPolicy/kubeposture-allow-dns',
+      'create ResourceQuota/kubeposture-quota',
     ]);
   });
 
@@ -131,7 +202,9 @@ describe('planNamespace', () => {
     if (quota === undefined) throw new Error('no quota');
     (quota.object as unknown as { spec: { hard: Record<string, string> } }).spec.hard = { pods: '500' };
     const plan = planNamespace(snap(owned), set(enforce), undefined);
-    expect(plan.state === 'governed' && plan.drift).toEqual([{ kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', fields: ['spec.hard.pods'] }]);
+    expect(plan.state === 'governed' && plan.drift).toEqual([
+      { kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', fields: ['spec.hard.pods'] },
+    ]);
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['update ResourceQuota/kubeposture-quota']);
   });
 
@@ -154,22 +227,39 @@ describe('planNamespace', () => {
     const orphan = baselineWith('keep', { ...sel, deletionPolicy: 'Orphan' });
     const plan = planNamespace(snap(applied(orphan), nsObject({})), set(orphan), undefined);
     expect(plan.state).toBe('unselected');
-    expect(summary(plan.state === 'unselected' ? plan.actions : [])).toEqual(['orphan NetworkPolicy/kubeposture-default-deny', 'orphan NetworkPolicy/kubeposture-allow-dns']);
+    expect(summary(plan.state === 'unselected' ? plan.actions : [])).toEqual([
+      'orphan NetworkPolicy/kubeposture-default-deny',
+      'orphan NetworkPolicy/kubeposture-allow-dns',
+    ]);
   });
 
   it('deletes the grantor under either policy, and orphans the workload RBAC it made', () => {
     const operator = { namespace: 'kubeposture-system', name: 'kubeposture' };
-    const workloads = { networkPolicy: { denyIngress: false, denyEgress: false }, serviceAccounts: { workloads: [{ name: 'app', rules: [{ resources: ['pods'], verbs: ['get'] }] }] } };
+    const workloads = {
+      networkPolicy: { denyIngress: false, denyEgress: false },
+      serviceAccounts: { workloads: [{ name: 'app', rules: [{ resources: ['pods'], verbs: ['get'] }] }] },
+    };
     for (const policy of ['Orphan', 'Delete'] as const) {
       const b = baselineWith('b', { ...sel, ...workloads, deletionPolicy: policy });
-      const owned = desiredObjects(b, NS, operator).filter((d) => d.ownership === 'owned').map((d) => ({
-        kind: d.object.kind as OwnedKind, object: { ...structuredClone(d.object), metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}` } },
-      }));
+      const owned = desiredObjects(b, NS, operator)
+        .filter((d) => d.ownership === 'owned')
+        .map((d) => ({
+          kind: d.object.kind as OwnedKind,
+          object: {
+            ...structuredClone(d.object),
+            metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}` },
+          },
+        }));
       const plan = planNamespace(snap(owned, nsObject({})), set(b), undefined, operator);
       const verb = policy === 'Orphan' ? 'orphan' : 'delete';
-      expect(summary(plan.state === 'unselected' ? plan.actions : []).sort()).toEqual([
-        `${verb} Role/kubeposture-app`, `${verb} RoleBinding/kubeposture-app`, `${verb} ServiceAccount/app`, 'delete RoleBinding/kubeposture:grantor',
-      ].sort());
+      expect(summary(plan.state === 'unselected' ? plan.actions : []).sort()).toEqual(
+        [
+          `${verb} Role/kubeposture-app`,
+          `${verb} RoleBinding/kubeposture-app`,
+          `${verb} ServiceAccount/app`,
+          'delete RoleBinding/kubeposture:grantor',
+        ].sort(),
+      );
       // Governed still, but without rules: the grantor goes, whatever the policy.
       const bare = baselineWith('b', { ...sel, ...workloads, deletionPolicy: policy, serviceAccounts: { workloads: [{ name: 'app' }] } });
       const kept = planNamespace(snap(owned), set(bare), undefined, operator);
@@ -190,30 +280,72 @@ describe('planNamespace', () => {
     expect(plan.state === 'governed' && plan.baseline.metadata.name).toBe('high');
     expect(plan.state === 'governed' && plan.superseded).toEqual(['low']);
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual([
-      'update NetworkPolicy/kubeposture-default-deny', 'update NetworkPolicy/kubeposture-allow-dns', 'delete ResourceQuota/kubeposture-quota',
+      'update NetworkPolicy/kubeposture-default-deny',
+      'update NetworkPolicy/kubeposture-allow-dns',
+      'delete ResourceQuota/kubeposture-quota',
     ]);
   });
 
   it('sets shared fields that differ, and gives them back when no baseline wants them', () => {
     const b = baselineWith('b', { ...sel, serviceAccounts: {}, podSecurity: { enforce: 'restricted' } });
     const governed = planNamespace(snap(applied(b), nsObject(), { metadata: { name: 'default', namespace: NS } }), set(b), undefined);
-    expect(summary(governed.state === 'governed' ? governed.actions : [])).toEqual(['applyShared ServiceAccount/default', 'applyShared Namespace/team-a']);
+    expect(summary(governed.state === 'governed' ? governed.actions : [])).toEqual([
+      'applyShared ServiceAccount/default',
+      'applyShared Namespace/team-a',
+    ]);
 
-    const sa = { metadata: { ...ourFields({ 'f:automountServiceAccountToken': {} }), name: 'default', namespace: NS }, automountServiceAccountToken: false };
-    const ns = nsObject({}, { managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }] });
+    const sa = {
+      metadata: { ...ourFields({ 'f:automountServiceAccountToken': {} }), name: 'default', namespace: NS },
+      automountServiceAccountToken: false,
+    };
+    const ns = nsObject(
+      {},
+      {
+        managedFields: [
+          {
+            manager: 'kubeposture',
+            operation: 'Apply',
+            fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } },
+          },
+        ],
+      },
+    );
     const released = planNamespace(snap([], ns, sa), set(b), undefined);
-    expect(summary(released.state === 'unselected' ? released.actions : [])).toEqual(['releaseShared ServiceAccount/default', 'releaseShared Namespace/team-a']);
+    expect(summary(released.state === 'unselected' ? released.actions : [])).toEqual([
+      'releaseShared ServiceAccount/default',
+      'releaseShared Namespace/team-a',
+    ]);
   });
 
   it('leaves alone a terminating namespace, and one whose record holds objects of a Stalled baseline', () => {
-    expect(planNamespace(snap([], nsObject(undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' })), set(enforce), undefined)).toEqual({ state: 'skipped', reason: 'namespace is terminating' });
-    const frozen = planNamespace(snap(applied(enforce), recording(applied(enforce), 'enforce')), { valid: [], stalled: new Set(['enforce']) }, undefined);
+    expect(planNamespace(snap([], nsObject(undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' })), set(enforce), undefined)).toEqual({
+      state: 'skipped',
+      reason: 'namespace is terminating',
+    });
+    const frozen = planNamespace(
+      snap(applied(enforce), recording(applied(enforce), 'enforce')),
+      { valid: [], stalled: new Set(['enforce']) },
+      undefined,
+    );
     expect(frozen.state).toBe('skipped');
   });
 
   it('is not frozen by a label naming a Stalled baseline: anyone may write labels', () => {
     const other = baselineWith('other', sel);
-    const labelled: CachedOwned = { kind: 'ServiceAccount', object: { metadata: { name: 'mine', namespace: NS, uid: 'tenant', labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'broken' }, ownerReferences: [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'broken', uid: 'x', controller: true }] } } };
+    const labelled: CachedOwned = {
+      kind: 'ServiceAccount',
+      object: {
+        metadata: {
+          name: 'mine',
+          namespace: NS,
+          uid: 'tenant',
+          labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'broken' },
+          ownerReferences: [
+            { apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'broken', uid: 'x', controller: true },
+          ],
+        },
+      },
+    };
     const stalled = { valid: [other], stalled: new Set(['broken']) };
     // Neither in a namespace with a record, nor in one without (where claims are trusted once).
     for (const ns of [recording(applied(other), 'other'), nsObject()]) {
@@ -223,7 +355,7 @@ describe('planNamespace', () => {
     }
   });
 
-  it('never selects the operator\'s own namespace', () => {
+  it("never selects the operator's own namespace", () => {
     expect(planNamespace(snap(), set(enforce), NS).state).toBe('unselected');
   });
 });
@@ -234,7 +366,13 @@ describe('holdsField', () => {
     ['a field we do not own', ourFields({ 'f:secrets': {} }), ['automountServiceAccountToken'], false, false],
     ['labels we own', ourFields({ 'f:metadata': { 'f:labels': { 'f:a': {} } } }), ['metadata', 'labels'], true, true],
     ['an empty labels map only', ourFields({ 'f:metadata': { 'f:labels': {} } }), ['metadata', 'labels'], true, false],
-    ['another manager\'s fields', { name: 'x', managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:automountServiceAccountToken': {} } }] }, ['automountServiceAccountToken'], false, false],
+    [
+      "another manager's fields",
+      { name: 'x', managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:automountServiceAccountToken': {} } }] },
+      ['automountServiceAccountToken'],
+      false,
+      false,
+    ],
   ])('%s', (_name, metadata, path, children, want) => {
     expect(holdsField({ metadata }, path, children)).toBe(want);
   });

@@ -10,7 +10,15 @@ import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { compareObject } from '../drift/compare.ts';
 import type { WireObject } from '../kube/wire.ts';
-import { ownedEntry, readRecord, withUnrecorded, type OwnedEntry, type OwnedKind, type OwnershipRecord, type UncertainCreate } from './ownership.ts';
+import {
+  ownedEntry,
+  readRecord,
+  withUnrecorded,
+  type OwnedEntry,
+  type OwnedKind,
+  type OwnershipRecord,
+  type UncertainCreate,
+} from './ownership.ts';
 
 export type { OwnedKind };
 
@@ -93,9 +101,21 @@ export interface Ownership {
 
 export type Plan =
   /** No baseline governs the namespace (it may still need cleanup actions). */
-  | { readonly state: 'unselected'; readonly superseded: readonly string[]; readonly actions: readonly Action[]; readonly ownership: Ownership }
+  | {
+      readonly state: 'unselected';
+      readonly superseded: readonly string[];
+      readonly actions: readonly Action[];
+      readonly ownership: Ownership;
+    }
   /** A baseline governs it: drift found and the actions that repair it (none in Audit mode). */
-  | { readonly state: 'governed'; readonly baseline: SecurityBaseline; readonly superseded: readonly string[]; readonly drift: readonly Drift[]; readonly actions: readonly Action[]; readonly ownership: Ownership }
+  | {
+      readonly state: 'governed';
+      readonly baseline: SecurityBaseline;
+      readonly superseded: readonly string[];
+      readonly drift: readonly Drift[];
+      readonly actions: readonly Action[];
+      readonly ownership: Ownership;
+    }
   /** Left alone: terminating, or holding objects of a Stalled baseline. */
   | { readonly state: 'skipped'; readonly reason: string };
 
@@ -138,7 +158,12 @@ export function ownedThroughCreate(obj: WireObject): boolean {
  * now in Audit mode stay, since Audit never writes to a namespace. `operator`: kubeposture's
  * own ServiceAccount, the subject of its grantor RoleBinding (build.ts).
  */
-export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, operatorNamespace: string | undefined, operator?: ServiceAccountRef): Plan {
+export function planNamespace(
+  snap: NamespaceSnapshot,
+  baselines: Baselines,
+  operatorNamespace: string | undefined,
+  operator?: ServiceAccountRef,
+): Plan {
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
   // Only the record decides: a label naming a Stalled baseline can be written by anyone.
@@ -241,13 +266,22 @@ export function planNamespace(snap: NamespaceSnapshot, baselines: Baselines, ope
     if (ownerBaseline?.spec.mode === 'Audit') continue;
     // The grantor serves only kubeposture: left behind it would keep kubeposture's read access
     // in a namespace it no longer grants in. It goes under either policy.
-    cleanup.push(ownerBaseline?.spec.deletionPolicy === 'Orphan' && !isGrantor(e.kind, e.name)
-      ? { type: 'orphan', kind: e.kind, name: e.name, uid: e.uid, baseline: e.baseline }
-      : { type: 'delete', kind: e.kind, name: e.name, uid: e.uid });
+    cleanup.push(
+      ownerBaseline?.spec.deletionPolicy === 'Orphan' && !isGrantor(e.kind, e.name)
+        ? { type: 'orphan', kind: e.kind, name: e.name, uid: e.uid, baseline: e.baseline }
+        : { type: 'delete', kind: e.kind, name: e.name, uid: e.uid },
+    );
   }
 
   const ownership: Ownership = { record: stored, entries, namespaceLabels, bindings };
   if (winner === undefined) return { state: 'unselected', superseded: supersededNames, actions: cleanup, ownership };
   // Audit mode never writes to a namespace: drift is only reported.
-  return { state: 'governed', baseline: winner, superseded: supersededNames, drift, actions: enforce ? [...actions, ...cleanup] : [], ownership };
+  return {
+    state: 'governed',
+    baseline: winner,
+    superseded: supersededNames,
+    drift,
+    actions: enforce ? [...actions, ...cleanup] : [],
+    ownership,
+  };
 }

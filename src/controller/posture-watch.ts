@@ -10,7 +10,7 @@ import { SELECTOR_GUARD } from '../api/constants.ts';
 import type { Finding, LabelSelector } from '../api/types.ts';
 import { networkPolicyFindings, selectorFindings, selectorGuardState, type GuardState } from '../posture/findings.ts';
 import { Informer } from '../kube/informer.ts';
-import { type WireObject } from '../kube/wire.ts';
+import type { WireObject } from '../kube/wire.ts';
 import type { ValuePool } from '../kube/compact.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
@@ -44,18 +44,26 @@ export class PostureWatch {
   constructor(deps: PostureDeps) {
     const { rest, clock, log, pool } = deps;
     this.clock = clock;
-    const onError = (kind: string) => (err: unknown): void => {
-      log.debug('Restarting watch after an error', { kind, error: errorMessage(err) });
-    };
+    const onError =
+      (kind: string) =>
+      (err: unknown): void => {
+        log.debug('Restarting watch after an error', { kind, error: errorMessage(err) });
+      };
     // Only policies with findings are cached: none, in a cluster where no tenant opened anything.
     this.policies = new Informer<PolicyRecord>(rest, {
-      kind: 'NetworkPolicy', clock, onError: onError('NetworkPolicy (findings)'),
+      kind: 'NetworkPolicy',
+      clock,
+      onError: onError('NetworkPolicy (findings)'),
       transform: (np) => {
         // Every policy is judged, kubeposture's included: an ownerReference is a field a tenant can write.
         const findings = networkPolicyFindings(np);
         const { name, namespace, resourceVersion } = np.metadata;
         return {
-          metadata: { name, ...(namespace === undefined ? {} : { namespace: pool.str(namespace) }), ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+          metadata: {
+            name,
+            ...(namespace === undefined ? {} : { namespace: pool.str(namespace) }),
+            ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          },
           findings: findings.length === 0 ? NONE : findings,
         };
       },
@@ -66,10 +74,28 @@ export class PostureWatch {
       if (ns !== undefined) deps.onNamespace(ns);
     });
     const byName = `metadata.name=${SELECTOR_GUARD}`;
-    const keepSpec = <T extends WireObject>(o: T): T => ({ ...o, metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion } });
-    this.guardPolicy = new Informer<WireObject>(rest, { kind: 'ValidatingAdmissionPolicy', clock, fieldSelector: byName, transform: keepSpec, onError: onError('ValidatingAdmissionPolicy') });
-    this.guardBinding = new Informer<Binding>(rest, { kind: 'ValidatingAdmissionPolicyBinding', clock, fieldSelector: byName, transform: keepSpec, onError: onError('ValidatingAdmissionPolicyBinding') });
-    for (const inf of [this.guardPolicy, this.guardBinding]) inf.on(() => { deps.onGuard(); });
+    const keepSpec = <T extends WireObject>(o: T): T => ({
+      ...o,
+      metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion },
+    });
+    this.guardPolicy = new Informer<WireObject>(rest, {
+      kind: 'ValidatingAdmissionPolicy',
+      clock,
+      fieldSelector: byName,
+      transform: keepSpec,
+      onError: onError('ValidatingAdmissionPolicy'),
+    });
+    this.guardBinding = new Informer<Binding>(rest, {
+      kind: 'ValidatingAdmissionPolicyBinding',
+      clock,
+      fieldSelector: byName,
+      transform: keepSpec,
+      onError: onError('ValidatingAdmissionPolicyBinding'),
+    });
+    for (const inf of [this.guardPolicy, this.guardBinding])
+      inf.on(() => {
+        deps.onGuard();
+      });
   }
 
   /** The NetworkPolicy cache, which /readyz counts like the others. */
@@ -80,8 +106,16 @@ export class PostureWatch {
   /** Starts the guard's watches (waiting a little for them) alongside the caller's. */
   async startGuard(): Promise<void> {
     let cancel: () => void = () => undefined;
-    const synced = Promise.all([this.guardPolicy.start(), this.guardBinding.start()]).then(() => undefined, () => undefined);
-    await Promise.race([synced, new Promise<void>((resolve) => { cancel = this.clock.setTimer(resolve, GUARD_SYNC_WAIT_MS); })]);
+    const synced = Promise.all([this.guardPolicy.start(), this.guardBinding.start()]).then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([
+      synced,
+      new Promise<void>((resolve) => {
+        cancel = this.clock.setTimer(resolve, GUARD_SYNC_WAIT_MS);
+      }),
+    ]);
     cancel();
   }
 

@@ -1,11 +1,25 @@
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { Fifo, WorkQueue, type Outcome, type QueueOptions } from './queue.ts';
 
-const tick = async (): Promise<void> => { await new Promise((r) => setImmediate(r)); };
+const tick = async (): Promise<void> => {
+  await new Promise((r) => setImmediate(r));
+};
 
 function setup(handler: (key: string) => Promise<Outcome>, overrides: Partial<QueueOptions> = {}): { q: WorkQueue; clock: FakeClock } {
   const clock = new FakeClock();
-  const q = new WorkQueue(handler, { workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, sliceMs: 20, defer: (fn) => { setImmediate(fn); }, clock, ...overrides });
+  const q = new WorkQueue(handler, {
+    workers: 2,
+    baseBackoffMs: 10,
+    maxBackoffMs: 80,
+    ratePerSecond: 1000,
+    burst: 1000,
+    sliceMs: 20,
+    defer: (fn) => {
+      setImmediate(fn);
+    },
+    clock,
+    ...overrides,
+  });
   return { q, clock };
 }
 
@@ -15,10 +29,25 @@ describe('WorkQueue', () => {
     const clock = new FakeClock();
     const done: string[] = [];
     const deferred: (() => void)[] = [];
-    const q = new WorkQueue(async (key) => { clock.advance(5); done.push(key); return Promise.resolve({ kind: 'done' } as const); }, {
-      workers: 2, baseBackoffMs: 10, maxBackoffMs: 80, ratePerSecond: 1000, burst: 1000, sliceMs: 20, clock,
-      defer: (fn) => { deferred.push(fn); },
-    });
+    const q = new WorkQueue(
+      async (key) => {
+        clock.advance(5);
+        done.push(key);
+        return Promise.resolve({ kind: 'done' } as const);
+      },
+      {
+        workers: 2,
+        baseBackoffMs: 10,
+        maxBackoffMs: 80,
+        ratePerSecond: 1000,
+        burst: 1000,
+        sliceMs: 20,
+        clock,
+        defer: (fn) => {
+          deferred.push(fn);
+        },
+      },
+    );
     for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
     // Microtasks only: without the slice, all ten would run before any I/O callback.
     for (let i = 0; i < 50; i++) await Promise.resolve();
@@ -46,8 +75,17 @@ describe('WorkQueue', () => {
   it('collapses duplicate adds of a waiting key', async () => {
     const seen: string[] = [];
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => { release = r; });
-    const { q } = setup(async (k) => { await gate; seen.push(k); return { kind: 'done' }; }, { workers: 1 });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const { q } = setup(
+      async (k) => {
+        await gate;
+        seen.push(k);
+        return { kind: 'done' };
+      },
+      { workers: 1 },
+    );
     q.add('first');
     for (let i = 0; i < 5; i++) q.add('ns-a');
     expect(q.size).toBe(2);
@@ -61,14 +99,20 @@ describe('WorkQueue', () => {
     let maxConcurrent = 0;
     let runs = 0;
     let release: () => void = () => undefined;
-    const { q } = setup(async () => {
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      runs++;
-      if (runs === 1) await new Promise<void>((r) => { release = r; });
-      concurrent--;
-      return { kind: 'done' };
-    }, { workers: 4 });
+    const { q } = setup(
+      async () => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        runs++;
+        if (runs === 1)
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        concurrent--;
+        return { kind: 'done' };
+      },
+      { workers: 4 },
+    );
     q.add('ns');
     await tick();
     q.add('ns');
@@ -86,13 +130,16 @@ describe('WorkQueue', () => {
   it('runs different keys in parallel up to the worker count', async () => {
     let concurrent = 0;
     let maxConcurrent = 0;
-    const { q } = setup(async () => {
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      await tick();
-      concurrent--;
-      return { kind: 'done' };
-    }, { workers: 3 });
+    const { q } = setup(
+      async () => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await tick();
+        concurrent--;
+        return { kind: 'done' };
+      },
+      { workers: 3 },
+    );
     for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
     await q.whenIdle();
     expect(maxConcurrent).toBe(3);
@@ -114,7 +161,10 @@ describe('WorkQueue', () => {
 
   it('computes the backoff per key: 10, 20, 40, 80, 80', async () => {
     const times: number[] = [];
-    const { q, clock } = setup(async () => { times.push(clock.now()); return { kind: 'retry', error: 'x' }; });
+    const { q, clock } = setup(async () => {
+      times.push(clock.now());
+      return { kind: 'retry', error: 'x' };
+    });
     q.add('ns');
     await q.whenIdle();
     for (let step = 0; step < 300; step++) {
@@ -142,7 +192,13 @@ describe('WorkQueue', () => {
 
   it('lets a fresh add overtake a pending backoff', async () => {
     let calls = 0;
-    const { q } = setup(async () => { calls++; return calls === 1 ? { kind: 'retry', error: 'x' } : { kind: 'done' }; }, { baseBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    const { q } = setup(
+      async () => {
+        calls++;
+        return calls === 1 ? { kind: 'retry', error: 'x' } : { kind: 'done' };
+      },
+      { baseBackoffMs: 60_000, maxBackoffMs: 60_000 },
+    );
     q.add('ns');
     await q.whenIdle();
     q.add('ns');
@@ -152,7 +208,13 @@ describe('WorkQueue', () => {
 
   it('hands out plain adds without limit', async () => {
     let calls = 0;
-    const { q } = setup(async () => { calls++; return { kind: 'done' }; }, { ratePerSecond: 10, burst: 3, workers: 8 });
+    const { q } = setup(
+      async () => {
+        calls++;
+        return { kind: 'done' };
+      },
+      { ratePerSecond: 10, burst: 3, workers: 8 },
+    );
     for (let i = 0; i < 100; i++) q.add(`ns-${String(i)}`);
     await q.whenIdle();
     expect(calls).toBe(100);
@@ -160,10 +222,13 @@ describe('WorkQueue', () => {
 
   it('holds retries back when the global rate limit runs out', async () => {
     const calls = new Map<string, number>();
-    const { q, clock } = setup(async (key) => {
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      return (calls.get(key) ?? 0) === 1 ? { kind: 'retry', error: new Error('boom') } : { kind: 'done' };
-    }, { ratePerSecond: 10, burst: 3, workers: 8, baseBackoffMs: 1, maxBackoffMs: 1 });
+    const { q, clock } = setup(
+      async (key) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        return (calls.get(key) ?? 0) === 1 ? { kind: 'retry', error: new Error('boom') } : { kind: 'done' };
+      },
+      { ratePerSecond: 10, burst: 3, workers: 8, baseBackoffMs: 1, maxBackoffMs: 1 },
+    );
     for (let i = 0; i < 10; i++) q.add(`ns-${String(i)}`);
     await q.whenIdle();
     const retried = (): number => [...calls.values()].filter((n) => n === 2).length;
@@ -181,7 +246,10 @@ describe('WorkQueue', () => {
 
   it('requeues after a delay without counting a failure', async () => {
     let calls = 0;
-    const { q, clock } = setup(async () => { calls++; return calls === 1 ? { kind: 'requeueAfter', delayMs: 500 } : { kind: 'done' }; });
+    const { q, clock } = setup(async () => {
+      calls++;
+      return calls === 1 ? { kind: 'requeueAfter', delayMs: 500 } : { kind: 'done' };
+    });
     q.add('ns');
     await q.whenIdle();
     expect(q.failuresOf('ns')).toBe(0);
@@ -196,7 +264,16 @@ describe('WorkQueue', () => {
   it('drains in-flight work on shutdown and takes nothing new', async () => {
     let finished = 0;
     let release: () => void = () => undefined;
-    const { q } = setup(async () => { await new Promise<void>((r) => { release = r; }); finished++; return { kind: 'done' }; }, { workers: 1 });
+    const { q } = setup(
+      async () => {
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        finished++;
+        return { kind: 'done' };
+      },
+      { workers: 1 },
+    );
     q.add('a');
     q.add('b');
     await tick();

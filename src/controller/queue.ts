@@ -50,7 +50,9 @@ export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
   ratePerSecond: 50,
   burst: 500,
   sliceMs: 20,
-  defer: (fn) => { setImmediate(fn); },
+  defer: (fn) => {
+    setImmediate(fn);
+  },
 };
 
 /**
@@ -183,7 +185,9 @@ export class WorkQueue {
   /** Resolves once nothing is waiting or in flight (delayed keys do not count). */
   async whenIdle(): Promise<void> {
     if (this.running === 0 && (this.ready.length === 0 || this.stopped)) return;
-    await new Promise<void>((resolve) => { this.idleWaiters.push(resolve); });
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+    });
   }
 
   private backoff(key: string): number {

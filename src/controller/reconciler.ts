@@ -13,8 +13,8 @@ import { ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { ApiError } from '../kube/transport.ts';
-import { type ResourceKind } from '../kube/resources.ts';
-import { type RestClient } from '../kube/rest.ts';
+import type { ResourceKind } from '../kube/resources.ts';
+import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import { randomUUID } from 'node:crypto';
@@ -104,7 +104,12 @@ export class Reconciler {
   plan(namespace: string): Plan | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace({ ...snap, unrecorded: this.deps.unrecorded.get(namespace), uncertain: this.deps.unrecorded.uncertain(namespace) }, this.deps.state.baselines(), this.deps.operatorNamespace, this.deps.operator);
+    return planNamespace(
+      { ...snap, unrecorded: this.deps.unrecorded.get(namespace), uncertain: this.deps.unrecorded.uncertain(namespace) },
+      this.deps.state.baselines(),
+      this.deps.operatorNamespace,
+      this.deps.operator,
+    );
   }
 
   /**
@@ -141,18 +146,30 @@ export class Reconciler {
     // recorded on the Namespace at the end.
     const owned = new Map(plan.ownership.entries.map((e) => [`${e.kind}/${e.name}`, e]));
     const writer = plan.state === 'governed' ? plan.baseline.metadata.name : '';
-    const ctx: ActContext = { namespace, conflicts: new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`)), owned, writer };
+    const ctx: ActContext = {
+      namespace,
+      conflicts: new Set((previous?.drift ?? []).filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`)),
+      owned,
+      writer,
+    };
     // Grantor, objects, RoleBindings, cleanup, the Namespace last (order.ts says why).
     const order = writeOrder(actions);
     const namespaceAction = order.namespace;
     // A grantor just written may take the apiserver's RBAC cache a few ms to show.
     const granted = order.grants.length > 0;
-    const pause = this.deps.pause ?? ((ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); }));
+    const pause =
+      this.deps.pause ??
+      ((ms: number) =>
+        new Promise<void>((resolve) => {
+          setTimeout(resolve, ms);
+        }));
     const runWave = async (wave: readonly Action[]): Promise<void> => {
-      const settled = await Promise.allSettled(wave.map(async (action) => {
-        if (!this.deps.mayWrite()) throw new NotLeader();
-        return granted ? whileGrantSettles(() => this.act(action, ctx), pause) : this.act(action, ctx);
-      }));
+      const settled = await Promise.allSettled(
+        wave.map(async (action) => {
+          if (!this.deps.mayWrite()) throw new NotLeader();
+          return granted ? whileGrantSettles(() => this.act(action, ctx), pause) : this.act(action, ctx);
+        }),
+      );
       settled.forEach((s, i) => {
         const action = wave[i];
         if (action === undefined) return;
@@ -165,10 +182,17 @@ export class Reconciler {
     // A RoleBinding binds only kubeposture's own Role to its own ServiceAccount: where either
     // name is held by someone else, it is not written, and kubeposture's is removed.
     const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
-    const blocked = plan.ownership.bindings.filter((b) => conflicted.has(`Role/${b.role}`) || conflicted.has(`ServiceAccount/${b.serviceAccount}`));
+    const blocked = plan.ownership.bindings.filter(
+      (b) => conflicted.has(`Role/${b.role}`) || conflicted.has(`ServiceAccount/${b.serviceAccount}`),
+    );
     const blockedNames = new Set(blocked.map((b) => b.name));
     for (const b of blocked) record({ kind: 'RoleBinding', name: b.name }, 'blocked');
-    const unbind: Action[] = actions.length === 0 ? [] : blocked.flatMap((b) => (b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }]));
+    const unbind: Action[] =
+      actions.length === 0
+        ? []
+        : blocked.flatMap((b) =>
+            b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }],
+          );
     if (error === undefined) {
       await runWave(order.bindings.filter((a) => !blockedNames.has(actionTarget(a).name)));
     }
@@ -187,17 +211,30 @@ export class Reconciler {
       }
     }
     // Whatever else failed, what was created is recorded: otherwise it would be no one's.
-    if (actions.length > 0 || (plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce')) {
+    if (actions.length > 0 || plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce') {
       try {
-        if (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0) && namespaceAction !== undefined) record(actionTarget(namespaceAction), 'done');
+        if (
+          (await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0)) &&
+          namespaceAction !== undefined
+        )
+          record(actionTarget(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
     }
-    const base = plan.state === 'governed'
-      ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }
-      : {};
-    return { namespace, ...base, superseded: plan.superseded, drift, repaired, ...(error === undefined ? {} : { error }), ...(waiting ? { waitingForFinalizer: true as const } : {}) };
+    const base =
+      plan.state === 'governed'
+        ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }
+        : {};
+    return {
+      namespace,
+      ...base,
+      superseded: plan.superseded,
+      drift,
+      repaired,
+      ...(error === undefined ? {} : { error }),
+      ...(waiting ? { waitingForFinalizer: true as const } : {}),
+    };
   }
 
   /**
@@ -205,7 +242,13 @@ export class Reconciler {
    * one server-side apply; or gives both back when it wants neither any more. Nothing is
    * written when the Namespace already says so. True when it wrote.
    */
-  private async writeNamespace(namespace: string, plan: Extract<Plan, { state: 'governed' | 'unselected' }>, entries: readonly OwnedEntry[], labelsDrift: boolean, wrote: boolean): Promise<boolean> {
+  private async writeNamespace(
+    namespace: string,
+    plan: Extract<Plan, { state: 'governed' | 'unselected' }>,
+    entries: readonly OwnedEntry[],
+    labelsDrift: boolean,
+    wrote: boolean,
+  ): Promise<boolean> {
     const waitingForFinalizer = plan.state === 'governed' && !this.deps.guarded(plan.baseline.metadata.name);
     if (waitingForFinalizer) return false;
     // The common case (a compliant namespace, nothing written): the record as read says it all.
@@ -226,16 +269,35 @@ export class Reconciler {
     const holds = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
     if (labels === undefined && value === undefined && !holds) return false;
     // An apply without a field gives it back: labels nobody else set go, others' values stay.
-    await this.apply({
-      apiVersion: 'v1', kind: 'Namespace',
-      metadata: { name: namespace, ...(labels === undefined ? {} : { labels }), ...(value === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: value } }) },
-    }, true);
+    await this.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: namespace,
+          ...(labels === undefined ? {} : { labels }),
+          ...(value === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: value } }),
+        },
+      },
+      true,
+    );
     this.deps.unrecorded.set(namespace, []);
-    this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', { namespace, recorded: entries.length, ...(labels === undefined ? {} : { labels: Object.keys(labels).length }) });
+    this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', {
+      namespace,
+      recorded: entries.length,
+      ...(labels === undefined ? {} : { labels: Object.keys(labels).length }),
+    });
     return true;
   }
 
-  private async apply(object: { readonly apiVersion: string; readonly kind: ResourceKind; readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string } }, force: boolean): Promise<void> {
+  private async apply(
+    object: {
+      readonly apiVersion: string;
+      readonly kind: ResourceKind;
+      readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string };
+    },
+    force: boolean,
+  ): Promise<void> {
     const written = await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force });
     this.deps.cache.written(object.kind, written);
   }
@@ -315,7 +377,14 @@ export class Reconciler {
       case 'releaseShared': {
         // Applying a configuration without the fields drops kubeposture's ownership:
         // fields nobody else owns are removed, values others set stay.
-        await this.apply({ apiVersion: 'v1', kind: action.kind, metadata: { name: action.name, ...(action.kind === 'ServiceAccount' ? { namespace } : {}) } }, true);
+        await this.apply(
+          {
+            apiVersion: 'v1',
+            kind: action.kind,
+            metadata: { name: action.name, ...(action.kind === 'ServiceAccount' ? { namespace } : {}) },
+          },
+          true,
+        );
         log.info('Gave back shared fields', { namespace, kind: action.kind, name: action.name });
         return 'done';
       }

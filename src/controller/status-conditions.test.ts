@@ -7,7 +7,18 @@ const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';
 
 function status(results: readonly NamespaceResult[], over: Partial<StatusInput> = {}): SecurityBaselineStatus {
-  return computeStatus({ name: 'sb', generation: 1, pending: 0, results, previous: undefined, now: T0, since: () => T0, repairs: { total: 0 }, findings: [], ...over });
+  return computeStatus({
+    name: 'sb',
+    generation: 1,
+    pending: 0,
+    results,
+    previous: undefined,
+    now: T0,
+    since: () => T0,
+    repairs: { total: 0 },
+    findings: [],
+    ...over,
+  });
 }
 
 /** Each condition as "Type=Status/Reason", in the order status holds them. */
@@ -19,12 +30,42 @@ const quotaModified = drift('ResourceQuota', 'kubeposture-quota', 'Modified', ['
 describe('computeStatus conditions', () => {
   it.each<[string, readonly NamespaceResult[], Partial<StatusInput>, string[]]>([
     ['compliant', [nsResult('a', 'sb')], {}, ['Ready=True/Reconciled', 'Compliant=True/NoDrift']],
-    ['drifting in Audit mode', [nsResult('a', 'sb', { mode: 'Audit', drift: [quotaModified] })], {}, ['Ready=True/Reconciled', 'Compliant=False/DriftDetected']],
-    ['drifting in Enforce mode (a conflict left)', [nsResult('a', 'sb', { drift: [drift('NetworkPolicy', 'np', 'Conflict')] })], {}, ['Ready=True/Reconciled', 'Compliant=False/DriftDetected']],
-    ['pending namespaces', [nsResult('a', 'sb')], { pending: 2 }, ['Ready=False/Progressing', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing']],
-    ['a namespace still at the previous generation', [nsResult('a', 'sb', { generation: 1 })], { generation: 2 }, ['Ready=False/Progressing', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing']],
-    ['a failing namespace', [nsResult('a', 'sb', { error: 'boom' }), nsResult('b', 'sb')], {}, ['Ready=False/ReconcileFailed', 'Compliant=True/NoDrift']],
-    ['a failing namespace while others are pending', [nsResult('a', 'sb', { error: 'boom' })], { pending: 1 }, ['Ready=False/ReconcileFailed', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing']],
+    [
+      'drifting in Audit mode',
+      [nsResult('a', 'sb', { mode: 'Audit', drift: [quotaModified] })],
+      {},
+      ['Ready=True/Reconciled', 'Compliant=False/DriftDetected'],
+    ],
+    [
+      'drifting in Enforce mode (a conflict left)',
+      [nsResult('a', 'sb', { drift: [drift('NetworkPolicy', 'np', 'Conflict')] })],
+      {},
+      ['Ready=True/Reconciled', 'Compliant=False/DriftDetected'],
+    ],
+    [
+      'pending namespaces',
+      [nsResult('a', 'sb')],
+      { pending: 2 },
+      ['Ready=False/Progressing', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing'],
+    ],
+    [
+      'a namespace still at the previous generation',
+      [nsResult('a', 'sb', { generation: 1 })],
+      { generation: 2 },
+      ['Ready=False/Progressing', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing'],
+    ],
+    [
+      'a failing namespace',
+      [nsResult('a', 'sb', { error: 'boom' }), nsResult('b', 'sb')],
+      {},
+      ['Ready=False/ReconcileFailed', 'Compliant=True/NoDrift'],
+    ],
+    [
+      'a failing namespace while others are pending',
+      [nsResult('a', 'sb', { error: 'boom' })],
+      { pending: 1 },
+      ['Ready=False/ReconcileFailed', 'Compliant=True/NoDrift', 'Reconciling=True/Progressing'],
+    ],
     ['no namespace selected', [], {}, ['Ready=True/Reconciled', 'Compliant=True/NoDrift']],
   ])('%s', (_case, results, over, expected) => {
     expect(summary(status(results, over))).toEqual(expected);
@@ -38,7 +79,9 @@ describe('computeStatus conditions', () => {
   });
 
   it('says how many namespaces are to go, counting stale results when there are more of those', () => {
-    expect(condition(status([nsResult('a', 'sb')], { generation: 3, pending: 2 }), 'Ready')?.message).toBe('Reconciling generation 3: 2 namespaces to go');
+    expect(condition(status([nsResult('a', 'sb')], { generation: 3, pending: 2 }), 'Ready')?.message).toBe(
+      'Reconciling generation 3: 2 namespaces to go',
+    );
     const stale = [nsResult('a', 'sb'), nsResult('b', 'sb'), nsResult('c', 'sb')];
     expect(condition(status(stale, { generation: 3, pending: 1 }), 'Ready')?.message).toBe('Reconciling generation 3: 3 namespaces to go');
     expect(condition(status(stale, { generation: 3 }), 'Reconciling')?.message).toBe('Applying generation 3');
@@ -52,8 +95,9 @@ describe('computeStatus conditions', () => {
   it('names up to three drifting namespaces and two drifts of each', () => {
     const many = [drift('A', '1', 'Missing'), drift('B', '2', 'Modified'), drift('C', '3', 'Unexpected')];
     const results = ['n1', 'n2', 'n3', 'n4'].map((ns) => nsResult(ns, 'sb', { drift: many }));
-    expect(condition(status(results), 'Compliant')?.message)
-      .toBe('4 of 4 namespaces drift: n1 (A 1: Missing, B 2: Modified and 1 more), n2 (A 1: Missing, B 2: Modified and 1 more), n3 (A 1: Missing, B 2: Modified and 1 more) and 1 more');
+    expect(condition(status(results), 'Compliant')?.message).toBe(
+      '4 of 4 namespaces drift: n1 (A 1: Missing, B 2: Modified and 1 more), n2 (A 1: Missing, B 2: Modified and 1 more), n3 (A 1: Missing, B 2: Modified and 1 more) and 1 more',
+    );
   });
 
   it('carries the generation on status and on every condition', () => {
@@ -80,7 +124,9 @@ describe('computeStatus contents', () => {
   it('lists drift sorted by namespace, kind, name and reason, with the time each was first seen', () => {
     const results = [
       nsResult('b', 'sb', { drift: [drift('Role', 'r', 'Missing')] }),
-      nsResult('a', 'sb', { drift: [drift('Role', 'r', 'Unexpected'), drift('Role', 'r', 'Missing'), quotaModified, drift('LimitRange', 'z', 'Missing')] }),
+      nsResult('a', 'sb', {
+        drift: [drift('Role', 'r', 'Unexpected'), drift('Role', 'r', 'Missing'), quotaModified, drift('LimitRange', 'z', 'Missing')],
+      }),
     ];
     const seen = new Map([['b', T1]]);
     const s = status(results, { since: (key) => seen.get(key.split('\u0000')[0] ?? '') ?? T0 });
@@ -131,12 +177,17 @@ describe('lastTransitionTime', () => {
 
 describe('mergeConditions', () => {
   it('sorts conditions Ready, Compliant, Reconciling, Stalled whatever order they come in', () => {
-    const merged = mergeConditions(undefined, [
-      { type: 'Stalled', status: 'True', reason: 'r', message: 'm' },
-      { type: 'Reconciling', status: 'True', reason: 'r', message: 'm' },
-      { type: 'Compliant', status: 'True', reason: 'r', message: 'm' },
-      { type: 'Ready', status: 'False', reason: 'r', message: 'm' },
-    ], 2, T0);
+    const merged = mergeConditions(
+      undefined,
+      [
+        { type: 'Stalled', status: 'True', reason: 'r', message: 'm' },
+        { type: 'Reconciling', status: 'True', reason: 'r', message: 'm' },
+        { type: 'Compliant', status: 'True', reason: 'r', message: 'm' },
+        { type: 'Ready', status: 'False', reason: 'r', message: 'm' },
+      ],
+      2,
+      T0,
+    );
     expect(merged.map((c) => c.type)).toEqual(['Ready', 'Compliant', 'Reconciling', 'Stalled']);
     expect(merged.every((c) => c.observedGeneration === 2 && c.lastTransitionTime === T0)).toBe(true);
   });
@@ -159,7 +210,7 @@ describe('stalledStatus', () => {
     expect(s.namespaces).toBeUndefined();
   });
 
-  it('keeps the previous counts and Ready\'s time, and drops the previous drift', () => {
+  it("keeps the previous counts and Ready's time, and drops the previous drift", () => {
     const live = status([nsResult('a', 'sb', { drift: [quotaModified] })], { now: T0, pending: 1 });
     const s = stalledStatus(2, problems, live, T1);
     expect(s.namespaces).toEqual(live.namespaces);
@@ -173,10 +224,15 @@ describe('deletingStatus', () => {
   const input = { generation: 2, waiting: ['a', 'b'], failures: [], objectsLeft: [], previous: undefined, now: T0 };
 
   it('is Ready=False and Reconciling=True, saying what cleanup waits for', () => {
-    const s = deletingStatus({ ...input, objectsLeft: ['a/Role/r', 'a/RoleBinding/rb', 'b/Role/r', 'b/LimitRange/l'], failures: ['a (forbidden)'] });
+    const s = deletingStatus({
+      ...input,
+      objectsLeft: ['a/Role/r', 'a/RoleBinding/rb', 'b/Role/r', 'b/LimitRange/l'],
+      failures: ['a (forbidden)'],
+    });
     expect(summary(s)).toEqual(['Ready=False/Terminating', 'Reconciling=True/Terminating']);
-    expect(condition(s, 'Ready')?.message)
-      .toBe('Deleting: cleanup waits for 2 namespaces and 4 objects; still there: a/Role/r, a/RoleBinding/rb, b/Role/r and 1 more; failing: a (forbidden)');
+    expect(condition(s, 'Ready')?.message).toBe(
+      'Deleting: cleanup waits for 2 namespaces and 4 objects; still there: a/Role/r, a/RoleBinding/rb, b/Role/r and 1 more; failing: a (forbidden)',
+    );
   });
 
   it('keeps what the previous status said besides the conditions', () => {
@@ -194,7 +250,11 @@ describe('deletingStatus', () => {
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversedKeys(v)]),
+  );
 }
 
 describe('sameStatus', () => {

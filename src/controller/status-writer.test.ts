@@ -53,7 +53,13 @@ function rig(): Rig {
   const caches: StatusWriterDeps['caches'] = {
     baseline: (name) => baselines.get(name),
     baselineObjectList: () => [...baselines.values()],
-    baselines: () => ({ valid: [...baselines.values()].flatMap((o) => { const p = parseSecurityBaseline(o); return p.ok ? [p.baseline] : []; }), stalled: new Set() }),
+    baselines: () => ({
+      valid: [...baselines.values()].flatMap((o) => {
+        const p = parseSecurityBaseline(o);
+        return p.ok ? [p.baseline] : [];
+      }),
+      stalled: new Set(),
+    }),
     parse: (obj) => parseSecurityBaseline(obj),
     namespace: (name) => namespaces.get(name),
     objectsOf: () => [],
@@ -62,8 +68,14 @@ function rig(): Rig {
   };
   const r: Omit<Rig, 'writer'> = { clock, rest, results, baselines, namespaces, affected, writes, leader: true };
   const writer = new StatusWriter({
-    rest: rest.client, clock, log: silentLogger, caches, results, operatorNamespace: undefined,
-    statusIntervalMs: INTERVAL, mayWrite: () => r.leader,
+    rest: rest.client,
+    clock,
+    log: silentLogger,
+    caches,
+    results,
+    operatorNamespace: undefined,
+    statusIntervalMs: INTERVAL,
+    mayWrite: () => r.leader,
   });
   return Object.assign(r, { writer });
 }
@@ -92,7 +104,11 @@ describe('StatusWriter flush', () => {
     expect(r.rest.merges).toHaveLength(0);
     await pass(r, 1);
     expect(r.rest.merges.map((m) => `${m.kind} ${m.name} ${String(m.subresource)}`)).toEqual(['SecurityBaseline sb status']);
-    expect(r.writes[0]?.status).toMatchObject({ observedGeneration: 1, namespaces: { selected: 1, compliant: 1 }, lastReconcileTime: rfc3339(START + STATUS_BATCH_MS) });
+    expect(r.writes[0]?.status).toMatchObject({
+      observedGeneration: 1,
+      namespaces: { selected: 1, compliant: 1 },
+      lastReconcileTime: rfc3339(START + STATUS_BATCH_MS),
+    });
   });
 
   it('makes one write of a burst of changes', async () => {
@@ -153,7 +169,10 @@ describe('StatusWriter flush', () => {
 
   it('clears in its merge patch the fields the new status leaves out', async () => {
     const r = rig();
-    r.baselines.set('sb', { ...baselineObject('sb'), status: { findings: [{ type: 'AllowAllIngress', message: 'old' }], findingsTruncated: false } });
+    r.baselines.set('sb', {
+      ...baselineObject('sb'),
+      status: { findings: [{ type: 'AllowAllIngress', message: 'old' }], findingsTruncated: false },
+    });
     r.writer.markDirty('sb');
     await pass(r, STATUS_BATCH_MS);
     expect(r.rest.merges[0]?.body).toMatchObject({ status: { findings: null, findingsTruncated: null } });
@@ -200,7 +219,7 @@ describe('StatusWriter flush', () => {
 });
 
 describe('StatusWriter warming', () => {
-  it('holds a baseline\'s status until the last namespace it waits for is reconciled', async () => {
+  it("holds a baseline's status until the last namespace it waits for is reconciled", async () => {
     const r = rig();
     r.namespaces.set('a', namespaceObject('a'));
     r.namespaces.set('b', namespaceObject('b'));
@@ -270,7 +289,12 @@ describe('StatusWriter.recordRepairs', () => {
 
   it.each<[string, NamespaceResult | undefined, NamespaceResult, number]>([
     ['held this generation', nsResult('a', 'sb', { generation: 2 }), result, 2],
-    ['held this generation with only conflicts left', nsResult('a', 'sb', { generation: 2, drift: [drift('Role', 'r', 'Conflict')] }), result, 2],
+    [
+      'held this generation with only conflicts left',
+      nsResult('a', 'sb', { generation: 2, drift: [drift('Role', 'r', 'Conflict')] }),
+      result,
+      2,
+    ],
     ['was never reconciled', undefined, result, 0],
     ['held the previous generation', nsResult('a', 'sb', { generation: 1 }), result, 0],
     ['held another baseline', nsResult('a', 'other', { generation: 2 }), result, 0],
@@ -287,7 +311,12 @@ describe('StatusWriter.recordRepairs', () => {
     const r = rig();
     const old = { namespace: 'z', kind: 'Role', name: 'r', reason: 'Missing' as const, repairedAt: '2025-12-01T00:00:00Z' };
     r.baselines.set('sb', { ...baselineObject('sb', { generation: 2 }), status: { repairs: { total: 5, recent: [old] } } });
-    const wide = drift('NetworkPolicy', 'np', 'Modified', Array.from({ length: 40 }, (_, i) => `spec.f${String(i)}`));
+    const wide = drift(
+      'NetworkPolicy',
+      'np',
+      'Modified',
+      Array.from({ length: 40 }, (_, i) => `spec.f${String(i)}`),
+    );
     const before = nsResult('a', 'sb', { generation: 2 });
     const after = nsResult('a', 'sb', { generation: 2, repaired: [quotaModified, wide] });
     r.results.set('a', after);
@@ -296,13 +325,17 @@ describe('StatusWriter.recordRepairs', () => {
     await pass(r, STATUS_BATCH_MS);
     const repairs = r.writes[0]?.status.repairs;
     expect(repairs?.total).toBe(7);
-    expect(repairs?.recent?.map((e) => `${e.namespace}/${e.kind}/${e.name}`)).toEqual(['a/NetworkPolicy/np', 'a/ResourceQuota/kubeposture-quota', 'z/Role/r']);
+    expect(repairs?.recent?.map((e) => `${e.namespace}/${e.kind}/${e.name}`)).toEqual([
+      'a/NetworkPolicy/np',
+      'a/ResourceQuota/kubeposture-quota',
+      'z/Role/r',
+    ]);
     expect(repairs?.recent?.[0]?.fields).toEqual(wide.fields?.slice(0, 32));
     expect(repairs?.recent?.[0]?.repairedAt).toBe(rfc3339(START));
     expect(repairs?.recent?.[1]).not.toHaveProperty('fields');
   });
 
-  it('forgets a deleted baseline\'s repairs', async () => {
+  it("forgets a deleted baseline's repairs", async () => {
     const r = rig();
     r.results.set('a', nsResult('a', 'sb', { repaired: [quotaModified] }));
     r.writer.recordRepairs(nsResult('a', 'sb'), nsResult('a', 'sb', { repaired: [quotaModified] }));
@@ -321,7 +354,9 @@ describe('StatusWriter.flushNow', () => {
     await pass(r, STATUS_BATCH_MS);
     expect(r.rest.merges).toHaveLength(1);
     let settled = false;
-    const flushed = r.writer.flushNow().then(() => { settled = true; });
+    const flushed = r.writer.flushNow().then(() => {
+      settled = true;
+    });
     await pass(r, 0);
     expect(settled).toBe(false);
     release();

@@ -9,7 +9,7 @@ import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors } from '../api/validate.ts';
 import { resolve } from '../baseline/selection.ts';
 import { ApiError } from '../kube/transport.ts';
-import { type RestClient } from '../kube/rest.ts';
+import type { RestClient } from '../kube/rest.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -29,7 +29,10 @@ export interface StatusWriterDeps {
   readonly rest: RestClient;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly caches: Pick<Caches, 'baseline' | 'baselineObjectList' | 'baselines' | 'parse' | 'namespace' | 'objectsOf' | 'affectedBy' | 'posture'>;
+  readonly caches: Pick<
+    Caches,
+    'baseline' | 'baselineObjectList' | 'baselines' | 'parse' | 'namespace' | 'objectsOf' | 'affectedBy' | 'posture'
+  >;
   /** The latest result of every namespace reconciled. */
   readonly results: ReadonlyMap<string, NamespaceResult>;
   readonly operatorNamespace: string | undefined;
@@ -135,16 +138,26 @@ export class StatusWriter {
     const b = result?.baseline;
     if (result === undefined || b === undefined || result.repaired.length === 0) return 0;
     // "Held": reconciled under this generation, and left with nothing but conflicts to fix.
-    const held = before?.baseline?.name === b.name && before.baseline.generation === b.generation
-      && before.error === undefined && before.waitingForFinalizer !== true && before.drift.every((d) => d.reason === 'Conflict');
+    const held =
+      before?.baseline?.name === b.name &&
+      before.baseline.generation === b.generation &&
+      before.error === undefined &&
+      before.waitingForFinalizer !== true &&
+      before.drift.every((d) => d.reason === 'Conflict');
     if (!held) return 0;
     const repairedAt = rfc3339(this.deps.clock.now());
     this.ledger.seed(b.name, this.deps.caches.baseline(b.name)?.status);
-    this.ledger.repaired(b.name, result.repaired.map((d) => ({
-      namespace: result.namespace, kind: d.kind, name: d.name, reason: d.reason,
-      ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields.slice(0, REPAIR_FIELDS_MAX) }),
-      repairedAt,
-    })));
+    this.ledger.repaired(
+      b.name,
+      result.repaired.map((d) => ({
+        namespace: result.namespace,
+        kind: d.kind,
+        name: d.name,
+        reason: d.reason,
+        ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields.slice(0, REPAIR_FIELDS_MAX) }),
+        repairedAt,
+      })),
+    );
     return result.repaired.length;
   }
 
@@ -158,7 +171,9 @@ export class StatusWriter {
     const delay = Math.max(STATUS_BATCH_MS, this.lastFlushAt + this.deps.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
-      this.writing = this.flush().finally(() => { this.writing = undefined; });
+      this.writing = this.flush().finally(() => {
+        this.writing = undefined;
+      });
     }, delay);
   }
 
@@ -196,21 +211,36 @@ export class StatusWriter {
       const generation = obj.metadata.generation ?? 0;
       const parsed = caches.parse(obj);
       const waiting = [...(this.pending.get(name) ?? [])];
-      const status = obj.metadata.deletionTimestamp !== undefined
-        ? deletingStatus({
-            generation,
-            waiting,
-            failures: waiting.flatMap((ns) => { const e = results.get(ns)?.error; return e === undefined ? [] : [`${ns} (${e})`]; }),
-            objectsLeft: caches.objectsOf(name),
-            previous: obj.status,
-            now,
-          })
-        : parsed.ok
-          ? this.liveStatus(parsed.baseline, waiting.length, obj.status, now)
-          : stalledStatus(generation, parsed.errors.map((e) => formatErrors([e])), obj.status, now);
+      const status =
+        obj.metadata.deletionTimestamp !== undefined
+          ? deletingStatus({
+              generation,
+              waiting,
+              failures: waiting.flatMap((ns) => {
+                const e = results.get(ns)?.error;
+                return e === undefined ? [] : [`${ns} (${e})`];
+              }),
+              objectsLeft: caches.objectsOf(name),
+              previous: obj.status,
+              now,
+            })
+          : parsed.ok
+            ? this.liveStatus(parsed.baseline, waiting.length, obj.status, now)
+            : stalledStatus(
+                generation,
+                parsed.errors.map((e) => formatErrors([e])),
+                obj.status,
+                now,
+              );
       if (sameStatus(obj.status, status)) continue;
       try {
-        await this.deps.rest.mergePatch('SecurityBaseline', undefined, name, { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } }, 'status');
+        await this.deps.rest.mergePatch(
+          'SecurityBaseline',
+          undefined,
+          name,
+          { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } },
+          'status',
+        );
         this.deps.log.debug('Wrote status', { baseline: name, generation });
       } catch (err: unknown) {
         // Gone meanwhile (its finalizer was just removed): nothing to report on.
@@ -222,7 +252,12 @@ export class StatusWriter {
   }
 
   /** A valid baseline's status; the ledger supplies drift times and repairs, the posture watch findings. */
-  private liveStatus(baseline: SecurityBaseline, pending: number, previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
+  private liveStatus(
+    baseline: SecurityBaseline,
+    pending: number,
+    previous: SecurityBaselineStatus | undefined,
+    now: string,
+  ): SecurityBaselineStatus {
     const { results } = this.deps;
     const { name, generation } = baseline.metadata;
     this.ledger.seed(name, previous);
@@ -230,7 +265,17 @@ export class StatusWriter {
     const since = (key: string): string => this.ledger.since(name, key, now);
     this.ledger.keepOnly(name, driftEntries(selected, since).keys);
     const findings = this.deps.caches.posture.findings(baseline.spec.namespaceSelector, (ns) => results.get(ns)?.baseline?.name === name);
-    return computeStatus({ name, generation, pending, results: results.values(), previous, now, since, repairs: this.ledger.repairs(name), findings });
+    return computeStatus({
+      name,
+      generation,
+      pending,
+      results: results.values(),
+      previous,
+      now,
+      since,
+      repairs: this.ledger.repairs(name),
+      findings,
+    });
   }
 }
 

@@ -16,7 +16,12 @@ const CONDITION_ORDER: readonly ConditionType[] = ['Ready', 'Compliant', 'Reconc
 type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 /** Keeps the previous lastTransitionTime unless status changed; sorts by type. */
-export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly NewCondition[], generation: number, now: string): Condition[] {
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  next: readonly NewCondition[],
+  generation: number,
+  now: string,
+): Condition[] {
   return next
     .map((c) => {
       const prev = previous?.find((p) => p.type === c.type);
@@ -51,10 +56,16 @@ export interface StatusInput {
 }
 
 const byObject = (a: DriftEntry, b: DriftEntry): number =>
-  a.namespace.localeCompare(b.namespace) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name) || a.reason.localeCompare(b.reason);
+  a.namespace.localeCompare(b.namespace) ||
+  a.kind.localeCompare(b.kind) ||
+  a.name.localeCompare(b.name) ||
+  a.reason.localeCompare(b.reason);
 
 /** Every drift of the selected namespaces as status entries, sorted; and the keys seen. */
-export function driftEntries(selected: readonly NamespaceResult[], since: (key: string) => string): { entries: DriftEntry[]; keys: Set<string> } {
+export function driftEntries(
+  selected: readonly NamespaceResult[],
+  since: (key: string) => string,
+): { entries: DriftEntry[]; keys: Set<string> } {
   const keys = new Set<string>();
   const entries: DriftEntry[] = [];
   for (const r of selected) {
@@ -62,7 +73,10 @@ export function driftEntries(selected: readonly NamespaceResult[], since: (key: 
       const key = driftKey(r.namespace, d.kind, d.name, d.reason);
       keys.add(key);
       entries.push({
-        namespace: r.namespace, kind: d.kind, name: d.name, reason: d.reason,
+        namespace: r.namespace,
+        kind: d.kind,
+        name: d.name,
+        reason: d.reason,
         ...(d.fields === undefined || d.fields.length === 0 ? {} : { fields: d.fields }),
         since: since(key),
       });
@@ -93,21 +107,51 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
   const conditions: NewCondition[] = [];
   if (failed.length > 0) {
     conditions.push({
-      type: 'Ready', status: 'False', reason: 'ReconcileFailed',
+      type: 'Ready',
+      status: 'False',
+      reason: 'ReconcileFailed',
       message: `${String(failed.length)} of ${String(selected.length)} namespaces failed: ${someOf(failed.map((r) => `${r.namespace} (${example(r.error ?? '')})`))}`,
     });
   } else if (progressing) {
-    conditions.push({ type: 'Ready', status: 'False', reason: 'Progressing', message: `Reconciling generation ${String(input.generation)}: ${String(Math.max(input.pending, stale.length))} namespaces to go` });
+    conditions.push({
+      type: 'Ready',
+      status: 'False',
+      reason: 'Progressing',
+      message: `Reconciling generation ${String(input.generation)}: ${String(Math.max(input.pending, stale.length))} namespaces to go`,
+    });
   } else {
-    conditions.push({ type: 'Ready', status: 'True', reason: 'Reconciled', message: `Generation ${String(input.generation)} applied to ${String(selected.length)} namespaces` });
+    conditions.push({
+      type: 'Ready',
+      status: 'True',
+      reason: 'Reconciled',
+      message: `Generation ${String(input.generation)} applied to ${String(selected.length)} namespaces`,
+    });
   }
-  conditions.push(drifted.length > 0
-    ? {
-        type: 'Compliant', status: 'False', reason: 'DriftDetected',
-        message: `${String(drifted.length)} of ${String(selected.length)} namespaces drift: ${someOf(drifted.map((r) => `${r.namespace} (${someOf(r.drift.map((d) => `${d.kind} ${d.name}: ${d.reason}`), 2)})`))}`,
-      }
-    : { type: 'Compliant', status: 'True', reason: 'NoDrift', message: `${String(selected.length)} namespaces hold the baseline` });
-  if (progressing) conditions.push({ type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Applying generation ${String(input.generation)}` });
+  conditions.push(
+    drifted.length > 0
+      ? {
+          type: 'Compliant',
+          status: 'False',
+          reason: 'DriftDetected',
+          message: `${String(drifted.length)} of ${String(selected.length)} namespaces drift: ${someOf(
+            drifted.map(
+              (r) =>
+                `${r.namespace} (${someOf(
+                  r.drift.map((d) => `${d.kind} ${d.name}: ${d.reason}`),
+                  2,
+                )})`,
+            ),
+          )}`,
+        }
+      : { type: 'Compliant', status: 'True', reason: 'NoDrift', message: `${String(selected.length)} namespaces hold the baseline` },
+  );
+  if (progressing)
+    conditions.push({
+      type: 'Reconciling',
+      status: 'True',
+      reason: 'Progressing',
+      message: `Applying generation ${String(input.generation)}`,
+    });
   const { entries } = driftEntries(selected, input.since);
   const findings = sortFindings(input.findings);
   return boundStatus({
@@ -128,15 +172,31 @@ const STALLED_PREFIX = 'spec cannot be acted on: ';
  * ("field: message") in the order found: as many as the condition message
  * holds, then how many more.
  */
-export function stalledStatus(generation: number, problems: readonly string[], previous: SecurityBaselineStatus | undefined, now: string): SecurityBaselineStatus {
-  const listed = joinWithin(problems, STATUS_LIMITS.conditionMessage - STALLED_PREFIX.length, 'codePoints', '; ', (n) => `…and ${String(n)} more errors`);
+export function stalledStatus(
+  generation: number,
+  problems: readonly string[],
+  previous: SecurityBaselineStatus | undefined,
+  now: string,
+): SecurityBaselineStatus {
+  const listed = joinWithin(
+    problems,
+    STATUS_LIMITS.conditionMessage - STALLED_PREFIX.length,
+    'codePoints',
+    '; ',
+    (n) => `…and ${String(n)} more errors`,
+  );
   const message = `${STALLED_PREFIX}${listed}`;
   return boundStatus({
     observedGeneration: generation,
-    conditions: mergeConditions(previous?.conditions, [
-      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
-      { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message },
-    ], generation, now),
+    conditions: mergeConditions(
+      previous?.conditions,
+      [
+        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+        { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message },
+      ],
+      generation,
+      now,
+    ),
     ...(previous?.namespaces === undefined ? {} : { namespaces: previous.namespaces }),
   });
 }
@@ -157,10 +217,15 @@ export function deletingStatus(input: {
   return boundStatus({
     ...input.previous,
     observedGeneration: input.generation,
-    conditions: mergeConditions(input.previous?.conditions, [
-      { type: 'Ready', status: 'False', reason: 'Terminating', message: `Deleting: ${parts.join('; ')}` },
-      { type: 'Reconciling', status: 'True', reason: 'Terminating', message: 'Removing managed objects before the baseline goes' },
-    ], input.generation, input.now),
+    conditions: mergeConditions(
+      input.previous?.conditions,
+      [
+        { type: 'Ready', status: 'False', reason: 'Terminating', message: `Deleting: ${parts.join('; ')}` },
+        { type: 'Reconciling', status: 'True', reason: 'Terminating', message: 'Removing managed objects before the baseline goes' },
+      ],
+      input.generation,
+      input.now,
+    ),
   });
 }
 

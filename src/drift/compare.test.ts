@@ -16,7 +16,13 @@ describe('canonicalQuantity', () => {
 });
 
 describe('isSetList', () => {
-  it.each([['spec.policyTypes', true], ['rules[0].verbs', true], ['rules[3].apiGroups', true], ['spec.egress[0].ports', false], ['subjects', false]] as const)('%s → %s', (path, want) => {
+  it.each([
+    ['spec.policyTypes', true],
+    ['rules[0].verbs', true],
+    ['rules[3].apiGroups', true],
+    ['spec.egress[0].ports', false],
+    ['subjects', false],
+  ] as const)('%s → %s', (path, want) => {
     expect(isSetList(path)).toBe(want);
   });
 });
@@ -41,11 +47,31 @@ describe('differingFields', () => {
     ['ordered list order matters', { l: [1, 2] }, { l: [2, 1] }, ['l[0]', 'l[1]']],
     ['a rule added to a deny-all NetworkPolicy', { spec: { ingress: [] } }, { spec: { ingress: [{}] } }, ['spec.ingress']],
     ['no rules, omitted by the apiserver', { spec: { ingress: [], egress: [], podSelector: {} } }, { spec: {} }, []],
-    ['a key added inside a NetworkPolicy rule', { spec: { egress: [{ to: [{ podSelector: {} }] }] } }, { spec: { egress: [{ to: [{ podSelector: {}, namespaceSelector: {} }] }] } }, ['spec.egress']],
-    ['a narrowed podSelector', { spec: { podSelector: {} } }, { spec: { podSelector: { matchLabels: { app: 'none' } } } }, ['spec.podSelector']],
-    ['whole values in another key order', { spec: { egress: [{ to: [{ podSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }] }] } }, { spec: { egress: [{ ports: [{ port: 53, protocol: 'UDP' }], to: [{ podSelector: {} }] }] } }, []],
+    [
+      'a key added inside a NetworkPolicy rule',
+      { spec: { egress: [{ to: [{ podSelector: {} }] }] } },
+      { spec: { egress: [{ to: [{ podSelector: {}, namespaceSelector: {} }] }] } },
+      ['spec.egress'],
+    ],
+    [
+      'a narrowed podSelector',
+      { spec: { podSelector: {} } },
+      { spec: { podSelector: { matchLabels: { app: 'none' } } } },
+      ['spec.podSelector'],
+    ],
+    [
+      'whole values in another key order',
+      { spec: { egress: [{ to: [{ podSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }] }] } },
+      { spec: { egress: [{ ports: [{ port: 53, protocol: 'UDP' }], to: [{ podSelector: {} }] }] } },
+      [],
+    ],
     ['set list order does not', { spec: { policyTypes: ['Ingress', 'Egress'] } }, { spec: { policyTypes: ['Egress', 'Ingress'] } }, []],
-    ['set list content does', { spec: { policyTypes: ['Ingress', 'Egress'] } }, { spec: { policyTypes: ['Ingress'] } }, ['spec.policyTypes']],
+    [
+      'set list content does',
+      { spec: { policyTypes: ['Ingress', 'Egress'] } },
+      { spec: { policyTypes: ['Ingress'] } },
+      ['spec.policyTypes'],
+    ],
     ['quantities by value', { spec: { hard: { cpu: '1000m', memory: '1Gi' } } }, { spec: { hard: { cpu: '1', memory: '1024Mi' } } }, []],
     ['a changed quantity', { spec: { hard: { cpu: '1', pods: '10' } } }, { spec: { hard: { cpu: '2', pods: '10' } } }, ['spec.hard.cpu']],
     ['a quantity removed', { spec: { hard: { 'requests.cpu': '1' } } }, { spec: { hard: {} } }, ['spec.hard[requests.cpu]']],
@@ -67,7 +93,12 @@ describe('compareObject', () => {
     const lr = desiredObjects(b, 'ns').find((d) => d.object.kind === 'LimitRange')?.object;
     if (lr === undefined) throw new Error('no LimitRange built');
     const stored = live(lr);
-    stored.metadata = { ...(stored.metadata as object), uid: 'x', resourceVersion: '1', labels: { ...(lr.metadata.labels ?? {}), extra: 'y' } };
+    stored.metadata = {
+      ...(stored.metadata as object),
+      uid: 'x',
+      resourceVersion: '1',
+      labels: { ...(lr.metadata.labels ?? {}), extra: 'y' },
+    };
     stored.spec = { limits: [{ type: 'Container', max: { cpu: '2' }, default: { cpu: '2' }, defaultRequest: { cpu: '2' } }] };
     expect(compareObject(lr, stored)).toEqual([]);
   });
@@ -79,7 +110,9 @@ describe('compareObject', () => {
     changed.spec = { hard: { pods: '500', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } };
     (changed.metadata as { labels: Record<string, string> }).labels = { 'app.kubernetes.io/managed-by': 'someone' };
     expect(compareObject(quota, changed)).toEqual([
-      'metadata.labels[app.kubernetes.io/managed-by]', 'metadata.labels[kubeposture.io/baseline]', 'spec.hard.pods',
+      'metadata.labels[app.kubernetes.io/managed-by]',
+      'metadata.labels[kubeposture.io/baseline]',
+      'spec.hard.pods',
     ]);
   });
 

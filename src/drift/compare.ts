@@ -17,7 +17,6 @@ export function childPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-
 function asQuantity(v: unknown): Quantity | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
 }
@@ -68,7 +67,7 @@ export function compareObject(desired: ManagedObject, live: unknown): string[] {
   const liveObj = isPlainObject(live) ? live : {};
   const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
   const out = differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
-  const wantRefs = 'ownerReferences' in want.metadata ? want.metadata.ownerReferences ?? [] : [];
+  const wantRefs = 'ownerReferences' in want.metadata ? (want.metadata.ownerReferences ?? []) : [];
   const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
   for (const ref of wantRefs) {
     const match = liveRefs.find((r) => isPlainObject(r) && r.uid === ref.uid);

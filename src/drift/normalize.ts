@@ -15,10 +15,7 @@ export function canonicalQuantity(q: Quantity): string {
 }
 
 /** Field paths (dot and [index] notation) of list fields that are sets: their order carries no meaning. */
-const SET_LISTS = [
-  /^spec\.policyTypes$/,
-  /^rules\[\d+\]\.(apiGroups|resources|resourceNames|verbs)$/,
-];
+const SET_LISTS = [/^spec\.policyTypes$/, /^rules\[\d+\]\.(apiGroups|resources|resourceNames|verbs)$/];
 
 /** True for a path whose list is a set, compared without regard to order. */
 export function isSetList(path: string): boolean {
@@ -32,9 +29,7 @@ export function isSetList(path: string): boolean {
  * default-deny). An absent live value counts as empty: the apiserver omits
  * empty lists and selectors.
  */
-const WHOLE_PATHS = [
-  /^spec\.(podSelector|ingress|egress)$/,
-];
+const WHOLE_PATHS = [/^spec\.(podSelector|ingress|egress)$/];
 
 /** True for a path whose value must equal the desired one exactly. */
 export function isWholeValue(path: string): boolean {
@@ -42,10 +37,7 @@ export function isWholeValue(path: string): boolean {
 }
 
 /** Paths whose values are resource lists (compared as quantities). */
-const RESOURCE_LIST_PATHS = [
-  /^spec\.hard$/,
-  /^spec\.limits\[\d+\]\.(default|defaultRequest|max|min|maxLimitRequestRatio)$/,
-];
+const RESOURCE_LIST_PATHS = [/^spec\.hard$/, /^spec\.limits\[\d+\]\.(default|defaultRequest|max|min|maxLimitRequestRatio)$/];
 
 /** True for a path that holds a resource list. */
 export function isResourceList(path: string): boolean {

@@ -7,10 +7,18 @@ import { inCluster, loadClusterAccess, staticFromKubeconfig } from './access.ts'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = { server: 'https://10.0.0.1:6443', 'certificate-authority-data': b64('CA') }): string {
+function kubeconfig(
+  user: Record<string, unknown>,
+  cluster: Record<string, unknown> = { server: 'https://10.0.0.1:6443', 'certificate-authority-data': b64('CA') },
+): string {
   return dump({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-    contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }, { name: 'other', context: { cluster: 'k', user: 'u' } }],
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'c',
+    contexts: [
+      { name: 'c', context: { cluster: 'k', user: 'u' } },
+      { name: 'other', context: { cluster: 'k', user: 'u' } },
+    ],
     clusters: [{ name: 'k', cluster }],
     users: [{ name: 'u', user }],
   });
@@ -37,7 +45,10 @@ describe('static kubeconfig access', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kp-access-'));
     writeFileSync(join(dir, 'ca.crt'), 'FILE-CA');
     writeFileSync(join(dir, 'token'), 'first\n');
-    const access = staticFromKubeconfig(kubeconfig({ tokenFile: 'token' }, { server: 'https://k:6443', 'certificate-authority': 'ca.crt' }), join(dir, 'config'));
+    const access = staticFromKubeconfig(
+      kubeconfig({ tokenFile: 'token' }, { server: 'https://k:6443', 'certificate-authority': 'ca.crt' }),
+      join(dir, 'config'),
+    );
     if (access === undefined) throw new Error('expected static access');
     expect(String((await applied(access)).ca)).toBe('FILE-CA');
     expect((await applied(access)).headers).toEqual({ authorization: 'Bearer first' });
@@ -46,7 +57,10 @@ describe('static kubeconfig access', () => {
   });
 
   it('sends a fixed token and honours insecure-skip-tls-verify', async () => {
-    const access = staticFromKubeconfig(kubeconfig({ token: 'abc' }, { server: 'https://k', 'insecure-skip-tls-verify': true }), '/x/config');
+    const access = staticFromKubeconfig(
+      kubeconfig({ token: 'abc' }, { server: 'https://k', 'insecure-skip-tls-verify': true }),
+      '/x/config',
+    );
     const opts = await applied(access ?? { applyToHTTPSOptions: () => Promise.resolve() });
     expect(opts.headers).toEqual({ authorization: 'Bearer abc' });
     expect(opts.rejectUnauthorized).toBe(false);
@@ -75,7 +89,9 @@ describe('in-cluster access', () => {
     expect((await applied(access)).headers).toEqual({ authorization: 'Bearer t1' });
     writeFileSync(join(dir, 'token'), 't2');
     expect((await applied(access)).headers).toEqual({ authorization: 'Bearer t2' });
-    expect(inCluster({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, dir)?.getCurrentCluster()).toEqual({ server: 'https://[fd00::1]:443' });
+    expect(inCluster({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, dir)?.getCurrentCluster()).toEqual({
+      server: 'https://[fd00::1]:443',
+    });
   });
 
   it('is not there outside a pod', () => {
@@ -105,7 +121,10 @@ describe('loadClusterAccess', () => {
   it('loads a kubeconfig with an exec plugin through client-node', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kp-exec-'));
     const path = join(dir, 'config');
-    writeFileSync(path, kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }, { server: 'https://exec' }));
+    writeFileSync(
+      path,
+      kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }, { server: 'https://exec' }),
+    );
     const access = await loadClusterAccess(path, {});
     expect(access.getCurrentCluster()?.server).toBe('https://exec');
     expect(access.constructor.name).toBe('KubeConfig');

@@ -88,7 +88,12 @@ export function staticFromKubeconfig(text: string, source: string, context?: str
   const userName = str(ctx, 'user');
   const cluster = named(cfg.clusters, clusterName, 'cluster', source);
   const user = userName === undefined ? {} : named(cfg.users, userName, 'user', source);
-  if (Object.keys(user).some((k) => !['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile'].includes(k))) return undefined;
+  if (
+    Object.keys(user).some(
+      (k) => !['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile'].includes(k),
+    )
+  )
+    return undefined;
   const base = dirname(source);
   const file = (p: string): Buffer => readFileSync(isAbsolute(p) ? p : join(base, p));
   const either = (e: Entry, k: string): Buffer | undefined => {
@@ -107,7 +112,11 @@ export function staticFromKubeconfig(text: string, source: string, context?: str
     ...optional('ca', either(cluster, 'certificate-authority')),
     ...optional('cert', either(user, 'client-certificate')),
     ...optional('key', either(user, 'client-key')),
-    ...(token !== undefined ? { token: { value: token } } : tokenFile !== undefined ? { token: { file: isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile) } } : {}),
+    ...(token !== undefined
+      ? { token: { value: token } }
+      : tokenFile !== undefined
+        ? { token: { file: isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile) } }
+        : {}),
   };
   return new StaticAccess(material);
 }
@@ -144,12 +153,19 @@ async function viaClientNode(load: (kc: KubeConfig) => void): Promise<ClusterAcc
  */
 export async function loadClusterAccess(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ClusterAccess> {
   const fromFile = async (path: string): Promise<ClusterAccess> =>
-    staticFromKubeconfig(readFileSync(path, 'utf8'), path) ?? viaClientNode((kc) => { kc.loadFromFile(path); });
+    staticFromKubeconfig(readFileSync(path, 'utf8'), path) ??
+    viaClientNode((kc) => {
+      kc.loadFromFile(path);
+    });
   if (file !== undefined) return fromFile(file);
   const listed = env.KUBECONFIG;
   if (listed !== undefined && listed !== '') {
     // Several files are merged by client-node's rules.
-    return listed.includes(':') ? viaClientNode((kc) => { kc.loadFromDefault(); }) : fromFile(listed);
+    return listed.includes(':')
+      ? viaClientNode((kc) => {
+          kc.loadFromDefault();
+        })
+      : fromFile(listed);
   }
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   try {
@@ -158,5 +174,10 @@ export async function loadClusterAccess(file: string | undefined, env: NodeJS.Pr
   } catch (err: unknown) {
     if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
   }
-  return inCluster(env) ?? viaClientNode((kc) => { kc.loadFromDefault(); });
+  return (
+    inCluster(env) ??
+    viaClientNode((kc) => {
+      kc.loadFromDefault();
+    })
+  );
 }

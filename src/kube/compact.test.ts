@@ -5,7 +5,10 @@ const policy = (ns: string, uid: string): WireObject & { spec: unknown; status?:
   apiVersion: 'networking.k8s.io/v1',
   kind: 'NetworkPolicy',
   metadata: {
-    name: 'kubeposture-default-deny', namespace: ns, uid, resourceVersion: '42',
+    name: 'kubeposture-default-deny',
+    namespace: ns,
+    uid,
+    resourceVersion: '42',
     labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'b' },
     annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":"json"}', note: 'kept' },
     ownerReferences: [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'b', uid: 'b-uid', controller: true }],
@@ -21,12 +24,18 @@ const policy = (ns: string, uid: string): WireObject & { spec: unknown; status?:
 
 describe('compactObject', () => {
   it('keeps what the reconciler reads and drops the rest', () => {
-    const c = compactObject<WireObject>(new ValuePool(), 'kubeposture', { withFields: false })(policy('a', 'u1')) as WireObject & { spec?: unknown; status?: unknown };
+    const c = compactObject<WireObject>(new ValuePool(), 'kubeposture', { withFields: false })(policy('a', 'u1')) as WireObject & {
+      spec?: unknown;
+      status?: unknown;
+    };
     expect(c).toEqual({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: {
-        name: 'kubeposture-default-deny', namespace: 'a', uid: 'u1', resourceVersion: '42',
+        name: 'kubeposture-default-deny',
+        namespace: 'a',
+        uid: 'u1',
+        resourceVersion: '42',
         labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': 'b' },
         annotations: { note: 'kept' },
         ownerReferences: [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'b', uid: 'b-uid', controller: true }],
@@ -36,7 +45,7 @@ describe('compactObject', () => {
     });
   });
 
-  it('keeps kubeposture\'s field sets when asked, without timestamps', () => {
+  it("keeps kubeposture's field sets when asked, without timestamps", () => {
     const c = compactObject<WireObject>(new ValuePool(), 'kubeposture', { withFields: true })(policy('a', 'u1'));
     expect(c.metadata.managedFields).toEqual([{ manager: 'kubeposture', operation: 'Update', fieldsV1: { 'f:spec': {} } }]);
   });
@@ -53,7 +62,10 @@ describe('compactObject', () => {
   });
 
   it('drops the annotations asked, so that a value unique per object does not unshare the rest', () => {
-    const compact = compactObject<WireObject>(new ValuePool(), 'kubeposture', { withFields: false, dropAnnotations: ['kubeposture.io/create-id'] });
+    const compact = compactObject<WireObject>(new ValuePool(), 'kubeposture', {
+      withFields: false,
+      dropAnnotations: ['kubeposture.io/create-id'],
+    });
     const withId = (ns: string, id: string): WireObject => {
       const p = policy(ns, `u-${ns}`);
       return { ...p, metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, 'kubeposture.io/create-id': id } } };
@@ -77,25 +89,46 @@ describe('ValuePool', () => {
 });
 
 describe('compactNamespace', () => {
-  it('keeps labels, deletion, kubeposture\'s field ownership, the annotations asked for and phase only', () => {
+  it("keeps labels, deletion, kubeposture's field ownership, the annotations asked for and phase only", () => {
     const ns = {
-      apiVersion: 'v1', kind: 'Namespace',
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: {
-        name: 'team-a', uid: 'n1', resourceVersion: '7', labels: { 'kubernetes.io/metadata.name': 'team-a' },
+        name: 'team-a',
+        uid: 'n1',
+        resourceVersion: '7',
+        labels: { 'kubernetes.io/metadata.name': 'team-a' },
         annotations: { 'kubeposture.io/owned': '{"b":{}}', 'someone/else': 'x'.repeat(1000) },
-        managedFields: [{ manager: 'kubeposture', operation: 'Apply', time: 'x', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }],
+        managedFields: [
+          {
+            manager: 'kubeposture',
+            operation: 'Apply',
+            time: 'x',
+            fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } },
+          },
+        ],
         deletionTimestamp: '2026-11-27T00:00:00Z',
       },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Terminating' },
     } as unknown as WireObject & { status?: { phase?: string } };
     expect(compactNamespace(new ValuePool(), 'kubeposture', ['kubeposture.io/owned'])(ns)).toEqual({
-      apiVersion: 'v1', kind: 'Namespace',
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: {
-        name: 'team-a', uid: 'n1', resourceVersion: '7', labels: { 'kubernetes.io/metadata.name': 'team-a' },
+        name: 'team-a',
+        uid: 'n1',
+        resourceVersion: '7',
+        labels: { 'kubernetes.io/metadata.name': 'team-a' },
         annotations: { 'kubeposture.io/owned': '{"b":{}}' },
         deletionTimestamp: '2026-11-27T00:00:00Z',
-        managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } } }],
+        managedFields: [
+          {
+            manager: 'kubeposture',
+            operation: 'Apply',
+            fieldsV1: { 'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {} } } },
+          },
+        ],
       },
       status: { phase: 'Terminating' },
     });

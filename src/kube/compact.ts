@@ -63,9 +63,13 @@ const KEPT_META = ['generation', 'deletionTimestamp'] as const;
 
 /** `manager`'s managedFields entries, without their timestamps (so equal entries can be shared). */
 function ownEntries(entries: WireObject['metadata']['managedFields'], manager: string, withFields: boolean): ManagedFieldsEntry[] {
-  return (entries ?? []).filter((e) => e.manager === manager).map((e) => ({
-    manager, ...(e.operation === undefined ? {} : { operation: e.operation }), ...(withFields && e.fieldsV1 !== undefined ? { fieldsV1: e.fieldsV1 } : {}),
-  }));
+  return (entries ?? [])
+    .filter((e) => e.manager === manager)
+    .map((e) => ({
+      manager,
+      ...(e.operation === undefined ? {} : { operation: e.operation }),
+      ...(withFields && e.fieldsV1 !== undefined ? { fieldsV1: e.fieldsV1 } : {}),
+    }));
 }
 
 interface MetaOptions {
@@ -86,10 +90,15 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
   if (meta.resourceVersion !== undefined) out.resourceVersion = meta.resourceVersion;
   for (const k of KEPT_META) if (meta[k] !== undefined) out[k] = meta[k];
   if (meta.labels !== undefined) {
-    out.labels = o.shareLabels ? pool.tree(meta.labels) : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)]));
+    out.labels = o.shareLabels
+      ? pool.tree(meta.labels)
+      : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)]));
   }
   if (meta.annotations !== undefined && o.annotations !== undefined) {
-    const kept = o.annotations.flatMap((k) => { const v = meta.annotations?.[k]; return v === undefined ? [] : [[pool.str(k), v] as const]; });
+    const kept = o.annotations.flatMap((k) => {
+      const v = meta.annotations?.[k];
+      return v === undefined ? [] : [[pool.str(k), v] as const];
+    });
     if (kept.length > 0) out.annotations = Object.fromEntries(kept);
   } else if (meta.annotations !== undefined) {
     const dropped = [LAST_APPLIED, ...(o.dropAnnotations ?? [])];
@@ -110,7 +119,11 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
  * whether its entries are Apply or Update (owned objects). `dropAnnotations`: annotations
  * not kept (the create id each owned object carries, unique and read only from the apiserver).
  */
-export function compactObject<T extends WireObject>(pool: ValuePool, manager: string, o: { readonly withFields: boolean; readonly dropAnnotations?: readonly string[] }): (obj: T) => T {
+export function compactObject<T extends WireObject>(
+  pool: ValuePool,
+  manager: string,
+  o: { readonly withFields: boolean; readonly dropAnnotations?: readonly string[] },
+): (obj: T) => T {
   return (obj) => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) {
@@ -126,11 +139,16 @@ export function compactObject<T extends WireObject>(pool: ValuePool, manager: st
  * For Namespaces: metadata (its labels, kubeposture's field ownership, the annotations named
  * in `annotations`) and status.phase, nothing else.
  */
-export function compactNamespace<T extends WireObject & { readonly status?: { readonly phase?: string } }>(pool: ValuePool, manager: string, annotations: readonly string[] = []): (obj: T) => T {
+export function compactNamespace<T extends WireObject & { readonly status?: { readonly phase?: string } }>(
+  pool: ValuePool,
+  manager: string,
+  annotations: readonly string[] = [],
+): (obj: T) => T {
   return (obj) => {
     const phase = obj.status?.phase;
     return {
-      apiVersion: 'v1', kind: 'Namespace',
+      apiVersion: 'v1',
+      kind: 'Namespace',
       metadata: compactMeta(pool, manager, obj.metadata, { shareLabels: false, withFields: true, annotations }),
       ...(phase === undefined ? {} : { status: pool.tree({ phase }) }),
     } as unknown as T;

@@ -30,7 +30,6 @@ export interface EventSink {
 const SERIES_WINDOW_MS = 10 * 60_000;
 const CONTROLLER = 'kubeposture.io/operator';
 
-
 export class EventRecorder implements EventSink {
   private readonly rest: Pick<RestClient, 'create' | 'mergePatch'>;
   private readonly log: Logger;
@@ -77,7 +76,13 @@ export class EventRecorder implements EventSink {
       reason,
       note,
       type,
-      regarding: { apiVersion: target.apiVersion, kind: target.kind, name: target.name, uid: target.uid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }) },
+      regarding: {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        name: target.name,
+        uid: target.uid,
+        ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+      },
     };
     // No field manager: an event is never applied to, only its series count patched.
     await this.rest.create('Event', event);

@@ -26,6 +26,6 @@ export async function whoAmI(rest: Pick<Transport, 'request'>): Promise<string> 
   });
   // Read as reviews.ts reads its answers: a review is not an object of the table's kinds.
   const username = asPlainObject(asPlainObject(asPlainObject(answer)?.status)?.userInfo)?.username;
-  if (typeof username !== 'string') throw new Error('the apiserver\'s SelfSubjectReview named no user');
+  if (typeof username !== 'string') throw new Error("the apiserver's SelfSubjectReview named no user");
   return username;
 }

@@ -24,10 +24,18 @@ class FakeServer implements ListWatchClient {
     return { items: this.answer.items, metadata: { resourceVersion: this.answer.rv } };
   }
 
-  stream(_path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
+  stream(
+    _path: string,
+    query: RequestInit['query'],
+    onLine: (line: string) => void,
+    onOpen?: () => void,
+  ): { done: Promise<void>; abort: () => void } {
     let resolve: () => void = () => undefined;
     let reject: (e: Error) => void = () => undefined;
-    const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     this.watches.push({
       rv: query?.resourceVersion,
       send: (type, object) => {
@@ -37,12 +45,21 @@ class FakeServer implements ListWatchClient {
           reject(err as Error);
         }
       },
-      end: () => { resolve(); },
-      fail: (err) => { reject(err); },
+      end: () => {
+        resolve();
+      },
+      fail: (err) => {
+        reject(err);
+      },
     });
     // The server accepts every watch at once.
     onOpen?.();
-    return { done, abort: () => { resolve(); } };
+    return {
+      done,
+      abort: () => {
+        resolve();
+      },
+    };
   }
 
   last(): OpenWatch {
@@ -52,21 +69,37 @@ class FakeServer implements ListWatchClient {
   }
 }
 
-const flush = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
 
-function setup(): { server: FakeServer; clock: FakeClock; informer: Informer<WireObject>; events: string[]; errors: unknown[]; relists: string[] } {
+function setup(): {
+  server: FakeServer;
+  clock: FakeClock;
+  informer: Informer<WireObject>;
+  events: string[];
+  errors: unknown[];
+  relists: string[];
+} {
   const server = new FakeServer();
   const clock = new FakeClock();
   const errors: unknown[] = [];
   const relists: string[] = [];
-  const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, onError: (e) => errors.push(e), onRelist: (r) => relists.push(r) });
+  const informer = new Informer<WireObject>(server, {
+    kind: 'NetworkPolicy',
+    clock,
+    onError: (e) => errors.push(e),
+    onRelist: (r) => relists.push(r),
+  });
   const events: string[] = [];
-  informer.on((e: InformerEvent<WireObject>) => { events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion ?? ''}`); });
+  informer.on((e: InformerEvent<WireObject>) => {
+    events.push(`${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion ?? ''}`);
+  });
   return { server, clock, informer, events, errors, relists };
 }
 
 describe('Informer', () => {
-  it('lists, reports synced, then watches from the list\'s resourceVersion', async () => {
+  it("lists, reports synced, then watches from the list's resourceVersion", async () => {
     const { server, informer, events } = setup();
     server.answer = { items: [obj('x', '5')], rv: '10' };
     await informer.start();
@@ -182,8 +215,12 @@ describe('Informer with keep', () => {
     const keepLabelled = (o: WireObject): boolean => o.metadata.labels?.open === 'yes';
     const informer = new Informer<WireObject>(server, { kind: 'NetworkPolicy', clock, keep: keepLabelled });
     const events: string[] = [];
-    informer.on((e) => { events.push(`${e.type} ${e.object.metadata.name}`); });
-    const open = (name: string, rv: string, yes: boolean): WireObject => ({ metadata: { name, namespace: 'a', resourceVersion: rv, labels: { open: yes ? 'yes' : 'no' } } });
+    informer.on((e) => {
+      events.push(`${e.type} ${e.object.metadata.name}`);
+    });
+    const open = (name: string, rv: string, yes: boolean): WireObject => ({
+      metadata: { name, namespace: 'a', resourceVersion: rv, labels: { open: yes ? 'yes' : 'no' } },
+    });
     server.answer = { items: [open('x', '1', true), open('y', '2', false)], rv: '3' };
     await informer.start();
     await flush();
@@ -198,7 +235,7 @@ describe('Informer with keep', () => {
 });
 
 describe('keepOwnManagedFields', () => {
-  it('keeps only the named manager\'s entries, and drops the field when none is left', () => {
+  it("keeps only the named manager's entries, and drops the field when none is left", () => {
     const strip = keepOwnManagedFields<WireObject>('kubeposture');
     const o = { metadata: { name: 'x', managedFields: [{ manager: 'kubectl' }, { manager: 'kubeposture', operation: 'Apply' }] } };
     expect(strip(o).metadata.managedFields).toEqual([{ manager: 'kubeposture', operation: 'Apply' }]);

@@ -63,7 +63,10 @@ export interface InformerFailure {
   readonly message: string;
 }
 
-interface WatchEvent { readonly type: string; readonly object: unknown }
+interface WatchEvent {
+  readonly type: string;
+  readonly object: unknown;
+}
 
 const BASE_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
@@ -180,7 +183,9 @@ export class Informer<T extends WireObject> {
 
   private async waitForSync(): Promise<void> {
     if (this.syncedOnce) return;
-    await new Promise<void>((resolve, reject) => { this.syncWaiters.push({ resolve, reject }); });
+    await new Promise<void>((resolve, reject) => {
+      this.syncWaiters.push({ resolve, reject });
+    });
   }
 
   private emit(e: InformerEvent<T>): void {
@@ -257,7 +262,9 @@ export class Informer<T extends WireObject> {
         this.opts.onError?.(err);
         this.failure = { since: this.failure?.since ?? this.opts.clock.now(), message: errorMessage(err) };
         this.backoffMs = this.backoffMs === 0 ? BASE_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
-        await new Promise<void>((resolve) => { this.cancelTimer = this.opts.clock.setTimer(resolve, this.backoffMs); });
+        await new Promise<void>((resolve) => {
+          this.cancelTimer = this.opts.clock.setTimer(resolve, this.backoffMs);
+        });
         this.cancelTimer = undefined;
       }
     }
@@ -303,9 +310,16 @@ export class Informer<T extends WireObject> {
       resourceVersion: this.resourceVersion,
       timeoutSeconds: String(this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60)),
     };
-    const { done, abort } = this.rest.stream(resourcePath(this.opts.kind), query, (line) => {
-      this.handle(JSON.parse(line) as WatchEvent);
-    }, () => { this.failure = undefined; });
+    const { done, abort } = this.rest.stream(
+      resourcePath(this.opts.kind),
+      query,
+      (line) => {
+        this.handle(JSON.parse(line) as WatchEvent);
+      },
+      () => {
+        this.failure = undefined;
+      },
+    );
     this.abortWatch = abort;
     try {
       await done;

@@ -16,14 +16,12 @@ import { resourcePath, type ResourceKind, type WireOf } from './resources.ts';
 import type { WireList } from './wire.ts';
 import { asPlainObject } from '../lib/json.ts';
 
-
 /** The options of a {@link RestClient}: those of its transport. */
 export type RestClientOptions = TransportOptions;
 
 /** What a delete came to: `gone` (deleted, or was not there), or `pending` on finalizers, with the object as it now stands. */
 export type DeleteResult<T = unknown> =
-  | { readonly state: 'gone'; readonly existed: boolean }
-  | { readonly state: 'pending'; readonly object: T };
+  { readonly state: 'gone'; readonly existed: boolean } | { readonly state: 'pending'; readonly object: T };
 
 /** One RFC 6902 operation. */
 export type JsonPatchOp =
@@ -89,11 +87,18 @@ export class RestClient extends Transport {
 
   /** Server-side applies `obj` (which must carry apiVersion, kind and metadata.name). */
   async apply<K extends ResourceKind>(kind: K, obj: Sendable, opts: ApplyOptions): Promise<WireOf<K>> {
-    return answerOf(kind, await this.request('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), {
-      body: obj,
-      contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun === true ? 'All' : undefined },
-    }));
+    return answerOf(
+      kind,
+      await this.request('PATCH', resourcePath(kind, obj.metadata.namespace, obj.metadata.name), {
+        body: obj,
+        contentType: 'application/apply-patch+yaml',
+        query: {
+          fieldManager: opts.fieldManager,
+          force: opts.force ? 'true' : undefined,
+          dryRun: opts.dryRun === true ? 'All' : undefined,
+        },
+      }),
+    );
   }
 
   /**
@@ -101,14 +106,21 @@ export class RestClient extends Transport {
    * same name is never deleted by mistake). `gone`: deleted at once (or was not
    * there); `pending`: finalizers hold it, and `object` is how it now stands.
    */
-  async delete<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, uid: string): Promise<DeleteResult<WireOf<K>>> {
+  async delete<K extends ResourceKind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    uid: string,
+  ): Promise<DeleteResult<WireOf<K>>> {
     try {
       const body = await this.request('DELETE', resourcePath(kind, namespace, name), {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid }, propagationPolicy: 'Background' },
       });
       // A Status when the object went at once; the object itself while finalizers hold it.
       const o = asPlainObject(body);
-      return o?.kind !== 'Status' && asPlainObject(o?.metadata)?.deletionTimestamp !== undefined ? { state: 'pending', object: answerOf(kind, body) } : { state: 'gone', existed: true };
+      return o?.kind !== 'Status' && asPlainObject(o?.metadata)?.deletionTimestamp !== undefined
+        ? { state: 'pending', object: answerOf(kind, body) }
+        : { state: 'gone', existed: true };
     } catch (err: unknown) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return { state: 'gone', existed: false };
       throw err;
@@ -116,12 +128,33 @@ export class RestClient extends Transport {
   }
 
   /** Applies an RFC 6902 JSON patch. */
-  async jsonPatch<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, ops: readonly JsonPatchOp[], subresource?: 'status'): Promise<WireOf<K>> {
-    return answerOf(kind, await this.request('PATCH', objectPath(kind, namespace, name, subresource), { body: ops, contentType: 'application/json-patch+json' }));
+  async jsonPatch<K extends ResourceKind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    ops: readonly JsonPatchOp[],
+    subresource?: 'status',
+  ): Promise<WireOf<K>> {
+    return answerOf(
+      kind,
+      await this.request('PATCH', objectPath(kind, namespace, name, subresource), {
+        body: ops,
+        contentType: 'application/json-patch+json',
+      }),
+    );
   }
 
   /** Applies an RFC 7386 merge patch. */
-  async mergePatch<K extends ResourceKind>(kind: K, namespace: string | undefined, name: string, body: unknown, subresource?: 'status'): Promise<WireOf<K>> {
-    return answerOf(kind, await this.request('PATCH', objectPath(kind, namespace, name, subresource), { body, contentType: 'application/merge-patch+json' }));
+  async mergePatch<K extends ResourceKind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    subresource?: 'status',
+  ): Promise<WireOf<K>> {
+    return answerOf(
+      kind,
+      await this.request('PATCH', objectPath(kind, namespace, name, subresource), { body, contentType: 'application/merge-patch+json' }),
+    );
   }
 }

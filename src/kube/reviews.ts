@@ -17,13 +17,10 @@ export interface UserInfo {
 
 /** A TokenReview's answer. */
 export type TokenReviewResult =
-  | { readonly authenticated: true; readonly user: UserInfo }
-  | { readonly authenticated: false; readonly error: string };
+  { readonly authenticated: true; readonly user: UserInfo } | { readonly authenticated: false; readonly error: string };
 
 /** A SubjectAccessReview's answer. */
-export type AccessReviewResult =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: string };
+export type AccessReviewResult = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
 /** A request to a URL that is not an API resource, as RBAC's `nonResourceURLs` rules name it. */
 export interface NonResourceAttributes {
@@ -64,21 +61,27 @@ export function accessReviewResult(answer: unknown): AccessReviewResult {
 /** A {@link Reviewer} posting TokenReviews and SubjectAccessReviews through `rest`. */
 export function apiReviewer(rest: Pick<Transport, 'request'>): Reviewer {
   return {
-    reviewToken: async (token) => tokenReviewResult(await rest.request('POST', REVIEW_PATHS.TokenReview, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    })),
-    reviewAccess: async (user, attributes) => accessReviewResult(await rest.request('POST', REVIEW_PATHS.SubjectAccessReview, {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          ...(user.uid === undefined ? {} : { uid: user.uid }),
-          groups: user.groups,
-          extra: user.extra,
-          nonResourceAttributes: { path: attributes.path, verb: attributes.verb },
-        },
-      },
-    })),
+    reviewToken: async (token) =>
+      tokenReviewResult(
+        await rest.request('POST', REVIEW_PATHS.TokenReview, {
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        }),
+      ),
+    reviewAccess: async (user, attributes) =>
+      accessReviewResult(
+        await rest.request('POST', REVIEW_PATHS.SubjectAccessReview, {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: user.username,
+              ...(user.uid === undefined ? {} : { uid: user.uid }),
+              groups: user.groups,
+              extra: user.extra,
+              nonResourceAttributes: { path: attributes.path, verb: attributes.verb },
+            },
+          },
+        }),
+      ),
   };
 }

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApiError, throttledRetryDelay, Transport, WriteRefused, type RequestRecord } from './transport.ts';
 
 /** A plain-HTTP server answering from a script, one entry per request. */
-async function scripted(answers: readonly { status: number; retryAfter?: string }[]): Promise<{ server: Server; url: string; seen: () => number }> {
+async function scripted(
+  answers: readonly { status: number; retryAfter?: string }[],
+): Promise<{ server: Server; url: string; seen: () => number }> {
   let seen = 0;
   const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
     const a = answers[Math.min(seen, answers.length - 1)] ?? { status: 200 };
@@ -10,9 +12,17 @@ async function scripted(answers: readonly { status: number; retryAfter?: string 
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (a.retryAfter !== undefined) headers['retry-after'] = a.retryAfter;
     res.writeHead(a.status, headers);
-    res.end(JSON.stringify(a.status < 400 ? { kind: 'Namespace', metadata: { name: 'a' } } : { kind: 'Status', reason: a.status === 429 ? 'TooManyRequests' : 'InternalError', message: `answer ${String(seen)}` }));
+    res.end(
+      JSON.stringify(
+        a.status < 400
+          ? { kind: 'Namespace', metadata: { name: 'a' } }
+          : { kind: 'Status', reason: a.status === 429 ? 'TooManyRequests' : 'InternalError', message: `answer ${String(seen)}` },
+      ),
+    );
   });
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve);
+  });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   return { server, url: `http://127.0.0.1:${String(port)}`, seen: () => seen };
@@ -20,7 +30,9 @@ async function scripted(answers: readonly { status: number; retryAfter?: string 
 
 const access = (server: string): ConstructorParameters<typeof Transport>[0] => ({
   getCurrentCluster: () => ({ server }),
-  applyToHTTPSOptions: async () => { /* plain HTTP, no credentials */ },
+  applyToHTTPSOptions: async () => {
+    /* plain HTTP, no credentials */
+  },
 });
 
 describe('throttledRetryDelay', () => {
@@ -50,9 +62,16 @@ describe('Transport', () => {
     const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }, { status: 429, retryAfter: '2' }, { status: 200 }]);
     const waits: number[] = [];
     const records: RequestRecord[] = [];
-    const rest = new Transport(access(url), { sleep: async (ms) => { waits.push(ms); }, onRequest: (r) => records.push(r) });
+    const rest = new Transport(access(url), {
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      onRequest: (r) => records.push(r),
+    });
     try {
-      expect(await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'a' } } })).toMatchObject({ metadata: { name: 'a' } });
+      expect(await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'a' } } })).toMatchObject({
+        metadata: { name: 'a' },
+      });
       expect(seen()).toBe(3);
       expect(waits).toHaveLength(2);
       expect(waits[0]).toBeGreaterThanOrEqual(1000);
@@ -67,16 +86,29 @@ describe('Transport', () => {
 
   it('gives up after its retries with the last refusal, and never retries other errors', async () => {
     const { server, url, seen } = await scripted([{ status: 429, retryAfter: '1' }]);
-    const rest = new Transport(access(url), { maxThrottledRetries: 2, sleep: async () => { /* no wait */ } });
+    const rest = new Transport(access(url), {
+      maxThrottledRetries: 2,
+      sleep: async () => {
+        /* no wait */
+      },
+    });
     try {
-      await expect(rest.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 429, retryAfterSeconds: 1, message: 'answer 3' });
+      await expect(rest.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({
+        status: 429,
+        retryAfterSeconds: 1,
+        message: 'answer 3',
+      });
       expect(seen()).toBe(3);
     } finally {
       rest.close();
       server.close();
     }
     const failing = await scripted([{ status: 500 }]);
-    const rest2 = new Transport(access(failing.url), { sleep: async () => { /* no wait */ } });
+    const rest2 = new Transport(access(failing.url), {
+      sleep: async () => {
+        /* no wait */
+      },
+    });
     try {
       await expect(rest2.request('GET', '/api/v1/namespaces/a')).rejects.toMatchObject({ status: 500 });
       expect(failing.seen()).toBe(1);
@@ -111,13 +143,19 @@ describe('Transport', () => {
    */
   async function leadershipLostWhileQueued(close: boolean): Promise<void> {
     let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let seen = 0;
     const server = createServer((_req, res) => {
       seen += 1;
-      void held.then(() => { res.writeHead(200, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) }).end('{}'); });
+      void held.then(() => {
+        res.writeHead(200, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) }).end('{}');
+      });
     });
-    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', resolve);
+    });
     const addr = server.address();
     const url = `http://127.0.0.1:${String(typeof addr === 'object' && addr !== null ? addr.port : 0)}`;
     let leader = true;

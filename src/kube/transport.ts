@@ -12,6 +12,9 @@
  * onto generated model classes and silently drops fields it spells otherwise
  * (a NetworkPolicy rule's `from`, a LimitRangeItem's `default`), which for a
  * security operator turns "allow from these pods" into "allow from everywhere".
+ *
+ * Longer than most files on purpose: the retry rules (throttling, stale connections, the lease
+ * check) wrap one request and one stream, and are only right when read together with them.
  */
 import type { ClusterAccess } from './access.ts';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
@@ -49,7 +52,13 @@ function apiError(method: string, path: string, status: number, body: unknown, r
   const s = (typeof body === 'object' && body !== null ? body : {}) as { reason?: unknown; message?: unknown };
   // Only the delta-seconds form: the apiserver never sends an HTTP date.
   const seconds = typeof retryAfter === 'string' && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  return new ApiError(status, typeof s.reason === 'string' ? s.reason : '', typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`, body, seconds);
+  return new ApiError(
+    status,
+    typeof s.reason === 'string' ? s.reason : '',
+    typeof s.message === 'string' ? s.message : `${method} ${path}: HTTP ${String(status)}`,
+    body,
+    seconds,
+  );
 }
 
 /**
@@ -60,7 +69,12 @@ function apiError(method: string, path: string, status: number, body: unknown, r
  * doubling) and is capped at 10 s, with up to 20% jitter so throttled workers
  * do not come back in step.
  */
-export function throttledRetryDelay(err: unknown, retry: number, maxRetries: number, random: () => number = Math.random): number | undefined {
+export function throttledRetryDelay(
+  err: unknown,
+  retry: number,
+  maxRetries: number,
+  random: () => number = Math.random,
+): number | undefined {
   if (!(err instanceof ApiError) || retry >= maxRetries) return undefined;
   if (err.status !== 429 && !(err.status >= 500 && err.retryAfterSeconds !== undefined)) return undefined;
   const base = Math.min(10_000, Math.max((err.retryAfterSeconds ?? 0) * 1000, 250 * 2 ** retry));
@@ -136,23 +150,34 @@ export class Transport {
     this.userAgent = opts.userAgent ?? 'kubeposture';
     this.onRequest = opts.onRequest;
     this.maxThrottledRetries = opts.maxThrottledRetries ?? 6;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => { setTimeout(resolve, ms); }));
+    this.sleep =
+      opts.sleep ??
+      ((ms) =>
+        new Promise((resolve) => {
+          setTimeout(resolve, ms);
+        }));
     this.mayWrite = opts.mayWrite;
     this.maxSockets = opts.maxSockets ?? 64;
   }
 
   /** Credentials per request (tokens rotate); TLS material in one keep-alive agent, made once. */
-  private async prepare(path: string, query: RequestInit['query']): Promise<{ url: URL; opts: RequestOptions; headers: OutgoingHttpHeaders }> {
+  private async prepare(
+    path: string,
+    query: RequestInit['query'],
+  ): Promise<{ url: URL; opts: RequestOptions; headers: OutgoingHttpHeaders }> {
     const opts: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
-    this.agent ??= this.server.protocol === 'http:' ? new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets }) : new HttpsAgent({
-      keepAlive: true,
-      maxSockets: this.maxSockets,
-      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
-      ...(opts.cert === undefined ? {} : { cert: opts.cert }),
-      ...(opts.key === undefined ? {} : { key: opts.key }),
-      ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
-    });
+    this.agent ??=
+      this.server.protocol === 'http:'
+        ? new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets })
+        : new HttpsAgent({
+            keepAlive: true,
+            maxSockets: this.maxSockets,
+            ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+            ...(opts.cert === undefined ? {} : { cert: opts.cert }),
+            ...(opts.key === undefined ? {} : { key: opts.key }),
+            ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
+          });
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     // Headers (the bearer token) come as an object, never as a raw list.
@@ -161,9 +186,24 @@ export class Transport {
     return { url, opts, headers };
   }
 
-  private send(url: URL, method: string, headers: OutgoingHttpHeaders, opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  private send(
+    url: URL,
+    method: string,
+    headers: OutgoingHttpHeaders,
+    opts: RequestOptions,
+    onResponse: (res: IncomingMessage) => void,
+  ): ClientRequest {
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return send(url, { method, headers, ...(this.agent === undefined ? {} : { agent: this.agent }), ...(opts.auth === undefined ? {} : { auth: opts.auth }) }, onResponse);
+    return send(
+      url,
+      {
+        method,
+        headers,
+        ...(this.agent === undefined ? {} : { agent: this.agent }),
+        ...(opts.auth === undefined ? {} : { auth: opts.auth }),
+      },
+      onResponse,
+    );
   }
 
   /**
@@ -198,7 +238,9 @@ export class Transport {
     const started = Date.now();
     const { url, opts, headers } = await this.prepare(path, init.query);
     let status = 0;
-    const record = (): void => { this.onRequest?.({ method, path, status, millis: Date.now() - started }); };
+    const record = (): void => {
+      this.onRequest?.({ method, path, status, millis: Date.now() - started });
+    };
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (payload !== undefined) {
       headers['content-type'] = init.contentType ?? 'application/json';
@@ -232,7 +274,9 @@ export class Transport {
         record();
         reject(err);
       });
-      req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path}: no answer within 30s`)); });
+      req.setTimeout(30_000, () => {
+        req.destroy(new Error(`${method} ${path}: no answer within 30s`));
+      });
       if (mayWrite === undefined) {
         req.end(payload);
         return;
@@ -263,49 +307,72 @@ export class Transport {
    * broken connection or an exception from `onLine`; `abort` ends it early.
    * `onOpen` is called once the server has accepted the watch.
    */
-  stream(path: string, query: RequestInit['query'], onLine: (line: string) => void, onOpen?: () => void): { done: Promise<void>; abort: () => void } {
+  stream(
+    path: string,
+    query: RequestInit['query'],
+    onLine: (line: string) => void,
+    onOpen?: () => void,
+  ): { done: Promise<void>; abort: () => void } {
     let req: ClientRequest | undefined;
     let aborted = false;
-    const done = this.prepare(path, query).then(({ url, opts, headers }) => new Promise<void>((resolve, reject) => {
-      if (aborted) {
-        resolve();
-        return;
-      }
-      req = this.send(url, 'GET', headers, opts, (res) => {
-        const status = res.statusCode ?? 0;
-        let buffer = '';
-        res.setEncoding('utf8');
-        if (status >= 400) {
-          res.on('data', (c: string) => { buffer += c; });
-          res.on('end', () => { reject(apiError('GET', path, status, parseBody(buffer))); });
-          return;
-        }
-        onOpen?.();
-        res.on('data', (c: string) => {
-          buffer += c;
-          let nl = buffer.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (line !== '') {
-              try {
-                onLine(line);
-              } catch (err: unknown) {
-                req?.destroy();
-                reject(err instanceof Error ? err : new Error(String(err)));
-                return;
-              }
-            }
-            nl = buffer.indexOf('\n');
+    const done = this.prepare(path, query).then(
+      ({ url, opts, headers }) =>
+        new Promise<void>((resolve, reject) => {
+          if (aborted) {
+            resolve();
+            return;
           }
-        });
-        res.on('end', () => { resolve(); });
-        res.on('error', (err) => { if (aborted) resolve(); else reject(err); });
-        res.on('aborted', () => { if (aborted) resolve(); else reject(new Error(`GET ${path}: stream aborted`)); });
-      });
-      req.on('error', (err) => { if (aborted) resolve(); else reject(err); });
-      req.end();
-    }));
+          req = this.send(url, 'GET', headers, opts, (res) => {
+            const status = res.statusCode ?? 0;
+            let buffer = '';
+            res.setEncoding('utf8');
+            if (status >= 400) {
+              res.on('data', (c: string) => {
+                buffer += c;
+              });
+              res.on('end', () => {
+                reject(apiError('GET', path, status, parseBody(buffer)));
+              });
+              return;
+            }
+            onOpen?.();
+            res.on('data', (c: string) => {
+              buffer += c;
+              let nl = buffer.indexOf('\n');
+              while (nl >= 0) {
+                const line = buffer.slice(0, nl).trim();
+                buffer = buffer.slice(nl + 1);
+                if (line !== '') {
+                  try {
+                    onLine(line);
+                  } catch (err: unknown) {
+                    req?.destroy();
+                    reject(err instanceof Error ? err : new Error(String(err)));
+                    return;
+                  }
+                }
+                nl = buffer.indexOf('\n');
+              }
+            });
+            res.on('end', () => {
+              resolve();
+            });
+            res.on('error', (err) => {
+              if (aborted) resolve();
+              else reject(err);
+            });
+            res.on('aborted', () => {
+              if (aborted) resolve();
+              else reject(new Error(`GET ${path}: stream aborted`));
+            });
+          });
+          req.on('error', (err) => {
+            if (aborted) resolve();
+            else reject(err);
+          });
+          req.end();
+        }),
+    );
     return {
       done,
       abort: () => {

@@ -19,7 +19,13 @@ export interface WireObject {
     readonly annotations?: Readonly<Record<string, string>>;
     readonly deletionTimestamp?: string;
     readonly finalizers?: readonly string[];
-    readonly ownerReferences?: readonly { readonly uid: string; readonly kind: string; readonly name: string; readonly apiVersion: string; readonly controller?: boolean }[];
+    readonly ownerReferences?: readonly {
+      readonly uid: string;
+      readonly kind: string;
+      readonly name: string;
+      readonly apiVersion: string;
+      readonly controller?: boolean;
+    }[];
     readonly managedFields?: readonly ManagedFieldsEntry[];
   };
 }

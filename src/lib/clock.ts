@@ -12,6 +12,8 @@ export const systemClock: Clock = {
   setTimer: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref();
-    return () => { clearTimeout(t); };
+    return () => {
+      clearTimeout(t);
+    };
   },
 };

@@ -13,7 +13,9 @@ export function isPlainObject(v: unknown): v is Readonly<Record<string, unknown>
 export function canonicalJson(v: unknown, skip?: (key: string) => boolean): string {
   if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x, skip)).join(',')}]`;
   if (isPlainObject(v)) {
-    const keys = Object.keys(v).filter((k) => !(skip?.(k) ?? false)).sort();
+    const keys = Object.keys(v)
+      .filter((k) => !(skip?.(k) ?? false))
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k], skip)}`).join(',')}}`;
   }
   return v === undefined ? 'undefined' : JSON.stringify(v);

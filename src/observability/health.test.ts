@@ -28,7 +28,11 @@ describe('health endpoints', () => {
 });
 
 describe('parseAddress', () => {
-  it.each([[':8081', undefined, 8081], ['127.0.0.1:0', '127.0.0.1', 0], ['[::1]:9000', '[::1]', 9000]] as const)('%s', (text, host, port) => {
+  it.each([
+    [':8081', undefined, 8081],
+    ['127.0.0.1:0', '127.0.0.1', 0],
+    ['[::1]:9000', '[::1]', 9000],
+  ] as const)('%s', (text, host, port) => {
     expect(parseAddress('health-addr', text)).toEqual({ host, port });
   });
   it.each(['8081', 'localhost', ':99999', ':'])('rejects %j naming the flag', (text) => {

@@ -40,10 +40,16 @@ export async function startHealthServer(source: HealthSource, host: string | und
       res.end(`${text}\n`);
     };
     if (path === '/healthz' || path === '/livez') answer(!draining, draining ? 'shutting down' : 'ok');
-    else if (path === '/readyz') answer(!draining && source.ready, draining ? 'shutting down' : source.ready ? 'ok' : source.notReadyBecause ?? 'caches not synced');
+    else if (path === '/readyz')
+      answer(!draining && source.ready, draining ? 'shutting down' : source.ready ? 'ok' : (source.notReadyBecause ?? 'caches not synced'));
     else answer(false, 'not found');
   });
   server.keepAliveTimeout = 5000;
   const bound = await listen(server, host, port);
-  return { ...bound, draining: () => { draining = true; } };
+  return {
+    ...bound,
+    draining: () => {
+      draining = true;
+    },
+  };
 }

@@ -5,10 +5,18 @@ describe('createLogger', () => {
   it('writes the levels at and above its own, and nothing below', () => {
     const lines: string[] = [];
     // winston's Console transport writes through console._stderr when it exists, else stderr.
-    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; });
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
     const consoleErr = (console as unknown as { _stderr?: NodeJS.WriteStream })._stderr;
-    const write2 = consoleErr === undefined || consoleErr === process.stderr ? undefined
-      : jest.spyOn(consoleErr, 'write').mockImplementation((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; });
+    const write2 =
+      consoleErr === undefined || consoleErr === process.stderr
+        ? undefined
+        : jest.spyOn(consoleErr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+            lines.push(String(chunk));
+            return true;
+          });
     try {
       const log = createLogger('info');
       log.debug('hidden', { n: 1 });

@@ -20,9 +20,23 @@ export function createLogger(level: LogLevel): Logger {
   const on = (l: LogLevel): boolean => LOG_LEVELS.indexOf(l) <= LOG_LEVELS.indexOf(level);
   const off = (): void => undefined;
   return {
-    error: (m, f) => { w.error(m, f); },
-    warn: on('warn') ? (m, f) => { w.warn(m, f); } : off,
-    info: on('info') ? (m, f) => { w.info(m, f); } : off,
-    debug: on('debug') ? (m, f) => { w.debug(m, f); } : off,
+    error: (m, f) => {
+      w.error(m, f);
+    },
+    warn: on('warn')
+      ? (m, f) => {
+          w.warn(m, f);
+        }
+      : off,
+    info: on('info')
+      ? (m, f) => {
+          w.info(m, f);
+        }
+      : off,
+    debug: on('debug')
+      ? (m, f) => {
+          w.debug(m, f);
+        }
+      : off,
   };
 }

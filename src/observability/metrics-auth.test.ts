@@ -3,7 +3,12 @@ import type { Reviewer, UserInfo } from '../kube/reviews.ts';
 import { ExpiringCache, ScrapeAuthorizer, bearerToken, decisionStatus } from './metrics-auth.ts';
 import { selfSignedCertificate } from './self-signed.ts';
 
-const reader: UserInfo = { username: 'system:serviceaccount:monitoring:prometheus', uid: 'u1', groups: ['system:serviceaccounts'], extra: {} };
+const reader: UserInfo = {
+  username: 'system:serviceaccount:monitoring:prometheus',
+  uid: 'u1',
+  groups: ['system:serviceaccounts'],
+  extra: {},
+};
 const admin: UserInfo = { username: 'system:serviceaccount:team:admin', uid: 'u2', groups: [], extra: {} };
 
 /** A reviewer that knows two tokens and allows only the reader, counting its calls. */
@@ -25,14 +30,27 @@ function fakeReviewer(): Reviewer & { calls: number } {
 }
 
 describe('bearerToken', () => {
-  it.each([['Bearer abc', 'abc'], ['bearer abc', 'abc'], ['  Bearer   abc ', 'abc'], [undefined, undefined], ['', undefined], ['Basic abc', undefined], ['Bearer', undefined], ['Bearer a b', undefined]])('%j', (header, token) => {
+  it.each([
+    ['Bearer abc', 'abc'],
+    ['bearer abc', 'abc'],
+    ['  Bearer   abc ', 'abc'],
+    [undefined, undefined],
+    ['', undefined],
+    ['Basic abc', undefined],
+    ['Bearer', undefined],
+    ['Bearer a b', undefined],
+  ])('%j', (header, token) => {
     expect(bearerToken(header)).toBe(token);
   });
 });
 
 describe('ScrapeAuthorizer', () => {
   it.each([
-    [undefined, 401, 0], ['Bearer nope', 401, 1], ['Bearer admin', 403, 2], ['Bearer reader', 200, 2], ['Bearer boom', 500, 1],
+    [undefined, 401, 0],
+    ['Bearer nope', 401, 1],
+    ['Bearer admin', 403, 2],
+    ['Bearer reader', 200, 2],
+    ['Bearer boom', 500, 1],
   ] as const)('%j answers %d after %d reviews', async (header, status, calls) => {
     const reviewer = fakeReviewer();
     const auth = new ScrapeAuthorizer(reviewer, () => 0);
@@ -44,7 +62,10 @@ describe('ScrapeAuthorizer', () => {
     let now = 0;
     const reviewer = fakeReviewer();
     const auth = new ScrapeAuthorizer(reviewer, () => now);
-    for (const t of [0, 15_000, 59_999]) { now = t; expect(decisionStatus(await auth.decide('Bearer reader'))).toBe(200); }
+    for (const t of [0, 15_000, 59_999]) {
+      now = t;
+      expect(decisionStatus(await auth.decide('Bearer reader'))).toBe(200);
+    }
     expect(reviewer.calls).toBe(2);
     now = 60_000;
     await auth.decide('Bearer reader');
@@ -74,7 +95,9 @@ describe('ScrapeAuthorizer', () => {
 describe('ExpiringCache', () => {
   it('keeps at most its bound, dropping the oldest', () => {
     const c = new ExpiringCache<number>(2);
-    c.set('a', 1, 10); c.set('b', 2, 10); c.set('c', 3, 10);
+    c.set('a', 1, 10);
+    c.set('b', 2, 10);
+    c.set('c', 3, 10);
     expect([c.get('a', 0), c.get('b', 0), c.get('c', 0), c.size]).toEqual([undefined, 2, 3, 2]);
     expect(c.get('b', 10)).toBeUndefined();
   });
@@ -86,7 +109,12 @@ describe('selfSignedCertificate', () => {
     const cert = new X509Certificate(pair.cert);
     expect(cert.subject).toBe(cert.issuer);
     expect(cert.verify(cert.publicKey)).toBe(true);
-    expect([cert.checkHost('localhost'), cert.checkIP('127.0.0.1'), cert.checkIP('::1'), cert.ca]).toEqual(['localhost', '127.0.0.1', '::1', false]);
+    expect([cert.checkHost('localhost'), cert.checkIP('127.0.0.1'), cert.checkIP('::1'), cert.ca]).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      false,
+    ]);
     expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
     expect(cert.checkPrivateKey(createPrivateKey(pair.key))).toBe(true);
   });

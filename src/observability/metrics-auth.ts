@@ -32,11 +32,16 @@ export type ScrapeDecision =
 /** The HTTP status for a decision. */
 export function decisionStatus(d: ScrapeDecision): number {
   switch (d.kind) {
-    case 'allowed': return 200;
-    case 'unauthenticated': return 401;
-    case 'forbidden': return 403;
-    case 'throttled': return 429;
-    case 'failed': return 500;
+    case 'allowed':
+      return 200;
+    case 'unauthenticated':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'throttled':
+      return 429;
+    case 'failed':
+      return 500;
   }
 }
 
@@ -163,6 +168,8 @@ export class ScrapeAuthorizer {
     const who = await this.reviewer.reviewToken(token);
     if (!who.authenticated) return { kind: 'unauthenticated', reason: who.error };
     const access = await this.reviewer.reviewAccess(who.user, METRICS_ACCESS);
-    return access.allowed ? { kind: 'allowed', username: who.user.username } : { kind: 'forbidden', username: who.user.username, reason: access.reason };
+    return access.allowed
+      ? { kind: 'allowed', username: who.user.username }
+      : { kind: 'forbidden', username: who.user.username, reason: access.reason };
   }
 }

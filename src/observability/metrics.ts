@@ -15,24 +15,72 @@ import { errorMessage } from '../lib/errors.ts';
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly reconciles = new Counter({ name: 'kubeposture_reconciles_total', help: 'Namespace reconciles by result (done, retry, requeue, skipped).', labelNames: ['result'] as const, registers: [this.registry] });
-  readonly reconcileSeconds = new Histogram({ name: 'kubeposture_reconcile_duration_seconds', help: 'Time to reconcile one namespace.', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  readonly reconciles = new Counter({
+    name: 'kubeposture_reconciles_total',
+    help: 'Namespace reconciles by result (done, retry, requeue, skipped).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileSeconds = new Histogram({
+    name: 'kubeposture_reconcile_duration_seconds',
+    help: 'Time to reconcile one namespace.',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
   /** Read when Prometheus scrapes: values that are cheaper to sample than to track. */
   private samplers: { queueDepth?: () => number; leader?: () => boolean } = {};
   readonly queueDepth: Gauge = new Gauge({
-    name: 'kubeposture_queue_depth', help: 'Keys waiting, delayed or in flight in the work queue.', registers: [this.registry],
-    collect: () => { if (this.samplers.queueDepth !== undefined) this.queueDepth.set(this.samplers.queueDepth()); },
+    name: 'kubeposture_queue_depth',
+    help: 'Keys waiting, delayed or in flight in the work queue.',
+    registers: [this.registry],
+    collect: () => {
+      if (this.samplers.queueDepth !== undefined) this.queueDepth.set(this.samplers.queueDepth());
+    },
   });
-  readonly queueWaitSeconds = new Histogram({ name: 'kubeposture_queue_wait_seconds', help: 'Time a key waited in the queue before a worker took it.', buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
-  readonly driftFound = new Counter({ name: 'kubeposture_drift_found_total', help: 'Drift found in reconciles, by kind and reason.', labelNames: ['kind', 'reason'] as const, registers: [this.registry] });
-  readonly driftRepaired = new Counter({ name: 'kubeposture_drift_repaired_total', help: 'Drift repaired (Enforce mode), by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly apiRequests = new Counter({ name: 'kubeposture_api_requests_total', help: 'Requests to the Kubernetes API, by verb and HTTP code (0: no answer).', labelNames: ['verb', 'code'] as const, registers: [this.registry] });
+  readonly queueWaitSeconds = new Histogram({
+    name: 'kubeposture_queue_wait_seconds',
+    help: 'Time a key waited in the queue before a worker took it.',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly driftFound = new Counter({
+    name: 'kubeposture_drift_found_total',
+    help: 'Drift found in reconciles, by kind and reason.',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly driftRepaired = new Counter({
+    name: 'kubeposture_drift_repaired_total',
+    help: 'Drift repaired (Enforce mode), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly apiRequests = new Counter({
+    name: 'kubeposture_api_requests_total',
+    help: 'Requests to the Kubernetes API, by verb and HTTP code (0: no answer).',
+    labelNames: ['verb', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly leader: Gauge = new Gauge({
-    name: 'kubeposture_leader', help: '1 while this process holds the leader lease (or runs without leader election).', registers: [this.registry],
-    collect: () => { if (this.samplers.leader !== undefined) this.leader.set(this.samplers.leader() ? 1 : 0); },
+    name: 'kubeposture_leader',
+    help: '1 while this process holds the leader lease (or runs without leader election).',
+    registers: [this.registry],
+    collect: () => {
+      if (this.samplers.leader !== undefined) this.leader.set(this.samplers.leader() ? 1 : 0);
+    },
   });
-  readonly informerRestarts = new Counter({ name: 'kubeposture_informer_restarts_total', help: 'Watches restarted after an error, by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly informerRelists = new Counter({ name: 'kubeposture_informer_relists_total', help: 'Full lists by kind and reason (initial; expired: the watch got 410 Gone).', labelNames: ['kind', 'reason'] as const, registers: [this.registry] });
+  readonly informerRestarts = new Counter({
+    name: 'kubeposture_informer_restarts_total',
+    help: 'Watches restarted after an error, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly informerRelists = new Counter({
+    name: 'kubeposture_informer_relists_total',
+    help: 'Full lists by kind and reason (initial; expired: the watch got 410 Gone).',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
 
   /** Tells the gauges sampled at scrape time where to read. */
   sample(samplers: { queueDepth: () => number; leader: () => boolean }): void {
@@ -50,11 +98,20 @@ export type MetricsServing =
   | { readonly kind: 'plain' };
 
 /** Serves GET /metrics on host:port; resolves with the bound port and a close function. */
-export async function startMetricsServer(metrics: Metrics, host: string | undefined, port: number, serving: MetricsServing = { kind: 'plain' }): Promise<Listening> {
+export async function startMetricsServer(
+  metrics: Metrics,
+  host: string | undefined,
+  port: number,
+  serving: MetricsServing = { kind: 'plain' },
+): Promise<Listening> {
   const render = (res: ServerResponse): void => {
     metrics.registry.metrics().then(
-      (text) => { res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text); },
-      (err: unknown) => { res.writeHead(500).end(`${errorMessage(err)}\n`); },
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      },
+      (err: unknown) => {
+        res.writeHead(500).end(`${errorMessage(err)}\n`);
+      },
     );
   };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -94,7 +151,8 @@ export async function startMetricsServer(metrics: Metrics, host: string | undefi
       }
     });
   };
-  const server = serving.kind === 'plain' ? createServer(handler) : createHttpsServer({ cert: serving.tls.cert, key: serving.tls.key }, handler);
+  const server =
+    serving.kind === 'plain' ? createServer(handler) : createHttpsServer({ cert: serving.tls.cert, key: serving.tls.key }, handler);
   server.keepAliveTimeout = 5000;
   return listen(server, host, port);
 }

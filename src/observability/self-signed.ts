@@ -91,12 +91,15 @@ export function selfSignedCertificate(dnsNames: readonly string[], ips: readonly
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const altNames = seq(...dnsNames.map((n) => tlv(0x82, Buffer.from(n, 'ascii'))), ...ips.map((ip) => tlv(0x87, ipBytes(ip))));
-  const extensions = tlv(0xa3, seq(
-    extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
-    extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: digitalSignature
-    extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
-    extension('2.5.29.17', false, altNames),
-  ));
+  const extensions = tlv(
+    0xa3,
+    seq(
+      extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
+      extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: digitalSignature
+      extension('2.5.29.37', false, seq(oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
+      extension('2.5.29.17', false, altNames),
+    ),
+  );
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))), // v3
     integer(serial),
@@ -110,5 +113,8 @@ export function selfSignedCertificate(dnsNames: readonly string[], ips: readonly
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
   const der = seq(tbs, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), signature));
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return { cert: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    cert: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }

@@ -13,7 +13,6 @@ import { asList, asPlainObject } from '../lib/json.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
-
 /** An absent or empty label selector: it selects everything. */
 function selectsAll(v: unknown): boolean {
   const s = asPlainObject(v);
@@ -37,7 +36,8 @@ function describeOpen(o: Openness, preposition: 'from' | 'to'): string | undefin
   if (o.open.size === 0) return undefined;
   const note = o.undecided ? ' (too many rules to rule it out within the work budget, so reported)' : '';
   const [first] = o.open.values();
-  if (first !== undefined && UNIVERSES.every((u) => o.open.get(u)?.join() === first.join())) return `${preposition} everyone on ${portWords(first)}${note}`;
+  if (first !== undefined && UNIVERSES.every((u) => o.open.get(u)?.join() === first.join()))
+    return `${preposition} everyone on ${portWords(first)}${note}`;
   // Universes open on the same protocols share a phrase.
   const byPorts = new Map<string, string[]>();
   for (const u of UNIVERSES) {
@@ -64,21 +64,33 @@ function whichPods(spec: Json): string {
  * Who made the policy does not matter: kubeposture's own never admit
  * everyone, and a mark of authorship is something a tenant can copy.
  */
-export function networkPolicyFindings(np: { readonly metadata: { readonly name: string; readonly namespace?: string } ; readonly spec?: unknown }, budget = REACH_BUDGET): Finding[] {
+export function networkPolicyFindings(
+  np: { readonly metadata: { readonly name: string; readonly namespace?: string }; readonly spec?: unknown },
+  budget = REACH_BUDGET,
+): Finding[] {
   const spec = asPlainObject(np.spec);
   if (spec === undefined) return [];
   const types = asList(spec.policyTypes);
-  const covers = (t: 'Ingress' | 'Egress'): boolean => (types.length > 0 ? types.includes(t) : t === 'Ingress' || asList(spec.egress).length > 0);
+  const covers = (t: 'Ingress' | 'Egress'): boolean =>
+    types.length > 0 ? types.includes(t) : t === 'Ingress' || asList(spec.egress).length > 0;
   const namespace = np.metadata.namespace ?? '';
   const where = { namespace, kind: 'NetworkPolicy', name: np.metadata.name };
   const out: Finding[] = [];
   const ingress = covers('Ingress') ? describeOpen(openness(spec.ingress, 'from', namespace, budget), 'from') : undefined;
   if (ingress !== undefined) {
-    out.push({ type: FindingType.AllowAllIngress, ...where, message: `admits ingress ${ingress} to ${whichPods(spec)}, past the default-deny` });
+    out.push({
+      type: FindingType.AllowAllIngress,
+      ...where,
+      message: `admits ingress ${ingress} to ${whichPods(spec)}, past the default-deny`,
+    });
   }
   const egress = covers('Egress') ? describeOpen(openness(spec.egress, 'to', namespace, budget), 'to') : undefined;
   if (egress !== undefined) {
-    out.push({ type: FindingType.AllowAllEgress, ...where, message: `allows egress ${egress} from ${whichPods(spec)}, past the default-deny` });
+    out.push({
+      type: FindingType.AllowAllEgress,
+      ...where,
+      message: `allows egress ${egress} from ${whichPods(spec)}, past the default-deny`,
+    });
   }
   return out;
 }
@@ -97,10 +109,16 @@ export type GuardState =
   | { readonly state: 'unknown'; readonly error: string };
 
 /** Whether the shipped policy and a binding of it that denies are both there, from the two objects as read. */
-export function selectorGuardState(policy: unknown, binding: { readonly spec?: { readonly policyName?: unknown; readonly validationActions?: unknown } } | undefined): GuardState {
+export function selectorGuardState(
+  policy: unknown,
+  binding: { readonly spec?: { readonly policyName?: unknown; readonly validationActions?: unknown } } | undefined,
+): GuardState {
   if (policy === undefined) return { state: 'absent', missing: `ValidatingAdmissionPolicy ${SELECTOR_GUARD}` };
   if (binding?.spec?.policyName !== SELECTOR_GUARD || !asList(binding.spec.validationActions).includes('Deny')) {
-    return { state: 'absent', missing: `ValidatingAdmissionPolicyBinding ${SELECTOR_GUARD} (binding the policy with validationActions [Deny])` };
+    return {
+      state: 'absent',
+      missing: `ValidatingAdmissionPolicyBinding ${SELECTOR_GUARD} (binding the policy with validationActions [Deny])`,
+    };
   }
   return { state: 'installed' };
 }
@@ -109,12 +127,16 @@ export function selectorGuardState(policy: unknown, binding: { readonly spec?: {
 export function selectorFindings(selector: LabelSelector | undefined, guard: GuardState): Finding[] {
   const keys = mutableSelectorLabels(selector);
   if (keys.length === 0 || guard.state === 'installed') return [];
-  const why = guard.state === 'absent' ? `${guard.missing} is not installed` : `whether it is installed could not be checked: ${guard.error}`;
-  return [{
-    type: FindingType.MutableSelectorLabel,
-    message: `namespaceSelector relies on label${keys.length > 1 ? 's' : ''} ${keys.join(', ')}, which anyone allowed to update a namespace can change to move it out of this baseline; `
-      + `select by ${LABEL_NAMESPACE_NAME}, or install the ValidatingAdmissionPolicy ${SELECTOR_GUARD} (config/policy): ${why}`,
-  }];
+  const why =
+    guard.state === 'absent' ? `${guard.missing} is not installed` : `whether it is installed could not be checked: ${guard.error}`;
+  return [
+    {
+      type: FindingType.MutableSelectorLabel,
+      message:
+        `namespaceSelector relies on label${keys.length > 1 ? 's' : ''} ${keys.join(', ')}, which anyone allowed to update a namespace can change to move it out of this baseline; ` +
+        `select by ${LABEL_NAMESPACE_NAME}, or install the ValidatingAdmissionPolicy ${SELECTOR_GUARD} (config/policy): ${why}`,
+    },
+  ];
 }
 
 const findingOrder = (a: Finding, b: Finding): number =>

@@ -128,7 +128,8 @@ export function portsOf(ports: unknown): Record<Protocol, readonly Span<number>[
     }
     // A named port is whichever number a container gives it: never provably every port.
     if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > MAX_PORT) continue;
-    const end = typeof p.endPort === 'number' && Number.isInteger(p.endPort) && p.endPort >= p.port ? Math.min(p.endPort, MAX_PORT) : p.port;
+    const end =
+      typeof p.endPort === 'number' && Number.isInteger(p.endPort) && p.endPort >= p.port ? Math.min(p.endPort, MAX_PORT) : p.port;
     into.push([p.port, end]);
   }
   return { TCP: mergePorts(spans.TCP), UDP: mergePorts(spans.UDP), SCTP: mergePorts(spans.SCTP) };
@@ -279,9 +280,10 @@ function selectorAtoms(v: unknown, scope: 'ns' | 'pod'): Atom[] | undefined {
 function peerConjunction(peer: Json, ownNamespace: string): Conjunction | undefined {
   if (peer.ipBlock !== undefined) return undefined;
   if (peer.namespaceSelector === undefined && peer.podSelector === undefined) return undefined;
-  const ns = peer.namespaceSelector === undefined
-    ? [{ key: `ns ${LABEL_NAMESPACE_NAME}`, allowed: { absent: false, values: new Set([ownNamespace]), complement: false } }]
-    : selectorAtoms(peer.namespaceSelector, 'ns');
+  const ns =
+    peer.namespaceSelector === undefined
+      ? [{ key: `ns ${LABEL_NAMESPACE_NAME}`, allowed: { absent: false, values: new Set([ownNamespace]), complement: false } }]
+      : selectorAtoms(peer.namespaceSelector, 'ns');
   const pods = peer.podSelector === undefined ? [] : selectorAtoms(peer.podSelector, 'pod');
   return ns === undefined || pods === undefined ? undefined : [...ns, ...pods];
 }
@@ -350,7 +352,13 @@ function ruleReach(rule: Json, peerField: 'from' | 'to', ownNamespace: string, b
     if (c !== undefined) conjunctions.push(c);
   }
   budget.spend(ipv4.length + ipv6.length);
-  return { ports: portsOf(rule.ports), everyone: peers.length === 0, ipv4: mergeAddresses(ipv4), ipv6: mergeAddresses(ipv6), peers: conjunctions };
+  return {
+    ports: portsOf(rule.ports),
+    everyone: peers.length === 0,
+    ipv4: mergeAddresses(ipv4),
+    ipv6: mergeAddresses(ipv6),
+    peers: conjunctions,
+  };
 }
 
 const UNIVERSE_TOP: Readonly<Record<'IPv4' | 'IPv6', bigint>> = { IPv4: (1n << V4_BITS) - 1n, IPv6: (1n << V6_BITS) - 1n };
@@ -358,9 +366,12 @@ const UNIVERSE_TOP: Readonly<Record<'IPv4' | 'IPv6', bigint>> = { IPv4: (1n << V
 function reachesAny(r: RuleReach, u: Universe): boolean {
   if (r.everyone) return true;
   switch (u) {
-    case 'IPv4': return r.ipv4.length > 0;
-    case 'IPv6': return r.ipv6.length > 0;
-    case 'pods': return r.peers.length > 0;
+    case 'IPv4':
+      return r.ipv4.length > 0;
+    case 'IPv6':
+      return r.ipv6.length > 0;
+    case 'pods':
+      return r.peers.length > 0;
   }
 }
 
@@ -368,7 +379,10 @@ function reachesAny(r: RuleReach, u: Universe): boolean {
 function coverUniverse(rules: readonly RuleReach[], u: Universe, budget: Budget): boolean | undefined {
   if (rules.some((r) => r.everyone)) return true;
   if (u === 'pods') {
-    const escapes = someoneEscapes(rules.flatMap((r) => r.peers), budget);
+    const escapes = someoneEscapes(
+      rules.flatMap((r) => r.peers),
+      budget,
+    );
     return escapes === undefined ? undefined : !escapes;
   }
   const spans = rules.flatMap((r) => (u === 'IPv4' ? r.ipv4 : r.ipv6));
@@ -391,7 +405,9 @@ function coverAll(rules: readonly RuleReach[], u: Universe, protocol: Protocol, 
   // Cheap first: all of them together must cover the universe.
   const together = coverUniverse(relevant, u, budget);
   if (together !== true) return together;
-  const bounds = [...new Set(relevant.flatMap((r) => r.ports[protocol].flatMap(([lo, hi]) => [lo, hi + 1])))].filter((p) => p <= MAX_PORT).sort((a, b) => a - b);
+  const bounds = [...new Set(relevant.flatMap((r) => r.ports[protocol].flatMap(([lo, hi]) => [lo, hi + 1])))]
+    .filter((p) => p <= MAX_PORT)
+    .sort((a, b) => a - b);
   let undecided = false;
   for (const port of bounds) {
     if (!budget.spend(relevant.length)) return undefined;

@@ -19,7 +19,7 @@ import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { ApiError } from '../../src/kube/transport.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
@@ -27,7 +27,16 @@ import { ComplianceChecker } from './checker.ts';
 import { createNamespaces, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { pool, runFloor, runScript } from './floor.ts';
-import { ApiserverRequests, baselineStatusWrite, cpuSeconds, failedWrites, memoryMb, namespaceOrBaselineWrite, namespaceObjectRequest, percentile } from './measure.ts';
+import {
+  ApiserverRequests,
+  baselineStatusWrite,
+  cpuSeconds,
+  failedWrites,
+  memoryMb,
+  namespaceOrBaselineWrite,
+  namespaceObjectRequest,
+  percentile,
+} from './measure.ts';
 import { metricSum, OperatorProcess } from './operator-process.ts';
 
 export interface BenchOptions {
@@ -82,12 +91,32 @@ export interface BenchResult {
   readonly machine: string;
   readonly options: BenchOptions;
   readonly sizes: readonly SizeResult[];
-  readonly script?: { readonly namespaces: number; readonly ms: number; readonly msPerNamespace: number; readonly operatorMsPerNamespace: number; readonly ratio: number };
+  readonly script?: {
+    readonly namespaces: number;
+    readonly ms: number;
+    readonly msPerNamespace: number;
+    readonly operatorMsPerNamespace: number;
+    readonly ratio: number;
+  };
   /** With the floor client's latency for the same objects in fresh namespaces, as a reference. */
-  readonly newNamespace: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly floorP50Ms: number; readonly floorP99Ms: number };
+  readonly newNamespace: {
+    readonly samples: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+    readonly floorP50Ms: number;
+    readonly floorP99Ms: number;
+  };
   readonly repair: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `operatorRequests`: its flow, every verb. */
-  readonly resync: { readonly namespaces: number; readonly writes: number; readonly operatorWrites: number; readonly operatorRequests: number; readonly cpuSeconds: number; readonly wallMs: number };
+  readonly resync: {
+    readonly namespaces: number;
+    readonly writes: number;
+    readonly operatorWrites: number;
+    readonly operatorRequests: number;
+    readonly cpuSeconds: number;
+    readonly wallMs: number;
+  };
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
   readonly statusWrites: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
   readonly peakRssMb: number;
@@ -99,9 +128,21 @@ const SET_LABEL = 'bench.kubeposture.io/set';
 export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
   mode: 'Enforce',
   networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true },
-  limitRange: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '2', memory: '2Gi' } }] },
+  limitRange: {
+    limits: [
+      {
+        type: 'Container',
+        default: { cpu: '500m', memory: '512Mi' },
+        defaultRequest: { cpu: '100m', memory: '128Mi' },
+        max: { cpu: '2', memory: '2Gi' },
+      },
+    ],
+  },
   resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
-  serviceAccounts: { disableDefaultTokenMount: true, workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] }] },
+  serviceAccounts: {
+    disableDefaultTokenMount: true,
+    workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] }],
+  },
   podSecurity: { enforce: 'restricted', audit: 'restricted', warn: 'restricted' },
 };
 
@@ -152,7 +193,12 @@ class Bench {
   }
 
   private async createBaseline(what: string, selector: Record<string, string>): Promise<SecurityBaseline> {
-    const manifest = { apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: this.name(what) }, spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: selector } } };
+    const manifest = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'SecurityBaseline',
+      metadata: { name: this.name(what) },
+      spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: selector } },
+    };
     const created = await this.env.rest.request('POST', resourcePath('SecurityBaseline'), { body: manifest });
     this.baselines.push(this.name(what));
     const parsed = parseSecurityBaseline(created);
@@ -163,7 +209,11 @@ class Bench {
   private async startOperator(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
     const started = Date.now();
-    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, { workers: this.opts.workers, logFile: join(this.env.workDir, `operator-${label}.log`), nodeArgs: this.opts.operatorNodeArgs });
+    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, {
+      workers: this.opts.workers,
+      logFile: join(this.env.workDir, `operator-${label}.log`),
+      nodeArgs: this.opts.operatorNodeArgs,
+    });
     await this.operator.idle();
     this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
     return this.operator;
@@ -224,12 +274,24 @@ class Bench {
     // The operator's own count: the apiserver's cannot tell clients apart, and in a shared
     // cluster the namespace controller's deletes in other namespaces fail now and then.
     const failed = failedWrites(await op.metrics()) - failedBefore;
-    this.env.log(`  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`);
-    if (verified.complete !== n) throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
+    this.env.log(
+      `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
+    );
+    if (verified.complete !== n)
+      throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
     return {
-      namespaces: n, floorMs: round(floorMs, 0), operatorMs: round(operatorMs, 0), ratio: round(operatorMs / floorMs),
-      requestsPerNamespace: round(requests / n), objectsPerNamespace: objects, failedRequests: failed,
-      operatorCpuSeconds: round(cpu), operatorPeakRssMb: round(memoryMb(op.pid).peak, 0), operatorHeapUsedMb: round(heapUsed, 0), verifiedByListing: verified.complete, requestBreakdown,
+      namespaces: n,
+      floorMs: round(floorMs, 0),
+      operatorMs: round(operatorMs, 0),
+      ratio: round(operatorMs / floorMs),
+      requestsPerNamespace: round(requests / n),
+      objectsPerNamespace: objects,
+      failedRequests: failed,
+      operatorCpuSeconds: round(cpu),
+      operatorPeakRssMb: round(memoryMb(op.pid).peak, 0),
+      operatorHeapUsedMb: round(heapUsed, 0),
+      verifiedByListing: verified.complete,
+      requestBreakdown,
     };
   }
 
@@ -237,9 +299,15 @@ class Bench {
   async resync(): Promise<BenchResult['resync']> {
     const op = this.mustRun();
     await op.idle();
-    const namespaces = ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { limit: '1' } })) as { metadata?: { remainingItemCount?: number } }).metadata?.remainingItemCount ?? 0;
+    const namespaces =
+      (
+        (await this.env.rest.request('GET', resourcePath('Namespace'), { query: { limit: '1' } })) as {
+          metadata?: { remainingItemCount?: number };
+        }
+      ).metadata?.remainingItemCount ?? 0;
     const reconciles = (text: string): number => metricSum(text, 'kubeposture_reconciles_total');
-    const operatorWriteCount = (text: string): number => metricSum(text, 'kubeposture_api_requests_total') - metricSum(text, 'kubeposture_api_requests_total', 'verb="GET"');
+    const operatorWriteCount = (text: string): number =>
+      metricSum(text, 'kubeposture_api_requests_total') - metricSum(text, 'kubeposture_api_requests_total', 'verb="GET"');
     const startText = await op.metrics();
     const startCount = reconciles(startText);
     const startWrites = operatorWriteCount(startText);
@@ -259,7 +327,8 @@ class Bench {
       }
       const done = count - startCount;
       if (done >= namespaces || (done >= namespaces * 0.9 && performance.now() - lastChange > 1000)) break;
-      if (performance.now() - t0 > 300_000) throw new Error(`resync did not finish: ${String(done)} of ${String(namespaces)} namespaces reconciled`);
+      if (performance.now() - t0 > 300_000)
+        throw new Error(`resync did not finish: ${String(done)} of ${String(namespaces)} namespaces reconciled`);
       await sleep(100);
     }
     const wallMs = performance.now() - t0;
@@ -272,7 +341,9 @@ class Bench {
     const writes = after.since(before, namespaceOrBaselineWrite);
     const operatorWrites = operatorWriteCount(await op.metrics()) - startWrites;
     const operatorRequests = after.operator - before.operator;
-    this.env.log(`resync: ${String(namespaces + 1)} namespaces, ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(2)} s CPU, ${String(Math.round(wallMs))} ms`);
+    this.env.log(
+      `resync: ${String(namespaces + 1)} namespaces, ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(2)} s CPU, ${String(Math.round(wallMs))} ms`,
+    );
     return { namespaces: namespaces + 1, writes, operatorWrites, operatorRequests, cpuSeconds: round(cpu), wallMs: round(wallMs, 0) };
   }
 
@@ -313,8 +384,12 @@ class Bench {
     const out: number[] = [];
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     const names: Readonly<Record<string, readonly string[]>> = {
-      NetworkPolicy: ['kubeposture-default-deny', 'kubeposture-allow-dns'], LimitRange: ['kubeposture-limits'], ResourceQuota: ['kubeposture-quota'],
-      ServiceAccount: ['app'], Role: ['kubeposture-app'], RoleBinding: ['kubeposture-app'],
+      NetworkPolicy: ['kubeposture-default-deny', 'kubeposture-allow-dns'],
+      LimitRange: ['kubeposture-limits'],
+      ResourceQuota: ['kubeposture-quota'],
+      ServiceAccount: ['app'],
+      Role: ['kubeposture-app'],
+      RoleBinding: ['kubeposture-app'],
     };
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
       const ns = namespaces[(i * 7919) % namespaces.length] ?? '';
@@ -326,12 +401,20 @@ class Bench {
       const t0 = performance.now();
       if (i % 2 === 0) {
         await this.env.rest.request('DELETE', resourcePath(kind, ns, name));
-        await checker.until(`${kind} ${ns}/${name} recreated`, () => checker.compliant(kind, ns, name) && checker.object(kind, ns, name)?.metadata.uid !== old?.metadata.uid, 60_000);
+        await checker.until(
+          `${kind} ${ns}/${name} recreated`,
+          () => checker.compliant(kind, ns, name) && checker.object(kind, ns, name)?.metadata.uid !== old?.metadata.uid,
+          60_000,
+        );
       } else {
         const edit = EDITS[kind]?.(ns);
         const edited = await this.env.rest.mergePatch(kind, ns, name, edit);
         const rv = Number(edited.metadata.resourceVersion);
-        await checker.until(`${kind} ${ns}/${name} put back`, () => checker.compliant(kind, ns, name) && Number(checker.object(kind, ns, name)?.metadata.resourceVersion) > rv, 60_000);
+        await checker.until(
+          `${kind} ${ns}/${name} put back`,
+          () => checker.compliant(kind, ns, name) && Number(checker.object(kind, ns, name)?.metadata.resourceVersion) > rv,
+          60_000,
+        );
       }
       out.push(performance.now() - t0);
     }
@@ -351,8 +434,14 @@ class Bench {
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     // Status writes as the apiserver's watch reports them: when each one landed.
     const writesAt: number[] = [];
-    const watch = new Informer<WireObject>(this.env.rest, { kind: 'SecurityBaseline', clock: systemClock, fieldSelector: `metadata.name=${baseline.metadata.name}` });
-    watch.on((e) => { if (e.type === 'update' && e.old.metadata.generation === e.object.metadata.generation) writesAt.push(performance.now()); });
+    const watch = new Informer<WireObject>(this.env.rest, {
+      kind: 'SecurityBaseline',
+      clock: systemClock,
+      fieldSelector: `metadata.name=${baseline.metadata.name}`,
+    });
+    watch.on((e) => {
+      if (e.type === 'update' && e.old.metadata.generation === e.object.metadata.generation) writesAt.push(performance.now());
+    });
     await watch.start();
     const churnStart = performance.now();
     this.env.log(`new namespaces: ${String(this.opts.latencySamples)} created one by one into ${String(n)}`);
@@ -368,11 +457,25 @@ class Bench {
     const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
     const resync = await this.resync();
     const summary = (v: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
-      samples: v.length, p50Ms: round(percentile(v, 50), 1), p99Ms: round(percentile(v, 99), 1), maxMs: round(Math.max(...v), 1),
+      samples: v.length,
+      p50Ms: round(percentile(v, 50), 1),
+      p99Ms: round(percentile(v, 99), 1),
+      maxMs: round(Math.max(...v), 1),
     });
     return {
-      newNamespace: { ...summary(fresh), floorP50Ms: round(percentile(floorFresh, 50), 1), floorP99Ms: round(percentile(floorFresh, 99), 1) }, repair: summary(repaired), resync,
-      statusWrites: { count: statusWrites, perSecond: round(statusWrites / churnSeconds), closestMs: round(gaps.length === 0 ? Number.NaN : Math.min(...gaps), 0), churnSeconds: round(churnSeconds, 1) },
+      newNamespace: {
+        ...summary(fresh),
+        floorP50Ms: round(percentile(floorFresh, 50), 1),
+        floorP99Ms: round(percentile(floorFresh, 99), 1),
+      },
+      repair: summary(repaired),
+      resync,
+      statusWrites: {
+        count: statusWrites,
+        perSecond: round(statusWrites / churnSeconds),
+        closestMs: round(gaps.length === 0 ? Number.NaN : Math.min(...gaps), 0),
+        churnSeconds: round(churnSeconds, 1),
+      },
       peakRssMb: round(memoryMb(op.pid).peak, 0),
     };
   }
@@ -393,10 +496,16 @@ class Bench {
       await sleep(100);
     }
     await this.operator?.stop();
-    const namespaces = ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { labelSelector: SET_LABEL } })) as { items?: WireObject[] }).items ?? [];
-    await pool(namespaces.filter((ns) => (ns.metadata.labels?.[SET_LABEL] ?? '').startsWith(this.opts.prefix)), 16, async (ns) => {
-      await this.env.rest.request('DELETE', resourcePath('Namespace', undefined, ns.metadata.name));
-    });
+    const namespaces =
+      ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { labelSelector: SET_LABEL } })) as { items?: WireObject[] })
+        .items ?? [];
+    await pool(
+      namespaces.filter((ns) => (ns.metadata.labels?.[SET_LABEL] ?? '').startsWith(this.opts.prefix)),
+      16,
+      async (ns) => {
+        await this.env.rest.request('DELETE', resourcePath('Namespace', undefined, ns.metadata.name));
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -426,13 +535,18 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     const first = sizes[0];
     if (last === undefined || first === undefined) throw new Error('no sizes given');
     const scale = await bench.atScale(last.namespaces);
-    const scriptPart = script === undefined ? {} : {
-      script: {
-        namespaces: script.namespaces, ms: round(script.ms, 0), msPerNamespace: round(script.ms / script.namespaces, 1),
-        operatorMsPerNamespace: round(first.operatorMs / first.namespaces, 2),
-        ratio: round((script.ms / script.namespaces) / (first.operatorMs / first.namespaces), 1),
-      },
-    };
+    const scriptPart =
+      script === undefined
+        ? {}
+        : {
+            script: {
+              namespaces: script.namespaces,
+              ms: round(script.ms, 0),
+              msPerNamespace: round(script.ms / script.namespaces, 1),
+              operatorMsPerNamespace: round(first.operatorMs / first.namespaces, 2),
+              ratio: round(script.ms / script.namespaces / (first.operatorMs / first.namespaces), 1),
+            },
+          };
     return { date: new Date().toISOString(), machine: '', options: opts, sizes, ...scriptPart, ...scale };
   } finally {
     if (cleanup) await bench.cleanup();

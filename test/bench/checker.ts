@@ -16,7 +16,7 @@ import { compactObject, ValuePool } from '../../src/kube/compact.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { listAll } from './fixtures.ts';
 
 const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
@@ -49,7 +49,9 @@ export class ComplianceChecker {
     const byBaseline = `${LABEL_BASELINE}=${baselineName}`;
     const add = (kind: ResourceKind, selectors: { labelSelector?: string; fieldSelector?: string }): void => {
       const informer = new Informer<WireObject>(rest, { kind, clock: systemClock, transform: this.compact, ...selectors });
-      informer.on((e) => { this.observe(kind, e.object, e.type === 'delete' ? undefined : e.object); });
+      informer.on((e) => {
+        this.observe(kind, e.object, e.type === 'delete' ? undefined : e.object);
+      });
       this.informers.push({ kind, informer });
     };
     for (const kind of OWNED_KINDS) add(kind, { labelSelector: byBaseline });
@@ -59,7 +61,8 @@ export class ComplianceChecker {
 
   /** Starts expecting `namespaces` to hold the objects `baseline` (as created, with its uid) wants. */
   expect(baseline: SecurityBaseline, namespaces: readonly string[]): void {
-    if (baseline.metadata.name !== this.baselineName) throw new Error(`this checker watches the objects of ${this.baselineName}, not ${baseline.metadata.name}`);
+    if (baseline.metadata.name !== this.baselineName)
+      throw new Error(`this checker watches the objects of ${this.baselineName}, not ${baseline.metadata.name}`);
     this.baseline = baseline;
     for (const ns of namespaces) {
       if (this.missing.has(ns)) continue;
@@ -113,7 +116,13 @@ export class ComplianceChecker {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`));
       }, timeoutMs);
-      const waiter: Waiter = { test, resolve: () => { clearTimeout(timer); resolve(); } };
+      const waiter: Waiter = {
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.waiters.push(waiter);
     });
   }
@@ -123,9 +132,11 @@ export class ComplianceChecker {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
-      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baselineName}`, undefined)) seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
+      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baselineName}`, undefined))
+        seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
     }
-    for (const o of await this.listAll('ServiceAccount', undefined, 'metadata.name=default')) seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
+    for (const o of await this.listAll('ServiceAccount', undefined, 'metadata.name=default'))
+      seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
     const baseline = this.baseline;
@@ -153,7 +164,7 @@ export class ComplianceChecker {
 
   /** Records one object's state (undefined: deleted) and wakes waiters. */
   private observe(kind: ResourceKind, ref: WireObject, obj: WireObject | undefined): void {
-    const ns = kind === 'Namespace' ? ref.metadata.name : ref.metadata.namespace ?? '';
+    const ns = kind === 'Namespace' ? ref.metadata.name : (ref.metadata.namespace ?? '');
     const desiredKey = key(kind, ns, ref.metadata.name);
     const want = this.desired.get(desiredKey);
     if (want === undefined) return;

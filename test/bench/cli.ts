@@ -46,10 +46,15 @@ async function main(): Promise<void> {
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
   };
   const { root, outDir, workDir, binDir } = prepareRun('bench');
-  const log = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
   const started = Date.now();
   const plane = await startControlPlane({
-    binDir, workDir, lifetime: 'owned', log,
+    binDir,
+    workDir,
+    lifetime: 'owned',
+    log,
     extraArgs: { 'kube-controller-manager': ['--kube-api-qps=200', '--kube-api-burst=400'] },
   });
   const kc = new KubeConfig();
@@ -62,7 +67,11 @@ async function main(): Promise<void> {
     const okc = new KubeConfig();
     okc.loadFromFile(operatorKubeconfig);
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
-    const result = await runBench({ rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log }, opts, false);
+    const result = await runBench(
+      { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log },
+      opts,
+      false,
+    );
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
     const full = { ...result, machine, totalSeconds: Math.round((Date.now() - started) / 1000) };
     const json = `${JSON.stringify(full, null, 2)}\n`;
@@ -78,6 +87,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -6,15 +6,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { pool } from './floor.ts';
 
 /** Every object in the collection at `path` (`resourcePath(kind)`: in every namespace) that the selectors match, page by page. */
-export async function listAll(rest: RestClient, path: string, selectors: { readonly labelSelector?: string | undefined; readonly fieldSelector?: string | undefined } = {}, pageSize = 1000): Promise<WireObject[]> {
+export async function listAll(
+  rest: RestClient,
+  path: string,
+  selectors: { readonly labelSelector?: string | undefined; readonly fieldSelector?: string | undefined } = {},
+  pageSize = 1000,
+): Promise<WireObject[]> {
   const out: WireObject[] = [];
   let cont: string | undefined;
   do {
-    const page = (await rest.request('GET', path, { query: { ...selectors, limit: String(pageSize), continue: cont } })) as { items?: WireObject[]; metadata?: { continue?: string } };
+    const page = (await rest.request('GET', path, { query: { ...selectors, limit: String(pageSize), continue: cont } })) as {
+      items?: WireObject[];
+      metadata?: { continue?: string };
+    };
     out.push(...(page.items ?? []));
     cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
   } while (cont !== undefined);
@@ -22,7 +30,11 @@ export async function listAll(rest: RestClient, path: string, selectors: { reado
 }
 
 /** Creates the namespaces `names`, each with `labels`, 16 at a time. */
-export async function createNamespaces(rest: RestClient, names: readonly string[], labels: Readonly<Record<string, string>>): Promise<void> {
+export async function createNamespaces(
+  rest: RestClient,
+  names: readonly string[],
+  labels: Readonly<Record<string, string>>,
+): Promise<void> {
   await pool(names, 16, async (name) => {
     await rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
   });
@@ -38,7 +50,10 @@ export async function waitForNamespaceDefaults(rest: RestClient, namespaces: rea
     const sa = await count(resourcePath('ServiceAccount'), 'metadata.name=default');
     const cm = await count('/api/v1/configmaps', 'metadata.name=kube-root-ca.crt');
     if (sa >= want.size && cm >= want.size) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`the controller manager did not settle: ${String(sa)} ServiceAccounts, ${String(cm)} ConfigMaps of ${String(want.size)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `the controller manager did not settle: ${String(sa)} ServiceAccounts, ${String(cm)} ConfigMaps of ${String(want.size)}`,
+      );
     await sleep(2000);
   }
 }

@@ -22,15 +22,17 @@ import type { RestClient } from '../../src/kube/rest.ts';
 /** Runs `work` over `items` with `workers` at a time. */
 export async function pool<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    for (;;) {
-      const i = next;
-      next += 1;
-      const item = items[i];
-      if (item === undefined) return;
-      await work(item);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const i = next;
+        next += 1;
+        const item = items[i];
+        if (item === undefined) return;
+        await work(item);
+      }
+    }),
+  );
 }
 
 /**
@@ -43,20 +45,38 @@ function floorCopy(o: ManagedObject): ManagedObject {
 }
 
 /** Creates every namespace's desired objects; resolves with the wall-clock milliseconds. */
-export async function runFloor(rest: RestClient, baseline: SecurityBaseline, namespaces: readonly string[], workers: number): Promise<number> {
+export async function runFloor(
+  rest: RestClient,
+  baseline: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+): Promise<number> {
   const started = performance.now();
   await pool(namespaces, workers, async (ns) => {
     const all = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
     const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
     const others = all.filter((d) => !grantor.includes(d));
-    for (const wave of [grantor, others.filter((d) => d.object.kind !== 'RoleBinding'), others.filter((d) => d.object.kind === 'RoleBinding')]) {
-      await Promise.all(wave.map(async (d) => {
-        const o = floorCopy(d.object);
-        await whileGrantSettles(async () => {
-          if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
-          else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
-        }, async (ms) => { await new Promise((resolve) => { setTimeout(resolve, ms); }); });
-      }));
+    for (const wave of [
+      grantor,
+      others.filter((d) => d.object.kind !== 'RoleBinding'),
+      others.filter((d) => d.object.kind === 'RoleBinding'),
+    ]) {
+      await Promise.all(
+        wave.map(async (d) => {
+          const o = floorCopy(d.object);
+          await whileGrantSettles(
+            async () => {
+              if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
+              else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+            },
+            async (ms) => {
+              await new Promise((resolve) => {
+                setTimeout(resolve, ms);
+              });
+            },
+          );
+        }),
+      );
     }
   });
   return performance.now() - started;
@@ -66,11 +86,21 @@ export async function runFloor(rest: RestClient, baseline: SecurityBaseline, nam
  * `kubeposture render -f FILE -n NS -l k=v | kubectl apply -f -` for each
  * namespace in turn; resolves with the wall-clock milliseconds.
  */
-export function runScript(root: string, kubeconfig: string, baselineFile: string, namespaces: readonly string[], labels: Readonly<Record<string, string>>): number {
+export function runScript(
+  root: string,
+  kubeconfig: string,
+  baselineFile: string,
+  namespaces: readonly string[],
+  labels: Readonly<Record<string, string>>,
+): number {
   const started = performance.now();
   const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   for (const ns of namespaces) {
-    const rendered = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'render', '--file', baselineFile, '--namespace', ns, ...labelArgs], { encoding: 'utf8' });
+    const rendered = spawnSync(
+      process.execPath,
+      [join(root, 'src/cli/main.ts'), 'render', '--file', baselineFile, '--namespace', ns, ...labelArgs],
+      { encoding: 'utf8' },
+    );
     if (rendered.status !== 0) throw new Error(`kubeposture render failed for ${ns}: ${rendered.stderr}`);
     const applied = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: rendered.stdout, encoding: 'utf8' });
     if (applied.status !== 0) throw new Error(`kubectl apply failed for ${ns}: ${applied.stderr}`);

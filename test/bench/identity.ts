@@ -37,7 +37,8 @@ export async function operatorToken(rest: RestClient, expirationSeconds: number)
 
 /** Applies config/default and returns a kubeconfig file for the operator's ServiceAccount. */
 export async function installOperator(rest: RestClient, adminKubeconfig: string, root: string, workDir: string): Promise<string> {
-  const kubectl = (...args: string[]): string => execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', cwd: root });
+  const kubectl = (...args: string[]): string =>
+    execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', cwd: root });
   kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
   kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', '--timeout=60s');
   await waitForGrantableRole(rest);
@@ -47,12 +48,27 @@ export async function installOperator(rest: RestClient, adminKubeconfig: string,
   const cluster = admin.getCurrentCluster();
   if (cluster === null) throw new Error(`${adminKubeconfig} has no current cluster`);
   const file = join(workDir, 'operator.kubeconfig');
-  writeFileSync(file, dump({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'local', cluster: { server: cluster.server, ...(cluster.caFile === undefined ? { 'certificate-authority-data': cluster.caData } : { 'certificate-authority': cluster.caFile }) } }],
-    users: [{ name: 'kubeposture', user: { token } }],
-    contexts: [{ name: 'kubeposture', context: { cluster: 'local', user: 'kubeposture' } }],
-    'current-context': 'kubeposture',
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'local',
+          cluster: {
+            server: cluster.server,
+            ...(cluster.caFile === undefined
+              ? { 'certificate-authority-data': cluster.caData }
+              : { 'certificate-authority': cluster.caFile }),
+          },
+        },
+      ],
+      users: [{ name: 'kubeposture', user: { token } }],
+      contexts: [{ name: 'kubeposture', context: { cluster: 'local', user: 'kubeposture' } }],
+      'current-context': 'kubeposture',
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }

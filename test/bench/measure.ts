@@ -26,13 +26,28 @@ export function parseRequestTotals(text: string): RequestSeries[] {
     if (m === null) continue;
     const labels: Record<string, string> = {};
     for (const l of (m[1] ?? '').matchAll(LABEL)) labels[l[1] ?? ''] = l[2] ?? '';
-    out.push({ verb: labels.verb ?? '', resource: labels.resource ?? '', subresource: labels.subresource ?? '', code: labels.code ?? '', value: Number(m[2]) });
+    out.push({
+      verb: labels.verb ?? '',
+      resource: labels.resource ?? '',
+      subresource: labels.subresource ?? '',
+      code: labels.code ?? '',
+      value: Number(m[2]),
+    });
   }
   return out;
 }
 
 /** The resources the operator reads and writes in namespaces. */
-export const NAMESPACE_RESOURCES = new Set(['namespaces', 'serviceaccounts', 'limitranges', 'resourcequotas', 'networkpolicies', 'roles', 'rolebindings', 'events']);
+export const NAMESPACE_RESOURCES = new Set([
+  'namespaces',
+  'serviceaccounts',
+  'limitranges',
+  'resourcequotas',
+  'networkpolicies',
+  'roles',
+  'rolebindings',
+  'events',
+]);
 /** Requests one client makes to one object (not lists or watches, which informers make once). */
 export const OBJECT_VERBS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
 export const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);

@@ -14,7 +14,9 @@ import { OPERATOR_NAMESPACE } from './identity.ts';
 
 /** The Node flags the shipped Deployment gives the operator (its NODE_OPTIONS), so the benchmark measures what runs. */
 export function deploymentNodeOptions(root: string): string[] {
-  const docs = loadAll(readFileSync(join(root, 'config/manager/deployment.yaml'), 'utf8')) as { spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } }[];
+  const docs = loadAll(readFileSync(join(root, 'config/manager/deployment.yaml'), 'utf8')) as {
+    spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+  }[];
   const env = docs.flatMap((d) => d.spec?.template?.spec?.containers ?? []).flatMap((c) => c.env ?? []);
   const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
   if (value === undefined) throw new Error('config/manager/deployment.yaml sets no NODE_OPTIONS');
@@ -86,19 +88,50 @@ export class OperatorProcess {
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     const le = opts.leaderElection;
     const fd = openSync(opts.logFile, 'a');
-    const child = spawn(process.execPath, [
-      ...deploymentNodeOptions(root), ...(opts.nodeArgs ?? []), join(root, 'src/cli/main.ts'), 'run', '--kubeconfig', kubeconfig, '--workers', String(opts.workers),
-      ...(le === undefined ? ['--leader-elect=false'] : ['--leader-elect=true', '--lease-duration', le.leaseDuration, '--renew-deadline', le.renewDeadline, '--retry-period', le.retryPeriod]),
-      '--metrics-addr', `127.0.0.1:${String(metricsPort)}`, ...(opts.previousRelease === true ? [] : [`--metrics-secure=${String(opts.secureMetrics ?? false)}`]), '--health-addr', `127.0.0.1:${String(healthPort)}`,
-      '--resync-period', '1h', '--log-level', opts.logLevel ?? 'warn', '--namespace', OPERATOR_NAMESPACE, ...(opts.flags ?? []),
-    ], { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
+    const child = spawn(
+      process.execPath,
+      [
+        ...deploymentNodeOptions(root),
+        ...(opts.nodeArgs ?? []),
+        join(root, 'src/cli/main.ts'),
+        'run',
+        '--kubeconfig',
+        kubeconfig,
+        '--workers',
+        String(opts.workers),
+        ...(le === undefined
+          ? ['--leader-elect=false']
+          : [
+              '--leader-elect=true',
+              '--lease-duration',
+              le.leaseDuration,
+              '--renew-deadline',
+              le.renewDeadline,
+              '--retry-period',
+              le.retryPeriod,
+            ]),
+        '--metrics-addr',
+        `127.0.0.1:${String(metricsPort)}`,
+        ...(opts.previousRelease === true ? [] : [`--metrics-secure=${String(opts.secureMetrics ?? false)}`]),
+        '--health-addr',
+        `127.0.0.1:${String(healthPort)}`,
+        '--resync-period',
+        '1h',
+        '--log-level',
+        opts.logLevel ?? 'warn',
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        ...(opts.flags ?? []),
+      ],
+      { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } },
+    );
     closeSync(fd);
     const op = new OperatorProcess(child, metricsPort, healthPort);
     if (opts.waitReady === false) return op;
     const deadline = Date.now() + 300_000;
     for (;;) {
       if (op.hasExited()) throw new Error(`kubeposture run exited during start; see ${opts.logFile}`);
-      if (await op.readyz() === 200) return op;
+      if ((await op.readyz()) === 200) return op;
       if (Date.now() > deadline) throw new Error(`kubeposture run not ready after 300 s; see ${opts.logFile}`);
       await sleep(100);
     }

@@ -37,10 +37,25 @@ export function rows(r: BenchResult): Row[] {
     target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
     met: nn.p50Ms <= 100 && nn.p99Ms <= 1000,
   });
-  out.push({ figure: 'drift repair', measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`, target: 'p50 ≤ 100 ms, p99 ≤ 1 s', met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000 });
-  out.push({ figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`, measured: `${String(r.resync.writes)} writes, ${String(r.resync.operatorRequests)} operator requests, ${r.resync.cpuSeconds.toFixed(2)} s CPU`, target: '0 writes, ≤ 2 s CPU', met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2 });
+  out.push({
+    figure: 'drift repair',
+    measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`,
+    target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
+    met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000,
+  });
+  out.push({
+    figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`,
+    measured: `${String(r.resync.writes)} writes, ${String(r.resync.operatorRequests)} operator requests, ${r.resync.cpuSeconds.toFixed(2)} s CPU`,
+    target: '0 writes, ≤ 2 s CPU',
+    met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2,
+  });
   for (const size of r.sizes) {
-    out.push({ figure: `requests per namespace, ${String(size.namespaces)}`, measured: `${size.requestsPerNamespace.toFixed(2)} (${String(size.objectsPerNamespace)} objects, ${String(size.failedRequests)} failed)`, target: `≤ ${String(size.objectsPerNamespace + 1)}`, met: size.requestsPerNamespace <= size.objectsPerNamespace + 1 });
+    out.push({
+      figure: `requests per namespace, ${String(size.namespaces)}`,
+      measured: `${size.requestsPerNamespace.toFixed(2)} (${String(size.objectsPerNamespace)} objects, ${String(size.failedRequests)} failed)`,
+      target: `≤ ${String(size.objectsPerNamespace + 1)}`,
+      met: size.requestsPerNamespace <= size.objectsPerNamespace + 1,
+    });
   }
   const sw = r.statusWrites;
   out.push({
@@ -51,7 +66,12 @@ export function rows(r: BenchResult): Row[] {
     met: !(sw.closestMs < 900),
   });
   for (const size of r.sizes) {
-    out.push({ figure: `operator peak RSS, ${String(size.namespaces)} namespaces`, measured: `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`, target: size === r.sizes[r.sizes.length - 1] ? '≤ 300 MB' : '', met: size === r.sizes[r.sizes.length - 1] ? r.peakRssMb <= 300 : undefined });
+    out.push({
+      figure: `operator peak RSS, ${String(size.namespaces)} namespaces`,
+      measured: `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`,
+      target: size === r.sizes[r.sizes.length - 1] ? '≤ 300 MB' : '',
+      met: size === r.sizes[r.sizes.length - 1] ? r.peakRssMb <= 300 : undefined,
+    });
   }
   return out;
 }
@@ -67,6 +87,9 @@ export function formatTable(header: readonly string[], body: readonly (readonly 
 /** A plain-text table. */
 export function renderTable(r: BenchResult & { readonly machine: string }): string {
   const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const table = formatTable(['figure', 'measured', 'target', 'met'], rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]));
+  const table = formatTable(
+    ['figure', 'measured', 'target', 'met'],
+    rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
+  );
   return `kubeposture bench, ${r.date} — ${r.machine}\n${table}`;
 }

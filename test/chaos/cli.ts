@@ -34,12 +34,26 @@ async function main(): Promise<number> {
     },
     strict: true,
   });
-  const wanted = values.scenarios.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const wanted = values.scenarios
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   const unknown = wanted.filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; the scenarios are ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; the scenarios are ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const { root, outDir, workDir, binDir } = prepareRun('chaos');
-  const log = (line: string): void => { process.stdout.write(`${line}\n`); };
-  const opts = { namespaces: count('namespaces', values.namespaces), root, binDir, workDir, log, workers: count('workers', values.workers), keep: values.keep };
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const opts = {
+    namespaces: count('namespaces', values.namespaces),
+    root,
+    binDir,
+    workDir,
+    log,
+    workers: count('workers', values.workers),
+    keep: values.keep,
+  };
   const started = Date.now();
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.id))) results.push(await runScenario(scenario, opts));
@@ -48,13 +62,20 @@ async function main(): Promise<number> {
   const totalSeconds = Math.round((Date.now() - started) / 1000);
   const out = values.out ?? join(outDir, 'latest.json');
   writeFileSync(out, `${JSON.stringify({ date, machine, totalSeconds, results }, null, 2)}\n`);
-  process.stdout.write(`\n${renderChaosTable(results, `kubeposture chaos, ${date} — ${machine}, ${String(totalSeconds)} s in all`)}\nfigures written to ${out}\n`);
+  process.stdout.write(
+    `\n${renderChaosTable(results, `kubeposture chaos, ${date} — ${machine}, ${String(totalSeconds)} s in all`)}\nfigures written to ${out}\n`,
+  );
   const failed = results.filter((r) => r.failures.length > 0);
   if (failed.length === 0 && !values.keep) rmSync(workDir, { recursive: true, force: true });
   return failed.length === 0 ? 0 : 1;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`chaos failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`chaos failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

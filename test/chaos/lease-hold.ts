@@ -35,9 +35,13 @@ export class LeaseHold {
       req.on('end', () => {
         const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LeaseReview;
         const answer = (): void => {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-            apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request?.uid ?? '', allowed: true },
-          }));
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              apiVersion: 'admission.k8s.io/v1',
+              kind: 'AdmissionReview',
+              response: { uid: review.request?.uid ?? '', allowed: true },
+            }),
+          );
         };
         const waitFor = this.take(review);
         if (waitFor === undefined) answer();
@@ -52,20 +56,39 @@ export class LeaseHold {
     const server = hold.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => { resolve(); });
+      server.listen(0, '127.0.0.1', () => {
+        resolve();
+      });
     });
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    await rest.request('POST', WEBHOOKS, { body: {
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: NAME },
-      webhooks: [{
-        name: 'lease-hold.chaos.kubeposture.io',
-        clientConfig: { url: `https://127.0.0.1:${String(port)}/`, caBundle: readFileSync(pki.caCert).toString('base64') },
-        rules: [{ apiGroups: ['coordination.k8s.io'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['leases'], scope: 'Namespaced' }],
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-        sideEffects: 'None', admissionReviewVersions: ['v1'], failurePolicy: 'Ignore', timeoutSeconds: 30,
-      }],
-    } });
+    await rest.request('POST', WEBHOOKS, {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: NAME },
+        webhooks: [
+          {
+            name: 'lease-hold.chaos.kubeposture.io',
+            clientConfig: { url: `https://127.0.0.1:${String(port)}/`, caBundle: readFileSync(pki.caCert).toString('base64') },
+            rules: [
+              {
+                apiGroups: ['coordination.k8s.io'],
+                apiVersions: ['v1'],
+                operations: ['UPDATE'],
+                resources: ['leases'],
+                scope: 'Namespaced',
+              },
+            ],
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+            sideEffects: 'None',
+            admissionReviewVersions: ['v1'],
+            failurePolicy: 'Ignore',
+            timeoutSeconds: 30,
+          },
+        ],
+      },
+    });
     return hold;
   }
 
@@ -74,14 +97,17 @@ export class LeaseHold {
    * resolves once one is held. `release` lets it through.
    */
   async holdNextRenewal(identity: string, release: Promise<void>): Promise<void> {
-    await new Promise<void>((held) => { this.armed = { identity, held, release }; });
+    await new Promise<void>((held) => {
+      this.armed = { identity, held, release };
+    });
   }
 
   /** The promise to wait on before answering `review`, when it is the renewal to hold. */
   private take(review: LeaseReview): Promise<void> | undefined {
     const armed = this.armed;
     const r = review.request;
-    if (armed === undefined || r?.object?.spec?.holderIdentity !== armed.identity || r.oldObject?.spec?.holderIdentity !== armed.identity) return undefined;
+    if (armed === undefined || r?.object?.spec?.holderIdentity !== armed.identity || r.oldObject?.spec?.holderIdentity !== armed.identity)
+      return undefined;
     this.armed = undefined;
     this.heldCount += 1;
     armed.held();
@@ -91,6 +117,11 @@ export class LeaseHold {
   /** Unregisters the webhook (if the apiserver still answers) and stops serving. */
   async close(rest: RestClient): Promise<void> {
     await rest.request('DELETE', `${WEBHOOKS}/${NAME}`).catch(() => undefined);
-    await new Promise<void>((resolve) => { this.server.close(() => { resolve(); }); this.server.closeAllConnections(); });
+    await new Promise<void>((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+      this.server.closeAllConnections();
+    });
   }
 }

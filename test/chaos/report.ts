@@ -15,10 +15,18 @@ export function renderChaosTable(results: readonly ScenarioResult[], heading: st
     r.id,
     String(r.namespaces),
     convergence(r),
-    Object.entries(r.figures).map(([k, v]) => `${k}: ${String(v)}`).join('; '),
-    r.verdict === undefined ? 'not checked' : `${String(r.verdict.complete)}/${String(r.verdict.namespaces)} exact, ${String(r.verdict.userObjects - r.verdict.userObjectsTouched)}/${String(r.verdict.userObjects)} user objects untouched`,
+    Object.entries(r.figures)
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join('; '),
+    r.verdict === undefined
+      ? 'not checked'
+      : `${String(r.verdict.complete)}/${String(r.verdict.namespaces)} exact, ${String(r.verdict.userObjects - r.verdict.userObjectsTouched)}/${String(r.verdict.userObjects)} user objects untouched`,
     r.failures.length === 0 ? 'pass' : 'FAIL',
   ]);
   const failures = results.flatMap((r) => r.failures.map((f) => `  ${r.id}: ${f}`));
-  return [heading, formatTable(['scenario', 'namespaces', 'converged', 'figures', 'final check', 'result'], body), ...(failures.length === 0 ? [] : ['failures:', ...failures])].join('\n');
+  return [
+    heading,
+    formatTable(['scenario', 'namespaces', 'converged', 'figures', 'final check', 'result'], body),
+    ...(failures.length === 0 ? [] : ['failures:', ...failures]),
+  ].join('\n');
 }

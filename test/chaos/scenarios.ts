@@ -123,7 +123,13 @@ const operatorKill: Scenario = {
 };
 
 const describeEvents = (list: readonly AuditEvent[]): string =>
-  list.slice(0, 4).map((e) => `${e.verb} ${e.objectRef?.resource ?? ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} → ${String(e.responseStatus?.code)}`).join(', ');
+  list
+    .slice(0, 4)
+    .map(
+      (e) =>
+        `${e.verb} ${e.objectRef?.resource ?? ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} → ${String(e.responseStatus?.code)}`,
+    )
+    .join(', ');
 
 /**
  * A restarted operator must find from its caches what was made before: a compliant
@@ -131,14 +137,25 @@ const describeEvents = (list: readonly AuditEvent[]): string =>
  * the operator's writes since `since` (the audit log): deletes, and writes to `compliant`.
  */
 function checkRestartWrites(world: World, rec: Recorder, since: number, compliant: ReadonlySet<string>): void {
-  const writes = world.audit().filter((e) => e.user?.username === OPERATOR_USER && AUDIT_WRITE_VERBS.has(e.verb) && Date.parse(e.requestReceivedTimestamp) >= since);
+  const writes = world
+    .audit()
+    .filter((e) => e.user?.username === OPERATOR_USER && AUDIT_WRITE_VERBS.has(e.verb) && Date.parse(e.requestReceivedTimestamp) >= since);
   const deletes = writes.filter((e) => e.verb === 'delete');
   const needless = writes.filter((e) => compliant.has(e.objectRef?.namespace ?? ''));
-  rec.figure('restarted operator: writes to namespaces already compliant', `${String(needless.length)} in ${String(new Set(needless.map((e) => e.objectRef?.namespace)).size)} of ${String(compliant.size)}`);
-  rec.figure('restarted operator: creates refused as existing (409)', writes.filter((e) => e.verb === 'create' && e.responseStatus?.code === 409).length);
+  rec.figure(
+    'restarted operator: writes to namespaces already compliant',
+    `${String(needless.length)} in ${String(new Set(needless.map((e) => e.objectRef?.namespace)).size)} of ${String(compliant.size)}`,
+  );
+  rec.figure(
+    'restarted operator: creates refused as existing (409)',
+    writes.filter((e) => e.verb === 'create' && e.responseStatus?.code === 409).length,
+  );
   rec.figure('restarted operator: deletes', deletes.length);
   rec.check(deletes.length === 0, `the restarted operator deleted ${String(deletes.length)} objects: ${describeEvents(deletes)}`);
-  rec.check(needless.length === 0, `the restarted operator wrote ${String(needless.length)} times to namespaces that were already compliant (reconciling before its caches had synced?): ${describeEvents(needless)}`);
+  rec.check(
+    needless.length === 0,
+    `the restarted operator wrote ${String(needless.length)} times to namespaces that were already compliant (reconciling before its caches had synced?): ${describeEvents(needless)}`,
+  );
 }
 
 /** How long the restarted operator may not list SecurityBaselines. */
@@ -177,7 +194,7 @@ const restartListFailing: Scenario = {
     rec.figure('ready after the rule came back (s)', seconds(Date.now() - allowedAt));
     await world.renewChecker();
     const done = await world.converged(convergeTimeout(world));
-    rec.converged('the rule\'s return', done - allowedAt);
+    rec.converged("the rule's return", done - allowedAt);
     await settle(second);
     checkRestartWrites(world, rec, restartedAt, new Set(world.selected));
   },
@@ -199,7 +216,10 @@ const apiserverKill: Scenario = {
     await world.plane.signal('kube-apiserver', 'SIGKILL');
     const killedAt = Date.now();
     rec.figure('compliant at the kill', `${String(world.complete)} of ${String(world.selected.length)}`);
-    rec.check(world.complete < world.selected.length, 'the apiserver was killed after convergence, so convergence through the outage was not tested');
+    rec.check(
+      world.complete < world.selected.length,
+      'the apiserver was killed after convergence, so convergence through the outage was not tested',
+    );
     const answers: { readonly at: number; readonly status: number }[] = [];
     const polling = { on: true };
     const poller = (async (): Promise<void> => {
@@ -216,7 +236,7 @@ const apiserverKill: Scenario = {
     rec.figure('apiserver ready after its restart (s)', seconds(backAt - restartAt));
     let readyAgainAt: number | undefined;
     try {
-      await World.poll('the operator\'s /readyz to answer 200 again', async () => (await op.process.readyz()) === 200, 60_000);
+      await World.poll("the operator's /readyz to answer 200 again", async () => (await op.process.readyz()) === 200, 60_000);
       readyAgainAt = Date.now();
     } catch (err: unknown) {
       rec.check(false, errorMessage(err));
@@ -226,17 +246,26 @@ const apiserverKill: Scenario = {
     const during = answers.filter((a) => a.at > killedAt && a.at < restartAt);
     const notReady = during.filter((a) => a.status === 503);
     const lies = during.filter((a) => a.at > killedAt + READYZ_GRACE_MS && a.status === 200);
-    rec.figure('/readyz during the outage', `${String(notReady.length)} × 503, ${String(during.filter((a) => a.status === 200).length)} × 200 of ${String(during.length)}`);
+    rec.figure(
+      '/readyz during the outage',
+      `${String(notReady.length)} × 503, ${String(during.filter((a) => a.status === 200).length)} × 200 of ${String(during.length)}`,
+    );
     rec.check(notReady.length > 0, '/readyz never answered 503 while the apiserver was down');
-    rec.check(lies.length === 0, `/readyz answered 200 ${String(lies.length)} times more than ${String(READYZ_GRACE_MS / 1000)} s into the outage`);
-    if (readyAgainAt !== undefined) rec.figure('/readyz 200 again after the apiserver\'s return (s)', seconds(readyAgainAt - backAt));
+    rec.check(
+      lies.length === 0,
+      `/readyz answered 200 ${String(lies.length)} times more than ${String(READYZ_GRACE_MS / 1000)} s into the outage`,
+    );
+    if (readyAgainAt !== undefined) rec.figure("/readyz 200 again after the apiserver's return (s)", seconds(readyAgainAt - backAt));
     rec.check(!op.process.hasExited(), 'the operator exited during the outage');
     if (!world.plane.running('kube-controller-manager')) world.log('kube-controller-manager is not running after the outage');
     // The checker's own watches may still be backing off: a fresh one lists now.
     await world.renewChecker();
     const done = await world.converged(convergeTimeout(world));
-    rec.converged('the apiserver\'s /readyz 200', done - backAt);
-    rec.check(done - backAt <= APISERVER_RETURN_BOUND_MS, `converged ${String(seconds(done - backAt))} s after the apiserver's return, more than ${String(APISERVER_RETURN_BOUND_MS / 1000)} s`);
+    rec.converged("the apiserver's /readyz 200", done - backAt);
+    rec.check(
+      done - backAt <= APISERVER_RETURN_BOUND_MS,
+      `converged ${String(seconds(done - backAt))} s after the apiserver's return, more than ${String(APISERVER_RETURN_BOUND_MS / 1000)} s`,
+    );
     rec.figure('operator restarted its watches', await World.metric(op, 'kubeposture_informer_restarts_total'));
     rec.figure('reconciles retried', await World.metric(op, 'kubeposture_reconciles_total', 'result="retry"'));
     rec.check(!op.process.hasExited(), 'the operator exited after the outage');
@@ -260,12 +289,19 @@ const etcdCompaction: Scenario = {
     const victims = someNamespaces(world, Math.max(5, Math.floor(world.selected.length / 10)), 3);
     let deleted = 0;
     await pool(victims, 8, async (ns) => {
-      for (const [kind, name] of [['NetworkPolicy', NAME_DEFAULT_DENY], ['ResourceQuota', NAME_QUOTA]] as const) if (await deleteObject(world, kind, ns, name)) deleted += 1;
+      for (const [kind, name] of [
+        ['NetworkPolicy', NAME_DEFAULT_DENY],
+        ['ResourceQuota', NAME_QUOTA],
+      ] as const)
+        if (await deleteObject(world, kind, ns, name)) deleted += 1;
     });
     const fresh = Array.from({ length: Math.max(3, Math.floor(world.selected.length / 20)) }, (_, i) => `chaos-late-${String(i)}`);
     await world.addNamespaces(fresh);
     await waitForNamespaceDefaults(world.rest, fresh);
-    rec.figure('while stopped', `${String(deleted)} objects deleted in ${String(victims.length)} namespaces, ${String(fresh.length)} namespaces created`);
+    rec.figure(
+      'while stopped',
+      `${String(deleted)} objects deleted in ${String(victims.length)} namespaces, ${String(fresh.length)} namespaces created`,
+    );
     const revision = await etcdRevision(world.plane.etcdUrl);
     await compactEtcd(world.plane.etcdUrl, revision);
     rec.figure('etcd compacted at revision', revision);
@@ -279,8 +315,10 @@ const etcdCompaction: Scenario = {
     await settle(op);
     const expired = (await relists()) - relistsBefore;
     rec.figure('relists after 410 Gone (kubeposture_informer_relists_total{reason="expired"})', expired);
-    rec.check(expired > 0, 'the operator\'s informers did not relist after their watches expired');
-    const lists = world.audit().filter((e) => e.user?.username === OPERATOR_USER && e.verb === 'list' && Date.parse(e.requestReceivedTimestamp) >= contAt).length;
+    rec.check(expired > 0, "the operator's informers did not relist after their watches expired");
+    const lists = world
+      .audit()
+      .filter((e) => e.user?.username === OPERATOR_USER && e.verb === 'list' && Date.parse(e.requestReceivedTimestamp) >= contAt).length;
     rec.figure('operator LISTs after SIGCONT (audit log)', lists);
     rec.check(!op.process.hasExited(), 'the operator exited');
   },
@@ -297,22 +335,30 @@ const throttled: Scenario = {
   title: `kube-apiserver throttles (APF off, --max-requests-inflight=${String(MAX_INFLIGHT)}, --max-mutating-requests-inflight=${String(MAX_MUTATING_INFLIGHT)})`,
   async run(world, rec) {
     await world.plane.restart('kube-apiserver', [
-      ...world.apiserverArgs, '--enable-priority-and-fairness=false', `--max-requests-inflight=${String(MAX_INFLIGHT)}`, `--max-mutating-requests-inflight=${String(MAX_MUTATING_INFLIGHT)}`,
+      ...world.apiserverArgs,
+      '--enable-priority-and-fairness=false',
+      `--max-requests-inflight=${String(MAX_INFLIGHT)}`,
+      `--max-mutating-requests-inflight=${String(MAX_MUTATING_INFLIGHT)}`,
     ]);
     const { op, createdAt } = await startWithBaseline(world);
     const done = await world.converged(convergeTimeout(world));
-    rec.converged('the baseline\'s creation', done - createdAt);
+    rec.converged("the baseline's creation", done - createdAt);
     await settle(op);
     const requests = await World.metric(op, 'kubeposture_api_requests_total');
     const throttledByOperator = await World.metric(op, 'kubeposture_api_requests_total', 'code="429"');
-    const apiserver429 = parseRequestTotals(String(await world.rest.request('GET', '/metrics'))).filter((s) => s.code === '429').reduce((n, s) => n + s.value, 0);
+    const apiserver429 = parseRequestTotals(String(await world.rest.request('GET', '/metrics')))
+      .filter((s) => s.code === '429')
+      .reduce((n, s) => n + s.value, 0);
     const warns = warnLines(op.logFile);
     rec.figure('operator requests', requests);
     rec.figure('429 answers to the operator (its count)', throttledByOperator);
     rec.figure('429 answers in all (apiserver_request_total)', apiserver429);
     rec.figure('operator warn/error log lines', warns.length);
     rec.check(throttledByOperator > 0, 'the apiserver never answered the operator 429: the throttle did not bite');
-    rec.check(warns.length <= WARN_SHARE * requests, `${String(warns.length)} warn/error lines for ${String(requests)} requests, more than ${String(WARN_SHARE * 100)}%; first: ${warns.slice(0, 3).join(' ')}`);
+    rec.check(
+      warns.length <= WARN_SHARE * requests,
+      `${String(warns.length)} warn/error lines for ${String(requests)} requests, more than ${String(WARN_SHARE * 100)}%; first: ${warns.slice(0, 3).join(' ')}`,
+    );
     rec.check(!op.process.hasExited(), 'the operator exited');
   },
 };
@@ -335,12 +381,27 @@ interface Edit {
 }
 
 const USER_EDITS: readonly Edit[] = [
-  { kind: 'ResourceQuota', name: NAME_QUOTA, patch: (ns) => ({ metadata: { annotations: { [USER_NOTE]: ns } }, spec: { hard: { pods: '999', 'limits.cpu': '1' } } }), keeps: true },
-  { kind: 'NetworkPolicy', name: NAME_DEFAULT_DENY, patch: (ns) => ({ metadata: { labels: { [USER_MARK]: 'yes' }, annotations: { [USER_NOTE]: ns } } }), keeps: true },
+  {
+    kind: 'ResourceQuota',
+    name: NAME_QUOTA,
+    patch: (ns) => ({ metadata: { annotations: { [USER_NOTE]: ns } }, spec: { hard: { pods: '999', 'limits.cpu': '1' } } }),
+    keeps: true,
+  },
+  {
+    kind: 'NetworkPolicy',
+    name: NAME_DEFAULT_DENY,
+    patch: (ns) => ({ metadata: { labels: { [USER_MARK]: 'yes' }, annotations: { [USER_NOTE]: ns } } }),
+    keeps: true,
+  },
   { kind: 'NetworkPolicy', name: NAME_ALLOW_DNS, patch: undefined, keeps: false },
   { kind: 'NetworkPolicy', name: NAME_DEFAULT_DENY, patch: () => ({ spec: { policyTypes: ['Ingress'] } }), keeps: false },
   { kind: 'LimitRange', name: NAME_LIMITS, patch: () => ({ spec: { limits: [{ type: 'Container', max: { cpu: '9' } }] } }), keeps: false },
-  { kind: 'Role', name: workloadRbacName('app'), patch: () => ({ rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] }), keeps: false },
+  {
+    kind: 'Role',
+    name: workloadRbacName('app'),
+    patch: () => ({ rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }] }),
+    keeps: false,
+  },
 ];
 
 const userEdits: Scenario = {
@@ -387,14 +448,17 @@ const userEdits: Scenario = {
       await Promise.all(users);
     }
     const stoppedAt = Date.now();
-    rec.figure('user edits', `${String(edits)} (and ${String(absent)} to objects not there yet, ${String(refused.length)} refused${refused.length === 0 ? '' : `: ${refused[0] ?? ''}`})`);
+    rec.figure(
+      'user edits',
+      `${String(edits)} (and ${String(absent)} to objects not there yet, ${String(refused.length)} refused${refused.length === 0 ? '' : `: ${refused[0] ?? ''}`})`,
+    );
     rec.check(edits >= 20, `only ${String(edits)} user edits landed: the scenario tested little`);
     const done = await world.converged(convergeTimeout(world));
-    rec.converged('the user\'s last edit', done - stoppedAt);
+    rec.converged("the user's last edit", done - stoppedAt);
     await settle(op);
     const repaired = await World.metric(op, 'kubeposture_drift_repaired_total');
-    rec.figure('drift repaired (operator\'s count)', repaired);
-    rec.check(repaired > 0, 'the operator repaired nothing: the user\'s edits made no drift');
+    rec.figure("drift repaired (operator's count)", repaired);
+    rec.check(repaired > 0, "the operator repaired nothing: the user's edits made no drift");
     let kept = 0;
     const lost: string[] = [];
     for (const k of annotated) {
@@ -406,7 +470,10 @@ const userEdits: Scenario = {
     }
     rec.figure('user annotations and labels kept', `${String(kept)} of ${String(annotated.size)}`);
     rec.check(annotated.size > 0, 'no user annotation landed: lost updates were not tested');
-    rec.check(lost.length === 0, `the user's own annotation or label was lost on ${String(lost.length)} objects: ${lost.slice(0, 5).join(', ')}`);
+    rec.check(
+      lost.length === 0,
+      `the user's own annotation or label was lost on ${String(lost.length)} objects: ${lost.slice(0, 5).join(', ')}`,
+    );
   },
 };
 
@@ -426,19 +493,25 @@ type Freeze = (world: World, leader: Replica) => Promise<number>;
  * the apiserver, the leader is stopped, the renewal is let through and written, and its
  * answer waits in the stopped leader's socket until long after the lease ran out.
  */
-const withRenewalInFlight = (hold: LeaseHold): Freeze => async (_world, leader) => {
-  let release: () => void = () => undefined;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  const held = hold.holdNextRenewal(leader.identity ?? '', released);
-  const timeout = sleep(10_000, undefined, { ref: false }).then(() => { throw new Error('the leader did not renew its lease within 10 s'); });
-  try {
-    await Promise.race([held, timeout]);
-    leader.process.signal('SIGSTOP');
-    return Date.now();
-  } finally {
-    release();
-  }
-};
+const withRenewalInFlight =
+  (hold: LeaseHold): Freeze =>
+  async (_world, leader) => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held = hold.holdNextRenewal(leader.identity ?? '', released);
+    const timeout = sleep(10_000, undefined, { ref: false }).then(() => {
+      throw new Error('the leader did not renew its lease within 10 s');
+    });
+    try {
+      await Promise.race([held, timeout]);
+      leader.process.signal('SIGSTOP');
+      return Date.now();
+    } finally {
+      release();
+    }
+  };
 
 /**
  * With its writes piled up: etcd stalls (SIGSTOP) for longer than a retry period in the
@@ -464,15 +537,25 @@ const withWritesPiledUp: Freeze = async (world, leader) => {
  * a Lease update refused 409 is how it learns it lost, and is counted apart). Resolves
  * with the replica now leading and how long convergence took after SIGSTOP.
  */
-async function freezeRound(world: World, rec: Recorder, round: string, leader: Replica, freeze: Freeze): Promise<{ readonly next: Replica; readonly ms: number }> {
+async function freezeRound(
+  world: World,
+  rec: Recorder,
+  round: string,
+  leader: Replica,
+  freeze: Freeze,
+): Promise<{ readonly next: Replica; readonly ms: number }> {
   const stoppedAt = await freeze(world, leader);
   rec.figure(`${round}: compliant at SIGSTOP`, `${String(world.complete)} of ${String(world.selected.length)}`);
   rec.check(world.complete < world.selected.length, `${round}: the leader was stopped after convergence, so the takeover had no work`);
   let holder: string | undefined;
-  await World.poll('another replica to take the lease', async () => {
-    holder = await world.leaseHolder();
-    return holder !== undefined && holder !== leader.identity;
-  }, 60_000);
+  await World.poll(
+    'another replica to take the lease',
+    async () => {
+      holder = await world.leaseHolder();
+      return holder !== undefined && holder !== leader.identity;
+    },
+    60_000,
+  );
   const follower = world.replicas.find((r) => r.identity === holder && r !== leader);
   if (follower === undefined) throw new Error(`${round}: the lease went to ${holder ?? 'nobody'}, not a replica`);
   rec.figure(`${round}: lease taken over after (s)`, seconds(Date.now() - stoppedAt));
@@ -480,13 +563,17 @@ async function freezeRound(world: World, rec: Recorder, round: string, leader: R
   // Work the old leader will want to do when it wakes: objects deleted.
   const count = Math.max(5, Math.floor(world.selected.length / 20));
   let deleted = 0;
-  await pool(someNamespaces(world, count, 1), 8, async (ns) => { if (await deleteObject(world, 'NetworkPolicy', ns, NAME_DEFAULT_DENY)) deleted += 1; });
+  await pool(someNamespaces(world, count, 1), 8, async (ns) => {
+    if (await deleteObject(world, 'NetworkPolicy', ns, NAME_DEFAULT_DENY)) deleted += 1;
+  });
   const done = await world.converged(convergeTimeout(world));
   await settle(follower);
   const stoppedFor = Date.now() - stoppedAt;
   if (stoppedFor < LEASE_MS + STOP_PAST_LEASE_MS) await sleep(LEASE_MS + STOP_PAST_LEASE_MS - stoppedFor);
   // And more just before it wakes, for both to see at once.
-  await pool(someNamespaces(world, count, 2), 8, async (ns) => { if (await deleteObject(world, 'ResourceQuota', ns, NAME_QUOTA)) deleted += 1; });
+  await pool(someNamespaces(world, count, 2), 8, async (ns) => {
+    if (await deleteObject(world, 'ResourceQuota', ns, NAME_QUOTA)) deleted += 1;
+  });
   rec.figure(`${round}: objects deleted while it was stopped`, deleted);
   const contAt = Date.now();
   rec.figure(`${round}: old leader stopped for (s)`, seconds(contAt - stoppedAt));
@@ -500,18 +587,27 @@ async function freezeRound(world: World, rec: Recorder, round: string, leader: R
   await world.converged(convergeTimeout(world));
   await settle(follower);
   rec.check(!leader.process.hasExited(), `${round}: the old leader exited instead of following`);
-  rec.check(await world.leaseHolder() === follower.identity, `${round}: the lease is no longer ${follower.identity ?? ''}'s at the end of the round`);
+  rec.check(
+    (await world.leaseHolder()) === follower.identity,
+    `${round}: the lease is no longer ${follower.identity ?? ''}'s at the end of the round`,
+  );
   const agent = `kubeposture/${leader.identity ?? ''}`;
   const writes = world.audit().filter((e) => e.userAgent === agent && AUDIT_WRITE_VERBS.has(e.verb));
   const at = (t: string | undefined): number => Date.parse(t ?? '');
   const lostLease = (e: AuditEvent): boolean => e.objectRef?.resource === 'leases' && e.responseStatus?.code === 409;
   const inFlight = writes.filter((e) => at(e.requestReceivedTimestamp) < stoppedAt && at(e.stageTimestamp) > stoppedAt);
   const after = writes.filter((e) => at(e.requestReceivedTimestamp) >= contAt);
-  rec.figure(`${round}: old leader writes before SIGSTOP (audit log)`, writes.filter((e) => at(e.requestReceivedTimestamp) < stoppedAt).length);
+  rec.figure(
+    `${round}: old leader writes before SIGSTOP (audit log)`,
+    writes.filter((e) => at(e.requestReceivedTimestamp) < stoppedAt).length,
+  );
   rec.figure(`${round}: its writes in flight at SIGSTOP, answered after (audit log)`, inFlight.length);
   rec.figure(`${round}: old leader writes after SIGCONT (audit log)`, after.filter((e) => !lostLease(e)).length);
   rec.figure(`${round}: its Lease updates after SIGCONT refused 409`, after.filter(lostLease).length);
-  rec.check(writes.length > 0, `${round}: the audit log holds no write with user agent ${agent}: a count of zero after SIGCONT would mean nothing`);
+  rec.check(
+    writes.length > 0,
+    `${round}: the audit log holds no write with user agent ${agent}: a count of zero after SIGCONT would mean nothing`,
+  );
   rec.check(inFlight.length > 0, `${round}: none of the leader's writes was in flight when it was stopped: the worst case was not tested`);
   const wrong = after.filter((e) => !lostLease(e));
   rec.check(wrong.length === 0, `${round}: the old leader wrote ${String(wrong.length)} times after SIGCONT: ${describeEvents(wrong)}`);
@@ -521,7 +617,8 @@ async function freezeRound(world: World, rec: Recorder, round: string, leader: R
 
 const leaderStop: Scenario = {
   id: 'leader-stop',
-  title: 'two replicas with leader election; the leader SIGSTOPped past its lease mid-convergence (with a renewal in flight, then with writes piled up), then continued',
+  title:
+    'two replicas with leader election; the leader SIGSTOPped past its lease mid-convergence (with a renewal in flight, then with writes piled up), then continued',
   async run(world, rec) {
     const hold = await LeaseHold.start(world.rest, world.plane.pki, OPERATOR_NAMESPACE);
     try {
@@ -564,10 +661,16 @@ const upgrade: Scenario = {
     world.applyConfig(old);
     const first = await world.startOperator('previous', { previousRelease: true }, old);
     await world.createBaseline();
-    await World.poll('the previous release to create every namespace\'s default-deny', async () => {
-      const list = (await world.rest.request('GET', '/apis/networking.k8s.io/v1/networkpolicies', { query: { fieldSelector: 'metadata.name=kubeposture-default-deny' } })) as { items: unknown[] };
-      return list.items.length >= world.selected.length;
-    }, convergeTimeout(world));
+    await World.poll(
+      "the previous release to create every namespace's default-deny",
+      async () => {
+        const list = (await world.rest.request('GET', '/apis/networking.k8s.io/v1/networkpolicies', {
+          query: { fieldSelector: 'metadata.name=kubeposture-default-deny' },
+        })) as { items: unknown[] };
+        return list.items.length >= world.selected.length;
+      },
+      convergeTimeout(world),
+    );
     await settle(first);
     await first.process.stop();
     world.applyConfig(world.opts.root);
@@ -576,7 +679,15 @@ const upgrade: Scenario = {
     await world.converged(convergeTimeout(world));
     await settle(next);
     // Reviews (who it is, at start) are questions, not writes.
-    const writes = world.audit().filter((e) => e.user?.username === OPERATOR_USER && AUDIT_WRITE_VERBS.has(e.verb) && Date.parse(e.requestReceivedTimestamp) >= upgradedAt && e.objectRef?.resource?.endsWith('reviews') !== true);
+    const writes = world
+      .audit()
+      .filter(
+        (e) =>
+          e.user?.username === OPERATOR_USER &&
+          AUDIT_WRITE_VERBS.has(e.verb) &&
+          Date.parse(e.requestReceivedTimestamp) >= upgradedAt &&
+          e.objectRef?.resource?.endsWith('reviews') !== true,
+      );
     const deletes = writes.filter((e) => e.verb === 'delete');
     const byObject = new Map<string, number>();
     for (const e of writes) {
@@ -585,18 +696,48 @@ const upgrade: Scenario = {
     }
     const twice = [...byObject].filter(([, n]) => n > 1);
     const byResource = new Map<string, number>();
-    for (const e of writes) byResource.set(`${e.verb} ${e.objectRef?.resource ?? ''}`, (byResource.get(`${e.verb} ${e.objectRef?.resource ?? ''}`) ?? 0) + 1);
-    rec.figure('upgraded operator: writes', `${String(writes.length)} (${[...byResource].map(([k, n]) => `${k} ${String(n)}`).sort().join(', ')})`);
+    for (const e of writes)
+      byResource.set(`${e.verb} ${e.objectRef?.resource ?? ''}`, (byResource.get(`${e.verb} ${e.objectRef?.resource ?? ''}`) ?? 0) + 1);
+    rec.figure(
+      'upgraded operator: writes',
+      `${String(writes.length)} (${[...byResource]
+        .map(([k, n]) => `${k} ${String(n)}`)
+        .sort()
+        .join(', ')})`,
+    );
     rec.figure('upgraded operator: deletes', deletes.length);
     rec.figure('upgraded operator: objects written more than once', twice.length);
     rec.check(deletes.length === 0, `the upgraded operator deleted ${String(deletes.length)} objects: ${describeEvents(deletes)}`);
-    rec.check(twice.length === 0, `the upgraded operator wrote ${String(twice.length)} objects more than once: ${twice.slice(0, 4).map(([k, n]) => `${k} × ${String(n)}`).join(', ')}`);
-    const recreated = writes.filter((e) => e.verb === 'create' && e.responseStatus?.code !== 409 && !(e.objectRef?.resource === 'rolebindings' && e.objectRef.name === NAME_GRANTOR));
-    rec.check(recreated.length === 0, `the upgraded operator created ${String(recreated.length)} objects the previous release had made: ${describeEvents(recreated)}`);
+    rec.check(
+      twice.length === 0,
+      `the upgraded operator wrote ${String(twice.length)} objects more than once: ${twice
+        .slice(0, 4)
+        .map(([k, n]) => `${k} × ${String(n)}`)
+        .join(', ')}`,
+    );
+    const recreated = writes.filter(
+      (e) =>
+        e.verb === 'create' &&
+        e.responseStatus?.code !== 409 &&
+        !(e.objectRef?.resource === 'rolebindings' && e.objectRef.name === NAME_GRANTOR),
+    );
+    rec.check(
+      recreated.length === 0,
+      `the upgraded operator created ${String(recreated.length)} objects the previous release had made: ${describeEvents(recreated)}`,
+    );
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [operatorKill, apiserverKill, etcdCompaction, throttled, userEdits, leaderStop, restartListFailing, upgrade];
+export const SCENARIOS: readonly Scenario[] = [
+  operatorKill,
+  apiserverKill,
+  etcdCompaction,
+  throttled,
+  userEdits,
+  leaderStop,
+  restartListFailing,
+  upgrade,
+];
 
 /** Runs one scenario on a fresh control plane; never throws: an error is a failure in the result. */
 export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promise<ScenarioResult> {
@@ -618,14 +759,23 @@ export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promi
       rec.failures.push(...verdictFailures(verdict));
     }
   } catch (err: unknown) {
-    rec.check(false, err instanceof Error ? err.stack ?? err.message : String(err));
+    rec.check(false, err instanceof Error ? (err.stack ?? err.message) : String(err));
   } finally {
     const passed = rec.failures.length === 0;
-    await world?.close(passed).catch((err: unknown) => { rec.check(false, `cleanup: ${errorMessage(err)}`); });
+    await world?.close(passed).catch((err: unknown) => {
+      rec.check(false, `cleanup: ${errorMessage(err)}`);
+    });
     opts.log(`${scenario.id}: ${passed ? 'passed' : `FAILED (${rec.failures.join(' | ')}); logs kept in ${world?.dir ?? opts.workDir}`}`);
   }
   return {
-    id: scenario.id, title: scenario.title, namespaces: opts.namespaces, convergedMs: rec.convergedMs, convergedFrom: rec.convergedFrom,
-    figures: rec.figures, failures: rec.failures, verdict, seconds: Math.round((Date.now() - t0) / 1000),
+    id: scenario.id,
+    title: scenario.title,
+    namespaces: opts.namespaces,
+    convergedMs: rec.convergedMs,
+    convergedFrom: rec.convergedFrom,
+    figures: rec.figures,
+    failures: rec.failures,
+    verdict,
+    seconds: Math.round((Date.now() - t0) / 1000),
   };
 }

@@ -14,7 +14,7 @@ import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { listAll } from '../bench/fixtures.ts';
 
 /** An object of the user's own, as created. */
@@ -48,7 +48,11 @@ const KEEP_PROBLEMS = 20;
 
 /** Lists the cluster and judges it; `userLabels` are labels of the user's on every selected namespace. */
 export async function verifyExact(
-  rest: RestClient, baseline: SecurityBaseline, selected: readonly string[], userObjects: readonly UserObject[], userLabels: Readonly<Record<string, string>>,
+  rest: RestClient,
+  baseline: SecurityBaseline,
+  selected: readonly string[],
+  userObjects: readonly UserObject[],
+  userLabels: Readonly<Record<string, string>>,
 ): Promise<Verdict> {
   /** Namespace → "Kind/name" → how many such managed objects the LISTs returned. */
   const managed = new Map<string, Map<string, number>>();
@@ -62,7 +66,8 @@ export async function verifyExact(
       live.set(key(kind, ns, o.metadata.name), o);
     }
   }
-  for (const o of await listAll(rest, resourcePath('ServiceAccount'), { fieldSelector: 'metadata.name=default' })) live.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
+  for (const o of await listAll(rest, resourcePath('ServiceAccount'), { fieldSelector: 'metadata.name=default' }))
+    live.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
   for (const o of await listAll(rest, resourcePath('Namespace'))) live.set(key('Namespace', o.metadata.name, o.metadata.name), o);
 
   const problems: string[] = [];
@@ -71,7 +76,9 @@ export async function verifyExact(
   let modified = 0;
   let complete = 0;
   let touched = 0;
-  const problem = (text: string): void => { problems.push(text); };
+  const problem = (text: string): void => {
+    problems.push(text);
+  };
   const selectedSet = new Set(selected);
   for (const ns of selected) {
     const before = problems.length;
@@ -122,19 +129,29 @@ export async function verifyExact(
     const now = (await rest.get(u.kind, u.namespace, u.name)) as WireObject | undefined;
     if (now?.metadata.resourceVersion !== u.resourceVersion) {
       touched += 1;
-      problem(`${u.namespace}: the user's ${u.kind}/${u.name} ${now === undefined ? 'is gone' : `changed (resourceVersion ${u.resourceVersion} → ${now.metadata.resourceVersion ?? ''})`}`);
+      problem(
+        `${u.namespace}: the user's ${u.kind}/${u.name} ${now === undefined ? 'is gone' : `changed (resourceVersion ${u.resourceVersion} → ${now.metadata.resourceVersion ?? ''})`}`,
+      );
     }
   }
   return {
-    namespaces: selected.length, complete, missing, extra, modified, userObjects: userObjects.length, userObjectsTouched: touched,
-    problemCount: problems.length, problems: problems.slice(0, KEEP_PROBLEMS),
+    namespaces: selected.length,
+    complete,
+    missing,
+    extra,
+    modified,
+    userObjects: userObjects.length,
+    userObjectsTouched: touched,
+    problemCount: problems.length,
+    problems: problems.slice(0, KEEP_PROBLEMS),
   };
 }
 
 /** The verdict's failures, as lines for a scenario's report (none when the state is exact). */
 export function verdictFailures(v: Verdict): string[] {
   const out: string[] = [];
-  if (v.complete !== v.namespaces) out.push(`only ${String(v.complete)} of ${String(v.namespaces)} namespaces hold exactly their desired objects`);
+  if (v.complete !== v.namespaces)
+    out.push(`only ${String(v.complete)} of ${String(v.namespaces)} namespaces hold exactly their desired objects`);
   if (v.missing > 0) out.push(`${String(v.missing)} desired objects missing`);
   if (v.extra > 0) out.push(`${String(v.extra)} managed objects not wanted (duplicates or strays)`);
   if (v.modified > 0) out.push(`${String(v.modified)} objects differ from the baseline`);

@@ -91,7 +91,9 @@ export interface Replica {
 /** A file's lines that hold a JSON object ([] when there is no file yet). */
 function jsonLines(file: string): string[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
   } catch {
     return [];
   }
@@ -111,7 +113,12 @@ export function warnLines(logFile: string): string[] {
 
 /** kube-apiserver's flags for the audit log kept in `dir`. */
 function auditArgs(dir: string): string[] {
-  return [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-format=json', '--audit-log-mode=blocking'];
+  return [
+    `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+    `--audit-log-path=${join(dir, 'audit.log')}`,
+    '--audit-log-format=json',
+    '--audit-log-mode=blocking',
+  ];
 }
 
 export class World {
@@ -143,7 +150,9 @@ export class World {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const plane = await startControlPlane({
-      binDir: opts.binDir, workDir: join(dir, 'controlplane'), lifetime: 'owned',
+      binDir: opts.binDir,
+      workDir: join(dir, 'controlplane'),
+      lifetime: 'owned',
       // As the benchmark runs it: the controller manager fills 1,000 namespaces quickly.
       extraArgs: { 'kube-apiserver': auditArgs(dir), 'kube-controller-manager': ['--kube-api-qps=200', '--kube-api-burst=400'] },
     });
@@ -183,7 +192,9 @@ export class World {
     this.unselected.push(...unselected);
     await waitForNamespaceDefaults(this.rest, [...selected, ...unselected]);
     for (const ns of selected.filter((_, i) => i % USER_OBJECTS_EVERY === 0)) await this.createUserObjects(ns);
-    this.log(`${String(selected.length)} selected and ${String(unselected.length)} other namespaces, the user's own objects in ${String(this.userObjects.length / 2)}, in ${String(Math.round((Date.now() - t0) / 1000))} s`);
+    this.log(
+      `${String(selected.length)} selected and ${String(unselected.length)} other namespaces, the user's own objects in ${String(this.userObjects.length / 2)}, in ${String(Math.round((Date.now() - t0) / 1000))} s`,
+    );
   }
 
   /** Creates more selected namespaces (not waiting for their defaults); the checker expects them once the baseline exists. */
@@ -196,27 +207,55 @@ export class World {
   /** A NetworkPolicy and a Role of the user's own, which kubeposture must never touch. */
   private async createUserObjects(ns: string): Promise<void> {
     const made: [ResourceKind, WireObject][] = [
-      ['NetworkPolicy', (await this.rest.request('POST', resourcePath('NetworkPolicy', ns), { body: {
-        apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'user-allow-web', namespace: ns },
-        spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'TCP', port: 8080 }] }] },
-      } })) as WireObject],
-      ['Role', (await this.rest.request('POST', resourcePath('Role', ns), { body: {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'user-reader', namespace: ns },
-        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
-      } })) as WireObject],
+      [
+        'NetworkPolicy',
+        (await this.rest.request('POST', resourcePath('NetworkPolicy', ns), {
+          body: {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'NetworkPolicy',
+            metadata: { name: 'user-allow-web', namespace: ns },
+            spec: {
+              podSelector: { matchLabels: { app: 'web' } },
+              policyTypes: ['Ingress'],
+              ingress: [{ ports: [{ protocol: 'TCP', port: 8080 }] }],
+            },
+          },
+        })) as WireObject,
+      ],
+      [
+        'Role',
+        (await this.rest.request('POST', resourcePath('Role', ns), {
+          body: {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: { name: 'user-reader', namespace: ns },
+            rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+          },
+        })) as WireObject,
+      ],
     ];
-    for (const [kind, o] of made) this.userObjects.push({ kind, namespace: ns, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion ?? '' });
+    for (const [kind, o] of made)
+      this.userObjects.push({ kind, namespace: ns, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion ?? '' });
   }
 
   /** Applies `root`'s config/default over what is installed (server-side, as an upgrade does). */
   applyConfig(root: string): void {
-    execFileSync('kubectl', ['--kubeconfig', this.plane.kubeconfig, 'apply', '--server-side', '--force-conflicts', '-k', 'config/default'], { cwd: root, stdio: 'ignore' });
+    execFileSync(
+      'kubectl',
+      ['--kubeconfig', this.plane.kubeconfig, 'apply', '--server-side', '--force-conflicts', '-k', 'config/default'],
+      { cwd: root, stdio: 'ignore' },
+    );
   }
 
   /** Starts `kubeposture run` (info-level log in this scenario's folder) as the operator's ServiceAccount; from `root`, by default this checkout. */
   async startOperator(label: string, extra: Partial<OperatorOptions> = {}, root = this.opts.root): Promise<Replica> {
     const logFile = join(this.dir, `operator-${label}.log`);
-    const op = await OperatorProcess.start(root, this.operatorKubeconfig, { workers: this.opts.workers, logFile, logLevel: 'info', ...extra });
+    const op = await OperatorProcess.start(root, this.operatorKubeconfig, {
+      workers: this.opts.workers,
+      logFile,
+      logLevel: 'info',
+      ...extra,
+    });
     const replica = { process: op, logFile, identity: extra.env?.POD_NAME };
     this.replicas.push(replica);
     return replica;
@@ -240,7 +279,12 @@ export class World {
   async createBaseline(): Promise<void> {
     this.checkerInstance = new ComplianceChecker(this.rest, BASELINE_NAME, `${SELECTED_LABEL}=yes`);
     await this.checkerInstance.start();
-    const manifest = { apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: BASELINE_NAME }, spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: { [SELECTED_LABEL]: 'yes' } } } };
+    const manifest = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'SecurityBaseline',
+      metadata: { name: BASELINE_NAME },
+      spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: { [SELECTED_LABEL]: 'yes' } } },
+    };
     const parsed = parseSecurityBaseline(await this.rest.request('POST', resourcePath('SecurityBaseline'), { body: manifest }));
     if (!parsed.ok) throw new Error(`chaos baseline invalid: ${formatErrors(parsed.errors)}`);
     this.baselineObject = parsed.baseline;
@@ -270,7 +314,11 @@ export class World {
 
   /** Resolves once at least `count` selected namespaces are complete by the checker's watches. */
   async reachCount(count: number, timeoutMs = 600_000): Promise<void> {
-    await this.checker.until(`${String(count)} of ${String(this.selected.length)} namespaces compliant`, () => this.checker.complete >= count, timeoutMs);
+    await this.checker.until(
+      `${String(count)} of ${String(this.selected.length)} namespaces compliant`,
+      () => this.checker.complete >= count,
+      timeoutMs,
+    );
   }
 
   /** Resolves with Date.now() once every selected namespace is complete by the checker's watches. */
@@ -282,7 +330,9 @@ export class World {
   /** The final, exact check by listing. */
   async verify(): Promise<Verdict> {
     const verdict = await verifyExact(this.rest, this.baseline, this.selected, this.userObjects, { [USER_NAMESPACE_LABEL]: 'chaos' });
-    this.log(`final check: ${String(verdict.complete)} of ${String(verdict.namespaces)} namespaces exact, ${String(verdict.userObjects - verdict.userObjectsTouched)} of ${String(verdict.userObjects)} user objects untouched${verdict.problems.length === 0 ? '' : `; ${String(verdict.problemCount)} problems, first: ${verdict.problems.slice(0, 5).join('; ')}`}`);
+    this.log(
+      `final check: ${String(verdict.complete)} of ${String(verdict.namespaces)} namespaces exact, ${String(verdict.userObjects - verdict.userObjectsTouched)} of ${String(verdict.userObjects)} user objects untouched${verdict.problems.length === 0 ? '' : `; ${String(verdict.problemCount)} problems, first: ${verdict.problems.slice(0, 5).join('; ')}`}`,
+    );
     return verdict;
   }
 
@@ -298,7 +348,8 @@ export class World {
 
   /** The holder of the leader Lease, or undefined. */
   async leaseHolder(): Promise<string | undefined> {
-    const lease = (await this.rest.get('Lease', OPERATOR_NAMESPACE, 'kubeposture-leader')) as { spec?: { holderIdentity?: string } } | undefined;
+    const lease = (await this.rest.get('Lease', OPERATOR_NAMESPACE, 'kubeposture-leader')) as
+      { spec?: { holderIdentity?: string } } | undefined;
     const holder = lease?.spec?.holderIdentity;
     return holder === undefined || holder === '' ? undefined : holder;
   }

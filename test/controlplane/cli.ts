@@ -14,7 +14,9 @@ import { ensureBinaries, repoRoot } from './binaries.ts';
 import { COMPONENTS, readState, runs, startControlPlane, stopFromState } from './controlplane.ts';
 import { errorMessage } from '../../src/lib/errors.ts';
 
-const say = (m: string): void => { process.stderr.write(`controlplane: ${m}\n`); };
+const say = (m: string): void => {
+  process.stderr.write(`controlplane: ${m}\n`);
+};
 
 function dirArg(argv: readonly string[]): string {
   const i = argv.indexOf('--dir');
@@ -24,10 +26,13 @@ function dirArg(argv: readonly string[]): string {
 
 function running(dir: string): boolean {
   const state = readState(dir);
-  return state !== undefined && COMPONENTS.every((c) => {
-    const pid = state.pids[c];
-    return pid !== undefined && runs(pid, join(state.binDir, c));
-  });
+  return (
+    state !== undefined &&
+    COMPONENTS.every((c) => {
+      const pid = state.pids[c];
+      return pid !== undefined && runs(pid, join(state.binDir, c));
+    })
+  );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -76,7 +81,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     say(errorMessage(err));
     process.exitCode = 1;

@@ -100,12 +100,17 @@ export async function freePort(): Promise<number> {
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => { resolve(port); });
+      srv.close(() => {
+        resolve(port);
+      });
     });
   });
 }
 
-export interface HttpResult { readonly status: number; readonly body: string }
+export interface HttpResult {
+  readonly status: number;
+  readonly body: string;
+}
 
 /** One GET, with the admin client certificate when `pki` is given. */
 export async function httpGet(url: string, pki?: Pki, timeoutMs = 2000): Promise<HttpResult> {
@@ -117,19 +122,40 @@ export async function httpPostJson(url: string, body: unknown, timeoutMs = 10_00
   return httpCall('POST', url, JSON.stringify(body), undefined, timeoutMs);
 }
 
-async function httpCall(method: string, url: string, payload: string | undefined, pki: Pki | undefined, timeoutMs: number): Promise<HttpResult> {
+async function httpCall(
+  method: string,
+  url: string,
+  payload: string | undefined,
+  pki: Pki | undefined,
+  timeoutMs: number,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const tls = pki === undefined ? {} : {
-      ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey),
-    };
+    const tls =
+      pki === undefined
+        ? {}
+        : {
+            ca: readFileSync(pki.caCert),
+            cert: readFileSync(pki.adminCert),
+            key: readFileSync(pki.adminKey),
+          };
     const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...tls, method, headers, timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      { ...tls, method, headers, timeout: timeoutMs, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy(new Error(`timeout on ${url}`));
     });
-    req.on('timeout', () => { req.destroy(new Error(`timeout on ${url}`)); });
     req.on('error', reject);
     req.end(payload);
   });
@@ -178,7 +204,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, alive: () =>
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${String(READY_TIMEOUT_MS / 1000)}s; last log lines:\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} was not ready within ${String(READY_TIMEOUT_MS / 1000)}s; last log lines:\n${tail(logFile)}`);
     await sleep(100);
   }
 }
@@ -240,29 +267,43 @@ export async function stopFromState(workDir: string): Promise<boolean> {
   return true;
 }
 
-function argsFor(c: Component, p: {
-  work: string; pki: Pki; etcdPort: number; peerPort: number; apiPort: number; cmKubeconfig: string;
-}): string[] {
+function argsFor(
+  c: Component,
+  p: {
+    work: string;
+    pki: Pki;
+    etcdPort: number;
+    peerPort: number;
+    apiPort: number;
+    cmKubeconfig: string;
+  },
+): string[] {
   switch (c) {
     case 'etcd': {
       const client = `http://127.0.0.1:${String(p.etcdPort)}`;
       const peer = `http://127.0.0.1:${String(p.peerPort)}`;
       return [
         `--data-dir=${join(p.work, 'etcd')}`,
-        `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
+        `--listen-client-urls=${client}`,
+        `--advertise-client-urls=${client}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
         `--initial-cluster=default=${peer}`,
-        '--unsafe-no-fsync=true', '--log-level=warn',
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
       ];
     }
     case 'kube-apiserver':
       return [
         `--etcd-servers=http://127.0.0.1:${String(p.etcdPort)}`,
-        '--bind-address=127.0.0.1', `--secure-port=${String(p.apiPort)}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${String(p.apiPort)}`,
         // No default route on these machines: advertise loopback and reconcile no endpoints.
-        '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none',
+        '--advertise-address=127.0.0.1',
+        '--endpoint-reconciler-type=none',
         `--cert-dir=${join(p.work, 'apiserver')}`,
-        `--tls-cert-file=${p.pki.servingCert}`, `--tls-private-key-file=${p.pki.servingKey}`,
+        `--tls-cert-file=${p.pki.servingCert}`,
+        `--tls-private-key-file=${p.pki.servingKey}`,
         `--client-ca-file=${p.pki.caCert}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${p.pki.serviceAccountPub}`,
@@ -276,7 +317,8 @@ function argsFor(c: Component, p: {
     case 'kube-controller-manager':
       return [
         `--kubeconfig=${p.cmKubeconfig}`,
-        '--leader-elect=false', '--secure-port=0',
+        '--leader-elect=false',
+        '--secure-port=0',
         '--use-service-account-credentials=true',
         `--controllers=${CONTROLLERS.join(',')}`,
         `--root-ca-file=${p.pki.caCert}`,
@@ -302,12 +344,25 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   const kubeconfig = join(work, 'kubeconfig');
   const cmKubeconfig = join(work, 'controller-manager.kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(server, pki.caCert, pki.adminCert, pki.adminKey, 'admin'), { mode: 0o600 });
-  writeFileSync(cmKubeconfig, kubeconfigYaml(server, pki.caCert, pki.controllerManagerCert, pki.controllerManagerKey, 'system:kube-controller-manager'), { mode: 0o600 });
+  writeFileSync(
+    cmKubeconfig,
+    kubeconfigYaml(server, pki.caCert, pki.controllerManagerCert, pki.controllerManagerKey, 'system:kube-controller-manager'),
+    { mode: 0o600 },
+  );
 
   const pids: Partial<Record<Component, number>> = {};
   let watchdogPid: number | undefined;
-  const state = (): State => ({ binDir: opts.binDir, workDir: work, kubeconfig, server, pids: { ...pids }, ...(watchdogPid === undefined ? {} : { watchdogPid }) });
-  const saveState = (): void => { writeFileSync(join(work, STATE_FILE), `${JSON.stringify(state(), null, 2)}\n`); };
+  const state = (): State => ({
+    binDir: opts.binDir,
+    workDir: work,
+    kubeconfig,
+    server,
+    pids: { ...pids },
+    ...(watchdogPid === undefined ? {} : { watchdogPid }),
+  });
+  const saveState = (): void => {
+    writeFileSync(join(work, STATE_FILE), `${JSON.stringify(state(), null, 2)}\n`);
+  };
 
   const onExit = (): void => {
     for (const c of [...COMPONENTS].reverse()) {
@@ -321,38 +376,55 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
   const launch = (c: Component): void => {
     const logFile = join(work, 'logs', `${c}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(exePath(opts.binDir, c), [...argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), ...(extraArgs[c] ?? [])], {
-      stdio: ['ignore', fd, fd],
-      detached: opts.lifetime === 'detached',
-    });
+    const child = spawn(
+      exePath(opts.binDir, c),
+      [...argsFor(c, { work, pki, etcdPort, peerPort, apiPort, cmKubeconfig }), ...(extraArgs[c] ?? [])],
+      {
+        stdio: ['ignore', fd, fd],
+        detached: opts.lifetime === 'detached',
+      },
+    );
     closeSync(fd);
     if (child.pid === undefined) throw new Error(`${c} did not start (spawn failed)`);
     if (opts.lifetime === 'detached') child.unref();
     child.on('error', () => undefined);
     pids[c] = child.pid;
     // The watchdog reads this file: it lists what runs now, a restarted component's new PID.
-    writeFileSync(join(work, PIDS_FILE), COMPONENTS.flatMap((k) => {
-      const pid = pids[k];
-      return pid === undefined ? [] : [`${String(pid)} ${exePath(opts.binDir, k)}\n`];
-    }).join(''));
+    writeFileSync(
+      join(work, PIDS_FILE),
+      COMPONENTS.flatMap((k) => {
+        const pid = pids[k];
+        return pid === undefined ? [] : [`${String(pid)} ${exePath(opts.binDir, k)}\n`];
+      }).join(''),
+    );
     saveState();
   };
-  const alive = (c: Component): (() => boolean) => () => {
-    const pid = pids[c];
-    return pid !== undefined && runs(pid, exePath(opts.binDir, c));
-  };
+  const alive =
+    (c: Component): (() => boolean) =>
+    () => {
+      const pid = pids[c];
+      return pid !== undefined && runs(pid, exePath(opts.binDir, c));
+    };
   const logOf = (c: Component): string => join(work, 'logs', `${c}.log`);
   const etcdUrl = `http://127.0.0.1:${String(etcdPort)}`;
   const ready: Record<Component, () => Promise<void>> = {
-    etcd: () => waitFor('etcd', async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd')),
-    'kube-apiserver': () => waitFor('kube-apiserver', async () => (await httpGet(`${server}/readyz`, pki)).status === 200, alive('kube-apiserver'), logOf('kube-apiserver')),
+    etcd: () =>
+      waitFor('etcd', async () => (await httpGet(`${etcdUrl}/health`)).body.includes('"health":"true"'), alive('etcd'), logOf('etcd')),
+    'kube-apiserver': () =>
+      waitFor(
+        'kube-apiserver',
+        async () => (await httpGet(`${server}/readyz`, pki)).status === 200,
+        alive('kube-apiserver'),
+        logOf('kube-apiserver'),
+      ),
     // The `default` ServiceAccount appears once the controller-manager works; pods need it.
-    'kube-controller-manager': () => waitFor(
-      'kube-controller-manager',
-      async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
-      alive('kube-controller-manager'),
-      logOf('kube-controller-manager'),
-    ),
+    'kube-controller-manager': () =>
+      waitFor(
+        'kube-controller-manager',
+        async () => (await httpGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
+        alive('kube-controller-manager'),
+        logOf('kube-controller-manager'),
+      ),
   };
 
   if (opts.lifetime === 'owned') {
@@ -378,7 +450,9 @@ export async function startControlPlane(opts: StartOptions): Promise<RunningCont
     kubeconfig,
     server,
     version,
-    get state(): State { return state(); },
+    get state(): State {
+      return state();
+    },
     startMillis,
     etcdUrl,
     pki,

@@ -48,16 +48,27 @@ function signLeaf(dir: string, name: string, subject: string, usage: Usage): voi
   const ext = [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
-    usage.kind === 'server'
-      ? `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${usage.ip},DNS:localhost`
-      : 'extendedKeyUsage=clientAuth',
+    usage.kind === 'server' ? `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${usage.ip},DNS:localhost` : 'extendedKeyUsage=clientAuth',
   ].join('\n');
   writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
   openssl(
     [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', DAYS,
-      '-extfile', `${name}.ext`, '-out', `${name}.crt`,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      DAYS,
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
     ],
     dir,
   );
@@ -68,9 +79,21 @@ export function createPki(dir: string): Pki {
   newKey(dir, 'ca');
   openssl(
     [
-      'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=kubeposture-local-ca', '-days', DAYS,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', 'ca.crt',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      '/CN=kubeposture-local-ca',
+      '-days',
+      DAYS,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      'ca.crt',
     ],
     dir,
   );

@@ -27,7 +27,9 @@ async function state(): Promise<string> {
     const n = (await user.get('Namespace', undefined, ns)) as { metadata: { labels?: Record<string, string> } };
     out.push(n.metadata.labels);
     for (const kind of ['NetworkPolicy', 'LimitRange', 'ResourceQuota', 'Role', 'RoleBinding'] as const) {
-      const list = (await user.request('GET', resourcePath(kind, ns), { query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` } })) as { items: unknown[] };
+      const list = (await user.request('GET', resourcePath(kind, ns), {
+        query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
+      })) as { items: unknown[] };
       out.push(list.items.length);
     }
     const sa = (await user.get('ServiceAccount', ns, 'default')) as { automountServiceAccountToken?: boolean } | undefined;
@@ -35,7 +37,6 @@ async function state(): Promise<string> {
   }
   return JSON.stringify(out);
 }
-
 
 beforeAll(async () => {
   await installCrd(kc);
@@ -81,7 +82,9 @@ describe(`${String(corpus.length)} bad manifests`, () => {
       expect({ field: c.field, message: stalled.message, named: namesField(stalled.message, c.field) }).toMatchObject({ named: true });
     } finally {
       await user.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
-      await eventually(async () => { expect(await readBaseline(name)).toBeUndefined(); }, 10_000);
+      await eventually(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      }, 10_000);
     }
   });
 

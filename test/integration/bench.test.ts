@@ -30,9 +30,18 @@ beforeAll(async () => {
   // A settled cluster is not an idle queue: a Conflict is looked at again every 30 s. The
   // benchmark must measure through that (it once waited for an empty queue for ever).
   const group = uniqueName('g');
-  conflictBaseline = await createBaseline(baselineManifest(group, { networkPolicy: { denyIngress: true, denyEgress: false, allowDNS: false } }));
+  conflictBaseline = await createBaseline(
+    baselineManifest(group, { networkPolicy: { denyIngress: true, denyEgress: false, allowDNS: false } }),
+  );
   const [ns = ''] = await createNamespaces('bench-conflict', 1, { 'kp-test': group });
-  await user.request('POST', resourcePath('NetworkPolicy', ns), { body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'kubeposture-default-deny', namespace: ns }, spec: { podSelector: {} } } });
+  await user.request('POST', resourcePath('NetworkPolicy', ns), {
+    body: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'kubeposture-default-deny', namespace: ns },
+      spec: { podSelector: {} },
+    },
+  });
   const okc = new KubeConfig();
   okc.loadFromFile(operatorKubeconfig);
   operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-test-floor' });
@@ -86,8 +95,15 @@ describe('the benchmark at 100 namespaces', () => {
   });
 
   it('prints a row for every figure', () => {
-    expect(rows(result).map((r) => r.figure.split(',')[0])).toEqual(expect.arrayContaining([
-      'cold convergence', 'new namespace → compliant', 'drift repair', 'requests per namespace', 'status writes under churn', 'operator peak RSS',
-    ]));
+    expect(rows(result).map((r) => r.figure.split(',')[0])).toEqual(
+      expect.arrayContaining([
+        'cold convergence',
+        'new namespace → compliant',
+        'drift repair',
+        'requests per namespace',
+        'status writes under churn',
+        'operator peak RSS',
+      ]),
+    );
   });
 });

@@ -22,7 +22,9 @@ const custom = kc.makeApiClient(CustomObjectsApi);
 
 /** Creates the baseline in the cluster and returns it parsed, with its real uid. */
 async function createBaseline(manifest: Record<string, unknown>): Promise<SecurityBaseline> {
-  const created = (await custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body: manifest })) as { metadata: { uid: string } };
+  const created = (await custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body: manifest })) as {
+    metadata: { uid: string };
+  };
   return baselineOf(manifest, created.metadata.uid);
 }
 
@@ -38,34 +40,45 @@ async function readBack(o: ManagedObject): Promise<unknown> {
 
 const variants: readonly [string, (name: string) => Record<string, unknown>][] = [
   ['the DESIGN.md example', (name) => restrictedManifest(name)],
-  ['same-namespace traffic, ingress only, several workloads and limit types', (name) => ({
-    ...restrictedManifest(name),
-    spec: {
-      networkPolicy: { denyEgress: false, allowSameNamespace: true },
-      limitRange: {
-        limits: [
-          { type: 'Container', max: { cpu: '2000m', memory: '1Gi' }, min: { cpu: '10m' } },
-          { type: 'Pod', max: { cpu: '4' } },
-          { type: 'PersistentVolumeClaim', max: { storage: '10Gi' }, min: { storage: '1Gi' } },
-        ],
+  [
+    'same-namespace traffic, ingress only, several workloads and limit types',
+    (name) => ({
+      ...restrictedManifest(name),
+      spec: {
+        networkPolicy: { denyEgress: false, allowSameNamespace: true },
+        limitRange: {
+          limits: [
+            { type: 'Container', max: { cpu: '2000m', memory: '1Gi' }, min: { cpu: '10m' } },
+            { type: 'Pod', max: { cpu: '4' } },
+            { type: 'PersistentVolumeClaim', max: { storage: '10Gi' }, min: { storage: '1Gi' } },
+          ],
+        },
+        resourceQuota: { hard: { 'requests.cpu': '1000m', 'limits.memory': '1024Mi', 'count/deployments.apps': 3 } },
+        serviceAccounts: {
+          disableDefaultTokenMount: true,
+          workloads: [
+            { name: 'reader', rules: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list'] }] },
+            {
+              name: 'writer',
+              automountServiceAccountToken: true,
+              rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['settings'], verbs: ['update'] }],
+            },
+            { name: 'idle' },
+          ],
+        },
+        podSecurity: { enforce: 'baseline', enforceVersion: 'v1.34', warn: 'restricted' },
       },
-      resourceQuota: { hard: { 'requests.cpu': '1000m', 'limits.memory': '1024Mi', 'count/deployments.apps': 3 } },
-      serviceAccounts: {
-        disableDefaultTokenMount: true,
-        workloads: [
-          { name: 'reader', rules: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list'] }] },
-          { name: 'writer', automountServiceAccountToken: true, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['settings'], verbs: ['update'] }] },
-          { name: 'idle' },
-        ],
-      },
-      podSecurity: { enforce: 'baseline', enforceVersion: 'v1.34', warn: 'restricted' },
-    },
-  })],
+    }),
+  ],
 ];
 
 describe('desired objects on the real apiserver', () => {
-  beforeAll(async () => { await installCrd(kc); });
-  afterAll(() => { rest.close(); });
+  beforeAll(async () => {
+    await installCrd(kc);
+  });
+  afterAll(() => {
+    rest.close();
+  });
 
   it.each(variants)('accepts and stores %s exactly as built (after its defaulting)', async (_name, manifest) => {
     const baseline = await createBaseline(manifest(uniqueName('builders')));
@@ -82,8 +95,10 @@ describe('desired objects on the real apiserver', () => {
     await applyAll(desired, false);
     for (const d of desired) {
       const live = await readBack(d.object);
-      expect({ object: `${d.object.kind}/${d.object.metadata.name}`, diff: compareObject(d.object, live) })
-        .toEqual({ object: `${d.object.kind}/${d.object.metadata.name}`, diff: [] });
+      expect({ object: `${d.object.kind}/${d.object.metadata.name}`, diff: compareObject(d.object, live) }).toEqual({
+        object: `${d.object.kind}/${d.object.metadata.name}`,
+        diff: [],
+      });
     }
     await deleteNamespace(core, ns);
     await custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: baseline.metadata.name });
@@ -96,7 +111,11 @@ describe('desired objects on the real apiserver', () => {
     await applyAll(desired, false);
     const quota = desired.find((d) => d.object.kind === 'ResourceQuota')?.object;
     if (quota === undefined) throw new Error('no quota built');
-    await core.patchNamespacedResourceQuota({ name: quota.metadata.name, namespace: ns, body: [{ op: 'replace', path: '/spec/hard/pods', value: '500' }] });
+    await core.patchNamespacedResourceQuota({
+      name: quota.metadata.name,
+      namespace: ns,
+      body: [{ op: 'replace', path: '/spec/hard/pods', value: '500' }],
+    });
     expect(compareObject(quota, await readBack(quota))).toEqual(['spec.hard.pods']);
     await deleteNamespace(core, ns);
     await custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: baseline.metadata.name });

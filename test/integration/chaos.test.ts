@@ -16,7 +16,11 @@ const NAMESPACES = 100;
 const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-chaos-'));
 const lines: string[] = [];
 const opts: ChaosOptions = {
-  namespaces: NAMESPACES, root: repoRoot(), binDir: ensureBinaries(), workDir, workers: 16,
+  namespaces: NAMESPACES,
+  root: repoRoot(),
+  binDir: ensureBinaries(),
+  workDir,
+  workers: 16,
   log: (line) => {
     lines.push(line);
     if (process.env.KUBEPOSTURE_TEST_LOG === 'debug') process.stdout.write(`${line}\n`);

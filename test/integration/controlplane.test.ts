@@ -32,7 +32,9 @@ describe('the local control plane', () => {
       namespace: ns,
       body: {
         metadata: { name: 'defaults' },
-        spec: { limits: [{ type: 'Container', _default: { cpu: '300m', memory: '256Mi' }, defaultRequest: { cpu: '50m', memory: '64Mi' } }] },
+        spec: {
+          limits: [{ type: 'Container', _default: { cpu: '300m', memory: '256Mi' }, defaultRequest: { cpu: '50m', memory: '64Mi' } }],
+        },
       },
     });
     const created = await core.createNamespacedPod({ namespace: ns, body: pod('plain') });

@@ -25,15 +25,20 @@ const CEL_MESSAGE: Readonly<Record<string, RegExp>> = {
 };
 
 const rule = (apiGroups: string[] | undefined, resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
-  ...(apiGroups === undefined ? {} : { apiGroups }), resources, verbs, ...(resourceNames === undefined ? {} : { resourceNames }),
+  ...(apiGroups === undefined ? {} : { apiGroups }),
+  resources,
+  verbs,
+  ...(resourceNames === undefined ? {} : { resourceNames }),
 });
 
 /** Every enforced resource, written to and only read, so that a resource added to grants.ts is covered here too. */
-const perResource: [string, PolicyRule][] = ENFORCED_RESOURCES.flatMap(({ group, resources }) => resources.flatMap((res): [string, PolicyRule][] => [
-  [`patch ${res} in "${group}"`, rule([group], [res], ['patch'])],
-  [`update ${res}/status in "${group}"`, rule([group], [`${res}/status`], ['update'])],
-  [`get, list and watch ${res} in "${group}"`, rule([group], [res], [...READ_VERBS])],
-]));
+const perResource: [string, PolicyRule][] = ENFORCED_RESOURCES.flatMap(({ group, resources }) =>
+  resources.flatMap((res): [string, PolicyRule][] => [
+    [`patch ${res} in "${group}"`, rule([group], [res], ['patch'])],
+    [`update ${res}/status in "${group}"`, rule([group], [`${res}/status`], ['update'])],
+    [`get, list and watch ${res} in "${group}"`, rule([group], [res], [...READ_VERBS])],
+  ]),
+);
 
 const CASES: [string, PolicyRule][] = [
   ...perResource,
@@ -81,11 +86,21 @@ function spec(r: PolicyRule): Record<string, unknown> {
   return { namespaceSelector: { matchLabels: { 'kp-test': 'crd-grants' } }, serviceAccounts: { workloads: [{ name: 'app', rules: [r] }] } };
 }
 
-const manifest = (r: PolicyRule, name = uniqueName('grants')): Record<string, unknown> => ({ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, metadata: { name }, spec: spec(r) });
+const manifest = (r: PolicyRule, name = uniqueName('grants')): Record<string, unknown> => ({
+  apiVersion: `${GROUP}/${VERSION}`,
+  kind: KIND,
+  metadata: { name },
+  spec: spec(r),
+});
 
 /** The validator's verdict: the fields of its errors (only the rules' field is expected). */
 function validatorFields(r: PolicyRule): string[] {
-  const parsed = parseSecurityBaseline({ apiVersion: API_VERSION, kind: KIND, metadata: { name: 'b', uid: 'u', generation: 1 }, spec: spec(r) });
+  const parsed = parseSecurityBaseline({
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: 'b', uid: 'u', generation: 1 },
+    spec: spec(r),
+  });
   return parsed.ok ? [] : parsed.errors.map((e) => e.field);
 }
 
@@ -99,8 +114,12 @@ async function apiserverRefusal(r: PolicyRule): Promise<{ status: number | undef
   }
 }
 
-beforeAll(async () => { await installCrd(kc); });
-afterAll(() => { user.close(); });
+beforeAll(async () => {
+  await installCrd(kc);
+});
+afterAll(() => {
+  user.close();
+});
 
 describe('what a baseline may grant: the validator and the CRD agree', () => {
   it('on a table that refuses and admits both', () => {
@@ -120,13 +139,16 @@ describe('what a baseline may grant: the validator and the CRD agree', () => {
     expect(refusal?.status).toBe(422);
     const message = refusal?.message ?? '';
     expect(message).toContain(`${FIELD}: Invalid value`);
-    const celGroups = Object.entries(CEL_MESSAGE).filter(([, m]) => m.test(message)).map(([g]) => g).sort();
+    const celGroups = Object.entries(CEL_MESSAGE)
+      .filter(([, m]) => m.test(message))
+      .map(([g]) => g)
+      .sort();
     expect(celGroups).toEqual(groups);
   });
 });
 
 describe('the largest baseline the schema allows', () => {
-  it('is judged within the apiserver\'s runtime CEL budget, by both alike', async () => {
+  it("is judged within the apiserver's runtime CEL budget, by both alike", async () => {
     // Every loop of every CEL rule runs to its end: a write verb last, '*' the last group, and
     // 64 resources none of which is enforced; 50 workloads of 50 such rules (1.8 MB of JSON).
     const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i)}`);
@@ -136,10 +158,17 @@ describe('the largest baseline the schema allows', () => {
     expect(parseSecurityBaseline({ ...body, metadata: { name: 'b', uid: 'u', generation: 1 } }).ok).toBe(true);
     await custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body });
     const last = { ...r, resources: [...r.resources.slice(0, 63), 'networkpolicies'] };
-    const worse = { ...body, spec: { serviceAccounts: { workloads: [...workloads.slice(0, 49), { name: 'w49', rules: [...Array.from({ length: 49 }, () => r), last] }] } } };
+    const worse = {
+      ...body,
+      spec: {
+        serviceAccounts: { workloads: [...workloads.slice(0, 49), { name: 'w49', rules: [...Array.from({ length: 49 }, () => r), last] }] },
+      },
+    };
     const parsed = parseSecurityBaseline({ ...worse, metadata: { name: 'b', uid: 'u', generation: 1 } });
     expect(parsed.ok ? [] : parsed.errors.map((e) => e.field)).toEqual(['spec.serviceAccounts.workloads[49].rules[49].verbs']);
-    const refused = await refusal(async () => custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body: worse }));
+    const refused = await refusal(async () =>
+      custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, dryRun: 'All', body: worse }),
+    );
     expect(refused.message).toContain('spec.serviceAccounts.workloads[49].rules[49].verbs: Invalid value');
     expect(refused.message).toMatch(CEL_MESSAGE['networking.k8s.io'] ?? /./);
   });
@@ -162,9 +191,11 @@ describe('what only the validator catches', () => {
       expect(validatorFields(bad)).toEqual([FIELD]);
       await user.mergePatch('SecurityBaseline', undefined, name, { spec: { mode: 'Audit' } });
       expect((await readBaseline(name))?.spec.mode).toBe('Audit');
-      const edit = await refusal(async () => user.mergePatch('SecurityBaseline', undefined, name, {
-        spec: { serviceAccounts: { workloads: [{ name: 'app', rules: [bad, rule([''], ['pods'], ['get'])] }] } },
-      }));
+      const edit = await refusal(async () =>
+        user.mergePatch('SecurityBaseline', undefined, name, {
+          spec: { serviceAccounts: { workloads: [{ name: 'app', rules: [bad, rule([''], ['pods'], ['get'])] }] } },
+        }),
+      );
       expect(edit.status).toBe(422);
       expect(edit.message).toMatch(CEL_MESSAGE['networking.k8s.io'] ?? /./);
     } finally {

@@ -16,8 +16,21 @@ import { kubectl, kubectlRun } from '../support/kubectl.ts';
 import { OPERATOR_NAMESPACE as NS, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import {
-  RESTRICTED_OBJECTS_AS_OPERATOR, RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, defaultAutomount, deleteBaseline,
-  labelNamespace, managedIn, readBaseline, readNamespace, timed, user, waitCompliant,
+  RESTRICTED_OBJECTS_AS_OPERATOR,
+  RESTRICTED_SPEC,
+  baselineManifest,
+  condition,
+  createBaseline,
+  createNamespaces,
+  defaultAutomount,
+  deleteBaseline,
+  labelNamespace,
+  managedIn,
+  readBaseline,
+  readNamespace,
+  timed,
+  user,
+  waitCompliant,
 } from '../support/world.ts';
 
 const SA = `system:serviceaccount:${NS}:kubeposture`;
@@ -36,11 +49,25 @@ afterAll(async () => {
 describe('config/default', () => {
   it('renders the expected objects, in kubeposture-system where namespaced (events aside)', () => {
     expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ClusterRole/kubeposture-grantable', 'ClusterRole/kubeposture-grantable-default', 'ClusterRole/kubeposture-grants', 'ClusterRole/kubeposture-manager',
-      'ClusterRole/kubeposture-metrics-auth', 'ClusterRole/kubeposture-metrics-reader',
-      'ClusterRoleBinding/kubeposture-grantable', 'ClusterRoleBinding/kubeposture-manager', 'ClusterRoleBinding/kubeposture-metrics-auth', 'CustomResourceDefinition/securitybaselines.kubeposture.io',
-      'Deployment/kubeposture', 'Namespace/kubeposture-system', 'NetworkPolicy/kubeposture', 'Role/kubeposture-events',
-      'Role/kubeposture-leader-election', 'RoleBinding/kubeposture-events', 'RoleBinding/kubeposture-leader-election', 'Service/kubeposture-metrics', 'ServiceAccount/kubeposture',
+      'ClusterRole/kubeposture-grantable',
+      'ClusterRole/kubeposture-grantable-default',
+      'ClusterRole/kubeposture-grants',
+      'ClusterRole/kubeposture-manager',
+      'ClusterRole/kubeposture-metrics-auth',
+      'ClusterRole/kubeposture-metrics-reader',
+      'ClusterRoleBinding/kubeposture-grantable',
+      'ClusterRoleBinding/kubeposture-manager',
+      'ClusterRoleBinding/kubeposture-metrics-auth',
+      'CustomResourceDefinition/securitybaselines.kubeposture.io',
+      'Deployment/kubeposture',
+      'Namespace/kubeposture-system',
+      'NetworkPolicy/kubeposture',
+      'Role/kubeposture-events',
+      'Role/kubeposture-leader-election',
+      'RoleBinding/kubeposture-events',
+      'RoleBinding/kubeposture-leader-election',
+      'Service/kubeposture-metrics',
+      'ServiceAccount/kubeposture',
     ]);
     for (const o of rendered) {
       if (['Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);
@@ -51,13 +78,17 @@ describe('config/default', () => {
 
   it('is accepted by the apiserver, and the manager Pod passes the restricted Pod Security Standard', async () => {
     expect((await readNamespace(NS)).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
-    const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { metadata: unknown; spec: unknown } } };
+    const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { metadata: unknown; spec: unknown } };
+    };
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('manager') }, spec: deployment.spec.template.spec };
     // A server-side dry run goes through admission, PodSecurity included, and stores nothing.
     const admitted = await user.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: pod, query: { dryRun: 'All' } });
     expect((admitted as { metadata: { namespace: string } }).metadata.namespace).toBe(NS);
     const root = { ...pod, spec: { ...(pod.spec as object), securityContext: {}, containers: [{ name: 'x', image: 'x' }] } };
-    await expect(user.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: root, query: { dryRun: 'All' } })).rejects.toMatchObject({ status: 403 });
+    await expect(user.request('POST', `/api/v1/namespaces/${NS}/pods`, { body: root, query: { dryRun: 'All' } })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 });
 
@@ -74,11 +105,21 @@ describe('the operator under its own ServiceAccount', () => {
   it('may hold the leader Lease in its own namespace', async () => {
     const rest = new RestClient(await serviceAccountKubeConfig());
     let led = false;
-    const elector = new LeaderElector(rest, { namespace: NS, name: uniqueName('lease'), identity: 'test', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
-      systemClock, silentLogger, () => { led = true; }, () => undefined);
+    const elector = new LeaderElector(
+      rest,
+      { namespace: NS, name: uniqueName('lease'), identity: 'test', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
+      systemClock,
+      silentLogger,
+      () => {
+        led = true;
+      },
+      () => undefined,
+    );
     elector.start();
     try {
-      await eventually(async () => { expect(led).toBe(true); });
+      await eventually(async () => {
+        expect(led).toBe(true);
+      });
       expect(elector.isLeader).toBe(true);
     } finally {
       await elector.stop();
@@ -99,28 +140,42 @@ describe('the operator under its own ServiceAccount', () => {
     expect((await readBaseline(name))?.metadata.finalizers).toEqual([FINALIZER]);
     // Repairs, leaving scope, and cleanup on deletion, all with the same identity.
     await user.request('DELETE', `/apis/networking.k8s.io/v1/namespaces/${namespaces[0] ?? ''}/networkpolicies/kubeposture-default-deny`);
-    await timed(async () => { expect(await managedIn(namespaces[0] ?? '')).toEqual(RESTRICTED_OBJECTS_AS_OPERATOR); });
+    await timed(async () => {
+      expect(await managedIn(namespaces[0] ?? '')).toEqual(RESTRICTED_OBJECTS_AS_OPERATOR);
+    });
     await labelNamespace(namespaces[1] ?? '', { 'kp-test': null });
     await timed(async () => {
       expect(await managedIn(namespaces[1] ?? '')).toEqual([]);
       expect(await defaultAutomount(namespaces[1] ?? '')).toBeUndefined();
     });
-    await eventually(async () => { expect(await kubectl('get', 'events', '-n', 'default', '--field-selector', 'reason=DriftRepaired')).toContain(namespaces[0] ?? ''); });
+    await eventually(async () => {
+      expect(await kubectl('get', 'events', '-n', 'default', '--field-selector', 'reason=DriftRepaired')).toContain(namespaces[0] ?? '');
+    });
     await deleteBaseline(name);
-    await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+    await timed(async () => {
+      expect(await readBaseline(name)).toBeUndefined();
+    });
     expect(await managedIn(namespaces[2] ?? '')).toEqual([]);
     // Refused only as the apiserver's RBAC cache caught up with a grantor just written: a
     // Role or RoleBinding write, sent again with success.
     const refused = op.requests.filter((r) => r.status === 403);
     for (const r of refused) {
       expect(r.path).toMatch(/\/(roles|rolebindings)$|\/(roles|rolebindings)\//);
-      expect(op.requests.some((s) => s.method === r.method && s.path === r.path && s.status < 300 && op.requests.indexOf(s) > op.requests.indexOf(r))).toBe(true);
+      expect(
+        op.requests.some(
+          (s) => s.method === r.method && s.path === r.path && s.status < 300 && op.requests.indexOf(s) > op.requests.indexOf(r),
+        ),
+      ).toBe(true);
     }
   });
 
   it('says in status when a baseline asks it to grant more than it may', async () => {
     const group = uniqueName('g');
-    const name = await createBaseline(baselineManifest(group, { serviceAccounts: { workloads: [{ name: 'greedy', rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }] } }));
+    const name = await createBaseline(
+      baselineManifest(group, {
+        serviceAccounts: { workloads: [{ name: 'greedy', rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }] },
+      }),
+    );
     const [ns = ''] = await createNamespaces('greedy', 1, { 'kp-test': group });
     await timed(async () => {
       const b = await readBaseline(name);

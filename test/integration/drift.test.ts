@@ -9,8 +9,21 @@ import { installCrd } from '../support/crd.ts';
 import { kstatusProblems } from '../support/kstatus.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import {
-  RESTRICTED_SPEC, baselineManifest, condition, createBaseline, createNamespaces, deleteBaseline, kc, managedIn,
-  patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady, type Baseline,
+  RESTRICTED_SPEC,
+  baselineManifest,
+  condition,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  kc,
+  managedIn,
+  patchBaselineSpec,
+  readBaseline,
+  readNamespace,
+  timed,
+  user,
+  waitReady,
+  type Baseline,
 } from '../support/world.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
@@ -45,8 +58,13 @@ afterAll(async () => {
 });
 
 const OBJECTS: readonly [ResourceKind, string][] = [
-  ['NetworkPolicy', 'kubeposture-default-deny'], ['NetworkPolicy', 'kubeposture-allow-dns'], ['LimitRange', 'kubeposture-limits'],
-  ['ResourceQuota', 'kubeposture-quota'], ['ServiceAccount', 'app'], ['Role', 'kubeposture-app'], ['RoleBinding', 'kubeposture-app'],
+  ['NetworkPolicy', 'kubeposture-default-deny'],
+  ['NetworkPolicy', 'kubeposture-allow-dns'],
+  ['LimitRange', 'kubeposture-limits'],
+  ['ResourceQuota', 'kubeposture-quota'],
+  ['ServiceAccount', 'app'],
+  ['Role', 'kubeposture-app'],
+  ['RoleBinding', 'kubeposture-app'],
 ];
 
 describe('Enforce mode', () => {
@@ -57,9 +75,13 @@ describe('Enforce mode', () => {
     name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     [ns = ''] = await createNamespaces('drift', 1, { 'kp-test': group });
     await waitReady(name);
-    await eventually(async () => { expect((await readBaseline(name))?.status?.namespaces?.compliant).toBe(1); });
+    await eventually(async () => {
+      expect((await readBaseline(name))?.status?.namespaces?.compliant).toBe(1);
+    });
   });
-  afterAll(async () => { await deleteBaseline(name); });
+  afterAll(async () => {
+    await deleteBaseline(name);
+  });
 
   const lastRepair = async (): Promise<RepairEntry | undefined> => (await observe(name))?.status?.repairs?.recent?.[0];
 
@@ -81,11 +103,41 @@ describe('Enforce mode', () => {
 
   it.each<[string, ResourceKind, string, unknown, string]>([
     ['a quota value', 'ResourceQuota', 'kubeposture-quota', { spec: { hard: { pods: '500' } } }, 'spec.hard.pods'],
-    ['a NetworkPolicy\'s policyTypes', 'NetworkPolicy', 'kubeposture-default-deny', { spec: { policyTypes: ['Ingress'] } }, 'spec.policyTypes'],
-    ['a workload ServiceAccount\'s token mount', 'ServiceAccount', 'app', { automountServiceAccountToken: true }, 'automountServiceAccountToken'],
-    ['the default ServiceAccount\'s token mount', 'ServiceAccount', 'default', { automountServiceAccountToken: true }, 'automountServiceAccountToken'],
-    ['a Pod Security label', 'Namespace', '', { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } }, 'metadata.labels[pod-security.kubernetes.io/enforce]'],
-    ['a managed-by label', 'LimitRange', 'kubeposture-limits', { metadata: { labels: { 'kubeposture.io/baseline': 'someone-else' } } }, 'metadata.labels[kubeposture.io/baseline]'],
+    [
+      "a NetworkPolicy's policyTypes",
+      'NetworkPolicy',
+      'kubeposture-default-deny',
+      { spec: { policyTypes: ['Ingress'] } },
+      'spec.policyTypes',
+    ],
+    [
+      "a workload ServiceAccount's token mount",
+      'ServiceAccount',
+      'app',
+      { automountServiceAccountToken: true },
+      'automountServiceAccountToken',
+    ],
+    [
+      "the default ServiceAccount's token mount",
+      'ServiceAccount',
+      'default',
+      { automountServiceAccountToken: true },
+      'automountServiceAccountToken',
+    ],
+    [
+      'a Pod Security label',
+      'Namespace',
+      '',
+      { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } },
+      'metadata.labels[pod-security.kubernetes.io/enforce]',
+    ],
+    [
+      'a managed-by label',
+      'LimitRange',
+      'kubeposture-limits',
+      { metadata: { labels: { 'kubeposture.io/baseline': 'someone-else' } } },
+      'metadata.labels[kubeposture.io/baseline]',
+    ],
   ])('reverts an edit to %s and names the field', async (_what, kind, objName, patch, field) => {
     const target = kind === 'Namespace' ? ns : objName;
     const namespace = kind === 'Namespace' ? undefined : ns;
@@ -107,7 +159,9 @@ describe('Enforce mode', () => {
     await op.controller.settle();
     const rv = (await readBaseline(name))?.metadata.resourceVersion;
     op.resetRequests();
-    await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { labels: { team: 'mine' }, annotations: { note: 'hi' } } });
+    await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', {
+      metadata: { labels: { team: 'mine' }, annotations: { note: 'hi' } },
+    });
     await user.mergePatch('Namespace', undefined, ns, { metadata: { labels: { owner: 'alice' } } });
     await new Promise((r) => setTimeout(r, 1500));
     await op.controller.settle();
@@ -117,19 +171,29 @@ describe('Enforce mode', () => {
 
   it('records a Conflict with an Event, and never touches the object', async () => {
     const [other = ''] = await createNamespaces('drift-conflict', 1, {});
-    await user.request('POST', `/api/v1/namespaces/${other}/resourcequotas`, { body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'kubeposture-quota' }, spec: { hard: { pods: '99' } } } });
+    await user.request('POST', `/api/v1/namespaces/${other}/resourcequotas`, {
+      body: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'kubeposture-quota' }, spec: { hard: { pods: '99' } } },
+    });
     await user.mergePatch('Namespace', undefined, other, { metadata: { labels: { 'kp-test': group } } });
     await timed(async () => {
       const drift = (await observe(name))?.status?.drift ?? [];
-      expect(drift).toContainEqual(expect.objectContaining({ namespace: other, kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Conflict' }));
+      expect(drift).toContainEqual(
+        expect.objectContaining({ namespace: other, kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Conflict' }),
+      );
     });
-    expect(((await user.get('ResourceQuota', other, 'kubeposture-quota')) as WireObject & { spec: unknown }).spec).toEqual({ hard: { pods: '99' } });
+    expect(((await user.get('ResourceQuota', other, 'kubeposture-quota')) as WireObject & { spec: unknown }).spec).toEqual({
+      hard: { pods: '99' },
+    });
     const b = await observe(name);
     expect(condition(b, 'Compliant')).toMatchObject({ status: 'False', reason: 'DriftDetected' });
     expect(condition(b, 'Compliant')?.message).toContain(`${other} (ResourceQuota kubeposture-quota: Conflict)`);
-    await eventually(async () => { expect(await kubectl('get', 'events', '-A', '--field-selector', 'reason=ConflictFound')).toContain(other); });
+    await eventually(async () => {
+      expect(await kubectl('get', 'events', '-A', '--field-selector', 'reason=ConflictFound')).toContain(other);
+    });
     await user.request('DELETE', `/api/v1/namespaces/${other}/resourcequotas/kubeposture-quota`);
-    await timed(async () => { expect((await observe(name))?.status?.drift ?? []).toEqual([]); });
+    await timed(async () => {
+      expect((await observe(name))?.status?.drift ?? []).toEqual([]);
+    });
   });
 
   it('shows repairs and conditions in kubectl describe, and live numbers in kubectl get', async () => {
@@ -141,11 +205,15 @@ describe('Enforce mode', () => {
   });
 
   it('lets kubectl wait for a new generation to be Ready', async () => {
-    await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '60', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } } });
+    await patchBaselineSpec(name, {
+      resourceQuota: { hard: { pods: '60', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
+    });
     await kubectl('wait', '--for=condition=Ready', `securitybaseline/${name}`, '--timeout=30s');
     const b = await observe(name);
     expect(b?.status?.observedGeneration).toBe(b?.metadata.generation);
-    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('60');
+    expect(
+      ((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods,
+    ).toBe('60');
   });
 });
 
@@ -155,7 +223,9 @@ describe('Audit mode', () => {
     const [ns = ''] = await createNamespaces('audit-drift', 1, { 'kp-test': group });
     // Objects an earlier Enforce generation made, then the baseline switches to Audit.
     const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '5' } } }));
-    await timed(async () => { expect(await managedIn(ns)).toHaveLength(3); });
+    await timed(async () => {
+      expect(await managedIn(ns)).toHaveLength(3);
+    });
     await waitReady(name);
     await patchBaselineSpec(name, { mode: 'Audit' });
     await waitReady(name);
@@ -168,9 +238,13 @@ describe('Audit mode', () => {
         { kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', fields: ['spec.hard.pods'] },
       ]);
       expect(condition(b, 'Compliant')).toMatchObject({ status: 'False', reason: 'DriftDetected' });
-      expect(condition(b, 'Compliant')?.message).toBe(`1 of 1 namespaces drift: ${ns} (NetworkPolicy kubeposture-allow-dns: Missing, ResourceQuota kubeposture-quota: Modified)`);
+      expect(condition(b, 'Compliant')?.message).toBe(
+        `1 of 1 namespaces drift: ${ns} (NetworkPolicy kubeposture-allow-dns: Missing, ResourceQuota kubeposture-quota: Modified)`,
+      );
     });
-    expect(((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods).toBe('9');
+    expect(
+      ((await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: { pods: string } } }).spec.hard.pods,
+    ).toBe('9');
     await user.mergePatch('ResourceQuota', ns, 'kubeposture-quota', { spec: { hard: { pods: '5' } } });
     await timed(async () => {
       const b = await observe(name);
@@ -192,7 +266,10 @@ describe('Audit mode', () => {
     const drift = b?.status?.drift ?? [];
     expect(drift).toHaveLength(50);
     expect(b?.status?.driftTruncated).toBe(true);
-    const sorted = [...drift].sort((x: DriftEntry, y: DriftEntry) => x.namespace.localeCompare(y.namespace) || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name));
+    const sorted = [...drift].sort(
+      (x: DriftEntry, y: DriftEntry) =>
+        x.namespace.localeCompare(y.namespace) || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name),
+    );
     expect(drift).toEqual(sorted);
     expect(drift[0]?.namespace).toBe([...namespaces].sort()[0]);
     expect(JSON.stringify(b?.status).length).toBeLessThan(64 * 1024);
@@ -209,7 +286,8 @@ describe('status writes', () => {
     const name = await createBaseline(manifest);
     await waitReady(name);
     await op.controller.settle();
-    const apply = async (): Promise<unknown> => user.apply('SecurityBaseline', manifest as { metadata: { name: string } }, { fieldManager: 'kubeposture-tests', force: true });
+    const apply = async (): Promise<unknown> =>
+      user.apply('SecurityBaseline', manifest as { metadata: { name: string } }, { fieldManager: 'kubeposture-tests', force: true });
     // The first apply adds the test's field manager to metadata; the second changes nothing.
     await apply();
     await op.controller.settle();
@@ -228,7 +306,9 @@ describe('an admitted but unworkable spec', () => {
   it('is Stalled with a message naming the field, and nothing is applied anywhere', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('stalled', 1, { 'kp-test': group });
-    const name = await createBaseline(baselineManifest(group, { limitRange: { limits: [{ type: 'Container', default: { cpu: '3' }, max: { cpu: '2' } }] } }));
+    const name = await createBaseline(
+      baselineManifest(group, { limitRange: { limits: [{ type: 'Container', default: { cpu: '3' }, max: { cpu: '2' } }] } }),
+    );
     await timed(async () => {
       const b = await observe(name);
       expect(condition(b, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });

@@ -20,13 +20,13 @@ function pod(podName: string, privileged = false): V1Pod {
     metadata: { name: podName },
     spec: {
       securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [{
-        name: 'app',
-        image: 'registry.example/app:1',
-        securityContext: privileged
-          ? { privileged: true }
-          : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-      }],
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.example/app:1',
+          securityContext: privileged ? { privileged: true } : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
     },
   };
 }
@@ -36,13 +36,34 @@ beforeAll(async () => {
   op = await startOperator();
   const group = uniqueName('g');
   [ns = '', other = ''] = await createNamespaces('effect', 2, { 'kp-test': group });
-  name = await createBaseline(baselineManifest(group, {
-    excludeNamespaces: [other],
-    limitRange: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '2', memory: '2Gi' } }] },
-    resourceQuota: { hard: { pods: '2' } },
-    serviceAccounts: { workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'], verbs: ['get'] }] }] },
-    podSecurity: { enforce: 'restricted' },
-  }));
+  name = await createBaseline(
+    baselineManifest(group, {
+      excludeNamespaces: [other],
+      limitRange: {
+        limits: [
+          {
+            type: 'Container',
+            default: { cpu: '500m', memory: '512Mi' },
+            defaultRequest: { cpu: '100m', memory: '128Mi' },
+            max: { cpu: '2', memory: '2Gi' },
+          },
+        ],
+      },
+      resourceQuota: { hard: { pods: '2' } },
+      serviceAccounts: {
+        workloads: [
+          {
+            name: 'app',
+            rules: [
+              { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+              { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'], verbs: ['get'] },
+            ],
+          },
+        ],
+      },
+      podSecurity: { enforce: 'restricted' },
+    }),
+  );
   await waitReady(name);
   await eventually(async () => {
     const q = await core.readNamespacedResourceQuota({ name: 'kubeposture-quota', namespace: ns });

@@ -20,12 +20,22 @@ import { LABEL_NAMESPACE_NAME } from '../../src/api/constants.ts';
 import type { Finding } from '../../src/api/types.ts';
 import { networkPolicyFindings } from '../../src/posture/findings.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, readBaseline, timed, user, waitReady } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  readBaseline,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
 
 type Protocol = 'TCP' | 'UDP' | 'SCTP';
 type Direction = 'ingress' | 'egress';
@@ -34,26 +44,51 @@ type Labels = Readonly<Record<string, string>>;
 type Probe = { readonly ip: string } | { readonly ns: Labels; readonly pod: Labels };
 type Population = 'IPv4' | 'IPv6' | 'pods';
 
-interface Selector { readonly matchLabels?: Labels; readonly matchExpressions?: readonly { key: string; operator: string; values?: readonly string[] }[] }
-interface Peer { readonly ipBlock?: { cidr: string; except?: readonly string[] }; readonly namespaceSelector?: Selector; readonly podSelector?: Selector }
-interface Port { readonly protocol?: string; readonly port?: number | string; readonly endPort?: number }
-interface Rule { readonly from?: readonly Peer[]; readonly to?: readonly Peer[]; readonly ports?: readonly Port[] }
-interface StoredPolicy { readonly metadata: { name: string; namespace: string }; readonly spec: { policyTypes?: readonly string[]; ingress?: readonly Rule[]; egress?: readonly Rule[] } }
+interface Selector {
+  readonly matchLabels?: Labels;
+  readonly matchExpressions?: readonly { key: string; operator: string; values?: readonly string[] }[];
+}
+interface Peer {
+  readonly ipBlock?: { cidr: string; except?: readonly string[] };
+  readonly namespaceSelector?: Selector;
+  readonly podSelector?: Selector;
+}
+interface Port {
+  readonly protocol?: string;
+  readonly port?: number | string;
+  readonly endPort?: number;
+}
+interface Rule {
+  readonly from?: readonly Peer[];
+  readonly to?: readonly Peer[];
+  readonly ports?: readonly Port[];
+}
+interface StoredPolicy {
+  readonly metadata: { name: string; namespace: string };
+  readonly spec: { policyTypes?: readonly string[]; ingress?: readonly Rule[]; egress?: readonly Rule[] };
+}
 
 // ---- the evaluator -------------------------------------------------------------
 
 function selects(sel: Selector, labels: Labels): boolean {
-  return Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
-    && (sel.matchExpressions ?? []).every((e) => {
+  return (
+    Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (sel.matchExpressions ?? []).every((e) => {
       const value = labels[e.key];
       switch (e.operator) {
-        case 'In': return value !== undefined && (e.values ?? []).includes(value);
-        case 'NotIn': return value === undefined || !(e.values ?? []).includes(value);
-        case 'Exists': return value !== undefined;
-        case 'DoesNotExist': return value === undefined;
-        default: return false;
+        case 'In':
+          return value !== undefined && (e.values ?? []).includes(value);
+        case 'NotIn':
+          return value === undefined || !(e.values ?? []).includes(value);
+        case 'Exists':
+          return value !== undefined;
+        case 'DoesNotExist':
+          return value === undefined;
+        default:
+          return false;
       }
-    });
+    })
+  );
 }
 
 function inBlock(block: NonNullable<Peer['ipBlock']>, ip: string): boolean {
@@ -72,14 +107,18 @@ function inBlock(block: NonNullable<Peer['ipBlock']>, ip: string): boolean {
 function peerAdmits(peer: Peer, own: string, probe: Probe): boolean {
   if (peer.ipBlock !== undefined) return 'ip' in probe && inBlock(peer.ipBlock, probe.ip);
   if ('ip' in probe) return false;
-  const namespaceOk = peer.namespaceSelector === undefined ? probe.ns[LABEL_NAMESPACE_NAME] === own : selects(peer.namespaceSelector, probe.ns);
+  const namespaceOk =
+    peer.namespaceSelector === undefined ? probe.ns[LABEL_NAMESPACE_NAME] === own : selects(peer.namespaceSelector, probe.ns);
   return namespaceOk && (peer.podSelector === undefined || selects(peer.podSelector, probe.pod));
 }
 
 function portAdmits(ports: readonly Port[] | undefined, port: number, protocol: Protocol): boolean {
   if (ports === undefined || ports.length === 0) return true;
-  return ports.some((p) => (p.protocol ?? 'TCP') === protocol
-    && (p.port === undefined || (typeof p.port === 'number' && p.port <= port && port <= (p.endPort ?? p.port))));
+  return ports.some(
+    (p) =>
+      (p.protocol ?? 'TCP') === protocol &&
+      (p.port === undefined || (typeof p.port === 'number' && p.port <= port && port <= (p.endPort ?? p.port))),
+  );
 }
 
 /** Whether the stored policy lets `probe` in (ingress) or out to it (egress) on `port`/`protocol`. */
@@ -92,14 +131,28 @@ function admits(np: StoredPolicy, direction: Direction, probe: Probe, port: numb
 }
 
 const PORTS = [1, 2, 53, 100, 101, 1000, 1001, 1002, 30000, 32767, 32768, 40000, 65534, 65535];
-const IPV4 = ['0.0.0.0', '9.255.255.255', '10.0.0.1', '10.255.255.255', '11.0.0.0', '127.255.255.255', '128.0.0.0', '192.168.1.1', '255.255.255.255'];
+const IPV4 = [
+  '0.0.0.0',
+  '9.255.255.255',
+  '10.0.0.1',
+  '10.255.255.255',
+  '11.0.0.0',
+  '127.255.255.255',
+  '128.0.0.0',
+  '192.168.1.1',
+  '255.255.255.255',
+];
 const IPV6 = ['::', '::1', '7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '8000::', 'fe80::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
 function probesOf(population: Population, own: string): Probe[] {
   switch (population) {
-    case 'IPv4': return IPV4.map((ip) => ({ ip }));
-    case 'IPv6': return IPV6.map((ip) => ({ ip }));
+    case 'IPv4':
+      return IPV4.map((ip) => ({ ip }));
+    case 'IPv6':
+      return IPV6.map((ip) => ({ ip }));
     case 'pods': {
-      const namespaces: Labels[] = [{}, { team: 'a' }, { team: 'b' }, { team: 'a', env: 'prod' }].flatMap((l) => [own, 'other', 'kube-system'].map((n) => ({ ...l, [LABEL_NAMESPACE_NAME]: n })));
+      const namespaces: Labels[] = [{}, { team: 'a' }, { team: 'b' }, { team: 'a', env: 'prod' }].flatMap((l) =>
+        [own, 'other', 'kube-system'].map((n) => ({ ...l, [LABEL_NAMESPACE_NAME]: n })),
+      );
       return namespaces.flatMap((ns) => [{}, { app: 'web' }, { app: 'db', tier: 'x' }].map((pod) => ({ ns, pod })));
     }
   }
@@ -107,37 +160,133 @@ function probesOf(population: Population, own: string): Probe[] {
 
 // ---- the cases -------------------------------------------------------------------
 
-interface Dodge { readonly name: string; readonly spec: Record<string, unknown>; readonly forged?: true; readonly opens: { direction: Direction; population: Population; protocol: Protocol } }
-interface NearMiss { readonly name: string; readonly spec: Record<string, unknown>; readonly witness: { direction: Direction; probe: Probe; port: number; protocol: Protocol } }
+interface Dodge {
+  readonly name: string;
+  readonly spec: Record<string, unknown>;
+  readonly forged?: true;
+  readonly opens: { direction: Direction; population: Population; protocol: Protocol };
+}
+interface NearMiss {
+  readonly name: string;
+  readonly spec: Record<string, unknown>;
+  readonly witness: { direction: Direction; probe: Probe; port: number; protocol: Protocol };
+}
 
 const ns = (...exprs: { key: string; operator: string; values?: string[] }[]): Peer => ({ namespaceSelector: { matchExpressions: exprs } });
 const cidr = (c: string, except?: string[]): Peer => ({ ipBlock: { cidr: c, ...(except === undefined ? {} : { except }) } });
 
 const DODGES: readonly Dodge[] = [
-  { name: 'forged-owner', forged: true, spec: { podSelector: {}, ingress: [{}] }, opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' } },
-  { name: 'port-range', spec: { podSelector: {}, ingress: [{ ports: [{ port: 1, endPort: 65535 }] }] }, opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' } },
-  { name: 'port-union', spec: { podSelector: {}, ingress: [{ ports: [{ protocol: 'UDP', port: 1, endPort: 1000 }, { protocol: 'UDP', port: 1001, endPort: 65535 }] }] }, opens: { direction: 'ingress', population: 'pods', protocol: 'UDP' } },
-  { name: 'cidr-halves', spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/1'), cidr('128.0.0.0/1')] }] }, opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' } },
-  { name: 'except-refilled', spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/0', ['10.0.0.0/8'])] }, { from: [cidr('10.0.0.0/8')] }] }, opens: { direction: 'ingress', population: 'IPv4', protocol: 'SCTP' } },
-  { name: 'ipv6-halves', spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [cidr('::/1'), cidr('8000::/1')], ports: [{ port: 1, endPort: 65535 }] }] }, opens: { direction: 'egress', population: 'IPv6', protocol: 'TCP' } },
-  { name: 'ns-exists', spec: { podSelector: {}, ingress: [{ from: [ns({ key: LABEL_NAMESPACE_NAME, operator: 'Exists' })] }] }, opens: { direction: 'ingress', population: 'pods', protocol: 'TCP' } },
-  { name: 'ns-in-notin', spec: { podSelector: {}, ingress: [{ from: [ns({ key: 'team', operator: 'In', values: ['a'] }), ns({ key: 'team', operator: 'NotIn', values: ['a'] })] }] }, opens: { direction: 'ingress', population: 'pods', protocol: 'TCP' } },
-  { name: 'rectangles', spec: {
-    podSelector: {},
-    ingress: [
-      { from: [cidr('0.0.0.0/0')], ports: [{ port: 1, endPort: 100 }] },
-      { from: [cidr('0.0.0.0/1')], ports: [{ port: 101, endPort: 65535 }] },
-      { from: [cidr('128.0.0.0/1')], ports: [{ port: 101, endPort: 65535 }] },
-    ],
-  }, opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' } },
+  {
+    name: 'forged-owner',
+    forged: true,
+    spec: { podSelector: {}, ingress: [{}] },
+    opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' },
+  },
+  {
+    name: 'port-range',
+    spec: { podSelector: {}, ingress: [{ ports: [{ port: 1, endPort: 65535 }] }] },
+    opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' },
+  },
+  {
+    name: 'port-union',
+    spec: {
+      podSelector: {},
+      ingress: [
+        {
+          ports: [
+            { protocol: 'UDP', port: 1, endPort: 1000 },
+            { protocol: 'UDP', port: 1001, endPort: 65535 },
+          ],
+        },
+      ],
+    },
+    opens: { direction: 'ingress', population: 'pods', protocol: 'UDP' },
+  },
+  {
+    name: 'cidr-halves',
+    spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/1'), cidr('128.0.0.0/1')] }] },
+    opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' },
+  },
+  {
+    name: 'except-refilled',
+    spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/0', ['10.0.0.0/8'])] }, { from: [cidr('10.0.0.0/8')] }] },
+    opens: { direction: 'ingress', population: 'IPv4', protocol: 'SCTP' },
+  },
+  {
+    name: 'ipv6-halves',
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [cidr('::/1'), cidr('8000::/1')], ports: [{ port: 1, endPort: 65535 }] }],
+    },
+    opens: { direction: 'egress', population: 'IPv6', protocol: 'TCP' },
+  },
+  {
+    name: 'ns-exists',
+    spec: { podSelector: {}, ingress: [{ from: [ns({ key: LABEL_NAMESPACE_NAME, operator: 'Exists' })] }] },
+    opens: { direction: 'ingress', population: 'pods', protocol: 'TCP' },
+  },
+  {
+    name: 'ns-in-notin',
+    spec: {
+      podSelector: {},
+      ingress: [{ from: [ns({ key: 'team', operator: 'In', values: ['a'] }), ns({ key: 'team', operator: 'NotIn', values: ['a'] })] }],
+    },
+    opens: { direction: 'ingress', population: 'pods', protocol: 'TCP' },
+  },
+  {
+    name: 'rectangles',
+    spec: {
+      podSelector: {},
+      ingress: [
+        { from: [cidr('0.0.0.0/0')], ports: [{ port: 1, endPort: 100 }] },
+        { from: [cidr('0.0.0.0/1')], ports: [{ port: 101, endPort: 65535 }] },
+        { from: [cidr('128.0.0.0/1')], ports: [{ port: 101, endPort: 65535 }] },
+      ],
+    },
+    opens: { direction: 'ingress', population: 'IPv4', protocol: 'TCP' },
+  },
 ];
 
 const NEAR_MISSES: readonly NearMiss[] = [
-  { name: 'ports-to-65534', spec: { podSelector: {}, ingress: [{ ports: [{ port: 1, endPort: 65534 }] }] }, witness: { direction: 'ingress', probe: { ip: '10.0.0.1' }, port: 65535, protocol: 'TCP' } },
-  { name: 'tcp-udp-halves', spec: { podSelector: {}, ingress: [{ ports: [{ protocol: 'TCP', port: 1, endPort: 32767 }, { protocol: 'UDP', port: 32768, endPort: 65535 }] }] }, witness: { direction: 'ingress', probe: { ip: '10.0.0.1' }, port: 40000, protocol: 'TCP' } },
-  { name: 'cidr-half', spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/1')] }] }, witness: { direction: 'ingress', probe: { ip: '128.0.0.0' }, port: 443, protocol: 'TCP' } },
-  { name: 'halves-other-ports', spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/1')] }, { from: [cidr('128.0.0.0/1')], ports: [{ port: 1, endPort: 100 }] }] }, witness: { direction: 'ingress', probe: { ip: '192.168.1.1' }, port: 101, protocol: 'TCP' } },
-  { name: 'ns-doesnotexist', spec: { podSelector: {}, ingress: [{ from: [ns({ key: 'team', operator: 'DoesNotExist' })] }] }, witness: { direction: 'ingress', probe: { ns: { [LABEL_NAMESPACE_NAME]: 'other', team: 'x' }, pod: {} }, port: 443, protocol: 'TCP' } },
+  {
+    name: 'ports-to-65534',
+    spec: { podSelector: {}, ingress: [{ ports: [{ port: 1, endPort: 65534 }] }] },
+    witness: { direction: 'ingress', probe: { ip: '10.0.0.1' }, port: 65535, protocol: 'TCP' },
+  },
+  {
+    name: 'tcp-udp-halves',
+    spec: {
+      podSelector: {},
+      ingress: [
+        {
+          ports: [
+            { protocol: 'TCP', port: 1, endPort: 32767 },
+            { protocol: 'UDP', port: 32768, endPort: 65535 },
+          ],
+        },
+      ],
+    },
+    witness: { direction: 'ingress', probe: { ip: '10.0.0.1' }, port: 40000, protocol: 'TCP' },
+  },
+  {
+    name: 'cidr-half',
+    spec: { podSelector: {}, ingress: [{ from: [cidr('0.0.0.0/1')] }] },
+    witness: { direction: 'ingress', probe: { ip: '128.0.0.0' }, port: 443, protocol: 'TCP' },
+  },
+  {
+    name: 'halves-other-ports',
+    spec: {
+      podSelector: {},
+      ingress: [{ from: [cidr('0.0.0.0/1')] }, { from: [cidr('128.0.0.0/1')], ports: [{ port: 1, endPort: 100 }] }],
+    },
+    witness: { direction: 'ingress', probe: { ip: '192.168.1.1' }, port: 101, protocol: 'TCP' },
+  },
+  {
+    name: 'ns-doesnotexist',
+    spec: { podSelector: {}, ingress: [{ from: [ns({ key: 'team', operator: 'DoesNotExist' })] }] },
+    witness: { direction: 'ingress', probe: { ns: { [LABEL_NAMESPACE_NAME]: 'other', team: 'x' }, pod: {} }, port: 443, protocol: 'TCP' },
+  },
 ];
 
 // ---- the test --------------------------------------------------------------------
@@ -154,7 +303,10 @@ afterAll(async () => {
 });
 
 const policyFindings = async (name: string): Promise<string[]> =>
-  ((await readBaseline(name))?.status?.findings ?? []).filter((f: Finding) => f.type !== 'MutableSelectorLabel').map((f) => `${f.type} ${f.name ?? ''}`).sort();
+  ((await readBaseline(name))?.status?.findings ?? [])
+    .filter((f: Finding) => f.type !== 'MutableSelectorLabel')
+    .map((f) => `${f.type} ${f.name ?? ''}`)
+    .sort();
 const typeOf = (d: Direction): string => (d === 'ingress' ? 'AllowAllIngress' : 'AllowAllEgress');
 
 describe('posture findings a namespace admin cannot dodge', () => {
@@ -168,13 +320,21 @@ describe('posture findings a namespace admin cannot dodge', () => {
 
     for (const c of [...DODGES, ...NEAR_MISSES]) {
       // The forged reference: what kubeposture's own objects carry, written by the tenant.
-      const ownerReferences = 'forged' in c ? [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name, uid, controller: true }] : undefined;
+      const ownerReferences =
+        'forged' in c ? [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name, uid, controller: true }] : undefined;
       await tenant.request('POST', resourcePath('NetworkPolicy', namespace), {
-        body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: c.name, namespace, ...(ownerReferences === undefined ? {} : { ownerReferences }) }, spec: c.spec },
+        body: {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: c.name, namespace, ...(ownerReferences === undefined ? {} : { ownerReferences }) },
+          spec: c.spec,
+        },
       });
     }
     const expected = DODGES.map((d) => `${typeOf(d.opens.direction)} ${d.name}`).sort();
-    await timed(async () => { expect(await policyFindings(name)).toEqual(expected); }, 30_000);
+    await timed(async () => {
+      expect(await policyFindings(name)).toEqual(expected);
+    }, 30_000);
     // Reported, never touched.
     expect(op.namespaceWrites().filter((r) => r.path.includes('/networkpolicies/') && !r.path.includes('kubeposture-'))).toEqual([]);
 
@@ -188,19 +348,28 @@ describe('posture findings a namespace admin cannot dodge', () => {
     for (const d of DODGES) {
       const np = stored.get(d.name);
       if (np === undefined) throw new Error(`${d.name} not stored`);
-      const refused = probesOf(d.opens.population, namespace).flatMap((probe) => PORTS.filter((port) => !admits(np, d.opens.direction, probe, port, d.opens.protocol)).map((port) => `${JSON.stringify(probe)}:${String(port)}`));
+      const refused = probesOf(d.opens.population, namespace).flatMap((probe) =>
+        PORTS.filter((port) => !admits(np, d.opens.direction, probe, port, d.opens.protocol)).map(
+          (port) => `${JSON.stringify(probe)}:${String(port)}`,
+        ),
+      );
       expect({ policy: d.name, refused }).toEqual({ policy: d.name, refused: [] });
     }
     for (const m of NEAR_MISSES) {
       const np = stored.get(m.name);
       if (np === undefined) throw new Error(`${m.name} not stored`);
       const { direction, probe, port, protocol } = m.witness;
-      expect({ policy: m.name, admitsWitness: admits(np, direction, probe, port, protocol) }).toEqual({ policy: m.name, admitsWitness: false });
+      expect({ policy: m.name, admitsWitness: admits(np, direction, probe, port, protocol) }).toEqual({
+        policy: m.name,
+        admitsWitness: false,
+      });
     }
 
     // Gone when they go.
     for (const d of DODGES) await tenant.request('DELETE', resourcePath('NetworkPolicy', namespace, d.name));
-    await timed(async () => { expect(await policyFindings(name)).toEqual([]); }, 30_000);
+    await timed(async () => {
+      expect(await policyFindings(name)).toEqual([]);
+    }, 30_000);
     await deleteBaseline(name);
   });
 });

@@ -11,7 +11,17 @@ import { uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, readBaseline, timed, user, waitReady } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  readBaseline,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -27,7 +37,9 @@ const findingsOf = async (name: string): Promise<readonly Finding[]> => (await r
 const summary = (fs: readonly Finding[]): string[] => fs.map((f) => `${f.type} ${f.namespace ?? ''}/${f.name ?? ''}`);
 
 async function createPolicy(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
-  await user.request('POST', resourcePath('NetworkPolicy', namespace), { body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec } });
+  await user.request('POST', resourcePath('NetworkPolicy', namespace), {
+    body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec },
+  });
 }
 
 describe('posture findings', () => {
@@ -41,15 +53,26 @@ describe('posture findings', () => {
     expect(summary(await findingsOf(name))).toEqual(['MutableSelectorLabel /']);
 
     await createPolicy(a, 'open-ingress', { podSelector: {}, ingress: [{}] });
-    await createPolicy(b, 'open-egress', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] });
+    await createPolicy(b, 'open-egress', {
+      podSelector: { matchLabels: { app: 'web' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }],
+    });
     await createPolicy(b, 'narrow', { podSelector: {}, ingress: [{ ports: [{ port: 443 }] }] });
     await createPolicy(outside, 'open-elsewhere', { podSelector: {}, ingress: [{}] });
     await timed(async () => {
-      expect(summary(await findingsOf(name))).toEqual([`AllowAllEgress ${b}/open-egress`, `AllowAllIngress ${a}/open-ingress`, 'MutableSelectorLabel /']);
+      expect(summary(await findingsOf(name))).toEqual([
+        `AllowAllEgress ${b}/open-egress`,
+        `AllowAllIngress ${a}/open-ingress`,
+        'MutableSelectorLabel /',
+      ]);
     }, 15_000);
     const egress = (await findingsOf(name)).find((f) => f.type === 'AllowAllEgress');
     expect(egress).toEqual({
-      type: 'AllowAllEgress', namespace: b, kind: 'NetworkPolicy', name: 'open-egress',
+      type: 'AllowAllEgress',
+      namespace: b,
+      kind: 'NetworkPolicy',
+      name: 'open-egress',
       message: 'allows egress to every address (0.0.0.0/0) on every port from pods with app=web, past the default-deny',
     });
     // Reported, never touched; and a finding does not make the baseline non-compliant.
@@ -75,9 +98,14 @@ describe('posture findings', () => {
     expect(before?.message).toMatch(/ValidatingAdmissionPolicy kubeposture-selector-labels is not installed$/);
 
     await kubectl('apply', '-k', 'config/policy');
-    await timed(async () => { expect(await findingsOf(name)).toEqual([]); }, 15_000);
+    await timed(async () => {
+      expect(await findingsOf(name)).toEqual([]);
+    }, 15_000);
     // A baseline selecting by name needs no guard.
-    const byName = await createBaseline({ ...baselineManifest(group, RESTRICTED_SPEC), spec: { ...RESTRICTED_SPEC, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'nothing-here' } } } });
+    const byName = await createBaseline({
+      ...baselineManifest(group, RESTRICTED_SPEC),
+      spec: { ...RESTRICTED_SPEC, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'nothing-here' } } },
+    });
     await waitReady(byName);
 
     await kubectl('delete', 'validatingadmissionpolicybinding', 'kubeposture-selector-labels');

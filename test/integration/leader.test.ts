@@ -7,35 +7,91 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
-import { RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, core, createBaseline, createNamespaces, deleteBaseline, kc, managedIn, readBaseline, timed, user } from '../support/world.ts';
+import {
+  RESTRICTED_OBJECTS,
+  RESTRICTED_SPEC,
+  baselineManifest,
+  core,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  kc,
+  managedIn,
+  readBaseline,
+  timed,
+  user,
+} from '../support/world.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const LEASE_MS = 4000;
 const RETRY_MS = 500;
 
-interface LogLine { readonly message: string; readonly timestamp: string }
-interface Operator { readonly child: ChildProcess; readonly log: () => string[]; readonly lines: () => LogLine[]; readonly exited: Promise<number | null> }
+interface LogLine {
+  readonly message: string;
+  readonly timestamp: string;
+}
+interface Operator {
+  readonly child: ChildProcess;
+  readonly log: () => string[];
+  readonly lines: () => LogLine[];
+  readonly exited: Promise<number | null>;
+}
 
 function start(namespace: string): Operator {
-  const child = spawn(process.execPath, [
-    MAIN, 'run', '--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--namespace', namespace, '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0',
-    '--lease-duration', `${String(LEASE_MS)}ms`, '--renew-deadline', '3s', '--retry-period', `${String(RETRY_MS)}ms`, '--status-interval', '100ms',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'run',
+      '--kubeconfig',
+      process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '',
+      '--namespace',
+      namespace,
+      '--health-addr',
+      '127.0.0.1:0',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--lease-duration',
+      `${String(LEASE_MS)}ms`,
+      '--renew-deadline',
+      '3s',
+      '--retry-period',
+      `${String(RETRY_MS)}ms`,
+      '--status-interval',
+      '100ms',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let out = '';
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-  const lines = (): LogLine[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  child.stderr.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const lines = (): LogLine[] =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
   return {
     child,
     lines,
     log: () => lines().map((l) => l.message),
-    exited: new Promise((resolve) => { child.on('exit', (code) => { resolve(code); }); }),
+    exited: new Promise((resolve) => {
+      child.on('exit', (code) => {
+        resolve(code);
+      });
+    }),
   };
 }
 
-const writes = (o: Operator): number => o.log().filter((m) => ['Created object', 'Repaired object', 'Applied shared fields', 'Added finalizer'].includes(m)).length;
+const writes = (o: Operator): number =>
+  o.log().filter((m) => ['Created object', 'Repaired object', 'Applied shared fields', 'Added finalizer'].includes(m)).length;
 
-beforeAll(async () => { await installCrd(kc); });
-afterAll(() => { user.close(); });
+beforeAll(async () => {
+  await installCrd(kc);
+});
+afterAll(() => {
+  user.close();
+});
 
 describe('two operators', () => {
   it('elect one writer, and the other takes over within the lease duration when it dies', async () => {
@@ -56,7 +112,9 @@ describe('two operators', () => {
       const group = uniqueName('g');
       const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
       const [first = ''] = await createNamespaces('le', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(first)).toEqual(RESTRICTED_OBJECTS); });
+      await timed(async () => {
+        expect(await managedIn(first)).toEqual(RESTRICTED_OBJECTS);
+      });
       expect(writes(leader)).toBeGreaterThan(0);
       expect(writes(follower)).toBe(0);
 
@@ -72,10 +130,14 @@ describe('two operators', () => {
       expect(becameLeaderAt - killedAt).toBeLessThan(LEASE_MS + 2 * RETRY_MS + 500);
       // The new leader then reconciles what changed meanwhile (behind whatever else the
       // shared test cluster left for it to do, hence no tight bound here).
-      await timed(async () => { expect(await managedIn(second)).toEqual(RESTRICTED_OBJECTS); }, 30_000);
+      await timed(async () => {
+        expect(await managedIn(second)).toEqual(RESTRICTED_OBJECTS);
+      }, 30_000);
 
       await deleteBaseline(name);
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
       follower.child.kill('SIGTERM');
       expect(await follower.exited).toBe(0);
       // A leader that stops gives its lease up.

@@ -10,12 +10,23 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { RestClient, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
-import { type ResourceKind, type WireOf } from '../../src/kube/resources.ts';
+import type { ResourceKind, WireOf } from '../../src/kube/resources.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, readBaseline, readNamespace, timed, user, waitReady } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  readBaseline,
+  readNamespace,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
 
 type Policy = WireObject & { spec: { ingress?: unknown[]; podSelector?: unknown; policyTypes?: string[] } };
 
@@ -49,8 +60,14 @@ let op: TestOperator;
 let rest: LosingRest | undefined;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, conflictRecheckMs: 500 }, await serviceAccountKubeConfig(),
-    (kc: KubeConfig, opts: RestClientOptions) => { rest = new LosingRest(kc, opts); return rest; });
+  op = await startOperator(
+    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, conflictRecheckMs: 500 },
+    await serviceAccountKubeConfig(),
+    (kc: KubeConfig, opts: RestClientOptions) => {
+      rest = new LosingRest(kc, opts);
+      return rest;
+    },
+  );
 });
 afterAll(async () => {
   await op.stop();
@@ -92,7 +109,9 @@ describe('a create whose answer is lost', () => {
       expect(now?.metadata.uid).not.toBe(old.metadata.uid);
       expect(now?.metadata.labels?.[LABEL_MANAGED_BY]).toBe(MANAGED_BY_VALUE);
       // Its uid is in the record: kubeposture's from now on, whatever anyone writes on it.
-      expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_OWNED]).toContain(`"NetworkPolicy/${NAME_DEFAULT_DENY}":"${now?.metadata.uid ?? ''}"`);
+      expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_OWNED]).toContain(
+        `"NetworkPolicy/${NAME_DEFAULT_DENY}":"${now?.metadata.uid ?? ''}"`,
+      );
       expect(await driftIn(baseline, ns)).toEqual([]);
     }, 20_000);
     // And repaired like any other of its objects.
@@ -106,18 +125,26 @@ describe('a create whose answer is lost', () => {
     await deleteBaseline(baseline);
   });
 
-  it('does not take the tenant\'s object that held the name when its own create was refused unheard, whatever id it carries', async () => {
+  it("does not take the tenant's object that held the name when its own create was refused unheard, whatever id it carries", async () => {
     const { ns, baseline, tenant, old } = await governed('held');
     let forged: Policy | undefined;
     losing().lose = {
-      kind: 'NetworkPolicy', namespace: ns, name: NAME_DEFAULT_DENY,
+      kind: 'NetworkPolicy',
+      namespace: ns,
+      name: NAME_DEFAULT_DENY,
       // The tenant gets the name first, with everything kubeposture's object carries, a create id included.
       before: async () => {
         const copy: Policy = {
-          apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
           metadata: {
-            name: NAME_DEFAULT_DENY, namespace: ns, labels: old.metadata.labels ?? {}, ownerReferences: old.metadata.ownerReferences ?? [],
-            annotations: { [ANNOTATION_CREATE_ID]: old.metadata.annotations?.[ANNOTATION_CREATE_ID] ?? '00000000-0000-4000-8000-000000000000' },
+            name: NAME_DEFAULT_DENY,
+            namespace: ns,
+            labels: old.metadata.labels ?? {},
+            ownerReferences: old.metadata.ownerReferences ?? [],
+            annotations: {
+              [ANNOTATION_CREATE_ID]: old.metadata.annotations?.[ANNOTATION_CREATE_ID] ?? '00000000-0000-4000-8000-000000000000',
+            },
           },
           spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] },
         };

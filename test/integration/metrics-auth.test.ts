@@ -31,7 +31,9 @@ const readerBinding = uniqueName('metrics-reader');
 
 /** A ServiceAccount's token from the TokenRequest API. */
 async function saToken(namespace: string, name: string): Promise<string> {
-  await user.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
+  await user.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+  });
   const answer = (await user.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
     body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
   })) as { status: { token: string } };
@@ -41,15 +43,27 @@ async function saToken(namespace: string, name: string): Promise<string> {
 /** GET /metrics over TLS, trusting only the certificate the server presented first. */
 async function scrape(token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: '127.0.0.1', port: op.metricsPort, path: '/metrics', method: 'GET', ca: servedPem, agent: false,
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
-    });
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: op.metricsPort,
+        path: '/metrics',
+        method: 'GET',
+        ca: servedPem,
+        agent: false,
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -69,7 +83,12 @@ async function servedCertificate(): Promise<PeerCertificate> {
 
 beforeAll(async () => {
   const kubeconfig = await installOperator(user, process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', ROOT, work);
-  op = await OperatorProcess.start(ROOT, kubeconfig, { workers: 2, logFile: join(work, 'operator.log'), logLevel: 'debug', secureMetrics: true });
+  op = await OperatorProcess.start(ROOT, kubeconfig, {
+    workers: 2,
+    logFile: join(work, 'operator.log'),
+    logLevel: 'debug',
+    secureMetrics: true,
+  });
   tenantNs = await createTestNamespace(core, 'tenant');
   readerNs = await createTestNamespace(core, 'monitoring');
 }, 120_000);
@@ -103,7 +122,9 @@ describe('the metrics endpoint', () => {
     const token = await saToken(tenantNs, 'ns-admin');
     await kubectl('create', 'rolebinding', 'ns-admin', '-n', tenantNs, '--clusterrole=admin', `--serviceaccount=${tenantNs}:ns-admin`);
     // The token's holder is a real admin of their namespace.
-    expect((await kubectl('auth', 'can-i', 'list', 'pods', '-n', tenantNs, `--as=system:serviceaccount:${tenantNs}:ns-admin`)).trim()).toBe('yes');
+    expect((await kubectl('auth', 'can-i', 'list', 'pods', '-n', tenantNs, `--as=system:serviceaccount:${tenantNs}:ns-admin`)).trim()).toBe(
+      'yes',
+    );
     const answer = await scrape(token);
     expect(answer.status).toBe(403);
     expect(answer.body).not.toContain('kubeposture_');
@@ -111,7 +132,13 @@ describe('the metrics endpoint', () => {
 
   it('serves metrics to a ServiceAccount bound to kubeposture-metrics-reader, reviewing its token once for many scrapes', async () => {
     const token = await saToken(readerNs, 'prometheus');
-    await kubectl('create', 'clusterrolebinding', readerBinding, '--clusterrole=kubeposture-metrics-reader', `--serviceaccount=${readerNs}:prometheus`);
+    await kubectl(
+      'create',
+      'clusterrolebinding',
+      readerBinding,
+      '--clusterrole=kubeposture-metrics-reader',
+      `--serviceaccount=${readerNs}:prometheus`,
+    );
     const first = await scrape(token);
     expect(first.status).toBe(200);
     expect(first.body).toContain('kubeposture_reconciles_total');
@@ -132,29 +159,51 @@ describe('the metrics endpoint', () => {
   });
 });
 
-interface Rule { ports?: { protocol?: string; port?: number }[]; to?: Record<string, unknown>[]; from?: unknown[] }
-interface Policy { kind: string; metadata: { name: string; namespace?: string }; spec: { podSelector: unknown; policyTypes: string[]; ingress: Rule[]; egress: Rule[] } }
+interface Rule {
+  ports?: { protocol?: string; port?: number }[];
+  to?: Record<string, unknown>[];
+  from?: unknown[];
+}
+interface Policy {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: { podSelector: unknown; policyTypes: string[]; ingress: Rule[]; egress: Rule[] };
+}
 
 describe("the operator namespace's NetworkPolicy", () => {
   it('admits only the metrics port, and sends only to the API server ports: no DNS, nothing else', async () => {
-    const stored = (await user.request('GET', `/apis/networking.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/networkpolicies/kubeposture`)) as Policy;
+    const stored = (await user.request(
+      'GET',
+      `/apis/networking.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/networkpolicies/kubeposture`,
+    )) as Policy;
     expect(stored.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(stored.spec.podSelector).toEqual({});
     expect(stored.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8443 }] }]);
-    expect(stored.spec.egress).toEqual([{ ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }]);
+    expect(stored.spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: 'TCP', port: 443 },
+          { protocol: 'TCP', port: 6443 },
+        ],
+      },
+    ]);
   });
 
   it('pins egress to the API server endpoint with the apiserver-egress component, and the apiserver accepts it', async () => {
     mkdirSync(join(ROOT, '.cache'), { recursive: true });
     const overlay = mkdtempSync(join(ROOT, '.cache', 'overlay-'));
     try {
-      writeFileSync(join(overlay, 'kustomization.yaml'), 'resources: [../../config/default]\ncomponents: [../../config/manager/apiserver-egress]\n');
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        'resources: [../../config/default]\ncomponents: [../../config/manager/apiserver-egress]\n',
+      );
       const rendered = loadAll(await kubectl('kustomize', overlay)) as Policy[];
       const policy = rendered.find((o) => o.kind === 'NetworkPolicy');
       expect(policy?.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '192.0.2.10/32' } }], ports: [{ protocol: 'TCP', port: 6443 }] }]);
       expect(policy?.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8443 }] }]);
       const dryRun = await user.request('PUT', `/apis/networking.k8s.io/v1/namespaces/${OPERATOR_NAMESPACE}/networkpolicies/kubeposture`, {
-        body: { ...policy, apiVersion: 'networking.k8s.io/v1' }, query: { dryRun: 'All' },
+        body: { ...policy, apiVersion: 'networking.k8s.io/v1' },
+        query: { dryRun: 'All' },
       });
       expect((dryRun as Policy).spec.egress[0]?.to).toEqual([{ ipBlock: { cidr: '192.0.2.10/32' } }]);
     } finally {

@@ -16,7 +16,16 @@ import { kubectl, kubectlRun } from '../support/kubectl.ts';
 import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import {
-  baselineManifest, createBaseline, createNamespaces, deleteBaseline, labelNamespace, managedIn, patchBaselineSpec, timed, user, waitCompliant,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  labelNamespace,
+  managedIn,
+  patchBaselineSpec,
+  timed,
+  user,
+  waitCompliant,
 } from '../support/world.ts';
 
 const OPERATOR = `system:serviceaccount:${OPERATOR_NAMESPACE}:kubeposture`;
@@ -64,7 +73,15 @@ async function canI(who: string, verb: string, resource: string, namespace: stri
 
 /** Waits until the apiserver's authorizer (an informer cache) answers `want`. */
 async function expectCan(who: string, verb: string, resource: string, namespace: string, want: boolean): Promise<void> {
-  await eventually(async () => { expect({ who, verb, resource, namespace, allowed: await canI(who, verb, resource, namespace) }).toEqual({ who, verb, resource, namespace, allowed: want }); }, 10_000);
+  await eventually(async () => {
+    expect({ who, verb, resource, namespace, allowed: await canI(who, verb, resource, namespace) }).toEqual({
+      who,
+      verb,
+      resource,
+      namespace,
+      allowed: want,
+    });
+  }, 10_000);
 }
 
 type Binding = WireObject & { roleRef: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[] };
@@ -95,8 +112,12 @@ beforeAll(async () => {
   [granting = ''] = await createNamespaces('grants', 1, { 'kp-test': group, 'kp-grants': 'yes' });
   [withoutRules = ''] = await createNamespaces('norules', 1, { 'kp-test': group, 'kp-grants': 'no' });
   [plain = ''] = await createNamespaces('plain', 1, {});
-  const selecting = (grants: string): Record<string, unknown> => ({ namespaceSelector: { matchLabels: { 'kp-test': group, 'kp-grants': grants } } });
-  grants = await createBaseline(baselineManifest(group, { ...selecting('yes'), serviceAccounts: { workloads: [{ name: 'reader', rules: READ_PODS }] } }));
+  const selecting = (grants: string): Record<string, unknown> => ({
+    namespaceSelector: { matchLabels: { 'kp-test': group, 'kp-grants': grants } },
+  });
+  grants = await createBaseline(
+    baselineManifest(group, { ...selecting('yes'), serviceAccounts: { workloads: [{ name: 'reader', rules: READ_PODS }] } }),
+  );
   nothing = await createBaseline(baselineManifest(group, { ...selecting('no'), serviceAccounts: { workloads: [{ name: 'idle' }] } }));
   await waitCompliant(grants, 1);
   await waitCompliant(nothing, 1);
@@ -108,7 +129,7 @@ afterAll(async () => {
   user.close();
 });
 
-describe('the operator\'s own token, after config/default is applied over the previous release', () => {
+describe("the operator's own token, after config/default is applied over the previous release", () => {
   it.each([
     ['get', 'pods/log', 'kube-system'],
     ['get', 'pods', 'kube-system'],
@@ -137,7 +158,13 @@ describe('the operator\'s own token, after config/default is applied over the pr
 
 describe('a baseline granting `get pods` to a workload ServiceAccount', () => {
   it('works end to end, through a grantor RoleBinding in that namespace only', async () => {
-    expect(await managedIn(granting)).toEqual([...NPS, 'Role/kubeposture-reader', 'RoleBinding/kubeposture-reader', `RoleBinding/${NAME_GRANTOR}`, 'ServiceAccount/reader']);
+    expect(await managedIn(granting)).toEqual([
+      ...NPS,
+      'Role/kubeposture-reader',
+      'RoleBinding/kubeposture-reader',
+      `RoleBinding/${NAME_GRANTOR}`,
+      'ServiceAccount/reader',
+    ]);
     await expectCan(`system:serviceaccount:${granting}:reader`, 'get', 'pods', granting, true);
     await expectCan(`system:serviceaccount:${granting}:reader`, 'get', 'pods', withoutRules, false);
     await expectCan(OPERATOR, 'get', 'pods', granting, true);
@@ -159,7 +186,17 @@ describe('a namespace admin and the grantor', () => {
 
   it('deleting it, and editing the workload Role, are repaired: the grantor first, then the Role', async () => {
     const before = await grantorIn(granting);
-    await kubectl('patch', 'role', 'kubeposture-reader', '-n', granting, as, '--type=json', '-p', '[{"op":"replace","path":"/rules/0/verbs","value":["get"]}]');
+    await kubectl(
+      'patch',
+      'role',
+      'kubeposture-reader',
+      '-n',
+      granting,
+      as,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/rules/0/verbs","value":["get"]}]',
+    );
     await kubectl('delete', 'rolebinding', NAME_GRANTOR, '-n', granting, as);
     await timed(async () => {
       const after = await grantorIn(granting);
@@ -172,10 +209,21 @@ describe('a namespace admin and the grantor', () => {
 
   it('adding themselves to it gains nothing they did not hold, and is repaired', async () => {
     // RBAC lets them write only what they hold: admin reads pods here already.
-    await kubectl('patch', 'rolebinding', NAME_GRANTOR, '-n', granting, as, '--type=json', '-p',
-      JSON.stringify([{ op: 'add', path: '/subjects/-', value: { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: tenant } }]));
+    await kubectl(
+      'patch',
+      'rolebinding',
+      NAME_GRANTOR,
+      '-n',
+      granting,
+      as,
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'add', path: '/subjects/-', value: { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: tenant } }]),
+    );
     await timed(async () => {
-      expect((await grantorIn(granting))?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubeposture', namespace: OPERATOR_NAMESPACE }]);
+      expect((await grantorIn(granting))?.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'kubeposture', namespace: OPERATOR_NAMESPACE },
+      ]);
     });
   });
 });
@@ -183,16 +231,22 @@ describe('a namespace admin and the grantor', () => {
 describe('when no workload rules remain', () => {
   it('the grantor goes, after the Role, and the operator reads nothing there any more', async () => {
     await patchBaselineSpec(grants, { serviceAccounts: { workloads: [{ name: 'reader' }] } });
-    await timed(async () => { expect(await managedIn(granting)).toEqual([...NPS, 'ServiceAccount/reader']); });
+    await timed(async () => {
+      expect(await managedIn(granting)).toEqual([...NPS, 'ServiceAccount/reader']);
+    });
     await expectCan(OPERATOR, 'get', 'pods', granting, false);
   });
 
   it('under deletionPolicy Orphan, the released Role and RoleBinding stay and the grantor still goes', async () => {
     await patchBaselineSpec(grants, { deletionPolicy: 'Orphan', serviceAccounts: { workloads: [{ name: 'reader', rules: READ_PODS }] } });
-    await timed(async () => { expect(await managedIn(granting)).toContain(`RoleBinding/${NAME_GRANTOR}`); });
+    await timed(async () => {
+      expect(await managedIn(granting)).toContain(`RoleBinding/${NAME_GRANTOR}`);
+    });
     await waitCompliant(grants, 1);
     await labelNamespace(granting, { 'kp-grants': null });
-    await timed(async () => { expect(await managedIn(granting)).toEqual([]); });
+    await timed(async () => {
+      expect(await managedIn(granting)).toEqual([]);
+    });
     // Releasing a Role is an update, checked against what the writer holds: done before the grantor went.
     expect(((await user.get('Role', granting, 'kubeposture-reader')) as WireObject & { rules: unknown[] }).rules).toEqual(READ_PODS);
     expect(await grantorIn(granting)).toBeUndefined();

@@ -45,22 +45,27 @@ async function apply(text: string, names: readonly string[]): Promise<string> {
   return file;
 }
 
-const doc = (name: string, spec: string): string => `apiVersion: ${GROUP}/${VERSION}\nkind: SecurityBaseline\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
-const renderIn = (text: string, group: string): ReturnType<typeof render> => render({ source: 'pr.yaml', text, namespace: 'team-a', labels: { 'kp-test': group } });
+const doc = (name: string, spec: string): string =>
+  `apiVersion: ${GROUP}/${VERSION}\nkind: SecurityBaseline\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+const renderIn = (text: string, group: string): ReturnType<typeof render> =>
+  render({ source: 'pr.yaml', text, namespace: 'team-a', labels: { 'kp-test': group } });
 
 describe('render and kubectl read a manifest alike', () => {
   it('kubectl stores the YAML 1.1 reading; render refuses exactly the scalars read otherwise, naming each field and what the apiserver stored', async () => {
     const group = uniqueName('g');
     const name = uniqueName('yaml11');
-    const text = doc(name, [
-      '  mode: Audit',
-      '  priority: 0100',
-      `  namespaceSelector: {matchLabels: {kp-test: ${group}}}`,
-      '  networkPolicy: {allowSameNamespace: on}',
-      '  resourceQuota:',
-      '    hard: {pods: 0X1F, requests.cpu: 1_000, limits.cpu: 0x10}',
-      '',
-    ].join('\n'));
+    const text = doc(
+      name,
+      [
+        '  mode: Audit',
+        '  priority: 0100',
+        `  namespaceSelector: {matchLabels: {kp-test: ${group}}}`,
+        '  networkPolicy: {allowSameNamespace: on}',
+        '  resourceQuota:',
+        '    hard: {pods: 0X1F, requests.cpu: 1_000, limits.cpu: 0x10}',
+        '',
+      ].join('\n'),
+    );
     await apply(text, [name]);
     const stored = await readBaseline(name);
     expect(stored?.spec).toMatchObject({
@@ -85,15 +90,18 @@ describe('render and kubectl read a manifest alike', () => {
   it('the unambiguous spellings: kubectl stores what render reads, and render renders them', async () => {
     const group = uniqueName('g');
     const name = uniqueName('plain');
-    const text = doc(name, [
-      '  mode: Audit',
-      '  priority: 100',
-      `  namespaceSelector: {matchLabels: {kp-test: ${group}, answer: "yes"}}`,
-      '  networkPolicy: {allowSameNamespace: true}',
-      '  resourceQuota:',
-      '    hard: {pods: "0100", requests.cpu: 1000, limits.cpu: 0x10}',
-      '',
-    ].join('\n'));
+    const text = doc(
+      name,
+      [
+        '  mode: Audit',
+        '  priority: 100',
+        `  namespaceSelector: {matchLabels: {kp-test: ${group}, answer: "yes"}}`,
+        '  networkPolicy: {allowSameNamespace: true}',
+        '  resourceQuota:',
+        '    hard: {pods: "0100", requests.cpu: 1000, limits.cpu: 0x10}',
+        '',
+      ].join('\n'),
+    );
     await apply(text, [name]);
     const stored = await readBaseline(name);
     expect(stored?.spec).toMatchObject({
@@ -106,7 +114,9 @@ describe('render and kubectl read a manifest alike', () => {
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`# namespace team-a under SecurityBaseline ${name} (mode Audit)`);
-    const quota = (load(out.stdout.split('---\n').find((d) => d.includes('kind: ResourceQuota')) ?? '') as { spec: { hard: Record<string, unknown> } }).spec.hard;
+    const quota = (
+      load(out.stdout.split('---\n').find((d) => d.includes('kind: ResourceQuota')) ?? '') as { spec: { hard: Record<string, unknown> } }
+    ).spec.hard;
     expect(quota).toEqual({ pods: '0100', 'requests.cpu': 1000, 'limits.cpu': 16 });
   });
 
@@ -134,7 +144,9 @@ describe('render and kubectl read a manifest alike', () => {
     const out = renderIn(text, group);
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
-    expect(out.stderr.trim()).toBe('kubeposture render: pr.yaml (document 1): spec.priority: `0100` is 100 to render (YAML 1.2) but 64 to kubectl (YAML 1.1); write 100 or 64');
+    expect(out.stderr.trim()).toBe(
+      'kubeposture render: pr.yaml (document 1): spec.priority: `0100` is 100 to render (YAML 1.2) but 64 to kubectl (YAML 1.1); write 100 or 64',
+    );
   });
 
   it('.inf: kubectl cannot send it and stores nothing; render refuses it, naming the field', async () => {
@@ -147,6 +159,8 @@ describe('render and kubectl read a manifest alike', () => {
     expect(await readBaseline(name)).toBeUndefined();
     const out = renderIn(text, 'x');
     expect(out.code).toBe(1);
-    expect(out.stderr.trim()).toBe('kubeposture render: pr.yaml: spec.priority: `.inf` is infinity, which kubectl cannot send (JSON has no infinity or NaN)');
+    expect(out.stderr.trim()).toBe(
+      'kubeposture render: pr.yaml: spec.priority: `.inf` is infinity, which kubectl cannot send (JSON has no infinity or NaN)',
+    );
   });
 });

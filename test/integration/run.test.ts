@@ -6,46 +6,103 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
-import { baselineManifest, createBaseline, createNamespaces, deleteBaseline, kc, managedIn, readBaseline, timed, user, waitReady } from '../support/world.ts';
+import {
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  kc,
+  managedIn,
+  readBaseline,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-interface Child { readonly exited: Promise<number | null>; readonly output: () => string; kill(signal: NodeJS.Signals): void }
+interface Child {
+  readonly exited: Promise<number | null>;
+  readonly output: () => string;
+  kill(signal: NodeJS.Signals): void;
+}
 
 function startRun(args: readonly string[]): Child {
   const child = spawn(process.execPath, [MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   return {
-    exited: new Promise((resolve) => { child.on('exit', (code) => { resolve(code); }); }),
+    exited: new Promise((resolve) => {
+      child.on('exit', (code) => {
+        resolve(code);
+      });
+    }),
     output: () => out,
-    kill: (signal) => { child.kill(signal); },
+    kill: (signal) => {
+      child.kill(signal);
+    },
   };
 }
 
-beforeAll(async () => { await installCrd(kc); });
-afterAll(() => { user.close(); });
+beforeAll(async () => {
+  await installCrd(kc);
+});
+afterAll(() => {
+  user.close();
+});
 
 describe('kubeposture run', () => {
   it('reconciles as a child process, logs JSON lines, and exits 0 on SIGTERM', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('run', 1, { 'kp-test': group });
-    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', '--workers', '2', '--status-interval', '100ms', '--log-level', 'debug', '--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--metrics-secure=false', '--leader-elect=false']);
+    const child = startRun([
+      '--kubeconfig',
+      process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '',
+      '--workers',
+      '2',
+      '--status-interval',
+      '100ms',
+      '--log-level',
+      'debug',
+      '--health-addr',
+      '127.0.0.1:0',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--metrics-secure=false',
+      '--leader-elect=false',
+    ]);
     try {
       const { port, metricsPort } = await eventually(async () => {
-        const starting = child.output().split('\n').find((l) => l.includes('"Starting kubeposture"')) ?? '{}';
+        const starting =
+          child
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"Starting kubeposture"')) ?? '{}';
         const ports = JSON.parse(starting) as { healthPort?: number; metricsPort?: number };
         if (ports.healthPort === undefined || ports.metricsPort === undefined) throw new Error('no ports logged yet');
         return { port: ports.healthPort, metricsPort: ports.metricsPort };
       });
-      await eventually(async () => { expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200); });
+      await eventually(async () => {
+        expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200);
+      });
       expect((await fetch(`http://127.0.0.1:${String(port)}/healthz`)).status).toBe(200);
       const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '4' } } }));
-      await timed(async () => { expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']); }, 20_000);
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual([
+          'NetworkPolicy/kubeposture-allow-dns',
+          'NetworkPolicy/kubeposture-default-deny',
+          'ResourceQuota/kubeposture-quota',
+        ]);
+      }, 20_000);
       await waitReady(name);
       const scraped = await (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();
-      const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(scraped)?.[1] ?? 'NaN');
+      const value = (series: string): number =>
+        Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(scraped)?.[1] ?? 'NaN');
       expect(value('kubeposture_reconciles_total{result="done"}')).toBeGreaterThan(0);
       expect(value('kubeposture_api_requests_total{verb="PATCH",code="200"}')).toBeGreaterThan(0);
       expect(value('kubeposture_drift_found_total{kind="ResourceQuota",reason="Missing"}')).toBeGreaterThan(0);
@@ -55,7 +112,9 @@ describe('kubeposture run', () => {
       expect(scraped).toContain('kubeposture_queue_wait_seconds_bucket');
       expect(scraped).toContain('kubeposture_process_cpu_seconds_total');
       await deleteBaseline(name);
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
     } finally {
       child.kill('SIGTERM');
     }
@@ -63,7 +122,14 @@ describe('kubeposture run', () => {
     const lines = child.output().trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
     const messages = new Set(lines.map((l) => (JSON.parse(l) as { message: string }).message));
-    for (const m of ['Starting kubeposture', 'Started controller', 'Created object', 'Removed finalizer after cleanup', 'Shutting down', 'Stopped controller']) {
+    for (const m of [
+      'Starting kubeposture',
+      'Started controller',
+      'Created object',
+      'Removed finalizer after cleanup',
+      'Shutting down',
+      'Stopped controller',
+    ]) {
       expect({ m, logged: messages.has(m) }).toEqual({ m, logged: true });
     }
   });
@@ -77,7 +143,10 @@ describe('kubeposture run', () => {
     [['--metrics-secure', 'no'], /--metrics-secure "no" must be true or false/],
     [['--metrics-secure=false', '--metrics-cert-dir', '/tls'], /--metrics-cert-dir needs --metrics-secure=true/],
     [['--leader-elect', 'true'], /--leader-elect needs the operator's namespace for its Lease/],
-    [['--namespace', 'x', '--lease-duration', '5s', '--renew-deadline', '10s'], /--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration/],
+    [
+      ['--namespace', 'x', '--lease-duration', '5s', '--renew-deadline', '10s'],
+      /--retry-period must be shorter than --renew-deadline, and that shorter than --lease-duration/,
+    ],
   ])('refuses bad flags %j with exit 2, naming the flag', async (args, message) => {
     const child = startRun(args);
     expect(await child.exited).toBe(2);

@@ -8,7 +8,18 @@
 import { uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, kc, readBaseline, timed, user, waitCompliant } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  kc,
+  readBaseline,
+  timed,
+  user,
+  waitCompliant,
+} from '../support/world.ts';
 
 const N = 100;
 /** Objects per namespace under RESTRICTED_SPEC: 7 owned, plus the default ServiceAccount and the Namespace labels. */
@@ -58,6 +69,8 @@ describe(`${String(N)} namespaces`, () => {
     expect((used.user + used.system) / 1000).toBeLessThan(2000);
 
     await deleteBaseline(name);
-    await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); }, 60_000);
+    await timed(async () => {
+      expect(await readBaseline(name)).toBeUndefined();
+    }, 60_000);
   });
 });

@@ -17,7 +17,16 @@ import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
-import { RESTRICTED_SPEC, baselineManifest, condition, createBaseline, deleteBaseline, readBaseline, timed, user } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  condition,
+  createBaseline,
+  deleteBaseline,
+  readBaseline,
+  timed,
+  user,
+} from '../support/world.ts';
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -40,16 +49,38 @@ function longName(): string {
 function unworkableLimits(): Record<string, unknown> {
   const resources = Array.from({ length: 16 }, (_, j) => `example.com/${'🔒'.repeat(40)}-${String(j)}`);
   const each = (q: string): Record<string, string> => Object.fromEntries(resources.map((r) => [r, q]));
-  return { limits: Array.from({ length: 20 }, () => ({ type: 'Container', min: each('4'), defaultRequest: each('3'), default: each('2'), max: each('1') })) };
+  return {
+    limits: Array.from({ length: 20 }, () => ({
+      type: 'Container',
+      min: each('4'),
+      defaultRequest: each('3'),
+      default: each('2'),
+      max: each('1'),
+    })),
+  };
 }
 
 describe('the apiserver counts as kubeposture does', () => {
   it('takes a condition message of 32768 code points, not one more', async () => {
     const name = await createBaseline(baselineManifest(uniqueName('none'), RESTRICTED_SPEC));
-    const patch = (message: string): Promise<unknown> => user.request('PATCH', `${resourcePath('SecurityBaseline', undefined, name)}/status`, {
-      body: { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'R'.repeat(STATUS_LIMITS.conditionReason), message, lastTransitionTime: '2026-01-01T00:00:00Z' }] } },
-      contentType: 'application/merge-patch+json', query: { dryRun: 'All' },
-    });
+    const patch = (message: string): Promise<unknown> =>
+      user.request('PATCH', `${resourcePath('SecurityBaseline', undefined, name)}/status`, {
+        body: {
+          status: {
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'R'.repeat(STATUS_LIMITS.conditionReason),
+                message,
+                lastTransitionTime: '2026-01-01T00:00:00Z',
+              },
+            ],
+          },
+        },
+        contentType: 'application/merge-patch+json',
+        query: { dryRun: 'All' },
+      });
     const atLimit = '😀'.repeat(STATUS_LIMITS.conditionMessage);
     expect(atLimit.length).toBeGreaterThan(STATUS_LIMITS.conditionMessage);
     await patch(atLimit);
@@ -59,15 +90,23 @@ describe('the apiserver counts as kubeposture does', () => {
   });
 
   it('takes an Event note of 1024 bytes and a 253-character name, not one byte more', async () => {
-    const post = (note: string, name = `limits.${randomBytes(8).toString('hex')}`): Promise<unknown> => user.request('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
-      body: {
-        apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name, namespace: 'default' },
-        eventTime: new Date().toISOString().replace(/Z$/, '000Z'), reportingController: 'kubeposture.io/operator', reportingInstance: 'test',
-        action: 'Test', reason: 'Test', note, type: 'Normal',
-        regarding: { apiVersion: 'v1', kind: 'Namespace', name: 'default' },
-      },
-      query: { dryRun: 'All' },
-    });
+    const post = (note: string, name = `limits.${randomBytes(8).toString('hex')}`): Promise<unknown> =>
+      user.request('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name, namespace: 'default' },
+          eventTime: new Date().toISOString().replace(/Z$/, '000Z'),
+          reportingController: 'kubeposture.io/operator',
+          reportingInstance: 'test',
+          action: 'Test',
+          reason: 'Test',
+          note,
+          type: 'Normal',
+          regarding: { apiVersion: 'v1', kind: 'Namespace', name: 'default' },
+        },
+        query: { dryRun: 'All' },
+      });
     const atLimit = clip('é'.repeat(2000), EVENT_LIMITS.note, 'bytes');
     expect(measure(atLimit, 'bytes')).toBeGreaterThan(EVENT_LIMITS.note - 2);
     await post(atLimit);
@@ -108,9 +147,12 @@ describe('a baseline with thousands of errors', () => {
 
     const uid = (await readBaseline(name))?.metadata.uid;
     await deleteBaseline(name);
-    await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); }, 30_000);
     await timed(async () => {
-      const list = (await user.request('GET', resourcePath('Event', 'default'))) as { items?: { metadata: { name: string }; reason?: string; regarding?: { uid?: string; apiVersion?: string } }[] } | undefined;
+      expect(await readBaseline(name)).toBeUndefined();
+    }, 30_000);
+    await timed(async () => {
+      const list = (await user.request('GET', resourcePath('Event', 'default'))) as
+        { items?: { metadata: { name: string }; reason?: string; regarding?: { uid?: string; apiVersion?: string } }[] } | undefined;
       const mine = (list?.items ?? []).filter((e) => e.regarding?.uid === uid && e.regarding?.apiVersion === API_VERSION);
       expect(mine.map((e) => e.reason)).toContain('CleanupDone');
       for (const e of mine) expect(e.metadata.name.length).toBeLessThanOrEqual(EVENT_LIMITS.name);

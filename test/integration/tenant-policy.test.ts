@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GROUP, VERSION } from '../../src/api/constants.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
-import { type RestClient } from '../../src/kube/rest.ts';
+import type { RestClient } from '../../src/kube/rest.ts';
 import { createTestNamespace, deleteNamespace, eventually, refusal, statusOf, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { kubectl } from '../support/kubectl.ts';
@@ -48,7 +48,9 @@ async function setLabels(as: RestClient, namespace: string, labels: Labels, subr
 /** The same change with dryRun=All: admission runs, nothing is stored. */
 async function tryLabels(as: RestClient, namespace: string, labels: Labels): Promise<void> {
   await as.request('PATCH', resourcePath('Namespace', undefined, namespace), {
-    body: { metadata: { labels } }, contentType: 'application/merge-patch+json', query: { dryRun: 'All' },
+    body: { metadata: { labels } },
+    contentType: 'application/merge-patch+json',
+    query: { dryRun: 'All' },
   });
 }
 
@@ -65,18 +67,29 @@ function denialOf(keys: readonly string[]): string {
 
 async function expectDenied(change: () => Promise<unknown>, keys: readonly string[]): Promise<void> {
   const r = await refusal(change);
-  expect(r).toEqual({ status: 403, message: expect.stringContaining(`ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: ${denialOf(keys)}`) as unknown });
+  expect(r).toEqual({
+    status: 403,
+    message: expect.stringContaining(
+      `ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: ${denialOf(keys)}`,
+    ) as unknown,
+  });
 }
 
 /** A Role in `namespace` that lets its subjects get, update and patch that Namespace (and its status). */
 async function grantNamespaceUpdate(namespace: string): Promise<void> {
   const rbac = 'rbac.authorization.k8s.io';
   const role = {
-    apiVersion: `${rbac}/v1`, kind: 'Role', metadata: { name: 'namespace-editor', namespace },
-    rules: [{ apiGroups: [''], resources: ['namespaces', 'namespaces/status'], resourceNames: [namespace], verbs: ['get', 'update', 'patch'] }],
+    apiVersion: `${rbac}/v1`,
+    kind: 'Role',
+    metadata: { name: 'namespace-editor', namespace },
+    rules: [
+      { apiGroups: [''], resources: ['namespaces', 'namespaces/status'], resourceNames: [namespace], verbs: ['get', 'update', 'patch'] },
+    ],
   };
   const binding = {
-    apiVersion: `${rbac}/v1`, kind: 'RoleBinding', metadata: { name: 'namespace-editor', namespace },
+    apiVersion: `${rbac}/v1`,
+    kind: 'RoleBinding',
+    metadata: { name: 'namespace-editor', namespace },
     roleRef: { apiGroup: rbac, kind: 'Role', name: 'namespace-editor' },
     subjects: [
       { apiGroup: rbac, kind: 'User', name: tenantName },
@@ -99,12 +112,20 @@ interface PolicyStatus {
  */
 async function withPolicyTypeChecker<T>(fn: () => Promise<T>): Promise<T> {
   const file = process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '';
-  const child = spawn('kube-controller-manager', [
-    `--kubeconfig=${file}`, '--leader-elect=false', '--secure-port=0', '--controllers=validatingadmissionpolicy-status-controller',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'kube-controller-manager',
+    [`--kubeconfig=${file}`, '--leader-elect=false', '--secure-port=0', '--controllers=validatingadmissionpolicy-status-controller'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
-  child.stderr.on('data', (c: Buffer) => { log = (log + c.toString('utf8')).slice(-4000); });
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); });
+  child.stderr.on('data', (c: Buffer) => {
+    log = (log + c.toString('utf8')).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   try {
     return await fn();
   } catch (err: unknown) {
@@ -117,12 +138,16 @@ async function withPolicyTypeChecker<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Waits until the type checker has looked at the current generation of `name`; returns its warnings. */
 async function typeCheckWarnings(name: string): Promise<{ fieldRef: string; warning: string }[]> {
-  return eventually(async () => {
-    const p = (await user.request('GET', `${POLICIES}/${name}`)) as PolicyStatus;
-    const checked = p.status?.typeChecking !== undefined && p.status.observedGeneration === p.metadata.generation;
-    if (!checked) throw new Error(`${name} not type checked yet: ${JSON.stringify(p.status)}`);
-    return p.status?.typeChecking?.expressionWarnings ?? [];
-  }, 60_000, 200);
+  return eventually(
+    async () => {
+      const p = (await user.request('GET', `${POLICIES}/${name}`)) as PolicyStatus;
+      const checked = p.status?.typeChecking !== undefined && p.status.observedGeneration === p.metadata.generation;
+      if (!checked) throw new Error(`${name} not type checked yet: ${JSON.stringify(p.status)}`);
+      return p.status?.typeChecking?.expressionWarnings ?? [];
+    },
+    60_000,
+    200,
+  );
 }
 
 async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
@@ -139,8 +164,17 @@ beforeAll(async () => {
   bare = await createTestNamespace(core, 'tenant-bare');
   await grantNamespaceUpdate(ns);
   await grantNamespaceUpdate(bare);
-  const manifest = (spec: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: uniqueName('sb') }, spec: { mode: 'Audit', ...spec } });
-  baseline = await createBaseline(manifest({ namespaceSelector: { matchLabels: { team }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'staging'] }] } }));
+  const manifest = (spec: Record<string, unknown>): Record<string, unknown> => ({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'SecurityBaseline',
+    metadata: { name: uniqueName('sb') },
+    spec: { mode: 'Audit', ...spec },
+  });
+  baseline = await createBaseline(
+    manifest({
+      namespaceSelector: { matchLabels: { team }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'staging'] }] },
+    }),
+  );
   everywhere = await createBaseline(manifest({}));
 });
 
@@ -156,7 +190,10 @@ afterAll(async () => {
 describe('config/policy: the selector labels of SecurityBaselines', () => {
   it('renders exactly the policy and its binding, both named kubeposture-selector-labels', async () => {
     const docs = loadAll(await kubectl('kustomize', 'config/policy')) as { kind: string; metadata: { name: string } }[];
-    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([`ValidatingAdmissionPolicy/${POLICY}`, `ValidatingAdmissionPolicyBinding/${POLICY}`]);
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      `ValidatingAdmissionPolicy/${POLICY}`,
+      `ValidatingAdmissionPolicyBinding/${POLICY}`,
+    ]);
   });
 
   it('without the policy, the tenant can change a selector label', async () => {
@@ -169,7 +206,13 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
   it('once installed, denies the tenant any change to a selected label key, naming the label and the baseline', async () => {
     await kubectl('apply', '-k', 'config/policy');
     // The apiserver loads policies and their parameters asynchronously.
-    await eventually(async () => { await expectDenied(() => tryLabels(tenant, ns, { team: null }), ['team']); }, 30_000, 200);
+    await eventually(
+      async () => {
+        await expectDenied(() => tryLabels(tenant, ns, { team: null }), ['team']);
+      },
+      30_000,
+      200,
+    );
 
     await expectDenied(() => setLabels(tenant, ns, { team: null }), ['team']);
     await expectDenied(() => setLabels(tenant, ns, { team: 'elsewhere' }), ['team']);
@@ -202,13 +245,26 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
   });
 
   it('reports no type-checking warnings, where the checker does flag a broken copy', async () => {
-    const docs = loadAll(readFileSync('config/policy/selector-labels.yaml', 'utf8')) as { kind: string; metadata: { name: string }; spec: { validations: unknown[] } }[];
+    const docs = loadAll(readFileSync('config/policy/selector-labels.yaml', 'utf8')) as {
+      kind: string;
+      metadata: { name: string };
+      spec: { validations: unknown[] };
+    }[];
     const policy = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
     if (policy === undefined) throw new Error('no ValidatingAdmissionPolicy in config/policy/selector-labels.yaml');
     // Same policy, no binding (so never enforced), plus an expression on a field the schema lacks.
-    const broken = { ...policy, metadata: { name: `${POLICY}-probe` }, spec: { ...policy.spec, validations: [...policy.spec.validations, { expression: "params.spec.namespaceSelector.matchLabelz == {'a': 'b'}" }] } };
+    const broken = {
+      ...policy,
+      metadata: { name: `${POLICY}-probe` },
+      spec: {
+        ...policy.spec,
+        validations: [...policy.spec.validations, { expression: "params.spec.namespaceSelector.matchLabelz == {'a': 'b'}" }],
+      },
+    };
     await user.request('POST', POLICIES, { body: broken });
-    const [ours, theirs] = await withPolicyTypeChecker(() => Promise.all([typeCheckWarnings(POLICY), typeCheckWarnings(`${POLICY}-probe`)]));
+    const [ours, theirs] = await withPolicyTypeChecker(() =>
+      Promise.all([typeCheckWarnings(POLICY), typeCheckWarnings(`${POLICY}-probe`)]),
+    );
     expect(ours).toEqual([]);
     expect(theirs.map((w) => w.fieldRef)).toEqual([`spec.validations[${String(policy.spec.validations.length)}].expression`]);
     expect(theirs[0]?.warning).toContain("undefined field 'matchLabelz'");

@@ -12,7 +12,18 @@ import type { WireObject } from '../../src/kube/wire.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
-import { RESTRICTED_SPEC, baselineManifest, createBaseline, createNamespaces, deleteBaseline, kc, readBaseline, timed, user, waitReady } from '../support/world.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  kc,
+  readBaseline,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -29,22 +40,47 @@ describe('objects the operator does not expect', () => {
     const [ns = ''] = await createNamespaces('unexpected', 1, { 'kp-test': group });
     const ours = { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_BASELINE]: 'no-such-baseline' };
     // kubeposture's labels, no ownerReference.
-    await user.request('POST', resourcePath('LimitRange', ns), { body: { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'kubeposture-limits', namespace: ns, labels: ours }, spec: { limits: [{ type: 'Pod', max: { cpu: '64' } }] } } });
+    await user.request('POST', resourcePath('LimitRange', ns), {
+      body: {
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: { name: 'kubeposture-limits', namespace: ns, labels: ours },
+        spec: { limits: [{ type: 'Pod', max: { cpu: '64' } }] },
+      },
+    });
     // A controller ownerReference to a SecurityBaseline that never existed, and odd fields.
     await user.request('POST', resourcePath('ResourceQuota', ns), {
       body: {
-        apiVersion: 'v1', kind: 'ResourceQuota',
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
         metadata: {
-          name: 'kubeposture-quota', namespace: ns, labels: { ...ours, ['x'.repeat(63)]: 'y'.repeat(63) }, annotations: { note: 'z'.repeat(100_000) },
-          ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', name: 'ghost', uid: '00000000-0000-0000-0000-000000000000', controller: true }],
+          name: 'kubeposture-quota',
+          namespace: ns,
+          labels: { ...ours, ['x'.repeat(63)]: 'y'.repeat(63) },
+          annotations: { note: 'z'.repeat(100_000) },
+          ownerReferences: [
+            {
+              apiVersion: `${GROUP}/${VERSION}`,
+              kind: 'SecurityBaseline',
+              name: 'ghost',
+              uid: '00000000-0000-0000-0000-000000000000',
+              controller: true,
+            },
+          ],
         },
-        spec: { hard: { 'count/widgets.example.com': '3' }, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'Exists' }] } },
+        spec: {
+          hard: { 'count/widgets.example.com': '3' },
+          scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'Exists' }] },
+        },
       },
     });
     const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     await timed(async () => {
       const b = await readBaseline(name);
-      const kinds = (b?.status?.drift ?? []).filter((d) => d.namespace === ns && d.reason === 'Conflict').map((d) => d.kind).sort();
+      const kinds = (b?.status?.drift ?? [])
+        .filter((d) => d.namespace === ns && d.reason === 'Conflict')
+        .map((d) => d.kind)
+        .sort();
       expect(kinds).toEqual(['LimitRange']);
     }, 30_000);
     // The impostor without an ownerReference is untouched.
@@ -60,7 +96,10 @@ describe('objects the operator does not expect', () => {
     const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     await waitReady(name, 30_000);
     const path = resourcePath('NetworkPolicy', ns, 'kubeposture-default-deny');
-    interface Np { metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] }; spec: { ingress?: unknown } }
+    interface Np {
+      metadata: { uid: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
+      spec: { ingress?: unknown };
+    }
     const original = (await user.request('GET', path)) as Np;
     const held = async (): Promise<void> => {
       const np = (await user.request('GET', path)) as Np;

@@ -16,21 +16,25 @@ export function restrictedManifest(name = 'restricted'): Record<string, unknown>
       deletionPolicy: 'Delete',
       networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true, allowSameNamespace: false },
       limitRange: {
-        limits: [{
-          type: 'Container',
-          default: { cpu: '500m', memory: '512Mi' },
-          defaultRequest: { cpu: '100m', memory: '128Mi' },
-          max: { cpu: '2', memory: '2Gi' },
-        }],
+        limits: [
+          {
+            type: 'Container',
+            default: { cpu: '500m', memory: '512Mi' },
+            defaultRequest: { cpu: '100m', memory: '128Mi' },
+            max: { cpu: '2', memory: '2Gi' },
+          },
+        ],
       },
       resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
       serviceAccounts: {
         disableDefaultTokenMount: true,
-        workloads: [{
-          name: 'app',
-          automountServiceAccountToken: false,
-          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
-        }],
+        workloads: [
+          {
+            name: 'app',
+            automountServiceAccountToken: false,
+            rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+          },
+        ],
       },
       podSecurity: { enforce: 'restricted', enforceVersion: 'latest', audit: 'restricted', warn: 'restricted' },
     },

@@ -87,13 +87,17 @@ export async function deleteNamespace(core: CoreV1Api, name: string): Promise<vo
 /** Deletes a namespace and waits until it is gone (the namespace controller finishes). */
 export async function deleteNamespaceAndWait(core: CoreV1Api, name: string, timeoutMs = 60_000): Promise<void> {
   await deleteNamespace(core, name);
-  await eventually(async () => {
-    try {
-      await core.readNamespace({ name });
-    } catch (err: unknown) {
-      if (statusOf(err) === 404) return;
-      throw err;
-    }
-    throw new Error(`namespace ${name} still exists`);
-  }, timeoutMs, 250);
+  await eventually(
+    async () => {
+      try {
+        await core.readNamespace({ name });
+      } catch (err: unknown) {
+        if (statusOf(err) === 404) return;
+        throw err;
+      }
+      throw new Error(`namespace ${name} still exists`);
+    },
+    timeoutMs,
+    250,
+  );
 }

@@ -15,7 +15,11 @@ export const drift = (kind: string, name: string, reason: DriftReason, fields?: 
   fields === undefined ? { kind, name, reason } : { kind, name, reason, fields };
 
 /** One namespace's reconcile result; governed by `baseline` at generation 1 in Enforce mode unless told otherwise. */
-export function nsResult(namespace: string, baseline: string | undefined, extra: Partial<Omit<NamespaceResult, 'namespace'>> & { readonly generation?: number; readonly mode?: string } = {}): NamespaceResult {
+export function nsResult(
+  namespace: string,
+  baseline: string | undefined,
+  extra: Partial<Omit<NamespaceResult, 'namespace'>> & { readonly generation?: number; readonly mode?: string } = {},
+): NamespaceResult {
   const { generation = 1, mode = 'Enforce', ...rest } = extra;
   return {
     namespace,
@@ -28,8 +32,17 @@ export function nsResult(namespace: string, baseline: string | undefined, extra:
 }
 
 /** A SecurityBaseline as the cache holds it: valid (selecting team=a) unless `spec` says otherwise. */
-export function baselineObject(name: string, metadata: Partial<BaselineObject['metadata']> = {}, spec: unknown = { namespaceSelector: { matchLabels: { team: 'a' } } }): BaselineObject {
-  return { apiVersion: API_VERSION, kind: KIND, metadata: { name, uid: `uid-${name}`, generation: 1, resourceVersion: '7', ...metadata }, spec };
+export function baselineObject(
+  name: string,
+  metadata: Partial<BaselineObject['metadata']> = {},
+  spec: unknown = { namespaceSelector: { matchLabels: { team: 'a' } } },
+): BaselineObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, uid: `uid-${name}`, generation: 1, resourceVersion: '7', ...metadata },
+    spec,
+  };
 }
 
 /** The same object without a uid. */
@@ -43,8 +56,9 @@ export const invalidBaselineObject = (name: string, metadata: Partial<BaselineOb
   baselineObject(name, metadata, { mode: 'Sometimes' });
 
 /** A Namespace as the cache holds it, labelled team=a unless told otherwise. */
-export const namespaceObject = (name: string, labels: Record<string, string> = { team: 'a' }): NamespaceObject =>
-  ({ metadata: { name, uid: `uid-${name}`, labels } });
+export const namespaceObject = (name: string, labels: Record<string, string> = { team: 'a' }): NamespaceObject => ({
+  metadata: { name, uid: `uid-${name}`, labels },
+});
 
 export interface MergePatchCall {
   readonly kind: ResourceKind;
@@ -74,7 +88,13 @@ export class FakeRest {
     this.onMerge = onMerge;
   }
 
-  mergePatch = (kind: ResourceKind, _namespace: string | undefined, name: string, body: unknown, subresource?: 'status'): Promise<unknown> => {
+  mergePatch = (
+    kind: ResourceKind,
+    _namespace: string | undefined,
+    name: string,
+    body: unknown,
+    subresource?: 'status',
+  ): Promise<unknown> => {
     const call = { kind, name, body, subresource };
     this.merges.push(call);
     return this.answer(() => this.onMerge?.(call));
@@ -93,7 +113,9 @@ export class FakeRest {
   /** Answers wait until the returned function is called, as a slow apiserver's would. */
   holdAnswers(): () => void {
     let release: () => void = () => undefined;
-    this.gate = new Promise<void>((resolve) => { release = resolve; });
+    this.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     return release;
   }
 

@@ -26,9 +26,28 @@ export function fullSpec(selector: Record<string, string>): Record<string, Json>
     excludeNamespaces: ['sandbox-*'],
     deletionPolicy: 'Delete',
     networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true, allowSameNamespace: false },
-    limitRange: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '2', memory: '2Gi' }, min: { cpu: '10m' } }] },
+    limitRange: {
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: '500m', memory: '512Mi' },
+          defaultRequest: { cpu: '100m', memory: '128Mi' },
+          max: { cpu: '2', memory: '2Gi' },
+          min: { cpu: '10m' },
+        },
+      ],
+    },
     resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'limits.memory': '20Gi' } },
-    serviceAccounts: { disableDefaultTokenMount: true, workloads: [{ name: 'app', automountServiceAccountToken: false, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] }] },
+    serviceAccounts: {
+      disableDefaultTokenMount: true,
+      workloads: [
+        {
+          name: 'app',
+          automountServiceAccountToken: false,
+          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }],
+        },
+      ],
+    },
     podSecurity: { enforce: 'restricted', enforceVersion: 'latest', audit: 'restricted', warn: 'baseline' },
   };
 }
@@ -112,7 +131,8 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   const isQuantity = (path: readonly (string | number)[]): boolean =>
     ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio', 'hard'].includes(String(path[path.length - 2]));
   for (const [path, v] of leaves(base)) {
-    for (const w of isQuantity(path) ? [true, { an: 'object' }] : wrongTypes(v)) mutate(`${typeof w === 'object' ? (Array.isArray(w) ? 'a list' : 'an object') : `a ${typeof w}`} at ${path.join('.')}`, path, w);
+    for (const w of isQuantity(path) ? [true, { an: 'object' }] : wrongTypes(v))
+      mutate(`${typeof w === 'object' ? (Array.isArray(w) ? 'a list' : 'an object') : `a ${typeof w}`} at ${path.join('.')}`, path, w);
   }
   // Required fields missing.
   mutate('a LimitRange item without type', ['limitRange', 'limits', 0, 'type'], undefined);
@@ -125,7 +145,11 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   // Unknown fields, at every object (sent with strict field validation, as kubectl does).
   for (const [path, v] of [[[], base] as [(string | number)[], Json], ...leaves(base)]) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
-    if (path[path.length - 1] === 'matchLabels' || ['default', 'defaultRequest', 'max', 'min', 'hard'].includes(String(path[path.length - 1]))) continue;
+    if (
+      path[path.length - 1] === 'matchLabels' ||
+      ['default', 'defaultRequest', 'max', 'min', 'hard'].includes(String(path[path.length - 1]))
+    )
+      continue;
     mutate(`an unknown field in ${fieldOf(path)}`, [...path, 'surprise'], 'boo', `${fieldOf(path)}.surprise`);
   }
   // Huge strings and lists.
@@ -136,17 +160,48 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   mutate('a huge expression key', ['namespaceSelector', 'matchExpressions', 0, 'key'], huge);
   mutate('a huge verb', ['serviceAccounts', 'workloads', 0, 'rules', 0, 'verbs', 0], huge);
   mutate('a huge quantity', ['resourceQuota', 'hard', 'pods'], '9'.repeat(10_000), 'spec.resourceQuota.hard.pods');
-  mutate('too many globs', ['excludeNamespaces'], Array.from({ length: 5000 }, (_, i) => `n${String(i)}`));
-  mutate('too many workloads', ['serviceAccounts', 'workloads'], Array.from({ length: 500 }, (_, i) => ({ name: `w${String(i)}` })));
-  mutate('too many LimitRange items', ['limitRange', 'limits'], Array.from({ length: 300 }, () => ({ type: 'Container' })));
-  mutate('too many rules', ['serviceAccounts', 'workloads', 0, 'rules'], Array.from({ length: 1000 }, () => ({ resources: ['pods'], verbs: ['get'] })));
-  mutate('too many expressions', ['namespaceSelector', 'matchExpressions'], Array.from({ length: 1000 }, (_, i) => ({ key: `k${String(i)}`, operator: 'Exists' })));
-  mutate('too many quota entries', ['resourceQuota', 'hard'], Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`count/thing${String(i)}.example.com`, '1'])), 'spec.resourceQuota.hard');
+  mutate(
+    'too many globs',
+    ['excludeNamespaces'],
+    Array.from({ length: 5000 }, (_, i) => `n${String(i)}`),
+  );
+  mutate(
+    'too many workloads',
+    ['serviceAccounts', 'workloads'],
+    Array.from({ length: 500 }, (_, i) => ({ name: `w${String(i)}` })),
+  );
+  mutate(
+    'too many LimitRange items',
+    ['limitRange', 'limits'],
+    Array.from({ length: 300 }, () => ({ type: 'Container' })),
+  );
+  mutate(
+    'too many rules',
+    ['serviceAccounts', 'workloads', 0, 'rules'],
+    Array.from({ length: 1000 }, () => ({ resources: ['pods'], verbs: ['get'] })),
+  );
+  mutate(
+    'too many expressions',
+    ['namespaceSelector', 'matchExpressions'],
+    Array.from({ length: 1000 }, (_, i) => ({ key: `k${String(i)}`, operator: 'Exists' })),
+  );
+  mutate(
+    'too many quota entries',
+    ['resourceQuota', 'hard'],
+    Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`count/thing${String(i)}.example.com`, '1'])),
+    'spec.resourceQuota.hard',
+  );
   // Invalid quantities.
   const quantities = ['two', '-1', '1.5.5', '', '1e400', '5 pods', '0x10', '∞', '1Ki2', '--1', '1..0', 'NaN'];
   quantities.forEach((q, i) => {
-    mutate(`quantity ${JSON.stringify(q)} in a LimitRange`, ['limitRange', 'limits', 0, 'max', 'cpu'], q, 'spec.limitRange.limits[0].max.cpu');
-    if (i % 2 === 0) mutate(`quantity ${JSON.stringify(q)} in the quota`, ['resourceQuota', 'hard', 'pods'], q, 'spec.resourceQuota.hard.pods');
+    mutate(
+      `quantity ${JSON.stringify(q)} in a LimitRange`,
+      ['limitRange', 'limits', 0, 'max', 'cpu'],
+      q,
+      'spec.limitRange.limits[0].max.cpu',
+    );
+    if (i % 2 === 0)
+      mutate(`quantity ${JSON.stringify(q)} in the quota`, ['resourceQuota', 'hard', 'pods'], q, 'spec.resourceQuota.hard.pods');
   });
   // Selectors.
   const expressions: [string, Json][] = [
@@ -162,8 +217,15 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
     ['a value too long', { key: 'a', operator: 'In', values: ['v'.repeat(64)] }],
     ['a lowercase operator', { key: 'a', operator: 'in', values: ['x'] }],
   ];
-  for (const [name, e] of expressions) mutate(`selector: ${name}`, ['namespaceSelector', 'matchExpressions', 0], e, 'spec.namespaceSelector.matchExpressions[0]');
-  for (const [name, labels] of [['a key with spaces', { 'bad key': 'x' }], ['a value with spaces', { team: 'a b' }], ['a value ending in a dash', { team: 'a-' }], ['an empty key', { '': 'x' }], ['a key too long', { ['k'.repeat(64)]: 'x' }]] as const) {
+  for (const [name, e] of expressions)
+    mutate(`selector: ${name}`, ['namespaceSelector', 'matchExpressions', 0], e, 'spec.namespaceSelector.matchExpressions[0]');
+  for (const [name, labels] of [
+    ['a key with spaces', { 'bad key': 'x' }],
+    ['a value with spaces', { team: 'a b' }],
+    ['a value ending in a dash', { team: 'a-' }],
+    ['an empty key', { '': 'x' }],
+    ['a key too long', { ['k'.repeat(64)]: 'x' }],
+  ] as const) {
     mutate(`matchLabels: ${name}`, ['namespaceSelector', 'matchLabels'], labels, 'spec.namespaceSelector.matchLabels');
   }
   // Globs.
@@ -177,19 +239,49 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
     mutate(`label value ${JSON.stringify(u)}`, ['namespaceSelector', 'matchLabels'], { team: u }, 'spec.namespaceSelector.matchLabels');
   }
   // Deep nesting where scalars or flat maps go.
-  for (const [where, path] of [['matchLabels', ['namespaceSelector', 'matchLabels']], ['a quantity', ['resourceQuota', 'hard', 'pods']], ['a verb', ['serviceAccounts', 'workloads', 0, 'rules', 0, 'verbs', 0]], ['the mode', ['mode']]] as [string, (string | number)[]][]) {
-    mutate(`deep nesting in ${where}`, path, nested(200), path[path.length - 1] === 'pods' ? 'spec.resourceQuota.hard.pods' : fieldOf(path));
+  for (const [where, path] of [
+    ['matchLabels', ['namespaceSelector', 'matchLabels']],
+    ['a quantity', ['resourceQuota', 'hard', 'pods']],
+    ['a verb', ['serviceAccounts', 'workloads', 0, 'rules', 0, 'verbs', 0]],
+    ['the mode', ['mode']],
+  ] as [string, (string | number)[]][]) {
+    mutate(
+      `deep nesting in ${where}`,
+      path,
+      nested(200),
+      path[path.length - 1] === 'pods' ? 'spec.resourceQuota.hard.pods' : fieldOf(path),
+    );
   }
   // Enumerations.
-  for (const [path, v] of [[['mode'], 'Sometimes'], [['deletionPolicy'], 'Keep'], [['limitRange', 'limits', 0, 'type'], 'Node'], [['podSecurity', 'enforce'], 'strict'], [['podSecurity', 'warn'], 'Restricted'], [['podSecurity', 'enforceVersion'], '1.30'], [['priority'], -1], [['priority'], 2_000_000], [['priority'], 1.5]] as [(string | number)[], Json][]) {
+  for (const [path, v] of [
+    [['mode'], 'Sometimes'],
+    [['deletionPolicy'], 'Keep'],
+    [['limitRange', 'limits', 0, 'type'], 'Node'],
+    [['podSecurity', 'enforce'], 'strict'],
+    [['podSecurity', 'warn'], 'Restricted'],
+    [['podSecurity', 'enforceVersion'], '1.30'],
+    [['priority'], -1],
+    [['priority'], 2_000_000],
+    [['priority'], 1.5],
+  ] as [(string | number)[], Json][]) {
     mutate(`${fieldOf(path)} = ${JSON.stringify(v)}`, path, v);
   }
   mutate('a workload named default', ['serviceAccounts', 'workloads', 0, 'name'], 'default');
   mutate('duplicate workloads', ['serviceAccounts', 'workloads'], [{ name: 'a' }, { name: 'a' }], 'spec.serviceAccounts.workloads[1]');
   // Only the operator's rules: admitted by the apiserver, Stalled by the operator.
   mutate('a LimitRange min above its max', ['limitRange', 'limits', 0, 'min'], { cpu: '3' }, 'spec.limitRange.limits[0]');
-  mutate('a LimitRange default above its max', ['limitRange', 'limits', 0, 'default'], { cpu: '4', memory: '512Mi' }, 'spec.limitRange.limits[0]');
-  mutate('a default request above the default', ['limitRange', 'limits', 0, 'defaultRequest'], { cpu: '1', memory: '128Mi' }, 'spec.limitRange.limits[0]');
+  mutate(
+    'a LimitRange default above its max',
+    ['limitRange', 'limits', 0, 'default'],
+    { cpu: '4', memory: '512Mi' },
+    'spec.limitRange.limits[0]',
+  );
+  mutate(
+    'a default request above the default',
+    ['limitRange', 'limits', 0, 'defaultRequest'],
+    { cpu: '1', memory: '128Mi' },
+    'spec.limitRange.limits[0]',
+  );
   mutate('a quota on an unknown resource', ['resourceQuota', 'hard'], { bananas: '3' }, 'spec.resourceQuota.hard');
 
   const out: BadCase[] = cases.map((c, i) => ({
@@ -199,7 +291,16 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   }));
   // The spec itself wrong.
   const whole = (name: string, spec: Json | undefined): void => {
-    out.push({ name, field: 'spec', manifest: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: `${prefix}-${String(out.length)}` }, ...(spec === undefined ? {} : { spec }) } });
+    out.push({
+      name,
+      field: 'spec',
+      manifest: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'SecurityBaseline',
+        metadata: { name: `${prefix}-${String(out.length)}` },
+        ...(spec === undefined ? {} : { spec }),
+      },
+    });
   };
   whole('no spec', undefined);
   whole('spec as a string', 'enforce everything');
@@ -230,16 +331,32 @@ export function badYaml(prefix: string): BadYaml[] {
   // The classic: ten levels of ten aliases, 10^10 strings, in a field that takes a list of strings.
   const levels = [`x0: &x0 [${repeat(10, 'lol')}]`];
   for (let i = 1; i <= 10; i++) levels.push(`x${String(i)}: &x${String(i)} [${repeat(10, `*x${String(i - 1)}`)}]`);
-  const block = (key: string, n: number): string => `${key}:\n${levels.slice(0, n).map((l) => `  ${l}\n`).join('')}`;
+  const block = (key: string, n: number): string =>
+    `${key}:\n${levels
+      .slice(0, n)
+      .map((l) => `  ${l}\n`)
+      .join('')}`;
   const classic = `${header(`${prefix}-classic`)}${block('lol', 10)}spec:\n  excludeNamespaces: [${repeat(10, '*x9')}]\n`;
   // The same in a scalar's place, where an error message would quote the value.
   const inKind = `apiVersion: ${GROUP}/${VERSION}\n${block('levels', 11)}kind: *x10\nmetadata: {name: ${prefix}-kind}\nspec: {}\n`;
   return [
-    { name: 'thousands of aliased rules, each with thousands of verbs, in 50 workloads', text: rules, field: 'spec.serviceAccounts.workloads[0].rules' },
+    {
+      name: 'thousands of aliased rules, each with thousands of verbs, in 50 workloads',
+      text: rules,
+      field: 'spec.serviceAccounts.workloads[0].rules',
+    },
     { name: 'ten levels of ten aliases in excludeNamespaces', text: classic, field: 'lol.x' },
     { name: 'ten levels of ten aliases as the kind', text: inKind, field: 'levels.x' },
-    { name: 'an alias inside its own anchor', text: `${header(`${prefix}-cycle`)}spec: &s\n  mode: Enforce\n  namespaceSelector: {matchExpressions: [*s]}\n`, field: 'spec.namespaceSelector.matchExpressions[0]' },
-    { name: 'a million and one namespaces to exclude, no alias', text: `${header(`${prefix}-long`)}spec:\n  excludeNamespaces: [${'a,'.repeat(1_000_000)}a]\n`, field: 'spec.excludeNamespaces[' },
+    {
+      name: 'an alias inside its own anchor',
+      text: `${header(`${prefix}-cycle`)}spec: &s\n  mode: Enforce\n  namespaceSelector: {matchExpressions: [*s]}\n`,
+      field: 'spec.namespaceSelector.matchExpressions[0]',
+    },
+    {
+      name: 'a million and one namespaces to exclude, no alias',
+      text: `${header(`${prefix}-long`)}spec:\n  excludeNamespaces: [${'a,'.repeat(1_000_000)}a]\n`,
+      field: 'spec.excludeNamespaces[',
+    },
     { name: 'a file over 4 MiB', text: `${header(`${prefix}-big`)}spec: {}\n# ${'x'.repeat(4 * 1024 * 1024)}\n`, field: '(file)' },
   ];
 }

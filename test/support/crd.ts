@@ -27,7 +27,8 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
   try {
     await rest.apply('CustomResourceDefinition', crd, { fieldManager: 'kubeposture-tests', force: true });
     await eventually(async () => {
-      const live = (await rest.get('CustomResourceDefinition', undefined, CRD_NAME)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      const live = (await rest.get('CustomResourceDefinition', undefined, CRD_NAME)) as
+        { status?: { conditions?: { type: string; status: string }[] } } | undefined;
       const established = live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
       if (!established) throw new Error(`${CRD_NAME} is not Established yet`);
       await rest.request('GET', resourcePath('SecurityBaseline'));
@@ -38,7 +39,10 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
 }
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema } & Record<string, unknown>;
-interface Crd { metadata: { name: string }; spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } }
+interface Crd {
+  metadata: { name: string };
+  spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
+}
 
 /** The schema of one workload rule (an rbac/v1 PolicyRule), where the CEL rules on what a baseline may grant live. */
 export function workloadRuleSchema(crd: Crd): Schema {
@@ -51,8 +55,14 @@ export function workloadRuleSchema(crd: Crd): Schema {
 /** Whether the apiserver, as it serves the CRD now, admits a baseline granting patch on networkpolicies (a dry run). */
 async function admitsEnforcedWrite(rest: RestClient): Promise<boolean> {
   const body = {
-    apiVersion: `${GROUP}/${VERSION}`, kind: 'SecurityBaseline', metadata: { name: 'kubeposture-tests-probe' },
-    spec: { serviceAccounts: { workloads: [{ name: 'app', rules: [{ apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['patch'] }] }] } },
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'SecurityBaseline',
+    metadata: { name: 'kubeposture-tests-probe' },
+    spec: {
+      serviceAccounts: {
+        workloads: [{ name: 'app', rules: [{ apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['patch'] }] }],
+      },
+    },
   };
   try {
     await rest.request('POST', resourcePath('SecurityBaseline'), { body, query: { dryRun: 'All' } });
@@ -76,12 +86,16 @@ export async function withoutGrantRules<T>(kc: KubeConfig, fn: () => Promise<T>)
     if (live === undefined) throw new Error(`${CRD_NAME} is not installed`);
     delete workloadRuleSchema(live)['x-kubernetes-validations'];
     await rest.request('PUT', resourcePath('CustomResourceDefinition', undefined, CRD_NAME), { body: live });
-    await eventually(async () => { if (!await admitsEnforcedWrite(rest)) throw new Error('the CRD still refuses grants'); });
+    await eventually(async () => {
+      if (!(await admitsEnforcedWrite(rest))) throw new Error('the CRD still refuses grants');
+    });
     try {
       return await fn();
     } finally {
       await installCrd(kc);
-      await eventually(async () => { if (await admitsEnforcedWrite(rest)) throw new Error('the CRD does not refuse grants yet'); });
+      await eventually(async () => {
+        if (await admitsEnforcedWrite(rest)) throw new Error('the CRD does not refuse grants yet');
+      });
     }
   } finally {
     rest.close();

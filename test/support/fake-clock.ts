@@ -5,11 +5,15 @@ import type { Clock } from '../../src/lib/clock.ts';
 export class FakeClock implements Clock {
   private t = 0;
   private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
   setTimer(fn: () => void, ms: number): () => void {
     const timer = { at: this.t + ms, fn, live: true };
     this.timers.push(timer);
-    return () => { timer.live = false; };
+    return () => {
+      timer.live = false;
+    };
   }
   /** Moves time forward, firing due timers in order. */
   advance(ms: number): void {
@@ -24,4 +28,3 @@ export class FakeClock implements Clock {
     this.t = end;
   }
 }
-

@@ -8,7 +8,7 @@ import { Controller, type ControllerConfig } from '../../src/controller/controll
 import { systemClock } from '../../src/lib/clock.ts';
 import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
-import { type RequestRecord } from '../../src/kube/transport.ts';
+import type { RequestRecord } from '../../src/kube/transport.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -30,10 +30,19 @@ const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export type RestFactory = (kc: KubeConfig, opts: RestClientOptions) => RestClient;
 
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
-export async function startOperator(config: Partial<ControllerConfig> = {}, kubeConfig: KubeConfig = testKubeConfig(), makeRest: RestFactory = (k, o) => new RestClient(k, o)): Promise<TestOperator> {
+export async function startOperator(
+  config: Partial<ControllerConfig> = {},
+  kubeConfig: KubeConfig = testKubeConfig(),
+  makeRest: RestFactory = (k, o) => new RestClient(k, o),
+): Promise<TestOperator> {
   const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
   const requests: RequestRecord[] = [];
-  const rest = makeRest(kubeConfig, { userAgent: 'kubeposture-under-test', onRequest: (r) => { requests.push(r); } });
+  const rest = makeRest(kubeConfig, {
+    userAgent: 'kubeposture-under-test',
+    onRequest: (r) => {
+      requests.push(r);
+    },
+  });
   // As `kubeposture run` does: under a ServiceAccount, the operator grants through grantor RoleBindings.
   const operatorServiceAccount = serviceAccountOf(await whoAmI(rest));
   requests.length = 0;
@@ -41,7 +50,15 @@ export async function startOperator(config: Partial<ControllerConfig> = {}, kube
     rest,
     log,
     clock: systemClock,
-    config: { operatorNamespace: undefined, operatorServiceAccount, workers: 4, resyncPeriodMs: 600_000, statusIntervalMs: 100, conflictRecheckMs: 500, ...config },
+    config: {
+      operatorNamespace: undefined,
+      operatorServiceAccount,
+      workers: 4,
+      resyncPeriodMs: 600_000,
+      statusIntervalMs: 100,
+      conflictRecheckMs: 500,
+      ...config,
+    },
   });
   await controller.start();
   await controller.idle();
@@ -49,7 +66,9 @@ export async function startOperator(config: Partial<ControllerConfig> = {}, kube
     controller,
     requests,
     namespaceWrites: () => requests.filter((r) => WRITE.has(r.method) && !r.path.includes('/securitybaselines')),
-    resetRequests: () => { requests.length = 0; },
+    resetRequests: () => {
+      requests.length = 0;
+    },
     stop: async () => {
       await controller.stop();
       rest.close();

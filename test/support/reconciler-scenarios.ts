@@ -11,8 +11,23 @@ import { installCrd } from './crd.ts';
 import type { TestOperator } from './operator.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import {
-  RESTRICTED_OBJECTS, RESTRICTED_SPEC, baselineManifest, core, createBaseline, createNamespaces, defaultAutomount,
-  deleteBaseline, kc, labelNamespace, managedIn, patchBaselineSpec, readBaseline, readNamespace, timed, user, waitReady,
+  RESTRICTED_OBJECTS,
+  RESTRICTED_SPEC,
+  baselineManifest,
+  core,
+  createBaseline,
+  createNamespaces,
+  defaultAutomount,
+  deleteBaseline,
+  kc,
+  labelNamespace,
+  managedIn,
+  patchBaselineSpec,
+  readBaseline,
+  readNamespace,
+  timed,
+  user,
+  waitReady,
 } from './world.ts';
 
 /**
@@ -43,12 +58,17 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
 
     beforeAll(async () => {
       selected = await createNamespaces('sel', 15, { 'kp-test': group });
-      excluded = await Promise.all([createTestNamespace(core, 'sandbox', { 'kp-test': group }), createTestNamespace(core, 'sandbox', { 'kp-test': group })]);
+      excluded = await Promise.all([
+        createTestNamespace(core, 'sandbox', { 'kp-test': group }),
+        createTestNamespace(core, 'sandbox', { 'kp-test': group }),
+      ]);
       unlabelled = await createNamespaces('other', 3, {});
       name = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, excludeNamespaces: ['sandbox-*'] }));
       await waitReady(name);
     });
-    afterAll(async () => { await deleteBaseline(name); });
+    afterAll(async () => {
+      await deleteBaseline(name);
+    });
 
     it('makes every selected namespace hold exactly the desired objects', async () => {
       for (const ns of selected) expect({ ns, objects: await managedIn(ns) }).toEqual({ ns, objects: restricted });
@@ -80,12 +100,16 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
       await waitReady(name);
     });
-    afterAll(async () => { await deleteBaseline(name); });
+    afterAll(async () => {
+      await deleteBaseline(name);
+    });
 
     it('brings a namespace created afterwards to the baseline within 2 seconds', async () => {
       const ns = uniqueName('late');
       await core.createNamespace({ body: { metadata: { name: ns, labels: { 'kp-test': group } } } });
-      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
+      const ms = await timed(async () => {
+        expect(await managedIn(ns)).toEqual(restricted);
+      });
       expect(ms).toBeLessThan(2000);
     });
 
@@ -93,13 +117,17 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       const [ns = ''] = await createNamespaces('relabel', 1, {});
       expect(await managedIn(ns)).toEqual([]);
       await labelNamespace(ns, { 'kp-test': group });
-      const ms = await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
+      const ms = await timed(async () => {
+        expect(await managedIn(ns)).toEqual(restricted);
+      });
       expect(ms).toBeLessThan(2000);
     });
 
     it('removes the objects and gives back shared fields when a namespace leaves scope (Delete)', async () => {
       const [ns = ''] = await createNamespaces('leave', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(ns)).toEqual(restricted); });
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual(restricted);
+      });
       await labelNamespace(ns, { 'kp-test': null });
       await timed(async () => {
         expect(await managedIn(ns)).toEqual([]);
@@ -114,10 +142,19 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       const group = uniqueName('g');
       const name = await createBaseline(baselineManifest(group, { deletionPolicy: 'Orphan', resourceQuota: { hard: { pods: '5' } } }));
       const [ns = ''] = await createNamespaces('orphan', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota'); });
+      await timed(async () => {
+        expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota');
+      });
       await labelNamespace(ns, { 'kp-test': null });
-      await timed(async () => { expect(await managedIn(ns)).toEqual([]); });
-      const quota = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as { metadata: { labels?: Record<string, string>; ownerReferences?: unknown[]; managedFields?: { manager: string }[] }; spec: unknown } | undefined;
+      await timed(async () => {
+        expect(await managedIn(ns)).toEqual([]);
+      });
+      const quota = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as
+        | {
+            metadata: { labels?: Record<string, string>; ownerReferences?: unknown[]; managedFields?: { manager: string }[] };
+            spec: unknown;
+          }
+        | undefined;
       expect(quota?.spec).toEqual({ hard: { pods: '5' } });
       expect(quota?.metadata.labels ?? {}).toEqual({});
       expect(quota?.metadata.ownerReferences ?? []).toEqual([]);
@@ -129,9 +166,13 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       const group = uniqueName('g');
       const name = await createBaseline(baselineManifest(group, { deletionPolicy: 'Orphan' }));
       const [ns = ''] = await createNamespaces('orphan-del', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(ns)).toHaveLength(2); });
+      await timed(async () => {
+        expect(await managedIn(ns)).toHaveLength(2);
+      });
       await deleteBaseline(name);
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
       expect(await managedIn(ns)).toEqual([]);
       expect(await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')).toBeDefined();
     });
@@ -145,7 +186,9 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       await waitReady(name);
       expect((await readBaseline(name))?.metadata.finalizers).toEqual(['kubeposture.io/cleanup']);
       await deleteBaseline(name);
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
       for (const ns of namespaces) {
         expect(await managedIn(ns)).toEqual([]);
         expect((await readNamespace(ns)).metadata.labels?.[PSA]).toBeUndefined();
@@ -159,7 +202,9 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       const group = uniqueName('g');
       const name = await createBaseline(baselineManifest(group));
       const [ns = ''] = await createNamespaces('stuck', 1, { 'kp-test': group });
-      await timed(async () => { expect(await managedIn(ns)).toHaveLength(2); });
+      await timed(async () => {
+        expect(await managedIn(ns)).toHaveLength(2);
+      });
       // Someone else's finalizer holds one of kubeposture's objects.
       await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: ['example.com/hold'] } });
       await deleteBaseline(name);
@@ -170,7 +215,9 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         expect(ready?.message).toContain(`still there: ${ns}/NetworkPolicy/kubeposture-default-deny`);
       });
       await user.mergePatch('NetworkPolicy', ns, 'kubeposture-default-deny', { metadata: { finalizers: null } });
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
     });
   });
 
@@ -195,22 +242,37 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
     it('resolves by priority, and moves the namespace cleanly when priorities change', async () => {
       const group = uniqueName('g');
       const a = await createBaseline(baselineManifest(group, { priority: 10, resourceQuota: { hard: { pods: '1' } } }));
-      const b = await createBaseline(baselineManifest(group, { priority: 5, limitRange: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }));
+      const b = await createBaseline(
+        baselineManifest(group, { priority: 5, limitRange: { limits: [{ type: 'Container', max: { cpu: '1' } }] } }),
+      );
       const [ns = ''] = await createNamespaces('prio', 1, { 'kp-test': group });
       const quotaOwner = async (): Promise<string | undefined> =>
-        ((await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as { metadata: { labels?: Record<string, string> } } | undefined)?.metadata.labels?.['kubeposture.io/baseline'];
+        ((await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as { metadata: { labels?: Record<string, string> } } | undefined)
+          ?.metadata.labels?.['kubeposture.io/baseline'];
       await timed(async () => {
-        expect(await managedIn(ns)).toEqual(['NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny', 'ResourceQuota/kubeposture-quota']);
+        expect(await managedIn(ns)).toEqual([
+          'NetworkPolicy/kubeposture-allow-dns',
+          'NetworkPolicy/kubeposture-default-deny',
+          'ResourceQuota/kubeposture-quota',
+        ]);
         expect(await quotaOwner()).toBe(a);
       });
-      await timed(async () => { expect((await readBaseline(b))?.status?.namespaces?.superseded).toBe(1); });
+      await timed(async () => {
+        expect((await readBaseline(b))?.status?.namespaces?.superseded).toBe(1);
+      });
 
       await patchBaselineSpec(b, { priority: 20 });
       await timed(async () => {
-        expect(await managedIn(ns)).toEqual(['LimitRange/kubeposture-limits', 'NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny']);
+        expect(await managedIn(ns)).toEqual([
+          'LimitRange/kubeposture-limits',
+          'NetworkPolicy/kubeposture-allow-dns',
+          'NetworkPolicy/kubeposture-default-deny',
+        ]);
         expect(await quotaOwner()).toBe(b);
       });
-      const np = (await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as WireObject & { metadata: { ownerReferences: readonly { name: string }[] } };
+      const np = (await user.get('NetworkPolicy', ns, 'kubeposture-default-deny')) as WireObject & {
+        metadata: { ownerReferences: readonly { name: string }[] };
+      };
       expect(np.metadata.ownerReferences.map((r) => r.name)).toEqual([b]);
       await deleteBaseline(a);
       await deleteBaseline(b);
@@ -218,11 +280,21 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
   });
 
   describe('objects kubeposture did not create', () => {
-    it('never modifies a user\'s NetworkPolicy, nor one with a managed name, and reports the Conflict', async () => {
+    it("never modifies a user's NetworkPolicy, nor one with a managed name, and reports the Conflict", async () => {
       const group = uniqueName('g');
       const [ns = ''] = await createNamespaces('conflict', 1, { 'kp-test': group });
-      const own = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] } };
-      const squatter = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'kubeposture-default-deny', namespace: ns }, spec: { podSelector: { matchLabels: { app: 'x' } } } };
+      const own = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-web', namespace: ns },
+        spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] },
+      };
+      const squatter = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'kubeposture-default-deny', namespace: ns },
+        spec: { podSelector: { matchLabels: { app: 'x' } } },
+      };
       await user.request('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, { body: own });
       await user.request('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, { body: squatter });
       const before = await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)));
@@ -233,11 +305,15 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         expect(b?.status?.namespaces?.drifted).toBe(1);
       });
       await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '3' } } });
-      await timed(async () => { expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota'); });
+      await timed(async () => {
+        expect(await managedIn(ns)).toContain('ResourceQuota/kubeposture-quota');
+      });
       const after = await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)));
       expect(after).toEqual(before);
       await deleteBaseline(name);
-      await timed(async () => { expect(await readBaseline(name)).toBeUndefined(); });
+      await timed(async () => {
+        expect(await readBaseline(name)).toBeUndefined();
+      });
       expect(await Promise.all(['allow-web', 'kubeposture-default-deny'].map((n) => user.get('NetworkPolicy', ns, n)))).toEqual(before);
     });
   });
@@ -246,7 +322,8 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
     it('writes nothing to namespaces, whatever happens to them', async () => {
       const group = uniqueName('g');
       const namespaces = await createNamespaces('audit', 3, { 'kp-test': group });
-      const versions = async (): Promise<(string | undefined)[]> => Promise.all(namespaces.map(async (n) => (await readNamespace(n)).metadata.resourceVersion));
+      const versions = async (): Promise<(string | undefined)[]> =>
+        Promise.all(namespaces.map(async (n) => (await readNamespace(n)).metadata.resourceVersion));
       const before = await versions();
       op.resetRequests();
       const name = await createBaseline(baselineManifest(group, { mode: 'Audit', ...RESTRICTED_SPEC }));

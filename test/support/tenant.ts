@@ -30,7 +30,8 @@ export async function namespaceAdmin(namespace: string): Promise<{ readonly name
   const name = uniqueName('tenant');
   await user.request('POST', resourcePath('RoleBinding', namespace), {
     body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
       metadata: { name: `${name}-admin`, namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }],

@@ -69,7 +69,8 @@ export async function waitCompliant(name: string, count: number, timeoutMs = 30_
   return eventually(async () => {
     const b = await waitReady(name, timeoutMs);
     const n = b.status?.namespaces;
-    if (n?.selected !== count || n.compliant !== count) throw new Error(`baseline ${name}: ${JSON.stringify(n)}, want ${String(count)} compliant`);
+    if (n?.selected !== count || n.compliant !== count)
+      throw new Error(`baseline ${name}: ${JSON.stringify(n)}, want ${String(count)} compliant`);
     return b;
   }, timeoutMs);
 }
@@ -93,7 +94,9 @@ export async function readNamespace(name: string): Promise<WireObject> {
 export async function managedIn(namespace: string): Promise<string[]> {
   const out: string[] = [];
   for (const kind of OWNED_KINDS) {
-    const list = (await user.request('GET', resourcePath(kind, namespace), { query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` } })) as { items: WireObject[] };
+    const list = (await user.request('GET', resourcePath(kind, namespace), {
+      query: { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
+    })) as { items: WireObject[] };
     out.push(...list.items.map((o) => `${kind}/${o.metadata.name}`));
   }
   return out.sort();
@@ -107,8 +110,13 @@ export async function defaultAutomount(namespace: string): Promise<boolean | und
 
 /** The full list of managed objects a namespace holds under the DESIGN example. */
 export const RESTRICTED_OBJECTS = [
-  'LimitRange/kubeposture-limits', 'NetworkPolicy/kubeposture-allow-dns', 'NetworkPolicy/kubeposture-default-deny',
-  'ResourceQuota/kubeposture-quota', 'Role/kubeposture-app', 'RoleBinding/kubeposture-app', 'ServiceAccount/app',
+  'LimitRange/kubeposture-limits',
+  'NetworkPolicy/kubeposture-allow-dns',
+  'NetworkPolicy/kubeposture-default-deny',
+  'ResourceQuota/kubeposture-quota',
+  'Role/kubeposture-app',
+  'RoleBinding/kubeposture-app',
+  'ServiceAccount/app',
 ];
 
 /** The same, made by the operator under its own ServiceAccount: with the grantor RoleBinding it writes the workload Role through. */
@@ -116,9 +124,20 @@ export const RESTRICTED_OBJECTS_AS_OPERATOR = [...RESTRICTED_OBJECTS, `RoleBindi
 
 /** The spec of the DESIGN example, without its selector. */
 export const RESTRICTED_SPEC: Record<string, unknown> = {
-  limitRange: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '2', memory: '2Gi' } }] },
+  limitRange: {
+    limits: [
+      {
+        type: 'Container',
+        default: { cpu: '500m', memory: '512Mi' },
+        defaultRequest: { cpu: '100m', memory: '128Mi' },
+        max: { cpu: '2', memory: '2Gi' },
+      },
+    ],
+  },
   resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
-  serviceAccounts: { workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] }] },
+  serviceAccounts: {
+    workloads: [{ name: 'app', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] }],
+  },
   podSecurity: { enforce: 'restricted', audit: 'restricted', warn: 'restricted' },
 };
 

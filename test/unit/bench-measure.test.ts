@@ -10,21 +10,22 @@ apiserver_flowcontrol_dispatched_requests_total{flow_schema="service-accounts",p
 apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-system-service-accounts",priority_level="workload-high"} 777
 `;
 
-describe('the benchmark\'s readings', () => {
-  it('parses the apiserver\'s request counters', () => {
+describe("the benchmark's readings", () => {
+  it("parses the apiserver's request counters", () => {
     const series = parseRequestTotals(METRICS);
     expect(series).toHaveLength(3);
     expect(series[0]).toEqual({ verb: 'POST', resource: 'networkpolicies', subresource: '', code: '201', value: 20000 });
     expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST']);
   });
 
-  it('counts one flow schema\'s requests', () => {
+  it("counts one flow schema's requests", () => {
     expect(flowRequests(METRICS, 'service-accounts')).toBe(90123);
     expect(flowRequests(METRICS, 'nobody')).toBe(0);
   });
 
   it('sums a metric over its series', () => {
-    const text = 'kubeposture_reconciles_total{result="done"} 3\nkubeposture_reconciles_total{result="retry"} 2\nkubeposture_reconciles_total_other 9\n';
+    const text =
+      'kubeposture_reconciles_total{result="done"} 3\nkubeposture_reconciles_total{result="retry"} 2\nkubeposture_reconciles_total_other 9\n';
     expect(metricSum(text, 'kubeposture_reconciles_total')).toBe(5);
     expect(metricSum(text, 'kubeposture_reconciles_total', 'result="retry"')).toBe(2);
   });
@@ -39,7 +40,7 @@ describe('the benchmark\'s readings', () => {
 });
 
 describe('failedWrites', () => {
-  it('counts the operator\'s refused writes from its own metrics, leaving out reads and 409 (a taken name), counting no answer', () => {
+  it("counts the operator's refused writes from its own metrics, leaving out reads and 409 (a taken name), counting no answer", () => {
     const text = [
       'kubeposture_api_requests_total{verb="POST",code="201"} 900',
       'kubeposture_api_requests_total{verb="POST",code="409"} 3',

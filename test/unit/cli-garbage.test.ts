@@ -15,7 +15,10 @@ const file = (name: string, content: string | Buffer): string => {
   writeFileSync(path, content);
   return path;
 };
-const valid = file('valid.yaml', 'apiVersion: kubeposture.io/v1alpha1\nkind: SecurityBaseline\nmetadata: {name: x}\nspec: {namespaceSelector: {matchLabels: {a: b}}}\n');
+const valid = file(
+  'valid.yaml',
+  'apiVersion: kubeposture.io/v1alpha1\nkind: SecurityBaseline\nmetadata: {name: x}\nspec: {namespaceSelector: {matchLabels: {a: b}}}\n',
+);
 const binary = file('binary', randomBytes(4096));
 const deployment = file('deployment.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n');
 const hugeGarbage = file('huge.yaml', `${'{'.repeat(100_000)}\n`);
@@ -23,7 +26,12 @@ const badKubeconfig = file('kubeconfig', 'this is: [not a kubeconfig');
 const emptyKubeconfig = file('empty-kubeconfig', 'apiVersion: v1\nkind: Config\n');
 
 function kubeposture(args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { input, encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBECONFIG: '' } });
+  const r = spawnSync(process.execPath, [main, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, KUBECONFIG: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,19 +47,49 @@ describe('kubeposture given garbage', () => {
     ['render of 100,000 open braces', ['render', '-f', hugeGarbage, '-n', 'a'], undefined, /not valid YAML/],
     ['render of garbage on stdin', ['render', '-f', '-', '-n', 'a'], '::: [[[ not yaml', /render: /],
     ['render of nothing on stdin', ['render', '-f', '-', '-n', 'a'], '', /holds no SecurityBaseline/],
-    ['render for an invalid namespace name', ['render', '-f', valid, '-n', 'Not A Namespace!'], undefined, /--namespace: "Not A Namespace!" is not a namespace name/],
+    [
+      'render for an invalid namespace name',
+      ['render', '-f', valid, '-n', 'Not A Namespace!'],
+      undefined,
+      /--namespace: "Not A Namespace!" is not a namespace name/,
+    ],
     ['render for a namespace name too long', ['render', '-f', valid, '-n', 'a'.repeat(64)], undefined, /is not a namespace name/],
-    ['render with a label without a value', ['render', '-f', valid, '-n', 'a', '-l', 'novalue'], undefined, /--label "novalue" must have the form key=value/],
-    ['render with an invalid label key', ['render', '-f', valid, '-n', 'a', '-l', 'bad key=x'], undefined, /--label: label key "bad key" is not valid/],
-    ['render with an invalid label value', ['render', '-f', valid, '-n', 'a', '-l', 'team=a b'], undefined, /--label: label value "a b" is not valid/],
+    [
+      'render with a label without a value',
+      ['render', '-f', valid, '-n', 'a', '-l', 'novalue'],
+      undefined,
+      /--label "novalue" must have the form key=value/,
+    ],
+    [
+      'render with an invalid label key',
+      ['render', '-f', valid, '-n', 'a', '-l', 'bad key=x'],
+      undefined,
+      /--label: label key "bad key" is not valid/,
+    ],
+    [
+      'render with an invalid label value',
+      ['render', '-f', valid, '-n', 'a', '-l', 'team=a b'],
+      undefined,
+      /--label: label value "a b" is not valid/,
+    ],
     ['version with arguments', ['version', 'please'], undefined, /version takes no arguments/],
     ['run with a bad worker count', ['run', '--workers', 'many'], undefined, /--workers "many"/],
     ['run with a bad duration', ['run', '--resync-period', 'soon'], undefined, /--resync-period "soon" is not a duration/],
     ['run with a bad log level', ['run', '--log-level', 'loud'], undefined, /--log-level "loud"/],
     ['run with an unknown flag', ['run', '--turbo'], undefined, /turbo/],
     ['run with a missing kubeconfig', ['run', '--leader-elect=false', '--kubeconfig', join(dir, 'none')], undefined, /ENOENT|no such file/],
-    ['run with a garbage kubeconfig', ['run', '--leader-elect=false', '--kubeconfig', badKubeconfig], undefined, /kubeconfig|YAML|end of the stream|flow collection/i],
-    ['run with a kubeconfig without a context', ['run', '--leader-elect=false', '--kubeconfig', emptyKubeconfig], undefined, /has no current-context/],
+    [
+      'run with a garbage kubeconfig',
+      ['run', '--leader-elect=false', '--kubeconfig', badKubeconfig],
+      undefined,
+      /kubeconfig|YAML|end of the stream|flow collection/i,
+    ],
+    [
+      'run with a kubeconfig without a context',
+      ['run', '--leader-elect=false', '--kubeconfig', emptyKubeconfig],
+      undefined,
+      /has no current-context/,
+    ],
   ])('%s: exits non-zero with a message', (_name, args, input, message) => {
     const r = kubeposture(args, input);
     expect(r.code).not.toBe(0);

@@ -32,17 +32,31 @@ function applyDefaults(schema: Schema | undefined, value: unknown): unknown {
   return out;
 }
 
-describe('the validator\'s defaults', () => {
+describe("the validator's defaults", () => {
   it.each<[string, Record<string, unknown>]>([
     ['an empty spec', {}],
-    ['every section present but empty', {
-      networkPolicy: {}, serviceAccounts: { workloads: [{ name: 'app', rules: [{ resources: ['pods'], verbs: ['get'] }] }] },
-      podSecurity: { enforce: 'baseline' }, resourceQuota: { hard: { pods: '1' } }, limitRange: { limits: [{ type: 'Container' }] },
-    }],
-    ['explicit values kept', { mode: 'Audit', priority: 7, deletionPolicy: 'Orphan', networkPolicy: { denyIngress: false, allowSameNamespace: true } }],
-  ])('equal the CRD\'s for %s', (_name, spec) => {
+    [
+      'every section present but empty',
+      {
+        networkPolicy: {},
+        serviceAccounts: { workloads: [{ name: 'app', rules: [{ resources: ['pods'], verbs: ['get'] }] }] },
+        podSecurity: { enforce: 'baseline' },
+        resourceQuota: { hard: { pods: '1' } },
+        limitRange: { limits: [{ type: 'Container' }] },
+      },
+    ],
+    [
+      'explicit values kept',
+      { mode: 'Audit', priority: 7, deletionPolicy: 'Orphan', networkPolicy: { denyIngress: false, allowSameNamespace: true } },
+    ],
+  ])("equal the CRD's for %s", (_name, spec) => {
     expect(specSchema).toBeDefined();
-    const parsed = parseSecurityBaseline({ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', metadata: { name: 'b' }, spec });
+    const parsed = parseSecurityBaseline({
+      apiVersion: 'kubeposture.io/v1alpha1',
+      kind: 'SecurityBaseline',
+      metadata: { name: 'b' },
+      spec,
+    });
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect(parsed.baseline.spec).toEqual(applyDefaults(specSchema, spec));
   });

@@ -30,7 +30,9 @@ function limitsOf(schema: Schema, path: string): Record<string, Limit> {
   return out;
 }
 
-const crd = load(readFileSync(CRD_PATH, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Schema } } } }[] } };
+const crd = load(readFileSync(CRD_PATH, 'utf8')) as {
+  spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Schema } } } }[] };
+};
 const specSchema = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -73,23 +75,41 @@ function withValueAt(path: string, value: (old: Json | undefined) => Json): { sp
 /** Values just past each limit of `limit`, with the message part that must name the bound. */
 function violations(limit: Limit): [string, (old: Json | undefined) => Json, RegExp][] {
   const out: [string, (old: Json | undefined) => Json, RegExp][] = [];
-  const first = (old: Json | undefined): Json => (Array.isArray(old) ? old[0] ?? 'x' : 'x');
+  const first = (old: Json | undefined): Json => (Array.isArray(old) ? (old[0] ?? 'x') : 'x');
   if (limit.maxItems !== undefined) {
     const n = limit.maxItems + 1;
-    out.push([`${String(n)} items`, (old) => Array.from({ length: n }, () => first(old)), new RegExp(`at most ${String(limit.maxItems)} items, has ${String(n)}`)]);
+    out.push([
+      `${String(n)} items`,
+      (old) => Array.from({ length: n }, () => first(old)),
+      new RegExp(`at most ${String(limit.maxItems)} items, has ${String(n)}`),
+    ]);
   }
   if (limit.minItems !== undefined) out.push(['no items', () => [], /must list at least one/]);
   if (limit.maxLength !== undefined) {
-    out.push([`${String(limit.maxLength + 1)} characters`, () => 'a'.repeat((limit.maxLength ?? 0) + 1), new RegExp(`at most ${String(limit.maxLength)} characters`)]);
+    out.push([
+      `${String(limit.maxLength + 1)} characters`,
+      () => 'a'.repeat((limit.maxLength ?? 0) + 1),
+      new RegExp(`at most ${String(limit.maxLength)} characters`),
+    ]);
   }
   if (limit.minLength !== undefined) out.push(['an empty string', () => '', /must not be empty/]);
   if (limit.maxProperties !== undefined) {
     const n = limit.maxProperties + 1;
-    out.push([`${String(n)} entries`, () => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${String(i)}`, '1'])), new RegExp(`at most ${String(limit.maxProperties)} entries, has ${String(n)}`)]);
+    out.push([
+      `${String(n)} entries`,
+      () => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${String(i)}`, '1'])),
+      new RegExp(`at most ${String(limit.maxProperties)} entries, has ${String(n)}`),
+    ]);
   }
   if (limit.minProperties !== undefined) out.push(['no entries', () => ({}), /must set at least one/]);
-  if (limit.maximum !== undefined) out.push([String(limit.maximum + 1), () => (limit.maximum ?? 0) + 1, new RegExp(`between ${String(limit.minimum)} and ${String(limit.maximum)}`)]);
-  if (limit.minimum !== undefined) out.push([String(limit.minimum - 1), () => (limit.minimum ?? 0) - 1, new RegExp(`between ${String(limit.minimum)} and`)]);
+  if (limit.maximum !== undefined)
+    out.push([
+      String(limit.maximum + 1),
+      () => (limit.maximum ?? 0) + 1,
+      new RegExp(`between ${String(limit.minimum)} and ${String(limit.maximum)}`),
+    ]);
+  if (limit.minimum !== undefined)
+    out.push([String(limit.minimum - 1), () => (limit.minimum ?? 0) - 1, new RegExp(`between ${String(limit.minimum)} and`)]);
   return out;
 }
 
@@ -99,16 +119,29 @@ describe('the CRD limits and the validator', () => {
     expect(Object.keys(limitsOf(specSchema ?? {}, 'spec')).length).toBeGreaterThan(20);
   });
 
-  it('limits.ts holds exactly the CRD\'s limits under spec', () => {
+  it("limits.ts holds exactly the CRD's limits under spec", () => {
     expect(SPEC_LIMITS).toEqual(limitsOf(specSchema ?? {}, 'spec'));
   });
 
   it('the full spec the violations start from is valid', () => {
-    expect(parseSecurityBaseline({ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', metadata: { name: 'b' }, spec: fullSpec({ team: 'a' }) }).ok).toBe(true);
+    expect(
+      parseSecurityBaseline({
+        apiVersion: 'kubeposture.io/v1alpha1',
+        kind: 'SecurityBaseline',
+        metadata: { name: 'b' },
+        spec: fullSpec({ team: 'a' }),
+      }).ok,
+    ).toBe(true);
   });
 
   const cases = Object.entries(SPEC_LIMITS as Readonly<Record<string, Limit>>).flatMap(([path, limit]) =>
-    violations(limit).map(([what, value, message]): [string, string, (old: Json | undefined) => Json, RegExp] => [path, what, value, message]));
+    violations(limit).map(([what, value, message]): [string, string, (old: Json | undefined) => Json, RegExp] => [
+      path,
+      what,
+      value,
+      message,
+    ]),
+  );
 
   it.each(cases)('%s with %s is refused, naming the field', (path, _what, value, message) => {
     const { spec, field } = withValueAt(path, value);

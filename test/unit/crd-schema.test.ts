@@ -40,7 +40,9 @@ function compare(shape: Shape, schema: Schema | undefined, path: string): string
     case 'quantity':
       return schema['x-kubernetes-int-or-string'] === true ? [] : [`${path}: a quantity in TypeScript, not int-or-string in the CRD`];
     case 'array':
-      return schema.type === 'array' ? compare(shape.items, schema.items, `${path}[]`) : [`${path}: a list in TypeScript, ${String(schema.type)} in the CRD`];
+      return schema.type === 'array'
+        ? compare(shape.items, schema.items, `${path}[]`)
+        : [`${path}: a list in TypeScript, ${String(schema.type)} in the CRD`];
     case 'map':
       return schema.type === 'object' && schema.additionalProperties !== undefined
         ? compare(shape.values, schema.additionalProperties, `${path}{}`)
@@ -58,7 +60,9 @@ function compare(shape: Shape, schema: Schema | undefined, path: string): string
         if (prop === undefined) continue;
         const alwaysThere = (schema.required ?? []).includes(key) || prop.default !== undefined;
         if (alwaysThere === field.optional) {
-          out.push(`${path}.${key}: ${field.optional ? 'optional' : 'always present'} in TypeScript, ${alwaysThere ? 'required or defaulted' : 'optional'} in the CRD`);
+          out.push(
+            `${path}.${key}: ${field.optional ? 'optional' : 'always present'} in TypeScript, ${alwaysThere ? 'required or defaulted' : 'optional'} in the CRD`,
+          );
         }
       }
       return out;
@@ -88,10 +92,15 @@ describe('the CRD schema and the TypeScript types', () => {
   });
 
   it('notice a field that is only in one of them', () => {
-    const extra: Schema = { ...root?.properties?.spec, properties: { ...root?.properties?.spec?.properties, surprise: { type: 'string', description: 'x' } } };
+    const extra: Schema = {
+      ...root?.properties?.spec,
+      properties: { ...root?.properties?.spec?.properties, surprise: { type: 'string', description: 'x' } },
+    };
     expect(compare(specShape, extra, 'spec')).toEqual(['spec.surprise: in the CRD but not in the TypeScript types']);
     const { mode: _mode, ...withoutMode } = root?.properties?.spec?.properties ?? {};
-    expect(compare(specShape, { ...root?.properties?.spec, properties: withoutMode }, 'spec')).toEqual(['spec.mode: in the TypeScript types but not in the CRD']);
+    expect(compare(specShape, { ...root?.properties?.spec, properties: withoutMode }, 'spec')).toEqual([
+      'spec.mode: in the TypeScript types but not in the CRD',
+    ]);
   });
 
   it('notice a changed enum and a lost default', () => {

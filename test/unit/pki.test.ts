@@ -13,7 +13,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kubeposture-pki-'));
   pki = createPki(dir);
 });
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('createPki', () => {
   it('makes a self-signed CA that signs every leaf', () => {

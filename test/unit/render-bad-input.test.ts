@@ -18,7 +18,8 @@ import { badCorpus, badYaml, namesField, type BadYaml } from '../support/corpus.
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const HEAP_MB = 256;
-const renderText = (text: string): ReturnType<typeof render> => render({ source: 'pr.yaml', text, namespace: 'team-a', labels: { 'kp-test': 'g' } });
+const renderText = (text: string): ReturnType<typeof render> =>
+  render({ source: 'pr.yaml', text, namespace: 'team-a', labels: { 'kp-test': 'g' } });
 
 /**
  * Cases the apiserver refuses and render does not, by design: the validator
@@ -48,7 +49,10 @@ describe('the bounds refuse nothing the apiserver would take', () => {
   it('a baseline at every list limit of the CRD is read and valid (MAX_NODES has room for it)', () => {
     const list = (n: number, item: (i: number) => string): string => `[${Array.from({ length: n }, (_, i) => item(i)).join(', ')}]`;
     const rule = `{apiGroups: ${list(32, (i) => `g${String(i)}.example.com`)}, resources: ${list(64, (i) => `r${String(i)}`)}, resourceNames: ${list(64, (i) => `n${String(i)}`)}, verbs: ${list(16, (i) => ['get', 'list', 'watch'][i % 3] ?? 'get')}}`;
-    const workloads = Array.from({ length: 50 }, (_, i) => `    - name: w${String(i)}\n      rules:\n${Array.from({ length: 50 }, () => `      - ${rule}\n`).join('')}`).join('');
+    const workloads = Array.from(
+      { length: 50 },
+      (_, i) => `    - name: w${String(i)}\n      rules:\n${Array.from({ length: 50 }, () => `      - ${rule}\n`).join('')}`,
+    ).join('');
     const text = `apiVersion: kubeposture.io/v1alpha1\nkind: SecurityBaseline\nmetadata: {name: widest}\nspec:\n  excludeNamespaces: ${list(100, (i) => `n${String(i)}`)}\n  serviceAccounts:\n    workloads:\n${workloads}`;
     const read = readManifests(text);
     expect(read.kind).toBe('documents');
@@ -59,8 +63,12 @@ describe('the bounds refuse nothing the apiserver would take', () => {
 describe('render refuses bad YAML quickly, naming the field, in a small heap', () => {
   const cases = badYaml('bad');
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'kp-render-bad-')); });
-  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kp-render-bad-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it.each(cases.map((c): [string, BadYaml] => [c.name, c]))('%s (in-process)', (_name, c) => {
     const started = Date.now();
@@ -72,12 +80,18 @@ describe('render refuses bad YAML quickly, naming the field, in a small heap', (
     expect(out.stderr.length).toBeLessThan(1_000);
   });
 
-  it.each(cases.map((c, i): [string, BadYaml, number] => [c.name, c, i]))(`%s (the command, with a ${String(HEAP_MB)} MB heap)`, (_name, c, i) => {
-    const file = join(dir, `case-${String(i)}.yaml`);
-    writeFileSync(file, c.text);
-    const r = spawnSync(process.execPath, [`--max-old-space-size=${String(HEAP_MB)}`, main, 'render', '-f', file, '-n', 'team-a'], { encoding: 'utf8', timeout: 60_000 });
-    expect({ code: r.status, signal: r.signal, stderr: r.stderr.slice(0, 500) }).toMatchObject({ code: 1, signal: null });
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`: ${c.field}`);
-  });
+  it.each(cases.map((c, i): [string, BadYaml, number] => [c.name, c, i]))(
+    `%s (the command, with a ${String(HEAP_MB)} MB heap)`,
+    (_name, c, i) => {
+      const file = join(dir, `case-${String(i)}.yaml`);
+      writeFileSync(file, c.text);
+      const r = spawnSync(process.execPath, [`--max-old-space-size=${String(HEAP_MB)}`, main, 'render', '-f', file, '-n', 'team-a'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect({ code: r.status, signal: r.signal, stderr: r.stderr.slice(0, 500) }).toMatchObject({ code: 1, signal: null });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`: ${c.field}`);
+    },
+  );
 });
