@@ -26,7 +26,7 @@ export const SPEC_LIMITS = {
   'spec.namespaceSelector.matchLabels': { maxProperties: 64 },
   'spec.namespaceSelector.matchLabels{}': { maxLength: 63 },
   'spec.namespaceSelector.matchExpressions': { maxItems: 32 },
-  'spec.namespaceSelector.matchExpressions[].key': { maxLength: 316 },
+  'spec.namespaceSelector.matchExpressions[].key': { maxLength: 317 },
   'spec.namespaceSelector.matchExpressions[].values': { maxItems: 64 },
   'spec.namespaceSelector.matchExpressions[].values[]': { maxLength: 63 },
   'spec.excludeNamespaces': { maxItems: 100 },

@@ -11,6 +11,7 @@ import { messageOf, statusOf, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
 import { custom, deleteBaseline, kc, readBaseline, user } from '../support/world.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
+import { parseSecurityBaseline } from '../../src/api/validate.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'config', 'samples');
 const created: string[] = [];
@@ -78,6 +79,24 @@ describe('defaulting', () => {
       podSecurity: { enforce: 'baseline', enforceVersion: 'latest', auditVersion: 'latest', warnVersion: 'latest' },
       serviceAccounts: { disableDefaultTokenMount: true, workloads: [{ name: 'app', automountServiceAccountToken: false }] },
     });
+  });
+});
+
+describe('label keys', () => {
+  // The longest key Kubernetes allows: a 253-character DNS-subdomain prefix, '/', 63 characters.
+  const prefix = `${'a'.repeat(61)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`;
+  const longest = `${prefix}/${'e'.repeat(63)}`;
+
+  it('takes the longest key Kubernetes allows, in matchLabels and matchExpressions, as the validator does', async () => {
+    expect(prefix).toHaveLength(253);
+    expect(longest).toHaveLength(317);
+    const manifest = base({
+      namespaceSelector: { matchLabels: { [longest]: 'x' }, matchExpressions: [{ key: longest, operator: 'Exists' }] },
+    });
+    const name = await create(manifest);
+    const stored = await readBaseline(name);
+    expect(stored?.spec).toMatchObject({ namespaceSelector: { matchLabels: { [longest]: 'x' } } });
+    expect(parseSecurityBaseline(stored).ok).toBe(true);
   });
 });
 
