@@ -37,6 +37,11 @@ export type BaselineObject = WireObject & { readonly spec?: unknown; readonly st
 /** A Namespace as cached: name, labels, kubeposture's record and field ownership. */
 export type NamespaceObject = NamespaceSnapshot['namespace'];
 
+/** True when a baseline carries kubeposture's finalizer. */
+export function hasFinalizer(obj: BaselineObject): boolean {
+  return obj.metadata.finalizers?.includes(FINALIZER) === true;
+}
+
 const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 export interface CachesDeps {
@@ -185,7 +190,8 @@ export class Caches implements StateReader {
 
   /** True once a baseline carries kubeposture's finalizer: only then may anything be written for it. */
   guarded(name: string): boolean {
-    return this.baseline(name)?.metadata.finalizers?.includes(FINALIZER) === true;
+    const obj = this.baseline(name);
+    return obj !== undefined && hasFinalizer(obj);
   }
 
   baselines(): Baselines {

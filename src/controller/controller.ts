@@ -5,7 +5,6 @@
  * (status-writer.ts) reports per baseline, and announce.ts sends Events. This file decides
  * only what an event queues and what a run's result means for the queue and the metrics.
  */
-import { FINALIZER } from '../api/constants.ts';
 import { EventRecorder, type EventSink } from '../kube/events.ts';
 import type { InformerEvent } from '../kube/informer.ts';
 import type { RestClient } from '../kube/rest.ts';
@@ -15,7 +14,7 @@ import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { announce } from './announce.ts';
-import { Caches, type BaselineObject } from './caches.ts';
+import { Caches, hasFinalizer, type BaselineObject } from './caches.ts';
 import { CreateMemory } from './creates.ts';
 import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
@@ -219,13 +218,12 @@ export class Controller {
     this.status.markDirty(name);
     if (!this.started) return;
     this.baselineQueue.add(name);
-    const guarded = (o: BaselineObject): boolean => o.metadata.finalizers?.includes(FINALIZER) === true;
     if (e.type === 'update') {
       const before = e.old.metadata;
       const after = e.object.metadata;
       // Our own status writes change neither generation nor deletion: nothing to reconcile,
       // unless the finalizer just arrived, which lets the baseline's namespaces be written.
-      const gotFinalizer = !guarded(e.old) && guarded(e.object);
+      const gotFinalizer = !hasFinalizer(e.old) && hasFinalizer(e.object);
       if (!gotFinalizer && before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
     }
     const affected = this.caches.affectedBy(name, e.type === 'delete' ? undefined : e.object, this.results.values());
@@ -242,7 +240,7 @@ export class Controller {
     });
     // A live baseline without the finalizer may write nothing yet: its namespaces are queued
     // when the finalizer arrives, not now (each would only be put back to wait).
-    if (e.type !== 'delete' && e.object.metadata.deletionTimestamp === undefined && !guarded(e.object)) return;
+    if (e.type !== 'delete' && e.object.metadata.deletionTimestamp === undefined && !hasFinalizer(e.object)) return;
     for (const ns of affected) this.namespaceQueue.add(ns);
   }
 

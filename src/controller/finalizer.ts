@@ -4,11 +4,12 @@
  * once every namespace it governed has been reconciled without it and no object kubeposture made
  * for it is left.
  */
-import { API_VERSION, FINALIZER, KIND } from '../api/constants.ts';
+import { API_VERSION, KIND } from '../api/constants.ts';
 import type { EventSink } from '../kube/events.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Caches } from './caches.ts';
+import { hasFinalizer, type Caches } from './caches.ts';
+import { addFinalizerPatch, removeFinalizerPatch } from './patches.ts';
 import type { Outcome } from './queue.ts';
 import type { StatusWriter } from './status-writer.ts';
 
@@ -28,19 +29,10 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
   const { rest, log, caches, status } = deps;
   const obj = caches.baseline(name);
   if (obj === undefined) return { kind: 'done' };
-  const finalizers = obj.metadata.finalizers ?? [];
-  const has = finalizers.includes(FINALIZER);
+  const has = hasFinalizer(obj);
   if (obj.metadata.deletionTimestamp === undefined) {
     if (!has) {
-      const guard = { op: 'test' as const, path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion };
-      await rest.jsonPatch(
-        'SecurityBaseline',
-        undefined,
-        name,
-        finalizers.length === 0
-          ? [guard, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
-          : [guard, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }],
-      );
+      await rest.jsonPatch('SecurityBaseline', undefined, name, addFinalizerPatch(obj));
       log.info('Added finalizer', { baseline: name });
     }
     return { kind: 'done' };
@@ -56,11 +48,7 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
     log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: left.length });
     return { kind: 'requeueAfter', delayMs: CLEANUP_RECHECK_MS };
   }
-  const index = String(finalizers.indexOf(FINALIZER));
-  await rest.jsonPatch('SecurityBaseline', undefined, name, [
-    { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
-    { op: 'remove', path: `/metadata/finalizers/${index}` },
-  ]);
+  await rest.jsonPatch('SecurityBaseline', undefined, name, removeFinalizerPatch(obj));
   status.cleanedUp(name);
   log.info('Removed finalizer after cleanup', { baseline: name });
   if (obj.metadata.uid !== undefined) {

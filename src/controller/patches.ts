@@ -6,7 +6,7 @@
  * patch; the reconciler reads, builds and sends. Every patch starts with a test of
  * the resourceVersion read, so it applies only to the object as it was read.
  */
-import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import { API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
 import type { JsonPatchOp } from '../kube/rest.ts';
 import type { WireObject } from '../kube/wire.ts';
 
@@ -68,4 +68,23 @@ export function orphanPatch(live: WireObject): JsonPatchOp[] {
   if (keptFields.length !== fields.length)
     ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });
   return ops;
+}
+
+/** The patch that adds kubeposture's finalizer to `live`, which lacks it. */
+export function addFinalizerPatch(live: WireObject): JsonPatchOp[] {
+  return (live.metadata.finalizers ?? []).length === 0
+    ? [testVersion(live), { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
+    : [testVersion(live), { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }];
+}
+
+/**
+ * The patch that removes kubeposture's finalizer from `live`, which holds it: a test of the
+ * entry at its index, not of the resourceVersion, so that others' changes do not hold it up.
+ */
+export function removeFinalizerPatch(live: WireObject): JsonPatchOp[] {
+  const index = String((live.metadata.finalizers ?? []).indexOf(FINALIZER));
+  return [
+    { op: 'test', path: `/metadata/finalizers/${index}`, value: FINALIZER },
+    { op: 'remove', path: `/metadata/finalizers/${index}` },
+  ];
 }
