@@ -31,7 +31,7 @@ controlplane:
 	@bash test/controlplane/build.sh >/dev/null
 
 # Prettier formats the TypeScript and JavaScript; `make format` rewrites, `make lint` checks.
-FORMATTED := 'src/**/*.ts' 'test/**/*.ts' '*.js'
+FORMATTED := 'src/**/*.ts' 'test/**/*.ts' 'hack/**/*.ts' '*.js'
 lint: install
 	prettier --check --log-level warn $(FORMATTED)
 	eslint .

@@ -41,6 +41,12 @@ export const FINALIZER = `${GROUP}/cleanup`;
 export const NAME_DEFAULT_DENY = 'kubeposture-default-deny';
 export const NAME_ALLOW_DNS = 'kubeposture-allow-dns';
 export const NAME_ALLOW_SAME_NAMESPACE = 'kubeposture-allow-same-namespace';
+/** The prefix of every NetworkPolicy kubeposture makes; an additional policy is `kubeposture-<name>`. */
+export const POLICY_PREFIX = 'kubeposture-';
+/** Names an additional policy may not take: kubeposture's own policies are `kubeposture-<one of these>`. */
+export const RESERVED_POLICY_NAMES = ['default-deny', 'allow-dns', 'allow-same-namespace'] as const;
+/** The NetworkPolicy of the additional policy `name` (spec.networkPolicy.additional[].name). */
+export const additionalPolicyName = (name: string): string => `${POLICY_PREFIX}${name}`;
 export const NAME_LIMITS = 'kubeposture-limits';
 export const NAME_QUOTA = 'kubeposture-quota';
 /** The ServiceAccount whose token auto-mount kubeposture turns off. */

@@ -4,9 +4,9 @@
  * before any item is read. With the checks of Kubernetes names and labels that several
  * validators share. Pure.
  */
-import type { Limit } from './limits.ts';
+import { limitsAt, type Limit } from './limits.ts';
 import { parseQuantity } from './quantity.ts';
-import type { Quantity, ResourceList } from './types.ts';
+import type { LabelSelector, LabelSelectorRequirement, Quantity, ResourceList } from './types.ts';
 
 /** One problem, with the path of the field it is in (`spec.limitRange.limits[0].max.cpu`). */
 export interface FieldError {
@@ -189,4 +189,71 @@ export function labelKey(r: Reader, key: string, field: string): void {
 export function labelValue(r: Reader, value: string, field: string): void {
   const problem = labelValueProblem(value);
   if (problem !== undefined) r.fail(field, problem);
+}
+
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+/**
+ * A metav1.LabelSelector, checked as Kubernetes checks one (ValidateLabelSelector). Every selector
+ * is held to namespaceSelector's bounds, the only selector whose bounds the CRD spells out.
+ */
+export function labelSelector(r: Reader, v: unknown, field: string): LabelSelector | undefined {
+  const rec = r.record(v, field);
+  if (rec === undefined) return undefined;
+  const out: { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] } = {};
+  if (rec.matchLabels !== undefined) {
+    const ml = r.record(rec.matchLabels, `${field}.matchLabels`, limitsAt('spec.namespaceSelector.matchLabels'));
+    if (ml !== undefined) {
+      out.matchLabels = {};
+      for (const [k, val] of Object.entries(ml)) {
+        const f = `${field}.matchLabels[${k}]`;
+        labelKey(r, k, f);
+        const s = r.string(val, f, limitsAt('spec.namespaceSelector.matchLabels{}'));
+        if (s !== undefined) {
+          labelValue(r, s, f);
+          out.matchLabels[k] = s;
+        }
+      }
+    }
+  }
+  if (rec.matchExpressions !== undefined) {
+    const list = r.array(rec.matchExpressions, `${field}.matchExpressions`, limitsAt('spec.namespaceSelector.matchExpressions')) ?? [];
+    out.matchExpressions = [];
+    list.forEach((e, i) => {
+      const f = `${field}.matchExpressions[${String(i)}]`;
+      const expr = r.record(e, f);
+      if (expr === undefined) return;
+      const key = r.string(expr.key, `${f}.key`, limitsAt('spec.namespaceSelector.matchExpressions[].key'));
+      if (key !== undefined) labelKey(r, key, `${f}.key`);
+      const operator = r.oneOf(expr.operator, `${f}.operator`, OPERATORS);
+      const values =
+        expr.values === undefined
+          ? undefined
+          : r.strings(
+              expr.values,
+              `${f}.values`,
+              {
+                list: limitsAt('spec.namespaceSelector.matchExpressions[].values'),
+                item: limitsAt('spec.namespaceSelector.matchExpressions[].values[]'),
+                noun: 'value',
+              },
+              (s, vf) => {
+                labelValue(r, s, vf);
+              },
+            );
+      if ((operator === 'In' || operator === 'NotIn') && (values === undefined || values.length === 0)) {
+        r.fail(`${f}.values`, `must list at least one value when operator is ${operator}`);
+      }
+      if ((operator === 'Exists' || operator === 'DoesNotExist') && values !== undefined && values.length > 0) {
+        r.fail(`${f}.values`, `must be empty when operator is ${operator}`);
+      }
+      if (key !== undefined && operator !== undefined) {
+        out.matchExpressions?.push({ key, operator, ...(values === undefined || values.length === 0 ? {} : { values }) });
+      }
+    });
+  }
+  // As Kubernetes stores a selector: empty maps and lists are omitted.
+  if (out.matchLabels !== undefined && Object.keys(out.matchLabels).length === 0) delete out.matchLabels;
+  if (out.matchExpressions?.length === 0) delete out.matchExpressions;
+  return out;
 }

@@ -5,7 +5,14 @@
  * schema. Together they keep the types and the schema from drifting apart.
  */
 import type {
+  AdditionalPolicy,
   Condition,
+  DnsSpec,
+  IPBlock,
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
   DriftEntry,
   Finding,
   LabelSelector,
@@ -32,6 +39,7 @@ export type Shape =
   | { readonly type: 'integer' }
   | { readonly type: 'boolean' }
   | { readonly type: 'quantity' }
+  | { readonly type: 'intOrString' }
   | { readonly type: 'object'; readonly properties: Readonly<Record<string, Field>> }
   | { readonly type: 'array'; readonly items: Shape }
   | { readonly type: 'map'; readonly values: Shape };
@@ -71,6 +79,19 @@ const labelSelector = object<LabelSelector>({
   ),
 });
 
+/** A LabelSelector as Kubernetes' own OpenAPI has it (no enum for operator): in the generated NetworkPolicy schemas. */
+const k8sSelector = object<LabelSelector>({
+  matchLabels: opt({ type: 'map', values: str }),
+  matchExpressions: opt(arrayOf(object<LabelSelectorRequirement>({ key: req(str), operator: req(str), values: opt(strings) }))),
+});
+const peer = object<NetworkPolicyPeer>({
+  podSelector: opt(k8sSelector),
+  namespaceSelector: opt(k8sSelector),
+  ipBlock: opt(object<IPBlock>({ cidr: req(str), except: opt(strings) })),
+});
+// The OpenAPI of Kubernetes has no enum for protocol: kubeposture's validator checks it.
+const port = object<NetworkPolicyPort>({ protocol: opt(str), port: opt({ type: 'intOrString' }), endPort: opt(int) });
+
 const policyRule = object<PolicyRule>({
   apiGroups: opt(strings),
   resources: req(strings),
@@ -93,6 +114,18 @@ export const specShape: Shape = object<SecurityBaselineSpec>({
       denyEgress: req(bool),
       allowDNS: req(bool),
       allowSameNamespace: req(bool),
+      dns: opt(object<DnsSpec>({ to: opt(arrayOf(peer)), ports: opt(arrayOf(port)) })),
+      additional: opt(
+        arrayOf(
+          object<AdditionalPolicy>({
+            name: req(str),
+            podSelector: req(k8sSelector),
+            policyTypes: opt(strings),
+            ingress: opt(arrayOf(object<NetworkPolicyIngressRule>({ from: opt(arrayOf(peer)), ports: opt(arrayOf(port)) }))),
+            egress: opt(arrayOf(object<NetworkPolicyEgressRule>({ to: opt(arrayOf(peer)), ports: opt(arrayOf(port)) }))),
+          }),
+        ),
+      ),
     }),
   ),
   limitRange: opt(

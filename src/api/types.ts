@@ -53,11 +53,62 @@ export interface PolicyRule {
   readonly verbs: readonly string[];
 }
 
+/** networking.k8s.io/v1 IPBlock. */
+export interface IPBlock {
+  readonly cidr: string;
+  readonly except?: readonly string[];
+}
+
+/** networking.k8s.io/v1 NetworkPolicyPeer: selectors, or an ipBlock. */
+export interface NetworkPolicyPeer {
+  readonly podSelector?: LabelSelector;
+  readonly namespaceSelector?: LabelSelector;
+  readonly ipBlock?: IPBlock;
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** networking.k8s.io/v1 NetworkPolicyPort: a number or a named port, and an optional range end. */
+export interface NetworkPolicyPort {
+  readonly protocol?: Protocol;
+  readonly port?: number | string;
+  readonly endPort?: number;
+}
+
+export interface NetworkPolicyIngressRule {
+  readonly from?: readonly NetworkPolicyPeer[];
+  readonly ports?: readonly NetworkPolicyPort[];
+}
+
+export interface NetworkPolicyEgressRule {
+  readonly to?: readonly NetworkPolicyPeer[];
+  readonly ports?: readonly NetworkPolicyPort[];
+}
+
+export type PolicyType = 'Ingress' | 'Egress';
+
+/** spec.networkPolicy.additional[]: a NetworkPolicySpec and a name (NetworkPolicy kubeposture-<name>). */
+export interface AdditionalPolicy {
+  readonly name: string;
+  readonly podSelector: LabelSelector;
+  readonly policyTypes?: readonly PolicyType[];
+  readonly ingress?: readonly NetworkPolicyIngressRule[];
+  readonly egress?: readonly NetworkPolicyEgressRule[];
+}
+
+/** spec.networkPolicy.dns: where DNS egress may go (absent lists: kube-dns in kube-system, 53 UDP and TCP). */
+export interface DnsSpec {
+  readonly to?: readonly NetworkPolicyPeer[];
+  readonly ports?: readonly NetworkPolicyPort[];
+}
+
 export interface NetworkPolicySpec {
   readonly denyIngress: boolean;
   readonly denyEgress: boolean;
   readonly allowDNS: boolean;
   readonly allowSameNamespace: boolean;
+  readonly dns?: DnsSpec;
+  readonly additional?: readonly AdditionalPolicy[];
 }
 
 export interface LimitRangeSpec {
@@ -105,6 +156,23 @@ export interface SecurityBaselineSpec {
   readonly serviceAccounts?: ServiceAccountsSpec;
   readonly podSecurity?: PodSecuritySpec;
 }
+
+/**
+ * A part of a baseline an exception may lift (SecurityBaselineException spec.exempt[]): all
+ * NetworkPolicies, one direction's default-deny, one additional policy, the LimitRange, the
+ * ResourceQuota, the default ServiceAccount's token mount, one workload ServiceAccount (with its
+ * Role and RoleBinding), or the Pod Security enforce label (audit and warn stay).
+ */
+export type ExemptPart =
+  | 'networkPolicy'
+  | 'networkPolicy.denyIngress'
+  | 'networkPolicy.denyEgress'
+  | `networkPolicy.additional.${string}`
+  | 'limitRange'
+  | 'resourceQuota'
+  | 'serviceAccounts.disableDefaultTokenMount'
+  | `serviceAccounts.workloads.${string}`
+  | 'podSecurity.enforce';
 
 export const ConditionType = { Ready: 'Ready', Compliant: 'Compliant', Reconciling: 'Reconciling', Stalled: 'Stalled' } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];

@@ -16,8 +16,6 @@ import { limitsAt } from './limits.ts';
 import { compareQuantities } from './quantity.ts';
 import type {
   DeletionPolicy,
-  LabelSelector,
-  LabelSelectorRequirement,
   LimitRangeItem,
   Mode,
   NetworkPolicySpec,
@@ -31,7 +29,8 @@ import type {
   WorkloadServiceAccount,
 } from './types.ts';
 import { defaultLimitRangeItem } from './defaults.ts';
-import { DNS_LABEL, DNS_SUBDOMAIN, labelKey, labelValue, Reader, shown, type FieldError } from './field-reader.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN, labelSelector, Reader, shown, type FieldError } from './field-reader.ts';
+import { additionalPolicies, dnsSpec } from './network-policy.ts';
 
 export type ParseResult =
   { readonly ok: true; readonly baseline: SecurityBaseline } | { readonly ok: false; readonly errors: readonly FieldError[] };
@@ -40,7 +39,6 @@ const GLOB = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
 const PSA_VERSION = /^(latest|v1\.(0|[1-9][0-9]*))$/;
 const LIMIT_TYPES = ['Container', 'Pod', 'PersistentVolumeClaim'] as const;
 const LEVELS: readonly PodSecurityLevel[] = ['privileged', 'baseline', 'restricted'];
-const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 /** core/v1 standard quota resources (IsStandardQuotaResourceName). */
 const QUOTA_RESOURCES = new Set([
   'pods',
@@ -64,64 +62,6 @@ const QUOTA_RESOURCES = new Set([
   'limits.ephemeral-storage',
 ]);
 const PRIORITY = limitsAt('spec.priority');
-
-function selector(r: Reader, v: unknown, field: string): LabelSelector | undefined {
-  const rec = r.record(v, field);
-  if (rec === undefined) return undefined;
-  const out: { matchLabels?: Record<string, string>; matchExpressions?: LabelSelectorRequirement[] } = {};
-  if (rec.matchLabels !== undefined) {
-    const ml = r.record(rec.matchLabels, `${field}.matchLabels`, limitsAt('spec.namespaceSelector.matchLabels'));
-    if (ml !== undefined) {
-      out.matchLabels = {};
-      for (const [k, val] of Object.entries(ml)) {
-        const f = `${field}.matchLabels[${k}]`;
-        labelKey(r, k, f);
-        const s = r.string(val, f, limitsAt('spec.namespaceSelector.matchLabels{}'));
-        if (s !== undefined) {
-          labelValue(r, s, f);
-          out.matchLabels[k] = s;
-        }
-      }
-    }
-  }
-  if (rec.matchExpressions !== undefined) {
-    const list = r.array(rec.matchExpressions, `${field}.matchExpressions`, limitsAt('spec.namespaceSelector.matchExpressions')) ?? [];
-    out.matchExpressions = [];
-    list.forEach((e, i) => {
-      const f = `${field}.matchExpressions[${String(i)}]`;
-      const expr = r.record(e, f);
-      if (expr === undefined) return;
-      const key = r.string(expr.key, `${f}.key`, limitsAt('spec.namespaceSelector.matchExpressions[].key'));
-      if (key !== undefined) labelKey(r, key, `${f}.key`);
-      const operator = r.oneOf(expr.operator, `${f}.operator`, OPERATORS);
-      const values =
-        expr.values === undefined
-          ? undefined
-          : r.strings(
-              expr.values,
-              `${f}.values`,
-              {
-                list: limitsAt('spec.namespaceSelector.matchExpressions[].values'),
-                item: limitsAt('spec.namespaceSelector.matchExpressions[].values[]'),
-                noun: 'value',
-              },
-              (s, vf) => {
-                labelValue(r, s, vf);
-              },
-            );
-      if ((operator === 'In' || operator === 'NotIn') && (values === undefined || values.length === 0)) {
-        r.fail(`${f}.values`, `must list at least one value when operator is ${operator}`);
-      }
-      if ((operator === 'Exists' || operator === 'DoesNotExist') && values !== undefined && values.length > 0) {
-        r.fail(`${f}.values`, `must be empty when operator is ${operator}`);
-      }
-      if (key !== undefined && operator !== undefined) {
-        out.matchExpressions?.push({ key, operator, ...(values === undefined ? {} : { values }) });
-      }
-    });
-  }
-  return out;
-}
 
 /** Kubernetes' LimitRange rules, checked after its defaulting: min ≤ defaultRequest ≤ default ≤ max. */
 function limitRangeItem(r: Reader, v: unknown, field: string): LimitRangeItem | undefined {
@@ -265,11 +205,15 @@ function podSecurity(r: Reader, v: unknown, field: string): PodSecuritySpec | un
 
 function networkPolicy(r: Reader, v: unknown, field: string): NetworkPolicySpec {
   const rec = v === undefined ? {} : (r.record(v, field) ?? {});
+  const dns = rec.dns === undefined ? undefined : dnsSpec(r, rec.dns, `${field}.dns`);
+  const additional = rec.additional === undefined ? undefined : additionalPolicies(r, rec.additional, `${field}.additional`);
   return {
     denyIngress: r.bool(rec.denyIngress, `${field}.denyIngress`, true),
     denyEgress: r.bool(rec.denyEgress, `${field}.denyEgress`, true),
     allowDNS: r.bool(rec.allowDNS, `${field}.allowDNS`, true),
     allowSameNamespace: r.bool(rec.allowSameNamespace, `${field}.allowSameNamespace`, false),
+    ...(dns === undefined ? {} : { dns }),
+    ...(additional === undefined ? {} : { additional }),
   };
 }
 
@@ -288,7 +232,7 @@ function spec(r: Reader, v: unknown): SecurityBaselineSpec {
     -readonly [K in keyof SecurityBaselineSpec]: SecurityBaselineSpec[K];
   } = { mode, priority, deletionPolicy, networkPolicy: networkPolicy(r, rec.networkPolicy, 'spec.networkPolicy') };
   if (rec.namespaceSelector !== undefined) {
-    const s = selector(r, rec.namespaceSelector, 'spec.namespaceSelector');
+    const s = labelSelector(r, rec.namespaceSelector, 'spec.namespaceSelector');
     if (s !== undefined) out.namespaceSelector = s;
   }
   if (rec.excludeNamespaces !== undefined) {

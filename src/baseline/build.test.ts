@@ -273,3 +273,63 @@ describe('podSecurityLabels', () => {
     expect(podSecurityLabels(b.spec.podSecurity)).toEqual(want);
   });
 });
+
+describe('additional policies and DNS', () => {
+  const build = (networkPolicy: Record<string, unknown>): NetworkPolicy[] => {
+    const b = baselineWith('b', { networkPolicy });
+    return networkPolicies(b, 'ns', b.spec.networkPolicy);
+  };
+
+  it('makes kubeposture-<name> as the apiserver stores it: policyTypes and protocols defaulted, both rule lists set', () => {
+    const list = build({
+      additional: [{ name: 'scrape', egress: [{ ports: [{ port: 9090 }] }], ingress: [{ ports: [{ port: 'metrics' }] }] }],
+    });
+    expect(list.find((p) => p.metadata.name === 'kubeposture-scrape')?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ ports: [{ port: 'metrics', protocol: 'TCP' }] }],
+      egress: [{ ports: [{ port: 9090, protocol: 'TCP' }] }],
+    });
+  });
+
+  it('defaults policyTypes to Ingress alone without egress rules, and keeps them as written', () => {
+    const list = build({ additional: [{ name: 'a' }, { name: 'b', policyTypes: ['Egress'] }] });
+    expect(list.map((p) => `${p.metadata.name}:${p.spec.policyTypes.join('+')}`)).toEqual([
+      'kubeposture-default-deny:Ingress+Egress',
+      'kubeposture-allow-dns:Egress',
+      'kubeposture-a:Ingress',
+      'kubeposture-b:Egress',
+    ]);
+  });
+
+  it('makes additional policies even where the baseline denies nothing (they are the platform’s, as written)', () => {
+    expect(build({ denyIngress: false, denyEgress: false, additional: [{ name: 'a' }] }).map((p) => p.metadata.name)).toEqual([
+      'kubeposture-a',
+    ]);
+  });
+
+  it('sends DNS where spec.networkPolicy.dns says, each list defaulting on its own', () => {
+    const dns = (d: Record<string, unknown>): unknown =>
+      build({ dns: d }).find((p) => p.metadata.name === 'kubeposture-allow-dns')?.spec.egress;
+    expect(dns({ to: [{ ipBlock: { cidr: '169.254.20.10/32' } }] })).toEqual([
+      {
+        to: [{ ipBlock: { cidr: '169.254.20.10/32' } }],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+    ]);
+    expect(dns({ ports: [{ port: 5353 }] })).toEqual([
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [{ port: 5353, protocol: 'TCP' }],
+      },
+    ]);
+  });
+});

@@ -22,9 +22,20 @@ import {
   NAME_LIMITS,
   NAME_QUOTA,
   PSA_PREFIX,
+  additionalPolicyName,
   workloadRbacName,
 } from '../api/constants.ts';
-import type { NetworkPolicySpec, PodSecuritySpec, SecurityBaseline, WorkloadServiceAccount } from '../api/types.ts';
+import type {
+  AdditionalPolicy,
+  DnsSpec,
+  ExemptPart,
+  NetworkPolicyPort,
+  NetworkPolicySpec,
+  PodSecuritySpec,
+  PolicyType,
+  SecurityBaseline,
+  WorkloadServiceAccount,
+} from '../api/types.ts';
 import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta, ServiceAccountRef } from './objects.ts';
 
 /** Labels every owned object carries: they select kubeposture's objects and name the baseline. */
@@ -52,63 +63,93 @@ function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string):
 
 const owned = (object: ManagedObject): Desired => ({ ownership: 'owned', object });
 
-type Direction = 'Ingress' | 'Egress';
+const NONE: ReadonlySet<ExemptPart> = new Set();
+
+/** Where DNS egress goes when the baseline does not say: CoreDNS / kube-dns in kube-system, 53 UDP and TCP. */
+export const DEFAULT_DNS: Required<DnsSpec> = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { [DNS_NAMESPACE_LABEL]: DNS_NAMESPACE } },
+      podSelector: { matchLabels: { [DNS_POD_LABEL]: DNS_POD_VALUE } },
+    },
+  ],
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
+};
+
+/** A port as the apiserver stores it: the protocol defaults to TCP. */
+const storedPort = (p: NetworkPolicyPort): NetworkPolicyPort => ({ ...p, protocol: p.protocol ?? 'TCP' });
+const storedPorts = <R extends { readonly ports?: readonly NetworkPolicyPort[] }>(rule: R): R =>
+  rule.ports === undefined ? rule : { ...rule, ports: rule.ports.map(storedPort) };
+
+/**
+ * An additional policy's spec as the apiserver stores it: policyTypes defaulted as Kubernetes
+ * defaults them (Ingress, and Egress when there are egress rules), ports with their protocol.
+ * Both rule lists are set, empty when absent: kubeposture then owns them, so a rule someone adds
+ * is drift.
+ */
+export function additionalSpec(a: AdditionalPolicy): NetworkPolicy['spec'] {
+  const egress = (a.egress ?? []).map(storedPorts);
+  const policyTypes: readonly PolicyType[] = a.policyTypes ?? (egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
+  return { podSelector: a.podSelector, policyTypes, ingress: (a.ingress ?? []).map(storedPorts), egress };
+}
 
 /**
  * NetworkPolicies. Any policy that lists a direction in policyTypes isolates the
- * pods it selects in that direction, so allow-policies are only made for
- * directions the baseline denies: an allow-DNS policy with egress left open
- * would itself shut egress down to DNS.
+ * pods it selects in that direction, so kubeposture's own allow-policies are only
+ * made for directions the baseline denies: an allow-DNS policy with egress left
+ * open would itself shut egress down to DNS. Additional policies are the
+ * platform's, made as written. `exempt`: the parts an active exception lifts here.
  */
-export function networkPolicies(baseline: SecurityBaseline, namespace: string, spec: NetworkPolicySpec): NetworkPolicy[] {
-  const denied: Direction[] = [];
-  if (spec.denyIngress) denied.push('Ingress');
-  if (spec.denyEgress) denied.push('Egress');
-  if (denied.length === 0) return [];
-  const np = (name: string, body: Omit<NetworkPolicy['spec'], 'podSelector'>): NetworkPolicy => ({
+export function networkPolicies(
+  baseline: SecurityBaseline,
+  namespace: string,
+  spec: NetworkPolicySpec,
+  exempt: ReadonlySet<ExemptPart> = NONE,
+): NetworkPolicy[] {
+  if (exempt.has('networkPolicy')) return [];
+  const np = (name: string, body: NetworkPolicy['spec']): NetworkPolicy => ({
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: ownedMeta(baseline, namespace, name),
-    spec: { podSelector: {}, ...body },
+    spec: body,
   });
-  // The denied directions' rule lists are set, empty: kubeposture then owns them, so a rule
-  // someone adds to the default-deny (ingress: [{}] opens it to all) is drift, and repaired.
-  const out = [
-    np(NAME_DEFAULT_DENY, {
-      policyTypes: denied,
-      ...(spec.denyIngress ? { ingress: [] } : {}),
-      ...(spec.denyEgress ? { egress: [] } : {}),
-    }),
-  ];
-  if (spec.allowDNS && spec.denyEgress) {
+  const denyIngress = spec.denyIngress && !exempt.has('networkPolicy.denyIngress');
+  const denyEgress = spec.denyEgress && !exempt.has('networkPolicy.denyEgress');
+  const denied: PolicyType[] = [];
+  if (denyIngress) denied.push('Ingress');
+  if (denyEgress) denied.push('Egress');
+  const out: NetworkPolicy[] = [];
+  if (denied.length > 0) {
+    // The denied directions' rule lists are set, empty: kubeposture then owns them, so a rule
+    // someone adds to the default-deny (ingress: [{}] opens it to all) is drift, and repaired.
     out.push(
-      np(NAME_ALLOW_DNS, {
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { [DNS_NAMESPACE_LABEL]: DNS_NAMESPACE } },
-                podSelector: { matchLabels: { [DNS_POD_LABEL]: DNS_POD_VALUE } },
-              },
-            ],
-            ports: [
-              { protocol: 'UDP', port: 53 },
-              { protocol: 'TCP', port: 53 },
-            ],
-          },
-        ],
+      np(NAME_DEFAULT_DENY, {
+        podSelector: {},
+        policyTypes: denied,
+        ...(denyIngress ? { ingress: [] } : {}),
+        ...(denyEgress ? { egress: [] } : {}),
       }),
     );
   }
-  if (spec.allowSameNamespace) {
+  if (spec.allowDNS && denyEgress) {
+    const dns = { to: spec.dns?.to ?? DEFAULT_DNS.to, ports: spec.dns?.ports ?? DEFAULT_DNS.ports };
+    out.push(np(NAME_ALLOW_DNS, { podSelector: {}, policyTypes: ['Egress'], egress: [storedPorts(dns)] }));
+  }
+  if (spec.allowSameNamespace && denied.length > 0) {
     out.push(
       np(NAME_ALLOW_SAME_NAMESPACE, {
+        podSelector: {},
         policyTypes: denied,
-        ...(spec.denyIngress ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
-        ...(spec.denyEgress ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
+        ...(denyIngress ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
+        ...(denyEgress ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
       }),
     );
+  }
+  for (const a of spec.additional ?? []) {
+    if (!exempt.has(`networkPolicy.additional.${a.name}`)) out.push(np(additionalPolicyName(a.name), additionalSpec(a)));
   }
   return out;
 }
@@ -159,12 +200,12 @@ function grantor(baseline: SecurityBaseline, namespace: string, operator: Servic
   });
 }
 
-/** The Pod Security Admission labels a namespace must carry (empty when no level is set). */
-export function podSecurityLabels(spec: PodSecuritySpec | undefined): Record<string, string> {
+/** The Pod Security Admission labels a namespace must carry (empty when no level is set); `exempt` may lift enforce. */
+export function podSecurityLabels(spec: PodSecuritySpec | undefined, exempt: ReadonlySet<ExemptPart> = NONE): Record<string, string> {
   const labels: Record<string, string> = {};
   if (spec === undefined) return labels;
   const modes = [
-    ['enforce', spec.enforce, spec.enforceVersion],
+    ['enforce', exempt.has('podSecurity.enforce') ? undefined : spec.enforce, spec.enforceVersion],
     ['audit', spec.audit, spec.auditVersion],
     ['warn', spec.warn, spec.warnVersion],
   ] as const;
@@ -181,12 +222,18 @@ export function podSecurityLabels(spec: PodSecuritySpec | undefined): Record<str
  * apply order, then the shared fields of the `default` ServiceAccount and the
  * Namespace. `operator`: kubeposture's own ServiceAccount, which gets the grantor
  * RoleBinding where workload Roles have rules (undefined when kubeposture runs
- * under another identity, which must then hold those permissions itself).
+ * under another identity, which must then hold those permissions itself). `exempt`: the parts
+ * active exceptions lift in this namespace; their objects are not wanted here.
  */
-export function desiredObjects(baseline: SecurityBaseline, namespace: string, operator?: ServiceAccountRef): Desired[] {
+export function desiredObjects(
+  baseline: SecurityBaseline,
+  namespace: string,
+  operator?: ServiceAccountRef,
+  exempt: ReadonlySet<ExemptPart> = NONE,
+): Desired[] {
   const spec = baseline.spec;
-  const out: Desired[] = networkPolicies(baseline, namespace, spec.networkPolicy).map(owned);
-  if (spec.limitRange !== undefined && spec.limitRange.limits.length > 0) {
+  const out: Desired[] = networkPolicies(baseline, namespace, spec.networkPolicy, exempt).map(owned);
+  if (spec.limitRange !== undefined && spec.limitRange.limits.length > 0 && !exempt.has('limitRange')) {
     out.push(
       owned({
         apiVersion: 'v1',
@@ -196,7 +243,7 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
       }),
     );
   }
-  if (spec.resourceQuota !== undefined) {
+  if (spec.resourceQuota !== undefined && !exempt.has('resourceQuota')) {
     out.push(
       owned({
         apiVersion: 'v1',
@@ -206,7 +253,7 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
       }),
     );
   }
-  const workloads = spec.serviceAccounts?.workloads ?? [];
+  const workloads = (spec.serviceAccounts?.workloads ?? []).filter((w) => !exempt.has(`serviceAccounts.workloads.${w.name}`));
   const perWorkload = workloads.map((sa) => workloadObjects(baseline, namespace, sa));
   const grants = operator !== undefined && workloads.some((sa) => (sa.rules ?? []).length > 0);
   // ServiceAccounts, then Roles, then RoleBindings: a binding never precedes its Role. The
@@ -215,7 +262,7 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
     if (kind === 'Role' && grants) out.push(grantor(baseline, namespace, operator));
     for (const list of perWorkload) out.push(...list.filter((d) => d.object.kind === kind));
   }
-  if (spec.serviceAccounts?.disableDefaultTokenMount === true) {
+  if (spec.serviceAccounts?.disableDefaultTokenMount === true && !exempt.has('serviceAccounts.disableDefaultTokenMount')) {
     out.push({
       ownership: 'shared',
       object: {
@@ -226,7 +273,7 @@ export function desiredObjects(baseline: SecurityBaseline, namespace: string, op
       },
     });
   }
-  const labels = podSecurityLabels(spec.podSecurity);
+  const labels = podSecurityLabels(spec.podSecurity, exempt);
   if (Object.keys(labels).length > 0) {
     out.push({ ownership: 'shared', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } } });
   }

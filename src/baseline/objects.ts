@@ -3,7 +3,15 @@
  * sets, in the form server-side apply takes them. No client library types here,
  * so the builders stay pure.
  */
-import type { LimitRangeItem, PolicyRule, ResourceList } from '../api/types.ts';
+import type {
+  LabelSelector,
+  LimitRangeItem,
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  PolicyRule,
+  PolicyType,
+  ResourceList,
+} from '../api/types.ts';
 
 export interface OwnerReference {
   readonly apiVersion: string;
@@ -21,25 +29,15 @@ export interface ObjectMeta {
   readonly ownerReferences?: readonly OwnerReference[];
 }
 
-export interface NetworkPolicyPeer {
-  readonly podSelector?: { readonly matchLabels?: Readonly<Record<string, string>> };
-  readonly namespaceSelector?: { readonly matchLabels?: Readonly<Record<string, string>> };
-}
-
-export interface NetworkPolicyPort {
-  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
-  readonly port: number;
-}
-
 export interface NetworkPolicy {
   readonly apiVersion: 'networking.k8s.io/v1';
   readonly kind: 'NetworkPolicy';
   readonly metadata: ObjectMeta;
   readonly spec: {
-    readonly podSelector: Readonly<Record<string, never>>;
-    readonly policyTypes: readonly ('Ingress' | 'Egress')[];
-    readonly ingress?: readonly { readonly from?: readonly NetworkPolicyPeer[] }[];
-    readonly egress?: readonly { readonly to?: readonly NetworkPolicyPeer[]; readonly ports?: readonly NetworkPolicyPort[] }[];
+    readonly podSelector: LabelSelector;
+    readonly policyTypes: readonly PolicyType[];
+    readonly ingress?: readonly NetworkPolicyIngressRule[];
+    readonly egress?: readonly NetworkPolicyEgressRule[];
   };
 }
 

@@ -61,8 +61,9 @@ function whichPods(spec: Json): string {
  * pod in every namespace) on every port of a protocol; see reach.ts for what
  * counts. A direction counts only when the policy's policyTypes cover it (as
  * Kubernetes defaults them: Ingress always, Egress when egress rules exist).
- * Who made the policy does not matter: kubeposture's own never admit
- * everyone, and a mark of authorship is something a tenant can copy.
+ * Who made the policy does not matter: kubeposture's fixed policies never admit
+ * everyone, an additional policy of the platform's that does is reported like any
+ * other, and a mark of authorship is something a tenant can copy.
  */
 export function networkPolicyFindings(
   np: { readonly metadata: { readonly name: string; readonly namespace?: string }; readonly spec?: unknown },

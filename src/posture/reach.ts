@@ -26,6 +26,7 @@
  * would refuse (an unknown operator, a peer with nothing in it) admits no one.
  */
 import { LABEL_NAMESPACE_NAME } from '../api/constants.ts';
+import { parseCidr, V4_BITS, V6_BITS, type Span } from '../lib/cidr.ts';
 import { asList, asPlainObject } from '../lib/json.ts';
 
 type Json = Readonly<Record<string, unknown>>;
@@ -41,7 +42,6 @@ export const REACH_BUDGET = 50_000;
 
 const MAX_PORT = 65535;
 /** An inclusive range of ports or addresses. */
-type Span<T> = readonly [T, T];
 
 /** A set of label states for one key: absent or not, and the values in (or, complemented, not in) a set. */
 interface Domain {
@@ -136,64 +136,6 @@ export function portsOf(ports: unknown): Record<Protocol, readonly Span<number>[
 }
 
 // ---- addresses ---------------------------------------------------------------
-
-const V4_BITS = 32n;
-const V6_BITS = 128n;
-
-function parseV4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    // Leading zeros read as decimal, as the apiserver's lenient parser reads legacy objects.
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    v = (v << 8n) | BigInt(p);
-  }
-  return v;
-}
-
-function parseV6(s: string): bigint | undefined {
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string | undefined): bigint[] | undefined => {
-    if (h === undefined || h === '') return [];
-    const out: bigint[] = [];
-    const parts = h.split(':');
-    for (const [i, p] of parts.entries()) {
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseV4(p);
-        if (v4 === undefined) return undefined;
-        out.push(v4 >> 16n, v4 & 0xffffn);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) {
-        out.push(BigInt(`0x${p}`));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = groups(halves[1]);
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  return [...head, ...Array<bigint>(Math.max(0, missing)).fill(0n), ...tail].reduce((acc, g) => (acc << 16n) | g, 0n);
-}
-
-/** A CIDR as its family and the addresses in it (host bits ignored, as the apiserver's parser masks them). */
-export function parseCidr(v: unknown): { readonly family: 'IPv4' | 'IPv6'; readonly span: Span<bigint> } | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(v.trim());
-  if (m === null) return undefined;
-  const family = m[1]?.includes(':') === true ? 'IPv6' : 'IPv4';
-  const bits = family === 'IPv6' ? V6_BITS : V4_BITS;
-  const prefix = BigInt(m[2] ?? '');
-  const addr = family === 'IPv6' ? parseV6(m[1] ?? '') : parseV4(m[1] ?? '');
-  if (addr === undefined || prefix > bits) return undefined;
-  const host = (1n << (bits - prefix)) - 1n;
-  const lo = addr & ~host;
-  return { family, span: [lo, lo | host] };
-}
 
 function subtract(spans: readonly Span<bigint>[], cut: Span<bigint>): Span<bigint>[] {
   return spans.flatMap(([lo, hi]): Span<bigint>[] => {

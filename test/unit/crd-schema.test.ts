@@ -39,6 +39,8 @@ function compare(shape: Shape, schema: Schema | undefined, path: string): string
       return schema.type === shape.type ? [] : [`${path}: ${shape.type} in TypeScript, ${String(schema.type)} in the CRD`];
     case 'quantity':
       return schema['x-kubernetes-int-or-string'] === true ? [] : [`${path}: a quantity in TypeScript, not int-or-string in the CRD`];
+    case 'intOrString':
+      return schema['x-kubernetes-int-or-string'] === true ? [] : [`${path}: int-or-string in TypeScript, not in the CRD`];
     case 'array':
       return schema.type === 'array'
         ? compare(shape.items, schema.items, `${path}[]`)
