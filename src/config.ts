@@ -15,6 +15,8 @@ export interface RunConfig {
   readonly workers: number;
   readonly resyncPeriodMs: number;
   readonly statusIntervalMs: number;
+  /** How far ahead a SecurityBaselineException may expire. */
+  readonly exceptionHorizonMs: number;
   readonly logLevel: LogLevel;
   /** Where /healthz and /readyz are served. */
   readonly healthAddress: { readonly host: string | undefined; readonly port: number };
@@ -32,14 +34,14 @@ export interface RunConfig {
     | undefined;
 }
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "500ms", "30s", "10m", "1h" in milliseconds; throws naming `flag` otherwise. */
+/** "500ms", "30s", "10m", "1h", "90d" in milliseconds; throws naming `flag` otherwise. */
 export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
   const unit = m?.[2] === undefined ? undefined : UNITS[m[2]];
   if (m === null || unit === undefined)
-    throw new Error(`--${flag} ${JSON.stringify(text)} is not a duration (use forms such as 500ms, 30s, 10m, 1h)`);
+    throw new Error(`--${flag} ${JSON.stringify(text)} is not a duration (use forms such as 500ms, 30s, 10m, 1h, 90d)`);
   return Number(m[1]) * unit;
 }
 
@@ -56,6 +58,7 @@ export const RUN_FLAGS = `
             --workers N              namespaces reconciled at once (default 16)
             --resync-period DUR      re-check every namespace from cache this often (default 10m)
             --status-interval DUR    write each baseline's status at most this often (default 1s)
+            --exception-horizon DUR  how far ahead a SecurityBaselineException may expire (default 90d)
             --log-level LEVEL        error, warn, info or debug (default info)
             --health-addr ADDR       where /healthz and /readyz are served (default :8081)
             --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
@@ -76,6 +79,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       workers: { type: 'string', default: '16' },
       'resync-period': { type: 'string', default: '10m' },
       'status-interval': { type: 'string', default: '1s' },
+      'exception-horizon': { type: 'string', default: '90d' },
       'log-level': { type: 'string', default: 'info' },
       'health-addr': { type: 'string', default: ':8081' },
       'metrics-addr': { type: 'string', default: ':8443' },
@@ -96,6 +100,9 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const workers = positiveInt('workers', values.workers, 256);
   const resyncPeriodMs = parseDuration('resync-period', values['resync-period']);
   const statusIntervalMs = parseDuration('status-interval', values['status-interval']);
+  const exceptionHorizonMs = parseDuration('exception-horizon', values['exception-horizon']);
+  if (exceptionHorizonMs < 60_000 || exceptionHorizonMs > 3650 * 86_400_000)
+    throw new Error(`--exception-horizon ${JSON.stringify(values['exception-horizon'])} must be between 1m and 3650d`);
   const healthAddress = parseAddress('health-addr', values['health-addr']);
   const metricsAddress = parseAddress('metrics-addr', values['metrics-addr']);
   const secure = values['metrics-secure'];
@@ -122,6 +129,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     workers,
     resyncPeriodMs,
     statusIntervalMs,
+    exceptionHorizonMs,
     logLevel: level as LogLevel,
     healthAddress,
     metricsAddress,

@@ -185,6 +185,8 @@ it('keeps STATUS_LIMITS equal to the CRD', () => {
     fields: status.drift?.items?.properties?.fields?.maxItems,
     recentRepairs: status.repairs?.properties?.recent?.maxItems,
     findings: status.findings?.maxItems,
+    exceptions: status.exceptions?.maxItems,
+    exceptionParts: status.exceptions?.items?.properties?.exempt?.maxItems,
   }).toEqual(STATUS_LIMITS);
   expect(status.repairs?.properties?.recent?.items?.properties?.fields?.maxItems).toBe(STATUS_LIMITS.fields);
 });

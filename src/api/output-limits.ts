@@ -20,6 +20,8 @@ export const STATUS_LIMITS = {
   fields: 32,
   recentRepairs: 10,
   findings: 50,
+  exceptions: 50,
+  exceptionParts: 20,
 } as const;
 
 /**
@@ -154,7 +156,7 @@ const boundFinding = (f: Finding): Finding => ({ ...f, message: clip(f.message, 
 
 /** `status` with every list and string within the CRD's limits (and kubeposture's own); lists cut past their limit say so where the schema can. */
 export function boundStatus(status: SecurityBaselineStatus): SecurityBaselineStatus {
-  const { conditions, drift, driftTruncated, repairs, findings, findingsTruncated, ...rest } = status;
+  const { conditions, drift, driftTruncated, repairs, findings, findingsTruncated, exceptions, exceptionsTruncated, ...rest } = status;
   return {
     ...rest,
     ...(conditions === undefined ? {} : { conditions: conditions.slice(0, STATUS_LIMITS.conditions).map(boundCondition) }),
@@ -174,6 +176,11 @@ export function boundStatus(status: SecurityBaselineStatus): SecurityBaselineSta
     ...(findings === undefined && findingsTruncated === undefined
       ? {}
       : { findingsTruncated: findingsTruncated === true || (findings?.length ?? 0) > STATUS_LIMITS.findings }),
+    // An exception's reason and parts are within these bounds already (the exception's CRD and validator).
+    ...(exceptions === undefined ? {} : { exceptions: exceptions.slice(0, STATUS_LIMITS.exceptions) }),
+    ...(exceptions === undefined && exceptionsTruncated === undefined
+      ? {}
+      : { exceptionsTruncated: exceptionsTruncated === true || (exceptions?.length ?? 0) > STATUS_LIMITS.exceptions }),
   };
 }
 

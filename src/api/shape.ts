@@ -14,6 +14,7 @@ import type {
   NetworkPolicyPeer,
   NetworkPolicyPort,
   DriftEntry,
+  ExceptionEntry,
   Finding,
   LabelSelector,
   LabelSelectorRequirement,
@@ -195,6 +196,7 @@ export const statusShape: Shape = object<SecurityBaselineStatus>({
       drifted: req(int),
       superseded: req(int),
       failed: req(int),
+      excepted: opt(int),
     }),
   ),
   drift: opt(
@@ -239,5 +241,9 @@ export const statusShape: Shape = object<SecurityBaselineStatus>({
     ),
   ),
   findingsTruncated: opt(bool),
+  exceptions: opt(
+    arrayOf(object<ExceptionEntry>({ name: req(str), exempt: req(strings), reason: req(str), expires: req(str), namespaces: req(int) })),
+  ),
+  exceptionsTruncated: opt(bool),
   lastReconcileTime: opt(str),
 });

@@ -205,6 +205,8 @@ export interface NamespaceCounts {
   readonly drifted: number;
   readonly superseded: number;
   readonly failed: number;
+  /** Governed namespaces where an active SecurityBaselineException lifts some part (also counted as compliant or drifted). */
+  readonly excepted?: number;
 }
 
 export interface DriftEntry {
@@ -246,6 +248,16 @@ export interface Finding {
   readonly message: string;
 }
 
+/** An active SecurityBaselineException of this baseline, as its status lists it. */
+export interface ExceptionEntry {
+  readonly name: string;
+  readonly exempt: readonly string[];
+  readonly reason: string;
+  readonly expires: string;
+  /** Governed namespaces it lifts parts in. */
+  readonly namespaces: number;
+}
+
 export interface SecurityBaselineStatus {
   readonly observedGeneration?: number;
   readonly conditions?: readonly Condition[];
@@ -255,6 +267,8 @@ export interface SecurityBaselineStatus {
   readonly repairs?: Repairs;
   readonly findings?: readonly Finding[];
   readonly findingsTruncated?: boolean;
+  readonly exceptions?: readonly ExceptionEntry[];
+  readonly exceptionsTruncated?: boolean;
   readonly lastReconcileTime?: string;
 }
 

@@ -92,6 +92,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
       resyncPeriodMs: config.resyncPeriodMs,
       statusIntervalMs: config.statusIntervalMs,
       conflictRecheckMs: 30_000,
+      exceptionHorizonMs: config.exceptionHorizonMs,
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);

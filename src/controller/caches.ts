@@ -14,6 +14,7 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY_VALUE,
 } from '../api/constants.ts';
+import type { SecurityBaselineExceptionStatus } from '../api/exception.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
@@ -34,6 +35,8 @@ import type { NamespaceResult, StateReader, WriteThrough } from './reconciler.ts
 
 /** A SecurityBaseline as cached: kubeposture's own managedFields only. */
 export type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
+/** A SecurityBaselineException as cached: kubeposture's own managedFields only. */
+export type ExceptionObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineExceptionStatus };
 /** A Namespace as cached: name, labels, kubeposture's record and field ownership. */
 export type NamespaceObject = NamespaceSnapshot['namespace'];
 
@@ -61,6 +64,7 @@ export class Caches implements StateReader {
   private readonly deps: CachesDeps;
   private readonly namespaces: Informer<NamespaceObject>;
   private readonly baselineObjects: Informer<BaselineObject>;
+  private readonly exceptionObjects: Informer<ExceptionObject>;
   private readonly owned: ReadonlyMap<OwnedKind, Informer<WireObject>>;
   private readonly defaultServiceAccounts: Informer<WireObject>;
   /** Tenants' NetworkPolicies with findings, and the selector guard (posture-watch.ts). */
@@ -94,6 +98,12 @@ export class Caches implements StateReader {
       clock,
       transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER),
       ...watchOpts('SecurityBaseline'),
+    });
+    this.exceptionObjects = new Informer<ExceptionObject>(rest, {
+      kind: 'SecurityBaselineException',
+      clock,
+      transform: keepOwnManagedFields<ExceptionObject>(FIELD_MANAGER),
+      ...watchOpts('SecurityBaselineException'),
     });
     this.owned = new Map(
       OWNED_KINDS.map((kind) => [
@@ -158,6 +168,15 @@ export class Caches implements StateReader {
   /** Every change of a SecurityBaseline. */
   onBaseline(fn: (e: InformerEvent<BaselineObject>) => void): void {
     this.baselineObjects.on(fn);
+  }
+
+  /** Every change of a SecurityBaselineException. */
+  onException(fn: (e: InformerEvent<ExceptionObject>) => void): void {
+    this.exceptionObjects.on(fn);
+  }
+
+  exceptionObjectList(): ExceptionObject[] {
+    return this.exceptionObjects.list();
   }
 
   get namespaceCount(): number {
@@ -279,6 +298,13 @@ export class Caches implements StateReader {
   }
 
   private all(): Informer<WireObject>[] {
-    return [this.namespaces, this.baselineObjects, ...this.owned.values(), this.defaultServiceAccounts, ...this.posture.informers];
+    return [
+      this.namespaces,
+      this.baselineObjects,
+      this.exceptionObjects,
+      ...this.owned.values(),
+      this.defaultServiceAccounts,
+      ...this.posture.informers,
+    ];
   }
 }

@@ -16,6 +16,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { announce } from './announce.ts';
 import { Caches, hasFinalizer, type BaselineObject } from './caches.ts';
 import { CreateMemory } from './creates.ts';
+import { ExceptionBook } from './exceptions.ts';
+import { DEFAULT_HORIZON_MS } from '../baseline/exceptions.ts';
 import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult } from './reconciler.ts';
@@ -37,6 +39,8 @@ export interface ControllerConfig {
   readonly statusIntervalMs: number;
   /** A namespace with a Conflict is checked again this often (the conflicting object is not watched). */
   readonly conflictRecheckMs: number;
+  /** How far ahead a SecurityBaselineException may expire; 90 days by default. */
+  readonly exceptionHorizonMs?: number;
 }
 
 export interface ControllerDeps {
@@ -60,6 +64,7 @@ export class Controller {
   private readonly creates = new CreateMemory();
   private readonly reconciler: Reconciler;
   private readonly status: StatusWriter;
+  private readonly exceptions: ExceptionBook;
   private readonly events: EventSink;
   /** Namespace names. */
   private readonly namespaceQueue: WorkQueue;
@@ -87,12 +92,30 @@ export class Controller {
         for (const b of this.caches.baselineObjectList()) this.status.markDirty(b.metadata.name);
       },
     });
+    this.exceptions = new ExceptionBook({
+      rest,
+      clock,
+      log,
+      events: this.events,
+      exceptions: () => this.caches.exceptionObjectList(),
+      baselines: () => this.caches.baselines(),
+      baselineUid: (name) => this.caches.baseline(name)?.metadata.uid,
+      results: this.results,
+      horizonMs: config.exceptionHorizonMs ?? DEFAULT_HORIZON_MS,
+      mayWrite: () => this.leading() && this.started,
+      onChange: (namespaces, baselines) => {
+        for (const b of baselines) this.status.markDirty(b);
+        if (!this.started) return;
+        for (const ns of namespaces) this.namespaceQueue.add(ns);
+      },
+    });
     this.status = new StatusWriter({
       rest,
       clock,
       log,
       caches: this.caches,
       results: this.results,
+      activeExceptions: (baseline) => this.exceptions.active(baseline),
       operatorNamespace: config.operatorNamespace,
       statusIntervalMs: config.statusIntervalMs,
       mayWrite: () => this.leading() && this.started,
@@ -107,6 +130,7 @@ export class Controller {
       unrecorded: this.creates,
       mayWrite: () => this.leading(),
       guarded: (name) => this.caches.guarded(name),
+      exemptions: () => this.exceptions.exemptions(),
     });
     const queueOptions = {
       ...defaultQueueOptions,
@@ -131,6 +155,11 @@ export class Controller {
     });
     this.caches.onBaseline((e) => {
       this.onBaselineEvent(e);
+      // A baseline that comes, goes or changes its parts may make an exception valid or invalid.
+      if (this.started) this.exceptions.refresh();
+    });
+    this.caches.onException((e) => {
+      if (this.started) this.exceptions.refresh([e.object]);
     });
   }
 
@@ -148,6 +177,7 @@ export class Controller {
   async start(): Promise<void> {
     await this.caches.start();
     this.started = true;
+    this.exceptions.refresh();
     this.lookAtEverything();
     this.scheduleResync();
     this.deps.log.info('Started controller', {
@@ -159,6 +189,7 @@ export class Controller {
   /** Stops watching, finishes in-flight work and writes pending status. */
   async stop(): Promise<void> {
     this.caches.stop();
+    this.exceptions.stop();
     this.cancelResync?.();
     await Promise.all([this.namespaceQueue.shutdown(), this.baselineQueue.shutdown()]);
     await this.status.stop();
@@ -193,6 +224,7 @@ export class Controller {
   /** Every baseline's status waits for its namespaces to be looked at; every key is queued. */
   private lookAtEverything(): void {
     this.status.beginWarming();
+    this.exceptions.markAllDirty();
     for (const b of this.caches.baselineObjectList()) this.baselineQueue.add(b.metadata.name);
     this.enqueueNamespaces();
   }
@@ -276,6 +308,7 @@ export class Controller {
     else this.results.set(name, result);
     announce({ events: this.events, caches: this.caches }, before, result, this.status.recordRepairs(before, result));
     this.status.reconciled(name, before, result);
+    this.exceptions.reconciled(before, result);
     if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
     // A conflicting object is not in the caches (it lacks kubeposture's label), so its
     // removal sends no event: look again after a while.

@@ -1,5 +1,6 @@
 import { baselineWith } from '../../test/support/baselines.ts';
-import type { SecurityBaseline } from '../api/types.ts';
+import type { ExemptPart, SecurityBaseline } from '../api/types.ts';
+import { ExemptionIndex } from '../baseline/exceptions.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { encodeRecord } from './ownership.ts';
@@ -315,6 +316,86 @@ describe('planNamespace', () => {
       'releaseShared ServiceAccount/default',
       'releaseShared Namespace/team-a',
     ]);
+  });
+
+  describe('with parts lifted by an exception', () => {
+    const lifting = (exempt: ExemptPart[]): ExemptionIndex =>
+      new ExemptionIndex([
+        {
+          metadata: { name: 'legacy', uid: 'u', generation: 1 },
+          spec: { baseline: 'enforce', namespaces: [NS], exempt, reason: 'r', expires: '2099-01-01T00:00:00Z' },
+          expiresAt: Date.UTC(2099, 0, 1),
+        },
+      ]);
+
+    it('removes the lifted objects by the deletionPolicy without calling them drift, and names the exception', () => {
+      const recorded = applied(enforce);
+      const plan = planNamespace(
+        snap(recorded, recording(recorded, 'enforce')),
+        set(enforce),
+        undefined,
+        undefined,
+        lifting(['resourceQuota']),
+      );
+      expect(plan).toMatchObject({ state: 'governed', drift: [], exceptions: ['legacy'] });
+      expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['delete ResourceQuota/kubeposture-quota']);
+    });
+
+    it('does not create what is lifted in a fresh namespace', () => {
+      const plan = planNamespace(snap(), set(enforce), undefined, undefined, lifting(['networkPolicy']));
+      expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['create ResourceQuota/kubeposture-quota']);
+    });
+
+    it('gives back the enforce labels, without drift, when podSecurity.enforce is lifted', () => {
+      const b = baselineWith('enforce', { ...sel, podSecurity: { enforce: 'restricted', warn: 'baseline' } });
+      const labels = {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': 'baseline',
+        'pod-security.kubernetes.io/warn-version': 'latest',
+      };
+      const held = Object.fromEntries(Object.keys(labels).map((k) => [`f:${k}`, {}]));
+      const ns = nsObject(
+        { team: 'a', ...labels },
+        { managedFields: [{ manager: 'kubeposture', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': held } } }] },
+      );
+      const plan = planNamespace(snap(applied(b), ns), set(b), undefined, undefined, lifting(['podSecurity.enforce']));
+      expect(plan).toMatchObject({ state: 'governed', drift: [] });
+      expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['applyShared Namespace/team-a']);
+      expect(plan.state === 'governed' && plan.ownership.namespaceLabels).toEqual({
+        'pod-security.kubernetes.io/warn': 'baseline',
+        'pod-security.kubernetes.io/warn-version': 'latest',
+      });
+      // Without the exception, the same labels held are compliant: nothing to do.
+      expect(planNamespace(snap(applied(b), ns), set(b), undefined)).toMatchObject({ drift: [], actions: [] });
+    });
+
+    it('reports as drift an enforce label kubeposture set that the baseline no longer asks for', () => {
+      const b = baselineWith('enforce', { ...sel, podSecurity: { warn: 'baseline' } });
+      const ns = nsObject(
+        {
+          team: 'a',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/warn': 'baseline',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+        },
+        {
+          managedFields: [
+            {
+              manager: 'kubeposture',
+              operation: 'Apply',
+              fieldsV1: {
+                'f:metadata': { 'f:labels': { 'f:pod-security.kubernetes.io/enforce': {}, 'f:pod-security.kubernetes.io/warn': {} } },
+              },
+            },
+          ],
+        },
+      );
+      const plan = planNamespace(snap(applied(b), ns), set(b), undefined);
+      expect(plan.state === 'governed' && plan.drift).toEqual([
+        { kind: 'Namespace', name: NS, reason: 'Modified', fields: ['metadata.labels[pod-security.kubernetes.io/enforce]'] },
+      ]);
+    });
   });
 
   it('leaves alone a terminating namespace, and one whose record holds objects of a Stalled baseline', () => {

@@ -3,12 +3,13 @@
  * governs it, how its objects differ from that baseline, and what to write.
  * Pure: the reconciler feeds it caches and carries out its actions.
  */
-import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER } from '../api/constants.ts';
+import { DEFAULT_SERVICE_ACCOUNT, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
 import type { DriftReason, SecurityBaseline } from '../api/types.ts';
 import { desiredObjects, isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
-import { compareObject } from '../drift/compare.ts';
+import { NO_EXEMPTION, type ExemptionIndex } from '../baseline/exceptions.ts';
+import { childPath, compareObject } from '../drift/compare.ts';
 import type { WireObject } from '../kube/wire.ts';
 import {
   ownedEntry,
@@ -115,6 +116,8 @@ export type Plan =
       readonly drift: readonly Drift[];
       readonly actions: readonly Action[];
       readonly ownership: Ownership;
+      /** The active exceptions that lift parts of the baseline here (sorted). */
+      readonly exceptions: readonly string[];
     }
   /** Left alone: terminating, or holding objects of a Stalled baseline. */
   | { readonly state: 'skipped'; readonly reason: string };
@@ -146,6 +149,19 @@ export function holdsField(obj: WireObject | undefined, path: readonly string[],
   });
 }
 
+/** The label keys kubeposture's apply holds on `obj` (from managedFields). */
+export function heldLabels(obj: WireObject | undefined): string[] {
+  const out: string[] = [];
+  for (const e of obj?.metadata.managedFields ?? []) {
+    if (e.manager !== FIELD_MANAGER || e.operation !== 'Apply') continue;
+    const meta = (e.fieldsV1 as Record<string, unknown> | undefined)?.['f:metadata'];
+    const labels = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['f:labels'] : undefined;
+    if (typeof labels !== 'object' || labels === null) continue;
+    for (const k of Object.keys(labels)) if (k.startsWith('f:')) out.push(k.slice(2));
+  }
+  return out;
+}
+
 /** True when kubeposture's fields on `obj` are recorded under its create (an Update entry), not an apply. */
 export function ownedThroughCreate(obj: WireObject): boolean {
   return (obj.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
@@ -156,13 +172,16 @@ export function ownedThroughCreate(obj: WireObject): boolean {
  * that made them says (deleted when that baseline no longer exists, as the
  * garbage collector would do through their ownerReference); those of a baseline
  * now in Audit mode stay, since Audit never writes to a namespace. `operator`: kubeposture's
- * own ServiceAccount, the subject of its grantor RoleBinding (build.ts).
+ * own ServiceAccount, the subject of its grantor RoleBinding (build.ts). `exemptions`: what active
+ * exceptions lift; a lifted part's objects are not wanted (they go by the deletionPolicy) and
+ * are not drift.
  */
 export function planNamespace(
   snap: NamespaceSnapshot,
   baselines: Baselines,
   operatorNamespace: string | undefined,
   operator?: ServiceAccountRef,
+  exemptions?: ExemptionIndex,
 ): Plan {
   const info = namespaceInfo(snap.namespace);
   if (info.terminating) return { state: 'skipped', reason: 'namespace is terminating' };
@@ -174,7 +193,24 @@ export function planNamespace(
 
   const { winner, superseded } = resolve(baselines.valid, info, operatorNamespace);
   const supersededNames = superseded.map((b) => b.metadata.name);
-  const desired = winner === undefined ? [] : desiredObjects(winner, info.name, operator);
+  const exemption =
+    winner === undefined || exemptions === undefined || exemptions.none(winner.metadata.name)
+      ? NO_EXEMPTION
+      : exemptions.exemptionFor(winner.metadata.name, info.name);
+  const desired = winner === undefined ? [] : desiredObjects(winner, info.name, operator, exemption.parts);
+  // What the baseline would want here but an exception lifts: neither wanted nor drift.
+  const lifted = new Set<string>();
+  const liftedLabels = new Set<string>();
+  if (winner !== undefined && exemption.parts.size > 0) {
+    for (const d of desiredObjects(winner, info.name, operator)) {
+      if (d.ownership === 'owned') lifted.add(`${d.object.kind}/${d.object.metadata.name}`);
+      else if (d.object.kind === 'Namespace') for (const k of Object.keys(d.object.metadata.labels)) liftedLabels.add(k);
+    }
+    for (const d of desired) {
+      if (d.ownership === 'owned') lifted.delete(`${d.object.kind}/${d.object.metadata.name}`);
+      else if (d.object.kind === 'Namespace') for (const k of Object.keys(d.object.metadata.labels)) liftedLabels.delete(k);
+    }
+  }
   const enforce = winner?.spec.mode === 'Enforce';
   const drift: Drift[] = [];
   const actions: Action[] = [];
@@ -229,13 +265,20 @@ export function planNamespace(
       }
       continue;
     }
-    if (o.kind === 'Namespace') namespaceLabels = o.metadata.labels;
     const live = o.kind === 'Namespace' ? snap.namespace : snap.defaultServiceAccount;
     const fields = compareObject(o, live);
-    if (fields.length > 0) {
-      drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
-      actions.push({ type: 'applyShared', object: o });
+    // Pod Security labels kubeposture set that the baseline no longer asks for go back: drift, unless an exception lifts them.
+    let lifts = false;
+    if (o.kind === 'Namespace') {
+      namespaceLabels = o.metadata.labels;
+      for (const key of heldLabels(snap.namespace)) {
+        if (!key.startsWith(PSA_PREFIX) || key in o.metadata.labels) continue;
+        if (liftedLabels.has(key)) lifts = true;
+        else fields.push(childPath('metadata.labels', key));
+      }
     }
+    if (fields.length > 0) drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
+    if (fields.length > 0 || lifts) actions.push({ type: 'applyShared', object: o });
   }
 
   // Shared fields kubeposture set earlier but no longer wants go back to their owners.
@@ -261,7 +304,8 @@ export function planNamespace(
   for (const w of wanted) unwanted.delete(w);
   for (const e of unwanted.values()) {
     entries.push(e);
-    if (winner?.metadata.name === e.baseline) drift.push({ kind: e.kind, name: e.name, reason: 'Unexpected' });
+    if (winner?.metadata.name === e.baseline && !lifted.has(`${e.kind}/${e.name}`))
+      drift.push({ kind: e.kind, name: e.name, reason: 'Unexpected' });
     const ownerBaseline = baselines.valid.find((b) => b.metadata.name === e.baseline);
     if (ownerBaseline?.spec.mode === 'Audit') continue;
     // The grantor serves only kubeposture: left behind it would keep kubeposture's read access
@@ -283,5 +327,6 @@ export function planNamespace(
     drift,
     actions: enforce ? [...actions, ...cleanup] : [],
     ownership,
+    exceptions: exemption.exceptions,
   };
 }

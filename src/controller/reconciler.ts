@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeRecord, isKubepostureObject, sameEntries, withCreateId, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { actionTarget, writeOrder } from './order.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
+import type { ExemptionIndex } from '../baseline/exceptions.ts';
 import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -38,6 +39,8 @@ export interface NamespaceResult {
   readonly error?: string;
   /** Set when the governing baseline has no finalizer yet: nothing was written, retry shortly. */
   readonly waitingForFinalizer?: true;
+  /** The active SecurityBaselineExceptions that lift parts here (sorted). */
+  readonly exceptions?: readonly string[];
 }
 
 /** Reads what a reconcile needs, from the informer caches. */
@@ -87,6 +90,8 @@ export interface ReconcilerDeps {
   readonly mayWrite: () => boolean;
   /** The id each create carries (ANNOTATION_CREATE_ID); random UUIDs by default. */
   readonly newId?: () => string;
+  /** What active SecurityBaselineExceptions lift now (exceptions.ts); nothing by default. */
+  readonly exemptions?: () => ExemptionIndex;
 }
 
 function nsOf(o: ManagedObject): string | undefined {
@@ -109,6 +114,7 @@ export class Reconciler {
       this.deps.state.baselines(),
       this.deps.operatorNamespace,
       this.deps.operator,
+      this.deps.exemptions?.(),
     );
   }
 
@@ -234,6 +240,7 @@ export class Reconciler {
       repaired,
       ...(error === undefined ? {} : { error }),
       ...(waiting ? { waitingForFinalizer: true as const } : {}),
+      ...(plan.state === 'governed' && plan.exceptions.length > 0 ? { exceptions: plan.exceptions } : {}),
     };
   }
 

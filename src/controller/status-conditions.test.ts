@@ -118,7 +118,7 @@ describe('computeStatus contents', () => {
       nsResult('other-only', 'other'),
       nsResult('ungoverned', undefined),
     ];
-    expect(status(results).namespaces).toEqual({ selected: 4, compliant: 1, drifted: 2, superseded: 1, failed: 2 });
+    expect(status(results).namespaces).toEqual({ selected: 4, compliant: 1, drifted: 2, superseded: 1, failed: 2, excepted: 0 });
   });
 
   it('lists drift sorted by namespace, kind, name and reason, with the time each was first seen', () => {

@@ -5,6 +5,7 @@
  * times and repairs; and the flush, soon after a change and at most once per interval. The
  * status itself is computed by status.ts (pure); this file decides when, and writes it.
  */
+import type { SecurityBaselineException } from '../api/exception.ts';
 import type { SecurityBaseline, SecurityBaselineStatus } from '../api/types.ts';
 import { formatErrors } from '../api/validate.ts';
 import { resolve } from '../baseline/selection.ts';
@@ -40,6 +41,8 @@ export interface StatusWriterDeps {
   readonly statusIntervalMs: number;
   /** False while this process may not write (a follower), or has not started. */
   readonly mayWrite: () => boolean;
+  /** A baseline's active SecurityBaselineExceptions (exceptions.ts). */
+  readonly activeExceptions?: (baseline: string) => readonly SecurityBaselineException[];
 }
 
 export class StatusWriter {
@@ -275,6 +278,7 @@ export class StatusWriter {
       since,
       repairs: this.ledger.repairs(name),
       findings,
+      exceptions: this.deps.activeExceptions?.(name) ?? [],
     });
   }
 }

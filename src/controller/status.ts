@@ -4,7 +4,17 @@
  * observedGeneration, lastTransitionTime changes only when status does,
  * Reconciling and Stalled appear only while true.
  */
-import type { Condition, ConditionType, DriftEntry, Finding, NamespaceCounts, Repairs, SecurityBaselineStatus } from '../api/types.ts';
+import type { SecurityBaselineException } from '../api/exception.ts';
+import type {
+  Condition,
+  ConditionType,
+  DriftEntry,
+  ExceptionEntry,
+  Finding,
+  NamespaceCounts,
+  Repairs,
+  SecurityBaselineStatus,
+} from '../api/types.ts';
 import { OWN_LIMITS, STATUS_LIMITS, boundStatus, clip, joinWithin } from '../api/output-limits.ts';
 import { sortFindings } from '../posture/findings.ts';
 import { driftKey } from './ledger.ts';
@@ -53,6 +63,8 @@ export interface StatusInput {
   readonly repairs: Repairs;
   /** Posture findings for this baseline and the namespaces it governs. */
   readonly findings: readonly Finding[];
+  /** This baseline's active SecurityBaselineExceptions. */
+  readonly exceptions?: readonly SecurityBaselineException[];
 }
 
 const byObject = (a: DriftEntry, b: DriftEntry): number =>
@@ -102,6 +114,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     drifted: drifted.length,
     superseded,
     failed: failed.length,
+    excepted: selected.filter((r) => (r.exceptions ?? []).length > 0).length,
   };
   const progressing = input.pending > 0 || stale.length > 0;
   const conditions: NewCondition[] = [];
@@ -154,6 +167,7 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     });
   const { entries } = driftEntries(selected, input.since);
   const findings = sortFindings(input.findings);
+  const exceptions = exceptionEntries(input.exceptions ?? [], selected);
   return boundStatus({
     observedGeneration: input.generation,
     conditions: mergeConditions(input.previous?.conditions, conditions, input.generation, input.now),
@@ -162,7 +176,23 @@ export function computeStatus(input: StatusInput): SecurityBaselineStatus {
     drift: entries,
     repairs: input.repairs,
     ...(findings.length === 0 ? {} : { findings }),
+    ...(exceptions.length === 0 ? {} : { exceptions }),
   });
+}
+
+/** The active exceptions as status lists them, by name, each with how many governed namespaces it lifts parts in. */
+export function exceptionEntries(active: readonly SecurityBaselineException[], selected: readonly NamespaceResult[]): ExceptionEntry[] {
+  const counts = new Map<string, number>();
+  for (const r of selected) for (const e of r.exceptions ?? []) counts.set(e, (counts.get(e) ?? 0) + 1);
+  return [...active]
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((e) => ({
+      name: e.metadata.name,
+      exempt: e.spec.exempt,
+      reason: e.spec.reason,
+      expires: e.spec.expires,
+      namespaces: counts.get(e.metadata.name) ?? 0,
+    }));
 }
 
 const STALLED_PREFIX = 'spec cannot be acted on: ';

@@ -24,6 +24,7 @@ export const RESOURCES = {
   Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
   RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
   SecurityBaseline: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselines', namespaced: false },
+  SecurityBaselineException: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselineexceptions', namespaced: false },
   CustomResourceDefinition: { apiVersion: 'apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
   Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
   Event: { apiVersion: 'events.k8s.io/v1', plural: 'events', namespaced: true },

@@ -124,10 +124,36 @@ export interface BenchResult {
 
 const SET_LABEL = 'bench.kubeposture.io/set';
 
-/** The baseline every run applies: all sections, nine objects per namespace. */
+/** The baseline every run applies: all sections, two additional policies (issue 15), eleven objects per namespace. */
 export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
   mode: 'Enforce',
-  networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true },
+  networkPolicy: {
+    denyIngress: true,
+    denyEgress: true,
+    allowDNS: true,
+    additional: [
+      {
+        name: 'from-ingress',
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] }],
+      },
+      {
+        name: 'prometheus-scrape',
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+                podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+              },
+            ],
+            ports: [{ protocol: 'TCP', port: 'metrics' }],
+          },
+        ],
+      },
+    ],
+  },
   limitRange: {
     limits: [
       {

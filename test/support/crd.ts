@@ -8,31 +8,38 @@ import { load } from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
+import { EXCEPTION_PLURAL } from '../../src/api/exception.ts';
 import { RestClient } from '../../src/kube/rest.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, statusOf } from './cluster.ts';
 
-/** The CRD file, relative to the repository root. */
+/** The CRD files, relative to the repository root. */
 export const CRD_PATH = join(import.meta.dirname, '..', '..', 'crds', `${PLURAL}.${GROUP}.yaml`);
 const CRD_NAME = `${PLURAL}.${GROUP}`;
+export const EXCEPTION_CRD_PATH = join(import.meta.dirname, '..', '..', 'crds', `${EXCEPTION_PLURAL}.${GROUP}.yaml`);
 
 /**
- * Applies the CRD and resolves once it is Established and lists succeed. Through
- * our JSON client: client-node's typed serializer would drop `enum`, `default`
- * and `x-kubernetes-validations` (it spells them otherwise).
+ * Applies the CRDs (SecurityBaseline and SecurityBaselineException) and resolves once each is
+ * Established and lists succeed. Through our JSON client: client-node's typed serializer would
+ * drop `enum`, `default` and `x-kubernetes-validations` (it spells them otherwise).
  */
 export async function installCrd(kc: KubeConfig): Promise<void> {
-  const crd = load(readFileSync(CRD_PATH, 'utf8')) as { metadata: { name: string } };
   const rest = new RestClient(kc, { userAgent: 'kubeposture-tests' });
   try {
-    await rest.apply('CustomResourceDefinition', crd, { fieldManager: 'kubeposture-tests', force: true });
-    await eventually(async () => {
-      const live = (await rest.get('CustomResourceDefinition', undefined, CRD_NAME)) as
-        { status?: { conditions?: { type: string; status: string }[] } } | undefined;
-      const established = live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-      if (!established) throw new Error(`${CRD_NAME} is not Established yet`);
-      await rest.request('GET', resourcePath('SecurityBaseline'));
-    });
+    for (const [path, kind] of [
+      [CRD_PATH, 'SecurityBaseline'],
+      [EXCEPTION_CRD_PATH, 'SecurityBaselineException'],
+    ] as const) {
+      const crd = load(readFileSync(path, 'utf8')) as { metadata: { name: string } };
+      await rest.apply('CustomResourceDefinition', crd, { fieldManager: 'kubeposture-tests', force: true });
+      await eventually(async () => {
+        const live = (await rest.get('CustomResourceDefinition', undefined, crd.metadata.name)) as
+          { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+        const established = live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+        if (!established) throw new Error(`${crd.metadata.name} is not Established yet`);
+        await rest.request('GET', resourcePath(kind));
+      });
+    }
   } finally {
     rest.close();
   }
