@@ -27,9 +27,10 @@ node test/controlplane/cli.ts up >/dev/null || fail "the control plane did not s
 trap cleanup EXIT
 kubectl get --raw /version | grep gitVersion || fail "the apiserver does not answer"
 
-say "Installing the SecurityBaseline CRD"
-kubectl apply --server-side -f crds/securitybaselines.kubeposture.io.yaml >/dev/null || fail "kubectl apply of the CRD"
-kubectl wait --for=condition=Established crd/securitybaselines.kubeposture.io --timeout=60s >/dev/null || fail "the CRD was not established"
+say "Installing the CRDs (SecurityBaseline, SecurityBaselineException)"
+kubectl apply --server-side -f crds/ >/dev/null || fail "kubectl apply of the CRDs"
+kubectl wait --for=condition=Established crd/securitybaselines.kubeposture.io crd/securitybaselineexceptions.kubeposture.io --timeout=60s >/dev/null ||
+  fail "the CRDs were not established"
 
 say "Starting the operator (log: $state/operator.log)"
 bash hack/operator.sh stop >/dev/null

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
 import { namespaceNameProblem } from '../api/field-reader.ts';
-import { parseRunConfig, RUN_FLAGS } from '../config.ts';
+import { parseDuration, parseRunConfig, RUN_FLAGS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
 import { run } from './run.ts';
 import { MAX_BYTES, tooLarge } from './yaml.ts';
@@ -21,6 +21,8 @@ commands:
             -f, --file FILE         SecurityBaseline manifest (YAML; several documents allowed; - for stdin)
             -n, --namespace NAME    the namespace
             -l, --label KEY=VALUE   a label of the namespace (repeatable)
+            --exceptions FILE       SecurityBaselineExceptions (they may also be in --file)
+            --exception-horizon DUR how far ahead an exception may expire (default 90d, as the operator's)
   version   print the API version this build serves
 `;
 
@@ -35,6 +37,8 @@ function runRender(args: readonly string[]): CommandResult {
       file: { type: 'string', short: 'f' },
       namespace: { type: 'string', short: 'n' },
       label: { type: 'string', short: 'l', multiple: true },
+      exceptions: { type: 'string' },
+      'exception-horizon': { type: 'string', default: '90d' },
     },
     strict: true,
   });
@@ -42,14 +46,15 @@ function runRender(args: readonly string[]): CommandResult {
   if (values.namespace === undefined) return usageError('render needs --namespace');
   const badName = namespaceNameProblem(values.namespace);
   if (badName !== undefined) return usageError(`--namespace: ${badName}`);
-  let text: string;
+  const text = readInput(values.file);
+  if (typeof text !== 'string') return text;
+  const exceptions = values.exceptions === undefined ? undefined : readInput(values.exceptions);
+  if (exceptions !== undefined && typeof exceptions !== 'string') return exceptions;
+  let horizonMs: number;
   try {
-    // A file larger than render reads is refused unread (render refuses the text of stdin the same way).
-    const size = values.file === '-' ? 0 : statSync(values.file).size;
-    if (size > MAX_BYTES) return { stdout: '', stderr: `kubeposture render: ${values.file}: (file): ${tooLarge(size)}\n`, code: 1 };
-    text = readFileSync(values.file === '-' ? 0 : values.file, 'utf8');
+    horizonMs = parseDuration('exception-horizon', values['exception-horizon']);
   } catch (err: unknown) {
-    return { stdout: '', stderr: `kubeposture render: cannot read ${values.file}: ${errorMessage(err)}\n`, code: 1 };
+    return usageError(errorMessage(err));
   }
   let labels: Record<string, string>;
   try {
@@ -57,7 +62,26 @@ function runRender(args: readonly string[]): CommandResult {
   } catch (err: unknown) {
     return usageError(errorMessage(err));
   }
-  return render({ source: values.file, text, namespace: values.namespace, labels });
+  return render({
+    source: values.file,
+    text,
+    namespace: values.namespace,
+    labels,
+    ...(exceptions === undefined || values.exceptions === undefined ? {} : { exceptions: { source: values.exceptions, text: exceptions } }),
+    now: Date.now(),
+    horizonMs,
+  });
+}
+
+/** A file's text (`-`: stdin), or the result that says why not; a file larger than render reads is refused unread. */
+function readInput(file: string): string | CommandResult {
+  try {
+    const size = file === '-' ? 0 : statSync(file).size;
+    if (size > MAX_BYTES) return { stdout: '', stderr: `kubeposture render: ${file}: (file): ${tooLarge(size)}\n`, code: 1 };
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err: unknown) {
+    return { stdout: '', stderr: `kubeposture render: cannot read ${file}: ${errorMessage(err)}\n`, code: 1 };
+  }
 }
 
 function main(argv: readonly string[]): CommandResult {

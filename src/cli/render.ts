@@ -10,7 +10,16 @@ import type { SecurityBaseline } from '../api/types.ts';
 import type { Desired } from '../baseline/objects.ts';
 import { DEFAULT_OPERATOR_SERVICE_ACCOUNT } from '../api/constants.ts';
 import { desiredObjects, isGrantor } from '../baseline/build.ts';
-import { resolve, selects, type NamespaceInfo } from '../baseline/selection.ts';
+import { globMatches, resolve, selects, type NamespaceInfo } from '../baseline/selection.ts';
+import { EXCEPTION_KIND, parseException, type SecurityBaselineException } from '../api/exception.ts';
+import {
+  DEFAULT_HORIZON_MS,
+  ExemptionIndex,
+  judgeException,
+  NO_EXEMPTION,
+  type Exemption,
+  type Judgement,
+} from '../baseline/exceptions.ts';
 import { readManifests } from './yaml.ts';
 
 /** What a command printed and how it ended. */
@@ -28,6 +37,12 @@ export interface RenderInput {
   readonly labels: Readonly<Record<string, string>>;
   /** The operator's own namespace, never selected. */
   readonly operatorNamespace?: string;
+  /** A second file of SecurityBaselineExceptions (they may also be documents of `text`). */
+  readonly exceptions?: { readonly source: string; readonly text: string };
+  /** The time exceptions are judged at (epoch ms); without it, none is applied. */
+  readonly now?: number;
+  /** How far ahead an exception may expire (the operator's --exception-horizon). */
+  readonly horizonMs?: number;
 }
 
 const fail = (message: string): CommandResult => ({ stdout: '', stderr: `kubeposture render: ${message}\n`, code: 1 });
@@ -46,40 +61,62 @@ export function parseLabels(args: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** Renders the desired objects of one namespace under the baselines in `input.text`. */
-export function render(input: RenderInput): CommandResult {
+/** The documents of one source, or the result that refuses it. */
+function documentsOf(source: string, text: string): readonly unknown[] | CommandResult {
   // Read as kubectl will send it, with aliases bounded, before anything is built (src/cli/yaml.ts).
-  const read = readManifests(input.text);
+  const read = readManifests(text);
   switch (read.kind) {
     case 'invalid':
-      return fail(`${input.source} is not valid YAML: ${read.message}`);
+      return fail(`${source} is not valid YAML: ${read.message}`);
     case 'refused':
       return fail(
         read.problems
-          .map((p) => `${read.documents > 1 ? `${input.source} (document ${String(p.document)})` : input.source}: ${p.field}: ${p.message}`)
+          .map((p) => `${read.documents > 1 ? `${source} (document ${String(p.document)})` : source}: ${p.field}: ${p.message}`)
           .join('\n'),
       );
     case 'documents':
-      break;
+      return read.documents;
   }
-  const docs = read.documents;
-  if (docs.length === 0) return fail(`${input.source} holds no SecurityBaseline`);
+}
+
+const isException = (doc: unknown): boolean =>
+  typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === EXCEPTION_KIND;
+
+/**
+ * Renders the desired objects of one namespace under the baselines in `input.text`, without the
+ * parts that active SecurityBaselineExceptions (in the same text or in `input.exceptions`) lift
+ * there; the header says which exceptions apply, until when, and which match but lift nothing.
+ */
+export function render(input: RenderInput): CommandResult {
+  const sources = [{ source: input.source, text: input.text }, ...(input.exceptions === undefined ? [] : [input.exceptions])];
   const baselines: SecurityBaseline[] = [];
+  const exceptions: SecurityBaselineException[] = [];
   const problems: string[] = [];
-  docs.forEach((doc, i) => {
-    const parsed = parseSecurityBaseline(doc);
-    const where = docs.length > 1 ? `${input.source} (document ${String(i + 1)})` : input.source;
-    if (parsed.ok)
-      baselines.push({
-        ...parsed.baseline,
-        metadata: {
-          ...parsed.baseline.metadata,
-          uid: parsed.baseline.metadata.uid || `<uid of SecurityBaseline ${parsed.baseline.metadata.name}>`,
-        },
-      });
-    else problems.push(...parsed.errors.map((e) => `${where}: ${e.field}: ${e.message}`));
-  });
+  for (const [s, { source, text }] of sources.entries()) {
+    const docs = documentsOf(source, text);
+    if (!Array.isArray(docs)) return docs as CommandResult;
+    docs.forEach((doc: unknown, i) => {
+      const where = docs.length > 1 ? `${source} (document ${String(i + 1)})` : source;
+      if (isException(doc) || s > 0) {
+        const parsed = parseException(doc);
+        if (parsed.ok) exceptions.push(parsed.exception);
+        else problems.push(...parsed.errors.map((e) => `${where}: ${e.field}: ${e.message}`));
+        return;
+      }
+      const parsed = parseSecurityBaseline(doc);
+      if (parsed.ok)
+        baselines.push({
+          ...parsed.baseline,
+          metadata: {
+            ...parsed.baseline.metadata,
+            uid: parsed.baseline.metadata.uid || `<uid of SecurityBaseline ${parsed.baseline.metadata.name}>`,
+          },
+        });
+      else problems.push(...parsed.errors.map((e) => `${where}: ${e.field}: ${e.message}`));
+    });
+  }
   if (problems.length > 0) return fail(problems.join('\n'));
+  if (baselines.length === 0) return fail(`${input.source} holds no SecurityBaseline`);
   const ns: NamespaceInfo = {
     name: input.namespace,
     labels: { ...input.labels, 'kubernetes.io/metadata.name': input.namespace },
@@ -90,9 +127,11 @@ export function render(input: RenderInput): CommandResult {
     const why = baselines.map((b) => `${b.metadata.name}: ${selects(b, ns, input.operatorNamespace)}`).join(', ');
     return { stdout: `# namespace ${input.namespace} is selected by no baseline (${why})\n`, stderr: '', code: 0 };
   }
+  const { exemption, lines } = exceptionsHere(winner, exceptions, baselines, input);
   const header = [
     `# namespace ${input.namespace} under SecurityBaseline ${winner.metadata.name} (mode ${winner.spec.mode})`,
     ...superseded.map((b) => `# supersedes SecurityBaseline ${b.metadata.name} (priority ${String(b.spec.priority)})`),
+    ...lines,
   ].join('\n');
   const note = (d: Desired): string => {
     if (d.ownership === 'shared') return '# shared object: kubeposture applies only these fields\n';
@@ -100,8 +139,48 @@ export function render(input: RenderInput): CommandResult {
       ? "# kubeposture's own: lets its ServiceAccount (config/default's) write the workload Roles here\n"
       : '';
   };
-  const body = desiredObjects(winner, input.namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT)
+  const body = desiredObjects(winner, input.namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exemption.parts)
     .map((d) => `---\n${note(d)}${dump(d.object, { noRefs: true, lineWidth: -1 })}`)
     .join('');
   return { stdout: `${header}\n${body}`, stderr: '', code: 0 };
 }
+
+/** What the exceptions of `winner` that name this namespace lift here, and a header line for each. */
+function exceptionsHere(
+  winner: SecurityBaseline,
+  exceptions: readonly SecurityBaselineException[],
+  baselines: readonly SecurityBaseline[],
+  input: RenderInput,
+): { exemption: Exemption; lines: string[] } {
+  const mine = exceptions.filter(
+    (e) => e.spec.baseline === winner.metadata.name && e.spec.namespaces.some((g) => globMatches(g, input.namespace)),
+  );
+  if (mine.length === 0) return { exemption: NO_EXEMPTION, lines: [] };
+  const now = input.now;
+  const lines: string[] = [];
+  const active: SecurityBaselineException[] = [];
+  for (const e of mine) {
+    const j: Judgement =
+      now === undefined
+        ? { state: 'Invalid', field: '(render)', message: 'no time to judge it at' }
+        : judgeException(e, { valid: baselines, stalled: new Set() }, now, input.horizonMs ?? DEFAULT_HORIZON_MS);
+    switch (j.state) {
+      case 'Active':
+        active.push(e);
+        lines.push(
+          `# exception ${e.metadata.name} lifts ${e.spec.exempt.join(', ')} here until ${e.spec.expires}: ${oneLine(e.spec.reason)}`,
+        );
+        break;
+      case 'Expired':
+        lines.push(`# exception ${e.metadata.name} expired at ${e.spec.expires}: lifts nothing`);
+        break;
+      case 'Invalid':
+        lines.push(`# exception ${e.metadata.name} is invalid (${j.field}: ${j.message}): lifts nothing`);
+        break;
+    }
+  }
+  return { exemption: new ExemptionIndex(active).exemptionFor(winner.metadata.name, input.namespace), lines };
+}
+
+/** A reason on one comment line. */
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();

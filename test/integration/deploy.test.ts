@@ -58,6 +58,7 @@ describe('config/default', () => {
       'ClusterRoleBinding/kubeposture-grantable',
       'ClusterRoleBinding/kubeposture-manager',
       'ClusterRoleBinding/kubeposture-metrics-auth',
+      'CustomResourceDefinition/securitybaselineexceptions.kubeposture.io',
       'CustomResourceDefinition/securitybaselines.kubeposture.io',
       'Deployment/kubeposture',
       'Namespace/kubeposture-system',
@@ -68,6 +69,8 @@ describe('config/default', () => {
       'RoleBinding/kubeposture-leader-election',
       'Service/kubeposture-metrics',
       'ServiceAccount/kubeposture',
+      'ValidatingAdmissionPolicy/kubeposture-exception-writers',
+      'ValidatingAdmissionPolicyBinding/kubeposture-exception-writers',
     ]);
     for (const o of rendered) {
       if (['Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'].includes(o.kind)) expect(o.metadata.namespace).toBe(NS);

@@ -260,7 +260,7 @@ describe('Audit mode', () => {
     await waitReady(name, 60_000);
     const b = await eventually(async () => {
       const got = await observe(name);
-      expect(got?.status?.namespaces).toEqual({ selected: 200, compliant: 0, drifted: 200, superseded: 0, failed: 0 });
+      expect(got?.status?.namespaces).toEqual({ selected: 200, compliant: 0, drifted: 200, superseded: 0, failed: 0, excepted: 0 });
       return got;
     }, 60_000);
     const drift = b?.status?.drift ?? [];

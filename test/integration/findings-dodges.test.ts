@@ -15,13 +15,21 @@
  * each flagged policy admits every probe of the population it opens, on every
  * probed port, and each near miss refuses its witness.
  */
-import { BlockList, isIPv6 } from 'node:net';
 import { LABEL_NAMESPACE_NAME } from '../../src/api/constants.ts';
 import type { Finding } from '../../src/api/types.ts';
 import { networkPolicyFindings } from '../../src/posture/findings.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
+import {
+  admits,
+  type Direction,
+  type Labels,
+  type Peer,
+  type Probe,
+  type Protocol,
+  type StoredPolicy,
+} from '../support/network-policy-eval.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
@@ -37,98 +45,7 @@ import {
   waitReady,
 } from '../support/world.ts';
 
-type Protocol = 'TCP' | 'UDP' | 'SCTP';
-type Direction = 'ingress' | 'egress';
-type Labels = Readonly<Record<string, string>>;
-/** A source or destination: an address, or a pod (its labels) in a namespace (its labels). */
-type Probe = { readonly ip: string } | { readonly ns: Labels; readonly pod: Labels };
 type Population = 'IPv4' | 'IPv6' | 'pods';
-
-interface Selector {
-  readonly matchLabels?: Labels;
-  readonly matchExpressions?: readonly { key: string; operator: string; values?: readonly string[] }[];
-}
-interface Peer {
-  readonly ipBlock?: { cidr: string; except?: readonly string[] };
-  readonly namespaceSelector?: Selector;
-  readonly podSelector?: Selector;
-}
-interface Port {
-  readonly protocol?: string;
-  readonly port?: number | string;
-  readonly endPort?: number;
-}
-interface Rule {
-  readonly from?: readonly Peer[];
-  readonly to?: readonly Peer[];
-  readonly ports?: readonly Port[];
-}
-interface StoredPolicy {
-  readonly metadata: { name: string; namespace: string };
-  readonly spec: { policyTypes?: readonly string[]; ingress?: readonly Rule[]; egress?: readonly Rule[] };
-}
-
-// ---- the evaluator -------------------------------------------------------------
-
-function selects(sel: Selector, labels: Labels): boolean {
-  return (
-    Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
-    (sel.matchExpressions ?? []).every((e) => {
-      const value = labels[e.key];
-      switch (e.operator) {
-        case 'In':
-          return value !== undefined && (e.values ?? []).includes(value);
-        case 'NotIn':
-          return value === undefined || !(e.values ?? []).includes(value);
-        case 'Exists':
-          return value !== undefined;
-        case 'DoesNotExist':
-          return value === undefined;
-        default:
-          return false;
-      }
-    })
-  );
-}
-
-function inBlock(block: NonNullable<Peer['ipBlock']>, ip: string): boolean {
-  const family = isIPv6(ip) ? 'ipv6' : 'ipv4';
-  const list = (cidrs: readonly string[]): BlockList => {
-    const b = new BlockList();
-    for (const c of cidrs) {
-      const [net = '', prefix = ''] = c.split('/');
-      if (isIPv6(net) === (family === 'ipv6')) b.addSubnet(net, Number(prefix), family);
-    }
-    return b;
-  };
-  return list([block.cidr]).check(ip, family) && !list(block.except ?? []).check(ip, family);
-}
-
-function peerAdmits(peer: Peer, own: string, probe: Probe): boolean {
-  if (peer.ipBlock !== undefined) return 'ip' in probe && inBlock(peer.ipBlock, probe.ip);
-  if ('ip' in probe) return false;
-  const namespaceOk =
-    peer.namespaceSelector === undefined ? probe.ns[LABEL_NAMESPACE_NAME] === own : selects(peer.namespaceSelector, probe.ns);
-  return namespaceOk && (peer.podSelector === undefined || selects(peer.podSelector, probe.pod));
-}
-
-function portAdmits(ports: readonly Port[] | undefined, port: number, protocol: Protocol): boolean {
-  if (ports === undefined || ports.length === 0) return true;
-  return ports.some(
-    (p) =>
-      (p.protocol ?? 'TCP') === protocol &&
-      (p.port === undefined || (typeof p.port === 'number' && p.port <= port && port <= (p.endPort ?? p.port))),
-  );
-}
-
-/** Whether the stored policy lets `probe` in (ingress) or out to it (egress) on `port`/`protocol`. */
-function admits(np: StoredPolicy, direction: Direction, probe: Probe, port: number, protocol: Protocol): boolean {
-  if (!(np.spec.policyTypes ?? []).includes(direction === 'ingress' ? 'Ingress' : 'Egress')) return false;
-  return (np.spec[direction] ?? []).some((r) => {
-    const peers = (direction === 'ingress' ? r.from : r.to) ?? [];
-    return portAdmits(r.ports, port, protocol) && (peers.length === 0 || peers.some((p) => peerAdmits(p, np.metadata.namespace, probe)));
-  });
-}
 
 const PORTS = [1, 2, 53, 100, 101, 1000, 1001, 1002, 30000, 32767, 32768, 40000, 65534, 65535];
 const IPV4 = [

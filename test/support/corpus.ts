@@ -25,7 +25,37 @@ export function fullSpec(selector: Record<string, string>): Record<string, Json>
     namespaceSelector: { matchLabels: selector, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['system'] }] },
     excludeNamespaces: ['sandbox-*'],
     deletionPolicy: 'Delete',
-    networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true, allowSameNamespace: false },
+    networkPolicy: {
+      denyIngress: true,
+      denyEgress: true,
+      allowDNS: true,
+      allowSameNamespace: false,
+      dns: { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports: [{ protocol: 'UDP', port: 53 }] },
+      additional: [
+        {
+          name: 'from-ingress',
+          podSelector: { matchLabels: { app: 'web' } },
+          policyTypes: ['Ingress'],
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+                  podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['controller'] }] },
+                },
+              ],
+              ports: [{ protocol: 'TCP', port: 8080, endPort: 8090 }],
+            },
+          ],
+        },
+        {
+          name: 'to-api',
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ port: 'https' }] }],
+        },
+      ],
+    },
     limitRange: {
       limits: [
         {
@@ -127,11 +157,13 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
     cases.push({ name, spec, field });
   };
 
-  // Every field given values of two wrong types (a number is a quantity too).
-  const isQuantity = (path: readonly (string | number)[]): boolean =>
-    ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio', 'hard'].includes(String(path[path.length - 2]));
+  // Every field given values of two wrong types (a number is a quantity too, and a NetworkPolicy port
+  // is a number or a name).
+  const numberOrString = (path: readonly (string | number)[]): boolean =>
+    ['default', 'defaultRequest', 'max', 'min', 'maxLimitRequestRatio', 'hard'].includes(String(path[path.length - 2])) ||
+    path[path.length - 1] === 'port';
   for (const [path, v] of leaves(base)) {
-    for (const w of isQuantity(path) ? [true, { an: 'object' }] : wrongTypes(v))
+    for (const w of numberOrString(path) ? [true, { an: 'object' }] : wrongTypes(v))
       mutate(`${typeof w === 'object' ? (Array.isArray(w) ? 'a list' : 'an object') : `a ${typeof w}`} at ${path.join('.')}`, path, w);
   }
   // Required fields missing.
@@ -284,6 +316,8 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   );
   mutate('a quota on an unknown resource', ['resourceQuota', 'hard'], { bananas: '3' }, 'spec.resourceQuota.hard');
 
+  networkPolicyCases(mutate);
+
   const out: BadCase[] = cases.map((c, i) => ({
     name: c.name,
     field: c.field,
@@ -307,6 +341,135 @@ export function badCorpus(selector: Record<string, string>, prefix: string): Bad
   whole('spec as a list', [base]);
   whole('spec null', null);
   return out;
+}
+
+type Mutate = (name: string, path: (string | number)[], value: Json | undefined, field?: string) => void;
+
+/** spec.networkPolicy.additional and dns (issue 15): what Kubernetes refuses on a NetworkPolicy, and kubeposture's own rules. */
+function networkPolicyCases(mutate: Mutate): void {
+  const add = ['networkPolicy', 'additional'];
+  const first = [...add, 0];
+  const rule = [...first, 'ingress', 0];
+  const egress = ['networkPolicy', 'additional', 1, 'egress', 0];
+  const field = (path: (string | number)[]): string =>
+    `spec.${path
+      .map((p) => (typeof p === 'number' ? `[${String(p)}]` : `.${p}`))
+      .join('')
+      .replace(/^\./, '')
+      .replace(/\.\[/g, '[')}`;
+  for (const reserved of ['default-deny', 'allow-dns', 'allow-same-namespace']) {
+    mutate(`additional policy named ${reserved}`, [...first, 'name'], reserved);
+  }
+  mutate('two additional policies of one name', [...add, 1, 'name'], 'from-ingress', 'spec.networkPolicy.additional[1]');
+  for (const name of ['From-Ingress', 'from.ingress', 'from_ingress', '-from', 'from-', '', 'a'.repeat(52)]) {
+    mutate(`additional policy name ${JSON.stringify(name)}`, [...first, 'name'], name);
+  }
+  mutate('an additional policy without a name', [...first, 'name'], undefined);
+  for (const [name, types] of [
+    ['an unknown policy type', ['Sideways']],
+    ['a lowercase policy type', ['ingress']],
+    ['a policy type twice', ['Ingress', 'Ingress']],
+    ['three policy types', ['Ingress', 'Egress', 'Ingress']],
+  ] as [string, Json][]) {
+    mutate(name, [...first, 'policyTypes'], types, field([...first, 'policyTypes']));
+  }
+  const port = [...rule, 'ports', 0];
+  for (const [name, value, at] of [
+    ['protocol ICMP', { protocol: 'ICMP', port: 80 }, 'protocol'],
+    ['protocol tcp', { protocol: 'tcp', port: 80 }, 'protocol'],
+    ['port 0', { port: 0 }, 'port'],
+    ['port 65536', { port: 65536 }, 'port'],
+    ['port -1', { port: -1 }, 'port'],
+    ['port "80" (a number as a name)', { port: '80' }, 'port'],
+    ['a port name too long', { port: 'a-very-long-port-name' }, 'port'],
+    ['a port name with two dashes', { port: 'web--http' }, 'port'],
+    ['a port name with capitals', { port: 'HTTP' }, 'port'],
+    ['endPort below port', { port: 9000, endPort: 8000 }, 'endPort'],
+    ['endPort with a named port', { port: 'http', endPort: 9000 }, 'endPort'],
+    ['endPort without port', { endPort: 9000 }, 'endPort'],
+    ['endPort 70000', { port: 80, endPort: 70000 }, 'endPort'],
+  ] as [string, Json, string][]) {
+    mutate(`ingress ${name}`, port, value, field([...port, at]));
+  }
+  const peer = [...rule, 'from', 0];
+  for (const [name, value, at] of [
+    ['an empty peer', {}, undefined],
+    ['ipBlock with a namespaceSelector', { ipBlock: { cidr: '10.0.0.0/8' }, namespaceSelector: {} }, undefined],
+    ['ipBlock with a podSelector', { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }, undefined],
+    ['a CIDR with prefix 33', { ipBlock: { cidr: '10.0.0.0/33' } }, 'ipBlock.cidr'],
+    ['a CIDR without prefix', { ipBlock: { cidr: '10.0.0.1' } }, 'ipBlock.cidr'],
+    ['an empty CIDR', { ipBlock: { cidr: '' } }, 'ipBlock.cidr'],
+    ['a CIDR with a leading zero', { ipBlock: { cidr: '010.0.0.0/8' } }, 'ipBlock.cidr'],
+    ['an IPv6 CIDR with prefix 129', { ipBlock: { cidr: '2001:db8::/129' } }, 'ipBlock.cidr'],
+    ['a host name as CIDR', { ipBlock: { cidr: 'example.com/32' } }, 'ipBlock.cidr'],
+    ['an ipBlock without cidr', { ipBlock: { except: ['10.0.0.0/16'] } }, 'ipBlock.cidr'],
+    ['an except outside the cidr', { ipBlock: { cidr: '10.0.0.0/8', except: ['11.0.0.0/16'] } }, 'ipBlock.except[0]'],
+    ['an except equal to the cidr', { ipBlock: { cidr: '10.0.0.0/8', except: ['10.0.0.0/8'] } }, 'ipBlock.except[0]'],
+    ['an except of the other family', { ipBlock: { cidr: '10.0.0.0/8', except: ['fd00::/8'] } }, 'ipBlock.except[0]'],
+    ['a selector operator Equals', { podSelector: { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['x'] }] } }, 'podSelector'],
+    ['a selector In without values', { namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }, 'namespaceSelector'],
+    ['a selector label value with spaces', { podSelector: { matchLabels: { app: 'a b' } } }, 'podSelector'],
+    ['a selector label key with spaces', { namespaceSelector: { matchLabels: { 'bad key': 'x' } } }, 'namespaceSelector'],
+  ] as [string, Json, string | undefined][]) {
+    mutate(`ingress peer: ${name}`, peer, value, at === undefined ? field(peer) : `${field(peer)}.${at}`);
+  }
+  mutate('egress to an empty peer', [...egress, 'to', 0], {}, field([...egress, 'to', 0]));
+  mutate('egress port 0', [...egress, 'ports', 0], { port: 0 }, field([...egress, 'ports', 0, 'port']));
+  mutate(
+    'a pod selector with a bad operator',
+    [...first, 'podSelector'],
+    { matchExpressions: [{ key: 'a', operator: 'Near' }] },
+    field([...first, 'podSelector']),
+  );
+  const dns = ['networkPolicy', 'dns'];
+  for (const [name, value, at] of [
+    ['dns.to empty (egress to everywhere)', { to: [] }, 'to'],
+    ['dns.ports empty (every port)', { ports: [] }, 'ports'],
+    ['dns.to an empty peer', { to: [{}] }, 'to[0]'],
+    ['dns.to a bad CIDR', { to: [{ ipBlock: { cidr: '169.254.20.10/40' } }] }, 'to[0].ipBlock.cidr'],
+    ['dns.ports port 0', { ports: [{ port: 0 }] }, 'ports[0].port'],
+    ['dns.ports protocol ICMP', { ports: [{ protocol: 'ICMP', port: 53 }] }, 'ports[0].protocol'],
+    ['dns.ports endPort below port', { ports: [{ port: 53, endPort: 52 }] }, 'ports[0].endPort'],
+  ] as [string, Json, string][]) {
+    mutate(name, dns, value, `spec.networkPolicy.dns.${at}`);
+  }
+  const many = (n: number, make: (i: number) => Json): Json[] => Array.from({ length: n }, (_, i) => make(i));
+  mutate(
+    '21 additional policies',
+    add,
+    many(21, (i) => ({ name: `p${String(i)}` })),
+    'spec.networkPolicy.additional',
+  );
+  mutate(
+    '51 ingress rules',
+    [...first, 'ingress'],
+    many(51, () => ({})),
+    'spec.networkPolicy.additional[0].ingress',
+  );
+  mutate(
+    '51 peers',
+    [...rule, 'from'],
+    many(51, () => ({ podSelector: {} })),
+    'spec.networkPolicy.additional[0].ingress[0].from',
+  );
+  mutate(
+    '51 ports',
+    [...rule, 'ports'],
+    many(51, (i) => ({ port: i + 1 })),
+    'spec.networkPolicy.additional[0].ingress[0].ports',
+  );
+  mutate(
+    '21 DNS peers',
+    [...dns, 'to'],
+    many(21, () => ({ podSelector: {} })),
+    'spec.networkPolicy.dns.to',
+  );
+  mutate(
+    '21 DNS ports',
+    [...dns, 'ports'],
+    many(21, (i) => ({ port: i + 1 })),
+    'spec.networkPolicy.dns.ports',
+  );
 }
 
 /** A manifest file that is bad before it is a SecurityBaseline: its YAML. */
@@ -359,4 +522,103 @@ export function badYaml(prefix: string): BadYaml[] {
     },
     { name: 'a file over 4 MiB', text: `${header(`${prefix}-big`)}spec: {}\n# ${'x'.repeat(4 * 1024 * 1024)}\n`, field: '(file)' },
   ];
+}
+
+/** A bad SecurityBaselineException, and what refusing it (the apiserver) or judging it (the operator) must say. */
+export interface BadException {
+  readonly name: string;
+  readonly manifest: Record<string, unknown>;
+  /** The field the refusal or the Invalid condition must name. */
+  readonly field: string;
+  /** What the operator's condition says when the apiserver admits it: Invalid, or Expired (a time already past). */
+  readonly judged: 'Invalid' | 'Expired';
+}
+
+/**
+ * Exceptions made by mutating a valid one for `baseline` (which has the additional policy
+ * `from-ingress` and the workload `app`) that lifts parts in `namespace`: what the CRD refuses,
+ * and what only the operator can judge (an unknown baseline or part, an expiry past the horizon
+ * or already past). `now` is the time the operator will judge them at, near enough.
+ */
+export function badExceptionCorpus(prefix: string, baseline: string, namespace: string, now: number): BadException[] {
+  const base: Record<string, Json> = {
+    baseline,
+    namespaces: [namespace],
+    exempt: ['networkPolicy.denyEgress', 'resourceQuota'],
+    reason: 'vendor agent needs egress to its licence server (SEC-1234)',
+    expires: new Date(now + 30 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+  const cases: { name: string; spec: Json; field: string; judged?: 'Expired' }[] = [];
+  const mutate = (name: string, path: (string | number)[], value: Json | undefined, field = fieldOf(path), judged?: 'Expired'): void => {
+    const spec = clone(base);
+    setAt(spec, path, value);
+    cases.push({ name, spec, field, ...(judged === undefined ? {} : { judged }) });
+  };
+  for (const [path, v] of leaves(base)) for (const w of wrongTypes(v)) mutate(`exception: a ${typeof w} at ${path.join('.')}`, path, w);
+  for (const key of Object.keys(base)) mutate(`exception without ${key}`, [key], undefined);
+  mutate('exception: an unknown field in spec', ['surprise'], 'boo', 'spec.surprise');
+  for (const [name, v] of [
+    ['a baseline that is no name', 'Not_A_Name'],
+    ['an empty baseline', ''],
+  ] as [string, Json][])
+    mutate(`exception: ${name}`, ['baseline'], v);
+  mutate('exception: no namespaces', ['namespaces'], []);
+  for (const g of ['Team-A', 'a/b', '', 'a b', 'ä*', 'a.b', 'x'.repeat(64)])
+    mutate(`exception: namespace ${JSON.stringify(g)}`, ['namespaces', 0], g);
+  mutate(
+    'exception: 101 namespaces',
+    ['namespaces'],
+    Array.from({ length: 101 }, (_, i) => `n${String(i)}`),
+  );
+  mutate('exception: no parts', ['exempt'], []);
+  for (const part of [
+    'networkPolicy.allowDNS',
+    'podSecurity.warn',
+    'podSecurity',
+    'serviceAccounts',
+    'networkPolicy.additional.',
+    'networkPolicy.additional.Bad_Name',
+    'serviceAccounts.workloads.a.b',
+    'limitrange',
+    '',
+  ])
+    mutate(`exception: part ${JSON.stringify(part)}`, ['exempt', 0], part);
+  mutate('exception: a part twice', ['exempt'], ['resourceQuota', 'resourceQuota'], 'spec.exempt[1]');
+  mutate(
+    'exception: 21 parts',
+    ['exempt'],
+    Array.from({ length: 21 }, (_, i) => `serviceAccounts.workloads.w${String(i)}`),
+  );
+  mutate('exception: a blank reason', ['reason'], '   ');
+  mutate('exception: an empty reason', ['reason'], '');
+  mutate('exception: a reason too long', ['reason'], 'r'.repeat(1025));
+  for (const e of [
+    'tomorrow',
+    '2027-02-30T00:00:00Z',
+    '2027-01-31',
+    '2027-01-31T00:00:00',
+    '2027-13-01T00:00:00Z',
+    '2027-01-31T25:00:00Z',
+    '',
+  ])
+    mutate(`exception: expires ${JSON.stringify(e)}`, ['expires'], e);
+  // Only the operator can judge these: the apiserver admits them, the exception lifts nothing.
+  mutate('exception for a baseline that does not exist', ['baseline'], `${baseline}-nope`);
+  mutate('exception of an additional policy the baseline lacks', ['exempt', 1], 'networkPolicy.additional.nope', 'spec.exempt[1]');
+  mutate('exception of a workload the baseline lacks', ['exempt', 0], 'serviceAccounts.workloads.web', 'spec.exempt[0]');
+  mutate('exception expiring past the horizon', ['expires'], new Date(now + 91 * 86_400_000).toISOString());
+  mutate('exception expiring in ten years', ['expires'], '2036-12-01T00:00:00Z');
+  mutate('exception that expired yesterday', ['expires'], new Date(now - 86_400_000).toISOString(), 'spec.expires', 'Expired');
+  mutate('exception that expired in 1970', ['expires'], '1970-01-01T00:00:00Z', 'spec.expires', 'Expired');
+  return cases.map((c, i) => ({
+    name: c.name,
+    field: c.field,
+    judged: c.judged ?? 'Invalid',
+    manifest: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'SecurityBaselineException',
+      metadata: { name: `${prefix}-${String(i)}` },
+      spec: c.spec,
+    },
+  }));
 }
