@@ -145,3 +145,54 @@ describe('kubeposture render (the command)', () => {
     expect(run(['render', '--bogus']).code).toBe(2);
   });
 });
+
+describe('render with exceptions', () => {
+  const NOW = Date.UTC(2026, 11, 4);
+  const exception = (spec: Record<string, unknown>): Record<string, unknown> => ({
+    apiVersion: 'kubeposture.io/v1alpha1',
+    kind: 'SecurityBaselineException',
+    metadata: { name: 'legacy' },
+    spec: {
+      baseline: 'restricted',
+      namespaces: ['team-*'],
+      exempt: ['resourceQuota'],
+      reason: 'SEC-1234',
+      expires: '2027-01-31T00:00:00Z',
+      ...spec,
+    },
+  });
+  const kinds = (stdout: string): string[] =>
+    (loadAll(stdout).filter((d) => d !== null) as { kind: string; metadata: { name: string } }[]).map(
+      (d) => `${d.kind}/${d.metadata.name}`,
+    );
+
+  it('leaves out what an active exception in the same file lifts, and says until when', () => {
+    const out = render({ ...input(text(restrictedManifest(), exception({}))), now: NOW });
+    expect(out.code).toBe(0);
+    expect(kinds(out.stdout)).not.toContain('ResourceQuota/kubeposture-quota');
+    expect(out.stdout).toContain('# exception legacy lifts resourceQuota here until 2027-01-31T00:00:00Z: SEC-1234');
+  });
+
+  it('reads exceptions from --exceptions, and shows an expired or invalid one lifting nothing', () => {
+    const exceptions = text(exception({ expires: '2026-01-01T00:00:00Z' }), {
+      ...exception({ exempt: ['networkPolicy.additional.nope'] }),
+      metadata: { name: 'typo' },
+    });
+    const out = render({ ...input(text(restrictedManifest())), exceptions: { source: 'x.yaml', text: exceptions }, now: NOW });
+    expect(out.code).toBe(0);
+    expect(kinds(out.stdout)).toContain('ResourceQuota/kubeposture-quota');
+    expect(out.stdout).toContain('# exception legacy expired at 2026-01-01T00:00:00Z: lifts nothing');
+    expect(out.stdout).toContain(
+      '# exception typo is invalid (spec.exempt[0]: SecurityBaseline restricted has no additional policy "nope"): lifts nothing',
+    );
+  });
+
+  it('ignores an exception of another namespace, and refuses a bad one naming the field', () => {
+    expect(render({ ...input(text(restrictedManifest(), exception({ namespaces: ['other'] }))), now: NOW }).stdout).not.toContain(
+      '# exception',
+    );
+    const bad = render({ ...input(text(restrictedManifest(), exception({ exempt: ['quota'] }))), now: NOW });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('baseline.yaml (document 2): spec.exempt[0]: "quota" is not a part');
+  });
+});

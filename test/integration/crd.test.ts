@@ -12,6 +12,7 @@ import { installCrd } from '../support/crd.ts';
 import { custom, deleteBaseline, kc, readBaseline, user } from '../support/world.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 import { parseSecurityBaseline } from '../../src/api/validate.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'config', 'samples');
 const created: string[] = [];
@@ -55,6 +56,17 @@ describe('config/samples', () => {
 
   it.each(files)('accepts %s', async (file) => {
     const manifest = load(readFileSync(join(SAMPLES, file), 'utf8')) as Record<string, unknown>;
+    if (manifest.kind === 'SecurityBaselineException') {
+      const name = uniqueName('crd');
+      await user.create('SecurityBaselineException', { ...manifest, metadata: { name } }, 'kubeposture-tests');
+      try {
+        const stored = (await user.get('SecurityBaselineException', undefined, name)) as { spec?: unknown } | undefined;
+        expect(stored?.spec).toEqual(manifest.spec);
+      } finally {
+        await user.request('DELETE', resourcePath('SecurityBaselineException', undefined, name));
+      }
+      return;
+    }
     const name = await create(manifest);
     const stored = await readBaseline(name);
     expect(stored?.spec).toMatchObject(manifest.spec as object);
