@@ -20,7 +20,16 @@ import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } fr
 import { allowed, type FullPolicy, type Labels, type Pod, type Probe } from '../support/network-policy-eval.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
-import { createBaseline, createNamespaces, patchBaselineSpec, readBaseline, timed, user, waitCompliant } from '../support/world.ts';
+import {
+  createBaseline,
+  createNamespaces,
+  patchBaselineSpec,
+  readBaseline,
+  timed,
+  user,
+  waitCompliant,
+  waitReady,
+} from '../support/world.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'config', 'samples');
 const sampleFiles = readdirSync(SAMPLES).filter((f) => f.includes('_securitybaseline_') && f.endsWith('.yaml'));
@@ -38,10 +47,13 @@ interface Applied {
   readonly name: string;
   readonly ns: string;
   readonly labels: Labels;
-  readonly manifest: Record<string, unknown>;
+  readonly manifest: { readonly spec: Record<string, unknown> } & Record<string, unknown>;
 }
 
-/** A sample as shipped, its name made unique and its selector pointed at a fresh namespace; applied and compliant. */
+/**
+ * A sample as shipped, its name made unique and its selector pointed at a fresh namespace; applied
+ * and compliant (an Audit sample: reconciled, its drift reported, nothing written).
+ */
 async function applySample(file: string): Promise<Applied> {
   const manifest = load(readFileSync(join(SAMPLES, file), 'utf8')) as { metadata: { name: string }; spec: Record<string, unknown> };
   const group = uniqueName('g');
@@ -50,7 +62,8 @@ async function applySample(file: string): Promise<Applied> {
   const mine = { ...manifest, metadata: { name }, spec: { ...manifest.spec, namespaceSelector: { matchLabels: labels } } };
   const [ns = ''] = await createNamespaces('np', 1, labels);
   await createBaseline(mine);
-  await waitCompliant(name, 1);
+  if (manifest.spec.mode === 'Audit') await waitReady(name);
+  else await waitCompliant(name, 1);
   return { name, ns, labels, manifest: mine };
 }
 
@@ -70,6 +83,13 @@ describe('each sample', () => {
       (o): o is ManagedObject => o !== null,
     );
     expect(rendered.length).toBeGreaterThan(1);
+    if (a.manifest.spec.mode === 'Audit') {
+      // Audit writes nothing: every object render shows is reported as drift instead, and none exists.
+      const drift = ((await readBaseline(a.name))?.status?.drift ?? []).map((d) => `${d.kind}/${d.name}`).sort();
+      expect(drift).toEqual(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+      expect(await policiesIn(a.ns)).toEqual([]);
+      return;
+    }
     const differences: string[] = [];
     for (const o of rendered) {
       const namespace = o.kind === 'Namespace' ? undefined : a.ns;
