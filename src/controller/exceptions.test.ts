@@ -148,3 +148,20 @@ describe('ExceptionBook', () => {
     expect(w.events).toEqual([]);
   });
 });
+
+describe('ExceptionBook at an expiry a reconcile reaches first', () => {
+  it('still announces it and re-plans its namespaces when the timer fires', () => {
+    const w = world(10_000);
+    // A reconcile at the very time of expiry, run before the book's own timer (set first, it fires first).
+    let seen: readonly string[] | undefined;
+    w.clock.setTimer(() => {
+      seen = w.book.exemptions().exemptionFor('b', 'team-a').exceptions;
+    }, 10_000);
+    w.book.refresh();
+    w.changes.length = 0;
+    w.clock.advance(10_000);
+    expect(seen).toEqual([]);
+    expect(w.changes).toEqual([{ namespaces: ['team-a', 'team-b'], baselines: ['b'] }]);
+    expect(w.events.map((e) => e.reason)).toContain('ExceptionExpired');
+  });
+});

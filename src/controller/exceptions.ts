@@ -127,6 +127,9 @@ export class ExceptionBook {
         if (lifts || (governed && specs.some((s) => s.namespaces.some((g) => globMatches(g, r.namespace))))) namespaces.add(r.namespace);
       }
     }
+    // The timer is armed here only: a reconcile that finds the memo out of date (an expiry just
+    // passed) recomputes it, but the expiry's Events and re-planning are this method's, on the timer.
+    this.arm(now.until, this.deps.clock.now());
     this.scheduleFlush();
     if (namespaces.size > 0 || baselines.size > 0) this.deps.onChange(namespaces, baselines);
   }
@@ -169,7 +172,6 @@ export class ExceptionBook {
     const active = judged.flatMap((j) => (j.parsed.ok && j.judgement.state === 'Active' ? [j.parsed.exception] : []));
     const next = Math.min(...active.map((e) => e.expiresAt));
     this.memo = { index: new ExemptionIndex(active), judged, until: next };
-    this.arm(next, now);
     return this.memo;
   }
 
