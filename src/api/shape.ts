@@ -33,6 +33,7 @@ import type {
   WorkloadServiceAccount,
 } from './types.ts';
 import { FindingType } from './types.ts';
+import type { ExceptionCondition, SecurityBaselineExceptionSpec, SecurityBaselineExceptionStatus } from './exception.ts';
 
 /** One field's schema as the API types see it. */
 export type Shape =
@@ -246,4 +247,33 @@ export const statusShape: Shape = object<SecurityBaselineStatus>({
   ),
   exceptionsTruncated: opt(bool),
   lastReconcileTime: opt(str),
+});
+
+/** The shape of a SecurityBaselineException's `spec`. */
+export const exceptionSpecShape: Shape = object<SecurityBaselineExceptionSpec>({
+  baseline: req(str),
+  namespaces: req(strings),
+  exempt: req(strings),
+  reason: req(str),
+  expires: req(str),
+});
+
+/** The shape of a SecurityBaselineException's `status`. */
+export const exceptionStatusShape: Shape = object<SecurityBaselineExceptionStatus>({
+  observedGeneration: opt(int),
+  conditions: opt(
+    arrayOf(
+      object<ExceptionCondition>({
+        type: req(enumOf(['Active'])),
+        status: req(enumOf(['True', 'False', 'Unknown'])),
+        reason: req(str),
+        message: req(str),
+        observedGeneration: opt(int),
+        lastTransitionTime: req(str),
+      }),
+    ),
+  ),
+  namespaces: opt(strings),
+  namespaceCount: opt(int),
+  namespacesTruncated: opt(bool),
 });

@@ -6,8 +6,10 @@
  */
 import { load } from 'js-yaml';
 import { readFileSync } from 'node:fs';
-import { specShape, statusShape, type Shape } from '../../src/api/shape.ts';
-import { CRD_PATH } from '../support/crd.ts';
+import { exceptionSpecShape, exceptionStatusShape, specShape, statusShape, type Shape } from '../../src/api/shape.ts';
+import { CRD_PATH, EXCEPTION_CRD_PATH } from '../support/crd.ts';
+import { EXCEPTION_LIMITS } from '../../src/api/exception.ts';
+import type { Limit } from '../../src/api/limits.ts';
 
 interface Schema {
   readonly type?: string;
@@ -120,5 +122,36 @@ describe('the CRD schema and the TypeScript types', () => {
   it('give every field a description for kubectl explain', () => {
     expect(root).toBeDefined();
     if (root !== undefined) expect(undescribed(root, '')).toEqual([]);
+  });
+});
+
+describe('the SecurityBaselineException CRD and its TypeScript types', () => {
+  const x = load(readFileSync(EXCEPTION_CRD_PATH, 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
+  const xroot = x.spec.versions[0]?.schema.openAPIV3Schema;
+
+  it('describe the same spec and status', () => {
+    expect(compare(exceptionSpecShape, xroot?.properties?.spec, 'spec')).toEqual([]);
+    expect(compare(exceptionStatusShape, xroot?.properties?.status, 'status')).toEqual([]);
+  });
+
+  it('give every field a description for kubectl explain', () => {
+    expect(xroot).toBeDefined();
+    if (xroot !== undefined) expect(undescribed(xroot, '')).toEqual([]);
+  });
+
+  it("bound the fields as the validator's table says", () => {
+    const spec = (xroot?.properties?.spec?.properties ?? {}) as Readonly<Record<string, Schema & Limit>>;
+    const limits = (s: (Schema & Limit) | undefined): Limit =>
+      Object.fromEntries(
+        (['minItems', 'maxItems', 'minLength', 'maxLength'] as const).flatMap((k) => (s?.[k] === undefined ? [] : [[k, s[k]]])),
+      );
+    expect({
+      namespaces: limits(spec.namespaces),
+      namespace: limits(spec.namespaces?.items as Schema & Limit),
+      exempt: limits(spec.exempt),
+      part: limits(spec.exempt?.items as Schema & Limit),
+      reason: limits(spec.reason),
+      baseline: limits(spec.baseline),
+    }).toEqual(EXCEPTION_LIMITS);
   });
 });
