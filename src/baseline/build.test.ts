@@ -333,3 +333,16 @@ describe('additional policies and DNS', () => {
     ]);
   });
 });
+
+describe('shared policy specs', () => {
+  it('are built once per parsed baseline, frozen, and the same in every namespace', () => {
+    const b = baselineWith('b', { networkPolicy: { additional: [{ name: 'a', egress: [{ ports: [{ port: 443 }] }] }] } });
+    const [one, two] = ['ns-1', 'ns-2'].map((ns) => networkPolicies(b, ns, b.spec.networkPolicy));
+    for (const name of ['kubeposture-a', 'kubeposture-allow-dns']) {
+      const a = one?.find((p) => p.metadata.name === name)?.spec;
+      expect(a).toBeDefined();
+      expect(two?.find((p) => p.metadata.name === name)?.spec).toBe(a);
+      expect(Object.isFrozen(a?.egress?.[0]?.ports?.[0])).toBe(true);
+    }
+  });
+});

@@ -25,6 +25,7 @@ import {
   additionalPolicyName,
   workloadRbacName,
 } from '../api/constants.ts';
+import { deepFreeze } from '../lib/json.ts';
 import type {
   AdditionalPolicy,
   DnsSpec,
@@ -91,10 +92,28 @@ const storedPorts = <R extends { readonly ports?: readonly NetworkPolicyPort[] }
  * is drift.
  */
 export function additionalSpec(a: AdditionalPolicy): NetworkPolicy['spec'] {
+  const known = additionalSpecs.get(a);
+  if (known !== undefined) return known;
   const egress = (a.egress ?? []).map(storedPorts);
   const policyTypes: readonly PolicyType[] = a.policyTypes ?? (egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
-  return { podSelector: a.podSelector, policyTypes, ingress: (a.ingress ?? []).map(storedPorts), egress };
+  // One frozen spec per policy of a parsed baseline, shared by every namespace: the drift engine
+  // then prints it once (lib/json.ts canonicalJsonOf), not once per namespace.
+  const spec = deepFreeze({ podSelector: a.podSelector, policyTypes, ingress: (a.ingress ?? []).map(storedPorts), egress });
+  additionalSpecs.set(a, spec);
+  return spec;
 }
+const additionalSpecs = new WeakMap<AdditionalPolicy, NetworkPolicy['spec']>();
+
+/** kubeposture-allow-dns's spec, frozen and shared like {@link additionalSpec}'s. */
+function dnsSpec(spec: NetworkPolicySpec): NetworkPolicy['spec'] {
+  const known = dnsSpecs.get(spec);
+  if (known !== undefined) return known;
+  const dns = { to: spec.dns?.to ?? DEFAULT_DNS.to, ports: spec.dns?.ports ?? DEFAULT_DNS.ports };
+  const out = deepFreeze({ podSelector: {}, policyTypes: ['Egress' as const], egress: [storedPorts(dns)] });
+  dnsSpecs.set(spec, out);
+  return out;
+}
+const dnsSpecs = new WeakMap<NetworkPolicySpec, NetworkPolicy['spec']>();
 
 /**
  * NetworkPolicies. Any policy that lists a direction in policyTypes isolates the
@@ -134,10 +153,7 @@ export function networkPolicies(
       }),
     );
   }
-  if (spec.allowDNS && denyEgress) {
-    const dns = { to: spec.dns?.to ?? DEFAULT_DNS.to, ports: spec.dns?.ports ?? DEFAULT_DNS.ports };
-    out.push(np(NAME_ALLOW_DNS, { podSelector: {}, policyTypes: ['Egress'], egress: [storedPorts(dns)] }));
-  }
+  if (spec.allowDNS && denyEgress) out.push(np(NAME_ALLOW_DNS, dnsSpec(spec)));
   if (spec.allowSameNamespace && denied.length > 0) {
     out.push(
       np(NAME_ALLOW_SAME_NAMESPACE, {

@@ -7,7 +7,7 @@
 import type { ManagedObject } from '../baseline/objects.ts';
 import { canonicalQuantity, isResourceList, isSetList, isWholeValue, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
-import { canonicalJson, isPlainObject } from '../lib/json.ts';
+import { canonicalJsonOf, isPlainObject } from '../lib/json.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -39,13 +39,13 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
   }
   if (isWholeValue(path)) {
     const empty = Array.isArray(desired) ? [] : {};
-    return canonicalJson(desired) === canonicalJson(live ?? empty) ? [] : [path];
+    return canonicalJsonOf(desired) === canonicalJsonOf(live ?? empty) ? [] : [path];
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return [path];
     if (isSetList(path)) {
-      const a = desired.map((x) => canonicalJson(x)).sort();
-      const b = live.map((x) => canonicalJson(x)).sort();
+      const a = desired.map((x) => canonicalJsonOf(x)).sort();
+      const b = live.map((x) => canonicalJsonOf(x)).sort();
       return a.every((x, i) => x === b[i]) ? [] : [path];
     }
     return desired.flatMap((d: unknown, i) => differingFields(d, live[i], `${path}[${String(i)}]`));

@@ -7,6 +7,7 @@
  * values one shared, frozen value: per object there remain its name, namespace,
  * uid and resourceVersion.
  */
+import { deepFreeze } from '../lib/json.ts';
 import type { ManagedFieldsEntry, WireObject } from './wire.ts';
 
 /** Shares equal strings and equal JSON subtrees; bounded, so hostile variety cannot grow it without end. */
@@ -46,14 +47,6 @@ export class ValuePool {
     this.trees.set(key, frozen);
     return frozen;
   }
-}
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const child of Object.values(v)) deepFreeze(child);
-    Object.freeze(v);
-  }
-  return v;
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -21,6 +21,31 @@ export function canonicalJson(v: unknown, skip?: (key: string) => boolean): stri
   return v === undefined ? 'undefined' : JSON.stringify(v);
 }
 
+const canonicalOfFrozen = new WeakMap<object, string>();
+
+/**
+ * {@link canonicalJson} of `v`, remembered for frozen values: equal values the informer caches
+ * share (kube/compact.ts) and the builders' shared parts are frozen, so comparing the same
+ * policy in thousands of namespaces prints each side once, not once per namespace.
+ */
+export function canonicalJsonOf(v: unknown): string {
+  if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return canonicalJson(v);
+  const hit = canonicalOfFrozen.get(v);
+  if (hit !== undefined) return hit;
+  const out = canonicalJson(v);
+  canonicalOfFrozen.set(v, out);
+  return out;
+}
+
+/** `v` and everything in it, frozen (a value that is shared, and so must never change). */
+export function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 /** `v` when it is a JSON object, else undefined: for reading other people's objects defensively. */
 export function asPlainObject(v: unknown): Readonly<Record<string, unknown>> | undefined {
   return isPlainObject(v) ? v : undefined;

@@ -310,4 +310,18 @@ describe('kubectl', () => {
     }
     expect(await kubectl('explain', 'securitybaseline.spec.networkPolicy.allowDNS')).toContain('allow DNS (UDP and TCP 53)');
   });
+
+  it("explains the NetworkPolicy parts with Kubernetes' own descriptions, and the exception kind", async () => {
+    const additional = await kubectl('explain', 'securitybaseline.spec.networkPolicy.additional');
+    expect(additional).toContain('created as NetworkPolicy kubeposture-<name>');
+    for (const field of ['name', 'podSelector', 'policyTypes', 'ingress', 'egress']) expect(additional).toContain(field);
+    // Kubernetes' own words for an IPBlock, from the pinned version's OpenAPI.
+    expect(await kubectl('explain', 'securitybaseline.spec.networkPolicy.additional.egress.to.ipBlock')).toContain(
+      'except is a slice of CIDRs that should not be included within an IPBlock',
+    );
+    expect(await kubectl('explain', 'securitybaseline.spec.networkPolicy.dns.ports.port')).toContain('numerical or named port');
+    const exempt = await kubectl('explain', 'securitybaselineexception.spec.exempt');
+    expect(exempt).toContain('networkPolicy.additional.<name>');
+    expect(await kubectl('explain', 'securitybaselineexception.spec.expires')).toContain('--exception-horizon');
+  });
 });

@@ -157,6 +157,26 @@ describe('who can reach whom, under the stored policies', () => {
     expect(cases.filter(([, got, want]) => got !== want).map(([what]) => what)).toEqual([]);
   });
 
+  it.each(['kubeposture_v1alpha1_securitybaseline_minimal.yaml', 'kubeposture_v1alpha1_securitybaseline_restricted.yaml'])(
+    '%s: nothing in or out but DNS to kube-dns',
+    async (file) => {
+      const a = await applySample(file);
+      const policies = await policiesIn(a.ns);
+      const app: Pod = { ns: ns(a.ns, a.labels), pod: { app: 'shop' } };
+      const neighbour: Probe = { ns: ns(a.ns, a.labels), pod: {} };
+      const cases: [string, boolean, boolean][] = [
+        ['→ kube-dns :53/UDP', allowed(policies, a.ns, app, 'egress', kubeDns, 53, 'UDP'), true],
+        ['→ kube-dns :53/TCP', allowed(policies, a.ns, app, 'egress', kubeDns, 53, 'TCP'), true],
+        ['→ kube-dns :80', allowed(policies, a.ns, app, 'egress', kubeDns, 80, 'TCP'), false],
+        ['→ 8.8.8.8 :53/UDP', allowed(policies, a.ns, app, 'egress', { ip: '8.8.8.8' }, 53, 'UDP'), false],
+        ['→ a neighbour :8080', allowed(policies, a.ns, app, 'egress', neighbour, 8080, 'TCP'), false],
+        ['a neighbour → app :8080', allowed(policies, a.ns, app, 'ingress', neighbour, 8080, 'TCP'), false],
+        ['10.0.0.1 → app :8080', allowed(policies, a.ns, app, 'ingress', { ip: '10.0.0.1' }, 8080, 'TCP'), false],
+      ];
+      expect(cases.filter(([, got, want]) => got !== want).map(([what]) => what)).toEqual([]);
+    },
+  );
+
   it('NodeLocal DNSCache: DNS to 169.254.20.10 and to kube-dns, on 53 only', async () => {
     const a = await applySample('kubeposture_v1alpha1_securitybaseline_nodelocal-dns.yaml');
     const policies = await policiesIn(a.ns);
