@@ -5,7 +5,7 @@
  * set does not differ.
  */
 import type { ManagedObject } from '../baseline/objects.ts';
-import { canonicalQuantity, isResourceList, isSetList, isWholeValue, withApiserverDefaults } from './normalize.ts';
+import { canonicalQuantity, pathKind, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
 import { canonicalJsonOf, isPlainObject } from '../lib/json.ts';
 
@@ -28,7 +28,8 @@ function asQuantity(v: unknown): Quantity | undefined {
  * quantities by value; and the values normalize.ts names whole, exactly.
  */
 export function differingFields(desired: unknown, live: unknown, path = ''): string[] {
-  if (isResourceList(path) && isPlainObject(desired)) {
+  const kind = pathKind(path);
+  if (kind === 'resourceList' && isPlainObject(desired)) {
     const liveList = isPlainObject(live) ? live : {};
     return Object.entries(desired).flatMap(([k, v]) => {
       const want = asQuantity(v);
@@ -37,13 +38,13 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
       return same ? [] : [childPath(path, k)];
     });
   }
-  if (isWholeValue(path)) {
+  if (kind === 'whole') {
     const empty = Array.isArray(desired) ? [] : {};
     return canonicalJsonOf(desired) === canonicalJsonOf(live ?? empty) ? [] : [path];
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return [path];
-    if (isSetList(path)) {
+    if (kind === 'set') {
       const a = desired.map((x) => canonicalJsonOf(x)).sort();
       const b = live.map((x) => canonicalJsonOf(x)).sort();
       return a.every((x, i) => x === b[i]) ? [] : [path];

@@ -8,10 +8,20 @@ import { parseQuantity } from '../api/quantity.ts';
 import { defaultLimitRangeItem } from '../api/defaults.ts';
 import type { LimitRangeItem, Quantity } from '../api/types.ts';
 
+/** Canonical forms already worked out: the same few quantities recur in every namespace. */
+const canonicalQuantities = new Map<Quantity, string>();
+const MEMO_LIMIT = 10_000;
+
 /** A quantity as a canonical value string (nano-units), or the input when it does not parse. */
 export function canonicalQuantity(q: Quantity): string {
+  const known = canonicalQuantities.get(q);
+  if (known !== undefined) return known;
   const v = parseQuantity(q);
-  return v === undefined ? String(q) : `${v.toString()}n`;
+  const out = v === undefined ? String(q) : `${v.toString()}n`;
+  // Bounded: past the limit, start again (live objects may hold any quantity a tenant writes).
+  if (canonicalQuantities.size >= MEMO_LIMIT) canonicalQuantities.clear();
+  canonicalQuantities.set(q, out);
+  return out;
 }
 
 /** Field paths (dot and [index] notation) of list fields that are sets: their order carries no meaning. */
@@ -42,6 +52,15 @@ const RESOURCE_LIST_PATHS = [/^spec\.hard$/, /^spec\.limits\[\d+\]\.(default|def
 /** True for a path that holds a resource list. */
 export function isResourceList(path: string): boolean {
   return RESOURCE_LIST_PATHS.some((re) => re.test(path));
+}
+
+/** What a field path is to the comparison. */
+export type PathKind = 'resourceList' | 'whole' | 'set' | 'plain';
+
+/** {@link isResourceList}, {@link isWholeValue} and {@link isSetList} in one: only paths under spec and rules can be any of them. */
+export function pathKind(path: string): PathKind {
+  if (!path.startsWith('spec.') && !path.startsWith('rules[')) return 'plain';
+  return isResourceList(path) ? 'resourceList' : isWholeValue(path) ? 'whole' : isSetList(path) ? 'set' : 'plain';
 }
 
 /**
