@@ -28,7 +28,7 @@ trap cleanup EXIT
 kubectl get --raw /version | grep gitVersion || fail "the apiserver does not answer"
 
 say "Installing the CRDs (SecurityBaseline, SecurityBaselineException)"
-kubectl apply --server-side -f crds/ >/dev/null || fail "kubectl apply of the CRDs"
+kubectl apply --server-side -k crds >/dev/null || fail "kubectl apply of the CRDs"
 kubectl wait --for=condition=Established crd/securitybaselines.kubeposture.io crd/securitybaselineexceptions.kubeposture.io --timeout=60s >/dev/null ||
   fail "the CRDs were not established"
 
