@@ -40,7 +40,13 @@ export async function installOperator(rest: RestClient, adminKubeconfig: string,
   const kubectl = (...args: string[]): string =>
     execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', cwd: root });
   kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
-  kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', 'crd/securitybaselineexceptions.kubeposture.io', '--timeout=60s');
+  kubectl(
+    'wait',
+    '--for=condition=Established',
+    'crd/securitybaselines.kubeposture.io',
+    'crd/securitybaselineexceptions.kubeposture.io',
+    '--timeout=60s',
+  );
   await waitForGrantableRole(rest);
   const token = await operatorToken(rest, 3 * 3600);
   const admin = new KubeConfig();

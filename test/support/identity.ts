@@ -13,7 +13,13 @@ export { OPERATOR_NAMESPACE };
 export async function installDefaultConfig(): Promise<string> {
   const yaml = await kubectl('kustomize', 'config/default');
   await kubectl('apply', '--server-side', '--force-conflicts', '-k', 'config/default');
-  await kubectl('wait', '--for=condition=Established', 'crd/securitybaselines.kubeposture.io', 'crd/securitybaselineexceptions.kubeposture.io', '--timeout=60s');
+  await kubectl(
+    'wait',
+    '--for=condition=Established',
+    'crd/securitybaselines.kubeposture.io',
+    'crd/securitybaselineexceptions.kubeposture.io',
+    '--timeout=60s',
+  );
   await waitForGrantableRole(user);
   return yaml;
 }
