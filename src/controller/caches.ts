@@ -26,6 +26,7 @@ import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { VersionMemo } from '../lib/memo.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { mayRecord, readRecord, type OwnedEntry } from './ownership.ts';
@@ -70,7 +71,7 @@ export class Caches implements StateReader {
   /** Tenants' NetworkPolicies with findings, and the selector guard (posture-watch.ts). */
   readonly posture: PostureWatch;
   /** Each baseline parsed once per resourceVersion. */
-  private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ParseResult }>();
+  private readonly parsed = new VersionMemo<ParseResult>();
 
   constructor(deps: CachesDeps) {
     this.deps = deps;
@@ -227,15 +228,11 @@ export class Caches implements StateReader {
 
   /** A baseline's spec validated, once per resourceVersion. */
   parse(obj: BaselineObject): ParseResult {
-    const memo = this.parsed.get(obj.metadata.name);
-    if (memo !== undefined && memo.rv === obj.metadata.resourceVersion) return memo.result;
-    const result = parseSecurityBaseline(obj);
-    this.parsed.set(obj.metadata.name, { rv: obj.metadata.resourceVersion, result });
-    return result;
+    return this.parsed.get(obj.metadata.name, obj.metadata.resourceVersion, () => parseSecurityBaseline(obj));
   }
 
   forgetParsed(name: string): void {
-    this.parsed.delete(name);
+    this.parsed.forget(name);
   }
 
   /** Routes the reconciler's own writes into the cache that watches that object. */

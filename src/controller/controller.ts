@@ -155,8 +155,6 @@ export class Controller {
     });
     this.caches.onBaseline((e) => {
       this.onBaselineEvent(e);
-      // A baseline that comes, goes or changes its parts may make an exception valid or invalid.
-      if (this.started) this.exceptions.refresh();
     });
     this.caches.onException((e) => {
       if (this.started) this.exceptions.refresh([e.object]);
@@ -258,6 +256,9 @@ export class Controller {
       const gotFinalizer = !hasFinalizer(e.old) && hasFinalizer(e.object);
       if (!gotFinalizer && before.generation === after.generation && before.deletionTimestamp === after.deletionTimestamp) return;
     }
+    // A baseline that comes, goes or changes its spec may make an exception valid or invalid
+    // (not on its status writes, which the return above leaves out).
+    this.exceptions.refresh();
     const affected = this.caches.affectedBy(name, e.type === 'delete' ? undefined : e.object, this.results.values());
     if (e.type === 'delete') {
       this.caches.forgetParsed(name);

@@ -22,6 +22,7 @@ import { ApiError } from '../kube/transport.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { canonicalJson } from '../lib/json.ts';
+import { VersionMemo } from '../lib/memo.ts';
 import type { Logger } from '../lib/log.ts';
 import { rfc3339 } from '../lib/time.ts';
 import type { Baselines } from './plan.ts';
@@ -63,7 +64,7 @@ type State = 'Active' | 'Expired' | 'Invalid';
 
 export class ExceptionBook {
   private readonly deps: ExceptionBookDeps;
-  private readonly parsed = new Map<string, { readonly rv: string | undefined; readonly result: ExceptionParse }>();
+  private readonly parsed = new VersionMemo<ExceptionParse>();
   /** The state each exception was last judged in (seeded from its status), to tell changes. */
   private readonly lastState = new Map<string, State>();
   private memo: { readonly index: ExemptionIndex; readonly judged: readonly Judged[]; readonly until: number } | undefined;
@@ -90,8 +91,9 @@ export class ExceptionBook {
 
   /**
    * An exception or a baseline changed (or time moved on): judge again, announce what changed
-   * state, and tell the controller which namespaces to look at. `changed`: exceptions as they
-   * were before the change (their old namespaces need a look too).
+   * state, and tell the controller which namespaces to look at. `changed`: the exceptions an
+   * informer event was about, as it delivered them (a deleted one is in no other list); their
+   * namespaces before the change are found through the previous judgement and the results.
    */
   refresh(changed: readonly ExceptionObject[] = []): void {
     const before = this.memo?.judged ?? [];
@@ -102,7 +104,7 @@ export class ExceptionBook {
     const touched = new Set([...changed.map((o) => o.metadata.name)]);
     for (const j of now.judged) {
       const name = j.object.metadata.name;
-      const state = stateOf(j);
+      const state = j.judgement.state;
       const previous = this.lastState.get(name);
       if (previous !== state) touched.add(name);
       this.lastState.set(name, state);
@@ -112,7 +114,10 @@ export class ExceptionBook {
     for (const name of this.lastState.keys()) if (!names.has(name)) touched.add(name);
     for (const name of touched) {
       this.dirty.add(name);
-      if (!names.has(name)) this.lastState.delete(name);
+      if (!names.has(name)) {
+        this.lastState.delete(name);
+        this.parsed.forget(name);
+      }
       const specs = [...before, ...now.judged]
         .filter((j) => j.object.metadata.name === name && j.parsed.ok)
         .map((j) => (j.parsed as Extract<ExceptionParse, { ok: true }>).exception.spec);
@@ -186,11 +191,7 @@ export class ExceptionBook {
   }
 
   private parse(object: ExceptionObject): ExceptionParse {
-    const memo = this.parsed.get(object.metadata.name);
-    if (memo !== undefined && memo.rv === object.metadata.resourceVersion) return memo.result;
-    const result = parseException(object);
-    this.parsed.set(object.metadata.name, { rv: object.metadata.resourceVersion, result });
-    return result;
+    return this.parsed.get(object.metadata.name, object.metadata.resourceVersion, () => parseException(object));
   }
 
   /** One timer, at the next expiry (in steps of at most a day). */
@@ -263,7 +264,7 @@ export class ExceptionBook {
       if (sameStatus(j.object.status, status)) continue;
       try {
         await this.deps.rest.mergePatch('SecurityBaselineException', undefined, name, { status }, 'status');
-        this.deps.log.debug('Wrote exception status', { exception: name, state: stateOf(j) });
+        this.deps.log.debug('Wrote exception status', { exception: name, state: j.judgement.state });
       } catch (err: unknown) {
         if (err instanceof ApiError && err.status === 404) continue;
         this.deps.log.warn('Failed to write exception status', { exception: name, error: errorMessage(err) });
@@ -275,7 +276,7 @@ export class ExceptionBook {
 
   private statusOf(j: Judged, now: string): SecurityBaselineExceptionStatus {
     const name = j.object.metadata.name;
-    const state = stateOf(j);
+    const state = j.judgement.state;
     const namespaces =
       state === 'Active'
         ? [...this.deps.results.values()]
@@ -303,10 +304,6 @@ export class ExceptionBook {
       namespacesTruncated: namespaces.length > EXCEPTION_STATUS_NAMESPACES,
     };
   }
-}
-
-function stateOf(j: Judged): State {
-  return j.judgement.state;
 }
 
 /** The condition's message: what the exception does, or why it does nothing. */

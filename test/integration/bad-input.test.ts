@@ -22,6 +22,20 @@ let op: TestOperator;
 let namespaces: string[] = [];
 let before = '';
 
+/**
+ * Creates `body` with strict field validation, as kubectl sends it (unknown fields are errors,
+ * not dropped); the apiserver's refusal, or undefined when it admitted it.
+ */
+async function postStrict(kind: 'SecurityBaseline' | 'SecurityBaselineException', body: unknown): Promise<ApiError | undefined> {
+  try {
+    await user.request('POST', resourcePath(kind), { body, query: { fieldValidation: 'Strict' } });
+    return undefined;
+  } catch (err: unknown) {
+    if (!(err instanceof ApiError)) throw err;
+    return err;
+  }
+}
+
 /** What the selected namespaces hold that kubeposture could have written: their labels and managed objects. */
 async function state(): Promise<string> {
   const out: unknown[] = [];
@@ -59,14 +73,7 @@ describe(`${String(corpus.length)} bad manifests`, () => {
   });
 
   it.each(corpus.map((c): [string, BadCase] => [c.name, c]))('%s: refused or Stalled, naming the field', async (_name, c) => {
-    let refusal: ApiError | undefined;
-    try {
-      // Strict field validation, as kubectl sends: unknown fields are errors, not dropped.
-      await user.request('POST', resourcePath('SecurityBaseline'), { body: c.manifest, query: { fieldValidation: 'Strict' } });
-    } catch (err: unknown) {
-      if (!(err instanceof ApiError)) throw err;
-      refusal = err;
-    }
+    const refusal = await postStrict('SecurityBaseline', c.manifest);
     const name = (c.manifest.metadata as { name: string }).name;
     if (refusal !== undefined) {
       expect(refusal.status).toBeGreaterThanOrEqual(400);
@@ -141,13 +148,7 @@ describe('bad SecurityBaselineExceptions', () => {
   it('each: refused naming the field, or Invalid (or Expired) naming it, lifting nothing', async () => {
     const outcomes: string[] = [];
     for (const c of exceptionCorpus) {
-      let refusal: ApiError | undefined;
-      try {
-        await user.request('POST', resourcePath('SecurityBaselineException'), { body: c.manifest, query: { fieldValidation: 'Strict' } });
-      } catch (err: unknown) {
-        if (!(err instanceof ApiError)) throw err;
-        refusal = err;
-      }
+      const refusal = await postStrict('SecurityBaselineException', c.manifest);
       const name = (c.manifest.metadata as { name: string }).name;
       if (refusal !== undefined) {
         outcomes.push(
