@@ -37,6 +37,7 @@ import {
   namespaceObjectRequest,
   percentile,
 } from './measure.ts';
+import { MemoryWatch, type MemorySample } from './memory.ts';
 import { metricSum, OperatorProcess } from './operator-process.ts';
 
 export interface BenchOptions {
@@ -120,6 +121,10 @@ export interface BenchResult {
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
   readonly statusWrites: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
   readonly peakRssMb: number;
+  /** The last operator's highest sampled RSS, what it was made of, and the phase it fell in. */
+  readonly peakMemory: MemorySample | undefined;
+  /** The last operator's highest sampled RSS in each phase, in MB. */
+  readonly rssByPhaseMb: Readonly<Record<string, number>>;
 }
 
 const SET_LABEL = 'bench.kubeposture.io/set';
@@ -188,6 +193,7 @@ class Bench {
   private readonly env: BenchEnv;
   private readonly opts: BenchOptions;
   private operator: OperatorProcess | undefined;
+  private memory: MemoryWatch | undefined;
   private readonly baselines: string[] = [];
   /** The floor's baseline (selecting nothing) per size, for the floor's new-namespace reference. */
   private readonly floorBaselines = new Map<number, SecurityBaseline>();
@@ -234,12 +240,16 @@ class Bench {
 
   private async startOperator(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
+    this.memory?.stop();
     const started = Date.now();
     this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, {
       workers: this.opts.workers,
       logFile: join(this.env.workDir, `operator-${label}.log`),
       nodeArgs: this.opts.operatorNodeArgs,
     });
+    const op = this.operator;
+    this.memory = new MemoryWatch(op.pid, () => op.metrics());
+    this.memory.start();
     await this.operator.idle();
     this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
     return this.operator;
@@ -270,6 +280,7 @@ class Bench {
     this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
 
     const op = await this.startOperator(String(n));
+    this.memory?.enter(`cold convergence, ${String(n)}`);
     const set = this.name(`op${String(n)}`);
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpuBefore = cpuSeconds(op.pid);
@@ -448,7 +459,9 @@ class Bench {
   }
 
   /** Latency, status writes under churn, a resync and memory, at the largest size (its operator still running). */
-  async atScale(n: number): Promise<Pick<BenchResult, 'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb'>> {
+  async atScale(
+    n: number,
+  ): Promise<Pick<BenchResult, 'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb' | 'peakMemory' | 'rssByPhaseMb'>> {
     const op = this.mustRun();
     const set = this.name(`op${String(n)}`);
     const baseline = await this.readBaseline(`op${String(n)}`);
@@ -470,9 +483,11 @@ class Bench {
     });
     await watch.start();
     const churnStart = performance.now();
+    this.memory?.enter('new namespaces');
     this.env.log(`new namespaces: ${String(this.opts.latencySamples)} created one by one into ${String(n)}`);
     const fresh = await this.newNamespaces(n, checker, baseline, set);
     const floorFresh = await this.floorNewNamespaces(n);
+    this.memory?.enter('drift repair');
     this.env.log(`drift repair: ${String(this.opts.latencySamples)} managed objects deleted or edited one at a time`);
     const repaired = await this.repairs(opNs, checker);
     const churnSeconds = (performance.now() - churnStart) / 1000;
@@ -481,6 +496,7 @@ class Bench {
     watch.stop();
     checker.stop();
     const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
+    this.memory?.enter('resync');
     const resync = await this.resync();
     const summary = (v: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
       samples: v.length,
@@ -503,6 +519,8 @@ class Bench {
         churnSeconds: round(churnSeconds, 1),
       },
       peakRssMb: round(memoryMb(op.pid).peak, 0),
+      peakMemory: this.memory?.peak,
+      rssByPhaseMb: this.memory?.phases ?? {},
     };
   }
 
@@ -535,6 +553,7 @@ class Bench {
   }
 
   async stop(): Promise<void> {
+    this.memory?.stop();
     await this.operator?.stop();
   }
 

@@ -66,13 +66,42 @@ export function rows(r: BenchResult): Row[] {
     met: !(sw.closestMs < 900),
   });
   for (const size of r.sizes) {
+    const last = size === r.sizes[r.sizes.length - 1];
+    // The largest size's operator also runs the churn and the resync: its peak is the one over the whole run.
     out.push({
       figure: `operator peak RSS, ${String(size.namespaces)} namespaces`,
-      measured: `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`,
-      target: size === r.sizes[r.sizes.length - 1] ? '≤ 300 MB' : '',
-      met: size === r.sizes[r.sizes.length - 1] ? r.peakRssMb <= 300 : undefined,
+      measured: last
+        ? `${String(r.peakRssMb)} MB over the run (${String(size.operatorPeakRssMb)} MB by the end of cold convergence, whose CPU was ${size.operatorCpuSeconds.toFixed(1)} s)`
+        : `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`,
+      target: last ? '≤ 300 MB' : '',
+      met: last ? r.peakRssMb <= 300 : undefined,
     });
   }
+  const m = r.peakMemory;
+  if (m !== undefined) {
+    const spaces = Object.entries(m.spacesMb)
+      .filter(([, mb]) => mb > 0)
+      .map(([space, mb]) => `${space.replace(/_space$/, '')} ${String(mb)}`)
+      .join(', ');
+    out.push({
+      figure: 'highest sampled RSS: what it held',
+      measured: `${String(m.rssMb)} MB, ${m.phase} (+${String(m.secondsIntoPhase)} s): heap ${String(m.heapTotalMb)} (in use ${String(m.heapUsedMb)}; ${spaces}), external ${String(m.externalMb)}, other ${String(m.otherMb)}; by mapping: ${Object.entries(
+        m.mappingsMb,
+      )
+        .map(([kind, mb]) => `${kind} ${String(mb)}`)
+        .join(', ')}`,
+      target: 'report',
+      met: undefined,
+    });
+  }
+  const phases = Object.entries(r.rssByPhaseMb);
+  if (phases.length > 0)
+    out.push({
+      figure: 'highest sampled RSS by phase',
+      measured: phases.map(([phase, mb]) => `${phase} ${String(mb)}`).join(', '),
+      target: 'report',
+      met: undefined,
+    });
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { failedWrites, flowRequests, namespaceObjectRequest, parseRequestTotals, percentile } from '../bench/measure.ts';
+import { heapSpaces } from '../bench/memory.ts';
 import { metricSum } from '../bench/operator-process.ts';
 
 const METRICS = `
@@ -50,5 +51,16 @@ describe('failedWrites', () => {
       'kubeposture_api_requests_total{verb="POST",code="0"} 4',
     ].join('\n');
     expect(failedWrites(text)).toBe(7);
+  });
+
+  it("reads each V8 heap space's committed size, in MB, from prom-client's default metrics", () => {
+    const text = [
+      'kubeposture_nodejs_heap_space_size_total_bytes{space="new"} 4194304',
+      'kubeposture_nodejs_heap_space_size_total_bytes{space="old"} 209715200',
+      'kubeposture_nodejs_heap_space_size_total_bytes{space="new_large_object"} 0',
+      'kubeposture_nodejs_heap_space_size_used_bytes{space="old"} 104857600',
+      'kubeposture_nodejs_heap_size_total_bytes 220000000',
+    ].join('\n');
+    expect(heapSpaces(text)).toEqual({ new: 4, old: 200, new_large_object: 0 });
   });
 });
