@@ -77,16 +77,25 @@ interface MetaOptions {
 }
 
 function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadata'], o: MetaOptions): WireObject['metadata'] {
-  const out: Record<string, unknown> = { name: pool.str(meta.name) };
-  if (meta.namespace !== undefined) out.namespace = pool.str(meta.namespace);
-  if (meta.uid !== undefined) out.uid = meta.uid;
-  if (meta.resourceVersion !== undefined) out.resourceVersion = meta.resourceVersion;
+  const own = ownEntries(meta.managedFields, manager, o.withFields);
+  // One literal with the fields nearly every cached object has, absent ones undefined: V8 keeps
+  // them inside the object. Added one by one they spilled into a separate property array, 183,000
+  // of them (11 MB) at 10,000 namespaces.
+  const out: Record<string, unknown> = {
+    name: pool.str(meta.name),
+    namespace: pool.str(meta.namespace),
+    uid: meta.uid,
+    resourceVersion: meta.resourceVersion,
+    labels:
+      meta.labels === undefined
+        ? undefined
+        : o.shareLabels
+          ? pool.tree(meta.labels)
+          : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)])),
+    ownerReferences: meta.ownerReferences === undefined ? undefined : pool.tree(meta.ownerReferences),
+    managedFields: own.length > 0 ? pool.tree(own) : undefined,
+  };
   for (const k of KEPT_META) if (meta[k] !== undefined) out[k] = meta[k];
-  if (meta.labels !== undefined) {
-    out.labels = o.shareLabels
-      ? pool.tree(meta.labels)
-      : Object.fromEntries(Object.entries(meta.labels).map(([k, v]) => [pool.str(k), pool.str(v)]));
-  }
   if (meta.annotations !== undefined && o.annotations !== undefined) {
     const kept = o.annotations.flatMap((k) => {
       const v = meta.annotations?.[k];
@@ -99,9 +108,6 @@ function compactMeta(pool: ValuePool, manager: string, meta: WireObject['metadat
     if (kept.length > 0) out.annotations = pool.tree(Object.fromEntries(kept));
   }
   if (meta.finalizers !== undefined) out.finalizers = pool.tree(meta.finalizers);
-  if (meta.ownerReferences !== undefined) out.ownerReferences = pool.tree(meta.ownerReferences);
-  const own = ownEntries(meta.managedFields, manager, o.withFields);
-  if (own.length > 0) out.managedFields = pool.tree(own);
   return out as unknown as WireObject['metadata'];
 }
 

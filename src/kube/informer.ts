@@ -14,6 +14,7 @@
  * fields differently from the watch events that update the same cache.
  */
 import { ApiError, type Transport } from './transport.ts';
+import { Buckets } from './buckets.ts';
 import { resourcePath, type ResourceKind } from './resources.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -87,7 +88,7 @@ const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.meta
 export class Informer<T extends WireObject> {
   private readonly rest: ListWatchClient;
   private readonly opts: InformerOptions<T>;
-  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly store = new Buckets<T>();
   private readonly handlers: ((e: InformerEvent<T>) => void)[] = [];
   private resourceVersion = '';
   private stopped = true;
@@ -161,19 +162,16 @@ export class Informer<T extends WireObject> {
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.byNamespace.get(namespace ?? '')?.get(name);
+    return this.store.get(namespace ?? '', name);
   }
 
   /** Objects in one namespace, or in all when `namespace` is undefined. */
   list(namespace?: string): T[] {
-    if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])];
-    return [...this.byNamespace.values()].flatMap((m) => [...m.values()]);
+    return namespace === undefined ? this.store.all() : this.store.list(namespace);
   }
 
   get size(): number {
-    let n = 0;
-    for (const m of this.byNamespace.values()) n += m.size;
-    return n;
+    return this.store.size;
   }
 
   /** A method, not the field, so that the compiler does not narrow it across awaits. */
@@ -198,25 +196,14 @@ export class Informer<T extends WireObject> {
       this.remove(obj);
       return;
     }
-    const ns = obj.metadata.namespace ?? '';
-    let m = this.byNamespace.get(ns);
-    if (m === undefined) {
-      m = new Map();
-      this.byNamespace.set(ns, m);
-    }
-    const old = m.get(obj.metadata.name);
-    m.set(obj.metadata.name, obj);
+    const old = this.store.set(obj.metadata.namespace ?? '', obj);
     if (old === undefined) this.emit({ type: 'add', object: obj });
     else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'update', old, object: obj });
   }
 
   private remove(raw: T): void {
-    const ns = raw.metadata.namespace ?? '';
-    const m = this.byNamespace.get(ns);
-    const old = m?.get(raw.metadata.name);
-    if (m === undefined || old === undefined) return;
-    m.delete(raw.metadata.name);
-    if (m.size === 0) this.byNamespace.delete(ns);
+    const old = this.store.delete(raw.metadata.namespace ?? '', raw.metadata.name);
+    if (old === undefined) return;
     this.emit({ type: 'delete', object: old });
   }
 

@@ -1,0 +1,90 @@
+/**
+ * The informers' store: objects by namespace, then by name. Most namespaces hold a
+ * handful of objects of a kind (one NetworkPolicy of each name kubeposture makes, one
+ * LimitRange), and at 10,000 namespaces a Map per namespace and kind was 80,000 Maps,
+ * about 20 MB of a 98 MB heap (heap snapshot, docs/performance.md). So a namespace's
+ * objects are a plain array, searched by name, until there are more than
+ * {@link SMALL} of them (a tenant may make thousands of NetworkPolicies in one
+ * namespace), and a Map from then on.
+ */
+import type { WireObject } from './wire.ts';
+
+/** Up to this many objects of a namespace are kept in an array. */
+export const SMALL = 16;
+
+type Bucket<T> = T[] | Map<string, T>;
+
+export class Buckets<T extends WireObject> {
+  private readonly byNamespace = new Map<string, Bucket<T>>();
+
+  get(namespace: string, name: string): T | undefined {
+    const b = this.byNamespace.get(namespace);
+    if (b === undefined) return undefined;
+    if (b instanceof Map) return b.get(name);
+    for (const o of b) if (o.metadata.name === name) return o;
+    return undefined;
+  }
+
+  /** Stores `obj` under its namespace and name; returns what it replaced. */
+  set(namespace: string, obj: T): T | undefined {
+    const name = obj.metadata.name;
+    const b = this.byNamespace.get(namespace);
+    if (b === undefined) {
+      this.byNamespace.set(namespace, [obj]);
+      return undefined;
+    }
+    if (b instanceof Map) {
+      const old = b.get(name);
+      b.set(name, obj);
+      return old;
+    }
+    const i = b.findIndex((o) => o.metadata.name === name);
+    if (i >= 0) {
+      const old = b[i];
+      b[i] = obj;
+      return old;
+    }
+    if (b.length < SMALL) b.push(obj);
+    else this.byNamespace.set(namespace, new Map([...b, obj].map((o) => [o.metadata.name, o])));
+    return undefined;
+  }
+
+  /** Removes the object at `namespace`/`name`; returns it. */
+  delete(namespace: string, name: string): T | undefined {
+    const b = this.byNamespace.get(namespace);
+    if (b === undefined) return undefined;
+    let old: T | undefined;
+    let left: number;
+    if (b instanceof Map) {
+      old = b.get(name);
+      b.delete(name);
+      left = b.size;
+    } else {
+      const i = b.findIndex((o) => o.metadata.name === name);
+      if (i >= 0) old = b.splice(i, 1)[0];
+      left = b.length;
+    }
+    if (left === 0) this.byNamespace.delete(namespace);
+    return old;
+  }
+
+  /** The objects of one namespace. */
+  list(namespace: string): T[] {
+    const b = this.byNamespace.get(namespace);
+    if (b === undefined) return [];
+    return b instanceof Map ? [...b.values()] : [...b];
+  }
+
+  /** Every object. */
+  all(): T[] {
+    const out: T[] = [];
+    for (const b of this.byNamespace.values()) for (const o of b.values()) out.push(o);
+    return out;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const b of this.byNamespace.values()) n += b instanceof Map ? b.size : b.length;
+    return n;
+  }
+}
