@@ -27,29 +27,51 @@ export interface MemorySample {
 }
 
 /**
- * `files`: the node binary and libraries; `brk`: the main malloc arena ([heap]); `anonLarge`:
+ * `files`: the node binary and libraries; `brk`: the main malloc arena ([heap]); `arenas`: other
+ * threads' malloc arenas (anonymous, starting on a 64 MB boundary, as glibc places them); `anonLarge`:
  * anonymous regions of 32 MB or more (other threads' malloc arenas, V8's reservations);
- * `anonSmall`: the other anonymous regions (V8's heap pages, large mallocs, stacks).
+ * `anonSmall`: the other anonymous regions (V8's heap pages, large mallocs, stacks). `lazyFree`:
+ * of all these, pages freed with MADV_FREE, which stay resident (and counted in RSS) until the
+ * kernel needs the memory.
  */
-export type MappingKind = 'files' | 'brk' | 'anonLarge' | 'anonSmall';
+export type MappingKind = 'files' | 'brk' | 'arenas' | 'anonLarge' | 'anonSmall' | 'lazyFree';
 
 /** RSS in MB by kind of mapping, from the text of /proc/PID/smaps. */
 export function mappings(smaps: string): Record<MappingKind, number> {
-  const kb: Record<MappingKind, number> = { files: 0, brk: 0, anonLarge: 0, anonSmall: 0 };
+  const kb: Record<MappingKind, number> = { files: 0, brk: 0, arenas: 0, anonLarge: 0, anonSmall: 0, lazyFree: 0 };
   let kind: MappingKind = 'anonSmall';
   for (const line of smaps.split('\n')) {
     const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header !== null) {
       const path = header[3] ?? '';
-      const size = parseInt(header[2] ?? '0', 16) - parseInt(header[1] ?? '0', 16);
-      kind = path === '[heap]' ? 'brk' : path !== '' && !path.startsWith('[') ? 'files' : size >= 32 * MB ? 'anonLarge' : 'anonSmall';
+      const start = parseInt(header[1] ?? '0', 16);
+      const size = parseInt(header[2] ?? '0', 16) - start;
+      kind =
+        path === '[heap]'
+          ? 'brk'
+          : path !== '' && !path.startsWith('[')
+            ? 'files'
+            : start % (64 * MB) === 0
+              ? 'arenas'
+              : size >= 32 * MB
+                ? 'anonLarge'
+                : 'anonSmall';
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
     if (rss !== null) kb[kind] += Number(rss[1]);
+    const lazy = /^LazyFree:\s+(\d+) kB/.exec(line);
+    if (lazy !== null) kb.lazyFree += Number(lazy[1]);
   }
   const mb = (v: number): number => Math.round(v / 1024);
-  return { files: mb(kb.files), brk: mb(kb.brk), anonLarge: mb(kb.anonLarge), anonSmall: mb(kb.anonSmall) };
+  return {
+    files: mb(kb.files),
+    brk: mb(kb.brk),
+    arenas: mb(kb.arenas),
+    anonLarge: mb(kb.anonLarge),
+    anonSmall: mb(kb.anonSmall),
+    lazyFree: mb(kb.lazyFree),
+  };
 }
 
 /** Each heap space's committed size, from `kubeposture_nodejs_heap_space_size_total_bytes{space="..."}` lines. */

@@ -12,13 +12,18 @@ import { loadAll } from 'js-yaml';
 import { freePort, httpGet } from '../controlplane/controlplane.ts';
 import { OPERATOR_NAMESPACE } from './identity.ts';
 
-/** The Node flags the shipped Deployment gives the operator (its NODE_OPTIONS), so the benchmark measures what runs. */
-export function deploymentNodeOptions(root: string): string[] {
+/** The environment the shipped Deployment gives the operator: its literal values (not those from the downward API). */
+export function deploymentEnv(root: string): Record<string, string> {
   const docs = loadAll(readFileSync(join(root, 'config/manager/deployment.yaml'), 'utf8')) as {
     spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
   }[];
   const env = docs.flatMap((d) => d.spec?.template?.spec?.containers ?? []).flatMap((c) => c.env ?? []);
-  const value = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return Object.fromEntries(env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value] as const])));
+}
+
+/** The Node flags the shipped Deployment gives the operator (its NODE_OPTIONS), so the benchmark measures what runs. */
+export function deploymentNodeOptions(root: string): string[] {
+  const value = deploymentEnv(root).NODE_OPTIONS;
   if (value === undefined) throw new Error('config/manager/deployment.yaml sets no NODE_OPTIONS');
   return value.split(' ').filter((f) => f !== '');
 }
@@ -123,7 +128,8 @@ export class OperatorProcess {
         OPERATOR_NAMESPACE,
         ...(opts.flags ?? []),
       ],
-      { stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } },
+      // As the Deployment runs it (MALLOC_ARENA_MAX, say); its NODE_OPTIONS are passed as flags above.
+      { stdio: ['ignore', fd, fd], env: { ...process.env, ...withoutNodeOptions(deploymentEnv(root)), ...opts.env } },
     );
     closeSync(fd);
     const op = new OperatorProcess(child, metricsPort, healthPort);
@@ -199,4 +205,9 @@ export class OperatorProcess {
     await Promise.race([this.exit, sleep(30_000, undefined, { ref: false })]);
     if (!this.hasExited()) this.child.kill('SIGKILL');
   }
+}
+
+function withoutNodeOptions(env: Record<string, string>): Record<string, string> {
+  const { NODE_OPTIONS: _flags, ...rest } = env;
+  return rest;
 }
