@@ -17,6 +17,8 @@ export interface RunConfig {
   readonly statusIntervalMs: number;
   /** How far ahead a SecurityBaselineException may expire. */
   readonly exceptionHorizonMs: number;
+  /** OpenReports Reports: written when the API is installed (auto), required (on), or never (off). */
+  readonly reports: 'auto' | 'on' | 'off';
   readonly logLevel: LogLevel;
   /** Where /healthz and /readyz are served. */
   readonly healthAddress: { readonly host: string | undefined; readonly port: number };
@@ -59,6 +61,7 @@ export const RUN_FLAGS = `
             --resync-period DUR      re-check every namespace from cache this often (default 10m)
             --status-interval DUR    write each baseline's status at most this often (default 1s)
             --exception-horizon DUR  how far ahead a SecurityBaselineException may expire (default 90d)
+            --reports MODE           OpenReports Reports: auto (when the API is installed), on (required) or off (default auto)
             --log-level LEVEL        error, warn, info or debug (default info)
             --health-addr ADDR       where /healthz and /readyz are served (default :8081)
             --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
@@ -80,6 +83,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'resync-period': { type: 'string', default: '10m' },
       'status-interval': { type: 'string', default: '1s' },
       'exception-horizon': { type: 'string', default: '90d' },
+      reports: { type: 'string', default: 'auto' },
       'log-level': { type: 'string', default: 'info' },
       'health-addr': { type: 'string', default: ':8081' },
       'metrics-addr': { type: 'string', default: ':8443' },
@@ -103,6 +107,9 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   const exceptionHorizonMs = parseDuration('exception-horizon', values['exception-horizon']);
   if (exceptionHorizonMs < 60_000 || exceptionHorizonMs > 3650 * 86_400_000)
     throw new Error(`--exception-horizon ${JSON.stringify(values['exception-horizon'])} must be between 1m and 3650d`);
+  const reports = values.reports;
+  if (reports !== 'auto' && reports !== 'on' && reports !== 'off')
+    throw new Error(`--reports ${JSON.stringify(reports)} must be auto, on or off`);
   const healthAddress = parseAddress('health-addr', values['health-addr']);
   const metricsAddress = parseAddress('metrics-addr', values['metrics-addr']);
   const secure = values['metrics-secure'];
@@ -130,6 +137,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     resyncPeriodMs,
     statusIntervalMs,
     exceptionHorizonMs,
+    reports,
     logLevel: level as LogLevel,
     healthAddress,
     metricsAddress,

@@ -93,6 +93,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
       statusIntervalMs: config.statusIntervalMs,
       conflictRecheckMs: 30_000,
       exceptionHorizonMs: config.exceptionHorizonMs,
+      reports: config.reports,
     },
   });
   const health = await startHealthServer(controller, config.healthAddress.host, config.healthAddress.port);

@@ -22,6 +22,9 @@ import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 import { Reconciler, type NamespaceResult } from './reconciler.ts';
 import { StatusWriter } from './status-writer.ts';
+import { ReportBook, type LazyReport, type ReportsMode, type WantedReport } from './reports.ts';
+import { baselineChecks } from '../baseline/checks.ts';
+import { clusterReport, namespaceReport, type Lift, type NamespaceOutcome, type ReportLimits } from '../report/build.ts';
 
 export interface ControllerConfig {
   /** The operator's own namespace: never selected. */
@@ -41,6 +44,8 @@ export interface ControllerConfig {
   readonly conflictRecheckMs: number;
   /** How far ahead a SecurityBaselineException may expire; 90 days by default. */
   readonly exceptionHorizonMs?: number;
+  /** OpenReports Reports (reports.ts): `--reports`; off by default here, auto from the command line. */
+  readonly reports?: ReportsMode;
 }
 
 export interface ControllerDeps {
@@ -65,12 +70,15 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly status: StatusWriter;
   private readonly exceptions: ExceptionBook;
+  private readonly reports: ReportBook;
   private readonly events: EventSink;
   /** Namespace names. */
   private readonly namespaceQueue: WorkQueue;
   /** Baseline names: their finalizer. */
   private readonly baselineQueue: WorkQueue;
   private readonly results = new Map<string, NamespaceResult>();
+  /** A number for each list of checks (one per baseline, or per exemption): part of a report's key. */
+  private readonly checkIds = new IdentityNumbers();
   private cancelResync: (() => void) | undefined;
   private started = false;
 
@@ -87,6 +95,7 @@ export class Controller {
       onFindings: (ns) => {
         const b = this.results.get(ns)?.baseline?.name;
         if (b !== undefined) this.status.markDirty(b);
+        this.reports.offer(ns);
       },
       onGuard: () => {
         for (const b of this.caches.baselineObjectList()) this.status.markDirty(b.metadata.name);
@@ -132,6 +141,19 @@ export class Controller {
       guarded: (name) => this.caches.guarded(name),
       exemptions: () => this.exceptions.exemptions(),
     });
+    this.reports = new ReportBook({
+      rest,
+      clock,
+      log,
+      metrics,
+      mode: config.reports ?? 'off',
+      intervalMs: config.statusIntervalMs,
+      mayWrite: () => this.leading() && this.started,
+      wanted: (ns, limits) => this.wantedReport(ns, limits),
+      wantedCluster: (b, limits) => this.wantedClusterReport(b, limits),
+      namespaces: () => this.results.keys(),
+      baselines: () => this.caches.baselineObjectList().map((b) => b.metadata.name),
+    });
     const queueOptions = {
       ...defaultQueueOptions,
       workers: config.workers,
@@ -174,6 +196,7 @@ export class Controller {
   /** Starts the caches, then reconciles every namespace, then keeps watching. */
   async start(): Promise<void> {
     await this.caches.start();
+    await this.reports.start();
     this.started = true;
     this.exceptions.refresh();
     this.lookAtEverything();
@@ -188,6 +211,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.caches.stop();
     this.exceptions.stop();
+    this.reports.stop();
     this.cancelResync?.();
     await Promise.all([this.namespaceQueue.shutdown(), this.baselineQueue.shutdown()]);
     await this.status.stop();
@@ -310,6 +334,13 @@ export class Controller {
     announce({ events: this.events, caches: this.caches }, before, result, this.status.recordRepairs(before, result));
     this.status.reconciled(name, before, result);
     this.exceptions.reconciled(before, result);
+    this.reports.offer(name);
+    const [was, is] = [outcomeKey(before), outcomeKey(result)];
+    if (was !== is) {
+      if (before?.baseline !== undefined) this.reports.offerBaseline(before.baseline.name);
+      if (result?.baseline !== undefined && result.baseline.name !== before?.baseline?.name)
+        this.reports.offerBaseline(result.baseline.name);
+    }
     if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
     // A conflicting object is not in the caches (it lacks kubeposture's label), so its
     // removal sends no event: look again after a while.
@@ -317,6 +348,63 @@ export class Controller {
       return { kind: 'requeueAfter', delayMs: this.deps.config.conflictRecheckMs };
     }
     return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
+  }
+
+  /** What `namespace`'s Report should hold: undefined unless a baseline governs it (reports.ts). */
+  private wantedReport(namespace: string, limits: ReportLimits | undefined): LazyReport | undefined {
+    const result = this.results.get(namespace);
+    const name = result?.baseline?.name;
+    const uid = name === undefined ? undefined : this.caches.baseline(name)?.metadata.uid;
+    const baseline = this.caches.baselines().valid.find((b) => b.metadata.name === name);
+    if (result === undefined || name === undefined || uid === undefined || baseline === undefined) return undefined;
+    const index = this.exceptions.exemptions();
+    const exemption = index.none(name) ? undefined : index.exemptionFor(name, namespace);
+    const checks = baselineChecks(baseline, this.deps.config.operatorServiceAccount, exemption?.parts);
+    const findings = this.caches.posture.findingsIn(namespace);
+    // Everything the body is made from; short for a compliant namespace (no drift, error,
+    // exception or finding), whose checks are one shared list per baseline.
+    const key = JSON.stringify([
+      uid,
+      this.checkIds.id(checks),
+      limits ?? null,
+      result.drift,
+      result.error ?? null,
+      exemption === undefined ? null : [...exemption.exceptions],
+      findings,
+    ]);
+    const build = (): WantedReport => {
+      const lifts: Lift[] = [];
+      if (exemption !== undefined) {
+        for (const e of this.exceptions.active(name)) {
+          if (!exemption.exceptions.includes(e.metadata.name)) continue;
+          for (const part of e.spec.exempt)
+            lifts.push({ part, exception: e.metadata.name, reason: e.spec.reason, expires: e.spec.expires });
+        }
+      }
+      const body = namespaceReport(
+        { namespace, baseline: name, checks, drift: result.drift, lifts, findings, error: result.error },
+        limits,
+      );
+      return { baseline: { name, uid }, body };
+    };
+    return { key, build };
+  }
+
+  /** What `baseline`'s ClusterReport should hold: a line per namespace it governs. */
+  private wantedClusterReport(baseline: string, limits: ReportLimits | undefined): WantedReport | undefined {
+    const uid = this.caches.baseline(baseline)?.metadata.uid;
+    if (uid === undefined) return undefined;
+    const outcomes: NamespaceOutcome[] = [];
+    for (const r of this.results.values()) {
+      if (r.baseline?.name !== baseline) continue;
+      outcomes.push({
+        namespace: r.namespace,
+        result: r.error !== undefined ? 'error' : r.drift.length > 0 ? 'fail' : 'pass',
+        failed: r.drift.length,
+        excepted: (r.exceptions ?? []).length > 0,
+      });
+    }
+    return { baseline: { name: baseline, uid }, body: clusterReport(baseline, outcomes, limits) };
   }
 
   private observe(result: NamespaceResult | undefined, began: number): void {
@@ -343,5 +431,26 @@ export class Controller {
       this.enqueueNamespaces();
       this.scheduleResync();
     }, this.deps.config.resyncPeriodMs);
+  }
+}
+
+/** What a namespace's line in its baseline's ClusterReport depends on. */
+function outcomeKey(r: NamespaceResult | undefined): string {
+  if (r?.baseline === undefined) return '';
+  return `${r.baseline.name}|${r.error === undefined ? '' : 'error'}|${String(r.drift.length)}|${String((r.exceptions ?? []).length > 0)}`;
+}
+
+/** A number per object, by identity, for as long as the object lives. */
+class IdentityNumbers {
+  private readonly ids = new WeakMap<object, number>();
+  private next = 0;
+
+  id(o: object): number {
+    let n = this.ids.get(o);
+    if (n === undefined) {
+      n = this.next += 1;
+      this.ids.set(o, n);
+    }
+    return n;
   }
 }

@@ -136,6 +136,11 @@ export class PostureWatch {
    * Findings for a baseline with this selector, in the namespaces it governs (unsorted). The
    * cache holds only policies with findings, so this reads those, not every namespace.
    */
+  /** The findings about NetworkPolicies in one namespace (none cached: none found). */
+  findingsIn(namespace: string): Finding[] {
+    return this.policies.list(namespace).flatMap((p) => p.findings ?? NONE);
+  }
+
   findings(selector: LabelSelector | undefined, governs: (namespace: string) => boolean): Finding[] {
     const out = selectorFindings(selector, this.guard());
     for (const p of this.policies.list()) {

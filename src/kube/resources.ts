@@ -25,6 +25,8 @@ export const RESOURCES = {
   RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
   SecurityBaseline: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselines', namespaced: false },
   SecurityBaselineException: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselineexceptions', namespaced: false },
+  Report: { apiVersion: 'openreports.io/v1alpha1', plural: 'reports', namespaced: true },
+  ClusterReport: { apiVersion: 'openreports.io/v1alpha1', plural: 'clusterreports', namespaced: false },
   CustomResourceDefinition: { apiVersion: 'apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
   Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
   Event: { apiVersion: 'events.k8s.io/v1', plural: 'events', namespaced: true },

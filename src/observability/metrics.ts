@@ -81,6 +81,17 @@ export class Metrics {
     labelNames: ['kind', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly reportsInstalled = new Gauge({
+    name: 'kubeposture_reports_api_installed',
+    help: '1 while the OpenReports API (CRD reports.openreports.io) is installed and Reports are written; 0 otherwise, or with --reports=off.',
+    registers: [this.registry],
+  });
+  readonly reportWrites = new Counter({
+    name: 'kubeposture_report_writes_total',
+    help: 'Report writes by outcome (create, apply, delete; conflict: the name is someone else’s; error).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   /** Tells the gauges sampled at scrape time where to read. */
   sample(samplers: { queueDepth: () => number; leader: () => boolean }): void {

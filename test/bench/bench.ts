@@ -52,6 +52,8 @@ export interface BenchOptions {
   readonly prefix: string;
   /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
   readonly operatorNodeArgs: readonly string[];
+  /** Whether the OpenReports API is installed (cli.ts installs it unless --reports off): the operator then writes reports. */
+  readonly reports?: boolean;
 }
 
 export interface BenchEnv {
@@ -83,6 +85,8 @@ export interface SizeResult {
   /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes). */
   readonly operatorHeapUsedMb: number;
   readonly verifiedByListing: number;
+  /** Report and ClusterReport writes (create, apply, delete) per namespace, by the operator's own count. */
+  readonly reportWritesPerNamespace: number;
   /** Requests per namespace to namespaces' objects by verb and resource, from the apiserver's counters: every client's (the garbage collector's GETs too). */
   readonly requestBreakdown: Readonly<Record<string, number>>;
 }
@@ -121,6 +125,8 @@ export interface BenchResult {
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
   readonly statusWrites: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
   readonly peakRssMb: number;
+  /** Report writes during the churn (new namespaces and repairs), by the operator's own count. */
+  readonly reportWritesUnderChurn: number;
   /** The last operator's highest sampled RSS, what it was made of, and the phase it fell in. */
   readonly peakMemory: MemorySample | undefined;
   /** The last operator's highest sampled RSS in each phase, in MB. */
@@ -285,6 +291,7 @@ class Bench {
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpuBefore = cpuSeconds(op.pid);
     const failedBefore = failedWrites(await op.metrics());
+    const reportsBefore = reportWrites(await op.metrics());
     const checker = new ComplianceChecker(this.env.rest, this.name(`op${String(n)}`), `${SET_LABEL}=${set}`);
     await checker.start();
     const t0 = performance.now();
@@ -311,6 +318,7 @@ class Bench {
     // The operator's own count: the apiserver's cannot tell clients apart, and in a shared
     // cluster the namespace controller's deletes in other namespaces fail now and then.
     const failed = failedWrites(await op.metrics()) - failedBefore;
+    const reportCount = reportWrites(await op.metrics()) - reportsBefore;
     this.env.log(
       `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
     );
@@ -328,6 +336,7 @@ class Bench {
       operatorPeakRssMb: round(memoryMb(op.pid).peak, 0),
       operatorHeapUsedMb: round(heapUsed, 0),
       verifiedByListing: verified.complete,
+      reportWritesPerNamespace: round(reportCount / n),
       requestBreakdown,
     };
   }
@@ -461,7 +470,12 @@ class Bench {
   /** Latency, status writes under churn, a resync and memory, at the largest size (its operator still running). */
   async atScale(
     n: number,
-  ): Promise<Pick<BenchResult, 'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb' | 'peakMemory' | 'rssByPhaseMb'>> {
+  ): Promise<
+    Pick<
+      BenchResult,
+      'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb' | 'reportWritesUnderChurn' | 'peakMemory' | 'rssByPhaseMb'
+    >
+  > {
     const op = this.mustRun();
     const set = this.name(`op${String(n)}`);
     const baseline = await this.readBaseline(`op${String(n)}`);
@@ -483,6 +497,7 @@ class Bench {
     });
     await watch.start();
     const churnStart = performance.now();
+    const reportsBefore = reportWrites(await op.metrics());
     this.memory?.enter('new namespaces');
     this.env.log(`new namespaces: ${String(this.opts.latencySamples)} created one by one into ${String(n)}`);
     const fresh = await this.newNamespaces(n, checker, baseline, set);
@@ -493,6 +508,7 @@ class Bench {
     const churnSeconds = (performance.now() - churnStart) / 1000;
     await op.idle();
     const statusWrites = (await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA)).since(before, baselineStatusWrite);
+    const reportWritesUnderChurn = reportWrites(await op.metrics()) - reportsBefore;
     watch.stop();
     checker.stop();
     const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
@@ -519,6 +535,7 @@ class Bench {
         churnSeconds: round(churnSeconds, 1),
       },
       peakRssMb: round(memoryMb(op.pid).peak, 0),
+      reportWritesUnderChurn,
       peakMemory: this.memory?.peak,
       rssByPhaseMb: this.memory?.phases ?? {},
     };
@@ -597,4 +614,9 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     if (cleanup) await bench.cleanup();
     else await bench.stop();
   }
+}
+
+/** The operator's report writes so far (create, apply, delete), from its metrics. */
+function reportWrites(metricsText: string): number {
+  return ['create', 'apply', 'delete'].reduce((n, o) => n + metricSum(metricsText, 'kubeposture_report_writes_total', `outcome="${o}"`), 0);
 }

@@ -4,10 +4,11 @@
  * the benchmark, prints the table, writes the figures as JSON and throws the
  * cluster away (its data and logs stay under .cache/bench/ when a run fails).
  *
- *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--out FILE]
+ *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { RestClient } from '../../src/kube/rest.ts';
 import { prepareRun } from '../controlplane/binaries.ts';
 import { startControlPlane } from '../controlplane/controlplane.ts';
 import { runBench, type BenchOptions } from './bench.ts';
+import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
 import { renderTable } from './report.ts';
 
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '16' },
       out: { type: 'string' },
       'node-args': { type: 'string', default: '' },
+      // The OpenReports API installed (from the pinned Go module), so that the operator writes reports.
+      reports: { type: 'string', default: 'on' },
     },
     strict: true,
   });
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
     workers: count('workers', values.workers),
     prefix: 'b-',
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
+    reports: values.reports === 'on',
   };
+  if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   const { root, outDir, workDir, binDir } = prepareRun('bench');
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -64,6 +70,10 @@ async function main(): Promise<void> {
   let operatorRest: RestClient | undefined;
   try {
     const operatorKubeconfig = await installOperator(rest, plane.kubeconfig, root, workDir);
+    if (opts.reports === true) {
+      for (const step of openReportsInstallSteps())
+        execFileSync('kubectl', ['--kubeconfig', plane.kubeconfig, ...step], { stdio: 'ignore' });
+    }
     const okc = new KubeConfig();
     okc.loadFromFile(operatorKubeconfig);
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });

@@ -50,6 +50,8 @@ export const NAMESPACE_RESOURCES = new Set([
 ]);
 /** Requests one client makes to one object (not lists or watches, which informers make once). */
 export const OBJECT_VERBS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
+/** OpenReports' resources, which kubeposture writes where they are installed. */
+export const REPORT_RESOURCES = new Set(['reports', 'clusterreports']);
 export const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
 
 const FLOW = /^apiserver_flowcontrol_dispatched_requests_total\{([^}]*)\} ([0-9.e+]+)$/;
@@ -93,9 +95,10 @@ export class ApiserverRequests {
 /** Requests (any client's) to single objects in namespaces: not lists or watches, not status. */
 export const namespaceObjectRequest = (s: RequestSeries): boolean =>
   OBJECT_VERBS.has(s.verb) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '';
-/** Any write to namespaces' objects or to SecurityBaselines, status included (not the controller manager's quota status). */
+/** Any write to namespaces' objects, reports or SecurityBaselines, status included (not the controller manager's quota status). */
 export const namespaceOrBaselineWrite = (s: RequestSeries): boolean =>
-  WRITE_VERBS.has(s.verb) && ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') || s.resource === 'securitybaselines');
+  WRITE_VERBS.has(s.verb) &&
+  ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') || REPORT_RESOURCES.has(s.resource) || s.resource === 'securitybaselines');
 export const baselineStatusWrite = (s: RequestSeries): boolean =>
   WRITE_VERBS.has(s.verb) && s.resource === 'securitybaselines' && s.subresource === 'status';
 

@@ -77,6 +77,15 @@ export function rows(r: BenchResult): Row[] {
       met: last ? r.peakRssMb <= 300 : undefined,
     });
   }
+  if (r.options.reports === true) {
+    const last = r.sizes[r.sizes.length - 1];
+    out.push({
+      figure: 'report writes',
+      measured: `${(last?.reportWritesPerNamespace ?? 0).toFixed(2)} per namespace at convergence; ${String(r.reportWritesUnderChurn)} under churn; ${String(r.resync.writes)} in the resync`,
+      target: 'report (1 per namespace, none when nothing changed)',
+      met: undefined,
+    });
+  }
   const m = r.peakMemory;
   if (m !== undefined) {
     const spaces = Object.entries(m.spacesMb)

@@ -1,0 +1,34 @@
+import { baselineOf, restrictedManifest } from '../../test/support/baselines.ts';
+import { baselineChecks, checkKind } from './checks.ts';
+
+describe('baselineChecks', () => {
+  const restricted = baselineOf(restrictedManifest());
+
+  it('names one check per object the baseline wants, after the part of the spec that asks for it', () => {
+    expect(baselineChecks(restricted, undefined).map((c) => `${c.rule} ${c.kind}/${c.name} ${c.severity}`)).toEqual([
+      'networkPolicy.defaultDeny NetworkPolicy/kubeposture-default-deny high',
+      'networkPolicy.allowDNS NetworkPolicy/kubeposture-allow-dns medium',
+      'limitRange LimitRange/kubeposture-limits medium',
+      'resourceQuota ResourceQuota/kubeposture-quota medium',
+      'serviceAccounts.workloads.app ServiceAccount/app medium',
+      'serviceAccounts.workloads.app Role/kubeposture-app medium',
+      'serviceAccounts.workloads.app RoleBinding/kubeposture-app medium',
+      'serviceAccounts.disableDefaultTokenMount ServiceAccount/default high',
+      'podSecurity Namespace/ high',
+    ]);
+  });
+
+  it('leaves out what an exception lifts, and shares one frozen list per baseline otherwise', () => {
+    const lifted = baselineChecks(restricted, undefined, new Set(['limitRange', 'serviceAccounts.workloads.app'] as const));
+    expect(lifted.map((c) => c.rule)).not.toContain('limitRange');
+    expect(lifted.map((c) => c.rule)).not.toContain('serviceAccounts.workloads.app');
+    expect(baselineChecks(restricted, undefined)).toBe(baselineChecks(restricted, undefined));
+    expect(Object.isFrozen(baselineChecks(restricted, undefined)[0])).toBe(true);
+  });
+
+  it("names the grantor and additional policies' checks", () => {
+    expect(checkKind('RoleBinding', 'kubeposture:grantor').rule).toBe('serviceAccounts.grantor');
+    expect(checkKind('NetworkPolicy', 'kubeposture-from-ingress').rule).toBe('networkPolicy.additional.from-ingress');
+    expect(checkKind('NetworkPolicy', 'kubeposture-allow-same-namespace').rule).toBe('networkPolicy.allowSameNamespace');
+  });
+});

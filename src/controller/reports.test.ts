@@ -1,0 +1,53 @@
+import { bodyHash, clusterReportName, limitsOf, pages, reportObject } from './reports.ts';
+import { clusterReport } from '../report/build.ts';
+
+describe('report helpers', () => {
+  const outcomes = Array.from({ length: 4500 }, (_, i) => ({
+    namespace: `ns-${String(i).padStart(5, '0')}`,
+    result: i % 10 === 0 ? ('fail' as const) : ('pass' as const),
+    failed: i % 10 === 0 ? 1 : 0,
+    excepted: false,
+  }));
+
+  it('cuts a ClusterReport into pages, each counting its own results, named after the baseline', () => {
+    const body = clusterReport('restricted', outcomes);
+    const p = pages(body);
+    expect(p.map((x) => x.results.length)).toEqual([2000, 2000, 500]);
+    expect(p.map((x) => x.summary.fail)).toEqual([200, 200, 50]);
+    expect(p[2]?.scope).toEqual(body.scope);
+    expect(pages(clusterReport('restricted', []))).toHaveLength(1);
+    expect([1, 2].map((n) => clusterReportName('restricted', n))).toEqual(['kubeposture-restricted', 'kubeposture-restricted-page-2']);
+    // Far below the apiserver's 1.5 MiB request limit, with names as long as a namespace may have.
+    const long = clusterReport(
+      'restricted',
+      outcomes.map((o) => ({ ...o, namespace: o.namespace.padEnd(63, 'x') })),
+    );
+    const object = reportObject('ClusterReport', undefined, 'kubeposture-restricted', {
+      baseline: { name: 'restricted', uid: 'u' },
+      body: pages(long)[0] ?? long,
+    });
+    expect(JSON.stringify(object).length).toBeLessThan(600_000);
+  });
+
+  it('hashes what a report holds, not its metadata, the same however its keys are ordered', () => {
+    const body = clusterReport('restricted', outcomes.slice(0, 3));
+    const live = {
+      metadata: { name: 'x', resourceVersion: '9' },
+      results: body.results,
+      summary: body.summary,
+      source: body.source,
+      scope: body.scope,
+    };
+    expect(bodyHash(live)).toBe(bodyHash(body));
+    expect(bodyHash({ ...live, summary: { ...body.summary, pass: 0 } })).not.toBe(bodyHash(body));
+  });
+
+  it('reads configuration.limits, ignoring what the schema would not have', () => {
+    expect(limitsOf({})).toBeUndefined();
+    expect(limitsOf({ configuration: { limits: { maxResults: 10, statusFilter: ['fail', 'bogus'] } } })).toEqual({
+      maxResults: 10,
+      statusFilter: ['fail'],
+    });
+    expect(limitsOf({ configuration: { limits: { maxResults: -1 } } })).toEqual({});
+  });
+});

@@ -1,0 +1,431 @@
+/**
+ * OpenReports reports, where the openreports.io API is installed (src/report/build.ts says
+ * what they hold): a `Report` named `kubeposture` in each governed namespace, and per
+ * baseline a `ClusterReport` named `kubeposture-<baseline>` with a result per namespace (in
+ * pages of {@link CLUSTER_PAGE} namespaces, `kubeposture-<baseline>-page-<n>` after the first,
+ * so that 10,000 namespaces stay far below the apiserver's object size limit).
+ *
+ * - **Only when installed.** Each CRD is watched by name; while `reports.openreports.io` is
+ *   absent (or not yet Established) nothing is written or watched, one line is logged and
+ *   `kubeposture_reports_api_installed` is 0 (ClusterReports likewise wait for theirs).
+ *   `--reports=on` refuses to start without the Report API, `off` never looks.
+ * - **Quiet.** The caches keep, of each of kubeposture's reports, a hash of what it holds; a
+ *   report is written only when what it should hold hashes differently (so a resync of an
+ *   unchanged cluster writes nothing, and a restart rewrites nothing), and at most once per
+ *   status interval, under churn, the last state winning.
+ * - **Never another's.** A report is created with a POST, which fails on a taken name; one
+ *   that is there without kubeposture's label is left alone (counted, logged once). One that
+ *   someone edits (where some other grant lets them) is put back.
+ * - A namespace's Report goes when it leaves every baseline's scope (deleted by uid); a
+ *   baseline's reports go with it (their ownerReference).
+ */
+import { createHash } from 'node:crypto';
+import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { Informer } from '../kube/informer.ts';
+import type { RestClient } from '../kube/rest.ts';
+import { ApiError } from '../kube/transport.ts';
+import type { WireObject } from '../kube/wire.ts';
+import type { Clock } from '../lib/clock.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { asPlainObject, canonicalJson } from '../lib/json.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import {
+  REPORT_API_VERSION,
+  REPORT_NAME,
+  RESULT_STATUSES,
+  summarize,
+  type ReportBody,
+  type ReportLimits,
+  type ResultStatus,
+} from '../report/build.ts';
+import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
+
+export const REPORTS_CRD = 'reports.openreports.io';
+export const CLUSTER_REPORTS_CRD = 'clusterreports.openreports.io';
+/** Namespaces per ClusterReport page: some 300 KB, well under the apiserver's 1.5 MiB. */
+export const CLUSTER_PAGE = 2000;
+
+/** `--reports`: write them when the API is installed, require it, or never. */
+export type ReportsMode = 'auto' | 'on' | 'off';
+
+/** What a report should hold, with the baseline it is written for. */
+export interface WantedReport {
+  readonly baseline: { readonly name: string; readonly uid: string };
+  readonly body: ReportBody;
+}
+
+/** A namespace's report, built only when `key` (what it is made from) changed. */
+export interface LazyReport {
+  readonly key: string;
+  readonly build: () => WantedReport;
+}
+
+/** What the caches keep of one of kubeposture's reports. */
+type ReportRecord = WireObject & { readonly hash: string; readonly limits?: ReportLimits };
+
+type ReportKind = 'Report' | 'ClusterReport';
+
+export interface ReportDeps {
+  readonly rest: RestClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: Metrics | undefined;
+  readonly mode: ReportsMode;
+  /** A report is written at most this often. */
+  readonly intervalMs: number;
+  readonly mayWrite: () => boolean;
+  /**
+   * What `namespace`'s Report should hold now, given the live one's configuration.limits; undefined:
+   * it should have none. `key` names everything the body is made from: while it and the live
+   * report stay as they were, the body is not built again (a resync of 10,000 namespaces
+   * builds none).
+   */
+  readonly wanted: (namespace: string, limits: ReportLimits | undefined) => LazyReport | undefined;
+  /** What `baseline`'s ClusterReport should hold (every page); undefined: the baseline is gone. */
+  readonly wantedCluster: (baseline: string, limits: ReportLimits | undefined) => WantedReport | undefined;
+  /** The namespaces that may have a Report and the baselines: every one looked at when the API appears. */
+  readonly namespaces: () => Iterable<string>;
+  readonly baselines: () => Iterable<string>;
+}
+
+/** The hash of what a report holds (the fields kubeposture writes), as written or as read back. */
+export function bodyHash(body: unknown): string {
+  const o = asPlainObject(body);
+  const owned = { scope: o?.scope, source: o?.source, summary: o?.summary, results: o?.results };
+  return createHash('sha256').update(canonicalJson(owned)).digest('base64');
+}
+
+/** `configuration.limits` of a live report, when someone set it. */
+export function limitsOf(obj: unknown): ReportLimits | undefined {
+  const limits = asPlainObject(asPlainObject(asPlainObject(obj)?.configuration)?.limits);
+  if (limits === undefined) return undefined;
+  const max = limits.maxResults;
+  const filter = Array.isArray(limits.statusFilter)
+    ? limits.statusFilter.filter((s): s is ResultStatus => RESULT_STATUSES.includes(s as ResultStatus))
+    : undefined;
+  return {
+    ...(typeof max === 'number' && Number.isInteger(max) && max >= 0 ? { maxResults: max } : {}),
+    ...(filter === undefined ? {} : { statusFilter: filter }),
+  };
+}
+
+/** The name of page `page` (from 1) of `baseline`'s ClusterReport. */
+export function clusterReportName(baseline: string, page: number): string {
+  return page === 1 ? `${REPORT_NAME}-${baseline}` : `${REPORT_NAME}-${baseline}-page-${String(page)}`;
+}
+
+/** `body` cut into pages of at most `size` results, each with its own summary; at least one page. */
+export function pages(body: ReportBody, size = CLUSTER_PAGE): ReportBody[] {
+  const out: ReportBody[] = [];
+  for (let i = 0; i === 0 || i < body.results.length; i += size) {
+    const results = body.results.slice(i, i + size);
+    out.push({ ...body, summary: summarize(results), results });
+  }
+  return out;
+}
+
+function established(crd: WireObject): boolean {
+  const conditions = asPlainObject(asPlainObject(crd)?.status)?.conditions;
+  return (
+    Array.isArray(conditions) && conditions.some((c) => asPlainObject(c)?.type === 'Established' && asPlainObject(c)?.status === 'True')
+  );
+}
+
+/** The report as kubeposture sends it: its labels, an ownerReference to the baseline, and the body. */
+export function reportObject(kind: ReportKind, namespace: string | undefined, name: string, w: WantedReport): WireObject & ReportBody {
+  return {
+    apiVersion: REPORT_API_VERSION,
+    kind,
+    metadata: {
+      name,
+      ...(namespace === undefined ? {} : { namespace }),
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_BASELINE]: w.baseline.name },
+      ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: w.baseline.name, uid: w.baseline.uid, controller: true }],
+    },
+    ...w.body,
+  };
+}
+
+/** One report API (Report or ClusterReport): its CRD, the cache of kubeposture's reports, and a queue. */
+class ReportApi {
+  readonly crd: Informer<WireObject & { readonly established?: boolean }>;
+  readonly cache: Informer<ReportRecord>;
+  readonly kind: ReportKind;
+  readonly crdName: string;
+  installed = false;
+
+  constructor(rest: RestClient, clock: Clock, onError: (what: string) => (err: unknown) => void, kind: ReportKind, crdName: string) {
+    this.kind = kind;
+    this.crdName = crdName;
+    this.crd = new Informer<WireObject & { readonly established?: boolean }>(rest, {
+      kind: 'CustomResourceDefinition',
+      clock,
+      fieldSelector: `metadata.name=${crdName}`,
+      onError: onError('CustomResourceDefinition'),
+      // Only whether it is Established matters: nothing else of it is kept.
+      transform: (o) => ({ metadata: { name: o.metadata.name }, established: established(o) }),
+    });
+    this.cache = new Informer<ReportRecord>(rest, {
+      kind,
+      clock,
+      labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
+      onError: onError(kind),
+      transform: (o) => {
+        const limits = limitsOf(o);
+        const { name, namespace, uid, resourceVersion, labels } = o.metadata;
+        return {
+          apiVersion: REPORT_API_VERSION,
+          kind,
+          metadata: { name, namespace, uid, resourceVersion, labels },
+          hash: bodyHash(o),
+          ...(limits === undefined ? {} : { limits }),
+        } as ReportRecord;
+      },
+    });
+  }
+
+  get established(): boolean {
+    return this.crd.get(undefined, this.crdName)?.established === true;
+  }
+}
+
+export class ReportBook {
+  private readonly deps: ReportDeps;
+  private readonly reports: ReportApi;
+  private readonly clusterReports: ReportApi;
+  /** Namespace names: their Report. */
+  private readonly namespaceQueue: WorkQueue;
+  /** Baseline names: their ClusterReport. */
+  private readonly baselineQueue: WorkQueue;
+  /** When each report was last written, by "Kind/namespace/name". */
+  private readonly lastWrite = new Map<string, number>();
+  /** Per namespace, the key its Report was last built from and the hash it came to. */
+  private readonly built = new Map<string, { readonly key: string; readonly hash: string }>();
+  /** Reports someone else holds the name of, by "Kind/namespace/name": left alone, reported once. */
+  private readonly foreign = new Set<string>();
+  private running = false;
+
+  constructor(deps: ReportDeps) {
+    this.deps = deps;
+    const { rest, clock, log } = deps;
+    const onError =
+      (what: string) =>
+      (err: unknown): void => {
+        log.debug('Restarting watch after an error', { kind: what, error: errorMessage(err) });
+      };
+    this.reports = new ReportApi(rest, clock, onError, 'Report', REPORTS_CRD);
+    this.clusterReports = new ReportApi(rest, clock, onError, 'ClusterReport', CLUSTER_REPORTS_CRD);
+    const queueOptions = { ...defaultQueueOptions, workers: 4, clock };
+    this.namespaceQueue = new WorkQueue((ns) => this.processNamespace(ns), queueOptions);
+    this.baselineQueue = new WorkQueue((b) => this.processBaseline(b), { ...queueOptions, workers: 1 });
+    for (const api of [this.reports, this.clusterReports]) {
+      api.crd.on(() => {
+        this.onCrd(api);
+      });
+    }
+    // Someone else changed or deleted one of kubeposture's reports: look again (its own writes hash the same).
+    this.reports.cache.on((e) => {
+      if (e.object.metadata.namespace !== undefined) this.offer(e.object.metadata.namespace);
+    });
+    this.clusterReports.cache.on((e) => {
+      const b = e.object.metadata.labels?.[LABEL_BASELINE];
+      if (b !== undefined) this.offerBaseline(b);
+    });
+  }
+
+  /** Starts watching for the APIs (not with --reports=off); with --reports=on, throws unless Reports are installed. */
+  async start(): Promise<void> {
+    if (this.deps.mode === 'off') {
+      this.deps.metrics?.reportsInstalled.set(0);
+      return;
+    }
+    await Promise.all([this.reports.crd.start(), this.clusterReports.crd.start()]);
+    this.running = true;
+    if (this.deps.mode === 'on' && !this.reports.established) {
+      this.stop();
+      throw new Error(
+        `--reports=on, but the OpenReports API is not installed: no established CustomResourceDefinition ${REPORTS_CRD} (install it, or run with --reports=auto)`,
+      );
+    }
+    this.onCrd(this.reports);
+    this.onCrd(this.clusterReports);
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const api of [this.reports, this.clusterReports]) {
+      api.crd.stop();
+      api.cache.stop();
+    }
+    void this.namespaceQueue.shutdown();
+    void this.baselineQueue.shutdown();
+  }
+
+  /** True while namespaces' Reports are being written. */
+  get active(): boolean {
+    return this.reports.installed;
+  }
+
+  /** Resolves once no report write is queued or in flight. */
+  async idle(): Promise<void> {
+    do {
+      await this.namespaceQueue.whenIdle();
+      await this.baselineQueue.whenIdle();
+    } while (this.namespaceQueue.busy || this.baselineQueue.busy);
+  }
+
+  /** `namespace`'s Report may need writing (after a reconcile, or its findings changed). */
+  offer(namespace: string): void {
+    if (this.reports.installed) this.namespaceQueue.add(namespace);
+  }
+
+  /** `baseline`'s ClusterReport may need writing (a namespace's outcome under it changed). */
+  offerBaseline(baseline: string): void {
+    if (this.clusterReports.installed) this.baselineQueue.add(baseline);
+  }
+
+  private onCrd(api: ReportApi): void {
+    if (!this.running) return;
+    const now = api.established;
+    if (now === api.installed) return;
+    api.installed = now;
+    if (api === this.reports) this.deps.metrics?.reportsInstalled.set(now ? 1 : 0);
+    if (!now) {
+      api.cache.stop();
+      this.deps.log.info(`OpenReports ${api.kind} API not installed: none are written`, { crd: api.crdName });
+      return;
+    }
+    this.deps.log.info(`OpenReports ${api.kind} API installed: writing them`, { crd: api.crdName });
+    void api.cache
+      .start()
+      .then(() => {
+        if (api === this.reports) {
+          for (const ns of this.deps.namespaces()) this.namespaceQueue.add(ns);
+          // Reports of namespaces no longer governed, left from before a restart: they go.
+          for (const r of api.cache.list()) if (r.metadata.namespace !== undefined) this.namespaceQueue.add(r.metadata.namespace);
+        } else {
+          for (const b of this.deps.baselines()) this.baselineQueue.add(b);
+        }
+      })
+      .catch((err: unknown) => {
+        this.deps.log.warn(`Could not watch ${api.kind}s`, { error: errorMessage(err) });
+      });
+  }
+
+  private ready(api: ReportApi): boolean {
+    return api.installed && api.cache.synced && this.deps.mayWrite();
+  }
+
+  private async processNamespace(namespace: string): Promise<Outcome> {
+    const api = this.reports;
+    if (!this.ready(api)) return { kind: 'done' };
+    const live = api.cache.get(namespace, REPORT_NAME);
+    const lazy = this.deps.wanted(namespace, live?.limits);
+    try {
+      if (lazy === undefined) {
+        this.built.delete(namespace);
+        await this.remove(api, live);
+        return { kind: 'done' };
+      }
+      const last = this.built.get(namespace);
+      if (last?.key === lazy.key && live?.hash === last.hash) return { kind: 'done' };
+      const wanted = lazy.build();
+      this.built.set(namespace, { key: lazy.key, hash: bodyHash(wanted.body) });
+      return await this.write(api, namespace, REPORT_NAME, wanted);
+    } catch (err: unknown) {
+      return this.failed(api, namespace, err);
+    }
+  }
+
+  private async processBaseline(baseline: string): Promise<Outcome> {
+    const api = this.clusterReports;
+    if (!this.ready(api)) return { kind: 'done' };
+    const ours = api.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
+    const wanted = this.deps.wantedCluster(baseline, api.cache.get(undefined, clusterReportName(baseline, 1))?.limits);
+    try {
+      const bodies = wanted === undefined ? [] : pages(wanted.body);
+      let outcome: Outcome = { kind: 'done' };
+      for (const [i, body] of bodies.entries()) {
+        if (wanted === undefined) break;
+        const o = await this.write(api, undefined, clusterReportName(baseline, i + 1), { ...wanted, body });
+        if (o.kind !== 'done') outcome = o;
+      }
+      const names = new Set(bodies.map((_, i) => clusterReportName(baseline, i + 1)));
+      for (const r of ours) if (!names.has(r.metadata.name)) await this.remove(api, r);
+      return outcome;
+    } catch (err: unknown) {
+      return this.failed(api, baseline, err);
+    }
+  }
+
+  /** Writes one report unless it already holds `wanted`; no sooner than the interval after its last write. */
+  private async write(api: ReportApi, namespace: string | undefined, name: string, wanted: WantedReport): Promise<Outcome> {
+    const live = api.cache.get(namespace, name);
+    if (live?.hash === bodyHash(wanted.body)) return { kind: 'done' };
+    const key = `${api.kind}/${namespace ?? ''}/${name}`;
+    const now = this.deps.clock.now();
+    const last = this.lastWrite.get(key);
+    if (last !== undefined && now - last < this.deps.intervalMs)
+      return { kind: 'requeueAfter', delayMs: last + this.deps.intervalMs - now };
+    const object = reportObject(api.kind, namespace, name, wanted);
+    const written = live === undefined ? await this.create(api, key, object) : await this.apply(api, object);
+    if (written !== undefined) {
+      api.cache.upsert(written as ReportRecord);
+      this.lastWrite.set(key, now);
+    }
+    return { kind: 'done' };
+  }
+
+  private async remove(api: ReportApi, live: ReportRecord | undefined): Promise<void> {
+    if (live === undefined) return;
+    const { namespace, name, uid } = live.metadata;
+    if (uid !== undefined) {
+      await this.deps.rest.delete(api.kind, namespace, name, uid);
+      this.count('delete');
+    }
+    api.cache.evict(namespace, name);
+    const key = `${api.kind}/${namespace ?? ''}/${name}`;
+    this.lastWrite.delete(key);
+    this.foreign.delete(key);
+  }
+
+  private async create(api: ReportApi, key: string, object: WireObject): Promise<WireObject | undefined> {
+    try {
+      const created = await this.deps.rest.create(api.kind, object, FIELD_MANAGER);
+      this.count('create');
+      return created;
+    } catch (err: unknown) {
+      if (!(err instanceof ApiError) || err.status !== 409) throw err;
+    }
+    // The name is taken: kubeposture's (labelled, not yet in the cache), or someone else's.
+    const { namespace, name } = object.metadata;
+    const existing = await this.deps.rest.get(api.kind, namespace, name);
+    if (existing === undefined) throw new Error(`the ${api.kind} name was taken, then freed again; retrying`);
+    if (existing.metadata.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE) {
+      if (!this.foreign.has(key)) {
+        this.foreign.add(key);
+        this.deps.log.warn(`A ${api.kind} of kubeposture's name is someone else's: left alone`, { namespace, name });
+        this.count('conflict');
+      }
+      return undefined;
+    }
+    return this.apply(api, object);
+  }
+
+  private async apply(api: ReportApi, object: WireObject): Promise<WireObject> {
+    const applied = await this.deps.rest.apply(api.kind, object, { fieldManager: FIELD_MANAGER, force: true });
+    this.count('apply');
+    return applied;
+  }
+
+  private failed(api: ReportApi, key: string, err: unknown): Outcome {
+    this.deps.log.warn(`Failed to write ${api.kind}`, { key, error: errorMessage(err) });
+    this.count('error');
+    return { kind: 'retry', error: err };
+  }
+
+  private count(outcome: 'create' | 'apply' | 'delete' | 'conflict' | 'error'): void {
+    this.deps.metrics?.reportWrites.inc({ outcome });
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * OpenReports Reports on the real control plane (issue 16), with the CRDs as the pinned
+ * github.com/openreports/reports-api module ships them (test/support/upstream.ts) and the
+ * operator under its own ServiceAccount with config/default's RBAC: a Report per governed
+ * namespace that the apiserver accepts, which follows drift, findings, exceptions and scope,
+ * is not written again when nothing changed, and which a namespace admin reads in their own
+ * namespace only. Without the API nothing is written and --reports=on refuses to start.
+ */
+import { NAME_QUOTA } from '../../src/api/constants.ts';
+import { Controller } from '../../src/controller/controller.ts';
+import { RestClient } from '../../src/kube/rest.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import type { ReportBody } from '../../src/report/build.ts';
+import { eventually, refusal, uniqueName } from '../support/cluster.ts';
+import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
+import { kubectl } from '../support/kubectl.ts';
+import { startOperator, type TestOperator } from '../support/operator.ts';
+import { namespaceAdmin } from '../support/tenant.ts';
+import { installOpenReports, removeOpenReports } from '../support/upstream.ts';
+import { baselineManifest, createBaseline, createNamespaces, labelNamespace, user, waitCompliant } from '../support/world.ts';
+
+type Report = WireObject & ReportBody;
+
+let op: TestOperator;
+beforeAll(async () => {
+  await installDefaultConfig();
+  await installOpenReports();
+  op = await startOperator(
+    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, reports: 'auto' },
+    await serviceAccountKubeConfig(),
+  );
+}, 120_000);
+afterAll(async () => {
+  await op.stop();
+  await removeOpenReports();
+}, 120_000);
+
+const SPEC = {
+  resourceQuota: { hard: { pods: '10' } },
+  podSecurity: { enforce: 'baseline' },
+};
+const readReport = async (ns: string): Promise<Report | undefined> => (await user.get('Report', ns, 'kubeposture')) as Report | undefined;
+const readClusterReport = async (baseline: string): Promise<Report | undefined> =>
+  (await user.get('ClusterReport', undefined, `kubeposture-${baseline}`)) as Report | undefined;
+const results = (r: Report | undefined): string[] => (r?.results ?? []).map((x) => `${x.rule} ${x.result}`);
+const reportWrites = (): number => op.requests.filter((r) => r.method !== 'GET' && r.path.includes('/reports')).length;
+
+describe('a Report in every governed namespace', () => {
+  it('holds a result per check, is accepted by the schema, and follows drift, findings, exceptions and scope', async () => {
+    const group = uniqueName('g');
+    const [a = '', b = ''] = await createNamespaces('rep', 2, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 2);
+
+    const first = await eventually(async () => {
+      const r = await readReport(a);
+      expect(r?.summary).toEqual({ pass: 4, fail: 0, warn: 0, error: 0, skip: 0 });
+      return r;
+    }, 10_000);
+    expect(results(first)).toEqual([
+      'networkPolicy.defaultDeny pass',
+      'networkPolicy.allowDNS pass',
+      'resourceQuota pass',
+      'podSecurity pass',
+    ]);
+    expect(first?.scope).toEqual({ apiVersion: 'v1', kind: 'Namespace', name: a });
+    expect(first?.source).toBe('kubeposture');
+    expect(first?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': baseline });
+    expect(first?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'SecurityBaseline', name: baseline });
+    // kubectl's own columns from the upstream CRD: PASS FAIL WARN ERROR SKIP.
+    expect(await kubectl('get', 'reports', '-n', a)).toMatch(/kubeposture\s+4\s+0\s+0\s+0\s+0/);
+
+    // A finding: an allow-all ingress policy a tenant writes appears as a warning, and goes with it.
+    await user.request('POST', resourcePath('NetworkPolicy', a), {
+      body: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'open-all', namespace: a },
+        spec: { podSelector: {}, ingress: [{}] },
+      },
+    });
+    await eventually(async () => {
+      const r = await readReport(a);
+      expect(r?.results.find((x) => x.result === 'warn')).toMatchObject({
+        rule: 'AllowAllIngress',
+        resources: [{ kind: 'NetworkPolicy', name: 'open-all', namespace: a }],
+      });
+    }, 10_000);
+    await user.request('DELETE', resourcePath('NetworkPolicy', a, 'open-all'));
+    await eventually(async () => {
+      expect((await readReport(a))?.summary.warn).toBe(0);
+    }, 10_000);
+
+    // An exception: the quota is skipped, with the reason.
+    const exc = uniqueName('exc');
+    await user.request('POST', resourcePath('SecurityBaselineException'), {
+      body: {
+        apiVersion: 'kubeposture.io/v1alpha1',
+        kind: 'SecurityBaselineException',
+        metadata: { name: exc },
+        spec: {
+          baseline,
+          namespaces: [a],
+          exempt: ['resourceQuota'],
+          reason: 'batch jobs (SEC-77)',
+          expires: new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
+      },
+    });
+    await eventually(async () => {
+      const r = await readReport(a);
+      expect(r?.summary).toMatchObject({ pass: 3, skip: 1 });
+      const skip = r?.results.find((x) => x.result === 'skip');
+      expect(skip).toMatchObject({ rule: 'resourceQuota', properties: { exception: exc } });
+      expect(skip?.message).toContain('SEC-77');
+    }, 10_000);
+    await user.request('DELETE', resourcePath('SecurityBaselineException', undefined, exc));
+    await eventually(async () => {
+      expect((await readReport(a))?.summary).toEqual({ pass: 4, fail: 0, warn: 0, error: 0, skip: 0 });
+    }, 10_000);
+
+    // Out of scope: the Report goes; the other namespace keeps its own.
+    await labelNamespace(a, { 'kp-test': null });
+    await eventually(async () => {
+      expect(await readReport(a)).toBeUndefined();
+    }, 10_000);
+    expect((await readReport(b))?.summary.pass).toBe(4);
+  }, 90_000);
+
+  it('fails what drifts in Audit mode, with the reason, and passes it again once it is right', async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('repa', 1, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, { ...SPEC, mode: 'Audit' }));
+    await eventually(async () => {
+      const r = await readReport(ns);
+      expect(r?.summary).toMatchObject({ pass: 0, fail: 4 });
+      expect(r?.results.find((x) => x.rule === 'resourceQuota')).toMatchObject({
+        result: 'fail',
+        properties: { reason: 'Missing' },
+        message: `ResourceQuota ${NAME_QUOTA} is missing`,
+      });
+    }, 15_000);
+    // The baseline's ClusterReport: a line per namespace.
+    await eventually(async () => {
+      const c = await readClusterReport(baseline);
+      expect(c?.scope).toEqual({ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: baseline });
+      expect(c?.results.map((x) => `${x.resources?.[0]?.name ?? ''} ${x.result} ${x.message}`)).toEqual([`${ns} fail 4 checks failed`]);
+    }, 15_000);
+    // Enforce mode makes it right; both reports follow.
+    await user.request('PATCH', resourcePath('SecurityBaseline', undefined, baseline), {
+      body: { spec: { mode: 'Enforce' } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => {
+      expect((await readReport(ns))?.summary).toMatchObject({ pass: 4, fail: 0 });
+      expect((await readClusterReport(baseline))?.summary).toEqual({ pass: 1, fail: 0, warn: 0, error: 0, skip: 0 });
+    }, 15_000);
+  }, 60_000);
+
+  it('is not written again when nothing changed: a resync writes no Report or ClusterReport', async () => {
+    const group = uniqueName('g');
+    await createNamespaces('repq', 3, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 3);
+    await op.controller.settle();
+    await op.controller.idle();
+    await new Promise((r) => setTimeout(r, 500));
+    const before = reportWrites();
+    expect(before).toBeGreaterThanOrEqual(3);
+    op.controller.resync();
+    await op.controller.settle();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(reportWrites()).toBe(before);
+  }, 60_000);
+
+  it('is read by a namespace admin in their own namespace, not in another, and not written by them', async () => {
+    const group = uniqueName('g');
+    const [mine = '', theirs = ''] = await createNamespaces('rept', 2, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 2);
+    await eventually(async () => {
+      expect(await readReport(theirs)).toBeDefined();
+      expect(await readReport(mine)).toBeDefined();
+    }, 10_000);
+    const tenant = await namespaceAdmin(mine);
+    await eventually(async () => {
+      expect(((await tenant.client.get('Report', mine, 'kubeposture')) as Report | undefined)?.summary.pass).toBe(4);
+    }, 10_000);
+    const list = (await tenant.client.request('GET', resourcePath('Report', mine))) as { items: Report[] };
+    expect(list.items.map((r) => r.metadata.name)).toEqual(['kubeposture']);
+    expect((await refusal(() => tenant.client.get('Report', theirs, 'kubeposture'))).status).toBe(403);
+    const write = await refusal(() =>
+      tenant.client.request('PATCH', resourcePath('Report', mine, 'kubeposture'), {
+        body: { summary: { pass: 99 } },
+        contentType: 'application/merge-patch+json',
+      }),
+    );
+    expect(write.status).toBe(403);
+  }, 60_000);
+
+  it('leaves alone a Report named kubeposture that someone else made', async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('repf', 1, {});
+    await user.request('POST', resourcePath('Report', ns), {
+      body: {
+        apiVersion: 'openreports.io/v1alpha1',
+        kind: 'Report',
+        metadata: { name: 'kubeposture', namespace: ns },
+        source: 'someone',
+        results: [],
+      },
+    });
+    await labelNamespace(ns, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 1);
+    await op.controller.settle();
+    const r = await readReport(ns);
+    expect(r?.source).toBe('someone');
+    expect(r?.metadata.labels).toBeUndefined();
+  }, 60_000);
+});
+
+describe('without the OpenReports API', () => {
+  it('writes nothing, and --reports=on refuses to start, saying why', async () => {
+    await op.stop();
+    await removeOpenReports();
+    const kc = await serviceAccountKubeConfig();
+    const rest = new RestClient(kc, { userAgent: 'kubeposture-under-test' });
+    const controller = new Controller({
+      rest,
+      log: silentLogger,
+      clock: systemClock,
+      config: {
+        operatorNamespace: OPERATOR_NAMESPACE,
+        workers: 2,
+        resyncPeriodMs: 600_000,
+        statusIntervalMs: 100,
+        conflictRecheckMs: 500,
+        reports: 'on',
+      },
+    });
+    await expect(controller.start()).rejects.toThrow(
+      '--reports=on, but the OpenReports API is not installed: no established CustomResourceDefinition reports.openreports.io',
+    );
+    await controller.stop();
+    rest.close();
+    // auto: starts, writes none.
+    op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, reports: 'auto' }, kc);
+    const group = uniqueName('g');
+    await createNamespaces('repn', 1, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 1);
+    await op.controller.settle();
+    expect(op.requests.filter((r) => r.path.includes('/reports'))).toEqual([]);
+  }, 120_000);
+});

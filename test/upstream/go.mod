@@ -1,0 +1,8 @@
+// Upstream projects whose files the tests use as they ship them (the OpenReports CRDs),
+// pinned here and checked against go.sum: test/support/upstream.ts downloads each
+// module from the Go module proxy and reads files from its directory, never a copy.
+module kubeposture.io/upstream
+
+go 1.24.0
+
+require github.com/openreports/reports-api v0.2.1
