@@ -20,7 +20,7 @@ import { ExceptionBook } from './exceptions.ts';
 import { DEFAULT_HORIZON_MS } from '../baseline/exceptions.ts';
 import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
-import { Reconciler, type NamespaceResult } from './reconciler.ts';
+import { Reconciler, sameResult, type NamespaceResult } from './reconciler.ts';
 import { StatusWriter } from './status-writer.ts';
 import { ReportBook, type LazyReport, type ReportsMode, type WantedReport } from './reports.ts';
 import { baselineChecks } from '../baseline/checks.ts';
@@ -330,7 +330,7 @@ export class Controller {
       error: result?.error,
     });
     if (result === undefined) this.results.delete(name);
-    else this.results.set(name, result);
+    else if (!sameResult(before, result)) this.results.set(name, result);
     announce({ events: this.events, caches: this.caches }, before, result, this.status.recordRepairs(before, result));
     this.status.reconciled(name, before, result);
     this.exceptions.reconciled(before, result);

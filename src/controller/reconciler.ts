@@ -43,6 +43,32 @@ export interface NamespaceResult {
   readonly exceptions?: readonly string[];
 }
 
+const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined, eq: (x: T, y: T) => boolean): boolean =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => eq(x, (b ?? [])[i] as T));
+const sameDrift = (x: Drift, y: Drift): boolean =>
+  x.kind === y.kind && x.name === y.name && x.reason === y.reason && sameList(x.fields, y.fields, (p, q) => p === q);
+
+/**
+ * True when two results of a namespace say the same. The controller then keeps the one it has:
+ * in a resync, where nearly every result is as before, the new ones die young instead of
+ * replacing 20,000 long-lived ones (which grew the old space by tens of MB at 10,000 namespaces).
+ */
+export function sameResult(a: NamespaceResult | undefined, b: NamespaceResult | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.namespace === b.namespace &&
+    a.baseline?.name === b.baseline?.name &&
+    a.baseline?.generation === b.baseline?.generation &&
+    a.baseline?.mode === b.baseline?.mode &&
+    a.error === b.error &&
+    a.waitingForFinalizer === b.waitingForFinalizer &&
+    sameList(a.superseded, b.superseded, (x, y) => x === y) &&
+    sameList(a.exceptions, b.exceptions, (x, y) => x === y) &&
+    sameList(a.drift, b.drift, sameDrift) &&
+    sameList(a.repaired, b.repaired, sameDrift)
+  );
+}
+
 /** Reads what a reconcile needs, from the informer caches. */
 export interface StateReader {
   snapshot(namespace: string): NamespaceSnapshot | undefined;

@@ -93,7 +93,8 @@ export interface ReportDeps {
 export function bodyHash(body: unknown): string {
   const o = asPlainObject(body);
   const owned = { scope: o?.scope, source: o?.source, summary: o?.summary, results: o?.results };
-  return createHash('sha256').update(canonicalJson(owned)).digest('base64');
+  // 132 bits of SHA-256: collisions are out of reach, and 10,000 cached hashes stay small.
+  return createHash('sha256').update(canonicalJson(owned)).digest('base64').slice(0, 22);
 }
 
 /** `configuration.limits` of a live report, when someone set it. */
@@ -200,6 +201,8 @@ export class ReportBook {
   private readonly baselineQueue: WorkQueue;
   /** When each report was last written, by "Kind/namespace/name". */
   private readonly lastWrite = new Map<string, number>();
+  /** When each baseline's ClusterReport was last built. */
+  private readonly lastBuild = new Map<string, number>();
   /** Per namespace, the key its Report was last built from and the hash it came to. */
   private readonly built = new Map<string, { readonly key: string; readonly hash: string }>();
   /** Reports someone else holds the name of, by "Kind/namespace/name": left alone, reported once. */
@@ -341,6 +344,13 @@ export class ReportBook {
   private async processBaseline(baseline: string): Promise<Outcome> {
     const api = this.clusterReports;
     if (!this.ready(api)) return { kind: 'done' };
+    // Built at most once per interval: at 10,000 namespaces a build is some 10 MB of results to
+    // sort, print and hash, and during cold convergence every namespace's outcome changes.
+    const now = this.deps.clock.now();
+    const last = this.lastBuild.get(baseline);
+    if (last !== undefined && now - last < this.deps.intervalMs)
+      return { kind: 'requeueAfter', delayMs: last + this.deps.intervalMs - now };
+    this.lastBuild.set(baseline, now);
     const ours = api.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
     const wanted = this.deps.wantedCluster(baseline, api.cache.get(undefined, clusterReportName(baseline, 1))?.limits);
     try {

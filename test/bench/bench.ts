@@ -35,6 +35,7 @@ import {
   memoryMb,
   namespaceOrBaselineWrite,
   namespaceObjectRequest,
+  REPORT_RESOURCES,
   percentile,
 } from './measure.ts';
 import { MemoryWatch, type MemorySample } from './memory.ts';
@@ -305,8 +306,9 @@ class Bench {
     const verified = await checker.verifyByListing();
     checker.stop();
     const objects = desiredObjects(baseline, opNs[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
-    // The operator's own requests, as API Priority and Fairness counted them.
-    const requests = after.operator - before.operator;
+    // The operator's own requests, as API Priority and Fairness counted them, less those to
+    // reports (nobody else in this cluster writes them), which are counted apart.
+    const requests = after.operator - before.operator - after.since(before, (s) => REPORT_RESOURCES.has(s.resource));
     const requestBreakdown: Record<string, number> = {};
     for (const series of after.series) {
       if (!namespaceObjectRequest(series)) continue;

@@ -73,6 +73,15 @@ describe('a Report in every governed namespace', () => {
     // kubectl's own columns from the upstream CRD: PASS FAIL WARN ERROR SKIP.
     expect(await kubectl('get', 'reports', '-n', a)).toMatch(/kubeposture\s+4\s+0\s+0\s+0\s+0/);
 
+    // Edited by someone who may (a cluster admin here; tenants may not): put back.
+    await user.request('PATCH', resourcePath('Report', a, 'kubeposture'), {
+      body: { summary: { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 }, results: [] },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => {
+      expect(results(await readReport(a))).toEqual(results(first));
+    }, 10_000);
+
     // A finding: an allow-all ingress policy a tenant writes appears as a warning, and goes with it.
     await user.request('POST', resourcePath('NetworkPolicy', a), {
       body: {
@@ -221,6 +230,19 @@ describe('a Report in every governed namespace', () => {
     expect(r?.source).toBe('someone');
     expect(r?.metadata.labels).toBeUndefined();
   }, 60_000);
+
+  it('was accepted by the apiserver every time it was written (schema validation on)', () => {
+    const writes = op.requests.filter((r) => r.method !== 'GET' && /\/(cluster)?reports(\/|$|\?)/.test(r.path));
+    expect(writes.length).toBeGreaterThan(10);
+    // 409: creates that found the foreign Report's name taken (each look at that namespace tries
+    // again, which is how it notices the name freed), nothing else.
+    expect(writes.filter((r) => r.status >= 400 && r.status !== 409).map((r) => `${r.method} ${r.path} ${String(r.status)}`)).toEqual([]);
+    const conflicts = writes.filter((r) => r.status === 409);
+    expect(conflicts.length).toBeGreaterThan(0);
+    expect(new Set(conflicts.map((r) => `${r.method} ${r.path.replace(/\/namespaces\/repf-[^/]+\//, '/namespaces/repf-*/')}`))).toEqual(
+      new Set(['POST /apis/openreports.io/v1alpha1/namespaces/repf-*/reports']),
+    );
+  });
 });
 
 describe('without the OpenReports API', () => {

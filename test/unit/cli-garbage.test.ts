@@ -76,6 +76,7 @@ describe('kubeposture given garbage', () => {
     ['run with a bad worker count', ['run', '--workers', 'many'], undefined, /--workers "many"/],
     ['run with a bad duration', ['run', '--resync-period', 'soon'], undefined, /--resync-period "soon" is not a duration/],
     ['run with a bad log level', ['run', '--log-level', 'loud'], undefined, /--log-level "loud"/],
+    ['run with a bad reports mode', ['run', '--reports', 'sometimes'], undefined, /--reports "sometimes" must be auto, on or off/],
     ['run with an unknown flag', ['run', '--turbo'], undefined, /turbo/],
     ['run with a missing kubeconfig', ['run', '--leader-elect=false', '--kubeconfig', join(dir, 'none')], undefined, /ENOENT|no such file/],
     [
