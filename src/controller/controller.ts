@@ -46,6 +46,8 @@ export interface ControllerConfig {
   readonly exceptionHorizonMs?: number;
   /** OpenReports Reports (reports.ts): `--reports`; off by default here, auto from the command line. */
   readonly reports?: ReportsMode;
+  /** A baseline's ClusterReport is written at most this often; 10 s by default. */
+  readonly clusterReportIntervalMs?: number;
 }
 
 export interface ControllerDeps {
@@ -59,6 +61,9 @@ export interface ControllerDeps {
   readonly leadership?: { readonly isLeader: boolean };
   readonly metrics?: Metrics;
 }
+
+/** How often a baseline's ClusterReport may be written (reports.ts says why not every status interval). */
+export const CLUSTER_REPORT_INTERVAL_MS = 10_000;
 
 /** How soon a namespace whose baseline has no finalizer yet is looked at again. */
 const FINALIZER_WAIT_MS = 100;
@@ -148,6 +153,7 @@ export class Controller {
       metrics,
       mode: config.reports ?? 'off',
       intervalMs: config.statusIntervalMs,
+      clusterIntervalMs: config.clusterReportIntervalMs ?? CLUSTER_REPORT_INTERVAL_MS,
       mayWrite: () => this.leading() && this.started,
       wanted: (ns, limits) => this.wantedReport(ns, limits),
       wantedCluster: (b, limits) => this.wantedClusterReport(b, limits),

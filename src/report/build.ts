@@ -148,6 +148,25 @@ export function applyLimits(results: readonly ReportResult[], limits: ReportLimi
   return out;
 }
 
+/** The `fail` result of check `c` in the namespace `f` is about, for its drift `d`. */
+function failResult(f: NamespaceFindings, c: Check, d: NamespaceFindings['drift'][number]): ReportResult {
+  const fields = d.fields ?? [];
+  return {
+    source: REPORT_SOURCE,
+    policy: f.baseline,
+    rule: c.rule,
+    result: 'fail',
+    category: c.category,
+    severity: c.severity,
+    message: message(failMessage(describe(c.kind, c.name, f.namespace), d.reason, fields)),
+    resources: [ref(c.kind, c.name, f.namespace)],
+    properties: {
+      reason: d.reason,
+      ...(fields.length === 0 ? {} : { fields: clip(fields.join(', '), REPORT_LIMITS.property, 'codePoints') }),
+    },
+  };
+}
+
 /**
  * The Report of one governed namespace: a result per check (pass, or fail with the drift's
  * reason and fields), one per part an exception lifts (skip), one per posture finding about
@@ -160,42 +179,18 @@ export function namespaceReport(f: NamespaceFindings, limits?: ReportLimits): Re
     f.drift.find((d) => d.kind === kind && (kind === 'Namespace' || d.name === name));
   for (const c of f.checks) {
     const d = driftOf(c.kind, c.name);
-    const what = describe(c.kind, c.name, f.namespace);
-    const { rule, category, severity } = c;
-    const resources = [ref(c.kind, c.name, f.namespace)];
     if (d === undefined) {
-      results.push({ ...base, rule, result: 'pass', category, severity, message: `${what} is as the baseline has it`, resources });
+      const { rule, category, severity } = c;
+      const text = `${describe(c.kind, c.name, f.namespace)} is as the baseline has it`;
+      results.push({ ...base, rule, result: 'pass', category, severity, message: text, resources: [ref(c.kind, c.name, f.namespace)] });
       continue;
     }
-    const fields = d.fields ?? [];
-    results.push({
-      ...base,
-      rule,
-      result: 'fail',
-      category,
-      severity,
-      message: message(failMessage(what, d.reason, fields)),
-      resources,
-      properties: {
-        reason: d.reason,
-        ...(fields.length === 0 ? {} : { fields: clip(fields.join(', '), REPORT_LIMITS.property, 'codePoints') }),
-      },
-    });
+    results.push(failResult(f, c, d));
   }
   // Drift about objects no check names: kubeposture's leftovers (Unexpected), a RoleBinding Blocked.
   for (const d of f.drift) {
     if (f.checks.some((c) => c.kind === d.kind && (d.kind === 'Namespace' || c.name === d.name))) continue;
-    const { rule, category, severity } = checkKind(d.kind, d.name);
-    results.push({
-      ...base,
-      rule,
-      result: 'fail',
-      category,
-      severity,
-      message: message(failMessage(describe(d.kind, d.name, f.namespace), d.reason, d.fields ?? [])),
-      resources: [ref(d.kind, d.name, f.namespace)],
-      properties: { reason: d.reason },
-    });
+    results.push(failResult(f, { kind: d.kind, name: d.name, ...checkKind(d.kind, d.name) }, d));
   }
   for (const l of f.lifts) {
     results.push({

@@ -55,6 +55,7 @@ describe('config/default', () => {
       'ClusterRole/kubeposture-manager',
       'ClusterRole/kubeposture-metrics-auth',
       'ClusterRole/kubeposture-metrics-reader',
+      'ClusterRole/kubeposture-reports-view',
       'ClusterRoleBinding/kubeposture-grantable',
       'ClusterRoleBinding/kubeposture-manager',
       'ClusterRoleBinding/kubeposture-metrics-auth',

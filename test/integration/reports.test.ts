@@ -29,7 +29,7 @@ beforeAll(async () => {
   await installDefaultConfig();
   await installOpenReports();
   op = await startOperator(
-    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, reports: 'auto' },
+    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, clusterReportIntervalMs: 500, reports: 'auto' },
     await serviceAccountKubeConfig(),
   );
 }, 120_000);
