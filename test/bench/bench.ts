@@ -558,6 +558,7 @@ class Bench {
       if (!left.some((b) => this.baselines.includes(b.metadata.name))) break;
       await sleep(100);
     }
+    this.memory?.stop();
     await this.operator?.stop();
     const namespaces =
       ((await this.env.rest.request('GET', resourcePath('Namespace'), { query: { labelSelector: SET_LABEL } })) as { items?: WireObject[] })

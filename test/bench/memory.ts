@@ -108,6 +108,8 @@ export class MemoryWatch {
 
   start(): void {
     this.timer = setInterval(() => void this.sample(), this.everyMs);
+    // A sampler never keeps the process alive (a run that forgets to stop it still exits).
+    this.timer.unref();
   }
 
   /** Names what the run does from now on. */
