@@ -360,8 +360,11 @@ export class Controller {
   private wantedReport(namespace: string, limits: ReportLimits | undefined): LazyReport | undefined {
     const result = this.results.get(namespace);
     const name = result?.baseline?.name;
-    const uid = name === undefined ? undefined : this.caches.baseline(name)?.metadata.uid;
-    const baseline = this.caches.baselines().valid.find((b) => b.metadata.name === name);
+    const obj = name === undefined ? undefined : this.caches.baseline(name);
+    // Its own baseline, parsed once per resourceVersion: not every baseline's list, per namespace.
+    const parsed = obj === undefined ? undefined : this.caches.parse(obj);
+    const uid = obj?.metadata.uid;
+    const baseline = parsed?.ok === true ? parsed.baseline : undefined;
     if (result === undefined || name === undefined || uid === undefined || baseline === undefined) return undefined;
     const index = this.exceptions.exemptions();
     const exemption = index.none(name) ? undefined : index.exemptionFor(name, namespace);

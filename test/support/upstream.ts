@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
 import { kubectl } from './kubectl.ts';
 
 const UPSTREAM = join(dirname(fileURLToPath(import.meta.url)), '..', 'upstream');
@@ -35,11 +34,6 @@ export function moduleDir(module: string): string {
   const dir = (JSON.parse(out) as { Dir?: string }).Dir;
   if (dir === undefined) throw new Error(`go mod download ${module}@${version} gave no directory`);
   return dir;
-}
-
-/** OpenReports' CustomResourceDefinitions (Report, ClusterReport), as config/crd of the pinned module has them. */
-export function openReportsCrds(): Record<string, unknown>[] {
-  return openReportsCrdFiles().flatMap((f) => loadAll(readFileSync(f, 'utf8')) as Record<string, unknown>[]);
 }
 
 /** The files of OpenReports' CRDs in the pinned module. */
