@@ -82,8 +82,6 @@ export class Controller {
   /** Baseline names: their finalizer. */
   private readonly baselineQueue: WorkQueue;
   private readonly results = new Map<string, NamespaceResult>();
-  /** A number for each list of checks (one per baseline, or per exemption): part of a report's key. */
-  private readonly checkIds = new IdentityNumbers();
   private cancelResync: (() => void) | undefined;
   private started = false;
 
@@ -370,17 +368,18 @@ export class Controller {
     const exemption = index.none(name) ? undefined : index.exemptionFor(name, namespace);
     const checks = baselineChecks(baseline, this.deps.config.operatorServiceAccount, exemption?.parts);
     const findings = this.caches.posture.findingsIn(namespace);
-    // Everything the body is made from; short for a compliant namespace (no drift, error,
-    // exception or finding), whose checks are one shared list per baseline.
-    const key = JSON.stringify([
+    // Everything the body is made from, compared value by value (reports.ts): the result is
+    // kept as the same object while a reconcile finds nothing new (sameResult), the checks are
+    // one list per baseline, and findings are cached per NetworkPolicy. A resync of a
+    // compliant cluster so builds no report and prints no key.
+    const key = [
       uid,
-      this.checkIds.id(checks),
-      limits ?? null,
-      result.drift,
-      result.error ?? null,
-      exemption === undefined ? null : [...exemption.exceptions],
-      findings,
-    ]);
+      checks,
+      limits === undefined ? null : JSON.stringify(limits),
+      result,
+      exemption === undefined ? null : exemption.exceptions.join('\n'),
+      ...findings,
+    ];
     const build = (): WantedReport => {
       const lifts: Lift[] = [];
       if (exemption !== undefined) {
@@ -447,19 +446,4 @@ export class Controller {
 function outcomeKey(r: NamespaceResult | undefined): string {
   if (r?.baseline === undefined) return '';
   return `${r.baseline.name}|${r.error === undefined ? '' : 'error'}|${String(r.drift.length)}|${String((r.exceptions ?? []).length > 0)}`;
-}
-
-/** A number per object, by identity, for as long as the object lives. */
-class IdentityNumbers {
-  private readonly ids = new WeakMap<object, number>();
-  private next = 0;
-
-  id(o: object): number {
-    let n = this.ids.get(o);
-    if (n === undefined) {
-      n = this.next += 1;
-      this.ids.set(o, n);
-    }
-    return n;
-  }
 }

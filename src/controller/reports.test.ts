@@ -1,4 +1,4 @@
-import { bodyHash, clusterReportName, limitsOf, pages, reportObject } from './reports.ts';
+import { bodyHash, clusterReportName, limitsOf, pages, reportObject, sameKey } from './reports.ts';
 import { clusterReport } from '../report/build.ts';
 
 describe('report helpers', () => {
@@ -49,5 +49,13 @@ describe('report helpers', () => {
       statusFilter: ['fail'],
     });
     expect(limitsOf({ configuration: { limits: { maxResults: -1 } } })).toEqual({});
+  });
+
+  it('compares report keys value by value, objects by identity', () => {
+    const result = { drift: [] };
+    expect(sameKey(['uid', result, null], ['uid', result, null])).toBe(true);
+    expect(sameKey(['uid', result, null], ['uid', { drift: [] }, null])).toBe(false);
+    expect(sameKey(['uid', result], ['uid', result, 'finding'])).toBe(false);
+    expect(sameKey(undefined, [])).toBe(false);
   });
 });

@@ -56,10 +56,20 @@ export interface WantedReport {
   readonly body: ReportBody;
 }
 
-/** A namespace's report, built only when `key` (what it is made from) changed. */
+/**
+ * A namespace's report, built only when `key` changed: the values it is made from, compared
+ * one by one with `===` (objects by identity), so that the check costs no allocation.
+ */
 export interface LazyReport {
-  readonly key: string;
+  readonly key: readonly unknown[];
   readonly build: () => WantedReport;
+}
+
+/** Whether two report keys hold the same values, one by one. */
+export function sameKey(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
+  if (a?.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** What the caches keep of one of kubeposture's reports. */
@@ -211,7 +221,7 @@ export class ReportBook {
   /** When each baseline's ClusterReport was last built. */
   private readonly lastBuild = new Map<string, number>();
   /** Per namespace, the key its Report was last built from and the hash it came to. */
-  private readonly built = new Map<string, { readonly key: string; readonly hash: string }>();
+  private readonly built = new Map<string, { readonly key: readonly unknown[]; readonly hash: string }>();
   /** Reports someone else holds the name of, by "Kind/namespace/name": left alone, reported once. */
   private readonly foreign = new Set<string>();
   private running = false;
@@ -341,7 +351,7 @@ export class ReportBook {
         return { kind: 'done' };
       }
       const last = this.built.get(namespace);
-      if (last?.key === lazy.key && live?.hash === last.hash) return { kind: 'done' };
+      if (sameKey(last?.key, lazy.key) && live?.hash === last?.hash) return { kind: 'done' };
       const wanted = lazy.build();
       this.built.set(namespace, { key: lazy.key, hash: bodyHash(wanted.body) });
       return await this.write(api, namespace, REPORT_NAME, wanted);
