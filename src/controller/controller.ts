@@ -368,15 +368,17 @@ export class Controller {
     const exemption = index.none(name) ? undefined : index.exemptionFor(name, namespace);
     const checks = baselineChecks(baseline, this.deps.config.operatorServiceAccount, exemption?.parts);
     const findings = this.caches.posture.findingsIn(namespace);
-    // Everything the body is made from, compared value by value (reports.ts): the result is
-    // kept as the same object while a reconcile finds nothing new (sameResult), the checks are
-    // one list per baseline, and findings are cached per NetworkPolicy. A resync of a
-    // compliant cluster so builds no report and prints no key.
+    // Everything the body is made from, compared value by value (reports.ts): a compliant
+    // namespace's drift is the one shared empty list (a reconcile's result is new each time,
+    // and a resync's differs from cold convergence's in what was repaired, which no report
+    // shows), the checks are one list per baseline, findings are cached per NetworkPolicy.
+    // A resync of a compliant cluster so builds no report and prints no key.
     const key = [
       uid,
       checks,
       limits === undefined ? null : JSON.stringify(limits),
-      result,
+      result.drift.length === 0 ? NO_DRIFT : result.drift,
+      result.error ?? null,
       exemption === undefined ? null : exemption.exceptions.join('\n'),
       ...findings,
     ];
@@ -441,6 +443,9 @@ export class Controller {
     }, this.deps.config.resyncPeriodMs);
   }
 }
+
+/** The report key's drift for every namespace without any. */
+const NO_DRIFT: readonly unknown[] = [];
 
 /** What a namespace's line in its baseline's ClusterReport depends on. */
 function outcomeKey(r: NamespaceResult | undefined): string {
