@@ -1,4 +1,4 @@
-import { bodyHash, clusterReportName, limitsOf, pages, reportObject, sameKey } from './reports.ts';
+import { bodyHash, clusterReportName, limitsOf, pages, reportObject, sameKey, wireBody } from './reports.ts';
 import { clusterReport } from '../report/build.ts';
 
 describe('report helpers', () => {
@@ -57,5 +57,19 @@ describe('report helpers', () => {
     expect(sameKey(['uid', result, null], ['uid', { drift: [] }, null])).toBe(false);
     expect(sameKey(['uid', result], ['uid', result, 'finding'])).toBe(false);
     expect(sameKey(undefined, [])).toBe(false);
+  });
+
+  it('writes the legacy PolicyReport without a report-level source, which its schema lacks', () => {
+    const body = clusterReport('restricted', outcomes.slice(0, 2));
+    const w = { baseline: { name: 'restricted', uid: 'u' }, body };
+    const legacy = reportObject('ClusterPolicyReport', undefined, 'kubeposture-restricted', w);
+    expect(legacy.apiVersion).toBe('wgpolicyk8s.io/v1alpha2');
+    expect(legacy).not.toHaveProperty('source');
+    expect(legacy.results?.[0]?.source).toBe('kubeposture');
+    const current = reportObject('ClusterReport', undefined, 'kubeposture-restricted', w);
+    expect(current).toMatchObject({ apiVersion: 'openreports.io/v1alpha1', source: 'kubeposture' });
+    // Each hashes as its API stores it: a live legacy report read back hashes as what was sent.
+    expect(bodyHash(legacy)).toBe(bodyHash(wireBody('PolicyReport', body)));
+    expect(bodyHash(legacy)).not.toBe(bodyHash(body));
   });
 });

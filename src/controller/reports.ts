@@ -19,10 +19,16 @@
  *   someone edits (where some other grant lets them) is put back.
  * - A namespace's Report goes when it leaves every baseline's scope (deleted by uid); a
  *   baseline's reports go with it (their ownerReference).
+ * - **The legacy API.** Where OpenReports is not installed but wgpolicyk8s.io/v1alpha2 is
+ *   (older Kyverno, Policy Reporter setups), the same reports are written as `PolicyReport`
+ *   and `ClusterPolicyReport`, under the same names. OpenReports is preferred whenever it is
+ *   installed: installing it moves every report over (the legacy ones are deleted).
  */
 import { createHash } from 'node:crypto';
 import { API_VERSION, FIELD_MANAGER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/constants.ts';
+import { ValuePool } from '../kube/compact.ts';
 import { Informer } from '../kube/informer.ts';
+import { RESOURCES } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
 import { ApiError } from '../kube/transport.ts';
 import type { WireObject } from '../kube/wire.ts';
@@ -31,19 +37,14 @@ import { errorMessage } from '../lib/errors.ts';
 import { asPlainObject, canonicalJson } from '../lib/json.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import {
-  REPORT_API_VERSION,
-  REPORT_NAME,
-  RESULT_STATUSES,
-  summarize,
-  type ReportBody,
-  type ReportLimits,
-  type ResultStatus,
-} from '../report/build.ts';
+import { REPORT_NAME, RESULT_STATUSES, summarize, type ReportBody, type ReportLimits, type ResultStatus } from '../report/build.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 
 export const REPORTS_CRD = 'reports.openreports.io';
 export const CLUSTER_REPORTS_CRD = 'clusterreports.openreports.io';
+/** The legacy API (wgpolicyk8s.io/v1alpha2), written only where OpenReports is not installed. */
+export const POLICY_REPORTS_CRD = 'policyreports.wgpolicyk8s.io';
+export const CLUSTER_POLICY_REPORTS_CRD = 'clusterpolicyreports.wgpolicyk8s.io';
 /** Namespaces per ClusterReport page: some 300 KB, well under the apiserver's 1.5 MiB. */
 export const CLUSTER_PAGE = 2000;
 
@@ -75,7 +76,24 @@ export function sameKey(a: readonly unknown[] | undefined, b: readonly unknown[]
 /** What the caches keep of one of kubeposture's reports. */
 type ReportRecord = WireObject & { readonly hash: string; readonly limits?: ReportLimits };
 
-type ReportKind = 'Report' | 'ClusterReport';
+type ReportKind = 'Report' | 'ClusterReport' | 'PolicyReport' | 'ClusterPolicyReport';
+
+/**
+ * What a report of `kind` holds on the wire: wgpolicyk8s.io's PolicyReport has no top-level
+ * `source` (each result names it), so it is left out there rather than pruned by the apiserver.
+ */
+export function wireBody(kind: ReportKind, body: ReportBody): Partial<ReportBody> {
+  switch (kind) {
+    case 'Report':
+    case 'ClusterReport':
+      return body;
+    case 'PolicyReport':
+    case 'ClusterPolicyReport': {
+      const { source: _source, ...rest } = body;
+      return rest;
+    }
+  }
+}
 
 export interface ReportDeps {
   readonly rest: RestClient;
@@ -151,9 +169,14 @@ function established(crd: WireObject): boolean {
 }
 
 /** The report as kubeposture sends it: its labels, an ownerReference to the baseline, and the body. */
-export function reportObject(kind: ReportKind, namespace: string | undefined, name: string, w: WantedReport): WireObject & ReportBody {
+export function reportObject(
+  kind: ReportKind,
+  namespace: string | undefined,
+  name: string,
+  w: WantedReport,
+): WireObject & Partial<ReportBody> {
   return {
-    apiVersion: REPORT_API_VERSION,
+    apiVersion: RESOURCES[kind].apiVersion,
     kind,
     metadata: {
       name,
@@ -161,11 +184,11 @@ export function reportObject(kind: ReportKind, namespace: string | undefined, na
       labels: { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_BASELINE]: w.baseline.name },
       ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: w.baseline.name, uid: w.baseline.uid, controller: true }],
     },
-    ...w.body,
+    ...wireBody(kind, w.body),
   };
 }
 
-/** One report API (Report or ClusterReport): its CRD, the cache of kubeposture's reports, and a queue. */
+/** One report API (Report, ClusterReport, or a legacy one): its CRD, and the cache of kubeposture's reports. */
 class ReportApi {
   readonly crd: Informer<WireObject & { readonly established?: boolean }>;
   readonly cache: Informer<ReportRecord>;
@@ -175,27 +198,41 @@ class ReportApi {
 
   constructor(rest: RestClient, clock: Clock, onError: (what: string) => (err: unknown) => void, kind: ReportKind, crdName: string) {
     this.kind = kind;
+    const pool = new ValuePool(1000);
     this.crdName = crdName;
     this.crd = new Informer<WireObject & { readonly established?: boolean }>(rest, {
       kind: 'CustomResourceDefinition',
       clock,
       fieldSelector: `metadata.name=${crdName}`,
       onError: onError('CustomResourceDefinition'),
-      // Only whether it is Established matters: nothing else of it is kept.
-      transform: (o) => ({ metadata: { name: o.metadata.name }, established: established(o) }),
+      // Only whether it is Established matters: nothing else of it is kept but the
+      // resourceVersion, without which the cache sees no change when it becomes Established.
+      transform: (o) => {
+        const { name, resourceVersion } = o.metadata;
+        return { metadata: { name, ...(resourceVersion === undefined ? {} : { resourceVersion }) }, established: established(o) };
+      },
     });
     this.cache = new Informer<ReportRecord>(rest, {
       kind,
       clock,
       labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
       onError: onError(kind),
+      // Of 10,000 Reports, what is read: where each is, its hash and limits, and (for a
+      // baseline's reports) the baseline label, one shared object per baseline.
       transform: (o) => {
         const limits = limitsOf(o);
-        const { name, namespace, uid, resourceVersion, labels } = o.metadata;
+        const { name, namespace, uid, resourceVersion } = o.metadata;
+        const baseline = o.metadata.labels?.[LABEL_BASELINE];
         return {
-          apiVersion: REPORT_API_VERSION,
+          apiVersion: RESOURCES[kind].apiVersion,
           kind,
-          metadata: { name, namespace, uid, resourceVersion, labels },
+          metadata: {
+            name: pool.str(name),
+            namespace,
+            uid,
+            resourceVersion,
+            labels: baseline === undefined ? undefined : pool.tree({ [LABEL_BASELINE]: baseline }),
+          },
           hash: bodyHash(o),
           ...(limits === undefined ? {} : { limits }),
         } as ReportRecord;
@@ -206,18 +243,50 @@ class ReportApi {
   get established(): boolean {
     return this.crd.get(undefined, this.crdName)?.established === true;
   }
+
+  /** The hash a report of this API holding `body` has. */
+  hash(body: ReportBody): string {
+    return bodyHash(wireBody(this.kind, body));
+  }
+}
+
+/**
+ * The APIs one report can be written to, preferred first: the first installed one is written;
+ * kubeposture's reports in the others installed are removed (so installing OpenReports where
+ * only the legacy API was moves every report over).
+ */
+class Slot {
+  readonly apis: readonly ReportApi[];
+
+  constructor(apis: readonly ReportApi[]) {
+    this.apis = apis;
+  }
+
+  get active(): ReportApi | undefined {
+    return this.apis.find((a) => a.installed);
+  }
+
+  /** Installed APIs that are not written to, whose caches have synced: what is left there of kubeposture's goes. */
+  retired(): ReportApi[] {
+    const active = this.active;
+    return this.apis.filter((a) => a.installed && a !== active && a.cache.synced);
+  }
 }
 
 export class ReportBook {
   private readonly deps: ReportDeps;
-  private readonly reports: ReportApi;
-  private readonly clusterReports: ReportApi;
+  /** A namespace's report: OpenReports' Report, or the legacy PolicyReport where only that is installed. */
+  private readonly reports: Slot;
+  /** A baseline's: ClusterReport, or ClusterPolicyReport. */
+  private readonly clusterReports: Slot;
   /** Namespace names: their Report. */
   private readonly namespaceQueue: WorkQueue;
   /** Baseline names: their ClusterReport. */
   private readonly baselineQueue: WorkQueue;
   /** When each report was last written, by "Kind/namespace/name". */
   private readonly lastWrite = new Map<string, number>();
+  /** When lastWrite was last swept of entries older than the interval (which no longer hold anything back). */
+  private lastSweep = 0;
   /** When each baseline's ClusterReport was last built. */
   private readonly lastBuild = new Map<string, number>();
   /** Per namespace, the key its Report was last built from and the hash it came to. */
@@ -234,26 +303,37 @@ export class ReportBook {
       (err: unknown): void => {
         log.debug('Restarting watch after an error', { kind: what, error: errorMessage(err) });
       };
-    this.reports = new ReportApi(rest, clock, onError, 'Report', REPORTS_CRD);
-    this.clusterReports = new ReportApi(rest, clock, onError, 'ClusterReport', CLUSTER_REPORTS_CRD);
+    const api = (kind: ReportKind, crd: string): ReportApi => new ReportApi(rest, clock, onError, kind, crd);
+    this.reports = new Slot([api('Report', REPORTS_CRD), api('PolicyReport', POLICY_REPORTS_CRD)]);
+    this.clusterReports = new Slot([api('ClusterReport', CLUSTER_REPORTS_CRD), api('ClusterPolicyReport', CLUSTER_POLICY_REPORTS_CRD)]);
     // Two workers: reports trail the objects they describe rather than compete with them for
     // the apiserver (16 reconcile workers) while thousands of namespaces converge.
     const queueOptions = { ...defaultQueueOptions, workers: 2, clock };
     this.namespaceQueue = new WorkQueue((ns) => this.processNamespace(ns), queueOptions);
     this.baselineQueue = new WorkQueue((b) => this.processBaseline(b), { ...queueOptions, workers: 1 });
-    for (const api of [this.reports, this.clusterReports]) {
-      api.crd.on(() => {
-        this.onCrd(api);
-      });
+    for (const slot of [this.reports, this.clusterReports]) {
+      for (const a of slot.apis) {
+        a.crd.on(() => {
+          this.onCrd(slot, a);
+        });
+      }
     }
     // Someone else changed or deleted one of kubeposture's reports: look again (its own writes hash the same).
-    this.reports.cache.on((e) => {
-      if (e.object.metadata.namespace !== undefined) this.offer(e.object.metadata.namespace);
-    });
-    this.clusterReports.cache.on((e) => {
-      const b = e.object.metadata.labels?.[LABEL_BASELINE];
-      if (b !== undefined) this.offerBaseline(b);
-    });
+    for (const a of this.reports.apis) {
+      a.cache.on((e) => {
+        if (e.object.metadata.namespace !== undefined) this.offer(e.object.metadata.namespace);
+      });
+    }
+    for (const a of this.clusterReports.apis) {
+      a.cache.on((e) => {
+        const b = e.object.metadata.labels?.[LABEL_BASELINE];
+        if (b !== undefined) this.offerBaseline(b);
+      });
+    }
+  }
+
+  private all(): ReportApi[] {
+    return [...this.reports.apis, ...this.clusterReports.apis];
   }
 
   /** Starts watching for the APIs (not with --reports=off); with --reports=on, throws unless Reports are installed. */
@@ -262,23 +342,26 @@ export class ReportBook {
       this.deps.metrics?.reportsInstalled.set(0);
       return;
     }
-    await Promise.all([this.reports.crd.start(), this.clusterReports.crd.start()]);
+    await Promise.all(this.all().map((a) => a.crd.start()));
     this.running = true;
-    if (this.deps.mode === 'on' && !this.reports.established) {
+    if (this.deps.mode === 'on' && !this.reports.apis.some((a) => a.established)) {
       this.stop();
       throw new Error(
-        `--reports=on, but the OpenReports API is not installed: no established CustomResourceDefinition ${REPORTS_CRD} (install it, or run with --reports=auto)`,
+        `--reports=on, but the OpenReports API is not installed: no established CustomResourceDefinition ${REPORTS_CRD} (nor the legacy ${POLICY_REPORTS_CRD}); install it, or run with --reports=auto`,
       );
     }
-    this.onCrd(this.reports);
-    this.onCrd(this.clusterReports);
+    for (const slot of [this.reports, this.clusterReports]) for (const a of slot.apis) this.onCrd(slot, a);
+    if (this.reports.active === undefined) {
+      this.deps.metrics?.reportsInstalled.set(0);
+      this.deps.log.info('No report API installed: none are written until one is', { crds: [REPORTS_CRD, POLICY_REPORTS_CRD] });
+    }
   }
 
   stop(): void {
     this.running = false;
-    for (const api of [this.reports, this.clusterReports]) {
-      api.crd.stop();
-      api.cache.stop();
+    for (const a of this.all()) {
+      a.crd.stop();
+      a.cache.stop();
     }
     void this.namespaceQueue.shutdown();
     void this.baselineQueue.shutdown();
@@ -286,7 +369,7 @@ export class ReportBook {
 
   /** True while namespaces' Reports are being written. */
   get active(): boolean {
-    return this.reports.installed;
+    return this.reports.active !== undefined;
   }
 
   /** Resolves once no report write is queued or in flight. */
@@ -299,35 +382,47 @@ export class ReportBook {
 
   /** `namespace`'s Report may need writing (after a reconcile, or its findings changed). */
   offer(namespace: string): void {
-    if (this.reports.installed) this.namespaceQueue.add(namespace);
+    if (this.reports.active !== undefined) this.namespaceQueue.add(namespace);
   }
 
   /** `baseline`'s ClusterReport may need writing (a namespace's outcome under it changed). */
   offerBaseline(baseline: string): void {
-    if (this.clusterReports.installed) this.baselineQueue.add(baseline);
+    if (this.clusterReports.active !== undefined) this.baselineQueue.add(baseline);
   }
 
-  private onCrd(api: ReportApi): void {
+  private onCrd(slot: Slot, api: ReportApi): void {
     if (!this.running) return;
     const now = api.established;
     if (now === api.installed) return;
     api.installed = now;
-    if (api === this.reports) this.deps.metrics?.reportsInstalled.set(now ? 1 : 0);
+    if (slot === this.reports) this.deps.metrics?.reportsInstalled.set(slot.active === undefined ? 0 : 1);
+    const writing = slot.active === api ? ': writing them' : slot.active === undefined ? '' : `: ${slot.active.kind}s are written instead`;
     if (!now) {
       api.cache.stop();
-      this.deps.log.info(`OpenReports ${api.kind} API not installed: none are written`, { crd: api.crdName });
-      return;
+      this.deps.log.info(`${api.kind} API not installed: none are written`, { crd: api.crdName });
+    } else {
+      this.deps.log.info(`${api.kind} API installed${writing}`, { crd: api.crdName });
     }
-    this.deps.log.info(`OpenReports ${api.kind} API installed: writing them`, { crd: api.crdName });
-    void api.cache
-      .start()
+    // Every report of the slot is looked at again once the cache synced: written where it
+    // should be, removed where it no longer should (reports of namespaces no longer governed,
+    // left from before a restart, and those in an API that is no longer the one written).
+    void (now ? api.cache.start() : Promise.resolve())
       .then(() => {
-        if (api === this.reports) {
+        if (slot === this.reports) {
           for (const ns of this.deps.namespaces()) this.namespaceQueue.add(ns);
-          // Reports of namespaces no longer governed, left from before a restart: they go.
-          for (const r of api.cache.list()) if (r.metadata.namespace !== undefined) this.namespaceQueue.add(r.metadata.namespace);
+          for (const a of slot.apis) {
+            if (!a.installed) continue;
+            for (const r of a.cache.list()) if (r.metadata.namespace !== undefined) this.namespaceQueue.add(r.metadata.namespace);
+          }
         } else {
           for (const b of this.deps.baselines()) this.baselineQueue.add(b);
+          for (const a of slot.apis) {
+            if (!a.installed) continue;
+            for (const r of a.cache.list()) {
+              const b = r.metadata.labels?.[LABEL_BASELINE];
+              if (b !== undefined) this.baselineQueue.add(b);
+            }
+          }
         }
       })
       .catch((err: unknown) => {
@@ -335,16 +430,19 @@ export class ReportBook {
       });
   }
 
-  private ready(api: ReportApi): boolean {
-    return api.installed && api.cache.synced && this.deps.mayWrite();
+  /** The API a slot's reports are written to now, once its cache synced and while this replica may write. */
+  private writable(slot: Slot): ReportApi | undefined {
+    const api = slot.active;
+    return api?.cache.synced === true && this.deps.mayWrite() ? api : undefined;
   }
 
   private async processNamespace(namespace: string): Promise<Outcome> {
-    const api = this.reports;
-    if (!this.ready(api)) return { kind: 'done' };
+    const api = this.writable(this.reports);
+    if (api === undefined) return { kind: 'done' };
     const live = api.cache.get(namespace, REPORT_NAME);
     const lazy = this.deps.wanted(namespace, live?.limits);
     try {
+      for (const old of this.reports.retired()) await this.remove(old, old.cache.get(namespace, REPORT_NAME));
       if (lazy === undefined) {
         this.built.delete(namespace);
         await this.remove(api, live);
@@ -353,16 +451,17 @@ export class ReportBook {
       const last = this.built.get(namespace);
       if (sameKey(last?.key, lazy.key) && live?.hash === last?.hash) return { kind: 'done' };
       const wanted = lazy.build();
-      this.built.set(namespace, { key: lazy.key, hash: bodyHash(wanted.body) });
-      return await this.write(api, namespace, REPORT_NAME, wanted);
+      const hash = api.hash(wanted.body);
+      this.built.set(namespace, { key: lazy.key, hash });
+      return await this.write(api, namespace, REPORT_NAME, wanted, hash);
     } catch (err: unknown) {
       return this.failed(api, namespace, err);
     }
   }
 
   private async processBaseline(baseline: string): Promise<Outcome> {
-    const api = this.clusterReports;
-    if (!this.ready(api)) return { kind: 'done' };
+    const api = this.writable(this.clusterReports);
+    if (api === undefined) return { kind: 'done' };
     // Built at most once per interval: at 10,000 namespaces a build is some 10 MB of results to
     // sort, print and hash, and during cold convergence every namespace's outcome changes.
     const now = this.deps.clock.now();
@@ -370,9 +469,11 @@ export class ReportBook {
     const every = this.deps.clusterIntervalMs;
     if (last !== undefined && now - last < every) return { kind: 'requeueAfter', delayMs: last + every - now };
     this.lastBuild.set(baseline, now);
-    const ours = api.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
+    const ofBaseline = (a: ReportApi): ReportRecord[] => a.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
+    const ours = ofBaseline(api);
     const wanted = this.deps.wantedCluster(baseline, api.cache.get(undefined, clusterReportName(baseline, 1))?.limits);
     try {
+      for (const old of this.clusterReports.retired()) for (const r of ofBaseline(old)) await this.remove(old, r);
       const bodies = wanted === undefined ? [] : pages(wanted.body);
       let outcome: Outcome = { kind: 'done' };
       for (const [i, body] of bodies.entries()) {
@@ -389,9 +490,15 @@ export class ReportBook {
   }
 
   /** Writes one report unless it already holds `wanted`; no sooner than the interval after its last write. */
-  private async write(api: ReportApi, namespace: string | undefined, name: string, wanted: WantedReport): Promise<Outcome> {
+  private async write(
+    api: ReportApi,
+    namespace: string | undefined,
+    name: string,
+    wanted: WantedReport,
+    hash = api.hash(wanted.body),
+  ): Promise<Outcome> {
     const live = api.cache.get(namespace, name);
-    if (live?.hash === bodyHash(wanted.body)) return { kind: 'done' };
+    if (live?.hash === hash) return { kind: 'done' };
     const key = `${api.kind}/${namespace ?? ''}/${name}`;
     const now = this.deps.clock.now();
     const last = this.lastWrite.get(key);
@@ -402,8 +509,17 @@ export class ReportBook {
     if (written !== undefined) {
       api.cache.upsert(written as ReportRecord);
       this.lastWrite.set(key, now);
+      this.sweep(now);
     }
     return { kind: 'done' };
+  }
+
+  /** Forgets writes older than the interval, at most once an interval: the map holds the last interval's writes, not 10,000 keys. */
+  private sweep(now: number): void {
+    const every = this.deps.intervalMs;
+    if (now - this.lastSweep < every) return;
+    this.lastSweep = now;
+    for (const [key, at] of this.lastWrite) if (now - at >= every) this.lastWrite.delete(key);
   }
 
   private async remove(api: ReportApi, live: ReportRecord | undefined): Promise<void> {

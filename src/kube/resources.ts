@@ -27,6 +27,8 @@ export const RESOURCES = {
   SecurityBaselineException: { apiVersion: 'kubeposture.io/v1alpha1', plural: 'securitybaselineexceptions', namespaced: false },
   Report: { apiVersion: 'openreports.io/v1alpha1', plural: 'reports', namespaced: true },
   ClusterReport: { apiVersion: 'openreports.io/v1alpha1', plural: 'clusterreports', namespaced: false },
+  PolicyReport: { apiVersion: 'wgpolicyk8s.io/v1alpha2', plural: 'policyreports', namespaced: true },
+  ClusterPolicyReport: { apiVersion: 'wgpolicyk8s.io/v1alpha2', plural: 'clusterpolicyreports', namespaced: false },
   CustomResourceDefinition: { apiVersion: 'apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
   Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
   Event: { apiVersion: 'events.k8s.io/v1', plural: 'events', namespaced: true },

@@ -83,7 +83,7 @@ export class Metrics {
   });
   readonly reportsInstalled = new Gauge({
     name: 'kubeposture_reports_api_installed',
-    help: '1 while the OpenReports API (CRD reports.openreports.io) is installed and Reports are written; 0 otherwise, or with --reports=off.',
+    help: "1 while a report API is installed and namespaces' reports are written (OpenReports, CRD reports.openreports.io; or the legacy policyreports.wgpolicyk8s.io); 0 otherwise, or with --reports=off.",
     registers: [this.registry],
   });
   readonly reportWrites = new Counter({

@@ -5,6 +5,8 @@
  * namespace that the apiserver accepts, which follows drift, findings, exceptions and scope,
  * is not written again when nothing changed, and which a namespace admin reads in their own
  * namespace only. Without the API nothing is written and --reports=on refuses to start.
+ * Where only the legacy wgpolicyk8s.io API is installed (its CRDs as Kyverno's module ships
+ * them), the same reports are PolicyReports, and installing OpenReports moves them over.
  */
 import { NAME_QUOTA } from '../../src/api/constants.ts';
 import { Controller } from '../../src/controller/controller.ts';
@@ -19,7 +21,7 @@ import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } fr
 import { kubectl } from '../support/kubectl.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
-import { installOpenReports, removeOpenReports } from '../support/upstream.ts';
+import { installLegacyPolicyReports, installOpenReports, removeLegacyPolicyReports, removeOpenReports } from '../support/upstream.ts';
 import { baselineManifest, createBaseline, createNamespaces, labelNamespace, user, waitCompliant } from '../support/world.ts';
 
 type Report = WireObject & ReportBody;
@@ -277,5 +279,69 @@ describe('without the OpenReports API', () => {
     await waitCompliant(baseline, 1);
     await op.controller.settle();
     expect(op.requests.filter((r) => r.path.includes('/reports'))).toEqual([]);
+  }, 120_000);
+});
+
+describe('where only the legacy wgpolicyk8s.io API is installed', () => {
+  type Legacy = WireObject & Partial<ReportBody>;
+  const rules = (r: Legacy | undefined): string[] => (r?.results ?? []).map((x) => `${x.rule} ${x.result} ${x.source}`);
+
+  it('writes PolicyReports a namespace admin reads, and moves them to OpenReports once that is installed', async () => {
+    // The operator of the test above runs with --reports=auto and no OpenReports API.
+    await installLegacyPolicyReports();
+    try {
+      const group = uniqueName('g');
+      const [ns = '', other = ''] = await createNamespaces('repl', 2, { 'kp-test': group });
+      const baseline = await createBaseline(baselineManifest(group, { ...SPEC, mode: 'Audit' }));
+      const legacy = await eventually(async () => {
+        const r = (await user.get('PolicyReport', ns, 'kubeposture')) as Legacy | undefined;
+        expect(r?.summary).toEqual({ pass: 0, fail: 4, warn: 0, error: 0, skip: 0 });
+        return r;
+      }, 15_000);
+      expect(legacy?.apiVersion).toBe('wgpolicyk8s.io/v1alpha2');
+      expect(legacy?.scope).toEqual({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+      expect(legacy?.source).toBeUndefined();
+      expect(rules(legacy)).toEqual([
+        'networkPolicy.defaultDeny fail kubeposture',
+        'networkPolicy.allowDNS fail kubeposture',
+        'resourceQuota fail kubeposture',
+        'podSecurity fail kubeposture',
+      ]);
+      expect(legacy?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'SecurityBaseline', name: baseline });
+      expect(await kubectl('get', 'policyreports', '-n', ns)).toMatch(
+        new RegExp(`kubeposture\\s+Namespace\\s+${ns}\\s+0\\s+4\\s+0\\s+0\\s+0`),
+      );
+      const cluster = await eventually(async () => {
+        const c = (await user.get('ClusterPolicyReport', undefined, `kubeposture-${baseline}`)) as Legacy | undefined;
+        expect(c?.results?.map((x) => `${x.resources?.[0]?.name ?? ''} ${x.result}`)).toEqual([`${ns} fail`, `${other} fail`].sort());
+        return c;
+      }, 15_000);
+      expect(cluster?.scope).toMatchObject({ kind: 'SecurityBaseline', name: baseline });
+
+      // The view role covers the legacy API: the namespace admin reads theirs, not another's.
+      const tenant = await namespaceAdmin(ns);
+      expect(((await tenant.client.get('PolicyReport', ns, 'kubeposture')) as Legacy | undefined)?.summary?.fail).toBe(4);
+      expect((await refusal(() => tenant.client.get('PolicyReport', other, 'kubeposture'))).status).toBe(403);
+
+      // Every write accepted: what was sent is what the schema kept (nothing pruned).
+      const writes = op.requests.filter((r) => r.method !== 'GET' && r.path.includes('policyreports'));
+      expect(writes.length).toBeGreaterThan(2);
+      expect(writes.filter((r) => r.status >= 400).map((r) => `${r.method} ${r.path} ${String(r.status)}`)).toEqual([]);
+
+      // OpenReports installed next to it: Reports with the same results, the PolicyReports go.
+      await installOpenReports();
+      const moved = await eventually(async () => {
+        const r = await readReport(ns);
+        expect(r).toBeDefined();
+        expect(await user.get('PolicyReport', ns, 'kubeposture')).toBeUndefined();
+        expect(await user.get('ClusterPolicyReport', undefined, `kubeposture-${baseline}`)).toBeUndefined();
+        expect(await readClusterReport(baseline)).toBeDefined();
+        return r;
+      }, 20_000);
+      expect(moved?.source).toBe('kubeposture');
+      expect(moved?.results).toEqual(legacy?.results);
+    } finally {
+      await removeLegacyPolicyReports();
+    }
   }, 120_000);
 });

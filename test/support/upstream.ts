@@ -2,7 +2,8 @@
  * Files of upstream projects as they ship them: each module pinned in
  * test/upstream/go.mod is downloaded from the Go module proxy (checked against
  * test/upstream/go.sum) and read from the module cache. The OpenReports CRDs the
- * report tests install come from here, never from a copy in this repository.
+ * report tests install come from here (and the legacy PolicyReport ones, from Kyverno's
+ * module), never from a copy in this repository.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { kubectl } from './kubectl.ts';
 const UPSTREAM = join(dirname(fileURLToPath(import.meta.url)), '..', 'upstream');
 
 export const OPENREPORTS_MODULE = 'github.com/openreports/reports-api';
+/** Ships the legacy wgpolicyk8s.io/v1alpha2 PolicyReport CRDs (test/upstream/go.mod says why this module). */
+export const KYVERNO_MODULE = 'github.com/kyverno/kyverno';
 
 /** The version test/upstream/go.mod pins for `module`. */
 export function pinnedVersion(module: string): string {
@@ -65,4 +68,22 @@ export async function removeOpenReports(): Promise<void> {
     'crd/reports.openreports.io',
     'crd/clusterreports.openreports.io',
   );
+}
+
+const LEGACY_CRDS = ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io'];
+
+/** Installs the legacy wgpolicyk8s.io/v1alpha2 PolicyReport CRDs as the pinned Kyverno module ships them. */
+export async function installLegacyPolicyReports(): Promise<void> {
+  const dir = join(moduleDir(KYVERNO_MODULE), 'config', 'crds', 'policyreport');
+  await kubectl(
+    'apply',
+    '--server-side',
+    ...LEGACY_CRDS.map((c) => ['-f', join(dir, `wgpolicyk8s.io_${c.split('.')[0] ?? ''}.yaml`)]).flat(),
+  );
+  await kubectl('wait', '--for=condition=Established', ...LEGACY_CRDS.map((c) => `crd/${c}`), '--timeout=60s');
+}
+
+/** Removes the legacy CRDs (and every PolicyReport), waiting until they are gone. */
+export async function removeLegacyPolicyReports(): Promise<void> {
+  await kubectl('delete', '--ignore-not-found', '--wait=true', '--timeout=60s', ...LEGACY_CRDS.map((c) => `crd/${c}`));
 }

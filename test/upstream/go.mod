@@ -6,3 +6,8 @@ module kubeposture.io/upstream
 go 1.24.0
 
 require github.com/openreports/reports-api v0.2.1
+
+// The legacy wgpolicyk8s.io/v1alpha2 PolicyReport CRDs, as Kyverno ships them
+// (config/crds/policyreport/): kubernetes-sigs/wg-policy-prototypes, where they were
+// defined, is not served by the module proxy. Only files are read; nothing is built.
+require github.com/kyverno/kyverno v1.19.1
