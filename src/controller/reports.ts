@@ -195,6 +195,8 @@ class ReportApi {
   readonly kind: ReportKind;
   readonly crdName: string;
   installed = false;
+  /** The report kubeposture just wrote, with the hash of what it sent, while its answer goes into the cache. */
+  private written: { readonly namespace: string | undefined; readonly name: string; readonly hash: string } | undefined;
 
   constructor(rest: RestClient, clock: Clock, onError: (what: string) => (err: unknown) => void, kind: ReportKind, crdName: string) {
     this.kind = kind;
@@ -233,7 +235,7 @@ class ReportApi {
             resourceVersion,
             labels: baseline === undefined ? undefined : pool.tree({ [LABEL_BASELINE]: baseline }),
           },
-          hash: bodyHash(o),
+          hash: this.knownHash(namespace, name, resourceVersion) ?? bodyHash(o),
           ...(limits === undefined ? {} : { limits }),
         } as ReportRecord;
       },
@@ -242,6 +244,28 @@ class ReportApi {
 
   get established(): boolean {
     return this.crd.get(undefined, this.crdName)?.established === true;
+  }
+
+  /**
+   * The hash of a report's version whose hash is known without printing it again (some
+   * 300 KB for a ClusterReport page): the answer to kubeposture's own write holds what it
+   * sent, and the watch event for a version already cached holds what that version held.
+   */
+  private knownHash(namespace: string | undefined, name: string, resourceVersion: string | undefined): string | undefined {
+    const w = this.written;
+    if (w !== undefined && w.namespace === namespace && w.name === name) return w.hash;
+    const cached = this.cache.get(namespace, name);
+    return resourceVersion !== undefined && cached?.metadata.resourceVersion === resourceVersion ? cached.hash : undefined;
+  }
+
+  /** Caches the apiserver's answer to kubeposture's write of a report that hashes to `hash`. */
+  cacheWritten(answer: WireObject, hash: string): void {
+    this.written = { namespace: answer.metadata.namespace, name: answer.metadata.name, hash };
+    try {
+      this.cache.upsert(answer as ReportRecord);
+    } finally {
+      this.written = undefined;
+    }
   }
 
   /** The hash a report of this API holding `body` has. */
@@ -507,7 +531,7 @@ export class ReportBook {
     const object = reportObject(api.kind, namespace, name, wanted);
     const written = live === undefined ? await this.create(api, key, object) : await this.apply(api, object);
     if (written !== undefined) {
-      api.cache.upsert(written as ReportRecord);
+      api.cacheWritten(written, hash);
       this.lastWrite.set(key, now);
       this.sweep(now);
     }
