@@ -127,9 +127,14 @@ export interface ReportDeps {
 /** The hash of what a report holds (the fields kubeposture writes), as written or as read back. */
 export function bodyHash(body: unknown): string {
   const o = asPlainObject(body);
-  const owned = { scope: o?.scope, source: o?.source, summary: o?.summary, results: o?.results };
+  const hash = createHash('sha256').update(canonicalJson({ scope: o?.scope, source: o?.source, summary: o?.summary }));
+  // The results one by one (a line each: printed JSON holds no raw newline): a ClusterReport
+  // page printed whole is a 300 KB string, a large object V8 frees only in a full collection.
+  const results = o?.results;
+  if (Array.isArray(results)) for (const r of results) hash.update('\n').update(canonicalJson(r));
+  else hash.update(`|${canonicalJson(results)}`);
   // 132 bits of SHA-256: collisions are out of reach, and 10,000 cached hashes stay small.
-  return createHash('sha256').update(canonicalJson(owned)).digest('base64').slice(0, 22);
+  return hash.digest('base64').slice(0, 22);
 }
 
 /** `configuration.limits` of a live report, when someone set it. */
