@@ -26,13 +26,14 @@ import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { canonicalJson } from '../lib/json.ts';
 import { VersionMemo } from '../lib/memo.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { mayRecord, readRecord, type OwnedEntry } from './ownership.ts';
 import { namespaceInfo, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { PostureWatch } from './posture-watch.ts';
-import type { NamespaceResult, StateReader, WriteThrough } from './reconciler.ts';
+import type { NamespaceResult, PlanInputs, StateReader, WriteThrough } from './reconciler.ts';
 
 /** A SecurityBaseline as cached: kubeposture's own managedFields only. */
 export type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
@@ -61,6 +62,15 @@ export interface CachesDeps {
   readonly onGuard: () => void;
 }
 
+/**
+ * What a plan reads of a baseline, printed: everything but its status (which kubeposture
+ * writes up to once a second while namespaces converge) and the bookkeeping metadata.
+ */
+export function planned(obj: BaselineObject): string {
+  const { uid, generation, deletionTimestamp, finalizers, labels, annotations } = obj.metadata;
+  return canonicalJson([uid, generation, deletionTimestamp, finalizers, labels, annotations, obj.spec]);
+}
+
 export class Caches implements StateReader {
   private readonly deps: CachesDeps;
   private readonly namespaces: Informer<NamespaceObject>;
@@ -72,6 +82,8 @@ export class Caches implements StateReader {
   readonly posture: PostureWatch;
   /** Each baseline parsed once per resourceVersion. */
   private readonly parsed = new VersionMemo<ParseResult>();
+  /** Changes when a baseline changes in what a plan reads of it (its status alone does not count). */
+  private baselinesVersion = 0;
 
   constructor(deps: CachesDeps) {
     this.deps = deps;
@@ -99,6 +111,9 @@ export class Caches implements StateReader {
       clock,
       transform: keepOwnManagedFields<BaselineObject>(FIELD_MANAGER),
       ...watchOpts('SecurityBaseline'),
+    });
+    this.baselineObjects.on((e) => {
+      if (e.type !== 'update' || planned(e.old) !== planned(e.object)) this.baselinesVersion += 1;
     });
     this.exceptionObjects = new Informer<ExceptionObject>(rest, {
       kind: 'SecurityBaselineException',
@@ -198,6 +213,23 @@ export class Caches implements StateReader {
     const owned: CachedOwned[] = [];
     for (const [kind, inf] of this.owned) for (const object of inf.list(namespace)) owned.push({ kind, object });
     return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
+  }
+
+  inputs(namespace: string): Omit<PlanInputs, 'exemptions'> | undefined {
+    const ns = this.namespaces.get(undefined, namespace);
+    if (ns === undefined) return undefined;
+    let objects = 0;
+    let sum = 0;
+    const add = (o: WireObject | undefined): boolean => {
+      if (o === undefined) return true;
+      const rv = Number(o.metadata.resourceVersion);
+      objects += 1;
+      sum += rv;
+      return Number.isSafeInteger(rv);
+    };
+    if (!add(ns) || !add(this.defaultServiceAccounts.get(namespace, 'default'))) return undefined;
+    for (const inf of this.owned.values()) for (const o of inf.list(namespace)) if (!add(o)) return undefined;
+    return Number.isSafeInteger(sum) ? { objects, sum, baselines: this.baselinesVersion } : undefined;
   }
 
   baseline(name: string): BaselineObject | undefined {
