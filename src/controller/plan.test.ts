@@ -1,4 +1,4 @@
-import { baselineWith } from '../../test/support/baselines.ts';
+import { appliedObjects, baselineWith } from '../../test/support/baselines.ts';
 import type { ExemptPart, SecurityBaseline } from '../api/types.ts';
 import { ExemptionIndex } from '../baseline/exceptions.ts';
 import { desiredObjects } from '../baseline/build.ts';
@@ -40,17 +40,7 @@ const summary = (actions: readonly Action[]): string[] =>
   });
 
 /** What the cluster holds once a baseline was applied: its owned objects, as the cache keeps them. */
-function applied(b: SecurityBaseline): CachedOwned[] {
-  return desiredObjects(b, NS)
-    .filter((d) => d.ownership === 'owned')
-    .map((d) => ({
-      kind: d.object.kind as OwnedKind,
-      object: {
-        ...structuredClone(d.object),
-        metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' },
-      },
-    }));
-}
+const applied = (b: SecurityBaseline): CachedOwned[] => appliedObjects(b, NS);
 
 /** The Namespace with a record saying `owned` are kubeposture's, made for `baseline`. */
 const recording = (owned: readonly CachedOwned[], baseline: string, labels?: Record<string, string>): NamespaceSnapshot['namespace'] =>

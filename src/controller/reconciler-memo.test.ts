@@ -1,23 +1,14 @@
-import { baselineWith } from '../../test/support/baselines.ts';
-import { desiredObjects } from '../baseline/build.ts';
+import { appliedObjects, baselineWith } from '../../test/support/baselines.ts';
 import { silentLogger } from '../lib/log.ts';
 import { planned } from './caches.ts';
 import type { RestClient } from '../kube/rest.ts';
 import { encodeRecord } from './ownership.ts';
-import type { CachedOwned, NamespaceSnapshot, OwnedKind } from './plan.ts';
+import type { CachedOwned, NamespaceSnapshot } from './plan.ts';
 import { Reconciler, sameResult, type NamespaceResult, type PlanInputs, type StateReader } from './reconciler.ts';
 
 const NS = 'team-a';
 const audit = baselineWith('audit', { namespaceSelector: { matchLabels: { team: 'a' } }, mode: 'Audit' });
-const owned: CachedOwned[] = desiredObjects(audit, NS)
-  .filter((d) => d.ownership === 'owned')
-  .map((d) => ({
-    kind: d.object.kind as OwnedKind,
-    object: {
-      ...structuredClone(d.object),
-      metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' },
-    },
-  }));
+const owned: CachedOwned[] = appliedObjects(audit, NS);
 const namespace: NamespaceSnapshot['namespace'] = {
   metadata: {
     name: NS,

@@ -1,6 +1,8 @@
 /** SecurityBaselines for tests, built through the real parser so defaults apply. */
 import { parseSecurityBaseline, formatErrors } from '../../src/api/validate.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
+import { desiredObjects } from '../../src/baseline/build.ts';
+import type { CachedOwned, OwnedKind } from '../../src/controller/plan.ts';
 
 /** The full example of DESIGN.md, as a plain manifest. */
 export function restrictedManifest(name = 'restricted'): Record<string, unknown> {
@@ -51,4 +53,17 @@ export function baselineOf(manifest: unknown, uid = '00000000-0000-4000-8000-000
 /** A baseline with `spec` merged over a minimal valid manifest. */
 export function baselineWith(name: string, spec: Record<string, unknown>): SecurityBaseline {
   return baselineOf({ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', metadata: { name }, spec });
+}
+
+/** What a namespace holds once `b` was applied there: its owned objects, as the cache keeps them. */
+export function appliedObjects(b: SecurityBaseline, namespace: string): CachedOwned[] {
+  return desiredObjects(b, namespace)
+    .filter((d) => d.ownership === 'owned')
+    .map((d) => ({
+      kind: d.object.kind as OwnedKind,
+      object: {
+        ...structuredClone(d.object),
+        metadata: { ...structuredClone(d.object.metadata), uid: `uid-${d.object.metadata.name}`, resourceVersion: '1' },
+      },
+    }));
 }
