@@ -406,13 +406,8 @@ export class Controller {
     if (uid === undefined) return undefined;
     const outcomes: NamespaceOutcome[] = [];
     for (const r of this.results.values()) {
-      if (r.baseline?.name !== baseline) continue;
-      outcomes.push({
-        namespace: r.namespace,
-        result: r.error !== undefined ? 'error' : r.drift.length > 0 ? 'fail' : 'pass',
-        failed: r.drift.length,
-        excepted: (r.exceptions ?? []).length > 0,
-      });
+      const o = outcomeOf(r);
+      if (o?.baseline === baseline) outcomes.push(o);
     }
     return { baseline: { name: baseline, uid }, body: clusterReport(baseline, outcomes, limits) };
   }
@@ -447,8 +442,20 @@ export class Controller {
 /** The report key's drift for every namespace without any. */
 const NO_DRIFT: readonly unknown[] = [];
 
-/** What a namespace's line in its baseline's ClusterReport depends on. */
+/** A namespace's line in its baseline's ClusterReport, with the baseline; undefined when none governs it. */
+function outcomeOf(r: NamespaceResult | undefined): (NamespaceOutcome & { readonly baseline: string }) | undefined {
+  if (r?.baseline === undefined) return undefined;
+  return {
+    baseline: r.baseline.name,
+    namespace: r.namespace,
+    result: r.error !== undefined ? 'error' : r.drift.length > 0 ? 'fail' : 'pass',
+    failed: r.drift.length,
+    excepted: (r.exceptions ?? []).length > 0,
+  };
+}
+
+/** What a namespace's line in its baseline's ClusterReport depends on: the line itself. */
 function outcomeKey(r: NamespaceResult | undefined): string {
-  if (r?.baseline === undefined) return '';
-  return `${r.baseline.name}|${r.error === undefined ? '' : 'error'}|${String(r.drift.length)}|${String((r.exceptions ?? []).length > 0)}`;
+  const o = outcomeOf(r);
+  return o === undefined ? '' : `${o.baseline}|${o.result}|${String(o.failed)}|${String(o.excepted)}`;
 }

@@ -286,9 +286,34 @@ class ReportApi {
  */
 class Slot {
   readonly apis: readonly ReportApi[];
+  /** What a report of this slot is for (a namespace, a baseline): the key its queue takes. */
+  readonly keyOf: (r: ReportRecord) => string | undefined;
+  /** Every key that may have a report here. */
+  readonly keys: () => Iterable<string>;
+  readonly queue: WorkQueue;
 
-  constructor(apis: readonly ReportApi[]) {
+  constructor(apis: readonly ReportApi[], keyOf: (r: ReportRecord) => string | undefined, keys: () => Iterable<string>, queue: WorkQueue) {
     this.apis = apis;
+    this.keyOf = keyOf;
+    this.keys = keys;
+    this.queue = queue;
+  }
+
+  /** `key`'s report may need writing. */
+  offer(key: string): void {
+    if (this.active !== undefined) this.queue.add(key);
+  }
+
+  /** Every report of the slot, looked at again: what should be there, and what kubeposture has in any installed API. */
+  offerAll(): void {
+    for (const k of this.keys()) this.queue.add(k);
+    for (const a of this.apis) {
+      if (!a.installed) continue;
+      for (const r of a.cache.list()) {
+        const k = this.keyOf(r);
+        if (k !== undefined) this.queue.add(k);
+      }
+    }
   }
 
   get active(): ReportApi | undefined {
@@ -308,10 +333,6 @@ export class ReportBook {
   private readonly reports: Slot;
   /** A baseline's: ClusterReport, or ClusterPolicyReport. */
   private readonly clusterReports: Slot;
-  /** Namespace names: their Report. */
-  private readonly namespaceQueue: WorkQueue;
-  /** Baseline names: their ClusterReport. */
-  private readonly baselineQueue: WorkQueue;
   /** When each report was last written, by "Kind/namespace/name". */
   private readonly lastWrite = new Map<string, number>();
   /** When lastWrite was last swept of entries older than the interval (which no longer hold anything back). */
@@ -333,31 +354,32 @@ export class ReportBook {
         log.debug('Restarting watch after an error', { kind: what, error: errorMessage(err) });
       };
     const api = (kind: ReportKind, crd: string): ReportApi => new ReportApi(rest, clock, onError, kind, crd);
-    this.reports = new Slot([api('Report', REPORTS_CRD), api('PolicyReport', POLICY_REPORTS_CRD)]);
-    this.clusterReports = new Slot([api('ClusterReport', CLUSTER_REPORTS_CRD), api('ClusterPolicyReport', CLUSTER_POLICY_REPORTS_CRD)]);
     // Two workers: reports trail the objects they describe rather than compete with them for
     // the apiserver (16 reconcile workers) while thousands of namespaces converge.
     const queueOptions = { ...defaultQueueOptions, workers: 2, clock };
-    this.namespaceQueue = new WorkQueue((ns) => this.processNamespace(ns), queueOptions);
-    this.baselineQueue = new WorkQueue((b) => this.processBaseline(b), { ...queueOptions, workers: 1 });
+    this.reports = new Slot(
+      [api('Report', REPORTS_CRD), api('PolicyReport', POLICY_REPORTS_CRD)],
+      (r) => r.metadata.namespace,
+      deps.namespaces,
+      new WorkQueue((ns) => this.processNamespace(ns), queueOptions),
+    );
+    this.clusterReports = new Slot(
+      [api('ClusterReport', CLUSTER_REPORTS_CRD), api('ClusterPolicyReport', CLUSTER_POLICY_REPORTS_CRD)],
+      (r) => r.metadata.labels?.[LABEL_BASELINE],
+      deps.baselines,
+      new WorkQueue((b) => this.processBaseline(b), { ...queueOptions, workers: 1 }),
+    );
     for (const slot of [this.reports, this.clusterReports]) {
       for (const a of slot.apis) {
         a.crd.on(() => {
           this.onCrd(slot, a);
         });
+        // Someone else changed or deleted one of kubeposture's reports: look again (its own writes hash the same).
+        a.cache.on((e) => {
+          const k = slot.keyOf(e.object);
+          if (k !== undefined) slot.offer(k);
+        });
       }
-    }
-    // Someone else changed or deleted one of kubeposture's reports: look again (its own writes hash the same).
-    for (const a of this.reports.apis) {
-      a.cache.on((e) => {
-        if (e.object.metadata.namespace !== undefined) this.offer(e.object.metadata.namespace);
-      });
-    }
-    for (const a of this.clusterReports.apis) {
-      a.cache.on((e) => {
-        const b = e.object.metadata.labels?.[LABEL_BASELINE];
-        if (b !== undefined) this.offerBaseline(b);
-      });
     }
   }
 
@@ -392,8 +414,8 @@ export class ReportBook {
       a.crd.stop();
       a.cache.stop();
     }
-    void this.namespaceQueue.shutdown();
-    void this.baselineQueue.shutdown();
+    void this.reports.queue.shutdown();
+    void this.clusterReports.queue.shutdown();
   }
 
   /** True while namespaces' Reports are being written. */
@@ -403,20 +425,22 @@ export class ReportBook {
 
   /** Resolves once no report write is queued or in flight. */
   async idle(): Promise<void> {
+    const { queue: namespaces } = this.reports;
+    const { queue: baselines } = this.clusterReports;
     do {
-      await this.namespaceQueue.whenIdle();
-      await this.baselineQueue.whenIdle();
-    } while (this.namespaceQueue.busy || this.baselineQueue.busy);
+      await namespaces.whenIdle();
+      await baselines.whenIdle();
+    } while (namespaces.busy || baselines.busy);
   }
 
   /** `namespace`'s Report may need writing (after a reconcile, or its findings changed). */
   offer(namespace: string): void {
-    if (this.reports.active !== undefined) this.namespaceQueue.add(namespace);
+    this.reports.offer(namespace);
   }
 
   /** `baseline`'s ClusterReport may need writing (a namespace's outcome under it changed). */
   offerBaseline(baseline: string): void {
-    if (this.clusterReports.active !== undefined) this.baselineQueue.add(baseline);
+    this.clusterReports.offer(baseline);
   }
 
   private onCrd(slot: Slot, api: ReportApi): void {
@@ -437,22 +461,7 @@ export class ReportBook {
     // left from before a restart, and those in an API that is no longer the one written).
     void (now ? api.cache.start() : Promise.resolve())
       .then(() => {
-        if (slot === this.reports) {
-          for (const ns of this.deps.namespaces()) this.namespaceQueue.add(ns);
-          for (const a of slot.apis) {
-            if (!a.installed) continue;
-            for (const r of a.cache.list()) if (r.metadata.namespace !== undefined) this.namespaceQueue.add(r.metadata.namespace);
-          }
-        } else {
-          for (const b of this.deps.baselines()) this.baselineQueue.add(b);
-          for (const a of slot.apis) {
-            if (!a.installed) continue;
-            for (const r of a.cache.list()) {
-              const b = r.metadata.labels?.[LABEL_BASELINE];
-              if (b !== undefined) this.baselineQueue.add(b);
-            }
-          }
-        }
+        slot.offerAll();
       })
       .catch((err: unknown) => {
         this.deps.log.warn(`Could not watch ${api.kind}s`, { error: errorMessage(err) });
