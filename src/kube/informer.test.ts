@@ -234,6 +234,49 @@ describe('Informer with keep', () => {
   });
 });
 
+describe('Informer listing in pages', () => {
+  /** Three pages of two; the transform counts how many objects it has seen when each page is asked for. */
+  class PagedServer extends FakeServer {
+    readonly pages: WireObject[][] = [
+      [obj('a1', '1'), obj('a2', '2')],
+      [obj('b1', '3'), obj('b2', '4')],
+      [obj('c1', '5'), obj('c2', '6')],
+    ];
+    readonly transformedWhenAsked: number[] = [];
+    transformed = 0;
+
+    override async list(_kind?: unknown, query?: Readonly<Record<string, string | undefined>>): Promise<WireList<WireObject>> {
+      this.lists++;
+      this.transformedWhenAsked.push(this.transformed);
+      const i = query?.continue === undefined ? 0 : Number(query.continue);
+      const next = i + 1 < this.pages.length ? String(i + 1) : '';
+      return Promise.resolve({ items: this.pages[i] ?? [], metadata: { resourceVersion: '7', continue: next } });
+    }
+  }
+
+  it('transforms each page as it arrives, so a long list never holds every object as sent', async () => {
+    const server = new PagedServer();
+    const informer = new Informer<WireObject>(server, {
+      kind: 'NetworkPolicy',
+      clock: new FakeClock(),
+      transform: (o) => {
+        server.transformed++;
+        return { metadata: { ...o.metadata, annotations: { compact: 'yes' } } };
+      },
+      keep: (o) => !o.metadata.name.endsWith('2'),
+    });
+    await informer.start();
+    // Page two is asked for after page one's two objects were transformed, and so on.
+    expect(server.transformedWhenAsked).toEqual([0, 2, 4]);
+    expect(informer.list().map((o) => [o.metadata.name, o.metadata.annotations?.compact])).toEqual([
+      ['a1', 'yes'],
+      ['b1', 'yes'],
+      ['c1', 'yes'],
+    ]);
+    informer.stop();
+  });
+});
+
 describe('keepOwnManagedFields', () => {
   it("keeps only the named manager's entries, and drops the field when none is left", () => {
     const strip = keepOwnManagedFields<WireObject>('kubeposture');

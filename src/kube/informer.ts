@@ -190,12 +190,20 @@ export class Informer<T extends WireObject> {
     for (const h of this.handlers) h(e);
   }
 
-  private put(raw: T): void {
+  /** The object as the cache holds it (transformed), or undefined when `keep` turns it away. */
+  private admit(raw: T): T | undefined {
     const obj = this.opts.transform ? this.opts.transform(raw) : raw;
-    if (this.opts.keep !== undefined && !this.opts.keep(obj)) {
-      this.remove(obj);
-      return;
-    }
+    return this.opts.keep === undefined || this.opts.keep(obj) ? obj : undefined;
+  }
+
+  private put(raw: T): void {
+    const obj = this.admit(raw);
+    if (obj === undefined) this.remove(raw);
+    else this.cacheAdmitted(obj);
+  }
+
+  /** Caches an admitted object and says what changed. */
+  private cacheAdmitted(obj: T): void {
     const old = this.store.set(obj.metadata.namespace ?? '', obj);
     if (old === undefined) this.emit({ type: 'add', object: obj });
     else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'update', old, object: obj });
@@ -212,18 +220,25 @@ export class Informer<T extends WireObject> {
   }
 
   private async relist(): Promise<void> {
+    // Each page is transformed as it arrives, so that a list of 20,000 objects never holds
+    // them all as the apiserver sent them (managedFields and all): what the list keeps until
+    // its last page is what the cache would keep anyway. Turned-away objects are left out,
+    // and so leave the cache below if they were in it.
     const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
     do {
       const page = await this.rest.list(this.opts.kind, { ...this.query(), limit: '500', continue: cont });
-      items.push(...(page.items ?? []).map((o) => this.typed(o)));
+      for (const raw of page.items ?? []) {
+        const obj = this.admit(this.typed(raw));
+        if (obj !== undefined) items.push(obj);
+      }
       cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
       rv = page.metadata?.resourceVersion ?? rv;
     } while (cont !== undefined);
     const fresh = new Set(items.map(keyOf));
     for (const old of this.list()) if (!fresh.has(keyOf(old))) this.remove(old);
-    for (const item of items) this.put(item);
+    for (const item of items) this.cacheAdmitted(item);
     this.resourceVersion = rv;
     this.failure = undefined;
     this.opts.onRelist?.(this.syncedOnce ? 'expired' : 'initial');
