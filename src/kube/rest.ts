@@ -33,6 +33,8 @@ export interface ApplyOptions {
   readonly fieldManager: string;
   readonly force: boolean;
   readonly dryRun?: boolean;
+  /** Given the answer's `Warning` texts, when it has any (transport.ts RequestInit). */
+  readonly onWarnings?: (warnings: readonly string[]) => void;
 }
 
 /** An object to send: the verbs find its path from its name and namespace. */
@@ -97,6 +99,7 @@ export class RestClient extends Transport {
           force: opts.force ? 'true' : undefined,
           dryRun: opts.dryRun === true ? 'All' : undefined,
         },
+        ...(opts.onWarnings === undefined ? {} : { onWarnings: opts.onWarnings }),
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, throttledRetryDelay, Transport, WriteRefused, type RequestRecord } from './transport.ts';
+import { ApiError, throttledRetryDelay, Transport, warningTexts, WriteRefused, type RequestRecord } from './transport.ts';
 
 /** A plain-HTTP server answering from a script, one entry per request. */
 async function scripted(
@@ -182,5 +182,49 @@ describe('Transport', () => {
 
   it('asks mayWrite again once a new connection is ready', async () => {
     await leadershipLostWhileQueued(true);
+  });
+});
+
+describe('Warning headers', () => {
+  it('reads each header on its own, unquoting the text, and skips what is not one', () => {
+    expect(
+      warningTexts([
+        'Content-Type',
+        'application/json',
+        'Warning',
+        '299 - "a (and 1 other pod): x != false, y"',
+        'warning',
+        '299 - "say \\"hi\\" \\\\ there"',
+        'Warning',
+        'not a warning',
+      ]),
+    ).toEqual(['a (and 1 other pod): x != false, y', 'say "hi" \\ there']);
+  });
+
+  it('hands the texts of an answer to the request that asked for them', async () => {
+    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader('Warning', ['299 - "first, with a comma"', '299 - "second"']);
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    try {
+      const t = new Transport(access(`http://127.0.0.1:${String(port)}`));
+      const got: string[][] = [];
+      await t.request('GET', '/x', { onWarnings: (w) => got.push([...w]) });
+      await t.request('GET', '/x');
+      expect(got).toEqual([['first, with a comma', 'second']]);
+      t.close();
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    }
   });
 });

@@ -89,6 +89,26 @@ export interface RequestInit {
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly body?: unknown;
   readonly contentType?: string;
+  /**
+   * Given the texts of the answer's `Warning` headers, when it has any: what admission said
+   * about a write it let through (Pod Security's verdict on a namespace's pods, say).
+   */
+  readonly onWarnings?: (warnings: readonly string[]) => void;
+}
+
+/**
+ * The texts of an answer's `Warning` headers, in order, from its raw header list (where
+ * each header is its own entry: the joined form would run texts with commas together).
+ * The apiserver sends `299 - "text"`, the text a quoted-string (RFC 7234).
+ */
+export function warningTexts(rawHeaders: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] ?? '').toLowerCase() !== 'warning') continue;
+    const m = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec((rawHeaders[i + 1] ?? '').trim());
+    if (m !== null) out.push((m[1] ?? '').replace(/\\(.)/g, '$1'));
+  }
+  return out;
 }
 
 /** One finished request, for metrics and tests. */
@@ -258,6 +278,10 @@ export class Transport {
           status = res.statusCode ?? 0;
           record();
           const body = parseBody(Buffer.concat(chunks).toString('utf8'));
+          if (init.onWarnings !== undefined) {
+            const warnings = warningTexts(res.rawHeaders);
+            if (warnings.length > 0) init.onWarnings(warnings);
+          }
           if (status >= 400) reject(apiError(method, path, status, body, res.headers['retry-after']));
           else resolve(body);
         });
