@@ -236,6 +236,8 @@ export const FindingType = {
   AllowAllIngress: 'AllowAllIngress',
   AllowAllEgress: 'AllowAllEgress',
   MutableSelectorLabel: 'MutableSelectorLabel',
+  /** Existing pods a namespace's new enforce level refuses, as the apiserver judged them when it changed. */
+  PodSecurityViolations: 'PodSecurityViolations',
 } as const;
 export type FindingType = (typeof FindingType)[keyof typeof FindingType];
 

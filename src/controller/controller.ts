@@ -367,7 +367,8 @@ export class Controller {
     const index = this.exceptions.exemptions();
     const exemption = index.none(name) ? undefined : index.exemptionFor(name, namespace);
     const checks = baselineChecks(baseline, this.deps.config.operatorServiceAccount, exemption?.parts);
-    const findings = this.caches.posture.findingsIn(namespace);
+    const posture = this.caches.posture.findingsIn(namespace);
+    const findings = result.podSecurity === undefined ? posture : [...posture, ...result.podSecurity.findings];
     // Everything the body is made from, compared value by value (reports.ts): a compliant
     // namespace's drift is the one shared empty list (a reconcile's result is new each time,
     // and a resync's differs from cold convergence's in what was repaired, which no report

@@ -9,7 +9,9 @@
  * what stays is the I/O of each action, the create's lost-answer handling included, which reads
  * best as one sequence beside the others.
  */
-import { ANNOTATION_OWNED, FIELD_MANAGER } from '../api/constants.ts';
+import { ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
+import type { Finding } from '../api/types.ts';
+import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings } from '../posture/pod-security.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { ApiError } from '../kube/transport.ts';
@@ -47,6 +49,24 @@ export interface NamespaceResult {
    * pure), and the next reconcile returns this result without planning again.
    */
   readonly inputs?: PlanInputs;
+  /**
+   * Existing pods that Pod Security admission refused under the enforce level kubeposture
+   * last set here, as the apiserver judged them at that write; kept while that level stands.
+   */
+  readonly podSecurity?: PodSecurityRecord;
+}
+
+/** The apiserver's verdict on a namespace's pods when kubeposture changed its enforce level. */
+export interface PodSecurityRecord {
+  /** The enforce label it is about, `level:version` (enforceLabel). */
+  readonly enforce: string;
+  readonly findings: readonly Finding[];
+}
+
+/** A namespace's enforce level as `level:version` ("latest" when no version label), from its labels. */
+export function enforceLabel(labels: Readonly<Record<string, string>> | undefined): string | undefined {
+  const level = labels?.[`${PSA_PREFIX}enforce`];
+  return level === undefined ? undefined : `${level}:${labels?.[`${PSA_PREFIX}enforce-version`] ?? 'latest'}`;
 }
 
 /**
@@ -87,6 +107,7 @@ export function sameResult(a: NamespaceResult | undefined, b: NamespaceResult | 
     a.baseline?.mode === b.baseline?.mode &&
     a.error === b.error &&
     a.waitingForFinalizer === b.waitingForFinalizer &&
+    a.podSecurity === b.podSecurity &&
     sameInputs(a.inputs, b.inputs) &&
     sameList(a.superseded, b.superseded, (x, y) => x === y) &&
     sameList(a.exceptions, b.exceptions, (x, y) => x === y) &&
@@ -290,14 +311,21 @@ export class Reconciler {
     }
     // Whatever else failed, what was created is recorded: otherwise it would be no one's.
     let wroteNamespace = false;
+    let verdict: PodSecurityRecord | null | undefined;
     if (actions.length > 0 || plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce') {
       try {
-        wroteNamespace = await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0);
+        const written = await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0);
+        wroteNamespace = written.wrote;
+        verdict = written.podSecurity;
         if (wroteNamespace && namespaceAction !== undefined) record(actionTarget(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
     }
+    // A verdict holds while the enforce level it was given for stands (the cache has kubeposture's write).
+    const enforceNow = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
+    const podSecurity =
+      verdict !== undefined ? (verdict ?? undefined) : previous?.podSecurity?.enforce === enforceNow ? previous?.podSecurity : undefined;
     const base =
       plan.state === 'governed'
         ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }
@@ -311,6 +339,7 @@ export class Reconciler {
       ...(error === undefined ? {} : { error }),
       ...(waiting ? { waitingForFinalizer: true as const } : {}),
       ...(plan.state === 'governed' && plan.exceptions.length > 0 ? { exceptions: plan.exceptions } : {}),
+      ...(podSecurity === undefined ? {} : { podSecurity }),
       ...(inputs !== undefined && plan.state === 'governed' && !waiting && quiet(actions, wroteNamespace, drift, repaired, error)
         ? { inputs }
         : {}),
@@ -333,7 +362,9 @@ export class Reconciler {
   /**
    * Records kubeposture's objects on the Namespace, with the Pod Security labels it sets, in
    * one server-side apply; or gives both back when it wants neither any more. Nothing is
-   * written when the Namespace already says so. True when it wrote.
+   * written when the Namespace already says so. `wrote`: whether it wrote; `podSecurity`, when
+   * the write changed the enforce level: what Pod Security admission said of the pods already
+   * there (null: every pod passes).
    */
   private async writeNamespace(
     namespace: string,
@@ -341,26 +372,33 @@ export class Reconciler {
     entries: readonly OwnedEntry[],
     labelsDrift: boolean,
     wrote: boolean,
-  ): Promise<boolean> {
+  ): Promise<{ readonly wrote: boolean; readonly podSecurity?: PodSecurityRecord | null }> {
+    const NOTHING = { wrote: false };
     const waitingForFinalizer = plan.state === 'governed' && !this.deps.guarded(plan.baseline.metadata.name);
-    if (waitingForFinalizer) return false;
+    if (waitingForFinalizer) return NOTHING;
     // The common case (a compliant namespace, nothing written): the record as read says it all.
     if (!labelsDrift && !wrote && sameEntries(entries, plan.ownership.record)) {
       this.deps.unrecorded.set(namespace, []);
-      return false;
+      return NOTHING;
     }
     const value = encodeRecord(entries);
     const ns = this.deps.state.namespace(namespace);
-    if (ns === undefined) return false;
+    if (ns === undefined) return NOTHING;
     const labels = plan.ownership.namespaceLabels;
     const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED];
     if (!labelsDrift && !changed) {
       this.deps.unrecorded.set(namespace, []);
-      return false;
+      return NOTHING;
     }
     if (!this.deps.mayWrite()) throw new NotLeader();
     const holds = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
-    if (labels === undefined && value === undefined && !holds) return false;
+    if (labels === undefined && value === undefined && !holds) return NOTHING;
+    const enforce = enforceLabel(labels);
+    const before = enforceLabel(ns.metadata.labels);
+    const changesEnforce = enforce !== undefined && enforce !== before;
+    // Only then is the apiserver's silence a verdict (a loosening or privileged: no pod is looked at).
+    const judged = enforce !== undefined && changesEnforce && apiserverJudges(before, enforce);
+    const warnings: string[] = [];
     // An apply without a field gives it back: labels nobody else set go, others' values stay.
     await this.apply(
       {
@@ -373,6 +411,7 @@ export class Reconciler {
         },
       },
       true,
+      judged ? (w) => warnings.push(...w) : undefined,
     );
     this.deps.unrecorded.set(namespace, []);
     this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', {
@@ -380,7 +419,13 @@ export class Reconciler {
       recorded: entries.length,
       ...(labels === undefined ? {} : { labels: Object.keys(labels).length }),
     });
-    return true;
+    if (!changesEnforce) return { wrote: true };
+    // A level the pods were not judged against has no verdict: what was said of the old one goes.
+    if (!judged) return { wrote: true, podSecurity: null };
+    const v = podSecurityVerdict(warnings);
+    if (isClean(v)) return { wrote: true, podSecurity: null };
+    this.deps.log.info('Existing pods violate the new enforce level', { namespace, enforce, warnings: warnings.length });
+    return { wrote: true, podSecurity: { enforce, findings: verdictFindings(namespace, v) } };
   }
 
   private async apply(
@@ -390,8 +435,13 @@ export class Reconciler {
       readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string };
     },
     force: boolean,
+    onWarnings?: (warnings: readonly string[]) => void,
   ): Promise<void> {
-    const written = await this.deps.rest.apply(object.kind, object, { fieldManager: FIELD_MANAGER, force });
+    const written = await this.deps.rest.apply(object.kind, object, {
+      fieldManager: FIELD_MANAGER,
+      force,
+      ...(onWarnings === undefined ? {} : { onWarnings }),
+    });
     this.deps.cache.written(object.kind, written);
   }
 

@@ -268,6 +268,7 @@ export class StatusWriter {
     const since = (key: string): string => this.ledger.since(name, key, now);
     this.ledger.keepOnly(name, driftEntries(selected, since).keys);
     const findings = this.deps.caches.posture.findings(baseline.spec.namespaceSelector, (ns) => results.get(ns)?.baseline?.name === name);
+    for (const r of selected) if (r.podSecurity !== undefined) findings.push(...r.podSecurity.findings);
     return computeStatus({
       name,
       generation,

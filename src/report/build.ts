@@ -207,7 +207,8 @@ export function namespaceReport(f: NamespaceFindings, limits?: ReportLimits): Re
       ...base,
       rule: x.type,
       result: 'warn',
-      category: checkKind('NetworkPolicy', '').category,
+      // Pod Security findings are about the namespace's level; the others about NetworkPolicies.
+      category: checkKind(x.type === 'PodSecurityViolations' ? 'Namespace' : 'NetworkPolicy', '').category,
       severity: 'medium',
       message: message(x.message),
       ...(x.kind === undefined || x.name === undefined ? {} : { resources: [ref(x.kind, x.name, f.namespace)] }),

@@ -1,0 +1,125 @@
+/**
+ * Pod Security verdicts on the real apiserver, with the operator under its own
+ * ServiceAccount: when kubeposture moves a namespace's enforce level, Pod Security
+ * admission judges the pods already there and says so in `Warning` headers; those
+ * become PodSecurityViolations findings in the baseline's status. Pods stay Pending
+ * (no kubelet), which is enough: admission judges pod specs.
+ */
+import type { Finding } from '../../src/api/types.ts';
+import { ApiError } from '../../src/kube/transport.ts';
+import { eventually, uniqueName } from '../support/cluster.ts';
+import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
+import { startOperator, type TestOperator } from '../support/operator.ts';
+import {
+  RESTRICTED_SPEC,
+  baselineManifest,
+  createBaseline,
+  createNamespaces,
+  deleteBaseline,
+  patchBaselineSpec,
+  readBaseline,
+  timed,
+  user,
+  waitReady,
+} from '../support/world.ts';
+
+let op: TestOperator;
+beforeAll(async () => {
+  await installDefaultConfig();
+  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+});
+afterAll(async () => {
+  await op.stop();
+});
+
+/** A pod the restricted level admits. */
+const compliant = (name: string): Record<string, unknown> => ({
+  metadata: { name },
+  spec: {
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: 'c',
+        image: 'registry.k8s.io/pause:3.10',
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      },
+    ],
+  },
+});
+
+/** A pod only the privileged level admits. */
+const privileged = (name: string): Record<string, unknown> => ({
+  metadata: { name },
+  spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] },
+});
+
+async function createPod(namespace: string, pod: Record<string, unknown>): Promise<void> {
+  // The ServiceAccount admission plugin refuses pods until the controller manager has made `default`.
+  await eventually(
+    async () => {
+      try {
+        await user.request('POST', `/api/v1/namespaces/${namespace}/pods`, { body: { apiVersion: 'v1', kind: 'Pod', ...pod } });
+      } catch (err: unknown) {
+        if (err instanceof ApiError && err.status === 409) return;
+        throw err;
+      }
+    },
+    15_000,
+    100,
+  );
+}
+
+const podFindings = async (name: string): Promise<readonly Finding[]> =>
+  ((await readBaseline(name))?.status?.findings ?? []).filter((f) => f.type === 'PodSecurityViolations');
+
+describe('Pod Security verdicts', () => {
+  it('reports the pods a new enforce level refuses, as the apiserver judged them, and only those', async () => {
+    const group = uniqueName('g');
+    const [dirty = '', clean = ''] = await createNamespaces('psa', 2, { 'kp-test': group });
+    await createPod(dirty, privileged('debug'));
+    await createPod(dirty, compliant('web-1'));
+    await createPod(clean, compliant('web-2'));
+    const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+    await waitReady(name);
+    await timed(async () => {
+      expect((await podFindings(name)).map((f) => `${f.namespace ?? ''}/${f.kind ?? ''}/${f.name ?? ''}`)).toEqual([`${dirty}/Pod/debug`]);
+    }, 15_000);
+    const [finding] = await podFindings(name);
+    // The apiserver's own words, one line for all the checks the pod fails.
+    expect(finding?.message).toBe(
+      'pod debug would be refused by restricted:latest when next created: ' +
+        'privileged, allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile',
+    );
+    // The level is enforced all the same (rollout Immediate), and the finding does not make drift.
+    const ns = await user.get('Namespace', undefined, dirty);
+    expect(ns?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const status = (await readBaseline(name))?.status;
+    expect(status?.conditions?.find((c) => c.type === 'Compliant')?.status).toBe('True');
+
+    // Later reconciles (a repair here) keep the verdict while the level it was given for stands.
+    await user.request('DELETE', `/apis/networking.k8s.io/v1/namespaces/${dirty}/networkpolicies/kubeposture-default-deny`);
+    await timed(async () => {
+      expect((await readBaseline(name))?.status?.repairs?.total ?? 0).toBeGreaterThan(0);
+    }, 15_000);
+    expect((await podFindings(name)).map((f) => f.message)).toEqual([finding?.message]);
+
+    // A loosening is not judged (the apiserver looks at no pod): the verdict about restricted goes.
+    await patchBaselineSpec(name, { podSecurity: { enforce: 'baseline', audit: 'restricted', warn: 'restricted' } });
+    await timed(async () => {
+      expect(await podFindings(name)).toEqual([]);
+    }, 15_000);
+    // Tightening again is: the privileged pod fails baseline:v1.30 too, for fewer reasons.
+    await patchBaselineSpec(name, { podSecurity: { enforce: 'baseline', enforceVersion: 'v1.30' } });
+    await timed(async () => {
+      expect((await podFindings(name)).map((f) => f.message)).toEqual([
+        'pod debug would be refused by baseline:v1.30 when next created: privileged',
+      ]);
+    }, 15_000);
+    // privileged admits every pod: nothing to report.
+    await patchBaselineSpec(name, { podSecurity: { enforce: 'privileged' } });
+    await timed(async () => {
+      expect(await podFindings(name)).toEqual([]);
+    }, 15_000);
+    await deleteBaseline(name);
+  });
+});
