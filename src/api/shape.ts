@@ -169,6 +169,7 @@ export const specShape: Shape = object<SecurityBaselineSpec>({
       auditVersion: req(str),
       warn: opt(level),
       warnVersion: req(str),
+      rollout: req(enumOf(['Immediate', 'WhenClean'])),
     }),
   ),
 });

@@ -137,7 +137,16 @@ export interface PodSecuritySpec {
   readonly auditVersion: string;
   readonly warn?: PodSecurityLevel;
   readonly warnVersion: string;
+  /**
+   * How a tighter enforce level reaches a namespace whose existing pods it would refuse:
+   * `Immediate` (with the other labels) or `WhenClean` (warn and audit move at once; enforce
+   * keeps its live value until a dry run of the change finds no pod refused and every pod judged).
+   */
+  readonly rollout: PodSecurityRollout;
 }
+
+export const ROLLOUTS = ['Immediate', 'WhenClean'] as const;
+export type PodSecurityRollout = (typeof ROLLOUTS)[number];
 
 /**
  * The spec after the apiserver's defaulting: fields with a schema default are
@@ -238,6 +247,8 @@ export const FindingType = {
   MutableSelectorLabel: 'MutableSelectorLabel',
   /** Existing pods a namespace's new enforce level refuses, as the apiserver judged them when it changed. */
   PodSecurityViolations: 'PodSecurityViolations',
+  /** A WhenClean rollout holding a namespace's enforce level back because of such pods. */
+  PodSecurityPending: 'PodSecurityPending',
 } as const;
 export type FindingType = (typeof FindingType)[keyof typeof FindingType];
 

@@ -27,6 +27,7 @@ describe('parseSecurityBaseline', () => {
           auditVersion: 'latest',
           warn: 'restricted',
           warnVersion: 'latest',
+          rollout: 'Immediate',
         },
       });
   });

@@ -28,6 +28,7 @@ import type {
   ServiceAccountsSpec,
   WorkloadServiceAccount,
 } from './types.ts';
+import { ROLLOUTS } from './types.ts';
 import { defaultLimitRangeItem } from './defaults.ts';
 import { DNS_LABEL, DNS_SUBDOMAIN, labelSelector, Reader, shown, type FieldError } from './field-reader.ts';
 import { additionalPolicies, dnsSpec } from './network-policy.ts';
@@ -200,6 +201,7 @@ function podSecurity(r: Reader, v: unknown, field: string): PodSecuritySpec | un
     auditVersion: version('auditVersion'),
     ...level('warn'),
     warnVersion: version('warnVersion'),
+    rollout: rec.rollout === undefined ? 'Immediate' : (r.oneOf(rec.rollout, `${field}.rollout`, ROLLOUTS) ?? 'Immediate'),
   };
 }
 

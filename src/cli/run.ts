@@ -92,6 +92,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
       resyncPeriodMs: config.resyncPeriodMs,
       statusIntervalMs: config.statusIntervalMs,
       conflictRecheckMs: 30_000,
+      podSecurityRecheckMs: 500,
       exceptionHorizonMs: config.exceptionHorizonMs,
       reports: config.reports,
     },

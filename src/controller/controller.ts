@@ -42,6 +42,12 @@ export interface ControllerConfig {
   readonly statusIntervalMs: number;
   /** A namespace with a Conflict is checked again this often (the conflicting object is not watched). */
   readonly conflictRecheckMs: number;
+  /**
+   * How soon a namespace whose WhenClean rollout is held back by its pods is checked again (a
+   * dry run each time); with many such namespaces, later, so that they cost at most
+   * POD_SECURITY_PROBES_PER_SECOND dry runs a second between them.
+   */
+  readonly podSecurityRecheckMs: number;
   /** How far ahead a SecurityBaselineException may expire; 90 days by default. */
   readonly exceptionHorizonMs?: number;
   /** OpenReports Reports (reports.ts): `--reports`; off by default here, auto from the command line. */
@@ -67,6 +73,8 @@ export const CLUSTER_REPORT_INTERVAL_MS = 10_000;
 
 /** How soon a namespace whose baseline has no finalizer yet is looked at again. */
 const FINALIZER_WAIT_MS = 100;
+/** Dry runs a second, at most on average, for namespaces whose WhenClean rollout is held back. */
+export const POD_SECURITY_PROBES_PER_SECOND = 20;
 
 export class Controller {
   private readonly deps: ControllerDeps;
@@ -82,6 +90,8 @@ export class Controller {
   /** Baseline names: their finalizer. */
   private readonly baselineQueue: WorkQueue;
   private readonly results = new Map<string, NamespaceResult>();
+  /** Namespaces whose WhenClean rollout their pods hold back (each checked again shortly). */
+  private readonly heldRollouts = new Set<string>();
   private cancelResync: (() => void) | undefined;
   private started = false;
 
@@ -346,6 +356,12 @@ export class Controller {
         this.reports.offerBaseline(result.baseline.name);
     }
     if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
+    if (result?.podSecurity?.pending === true) this.heldRollouts.add(name);
+    else this.heldRollouts.delete(name);
+    if (result?.error === undefined && result?.podSecurity?.pending === true) {
+      const spread = Math.ceil((this.heldRollouts.size * 1000) / POD_SECURITY_PROBES_PER_SECOND);
+      return { kind: 'requeueAfter', delayMs: Math.max(this.deps.config.podSecurityRecheckMs, spread) };
+    }
     // A conflicting object is not in the caches (it lacks kubeposture's label), so its
     // removal sends no event: look again after a while.
     if (result?.error === undefined && result?.drift.some((d) => d.reason === 'Conflict') === true) {

@@ -10,7 +10,7 @@
  * best as one sequence beside the others.
  */
 import { ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
-import type { Finding } from '../api/types.ts';
+import { FindingType, type Finding } from '../api/types.ts';
 import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings } from '../posture/pod-security.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
@@ -61,6 +61,23 @@ export interface PodSecurityRecord {
   /** The enforce label it is about, `level:version` (enforceLabel). */
   readonly enforce: string;
   readonly findings: readonly Finding[];
+  /** A WhenClean rollout holds that level back: the namespace keeps its live one, and is checked again shortly. */
+  readonly pending?: true;
+}
+
+/** `labels` with the enforce level and version the namespace has now (left out where it has none). */
+export function holdEnforce(
+  labels: Readonly<Record<string, string>>,
+  live: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const held = new Set([`${PSA_PREFIX}enforce`, `${PSA_PREFIX}enforce-version`]);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (!held.has(k)) out[k] = v;
+  for (const k of held) {
+    const v = live?.[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
 }
 
 /** A namespace's enforce level as `level:version` ("latest" when no version label), from its labels. */
@@ -317,7 +334,9 @@ export class Reconciler {
         const written = await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0);
         wroteNamespace = written.wrote;
         verdict = written.podSecurity;
-        if (wroteNamespace && namespaceAction !== undefined) record(actionTarget(namespaceAction), 'done');
+        // While a WhenClean rollout holds enforce back, the labels still drift: nothing was repaired.
+        if (wroteNamespace && namespaceAction !== undefined && written.podSecurity?.pending !== true)
+          record(actionTarget(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
@@ -325,7 +344,11 @@ export class Reconciler {
     // A verdict holds while the enforce level it was given for stands (the cache has kubeposture's write).
     const enforceNow = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
     const podSecurity =
-      verdict !== undefined ? (verdict ?? undefined) : previous?.podSecurity?.enforce === enforceNow ? previous?.podSecurity : undefined;
+      verdict !== undefined
+        ? (verdict ?? undefined)
+        : previous?.podSecurity?.pending !== true && previous?.podSecurity?.enforce === enforceNow
+          ? previous?.podSecurity
+          : undefined;
     const base =
       plan.state === 'governed'
         ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }
@@ -398,21 +421,25 @@ export class Reconciler {
     const changesEnforce = enforce !== undefined && enforce !== before;
     // Only then is the apiserver's silence a verdict (a loosening or privileged: no pod is looked at).
     const judged = enforce !== undefined && changesEnforce && apiserverJudges(before, enforce);
+    if (judged && labels !== undefined && plan.state === 'governed' && plan.baseline.spec.podSecurity?.rollout === 'WhenClean') {
+      // Ask first, with a dry run of the same write: while some pod would be refused, warn and
+      // audit move and enforce stays as it is.
+      const probe = podSecurityVerdict(await this.dryRunLabels(namespace, labels));
+      if (!isClean(probe)) {
+        const held = holdEnforce(labels, ns.metadata.labels);
+        const pending: PodSecurityRecord = {
+          enforce,
+          pending: true,
+          findings: verdictFindings(namespace, probe, FindingType.PodSecurityPending),
+        };
+        const same = !changed && Object.entries(held).every(([k, v]) => ns.metadata.labels?.[k] === v);
+        if (!same) await this.applyNamespace(namespace, held, value);
+        this.deps.unrecorded.set(namespace, []);
+        return { wrote: !same, podSecurity: pending };
+      }
+    }
     const warnings: string[] = [];
-    // An apply without a field gives it back: labels nobody else set go, others' values stay.
-    await this.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: {
-          name: namespace,
-          ...(labels === undefined ? {} : { labels }),
-          ...(value === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: value } }),
-        },
-      },
-      true,
-      judged ? (w) => warnings.push(...w) : undefined,
-    );
+    await this.applyNamespace(namespace, labels, value, judged ? (w) => warnings.push(...w) : undefined);
     this.deps.unrecorded.set(namespace, []);
     this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', {
       namespace,
@@ -426,6 +453,41 @@ export class Reconciler {
     if (isClean(v)) return { wrote: true, podSecurity: null };
     this.deps.log.info('Existing pods violate the new enforce level', { namespace, enforce, warnings: warnings.length });
     return { wrote: true, podSecurity: { enforce, findings: verdictFindings(namespace, v) } };
+  }
+
+  /** kubeposture's labels and ownership record on a Namespace, in one apply; an apply without a field gives it back (labels nobody else set go, others' values stay). */
+  private async applyNamespace(
+    namespace: string,
+    labels: Readonly<Record<string, string>> | undefined,
+    record: string | undefined,
+    onWarnings?: (warnings: readonly string[]) => void,
+  ): Promise<void> {
+    await this.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: namespace,
+          ...(labels === undefined ? {} : { labels }),
+          ...(record === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: record } }),
+        },
+      },
+      true,
+      onWarnings,
+    );
+  }
+
+  /** The warnings a write of these labels would get, from a dry run (the apiserver stores nothing). */
+  private async dryRunLabels(namespace: string, labels: Readonly<Record<string, string>>): Promise<string[]> {
+    const warnings: string[] = [];
+    const body = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
+    await this.deps.rest.apply('Namespace', body, {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+      dryRun: true,
+      onWarnings: (w) => warnings.push(...w),
+    });
+    return warnings;
   }
 
   private async apply(

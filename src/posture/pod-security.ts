@@ -111,14 +111,21 @@ export function describeVerdict(v: PodSecurityVerdict, maxPods = 3): string {
 }
 
 /**
- * The verdict as findings (PodSecurityViolations) about `namespace`: one per reason (about its
- * first pod, with how many more share it), and one when not every pod was judged. The level is
- * in force: these pods run on, and are refused when next created (a rollout, a drain, a crash).
+ * The verdict as findings about `namespace`: one per reason (about its first pod, with how many
+ * more share it), and one when not every pod was judged. PodSecurityViolations: the level is in
+ * force, and these pods run on until they are next created (a rollout, a drain, a crash), then
+ * are refused. PodSecurityPending: a WhenClean rollout holds the level back because of them.
  */
-export function verdictFindings(namespace: string, v: PodSecurityVerdict): Finding[] {
-  const type = FindingType.PodSecurityViolations;
+export function verdictFindings(
+  namespace: string,
+  v: PodSecurityVerdict,
+  type: typeof FindingType.PodSecurityViolations | typeof FindingType.PodSecurityPending = FindingType.PodSecurityViolations,
+): Finding[] {
   const level = v.level ?? 'the new enforce level';
-  const consequence = `would be refused by ${level} when next created`;
+  const consequence =
+    type === FindingType.PodSecurityPending
+      ? `holds enforce back from ${level} (rollout WhenClean)`
+      : `would be refused by ${level} when next created`;
   const out: Finding[] = v.violations.map((x) => ({
     type,
     namespace,

@@ -88,7 +88,7 @@ describe('defaulting', () => {
       deletionPolicy: 'Delete',
       namespaceSelector: { matchLabels: { a: 'b' } },
       networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true, allowSameNamespace: false },
-      podSecurity: { enforce: 'baseline', enforceVersion: 'latest', auditVersion: 'latest', warnVersion: 'latest' },
+      podSecurity: { enforce: 'baseline', enforceVersion: 'latest', auditVersion: 'latest', warnVersion: 'latest', rollout: 'Immediate' },
       serviceAccounts: { disableDefaultTokenMount: true, workloads: [{ name: 'app', automountServiceAccountToken: false }] },
     });
   });

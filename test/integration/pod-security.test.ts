@@ -69,8 +69,12 @@ async function createPod(namespace: string, pod: Record<string, unknown>): Promi
   );
 }
 
-const podFindings = async (name: string): Promise<readonly Finding[]> =>
-  ((await readBaseline(name))?.status?.findings ?? []).filter((f) => f.type === 'PodSecurityViolations');
+const findingsOfType = async (name: string, type: Finding['type']): Promise<readonly Finding[]> =>
+  ((await readBaseline(name))?.status?.findings ?? []).filter((f) => f.type === type);
+const podFindings = async (name: string): Promise<readonly Finding[]> => findingsOfType(name, 'PodSecurityViolations');
+const labelsOf = async (namespace: string): Promise<Readonly<Record<string, string>>> =>
+  (await user.get('Namespace', undefined, namespace))?.metadata.labels ?? {};
+const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
 describe('Pod Security verdicts', () => {
   it('reports the pods a new enforce level refuses, as the apiserver judged them, and only those', async () => {
@@ -120,6 +124,50 @@ describe('Pod Security verdicts', () => {
     await timed(async () => {
       expect(await podFindings(name)).toEqual([]);
     }, 15_000);
+    await deleteBaseline(name);
+  });
+
+  it('WhenClean holds enforce back while a pod would be refused, moving warn and audit at once, and moves it within a second of the pod going', async () => {
+    const group = uniqueName('g');
+    const [held = '', free = ''] = await createNamespaces('psa-wc', 2, { 'kp-test': group });
+    await createPod(held, privileged('debug'));
+    await createPod(held, compliant('web-1'));
+    await createPod(free, compliant('web-2'));
+    const spec = {
+      ...RESTRICTED_SPEC,
+      podSecurity: { enforce: 'restricted', audit: 'restricted', warn: 'restricted', rollout: 'WhenClean' },
+    };
+    const name = await createBaseline(baselineManifest(group, spec));
+    await timed(async () => {
+      expect((await labelsOf(free))[ENFORCE]).toBe('restricted');
+      const labels = await labelsOf(held);
+      expect([labels[ENFORCE], labels['pod-security.kubernetes.io/warn'], labels['pod-security.kubernetes.io/audit']]).toEqual([
+        undefined,
+        'restricted',
+        'restricted',
+      ]);
+      expect((await findingsOfType(name, 'PodSecurityPending')).map((f) => `${f.namespace ?? ''}/${f.name ?? ''}: ${f.message}`)).toEqual([
+        `${held}/debug: pod debug holds enforce back from restricted:latest (rollout WhenClean): ` +
+          'privileged, allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile',
+      ]);
+    }, 15_000);
+    // Held back, the namespace does not comply: its enforce label is not what the baseline says.
+    const b = await readBaseline(name);
+    expect(b?.status?.conditions?.find((c) => c.type === 'Compliant')?.status).toBe('False');
+    expect(b?.status?.drift?.map((d) => `${d.namespace}/${d.kind}/${d.reason}`)).toEqual([`${held}/Namespace/Modified`]);
+    expect(await podFindings(name)).toEqual([]);
+
+    // The pod goes: enforce moves within a second, nothing is pending, the namespace complies.
+    await user.request('DELETE', `/api/v1/namespaces/${held}/pods/debug`, { query: { gracePeriodSeconds: '0' } });
+    const ms = await timed(async () => {
+      expect((await labelsOf(held))[ENFORCE]).toBe('restricted');
+    }, 15_000);
+    expect(ms).toBeLessThan(1500);
+    await timed(async () => {
+      expect(await findingsOfType(name, 'PodSecurityPending')).toEqual([]);
+      expect((await readBaseline(name))?.status?.conditions?.find((c) => c.type === 'Compliant')?.status).toBe('True');
+    }, 15_000);
+    expect(await podFindings(name)).toEqual([]);
     await deleteBaseline(name);
   });
 });

@@ -263,6 +263,7 @@ describe('without the OpenReports API', () => {
         resyncPeriodMs: 600_000,
         statusIntervalMs: 100,
         conflictRecheckMs: 500,
+        podSecurityRecheckMs: 500,
         reports: 'on',
       },
     });

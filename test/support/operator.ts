@@ -57,6 +57,7 @@ export async function startOperator(
       resyncPeriodMs: 600_000,
       statusIntervalMs: 100,
       conflictRecheckMs: 500,
+      podSecurityRecheckMs: 500,
       ...config,
     },
   });

@@ -1,0 +1,35 @@
+import { enforceLabel, holdEnforce } from './reconciler.ts';
+
+const P = 'pod-security.kubernetes.io/';
+
+describe('enforceLabel', () => {
+  it('is level:version, "latest" without a version label, undefined without a level', () => {
+    expect(enforceLabel({ [`${P}enforce`]: 'restricted' })).toBe('restricted:latest');
+    expect(enforceLabel({ [`${P}enforce`]: 'baseline', [`${P}enforce-version`]: 'v1.30' })).toBe('baseline:v1.30');
+    expect(enforceLabel({ [`${P}warn`]: 'restricted' })).toBeUndefined();
+    expect(enforceLabel(undefined)).toBeUndefined();
+  });
+});
+
+describe('holdEnforce', () => {
+  const wanted = {
+    [`${P}enforce`]: 'restricted',
+    [`${P}enforce-version`]: 'latest',
+    [`${P}warn`]: 'restricted',
+    [`${P}warn-version`]: 'latest',
+  };
+
+  it('keeps the live enforce level and version, and moves the rest', () => {
+    expect(holdEnforce(wanted, { [`${P}enforce`]: 'baseline', [`${P}enforce-version`]: 'v1.30', team: 'a' })).toEqual({
+      [`${P}enforce`]: 'baseline',
+      [`${P}enforce-version`]: 'v1.30',
+      [`${P}warn`]: 'restricted',
+      [`${P}warn-version`]: 'latest',
+    });
+  });
+
+  it('leaves enforce out where the namespace has none (an apply without it gives back what kubeposture set)', () => {
+    expect(holdEnforce(wanted, { team: 'a' })).toEqual({ [`${P}warn`]: 'restricted', [`${P}warn-version`]: 'latest' });
+    expect(holdEnforce(wanted, undefined)).toEqual({ [`${P}warn`]: 'restricted', [`${P}warn-version`]: 'latest' });
+  });
+});
