@@ -1,4 +1,4 @@
-import { enforceLabel, holdEnforce } from './reconciler.ts';
+import { enforceLabel, holdEnforce, sameRecord, type PodSecurityRecord } from './reconciler.ts';
 
 const P = 'pod-security.kubernetes.io/';
 
@@ -31,5 +31,25 @@ describe('holdEnforce', () => {
   it('leaves enforce out where the namespace has none (an apply without it gives back what kubeposture set)', () => {
     expect(holdEnforce(wanted, { team: 'a' })).toEqual({ [`${P}warn`]: 'restricted', [`${P}warn-version`]: 'latest' });
     expect(holdEnforce(wanted, undefined)).toEqual({ [`${P}warn`]: 'restricted', [`${P}warn-version`]: 'latest' });
+  });
+});
+
+describe('sameRecord', () => {
+  const finding = (message: string): PodSecurityRecord['findings'][number] => ({
+    type: 'PodSecurityPending',
+    namespace: 'a',
+    kind: 'Pod',
+    name: 'debug',
+    message,
+  });
+  const held = (message: string): PodSecurityRecord => ({ enforce: 'restricted:latest', pending: true, findings: [finding(message)] });
+
+  it('is true for the same verdict asked again, false when a pod, the level or the state differs', () => {
+    expect(sameRecord(held('m'), held('m'))).toBe(true);
+    expect(sameRecord(held('m'), held('n'))).toBe(false);
+    expect(sameRecord(held('m'), { ...held('m'), enforce: 'baseline:latest' })).toBe(false);
+    expect(sameRecord(held('m'), { enforce: 'restricted:latest', findings: [finding('m')] })).toBe(false);
+    expect(sameRecord(undefined, undefined)).toBe(true);
+    expect(sameRecord(held('m'), undefined)).toBe(false);
   });
 });

@@ -65,6 +65,19 @@ export interface PodSecurityRecord {
   readonly pending?: true;
 }
 
+/**
+ * True when two verdicts say the same: a held namespace, asked again every half second, then
+ * keeps the record it has, and its status and Report see no change.
+ */
+export function sameRecord(a: PodSecurityRecord | undefined, b: PodSecurityRecord | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.enforce === b.enforce &&
+    a.pending === b.pending &&
+    sameList(a.findings, b.findings, (x, y) => x.type === y.type && x.kind === y.kind && x.name === y.name && x.message === y.message)
+  );
+}
+
 /** `labels` with the enforce level and version the namespace has now (left out where it has none). */
 export function holdEnforce(
   labels: Readonly<Record<string, string>>,
@@ -345,7 +358,9 @@ export class Reconciler {
     const enforceNow = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
     const podSecurity =
       verdict !== undefined
-        ? (verdict ?? undefined)
+        ? sameRecord(previous?.podSecurity, verdict ?? undefined)
+          ? previous?.podSecurity
+          : (verdict ?? undefined)
         : previous?.podSecurity?.pending !== true && previous?.podSecurity?.enforce === enforceNow
           ? previous?.podSecurity
           : undefined;
