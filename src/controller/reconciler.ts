@@ -445,7 +445,7 @@ export class Reconciler {
         const pending: PodSecurityRecord = {
           enforce,
           pending: true,
-          findings: verdictFindings(namespace, probe, FindingType.PodSecurityPending),
+          findings: verdictFindings(namespace, probe, FindingType.PodSecurityPending, enforce),
         };
         const same = !changed && Object.entries(held).every(([k, v]) => ns.metadata.labels?.[k] === v);
         if (!same) await this.applyNamespace(namespace, held, value);
@@ -467,7 +467,7 @@ export class Reconciler {
     const v = podSecurityVerdict(warnings);
     if (isClean(v)) return { wrote: true, podSecurity: null };
     this.deps.log.info('Existing pods violate the new enforce level', { namespace, enforce, warnings: warnings.length });
-    return { wrote: true, podSecurity: { enforce, findings: verdictFindings(namespace, v) } };
+    return { wrote: true, podSecurity: { enforce, findings: verdictFindings(namespace, v, FindingType.PodSecurityViolations, enforce) } };
   }
 
   /** kubeposture's labels and ownership record on a Namespace, in one apply; an apply without a field gives it back (labels nobody else set go, others' values stay). */

@@ -97,6 +97,11 @@ describe('verdictFindings', () => {
       },
     ]);
     expect(verdictFindings('team-a', CLEAN)).toEqual([]);
+    // A partial check with no violation does not name the level: the one asked for is named.
+    const partial = podSecurityVerdict(['new PodSecurity enforce level only checked against the first 3000 of 3001 existing pods']);
+    expect(verdictFindings('team-a', partial, 'PodSecurityPending', 'restricted:latest')[0]?.message).toBe(
+      'the apiserver checked only 3000 of 3001 pods against restricted:latest: the others are not known to pass',
+    );
   });
 });
 

@@ -120,8 +120,10 @@ export function verdictFindings(
   namespace: string,
   v: PodSecurityVerdict,
   type: typeof FindingType.PodSecurityViolations | typeof FindingType.PodSecurityPending = FindingType.PodSecurityViolations,
+  /** The level asked for (`restricted:latest`), named when the apiserver's answer does not name it (a partial check without violations). */
+  asked?: string,
 ): Finding[] {
-  const level = v.level ?? 'the new enforce level';
+  const level = v.level ?? asked ?? 'the new enforce level';
   const consequence =
     type === FindingType.PodSecurityPending
       ? `holds enforce back from ${level} (rollout WhenClean)`

@@ -170,4 +170,34 @@ describe('Pod Security verdicts', () => {
     expect(await podFindings(name)).toEqual([]);
     await deleteBaseline(name);
   });
+
+  it('takes a partial check (over 3,000 pods) as not clean: WhenClean holds enforce back and says how many were judged', async () => {
+    const group = uniqueName('g');
+    const [crowded = ''] = await createNamespaces('psa-many', 1, { 'kp-test': group });
+    // Compliant pods, one more than the apiserver judges when a namespace's level changes.
+    await createPod(crowded, compliant('p-0'));
+    const names = Array.from({ length: 3000 }, (_, i) => `p-${String(i + 1)}`);
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(
+        names
+          .slice(i, i + 50)
+          .map((n) =>
+            user.request('POST', `/api/v1/namespaces/${crowded}/pods`, { body: { apiVersion: 'v1', kind: 'Pod', ...compliant(n) } }),
+          ),
+      );
+    }
+    const spec = { podSecurity: { enforce: 'restricted', rollout: 'WhenClean' } };
+    const name = await createBaseline(baselineManifest(group, spec));
+    await timed(async () => {
+      const [f, ...rest] = await findingsOfType(name, 'PodSecurityPending');
+      expect(rest).toEqual([]);
+      expect(f).toMatchObject({ namespace: crowded, kind: 'Namespace', name: crowded });
+      expect(f?.message).toMatch(
+        /^the apiserver checked only \d+ of 3001 pods against restricted:latest: the others are not known to pass$/,
+      );
+    }, 30_000);
+    expect((await labelsOf(crowded))[ENFORCE]).toBeUndefined();
+    await deleteBaseline(name);
+    await user.request('DELETE', `/api/v1/namespaces/${crowded}`);
+  }, 120_000);
 });
