@@ -355,9 +355,9 @@ export class Controller {
       if (result?.baseline !== undefined && result.baseline.name !== before?.baseline?.name)
         this.reports.offerBaseline(result.baseline.name);
     }
-    if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
     if (result?.podSecurity?.pending === true) this.heldRollouts.add(name);
     else this.heldRollouts.delete(name);
+    if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
     if (result?.error === undefined && result?.podSecurity?.pending === true) {
       const spread = Math.ceil((this.heldRollouts.size * 1000) / POD_SECURITY_PROBES_PER_SECOND);
       return { kind: 'requeueAfter', delayMs: Math.max(this.deps.config.podSecurityRecheckMs, spread) };

@@ -355,15 +355,13 @@ export class Reconciler {
       }
     }
     // A verdict holds while the enforce level it was given for stands (the cache has kubeposture's write).
+    // A pending one is asked again on every reconcile, so never carried.
     const enforceNow = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
-    const podSecurity =
-      verdict !== undefined
-        ? sameRecord(previous?.podSecurity, verdict ?? undefined)
-          ? previous?.podSecurity
-          : (verdict ?? undefined)
-        : previous?.podSecurity?.pending !== true && previous?.podSecurity?.enforce === enforceNow
-          ? previous?.podSecurity
-          : undefined;
+    const last = previous?.podSecurity;
+    const carried = last?.pending !== true && last?.enforce === enforceNow ? last : undefined;
+    const fresh = verdict === undefined ? carried : (verdict ?? undefined);
+    // The same verdict again keeps the record it has (status and Report see no change).
+    const podSecurity = sameRecord(last, fresh) ? last : fresh;
     const base =
       plan.state === 'governed'
         ? { baseline: { name: plan.baseline.metadata.name, generation: plan.baseline.metadata.generation, mode: plan.baseline.spec.mode } }

@@ -76,13 +76,19 @@ const labelsOf = async (namespace: string): Promise<Readonly<Record<string, stri
   (await user.get('Namespace', undefined, namespace))?.metadata.labels ?? {};
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
+/** Two namespaces of a new group: one running a privileged pod and a compliant one, the other a compliant one only. */
+async function dirtyAndClean(prefix: string): Promise<{ group: string; dirty: string; clean: string }> {
+  const group = uniqueName('g');
+  const [dirty = '', clean = ''] = await createNamespaces(prefix, 2, { 'kp-test': group });
+  await createPod(dirty, privileged('debug'));
+  await createPod(dirty, compliant('web-1'));
+  await createPod(clean, compliant('web-2'));
+  return { group, dirty, clean };
+}
+
 describe('Pod Security verdicts', () => {
   it('reports the pods a new enforce level refuses, as the apiserver judged them, and only those', async () => {
-    const group = uniqueName('g');
-    const [dirty = '', clean = ''] = await createNamespaces('psa', 2, { 'kp-test': group });
-    await createPod(dirty, privileged('debug'));
-    await createPod(dirty, compliant('web-1'));
-    await createPod(clean, compliant('web-2'));
+    const { group, dirty } = await dirtyAndClean('psa');
     const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
     await waitReady(name);
     await timed(async () => {
@@ -128,11 +134,7 @@ describe('Pod Security verdicts', () => {
   });
 
   it('WhenClean holds enforce back while a pod would be refused, moving warn and audit at once, and moves it within a second of the pod going', async () => {
-    const group = uniqueName('g');
-    const [held = '', free = ''] = await createNamespaces('psa-wc', 2, { 'kp-test': group });
-    await createPod(held, privileged('debug'));
-    await createPod(held, compliant('web-1'));
-    await createPod(free, compliant('web-2'));
+    const { group, dirty: held, clean: free } = await dirtyAndClean('psa-wc');
     const spec = {
       ...RESTRICTED_SPEC,
       podSecurity: { enforce: 'restricted', audit: 'restricted', warn: 'restricted', rollout: 'WhenClean' },
@@ -178,13 +180,7 @@ describe('Pod Security verdicts', () => {
     await createPod(crowded, compliant('p-0'));
     const names = Array.from({ length: 3000 }, (_, i) => `p-${String(i + 1)}`);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(
-        names
-          .slice(i, i + 50)
-          .map((n) =>
-            user.request('POST', `/api/v1/namespaces/${crowded}/pods`, { body: { apiVersion: 'v1', kind: 'Pod', ...compliant(n) } }),
-          ),
-      );
+      await Promise.all(names.slice(i, i + 50).map((n) => createPod(crowded, compliant(n))));
     }
     const spec = { podSecurity: { enforce: 'restricted', rollout: 'WhenClean' } };
     const name = await createBaseline(baselineManifest(group, spec));
