@@ -264,6 +264,18 @@ describe('planNamespace', () => {
     expect(plan.state === 'unselected' && plan.actions).toEqual([]);
   });
 
+  it.each(['Delete', 'Orphan'] as const)('cleans up after an Audit baseline being deleted, by its deletionPolicy (%s)', (policy) => {
+    const audit = baselineWith('audit', { ...sel, mode: 'Audit', deletionPolicy: policy });
+    const deleted = { ...audit, metadata: { ...audit.metadata, deletionTimestamp: '2026-12-05T00:00:00Z' } };
+    // A deleted baseline selects nothing: its namespaces are unselected, and its objects go as it says.
+    const plan = planNamespace(snap(applied(audit), nsObject(sel.namespaceSelector.matchLabels)), set(deleted), undefined);
+    expect(plan.state).toBe('unselected');
+    expect(summary(plan.state === 'unselected' ? plan.actions : [])).toEqual([
+      `${policy === 'Delete' ? 'delete' : 'orphan'} NetworkPolicy/kubeposture-default-deny`,
+      `${policy === 'Delete' ? 'delete' : 'orphan'} NetworkPolicy/kubeposture-allow-dns`,
+    ]);
+  });
+
   it('moves a namespace to the higher-priority baseline: takes over shared names, deletes the rest', () => {
     const low = baselineWith('low', { ...sel, priority: 1, resourceQuota: { hard: { pods: '5' } } });
     const high = baselineWith('high', { ...sel, priority: 9 });

@@ -170,7 +170,7 @@ export function ownedThroughCreate(obj: WireObject): boolean {
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
  * that made them says (deleted when that baseline no longer exists, as the
- * garbage collector would do through their ownerReference); those of a baseline
+ * garbage collector would do through their ownerReference); those of a live baseline
  * now in Audit mode stay, since Audit never writes to a namespace. `operator`: kubeposture's
  * own ServiceAccount, the subject of its grantor RoleBinding (build.ts). `exemptions`: what active
  * exceptions lift; a lifted part's objects are not wanted (they go by the deletionPolicy) and
@@ -307,7 +307,9 @@ export function planNamespace(
     if (winner?.metadata.name === e.baseline && !lifted.has(`${e.kind}/${e.name}`))
       drift.push({ kind: e.kind, name: e.name, reason: 'Unexpected' });
     const ownerBaseline = baselines.valid.find((b) => b.metadata.name === e.baseline);
-    if (ownerBaseline?.spec.mode === 'Audit') continue;
+    // A live Audit baseline writes nothing; one being deleted is cleaned up by its deletionPolicy
+    // like any other (its finalizer waits for that).
+    if (ownerBaseline?.spec.mode === 'Audit' && ownerBaseline.metadata.deletionTimestamp === undefined) continue;
     // The grantor serves only kubeposture: left behind it would keep kubeposture's read access
     // in a namespace it no longer grants in. It goes under either policy.
     cleanup.push(
