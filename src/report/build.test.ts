@@ -72,17 +72,20 @@ describe('namespaceReport', () => {
     });
   });
 
-  it('warns of the pods a new enforce level refuses under Pod Security, each with its pod', () => {
-    const r = namespaceReport({
-      ...clean,
-      findings: [{ type: 'PodSecurityViolations', namespace: 'team-a', kind: 'Pod', name: 'debug', message: 'pod debug would be refused' }],
-    });
-    expect(r.results.find((x) => x.result === 'warn')).toMatchObject({
-      rule: 'PodSecurityViolations',
-      category: 'Pod Security',
-      resources: [{ apiVersion: 'v1', kind: 'Pod', name: 'debug', namespace: 'team-a' }],
-    });
-  });
+  it.each(['PodSecurityViolations', 'PodSecurityPending'] as const)(
+    'warns of the pods Pod Security refuses (%s), each with its pod, under Pod Security',
+    (type) => {
+      const r = namespaceReport({
+        ...clean,
+        findings: [{ type, namespace: 'team-a', kind: 'Pod', name: 'debug', message: 'pod debug would be refused' }],
+      });
+      expect(r.results.find((x) => x.result === 'warn')).toMatchObject({
+        rule: type,
+        category: 'Pod Security',
+        resources: [{ apiVersion: 'v1', kind: 'Pod', name: 'debug', namespace: 'team-a' }],
+      });
+    },
+  );
 
   it('lists a bounded number of findings whatever a tenant creates, and clips messages', () => {
     const findings = Array.from({ length: 5000 }, (_, i) => ({

@@ -11,7 +11,7 @@
  */
 import { API_VERSION, KIND } from '../api/constants.ts';
 import { clip } from '../api/output-limits.ts';
-import type { DriftReason, Finding } from '../api/types.ts';
+import type { DriftReason, Finding, FindingType } from '../api/types.ts';
 import { checkKind, type Check, type Severity } from '../baseline/checks.ts';
 
 export const REPORT_API_GROUP = 'openreports.io';
@@ -207,8 +207,7 @@ export function namespaceReport(f: NamespaceFindings, limits?: ReportLimits): Re
       ...base,
       rule: x.type,
       result: 'warn',
-      // Pod Security findings are about the namespace's level; the others about NetworkPolicies.
-      category: checkKind(x.type === 'PodSecurityViolations' ? 'Namespace' : 'NetworkPolicy', '').category,
+      category: checkKind(findingAbout(x.type), '').category,
       severity: 'medium',
       message: message(x.message),
       ...(x.kind === undefined || x.name === undefined ? {} : { resources: [ref(x.kind, x.name, f.namespace)] }),
@@ -266,4 +265,17 @@ export function clusterReport(baseline: string, outcomes: readonly NamespaceOutc
     });
   const kept = applyLimits(results, limits);
   return { scope: { apiVersion: API_VERSION, kind: KIND, name: baseline }, source: REPORT_SOURCE, summary: summarize(kept), results: kept };
+}
+
+/** What kind of check a finding belongs with: Pod Security findings are about the namespace's level, the others about NetworkPolicies. */
+function findingAbout(type: FindingType): 'Namespace' | 'NetworkPolicy' {
+  switch (type) {
+    case 'PodSecurityViolations':
+    case 'PodSecurityPending':
+      return 'Namespace';
+    case 'AllowAllIngress':
+    case 'AllowAllEgress':
+    case 'MutableSelectorLabel':
+      return 'NetworkPolicy';
+  }
 }
