@@ -60,6 +60,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   const userAgent = config.leaderElection === undefined ? 'kubeposture' : `kubeposture/${config.leaderElection.identity}`;
   const onRequest = (r: RequestRecord): void => {
     metrics.apiRequests.inc({ verb: r.method, code: String(r.status) });
+    if (r.dryRun === true) metrics.apiDryRuns.inc({ verb: r.method, code: String(r.status) });
   };
   const le = config.leaderElection;
   let elector: LeaderElector | undefined;

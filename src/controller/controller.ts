@@ -21,6 +21,7 @@ import { DEFAULT_HORIZON_MS } from '../baseline/exceptions.ts';
 import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 import { Reconciler, sameResult, type NamespaceResult } from './reconciler.ts';
+import { PreviewPace } from './preview-pace.ts';
 import { StatusWriter } from './status-writer.ts';
 import { ReportBook, type LazyReport, type ReportsMode, type WantedReport } from './reports.ts';
 import { baselineChecks } from '../baseline/checks.ts';
@@ -48,6 +49,13 @@ export interface ControllerConfig {
    * POD_SECURITY_PROBES_PER_SECOND dry runs a second between them.
    */
   readonly podSecurityRecheckMs: number;
+  /**
+   * Audit mode's Pod Security previews (preview-pace.ts): one is asked again when it is this
+   * old (1 h by default), or when the namespace's pods changed but not sooner than
+   * `podSecurityPreviewIntervalMs` after the last (10 s by default).
+   */
+  readonly podSecurityPreviewMaxAgeMs?: number;
+  readonly podSecurityPreviewIntervalMs?: number;
   /** How far ahead a SecurityBaselineException may expire; 90 days by default. */
   readonly exceptionHorizonMs?: number;
   /** OpenReports Reports (reports.ts): `--reports`; off by default here, auto from the command line. */
@@ -75,6 +83,10 @@ export const CLUSTER_REPORT_INTERVAL_MS = 10_000;
 const FINALIZER_WAIT_MS = 100;
 /** Dry runs a second, at most on average, for namespaces whose WhenClean rollout is held back. */
 export const POD_SECURITY_PROBES_PER_SECOND = 20;
+/** Audit-mode Pod Security previews a second, at most, between all namespaces. */
+export const POD_SECURITY_PREVIEWS_PER_SECOND = 20;
+const PREVIEW_MAX_AGE_MS = 3_600_000;
+const PREVIEW_INTERVAL_MS = 10_000;
 
 export class Controller {
   private readonly deps: ControllerDeps;
@@ -153,6 +165,12 @@ export class Controller {
       mayWrite: () => this.leading(),
       guarded: (name) => this.caches.guarded(name),
       exemptions: () => this.exceptions.exemptions(),
+      previews: new PreviewPace({
+        clock,
+        perSecond: POD_SECURITY_PREVIEWS_PER_SECOND,
+        maxAgeMs: config.podSecurityPreviewMaxAgeMs ?? PREVIEW_MAX_AGE_MS,
+        minIntervalMs: config.podSecurityPreviewIntervalMs ?? PREVIEW_INTERVAL_MS,
+      }),
     });
     this.reports = new ReportBook({
       rest,
@@ -355,13 +373,14 @@ export class Controller {
       if (result?.baseline !== undefined && result.baseline.name !== before?.baseline?.name)
         this.reports.offerBaseline(result.baseline.name);
     }
-    if (result?.podSecurity?.pending === true) this.heldRollouts.add(name);
+    if (result?.podSecurity?.state === 'pending') this.heldRollouts.add(name);
     else this.heldRollouts.delete(name);
     if (result?.waitingForFinalizer === true) return { kind: 'requeueAfter', delayMs: FINALIZER_WAIT_MS };
-    if (result?.error === undefined && result?.podSecurity?.pending === true) {
+    if (result?.error === undefined && result?.podSecurity?.state === 'pending') {
       const spread = Math.ceil((this.heldRollouts.size * 1000) / POD_SECURITY_PROBES_PER_SECOND);
       return { kind: 'requeueAfter', delayMs: Math.max(this.deps.config.podSecurityRecheckMs, spread) };
     }
+    if (result?.error === undefined && result?.previewInMs !== undefined) return { kind: 'requeueAfter', delayMs: result.previewInMs };
     // A conflicting object is not in the caches (it lacks kubeposture's label), so its
     // removal sends no event: look again after a while.
     if (result?.error === undefined && result?.drift.some((d) => d.reason === 'Conflict') === true) {

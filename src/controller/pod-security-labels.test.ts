@@ -42,14 +42,29 @@ describe('sameRecord', () => {
     name: 'debug',
     message,
   });
-  const held = (message: string): PodSecurityRecord => ({ enforce: 'restricted:latest', pending: true, findings: [finding(message)] });
+  const held = (message: string): PodSecurityRecord => ({ state: 'pending', enforce: 'restricted:latest', findings: [finding(message)] });
+  const preview = (at: number): PodSecurityRecord => ({
+    state: 'preview',
+    from: 'baseline:latest',
+    enforce: 'restricted:latest',
+    pods: '7',
+    at,
+    findings: [finding('m')],
+  });
 
   it('is true for the same verdict asked again, false when a pod, the level or the state differs', () => {
     expect(sameRecord(held('m'), held('m'))).toBe(true);
     expect(sameRecord(held('m'), held('n'))).toBe(false);
     expect(sameRecord(held('m'), { ...held('m'), enforce: 'baseline:latest' })).toBe(false);
-    expect(sameRecord(held('m'), { enforce: 'restricted:latest', findings: [finding('m')] })).toBe(false);
+    expect(sameRecord(held('m'), { state: 'enforced', enforce: 'restricted:latest', findings: [finding('m')] })).toBe(false);
     expect(sameRecord(undefined, undefined)).toBe(true);
     expect(sameRecord(held('m'), undefined)).toBe(false);
+  });
+
+  it('is true for a preview only when it is the same one (a new one says when to ask again)', () => {
+    const p = preview(1);
+    expect(sameRecord(p, p)).toBe(true);
+    expect(sameRecord(p, preview(1))).toBe(false);
+    expect(sameRecord(p, held('m'))).toBe(false);
   });
 });

@@ -10,7 +10,7 @@
  * best as one sequence beside the others.
  */
 import { ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
-import { FindingType, type Finding } from '../api/types.ts';
+import type { Finding } from '../api/types.ts';
 import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings } from '../posture/pod-security.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
@@ -19,6 +19,7 @@ import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
+import type { PreviewKey, PreviewPace } from './preview-pace.ts';
 import { randomUUID } from 'node:crypto';
 import { encodeRecord, isKubepostureObject, sameEntries, withCreateId, type OwnedEntry, type UncertainCreate } from './ownership.ts';
 import { actionTarget, writeOrder } from './order.ts';
@@ -54,28 +55,31 @@ export interface NamespaceResult {
    * last set here, as the apiserver judged them at that write; kept while that level stands.
    */
   readonly podSecurity?: PodSecurityRecord;
+  /** Audit mode: the Pod Security preview is owed, and is asked in this many ms (preview-pace.ts). */
+  readonly previewInMs?: number;
 }
 
-/** The apiserver's verdict on a namespace's pods when kubeposture changed its enforce level. */
-export interface PodSecurityRecord {
-  /** The enforce label it is about, `level:version` (enforceLabel). */
-  readonly enforce: string;
-  readonly findings: readonly Finding[];
+/** What Pod Security admission said of a namespace's existing pods (src/posture/pod-security.ts). */
+export type PodSecurityRecord =
+  /** At kubeposture's write of a new enforce level (`level:version`): kept while that level stands. */
+  | { readonly state: 'enforced'; readonly enforce: string; readonly findings: readonly Finding[] }
   /** A WhenClean rollout holds that level back: the namespace keeps its live one, and is checked again shortly. */
-  readonly pending?: true;
-}
+  | { readonly state: 'pending'; readonly enforce: string; readonly findings: readonly Finding[] }
+  /** Audit mode: a dry run of the level its baseline wants, asked at `at` with the key's labels and pods (preview-pace.ts). */
+  | (PreviewKey & { readonly state: 'preview'; readonly at: number; readonly findings: readonly Finding[] });
+
+const sameFinding = (x: Finding, y: Finding): boolean =>
+  x.type === y.type && x.kind === y.kind && x.name === y.name && x.message === y.message;
 
 /**
  * True when two verdicts say the same: a held namespace, asked again every half second, then
- * keeps the record it has, and its status and Report see no change.
+ * keeps the record it has, and its status and Report see no change. Previews are the same only
+ * when asked at the same time (a new one's time says when to ask again).
  */
 export function sameRecord(a: PodSecurityRecord | undefined, b: PodSecurityRecord | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return (
-    a.enforce === b.enforce &&
-    a.pending === b.pending &&
-    sameList(a.findings, b.findings, (x, y) => x.type === y.type && x.kind === y.kind && x.name === y.name && x.message === y.message)
-  );
+  if (a.state === 'preview' || b.state === 'preview') return a === b;
+  return a.state === b.state && a.enforce === b.enforce && sameList(a.findings, b.findings, sameFinding);
 }
 
 /** `labels` with the enforce level and version the namespace has now (left out where it has none). */
@@ -197,6 +201,8 @@ export interface ReconcilerDeps {
   readonly newId?: () => string;
   /** What active SecurityBaselineExceptions lift now (exceptions.ts); nothing by default. */
   readonly exemptions?: () => ExemptionIndex;
+  /** When Audit-mode namespaces' Pod Security previews are asked; without it, none is. */
+  readonly previews?: PreviewPace;
 }
 
 /** A reconcile that found nothing to do and wrote nothing. */
@@ -248,7 +254,10 @@ export class Reconciler {
     const inputs = this.inputs(namespace);
     if (inputs !== undefined && previous?.inputs !== undefined && sameInputs(previous.inputs, inputs)) return previous;
     const plan = this.plan(namespace);
-    if (plan === undefined || plan.state === 'skipped') return undefined;
+    if (plan === undefined || plan.state === 'skipped') {
+      this.deps.previews?.forget(namespace);
+      return undefined;
+    }
     const drift: Drift[] = plan.state === 'governed' ? [...plan.drift] : [];
     const repaired: Drift[] = [];
     let error: string | undefined;
@@ -348,17 +357,31 @@ export class Reconciler {
         wroteNamespace = written.wrote;
         verdict = written.podSecurity;
         // While a WhenClean rollout holds enforce back, the labels still drift: nothing was repaired.
-        if (wroteNamespace && namespaceAction !== undefined && written.podSecurity?.pending !== true)
+        if (wroteNamespace && namespaceAction !== undefined && written.podSecurity?.state !== 'pending')
           record(actionTarget(namespaceAction), 'done');
       } catch (err: unknown) {
         fail(namespaceAction ?? { type: 'releaseShared', kind: 'Namespace', name: namespace }, err);
       }
     }
+    let previewInMs: number | undefined;
+    if (plan.state === 'governed' && plan.baseline.spec.mode === 'Audit') {
+      try {
+        const p = await this.preview(namespace, plan, previous?.podSecurity);
+        verdict = p.record;
+        previewInMs = p.inMs;
+      } catch (err: unknown) {
+        const message = `Pod Security preview: ${errorMessage(err)}`;
+        error ??= message;
+        this.deps.log.warn('Failed to preview Pod Security', { namespace, error: message });
+      }
+    } else {
+      this.deps.previews?.forget(namespace);
+    }
     // A verdict holds while the enforce level it was given for stands (the cache has kubeposture's write).
-    // A pending one is asked again on every reconcile, so never carried.
+    // A pending one is asked again on every reconcile, and a preview decided on above: neither is carried.
     const enforceNow = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
     const last = previous?.podSecurity;
-    const carried = last?.pending !== true && last?.enforce === enforceNow ? last : undefined;
+    const carried = last?.state === 'enforced' && last.enforce === enforceNow ? last : undefined;
     const fresh = verdict === undefined ? carried : (verdict ?? undefined);
     // The same verdict again keeps the record it has (status and Report see no change).
     const podSecurity = sameRecord(last, fresh) ? last : fresh;
@@ -376,6 +399,7 @@ export class Reconciler {
       ...(waiting ? { waitingForFinalizer: true as const } : {}),
       ...(plan.state === 'governed' && plan.exceptions.length > 0 ? { exceptions: plan.exceptions } : {}),
       ...(podSecurity === undefined ? {} : { podSecurity }),
+      ...(previewInMs === undefined ? {} : { previewInMs }),
       ...(inputs !== undefined && plan.state === 'governed' && !waiting && quiet(actions, wroteNamespace, drift, repaired, error)
         ? { inputs }
         : {}),
@@ -440,11 +464,7 @@ export class Reconciler {
       const probe = podSecurityVerdict(await this.dryRunLabels(namespace, labels));
       if (!isClean(probe)) {
         const held = holdEnforce(labels, ns.metadata.labels);
-        const pending: PodSecurityRecord = {
-          enforce,
-          pending: true,
-          findings: verdictFindings(namespace, probe, FindingType.PodSecurityPending, enforce),
-        };
+        const pending: PodSecurityRecord = { state: 'pending', enforce, findings: verdictFindings(namespace, probe, 'pending', enforce) };
         const same = !changed && Object.entries(held).every(([k, v]) => ns.metadata.labels?.[k] === v);
         if (!same) await this.applyNamespace(namespace, held, value);
         this.deps.unrecorded.set(namespace, []);
@@ -465,7 +485,52 @@ export class Reconciler {
     const v = podSecurityVerdict(warnings);
     if (isClean(v)) return { wrote: true, podSecurity: null };
     this.deps.log.info('Existing pods violate the new enforce level', { namespace, enforce, warnings: warnings.length });
-    return { wrote: true, podSecurity: { enforce, findings: verdictFindings(namespace, v, FindingType.PodSecurityViolations, enforce) } };
+    return { wrote: true, podSecurity: { state: 'enforced', enforce, findings: verdictFindings(namespace, v, 'enforced', enforce) } };
+  }
+
+  /**
+   * Audit mode: what enforcing the level the baseline wants would refuse, from a dry run of its
+   * labels (nothing is written), asked when the pace says so. `record`: the preview, or null
+   * when there is none to make (the labels hold, or the change is one the apiserver judges no
+   * pod for: a loosening, privileged); `inMs`: it is owed, ask again then.
+   */
+  private async preview(
+    namespace: string,
+    plan: Extract<Plan, { state: 'governed' }>,
+    last: PodSecurityRecord | undefined,
+  ): Promise<{ readonly record: PodSecurityRecord | null; readonly inMs?: number }> {
+    const pace = this.deps.previews;
+    const labels = plan.ownership.namespaceLabels;
+    const enforce = enforceLabel(labels);
+    const from = enforceLabel(this.deps.state.namespace(namespace)?.metadata.labels);
+    if (pace === undefined || labels === undefined || enforce === undefined || enforce === from || !apiserverJudges(from, enforce)) {
+      pace?.forget(namespace);
+      return { record: null };
+    }
+    // kubeposture's ResourceQuota there moves when pods come and go (preview-pace.ts).
+    const quota = this.deps.state.snapshot(namespace)?.owned.find((o) => o.kind === 'ResourceQuota')?.object.metadata.resourceVersion;
+    const key: PreviewKey = { from, enforce, pods: quota };
+    const previous = last?.state === 'preview' ? last : undefined;
+    const decision = pace.decide(namespace, key, previous);
+    switch (decision.type) {
+      case 'keep':
+        return { record: previous ?? null };
+      case 'wait':
+        // The last answer stands meanwhile if it was about these labels.
+        return {
+          record: previous !== undefined && previous.from === from && previous.enforce === enforce ? previous : null,
+          inMs: decision.inMs,
+        };
+      case 'ask': {
+        if (!this.deps.mayWrite()) throw new NotLeader();
+        const at = pace.now();
+        const v = podSecurityVerdict(await this.dryRunLabels(namespace, labels));
+        const findings = isClean(v) ? [] : verdictFindings(namespace, v, 'preview', enforce);
+        // The same answer keeps its findings, so that status and Report see no change.
+        const same = previous !== undefined && sameList(previous.findings, findings, sameFinding);
+        return { record: { state: 'preview', ...key, at, findings: same ? previous.findings : findings } };
+      }
+    }
   }
 
   /** kubeposture's labels and ownership record on a Namespace, in one apply; an apply without a field gives it back (labels nobody else set go, others' values stay). */

@@ -118,6 +118,8 @@ export interface RequestRecord {
   /** HTTP status, or 0 when no answer came. */
   readonly status: number;
   readonly millis: number;
+  /** A write the apiserver only judged and did not store (`dryRun=All`). */
+  readonly dryRun?: true;
 }
 
 /** How a {@link Transport} sends: its user agent, retries, the write check and its connections. */
@@ -259,7 +261,7 @@ export class Transport {
     const { url, opts, headers } = await this.prepare(path, init.query);
     let status = 0;
     const record = (): void => {
-      this.onRequest?.({ method, path, status, millis: Date.now() - started });
+      this.onRequest?.({ method, path, status, millis: Date.now() - started, ...(init.query?.dryRun === 'All' ? { dryRun: true } : {}) });
     };
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (payload !== undefined) {

@@ -61,6 +61,12 @@ export class Metrics {
     labelNames: ['verb', 'code'] as const,
     registers: [this.registry],
   });
+  readonly apiDryRuns = new Counter({
+    name: 'kubeposture_api_dry_runs_total',
+    help: 'The requests among kubeposture_api_requests_total that were dry runs (dryRun=All: judged, nothing stored), by verb and HTTP code.',
+    labelNames: ['verb', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly leader: Gauge = new Gauge({
     name: 'kubeposture_leader',
     help: '1 while this process holds the leader lease (or runs without leader election).',

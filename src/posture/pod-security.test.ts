@@ -99,8 +99,32 @@ describe('verdictFindings', () => {
     expect(verdictFindings('team-a', CLEAN)).toEqual([]);
     // A partial check with no violation does not name the level: the one asked for is named.
     const partial = podSecurityVerdict(['new PodSecurity enforce level only checked against the first 3000 of 3001 existing pods']);
-    expect(verdictFindings('team-a', partial, 'PodSecurityPending', 'restricted:latest')[0]?.message).toBe(
-      'the apiserver checked only 3000 of 3001 pods against restricted:latest: the others are not known to pass',
+    expect(verdictFindings('team-a', partial, 'pending', 'restricted:latest')[0]).toEqual({
+      type: 'PodSecurityPending',
+      namespace: 'team-a',
+      kind: 'Namespace',
+      name: 'team-a',
+      message: 'the apiserver checked only 3000 of 3001 pods against restricted:latest: the others are not known to pass',
+    });
+  });
+
+  it('says what each use means for the pods', () => {
+    const v = podSecurityVerdict([
+      'existing pods in namespace "team-a" violate the new PodSecurity enforce level "restricted:latest"',
+      'web-1: runAsNonRoot != true',
+    ]);
+    const said = (use: 'enforced' | 'pending' | 'preview'): string => {
+      const [f] = verdictFindings('team-a', v, use);
+      return `${f?.type ?? ''} ${f?.message ?? ''}`;
+    };
+    expect(said('enforced')).toBe(
+      'PodSecurityViolations pod web-1 would be refused by restricted:latest when next created: runAsNonRoot != true',
+    );
+    expect(said('pending')).toBe(
+      'PodSecurityPending pod web-1 holds enforce back from restricted:latest (rollout WhenClean): runAsNonRoot != true',
+    );
+    expect(said('preview')).toBe(
+      'PodSecurityViolations pod web-1 would be refused by restricted:latest if it were enforced (the baseline is in Audit mode): runAsNonRoot != true',
     );
   });
 });

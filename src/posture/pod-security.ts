@@ -112,22 +112,23 @@ export function describeVerdict(v: PodSecurityVerdict, maxPods = 3): string {
 
 /**
  * The verdict as findings about `namespace`: one per reason (about its first pod, with how many
- * more share it), and one when not every pod was judged. PodSecurityViolations: the level is in
- * force, and these pods run on until they are next created (a rollout, a drain, a crash), then
- * are refused. PodSecurityPending: a WhenClean rollout holds the level back because of them.
+ * more share it), and one when not every pod was judged. `use` says what the verdict was asked
+ * for. `enforced` (PodSecurityViolations): the level is in force, and these pods run on until
+ * they are next created (a rollout, a drain, a crash), then are refused. `pending`
+ * (PodSecurityPending): a WhenClean rollout holds the level back because of them. `preview`
+ * (PodSecurityViolations): an Audit-mode baseline wants the level, and enforcing it would refuse
+ * them when next created.
  */
 export function verdictFindings(
   namespace: string,
   v: PodSecurityVerdict,
-  type: typeof FindingType.PodSecurityViolations | typeof FindingType.PodSecurityPending = FindingType.PodSecurityViolations,
+  use: 'enforced' | 'pending' | 'preview' = 'enforced',
   /** The level asked for (`restricted:latest`), named when the apiserver's answer does not name it (a partial check without violations). */
   asked?: string,
 ): Finding[] {
   const level = v.level ?? asked ?? 'the new enforce level';
-  const consequence =
-    type === FindingType.PodSecurityPending
-      ? `holds enforce back from ${level} (rollout WhenClean)`
-      : `would be refused by ${level} when next created`;
+  const type = use === 'pending' ? FindingType.PodSecurityPending : FindingType.PodSecurityViolations;
+  const consequence = CONSEQUENCE[use](level);
   const out: Finding[] = v.violations.map((x) => ({
     type,
     namespace,
@@ -149,6 +150,12 @@ export function verdictFindings(
   }
   return out;
 }
+
+const CONSEQUENCE: Readonly<Record<'enforced' | 'pending' | 'preview', (level: string) => string>> = {
+  enforced: (level) => `would be refused by ${level} when next created`,
+  pending: (level) => `holds enforce back from ${level} (rollout WhenClean)`,
+  preview: (level) => `would be refused by ${level} if it were enforced (the baseline is in Audit mode)`,
+};
 
 const RANK: Readonly<Record<string, number>> = { privileged: 0, baseline: 1, restricted: 2 };
 

@@ -10,6 +10,8 @@ import { ApiError } from '../../src/kube/transport.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
+import { compliantPod as compliant, PLAIN_POD_FAILS, plainPod as plain, privilegedPod as privileged } from '../support/pods.ts';
+import { namespaceAdmin } from '../support/tenant.ts';
 import {
   RESTRICTED_SPEC,
   baselineManifest,
@@ -24,33 +26,17 @@ import {
 } from '../support/world.ts';
 
 let op: TestOperator;
+/** An Audit preview is asked again at most this often when a namespace's pods change. */
+const PREVIEW_INTERVAL_MS = 1000;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startOperator(
+    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, podSecurityPreviewIntervalMs: PREVIEW_INTERVAL_MS },
+    await serviceAccountKubeConfig(),
+  );
 });
 afterAll(async () => {
   await op.stop();
-});
-
-/** A pod the restricted level admits. */
-const compliant = (name: string): Record<string, unknown> => ({
-  metadata: { name },
-  spec: {
-    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [
-      {
-        name: 'c',
-        image: 'registry.k8s.io/pause:3.10',
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-      },
-    ],
-  },
-});
-
-/** A pod only the privileged level admits. */
-const privileged = (name: string): Record<string, unknown> => ({
-  metadata: { name },
-  spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: { privileged: true } }] },
 });
 
 async function createPod(namespace: string, pod: Record<string, unknown>): Promise<void> {
@@ -58,7 +44,7 @@ async function createPod(namespace: string, pod: Record<string, unknown>): Promi
   await eventually(
     async () => {
       try {
-        await user.request('POST', `/api/v1/namespaces/${namespace}/pods`, { body: { apiVersion: 'v1', kind: 'Pod', ...pod } });
+        await user.request('POST', `/api/v1/namespaces/${namespace}/pods`, { body: pod });
       } catch (err: unknown) {
         if (err instanceof ApiError && err.status === 409) return;
         throw err;
@@ -76,11 +62,11 @@ const labelsOf = async (namespace: string): Promise<Readonly<Record<string, stri
   (await user.get('Namespace', undefined, namespace))?.metadata.labels ?? {};
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
-/** Two namespaces of a new group: one running a privileged pod and a compliant one, the other a compliant one only. */
-async function dirtyAndClean(prefix: string): Promise<{ group: string; dirty: string; clean: string }> {
+/** Two namespaces of a new group: one running `offender` (a privileged pod by default) and a compliant one, the other a compliant one only. */
+async function dirtyAndClean(prefix: string, offender = privileged('debug')): Promise<{ group: string; dirty: string; clean: string }> {
   const group = uniqueName('g');
   const [dirty = '', clean = ''] = await createNamespaces(prefix, 2, { 'kp-test': group });
-  await createPod(dirty, privileged('debug'));
+  await createPod(dirty, offender);
   await createPod(dirty, compliant('web-1'));
   await createPod(clean, compliant('web-2'));
   return { group, dirty, clean };
@@ -196,4 +182,113 @@ describe('Pod Security verdicts', () => {
     await deleteBaseline(name);
     await user.request('DELETE', `/api/v1/namespaces/${crowded}`);
   }, 120_000);
+});
+
+describe('Pod Security preview in Audit mode', () => {
+  const previewOf = (pod: string): string =>
+    `pod ${pod} would be refused by restricted:latest if it were enforced (the baseline is in Audit mode): ${PLAIN_POD_FAILS}`;
+  const dryRunsOn = (namespace: string): number =>
+    op.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/v1/namespaces/${namespace}` && r.dryRun === true).length;
+
+  /** A namespace governed at enforce baseline (so kubeposture's ResourceQuota is there), whose tenant runs a pod restricted refuses; and a clean one. */
+  async function auditScene(prefix: string): Promise<{ name: string; dirty: string; clean: string }> {
+    const { group, dirty, clean } = await dirtyAndClean(prefix, plain('root'));
+    // A quota that counts pods only, and many: the churn below outruns the quota controller's recount.
+    const spec = { ...RESTRICTED_SPEC, resourceQuota: { hard: { pods: '1000' } }, podSecurity: { enforce: 'baseline' } };
+    const name = await createBaseline(baselineManifest(group, spec));
+    await waitReady(name);
+    expect(await podFindings(name)).toEqual([]);
+    return { name, dirty, clean };
+  }
+
+  it('dry-runs the level an Audit baseline wants, reports what it would refuse and writes nothing to the namespace; asks again when the pods change', async () => {
+    const { name, dirty, clean } = await auditScene('psa-pv');
+    const tenant = await namespaceAdmin(dirty);
+    const before = await user.get('Namespace', undefined, dirty);
+    op.resetRequests();
+    await patchBaselineSpec(name, { mode: 'Audit', podSecurity: { enforce: 'restricted' } });
+    await timed(async () => {
+      expect((await podFindings(name)).map((f) => `${f.namespace ?? ''}/${f.kind ?? ''}/${f.name ?? ''}: ${f.message}`)).toEqual([
+        `${dirty}/Pod/root: ${previewOf('root')}`,
+      ]);
+    }, 15_000);
+    // Nothing was written to the namespace: same resourceVersion, enforce as it was; only dry runs reached it.
+    const after = await user.get('Namespace', undefined, dirty);
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+    expect(after?.metadata.labels?.[ENFORCE]).toBe('baseline');
+    const touching = op.requests.filter((r) => r.method !== 'GET' && r.path === `/api/v1/namespaces/${dirty}`);
+    expect(touching.length).toBeGreaterThan(0);
+    expect(touching.filter((r) => r.dryRun !== true)).toEqual([]);
+    expect(
+      op
+        .namespaceWrites()
+        .filter((r) => r.path.startsWith(`/api/v1/namespaces/${clean}`) || r.path.startsWith(`/api/v1/namespaces/${dirty}`)),
+    ).toEqual([]);
+    // Drift stays reported: Audit does not hold the level it wants.
+    expect((await readBaseline(name))?.status?.drift?.map((d) => `${d.namespace}/${d.kind}/${d.reason}`)).toEqual(
+      expect.arrayContaining([`${dirty}/Namespace/Modified`, `${clean}/Namespace/Modified`]),
+    );
+
+    // The tenant deletes the pod: the preview is asked again (kubeposture's ResourceQuota moved) and comes back clean.
+    await tenant.client.request('DELETE', `/api/v1/namespaces/${dirty}/pods/root`, { query: { gracePeriodSeconds: '0' } });
+    await timed(async () => {
+      expect(await podFindings(name)).toEqual([]);
+    }, 15_000);
+    // A new offending pod is found the same way.
+    await tenant.client.request('POST', `/api/v1/namespaces/${dirty}/pods`, {
+      body: plain('root-2'),
+    });
+    await timed(async () => {
+      expect((await podFindings(name)).map((f) => f.message)).toEqual([previewOf('root-2')]);
+    }, 15_000);
+    expect((await user.get('Namespace', undefined, dirty))?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+
+    // Enforce: the level moves, and what was previewed is what the write is told.
+    await patchBaselineSpec(name, { mode: 'Enforce' });
+    await timed(async () => {
+      expect((await labelsOf(dirty))[ENFORCE]).toBe('restricted');
+      expect((await podFindings(name)).map((f) => f.message)).toEqual([
+        `pod root-2 would be refused by restricted:latest when next created: ${PLAIN_POD_FAILS}`,
+      ]);
+    }, 15_000);
+    await deleteBaseline(name);
+  });
+
+  it("bounds the dry runs a tenant's pod churn causes to one per interval", async () => {
+    const { name, dirty } = await auditScene('psa-churn');
+    const tenant = await namespaceAdmin(dirty);
+    await patchBaselineSpec(name, { mode: 'Audit', podSecurity: { enforce: 'restricted' } });
+    await timed(async () => {
+      expect((await podFindings(name)).map((f) => f.message)).toEqual([previewOf('root')]);
+    }, 15_000);
+    // Pods come and go as fast as the tenant can make them, for a while.
+    const start = dryRunsOn(dirty);
+    const began = Date.now();
+    let made = 0;
+    while (Date.now() - began < 5_000) {
+      const pod = `churn-${String(made)}`;
+      await tenant.client.request('POST', `/api/v1/namespaces/${dirty}/pods`, {
+        body: compliant(pod),
+      });
+      await tenant.client.request('DELETE', `/api/v1/namespaces/${dirty}/pods/${pod}`, { query: { gracePeriodSeconds: '0' } });
+      made += 1;
+    }
+    const window = Date.now() - began;
+    // One at the first change, then at most one per interval (and one owed when the churn stopped).
+    const asked = dryRunsOn(dirty) - start;
+    expect(made).toBeGreaterThan(20);
+    expect(asked).toBeLessThanOrEqual(Math.ceil(window / PREVIEW_INTERVAL_MS) + 2);
+    // The preview still says what holds once the churn is over.
+    await tenant.client.request('DELETE', `/api/v1/namespaces/${dirty}/pods/root`, { query: { gracePeriodSeconds: '0' } });
+    await timed(async () => {
+      expect(await podFindings(name)).toEqual([]);
+    }, 15_000);
+    // Deleted while in Audit mode, the baseline goes all the same, its objects as its deletionPolicy (Delete) says.
+    expect(await user.get('ResourceQuota', dirty, 'kubeposture-quota')).toBeDefined();
+    await deleteBaseline(name);
+    await timed(async () => {
+      expect(await readBaseline(name)).toBeUndefined();
+      expect(await user.get('ResourceQuota', dirty, 'kubeposture-quota')).toBeUndefined();
+    }, 15_000);
+  });
 });

@@ -18,7 +18,7 @@ export interface TestOperator {
   readonly controller: Controller;
   /** Every request made since start (or the last reset). */
   readonly requests: RequestRecord[];
-  /** Requests that change something (not GET), leaving out writes to SecurityBaselines. */
+  /** Requests that change something (not GET, not a dry run), leaving out writes to SecurityBaselines. */
   namespaceWrites(): RequestRecord[];
   resetRequests(): void;
   stop(): Promise<void>;
@@ -66,7 +66,7 @@ export async function startOperator(
   return {
     controller,
     requests,
-    namespaceWrites: () => requests.filter((r) => WRITE.has(r.method) && !r.path.includes('/securitybaselines')),
+    namespaceWrites: () => requests.filter((r) => WRITE.has(r.method) && r.dryRun !== true && !r.path.includes('/securitybaselines')),
     resetRequests: () => {
       requests.length = 0;
     },
