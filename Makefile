@@ -9,13 +9,14 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint format typecheck unit integration test bench test-chaos build demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane lint format typecheck unit integration test bench bench-preview test-chaos build demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
+	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
 	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~8 min; docs/reliability.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
 	@echo "make cluster-down  stop it (and the demo's operator)"
@@ -79,6 +80,13 @@ SCRIPT ?= 100
 SAMPLES ?= 200
 bench: install controlplane
 	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES)
+
+# What Audit mode's Pod Security preview costs (not part of `make test`; a small version of it is).
+# PREVIEW_NAMESPACES and PODS override.
+PREVIEW_NAMESPACES ?= 10000
+PODS ?= 5
+bench-preview: install controlplane
+	$(NODE) test/bench/cli.ts --sizes $(PREVIEW_NAMESPACES) --preview-pods $(PODS)
 
 # The fault-injection suite (not part of `make test`; three scenarios at 100 namespaces are).
 # NAMESPACES and SCENARIOS (comma-separated ids; all when empty) override.

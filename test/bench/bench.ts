@@ -33,6 +33,7 @@ import {
   cpuSeconds,
   failedWrites,
   memoryMb,
+  namespaceDryRun,
   namespaceOrBaselineWrite,
   namespaceObjectRequest,
   REPORT_RESOURCES,
@@ -114,11 +115,12 @@ export interface BenchResult {
     readonly floorP99Ms: number;
   };
   readonly repair: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
-  /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `operatorRequests`: its flow, every verb. */
+  /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `dryRuns`: of namespaces (Pod Security), by the apiserver; `operatorRequests`: its flow, every verb. */
   readonly resync: {
     readonly namespaces: number;
     readonly writes: number;
     readonly operatorWrites: number;
+    readonly dryRuns: number;
     readonly operatorRequests: number;
     readonly cpuSeconds: number;
     readonly wallMs: number;
@@ -134,7 +136,7 @@ export interface BenchResult {
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
 }
 
-const SET_LABEL = 'bench.kubeposture.io/set';
+export const SET_LABEL = 'bench.kubeposture.io/set';
 
 /** The baseline every run applies: all sections, two additional policies (issue 15), eleven objects per namespace. */
 export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
@@ -196,7 +198,8 @@ const EDITS: Readonly<Record<string, (ns: string) => unknown>> = {
 
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
-class Bench {
+/** The phases, each usable alone (preview.ts runs its own over the same helpers). */
+export class Bench {
   private readonly env: BenchEnv;
   private readonly opts: BenchOptions;
   private operator: OperatorProcess | undefined;
@@ -210,7 +213,7 @@ class Bench {
     this.opts = opts;
   }
 
-  private name(what: string): string {
+  name(what: string): string {
     return `${this.opts.prefix}${what}`;
   }
 
@@ -219,24 +222,28 @@ class Bench {
     await createNamespaces(this.env.rest, [name], { [SET_LABEL]: set });
   }
 
-  private async createNamespaces(set: string, count: number): Promise<string[]> {
+  async createNamespaces(set: string, count: number): Promise<string[]> {
     const names = Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
     await createNamespaces(this.env.rest, names, { [SET_LABEL]: this.name(set) });
     return names;
   }
 
   /** Waits until the controller manager has made every namespace's default ServiceAccount and root CA ConfigMap. */
-  private async settle(namespaces: readonly string[]): Promise<void> {
+  async settle(namespaces: readonly string[]): Promise<void> {
     const ms = await waitForNamespaceDefaults(this.env.rest, namespaces);
     this.env.log(`  controller manager settled for ${String(namespaces.length)} namespaces in ${String(Math.round(ms / 1000))} s`);
   }
 
-  private async createBaseline(what: string, selector: Record<string, string>): Promise<SecurityBaseline> {
+  async createBaseline(
+    what: string,
+    selector: Record<string, string>,
+    spec: Readonly<Record<string, unknown>> = BENCH_SPEC,
+  ): Promise<SecurityBaseline> {
     const manifest = {
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'SecurityBaseline',
       metadata: { name: this.name(what) },
-      spec: { ...BENCH_SPEC, namespaceSelector: { matchLabels: selector } },
+      spec: { ...spec, namespaceSelector: { matchLabels: selector } },
     };
     const created = await this.env.rest.request('POST', resourcePath('SecurityBaseline'), { body: manifest });
     this.baselines.push(this.name(what));
@@ -245,7 +252,7 @@ class Bench {
     return parsed.baseline;
   }
 
-  private async startOperator(label: string): Promise<OperatorProcess> {
+  async startOperator(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
     this.memory?.stop();
     const started = Date.now();
@@ -312,7 +319,7 @@ class Bench {
     const requestBreakdown: Record<string, number> = {};
     for (const series of after.series) {
       if (!namespaceObjectRequest(series)) continue;
-      const k = `${series.verb} ${series.resource} ${series.code}`;
+      const k = `${series.verb} ${series.resource} ${series.code}${series.dryRun ? ' dry-run' : ''}`;
       const v = after.since(before, (x) => x === series);
       if (v > 0) requestBreakdown[k] = round((requestBreakdown[k] ?? 0) + v / n, 3);
     }
@@ -355,7 +362,9 @@ class Bench {
       ).metadata?.remainingItemCount ?? 0;
     const reconciles = (text: string): number => metricSum(text, 'kubeposture_reconciles_total');
     const operatorWriteCount = (text: string): number =>
-      metricSum(text, 'kubeposture_api_requests_total') - metricSum(text, 'kubeposture_api_requests_total', 'verb="GET"');
+      metricSum(text, 'kubeposture_api_requests_total') -
+      metricSum(text, 'kubeposture_api_requests_total', 'verb="GET"') -
+      metricSum(text, 'kubeposture_api_dry_runs_total');
     const startText = await op.metrics();
     const startCount = reconciles(startText);
     const startWrites = operatorWriteCount(startText);
@@ -387,12 +396,21 @@ class Bench {
     // the benchmark's own cluster, nothing but the operator could make them. In a shared
     // cluster (make test) others do, so the operator's own count is kept beside it.
     const writes = after.since(before, namespaceOrBaselineWrite);
+    const dryRuns = after.since(before, namespaceDryRun);
     const operatorWrites = operatorWriteCount(await op.metrics()) - startWrites;
     const operatorRequests = after.operator - before.operator;
     this.env.log(
-      `resync: ${String(namespaces + 1)} namespaces, ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(2)} s CPU, ${String(Math.round(wallMs))} ms`,
+      `resync: ${String(namespaces + 1)} namespaces, ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(dryRuns)} dry runs, ${String(operatorRequests)} operator requests, ${cpu.toFixed(2)} s CPU, ${String(Math.round(wallMs))} ms`,
     );
-    return { namespaces: namespaces + 1, writes, operatorWrites, operatorRequests, cpuSeconds: round(cpu), wallMs: round(wallMs, 0) };
+    return {
+      namespaces: namespaces + 1,
+      writes,
+      operatorWrites,
+      dryRuns,
+      operatorRequests,
+      cpuSeconds: round(cpu),
+      wallMs: round(wallMs, 0),
+    };
   }
 
   /** Namespaces created one at a time into the cluster: time until each holds all its objects. */
@@ -575,6 +593,15 @@ class Bench {
   async stop(): Promise<void> {
     this.memory?.stop();
     await this.operator?.stop();
+  }
+
+  /** The memory watch of the running operator: `enter` names the phase its samples fall in. */
+  enterPhase(phase: string): void {
+    this.memory?.enter(phase);
+  }
+
+  memoryByPhase(): Readonly<Record<string, number>> {
+    return this.memory?.phases ?? {};
   }
 
   private mustRun(): OperatorProcess {

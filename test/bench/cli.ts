@@ -6,6 +6,7 @@
  *
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
+ *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { runBench, type BenchOptions } from './bench.ts';
 import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
 import { renderTable } from './report.ts';
+import { renderPreview, runPreviewBench } from './preview.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
       'node-args': { type: 'string', default: '' },
       // The OpenReports API installed (from the pinned Go module), so that the operator writes reports.
       reports: { type: 'string', default: 'on' },
+      // Pods per namespace for the Pod Security preview benchmark (preview.ts), run instead of the others.
+      'preview-pods': { type: 'string', default: '0' },
     },
     strict: true,
   });
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
     reports: values.reports === 'on',
   };
+  const previewPods = count('preview-pods', values['preview-pods']);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   const { root, outDir, workDir, binDir } = prepareRun('bench');
   const log = (line: string): void => {
@@ -77,16 +82,24 @@ async function main(): Promise<void> {
     const okc = new KubeConfig();
     okc.loadFromFile(operatorKubeconfig);
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
-    const result = await runBench(
-      { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log },
-      opts,
-      false,
-    );
+    const env = { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log };
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
-    const full = { ...result, machine, totalSeconds: Math.round((Date.now() - started) / 1000) };
-    const json = `${JSON.stringify(full, null, 2)}\n`;
-    writeFileSync(values.out ?? join(outDir, 'latest.json'), json);
-    process.stdout.write(`\n${renderTable(full)}\nfigures written to ${values.out ?? join(outDir, 'latest.json')}\n`);
+    const out = values.out ?? join(outDir, previewPods > 0 ? 'preview.json' : 'latest.json');
+    const write = (full: object, table: string): void => {
+      writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
+      process.stdout.write(`\n${table}\nfigures written to ${out}\n`);
+    };
+    const totalSeconds = (): number => Math.round((Date.now() - started) / 1000);
+    if (previewPods > 0) {
+      const result = await runPreviewBench(env, opts, previewPods, false);
+      write(
+        { date: new Date().toISOString(), machine, options: opts, preview: result, totalSeconds: totalSeconds() },
+        renderPreview(result),
+      );
+    } else {
+      const full = { ...(await runBench(env, opts, false)), machine, totalSeconds: totalSeconds() };
+      write(full, renderTable(full));
+    }
     passed = true;
   } finally {
     rest.close();

@@ -12,6 +12,8 @@ export interface RequestSeries {
   readonly resource: string;
   readonly subresource: string;
   readonly code: string;
+  /** `dryRun=All`: judged by admission, nothing stored. */
+  readonly dryRun: boolean;
   readonly value: number;
 }
 
@@ -31,6 +33,7 @@ export function parseRequestTotals(text: string): RequestSeries[] {
       resource: labels.resource ?? '',
       subresource: labels.subresource ?? '',
       code: labels.code ?? '',
+      dryRun: (labels.dry_run ?? '') !== '',
       value: Number(m[2]),
     });
   }
@@ -84,7 +87,7 @@ export class ApiserverRequests {
 
   /** Requests counted since `earlier` that match `filter`. */
   since(earlier: ApiserverRequests, filter: (s: RequestSeries) => boolean): number {
-    const key = (s: RequestSeries): string => `${s.verb}|${s.resource}|${s.subresource}|${s.code}`;
+    const key = (s: RequestSeries): string => `${s.verb}|${s.resource}|${s.subresource}|${s.code}|${String(s.dryRun)}`;
     const before = new Map(earlier.series.map((s) => [key(s), s.value]));
     let n = 0;
     for (const s of this.series) if (filter(s)) n += s.value - (before.get(key(s)) ?? 0);
@@ -95,10 +98,13 @@ export class ApiserverRequests {
 /** Requests (any client's) to single objects in namespaces: not lists or watches, not status. */
 export const namespaceObjectRequest = (s: RequestSeries): boolean =>
   OBJECT_VERBS.has(s.verb) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '';
-/** Any write to namespaces' objects, reports or SecurityBaselines, status included (not the controller manager's quota status). */
+/** Any write to namespaces' objects, reports or SecurityBaselines, status included (not the controller manager's quota status, not a dry run). */
 export const namespaceOrBaselineWrite = (s: RequestSeries): boolean =>
   WRITE_VERBS.has(s.verb) &&
+  !s.dryRun &&
   ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') || REPORT_RESOURCES.has(s.resource) || s.resource === 'securitybaselines');
+/** A dry run of a namespace's labels (a Pod Security preview or WhenClean check). */
+export const namespaceDryRun = (s: RequestSeries): boolean => s.dryRun && s.resource === 'namespaces' && s.subresource === '';
 export const baselineStatusWrite = (s: RequestSeries): boolean =>
   WRITE_VERBS.has(s.verb) && s.resource === 'securitybaselines' && s.subresource === 'status';
 

@@ -1,4 +1,12 @@
-import { failedWrites, flowRequests, namespaceObjectRequest, parseRequestTotals, percentile } from '../bench/measure.ts';
+import {
+  failedWrites,
+  flowRequests,
+  namespaceDryRun,
+  namespaceObjectRequest,
+  namespaceOrBaselineWrite,
+  parseRequestTotals,
+  percentile,
+} from '../bench/measure.ts';
 import { heapSpaces } from '../bench/memory.ts';
 import { metricSum } from '../bench/operator-process.ts';
 
@@ -7,6 +15,8 @@ const METRICS = `
 apiserver_request_total{code="201",component="apiserver",dry_run="",group="networking.k8s.io",resource="networkpolicies",scope="resource",subresource="",verb="POST",version="v1"} 20000
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="resourcequotas",scope="resource",subresource="status",verb="PUT",version="v1"} 5
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="namespaces",scope="cluster",subresource="",verb="LIST",version="v1"} 3
+apiserver_request_total{code="200",component="apiserver",dry_run="All",group="",resource="namespaces",scope="resource",subresource="",verb="PATCH",version="v1"} 40
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="namespaces",scope="resource",subresource="",verb="PATCH",version="v1"} 7
 apiserver_flowcontrol_dispatched_requests_total{flow_schema="service-accounts",priority_level="workload-low"} 90123
 apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-system-service-accounts",priority_level="workload-high"} 777
 `;
@@ -14,9 +24,18 @@ apiserver_flowcontrol_dispatched_requests_total{flow_schema="kube-system-service
 describe("the benchmark's readings", () => {
   it("parses the apiserver's request counters", () => {
     const series = parseRequestTotals(METRICS);
-    expect(series).toHaveLength(3);
-    expect(series[0]).toEqual({ verb: 'POST', resource: 'networkpolicies', subresource: '', code: '201', value: 20000 });
-    expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST']);
+    expect(series).toHaveLength(5);
+    expect(series[0]).toEqual({ verb: 'POST', resource: 'networkpolicies', subresource: '', code: '201', dryRun: false, value: 20000 });
+    expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST', 'PATCH', 'PATCH']);
+  });
+
+  it('tells dry runs from writes', () => {
+    const series = parseRequestTotals(METRICS);
+    expect(series.filter(namespaceOrBaselineWrite).map((s) => `${s.verb} ${s.resource} ${String(s.value)}`)).toEqual([
+      'POST networkpolicies 20000',
+      'PATCH namespaces 7',
+    ]);
+    expect(series.filter(namespaceDryRun).map((s) => s.value)).toEqual([40]);
   });
 
   it("counts one flow schema's requests", () => {
