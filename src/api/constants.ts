@@ -29,6 +29,14 @@ export const LABEL_BASELINE = `${GROUP}/baseline`;
  */
 export const ANNOTATION_OWNED = `${GROUP}/owned`;
 /**
+ * Set on a Namespace, to the name of its baseline, once kubeposture has put every protection of
+ * that baseline in place there (a WhenClean hold of the enforce level aside), in the same apply
+ * as the record above; kept while a baseline governs it (drift repaired later does not clear it),
+ * given back when none does. The guard (config/guard) admits pods into a selected namespace only
+ * once it is set. Like the record, a namespace admin cannot write it.
+ */
+export const ANNOTATION_HOLDS = `${GROUP}/holds`;
+/**
  * A random id kubeposture puts on each object it creates, so that after a create whose answer
  * was lost it can tell its own object from one someone else made at the name (ownership.ts).
  */

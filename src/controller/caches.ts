@@ -7,6 +7,7 @@
  */
 import {
   ANNOTATION_CREATE_ID,
+  ANNOTATION_HOLDS,
   ANNOTATION_OWNED,
   FIELD_MANAGER,
   FINALIZER,
@@ -103,7 +104,7 @@ export class Caches implements StateReader {
     this.namespaces = new Informer<NamespaceObject>(rest, {
       kind: 'Namespace',
       clock,
-      transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED]),
+      transform: compactNamespace<NamespaceObject>(pool, FIELD_MANAGER, [ANNOTATION_OWNED, ANNOTATION_HOLDS]),
       ...watchOpts('Namespace'),
     });
     this.baselineObjects = new Informer<BaselineObject>(rest, {

@@ -9,7 +9,7 @@
  * what stays is the I/O of each action, the create's lost-answer handling included, which reads
  * best as one sequence beside the others.
  */
-import { ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
+import { ANNOTATION_HOLDS, ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
 import type { Finding } from '../api/types.ts';
 import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings } from '../posture/pod-security.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
@@ -352,8 +352,15 @@ export class Reconciler {
     let wroteNamespace = false;
     let verdict: PodSecurityRecord | null | undefined;
     if (actions.length > 0 || plan.state === 'unselected' || plan.baseline.spec.mode === 'Enforce') {
+      // Every protection in place (the enforce label aside, which this write sets or a WhenClean
+      // rollout holds back): the namespace is marked as holding its baseline.
+      const holds = plan.state === 'governed' && error === undefined && drift.every((d) => d.kind === 'Namespace');
       try {
-        const written = await this.writeNamespace(namespace, plan, [...owned.values()], namespaceAction !== undefined, actions.length > 0);
+        const written = await this.writeNamespace(namespace, plan, [...owned.values()], {
+          labelsDrift: namespaceAction !== undefined,
+          wrote: actions.length > 0,
+          holds,
+        });
         wroteNamespace = written.wrote;
         verdict = written.podSecurity;
         // While a WhenClean rollout holds enforce back, the labels still drift: nothing was repaired.
@@ -420,39 +427,44 @@ export class Reconciler {
   }
 
   /**
-   * Records kubeposture's objects on the Namespace, with the Pod Security labels it sets, in
-   * one server-side apply; or gives both back when it wants neither any more. Nothing is
-   * written when the Namespace already says so. `wrote`: whether it wrote; `podSecurity`, when
-   * the write changed the enforce level: what Pod Security admission said of the pods already
-   * there (null: every pod passes).
+   * Records kubeposture's objects on the Namespace, with the Pod Security labels it sets and the
+   * mark that it holds its baseline (ANNOTATION_HOLDS), in one server-side apply; or gives them
+   * back when it wants none any more. Nothing is written when the Namespace already says so.
+   * `labelsDrift`: its labels differ from the baseline's; `wrote`: this reconcile wrote objects;
+   * `holds`: every protection is in place. Returns whether it wrote and, when the write changed
+   * the enforce level, what Pod Security admission said of the pods already there (null: every
+   * pod passes).
    */
   private async writeNamespace(
     namespace: string,
     plan: Extract<Plan, { state: 'governed' | 'unselected' }>,
     entries: readonly OwnedEntry[],
-    labelsDrift: boolean,
-    wrote: boolean,
+    now: { readonly labelsDrift: boolean; readonly wrote: boolean; readonly holds: boolean },
   ): Promise<{ readonly wrote: boolean; readonly podSecurity?: PodSecurityRecord | null }> {
+    const { labelsDrift, wrote } = now;
     const NOTHING = { wrote: false };
     const waitingForFinalizer = plan.state === 'governed' && !this.deps.guarded(plan.baseline.metadata.name);
     if (waitingForFinalizer) return NOTHING;
+    const ns = this.deps.state.namespace(namespace);
+    if (ns === undefined) return NOTHING;
+    // Once set, the mark stays while a baseline governs the namespace: a repair does not lock it.
+    const marked = ns.metadata.annotations?.[ANNOTATION_HOLDS];
+    const mark = plan.state === 'unselected' ? undefined : now.holds ? plan.baseline.metadata.name : marked;
     // The common case (a compliant namespace, nothing written): the record as read says it all.
-    if (!labelsDrift && !wrote && sameEntries(entries, plan.ownership.record)) {
+    if (!labelsDrift && !wrote && mark === marked && sameEntries(entries, plan.ownership.record)) {
       this.deps.unrecorded.set(namespace, []);
       return NOTHING;
     }
     const value = encodeRecord(entries);
-    const ns = this.deps.state.namespace(namespace);
-    if (ns === undefined) return NOTHING;
     const labels = plan.ownership.namespaceLabels;
-    const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED];
+    const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED] || mark !== marked;
     if (!labelsDrift && !changed) {
       this.deps.unrecorded.set(namespace, []);
       return NOTHING;
     }
     if (!this.deps.mayWrite()) throw new NotLeader();
     const holds = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
-    if (labels === undefined && value === undefined && !holds) return NOTHING;
+    if (labels === undefined && value === undefined && mark === undefined && !holds) return NOTHING;
     const enforce = enforceLabel(labels);
     const before = enforceLabel(ns.metadata.labels);
     const changesEnforce = enforce !== undefined && enforce !== before;
@@ -466,13 +478,13 @@ export class Reconciler {
         const held = holdEnforce(labels, ns.metadata.labels);
         const pending: PodSecurityRecord = { state: 'pending', enforce, findings: verdictFindings(namespace, probe, 'pending', enforce) };
         const same = !changed && Object.entries(held).every(([k, v]) => ns.metadata.labels?.[k] === v);
-        if (!same) await this.applyNamespace(namespace, held, value);
+        if (!same) await this.applyNamespace(namespace, held, { record: value, mark });
         this.deps.unrecorded.set(namespace, []);
         return { wrote: !same, podSecurity: pending };
       }
     }
     const warnings: string[] = [];
-    await this.applyNamespace(namespace, labels, value, judged ? (w) => warnings.push(...w) : undefined);
+    await this.applyNamespace(namespace, labels, { record: value, mark }, judged ? (w) => warnings.push(...w) : undefined);
     this.deps.unrecorded.set(namespace, []);
     this.deps.log.info(value === undefined && labels === undefined ? 'Gave back namespace fields' : 'Applied namespace fields', {
       namespace,
@@ -533,13 +545,14 @@ export class Reconciler {
     }
   }
 
-  /** kubeposture's labels and ownership record on a Namespace, in one apply; an apply without a field gives it back (labels nobody else set go, others' values stay). */
+  /** kubeposture's labels, ownership record and mark on a Namespace, in one apply; an apply without a field gives it back (labels nobody else set go, others' values stay). */
   private async applyNamespace(
     namespace: string,
     labels: Readonly<Record<string, string>> | undefined,
-    record: string | undefined,
+    annotations: { readonly record: string | undefined; readonly mark: string | undefined },
     onWarnings?: (warnings: readonly string[]) => void,
   ): Promise<void> {
+    const { record, mark } = annotations;
     await this.apply(
       {
         apiVersion: 'v1',
@@ -547,7 +560,14 @@ export class Reconciler {
         metadata: {
           name: namespace,
           ...(labels === undefined ? {} : { labels }),
-          ...(record === undefined ? {} : { annotations: { [ANNOTATION_OWNED]: record } }),
+          ...(record === undefined && mark === undefined
+            ? {}
+            : {
+                annotations: {
+                  ...(record === undefined ? {} : { [ANNOTATION_OWNED]: record }),
+                  ...(mark === undefined ? {} : { [ANNOTATION_HOLDS]: mark }),
+                },
+              }),
         },
       },
       true,

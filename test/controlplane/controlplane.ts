@@ -30,6 +30,8 @@ export const CONTROLLERS = [
   'resourcequota-controller',
   'root-ca-certificate-publisher-controller',
   'clusterrole-aggregation-controller',
+  // Pods from a workload, as the guard (config/guard) must let them retry in (test/integration/guard.test.ts).
+  'replicaset-controller',
 ] as const;
 
 /**

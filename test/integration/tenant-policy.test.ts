@@ -23,6 +23,8 @@ import { core, createBaseline, deleteBaseline, kc, readNamespace, user } from '.
 import { errorMessage } from '../../src/lib/errors.ts';
 
 const POLICY = 'kubeposture-selector-labels';
+const RECORDS = 'kubeposture-namespace-records';
+const GUARD_PROBE = 'kubeposture-guard-probe';
 const POLICIES = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
 const OPERATOR_SA = 'system:serviceaccount:kubeposture-system:kubeposture';
@@ -182,16 +184,19 @@ afterAll(async () => {
   await kubectl('delete', '--ignore-not-found', '-k', 'config/policy');
   for (const b of [baseline, everywhere]) if (b !== '') await ignoreNotFound(() => deleteBaseline(b));
   await ignoreNotFound(() => user.request('DELETE', `${POLICIES}/${POLICY}-probe`));
+  await ignoreNotFound(() => user.request('DELETE', `${POLICIES}/${GUARD_PROBE}`));
   for (const n of [ns, bare]) if (n !== '') await deleteNamespace(core, n);
   for (const c of [tenant, labeler, operator]) c.close();
   user.close();
 });
 
 describe('config/policy: the selector labels of SecurityBaselines', () => {
-  it('renders exactly the policy and its binding, both named kubeposture-selector-labels', async () => {
+  it('renders exactly two policies and their bindings, named kubeposture-selector-labels and kubeposture-namespace-records', async () => {
     const docs = loadAll(await kubectl('kustomize', 'config/policy')) as { kind: string; metadata: { name: string } }[];
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      `ValidatingAdmissionPolicy/${RECORDS}`,
       `ValidatingAdmissionPolicy/${POLICY}`,
+      `ValidatingAdmissionPolicyBinding/${RECORDS}`,
       `ValidatingAdmissionPolicyBinding/${POLICY}`,
     ]);
   });
@@ -244,14 +249,17 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
     expect((await labelsOf(ns)).team).toBe(team);
   });
 
-  it('reports no type-checking warnings, where the checker does flag a broken copy', async () => {
-    const docs = loadAll(readFileSync('config/policy/selector-labels.yaml', 'utf8')) as {
-      kind: string;
-      metadata: { name: string };
-      spec: { validations: unknown[] };
-    }[];
-    const policy = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
-    if (policy === undefined) throw new Error('no ValidatingAdmissionPolicy in config/policy/selector-labels.yaml');
+  it("reports no type-checking warnings for any of kubeposture's policies, where the checker does flag a broken copy", async () => {
+    const policyIn = (file: string): { kind: string; metadata: { name: string }; spec: { validations: unknown[] } } => {
+      const docs = loadAll(readFileSync(file, 'utf8')) as { kind: string; metadata: { name: string }; spec: { validations: unknown[] } }[];
+      const found = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
+      if (found === undefined) throw new Error(`no ValidatingAdmissionPolicy in ${file}`);
+      return found;
+    };
+    const policy = policyIn('config/policy/selector-labels.yaml');
+    // The guard's policy, unbound (so never enforced here), under another name.
+    const guard = policyIn('config/guard/pods.yaml');
+    await user.request('POST', POLICIES, { body: { ...guard, metadata: { name: GUARD_PROBE } } });
     // Same policy, no binding (so never enforced), plus an expression on a field the schema lacks.
     const broken = {
       ...policy,
@@ -262,13 +270,21 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
       },
     };
     await user.request('POST', POLICIES, { body: broken });
-    const [ours, theirs] = await withPolicyTypeChecker(() =>
-      Promise.all([typeCheckWarnings(POLICY), typeCheckWarnings(`${POLICY}-probe`)]),
+    const [ours, records, guarding, theirs] = await withPolicyTypeChecker(() =>
+      Promise.all([
+        typeCheckWarnings(POLICY),
+        typeCheckWarnings(RECORDS),
+        typeCheckWarnings(GUARD_PROBE),
+        typeCheckWarnings(`${POLICY}-probe`),
+      ]),
     );
     expect(ours).toEqual([]);
+    expect(records).toEqual([]);
+    expect(guarding).toEqual([]);
     expect(theirs.map((w) => w.fieldRef)).toEqual([`spec.validations[${String(policy.spec.validations.length)}].expression`]);
     expect(theirs[0]?.warning).toContain("undefined field 'matchLabelz'");
     await user.request('DELETE', `${POLICIES}/${POLICY}-probe`);
+    await user.request('DELETE', `${POLICIES}/${GUARD_PROBE}`);
   });
 
   it('allows the tenant to change the labels once no baseline selects on them, and when there is no baseline at all', async () => {
@@ -291,5 +307,57 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
     expect(await labelsOf(ns)).not.toHaveProperty('team');
     const binding = (await user.request('GET', `${BINDINGS}/${POLICY}`)) as { spec: { paramRef: unknown } };
     expect(binding.spec.paramRef).toEqual({ selector: {}, parameterNotFoundAction: 'Allow' });
+  });
+});
+
+describe("config/policy: kubeposture's annotations on Namespaces", () => {
+  const OWNED = 'kubeposture.io/owned';
+  const HOLDS = 'kubeposture.io/holds';
+  type Annotations = Record<string, string | null>;
+  const annotate = async (as: RestClient, namespace: string, annotations: Annotations): Promise<void> => {
+    await as.mergePatch('Namespace', undefined, namespace, { metadata: { annotations } });
+  };
+  const annotationsOf = async (namespace: string): Promise<Record<string, string>> =>
+    (await readNamespace(namespace)).metadata.annotations ?? {};
+  const denied = (keys: readonly string[]): string => {
+    const one = keys.length === 1;
+    return (
+      `ValidatingAdmissionPolicy '${RECORDS}' with binding '${RECORDS}' denied request: ` +
+      `annotation${one ? '' : 's'} ${keys.map((k) => `"${k}"`).join(', ')} ${one ? 'is' : 'are'} kubeposture's record of this namespace; ` +
+      `only kubeposture and cluster admins may write ${one ? 'it' : 'them'}`
+    );
+  };
+
+  it("denies a tenant who may update their Namespace any change to kubeposture's record or mark, and allows other annotations", async () => {
+    // In force since config/policy was applied above; it has no parameter to wait for.
+    await eventually(
+      async () => {
+        expect(await refusal(() => annotate(tenant, ns, { [HOLDS]: 'forged' }))).toEqual({
+          status: 403,
+          message: expect.stringContaining(denied([HOLDS])) as unknown,
+        });
+      },
+      30_000,
+      200,
+    );
+    expect((await refusal(() => annotate(tenant, ns, { [OWNED]: '{}' }))).message).toContain(denied([OWNED]));
+    expect((await refusal(() => annotate(tenant, ns, { [OWNED]: '{}', [HOLDS]: 'x' }))).message).toContain(denied([OWNED, HOLDS]));
+    // Through the status subresource too.
+    const viaStatus = await refusal(() =>
+      tenant.mergePatch('Namespace', undefined, ns, { metadata: { annotations: { [HOLDS]: 'forged' } } }, 'status'),
+    );
+    expect(viaStatus.message).toContain(denied([HOLDS]));
+    await annotate(tenant, ns, { 'example.com/owner': 'team-payments' });
+    expect((await annotationsOf(ns))['example.com/owner']).toBe('team-payments');
+    expect(await annotationsOf(ns)).not.toHaveProperty(HOLDS);
+  });
+
+  it('lets kubeposture and cluster admins write them, and the tenant neither change nor remove what they wrote', async () => {
+    await annotate(operator, ns, { [HOLDS]: 'by-kubeposture' });
+    expect((await annotationsOf(ns))[HOLDS]).toBe('by-kubeposture');
+    expect((await refusal(() => annotate(tenant, ns, { [HOLDS]: null }))).message).toContain(denied([HOLDS]));
+    expect((await refusal(() => annotate(tenant, ns, { [HOLDS]: 'other' }))).message).toContain(denied([HOLDS]));
+    await annotate(user, ns, { [HOLDS]: null });
+    expect(await annotationsOf(ns)).not.toHaveProperty(HOLDS);
   });
 });
