@@ -25,6 +25,7 @@ import { errorMessage } from '../../src/lib/errors.ts';
 const POLICY = 'kubeposture-selector-labels';
 const RECORDS = 'kubeposture-namespace-records';
 const GUARD_PROBE = 'kubeposture-guard-probe';
+const TAMPER_PROBE = 'kubeposture-tamper-probe';
 const POLICIES = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
 const BINDINGS = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
 const OPERATOR_SA = 'system:serviceaccount:kubeposture-system:kubeposture';
@@ -185,6 +186,7 @@ afterAll(async () => {
   for (const b of [baseline, everywhere]) if (b !== '') await ignoreNotFound(() => deleteBaseline(b));
   await ignoreNotFound(() => user.request('DELETE', `${POLICIES}/${POLICY}-probe`));
   await ignoreNotFound(() => user.request('DELETE', `${POLICIES}/${GUARD_PROBE}`));
+  await ignoreNotFound(() => user.request('DELETE', `${POLICIES}/${TAMPER_PROBE}`));
   for (const n of [ns, bare]) if (n !== '') await deleteNamespace(core, n);
   for (const c of [tenant, labeler, operator]) c.close();
   user.close();
@@ -260,6 +262,8 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
     // The guard's policy, unbound (so never enforced here), under another name.
     const guard = policyIn('config/guard/pods.yaml');
     await user.request('POST', POLICIES, { body: { ...guard, metadata: { name: GUARD_PROBE } } });
+    const tamper = policyIn('config/guard/tamper.yaml');
+    await user.request('POST', POLICIES, { body: { ...tamper, metadata: { name: TAMPER_PROBE } } });
     // Same policy, no binding (so never enforced), plus an expression on a field the schema lacks.
     const broken = {
       ...policy,
@@ -270,21 +274,24 @@ describe('config/policy: the selector labels of SecurityBaselines', () => {
       },
     };
     await user.request('POST', POLICIES, { body: broken });
-    const [ours, records, guarding, theirs] = await withPolicyTypeChecker(() =>
+    const [ours, records, guarding, tampering, theirs] = await withPolicyTypeChecker(() =>
       Promise.all([
         typeCheckWarnings(POLICY),
         typeCheckWarnings(RECORDS),
         typeCheckWarnings(GUARD_PROBE),
+        typeCheckWarnings(TAMPER_PROBE),
         typeCheckWarnings(`${POLICY}-probe`),
       ]),
     );
     expect(ours).toEqual([]);
     expect(records).toEqual([]);
     expect(guarding).toEqual([]);
+    expect(tampering).toEqual([]);
     expect(theirs.map((w) => w.fieldRef)).toEqual([`spec.validations[${String(policy.spec.validations.length)}].expression`]);
     expect(theirs[0]?.warning).toContain("undefined field 'matchLabelz'");
     await user.request('DELETE', `${POLICIES}/${POLICY}-probe`);
     await user.request('DELETE', `${POLICIES}/${GUARD_PROBE}`);
+    await user.request('DELETE', `${POLICIES}/${TAMPER_PROBE}`);
   });
 
   it('allows the tenant to change the labels once no baseline selects on them, and when there is no baseline at all', async () => {
