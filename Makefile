@@ -9,7 +9,7 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint format typecheck unit integration test bench bench-preview test-chaos build demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane lint format typecheck unit integration test bench bench-preview bench-window test-chaos build demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
@@ -17,6 +17,7 @@ help:
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
 	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
+	@echo "make bench-window  pods stored before their namespace's default-deny, without and with the guard (docs/performance.md)"
 	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~8 min; docs/reliability.md)"
 	@echo "make cluster-up    start the local control plane in the background; prints its kubeconfig"
 	@echo "make cluster-down  stop it (and the demo's operator)"
@@ -87,6 +88,11 @@ PREVIEW_NAMESPACES ?= 10000
 PODS ?= 5
 bench-preview: install controlplane
 	$(NODE) test/bench/cli.ts --sizes $(PREVIEW_NAMESPACES) --preview-pods $(PODS)
+
+# The unprotected window, without and with the guard (not part of `make test`; a small version of it is).
+WINDOW ?= 300
+bench-window: install controlplane
+	$(NODE) test/bench/cli.ts --window $(WINDOW)
 
 # The fault-injection suite (not part of `make test`; three scenarios at 100 namespaces are).
 # NAMESPACES and SCENARIOS (comma-separated ids; all when empty) override.

@@ -7,6 +7,7 @@
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
+ *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
 import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
+import { renderWindow, runWindowBench } from './window.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
       reports: { type: 'string', default: 'on' },
       // Pods per namespace for the Pod Security preview benchmark (preview.ts), run instead of the others.
       'preview-pods': { type: 'string', default: '0' },
+      // Namespaces created with a pod at once, without and with config/guard (window.ts), run instead of the others.
+      window: { type: 'string', default: '0' },
     },
     strict: true,
   });
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
     reports: values.reports === 'on',
   };
   const previewPods = count('preview-pods', values['preview-pods']);
+  const windowNamespaces = count('window', values.window);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   const { root, outDir, workDir, binDir } = prepareRun('bench');
   const log = (line: string): void => {
@@ -84,13 +89,16 @@ async function main(): Promise<void> {
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
     const env = { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log };
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
-    const out = values.out ?? join(outDir, previewPods > 0 ? 'preview.json' : 'latest.json');
+    const out = values.out ?? join(outDir, previewPods > 0 ? 'preview.json' : windowNamespaces > 0 ? 'window.json' : 'latest.json');
     const write = (full: object, table: string): void => {
       writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
       process.stdout.write(`\n${table}\nfigures written to ${out}\n`);
     };
     const totalSeconds = (): number => Math.round((Date.now() - started) / 1000);
-    if (previewPods > 0) {
+    if (windowNamespaces > 0) {
+      const result = await runWindowBench(env, opts, windowNamespaces, false);
+      write({ date: new Date().toISOString(), machine, options: opts, window: result, totalSeconds: totalSeconds() }, renderWindow(result));
+    } else if (previewPods > 0) {
       const result = await runPreviewBench(env, opts, previewPods, false);
       write(
         { date: new Date().toISOString(), machine, options: opts, preview: result, totalSeconds: totalSeconds() },

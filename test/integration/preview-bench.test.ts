@@ -4,41 +4,20 @@
  * plane, with loose bounds. It keeps the benchmark working and fails a change that makes
  * the preview write, skip namespaces, report the wrong ones or ask again on a resync.
  */
-import { KubeConfig } from '@kubernetes/client-node';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RestClient } from '../../src/kube/rest.ts';
-import { repoRoot } from '../controlplane/binaries.ts';
-import { installOperator } from '../bench/identity.ts';
 import { runPreviewBench, renderPreview, type PreviewResult } from '../bench/preview.ts';
-import { testKubeConfig, uniqueName } from '../support/cluster.ts';
+import { benchEnvironment } from '../support/bench-env.ts';
+import { uniqueName } from '../support/cluster.ts';
 import { installOpenReports, removeOpenReports } from '../support/upstream.ts';
 
-const kubeconfig = process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '';
-const rest = new RestClient(testKubeConfig(), { userAgent: 'kubeposture-preview-bench-test' });
-let operatorRest: RestClient | undefined;
+let close: (() => void) | undefined;
 let result: PreviewResult;
 
 beforeAll(async () => {
   await installOpenReports();
-  const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-preview-bench-'));
-  const operatorKubeconfig = await installOperator(rest, kubeconfig, repoRoot(), workDir);
-  const okc = new KubeConfig();
-  okc.loadFromFile(operatorKubeconfig);
-  operatorRest = new RestClient(okc, { userAgent: 'kubeposture-preview-bench-test-floor' });
+  const bench = await benchEnvironment('preview-bench');
+  close = bench.close;
   result = await runPreviewBench(
-    {
-      rest,
-      kubeconfig,
-      operatorKubeconfig,
-      operatorRest,
-      root: repoRoot(),
-      workDir,
-      log: (l) => {
-        process.stderr.write(`${String(Date.now() % 1000000)} ${l}\n`);
-      },
-    },
+    bench.env,
     {
       sizes: [30],
       scriptNamespaces: 0,
@@ -55,8 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeOpenReports();
-  rest.close();
-  operatorRest?.close();
+  close?.();
 });
 
 describe('the preview benchmark at 30 namespaces', () => {
