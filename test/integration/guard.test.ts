@@ -10,6 +10,7 @@ import { ANNOTATION_HOLDS, NAME_DEFAULT_DENY } from '../../src/api/constants.ts'
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { parseSecurityBaseline } from '../../src/api/validate.ts';
 import { selects } from '../../src/baseline/selection.ts';
+import { resourcePath } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
@@ -258,6 +259,37 @@ describe('the guard (config/guard)', () => {
     await timed(async () => {
       expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_HOLDS]).toBeUndefined();
     }, 15_000);
+    await deleteBaseline(name);
+  });
+
+  it('does not mark a namespace where a protection is missing (its default-deny name held by another object), so its pods stay held', async () => {
+    const { name, ns, tenant } = await unprotected('guard-conflict');
+    // Someone took the default-deny's name first, with a policy that admits everyone (an admin: the tamper policy exempts them).
+    await user.request('POST', resourcePath('NetworkPolicy', ns), {
+      body: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: NAME_DEFAULT_DENY },
+        spec: { podSelector: {}, ingress: [{}] },
+      },
+    });
+    await start();
+    // kubeposture reports the Conflict and puts the rest in place, but does not mark the namespace.
+    await timed(async () => {
+      const drift = (await readBaseline(name))?.status?.drift ?? [];
+      expect(drift.map((d) => `${d.namespace}/${d.kind}/${d.name}/${d.reason}`)).toContain(
+        `${ns}/NetworkPolicy/${NAME_DEFAULT_DENY}/Conflict`,
+      );
+      expect(await user.get('ResourceQuota', ns, 'kubeposture-quota')).toBeDefined();
+    }, 15_000);
+    expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_HOLDS]).toBeUndefined();
+    expect(await admitted(tenant, ns)).toBe(false);
+    // The impostor goes: kubeposture makes its own default-deny, marks the namespace, and pods get in.
+    await user.request('DELETE', resourcePath('NetworkPolicy', ns, NAME_DEFAULT_DENY));
+    await timed(async () => {
+      expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_HOLDS]).toBe(name);
+    }, 15_000);
+    expect(await admitted(tenant, ns)).toBe(true);
     await deleteBaseline(name);
   });
 
