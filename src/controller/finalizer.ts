@@ -8,7 +8,8 @@ import { API_VERSION, KIND } from '../api/constants.ts';
 import type { EventSink } from '../kube/events.ts';
 import type { RestClient } from '../kube/rest.ts';
 import type { Logger } from '../lib/log.ts';
-import { hasFinalizer, type Caches } from './caches.ts';
+import { ApiError } from '../kube/transport.ts';
+import { hasFinalizer, type BaselineObject, type Caches } from './caches.ts';
 import { addFinalizerPatch, removeFinalizerPatch } from './patches.ts';
 import type { Outcome } from './queue.ts';
 import type { StatusWriter } from './status-writer.ts';
@@ -32,7 +33,7 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
   const has = hasFinalizer(obj);
   if (obj.metadata.deletionTimestamp === undefined) {
     if (!has) {
-      await rest.jsonPatch('SecurityBaseline', undefined, name, addFinalizerPatch(obj));
+      await addFinalizer(obj, deps);
       log.info('Added finalizer', { baseline: name });
     }
     return { kind: 'done' };
@@ -60,4 +61,26 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
     );
   }
   return { kind: 'done' };
+}
+
+/**
+ * Adds the finalizer, guarded by the resourceVersion read. A new baseline is often written
+ * again (its first status) before the cache shows it, and the guard then fails (422): the
+ * baseline is read again and the patch sent once more, guarded by what was read; a failure
+ * that is not that, or a second one, is the caller's.
+ */
+async function addFinalizer(cached: BaselineObject, deps: FinalizerDeps): Promise<void> {
+  const { rest, log } = deps;
+  const name = cached.metadata.name;
+  try {
+    await rest.jsonPatch('SecurityBaseline', undefined, name, addFinalizerPatch(cached));
+    return;
+  } catch (err: unknown) {
+    if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+    const live = await rest.get('SecurityBaseline', undefined, name);
+    if (live === undefined) return;
+    if (live.metadata.resourceVersion === cached.metadata.resourceVersion) throw err;
+    log.debug('Baseline changed since it was cached; adding the finalizer to it as read', { baseline: name });
+    if (!hasFinalizer(live)) await rest.jsonPatch('SecurityBaseline', undefined, name, addFinalizerPatch(live));
+  }
 }

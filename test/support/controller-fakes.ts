@@ -6,6 +6,7 @@ import { API_VERSION, KIND } from '../../src/api/constants.ts';
 import type { DriftReason } from '../../src/api/types.ts';
 import type { EventSink, EventTarget, EventType } from '../../src/kube/events.ts';
 import type { JsonPatchOp, RestClient } from '../../src/kube/rest.ts';
+import type { WireObject } from '../../src/kube/wire.ts';
 import type { ResourceKind } from '../../src/kube/resources.ts';
 import type { BaselineObject, NamespaceObject } from '../../src/controller/caches.ts';
 import type { Drift } from '../../src/controller/plan.ts';
@@ -104,6 +105,12 @@ export class FakeRest {
     this.jsonPatches.push({ kind, name, ops });
     return this.answer();
   };
+
+  /** What a GET answers, by name (undefined: 404). */
+  readonly objects = new Map<string, WireObject>();
+
+  get = (_kind: ResourceKind, _namespace: string | undefined, name: string): Promise<WireObject | undefined> =>
+    Promise.resolve(this.objects.get(name));
 
   /** Only the verbs above exist: anything else the code under test calls fails the test. */
   get client(): RestClient {
