@@ -30,6 +30,8 @@ export interface RunConfig {
    * or a self-signed one made at start; `plain` is HTTP to anyone, for local use.
    */
   readonly metricsServing: { readonly kind: 'secure'; readonly certDir: string | undefined } | { readonly kind: 'plain' };
+  /** RSS above which a full collection gives memory back (observability/memory-limit.ts); undefined: none. */
+  readonly memorySoftLimitBytes: number | undefined;
   /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
   readonly leaderElection:
     | { readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number }
@@ -67,6 +69,8 @@ export const RUN_FLAGS = `
             --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
             --metrics-secure BOOL    HTTPS, and only scrapers the apiserver authorises (default true)
             --metrics-cert-dir DIR   tls.crt and tls.key for the metrics server (default: self-signed)
+            --memory-soft-limit MIB  above this resident memory, collect garbage and give pages back;
+                                     needs node's --expose-gc (default $KUBEPOSTURE_MEMORY_SOFT_LIMIT, else 0: off)
             --leader-elect BOOL      elect a leader on a Lease in the operator's namespace (default true)
             --lease-duration DUR     how long a lease lasts unrenewed (default 15s)
             --renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
@@ -89,6 +93,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'metrics-addr': { type: 'string', default: ':8443' },
       'metrics-secure': { type: 'string', default: 'true' },
       'metrics-cert-dir': { type: 'string' },
+      'memory-soft-limit': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
       'lease-duration': { type: 'string', default: '15s' },
       'renew-deadline': { type: 'string', default: '10s' },
@@ -118,6 +123,10 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   if (secure === 'false' && certDir !== undefined)
     throw new Error('--metrics-cert-dir needs --metrics-secure=true: plain HTTP uses no certificate');
   if (certDir === '') throw new Error('--metrics-cert-dir "" must name a directory');
+  const softLimit = values['memory-soft-limit'] ?? env.KUBEPOSTURE_MEMORY_SOFT_LIMIT ?? '0';
+  const softLimitMiB = Number(softLimit);
+  if (!/^\d{1,6}$/.test(softLimit) || !Number.isSafeInteger(softLimitMiB))
+    throw new Error(`--memory-soft-limit ${JSON.stringify(softLimit)} must be a whole number of MiB (0: off)`);
   const elect = values['leader-elect'];
   if (elect !== 'true' && elect !== 'false') throw new Error(`--leader-elect ${JSON.stringify(elect)} must be true or false`);
   const lease = parseDuration('lease-duration', values['lease-duration']);
@@ -142,6 +151,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     healthAddress,
     metricsAddress,
     metricsServing: secure === 'false' ? { kind: 'plain' } : { kind: 'secure', certDir },
+    memorySoftLimitBytes: softLimitMiB === 0 ? undefined : softLimitMiB * 2 ** 20,
     leaderElection:
       elect === 'false'
         ? undefined

@@ -21,6 +21,7 @@ import { apiReviewer } from '../kube/reviews.ts';
 import type { Logger } from '../lib/log.ts';
 import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
 import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
+import { SoftMemoryLimit } from '../observability/memory-limit.ts';
 import { selfSignedCertificate, type KeyPair } from '../observability/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
 
@@ -140,6 +141,8 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     );
     elector.start();
   }
+  const memoryLimit = softMemoryLimit(config, metrics, log);
+  memoryLimit?.start();
   const started = controller.start();
   onResyncRequest?.(() => {
     log.info('Resyncing every namespace on request');
@@ -150,10 +153,31 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   health.draining();
   await elector?.stop();
   await controller.stop();
+  memoryLimit?.stop();
   await health.close();
   await metricsServer.close();
   rest.close();
   electionRest?.close();
   reviewRest?.close();
   return 0;
+}
+
+/** The soft memory limit, when configured; node must run with --expose-gc for it (a collection it can ask for). */
+function softMemoryLimit(config: RunConfig, metrics: Metrics, log: Logger): SoftMemoryLimit | undefined {
+  const limitBytes = config.memorySoftLimitBytes;
+  if (limitBytes === undefined) return undefined;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function')
+    throw new Error('--memory-soft-limit needs node started with --expose-gc (NODE_OPTIONS=--expose-gc), to collect on its own');
+  return new SoftMemoryLimit({
+    clock: systemClock,
+    log,
+    limitBytes,
+    rss: () => process.memoryUsage.rss(),
+    collect: gc,
+    onCollect: (ms) => {
+      metrics.memoryLimitCollections.inc();
+      metrics.memoryLimitSeconds.inc(ms / 1000);
+    },
+  });
 }

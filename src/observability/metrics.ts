@@ -67,6 +67,16 @@ export class Metrics {
     labelNames: ['verb', 'code'] as const,
     registers: [this.registry],
   });
+  readonly memoryLimitCollections = new Counter({
+    name: 'kubeposture_memory_limit_collections_total',
+    help: 'Full garbage collections run because resident memory passed --memory-soft-limit.',
+    registers: [this.registry],
+  });
+  readonly memoryLimitSeconds = new Counter({
+    name: 'kubeposture_memory_limit_collection_seconds_total',
+    help: 'Time spent in those collections.',
+    registers: [this.registry],
+  });
   readonly leader: Gauge = new Gauge({
     name: 'kubeposture_leader',
     help: '1 while this process holds the leader lease (or runs without leader election).',

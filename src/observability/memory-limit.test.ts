@@ -1,0 +1,97 @@
+import { FakeClock } from '../../test/support/fake-clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
+import { SoftMemoryLimit } from './memory-limit.ts';
+
+const MIB = 2 ** 20;
+
+/** A process whose RSS the test sets, and whose collections bring it down to `live`. */
+function rig(limitMiB: number): {
+  clock: FakeClock;
+  limit: SoftMemoryLimit;
+  state: { rss: number; live: number; collections: number };
+  warned: string[];
+} {
+  const clock = new FakeClock();
+  const state = { rss: 0, live: 0, collections: 0 };
+  const warned: string[] = [];
+  const log: Logger = { ...silentLogger, warn: (m: string) => warned.push(m) };
+  const limit = new SoftMemoryLimit({
+    clock,
+    log,
+    limitBytes: limitMiB * MIB,
+    rss: () => state.rss * MIB,
+    collect: () => {
+      state.collections += 1;
+      state.rss = state.live;
+    },
+    checkMs: 250,
+    minIntervalMs: 1000,
+    maxBackoffMs: 8000,
+  });
+  return { clock, limit, state, warned };
+}
+
+describe('SoftMemoryLimit', () => {
+  it('does nothing while the RSS is at or under the limit', () => {
+    const r = rig(256);
+    r.state.rss = 256;
+    expect(r.limit.check()).toBe(false);
+    expect(r.state.collections).toBe(0);
+  });
+
+  it('collects when the RSS passes the limit, at most once per interval', () => {
+    const r = rig(256);
+    r.state.live = 200;
+    r.state.rss = 300;
+    expect(r.limit.check()).toBe(true);
+    expect(r.state.rss).toBe(200);
+    r.state.rss = 290;
+    r.clock.advance(999);
+    expect(r.limit.check()).toBe(false);
+    r.clock.advance(1);
+    expect(r.limit.check()).toBe(true);
+    expect(r.state.collections).toBe(2);
+    expect(r.warned).toEqual([]);
+  });
+
+  it('backs off, doubling up to the maximum, while a collection cannot bring it under the limit, and says so once', () => {
+    const r = rig(256);
+    r.state.live = 280;
+    const at: number[] = [];
+    for (let t = 0; t <= 40_000; t += 250) {
+      r.state.rss = 300;
+      if (r.limit.check()) at.push(r.clock.now());
+      r.clock.advance(250);
+    }
+    expect(at.slice(0, 6)).toEqual([0, 2000, 6000, 14_000, 22_000, 30_000]);
+    expect(r.warned).toEqual(['Memory is above the soft limit even after a full collection: raise the limit']);
+    // Once a collection gets it under again, the interval is back to the minimum.
+    r.state.live = 100;
+    r.clock.advance(8000);
+    r.state.rss = 300;
+    expect(r.limit.check()).toBe(true);
+    r.clock.advance(1000);
+    r.state.rss = 300;
+    expect(r.limit.check()).toBe(true);
+  });
+
+  it('checks on its own timer once started, until stopped', () => {
+    const r = rig(256);
+    r.state.live = 100;
+    r.state.rss = 300;
+    r.limit.start();
+    r.clock.advance(250);
+    expect(r.state.collections).toBe(1);
+    r.limit.stop();
+    r.state.rss = 300;
+    r.clock.advance(5000);
+    expect(r.state.collections).toBe(1);
+  });
+
+  it('refuses a limit that is not above 0', () => {
+    expect(
+      () => new SoftMemoryLimit({ clock: new FakeClock(), log: silentLogger, limitBytes: 0, rss: () => 0, collect: () => undefined }),
+    ).toThrow('above 0');
+  });
+});
