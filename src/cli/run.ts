@@ -55,8 +55,10 @@ function metricsServing(config: RunConfig, rest: RestClient | undefined, log: Lo
 /** Runs until `stopSignal` resolves; resolves with the exit code. `onResyncRequest` hands over a function that resyncs now. */
 export async function run(config: RunConfig, stopSignal: Promise<string>, onResyncRequest?: (resync: () => void) => void): Promise<number> {
   const log = createLogger(config.logLevel);
-  const kc = await loadClusterAccess(config.kubeconfig);
   const metrics = new Metrics();
+  // Refused before anything else when node cannot collect on request.
+  const memoryLimit = softMemoryLimit(config, metrics, log);
+  const kc = await loadClusterAccess(config.kubeconfig);
   // With leader election each replica names itself, so the apiserver's audit log tells replicas apart.
   const userAgent = config.leaderElection === undefined ? 'kubeposture' : `kubeposture/${config.leaderElection.identity}`;
   const onRequest = (r: RequestRecord): void => {
@@ -141,7 +143,6 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     );
     elector.start();
   }
-  const memoryLimit = softMemoryLimit(config, metrics, log);
   memoryLimit?.start();
   const started = controller.start();
   onResyncRequest?.(() => {

@@ -27,8 +27,8 @@ interface Child {
   kill(signal: NodeJS.Signals): void;
 }
 
-function startRun(args: readonly string[]): Child {
-  const child = spawn(process.execPath, [MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startRun(args: readonly string[], nodeArgs: readonly string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
@@ -132,6 +132,49 @@ describe('kubeposture run', () => {
     ]) {
       expect({ m, logged: messages.has(m) }).toEqual({ m, logged: true });
     }
+  });
+
+  it('collects on its own above --memory-soft-limit, counts it, and backs off and says so when the limit is below the live data', async () => {
+    // 1 MiB: below anything node can live in, so every collection leaves it above the limit.
+    const child = startRun(
+      [
+        '--kubeconfig',
+        process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '',
+        '--health-addr',
+        '127.0.0.1:0',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--metrics-secure=false',
+        '--leader-elect=false',
+        '--memory-soft-limit',
+        '1',
+      ],
+      ['--expose-gc'],
+    );
+    try {
+      const metricsPort = await eventually(async () => {
+        const starting =
+          child
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"Starting kubeposture"')) ?? '{}';
+        const port = (JSON.parse(starting) as { metricsPort?: number }).metricsPort;
+        if (port === undefined) throw new Error('no port logged yet');
+        return port;
+      });
+      await eventually(async () => {
+        const scraped = await (await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`)).text();
+        const n = Number(/^kubeposture_memory_limit_collections_total (\S+)$/m.exec(scraped)?.[1] ?? '0');
+        expect(n).toBeGreaterThanOrEqual(1);
+        expect(Number(/^kubeposture_memory_limit_collection_seconds_total (\S+)$/m.exec(scraped)?.[1] ?? '0')).toBeGreaterThan(0);
+      }, 15_000);
+      expect(child.output()).toContain('Memory is above the soft limit even after a full collection: raise the limit');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await child.exited).toBe(0);
+    // Said once, however many collections ran.
+    expect(child.output().split('even after a full collection').length - 1).toBe(1);
   });
 
   it.each<[string[], RegExp]>([

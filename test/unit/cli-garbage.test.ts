@@ -77,6 +77,18 @@ describe('kubeposture given garbage', () => {
     ['run with a bad duration', ['run', '--resync-period', 'soon'], undefined, /--resync-period "soon" is not a duration/],
     ['run with a bad log level', ['run', '--log-level', 'loud'], undefined, /--log-level "loud"/],
     ['run with a bad reports mode', ['run', '--reports', 'sometimes'], undefined, /--reports "sometimes" must be auto, on or off/],
+    [
+      'run with a soft memory limit in the wrong unit',
+      ['run', '--memory-soft-limit', '256Mi'],
+      undefined,
+      /--memory-soft-limit "256Mi" must be a whole number of MiB/,
+    ],
+    [
+      'run with a soft memory limit but no --expose-gc',
+      ['run', '--leader-elect=false', '--memory-soft-limit', '256'],
+      undefined,
+      /--memory-soft-limit needs node started with --expose-gc/,
+    ],
     ['run with an unknown flag', ['run', '--turbo'], undefined, /turbo/],
     ['run with a missing kubeconfig', ['run', '--leader-elect=false', '--kubeconfig', join(dir, 'none')], undefined, /ENOENT|no such file/],
     [
