@@ -20,6 +20,8 @@ import {
 } from '../support/world.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+/** Health and plain-HTTP metrics on free local ports, one process. */
+const LOCAL = ['--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--metrics-secure=false', '--leader-elect=false'];
 
 interface Child {
   readonly exited: Promise<number | null>;
@@ -69,12 +71,7 @@ describe('kubeposture run', () => {
       '100ms',
       '--log-level',
       'debug',
-      '--health-addr',
-      '127.0.0.1:0',
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--metrics-secure=false',
-      '--leader-elect=false',
+      ...LOCAL,
     ]);
     try {
       const { port, metricsPort } = await eventually(async () => {
@@ -137,18 +134,7 @@ describe('kubeposture run', () => {
   it('collects on its own above --memory-soft-limit, counts it, and backs off and says so when the limit is below the live data', async () => {
     // 1 MiB: below anything node can live in, so every collection leaves it above the limit.
     const child = startRun(
-      [
-        '--kubeconfig',
-        process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '',
-        '--health-addr',
-        '127.0.0.1:0',
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--metrics-secure=false',
-        '--leader-elect=false',
-        '--memory-soft-limit',
-        '1',
-      ],
+      ['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', ...LOCAL, '--memory-soft-limit', '1'],
       ['--expose-gc'],
     );
     try {
