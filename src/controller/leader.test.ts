@@ -2,6 +2,7 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { silentLogger } from '../lib/log.ts';
 import { LeaderElector, type LeaseClient } from './leader.ts';
 import type { WireLease } from '../kube/wire.ts';
+import { ApiError } from '../kube/transport.ts';
 
 /** A Lease store whose answers the test releases, to play a process paused mid-request. */
 class LeaseServer implements LeaseClient {
@@ -31,14 +32,30 @@ class LeaseServer implements LeaseClient {
     if (this.down) throw new Error('connect ECONNREFUSED');
   }
 
+  private version = 0;
+
+  /** As the apiserver: a write naming a resourceVersion that is no longer the lease's is refused (409). */
   private async write(obj: WireLease): Promise<WireLease> {
     await this.answer();
-    this.lease = { ...obj, metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } };
+    const current = this.lease?.metadata.resourceVersion;
+    if (current !== undefined && obj.metadata.resourceVersion !== current)
+      throw new ApiError(409, 'Conflict', 'the object has been modified', {});
+    this.version += 1;
+    this.lease = { ...obj, metadata: { name: 'l', namespace: 'ns', resourceVersion: String(this.version) } };
     return this.lease;
   }
 
   releaseAll(): void {
     for (const r of this.held.splice(0)) r();
+  }
+
+  /** Answers only the request held first, or last. */
+  releaseOldest(): void {
+    this.held.shift()?.();
+  }
+
+  releaseNewest(): void {
+    this.held.pop()?.();
   }
 }
 
@@ -112,5 +129,26 @@ describe('LeaderElector', () => {
     expect(e.isLeader).toBe(true);
     expect(events).toEqual(['start', 'stop', 'start']);
     await e.stop();
+  });
+
+  it('gives the lease up when stopped while a renewal is in flight: the release is written after the renewal lands, not refused by it', async () => {
+    const { server, clock, e } = await leading();
+    server.hold = true;
+    clock.advance(1000);
+    await flush();
+    // The renewal's read is answered; its write is in flight.
+    server.releaseOldest();
+    await flush();
+    const stopped = e.stop();
+    await flush();
+    // Whatever stop() sent meanwhile is answered before the renewal lands.
+    server.releaseNewest();
+    await flush();
+    server.hold = false;
+    server.releaseAll();
+    await flush();
+    await stopped;
+    expect(server.lease?.spec?.holderIdentity).toBe('');
+    expect(e.isLeader).toBe(false);
   });
 });

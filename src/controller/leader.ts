@@ -41,6 +41,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private stopped = false;
   private cancelTimer: (() => void) | undefined;
+  /** The tick under way (it never rejects), for stop() to wait on. */
+  private current: Promise<void> | undefined;
   /** The lease record as last seen, and when (local time): expiry is judged on our clock, not the holder's. */
   private observed: { record: string; at: number } | undefined;
   private readonly onStart: () => void;
@@ -68,13 +70,16 @@ export class LeaderElector {
   /** Starts campaigning; keeps renewing while leading. */
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.current = this.tick();
   }
 
   /** Stops campaigning; a leader gives the lease up so a follower need not wait it out. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer?.();
+    // A renewal (or an acquisition) in flight lands first: the release is then written over it,
+    // not read before it and refused after it (409), which left the lease held by a stopped process.
+    await this.current;
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -160,7 +165,7 @@ export class LeaderElector {
     }
     if (this.isStopped()) return;
     this.cancelTimer = this.clock.setTimer(() => {
-      void this.tick();
+      this.current = this.tick();
     }, this.cfg.retryPeriodMs);
   }
 }
