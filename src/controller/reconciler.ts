@@ -11,7 +11,7 @@
  */
 import { ANNOTATION_HOLDS, ANNOTATION_OWNED, FIELD_MANAGER, PSA_PREFIX } from '../api/constants.ts';
 import type { Finding } from '../api/types.ts';
-import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings } from '../posture/pod-security.ts';
+import { apiserverJudges, isClean, podSecurityVerdict, verdictFindings, type PodSecurityVerdict } from '../posture/pod-security.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import type { WireObject } from '../kube/wire.ts';
 import { ApiError } from '../kube/transport.ts';
@@ -463,8 +463,8 @@ export class Reconciler {
       return NOTHING;
     }
     if (!this.deps.mayWrite()) throw new NotLeader();
-    const holds = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
-    if (labels === undefined && value === undefined && mark === undefined && !holds) return NOTHING;
+    const ownsFields = holdsField(ns, ['metadata', 'labels'], true) || holdsField(ns, ['metadata', 'annotations'], true);
+    if (labels === undefined && value === undefined && mark === undefined && !ownsFields) return NOTHING;
     const enforce = enforceLabel(labels);
     const before = enforceLabel(ns.metadata.labels);
     const changesEnforce = enforce !== undefined && enforce !== before;
@@ -473,7 +473,7 @@ export class Reconciler {
     if (judged && labels !== undefined && plan.state === 'governed' && plan.baseline.spec.podSecurity?.rollout === 'WhenClean') {
       // Ask first, with a dry run of the same write: while some pod would be refused, warn and
       // audit move and enforce stays as it is.
-      const probe = podSecurityVerdict(await this.dryRunLabels(namespace, labels));
+      const probe = await this.dryRunVerdict(namespace, labels);
       if (!isClean(probe)) {
         const held = holdEnforce(labels, ns.metadata.labels);
         const pending: PodSecurityRecord = { state: 'pending', enforce, findings: verdictFindings(namespace, probe, 'pending', enforce) };
@@ -536,7 +536,7 @@ export class Reconciler {
       case 'ask': {
         if (!this.deps.mayWrite()) throw new NotLeader();
         const at = pace.now();
-        const v = podSecurityVerdict(await this.dryRunLabels(namespace, labels));
+        const v = await this.dryRunVerdict(namespace, labels);
         const findings = isClean(v) ? [] : verdictFindings(namespace, v, 'preview', enforce);
         // The same answer keeps its findings, so that status and Report see no change.
         const same = previous !== undefined && sameList(previous.findings, findings, sameFinding);
@@ -575,8 +575,8 @@ export class Reconciler {
     );
   }
 
-  /** The warnings a write of these labels would get, from a dry run (the apiserver stores nothing). */
-  private async dryRunLabels(namespace: string, labels: Readonly<Record<string, string>>): Promise<string[]> {
+  /** What Pod Security admission would say of the pods if these labels were written, from a dry run (the apiserver stores nothing). */
+  private async dryRunVerdict(namespace: string, labels: Readonly<Record<string, string>>): Promise<PodSecurityVerdict> {
     const warnings: string[] = [];
     const body = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
     await this.deps.rest.apply('Namespace', body, {
@@ -585,7 +585,7 @@ export class Reconciler {
       dryRun: true,
       onWarnings: (w) => warnings.push(...w),
     });
-    return warnings;
+    return podSecurityVerdict(warnings);
   }
 
   private async apply(
