@@ -12,8 +12,8 @@ import type { SecurityBaselineExceptionStatus } from '../../src/api/exception.ts
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
-import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, OPERATOR_NAMESPACE, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { impersonating, namespaceAdmin } from '../support/tenant.ts';
 import {
@@ -30,7 +30,7 @@ import {
 let op: TestOperator;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 }, 60_000);
 afterAll(async () => {
   await op.stop();

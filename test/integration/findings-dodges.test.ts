@@ -30,8 +30,8 @@ import {
   type Protocol,
   type StoredPolicy,
 } from '../support/network-policy-eval.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import {
   RESTRICTED_SPEC,
@@ -212,7 +212,7 @@ let op: TestOperator;
 let tenant: RestClient;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 });
 afterAll(async () => {
   tenant.close();

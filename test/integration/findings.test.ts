@@ -8,9 +8,9 @@
 import type { Finding } from '../../src/api/types.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import { uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import type { TestOperator } from '../support/operator.ts';
 import {
   RESTRICTED_SPEC,
   baselineManifest,
@@ -26,7 +26,7 @@ import {
 let op: TestOperator;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 });
 afterAll(async () => {
   await kubectl('delete', '--ignore-not-found', '-k', 'config/policy');

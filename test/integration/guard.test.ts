@@ -13,9 +13,9 @@ import { selects } from '../../src/baseline/selection.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, OPERATOR_NAMESPACE, startAsOperator } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { compliantPod } from '../support/pods.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import {
@@ -34,7 +34,7 @@ import {
 
 let op: TestOperator | undefined;
 const start = async (): Promise<void> => {
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 };
 const stop = async (): Promise<void> => {
   await op?.stop();

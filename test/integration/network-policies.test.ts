@@ -16,9 +16,9 @@ import type { ManagedObject } from '../../src/baseline/objects.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
-import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
 import { allowed, type FullPolicy, type Labels, type Pod, type Probe } from '../support/network-policy-eval.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import {
   createBaseline,
@@ -37,7 +37,7 @@ const sampleFiles = readdirSync(SAMPLES).filter((f) => f.includes('_securitybase
 let op: TestOperator;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 }, 60_000);
 afterAll(async () => {
   await op.stop();

@@ -13,8 +13,8 @@ import { GRANTS_CLUSTER_ROLE, NAME_GRANTOR } from '../../src/api/constants.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
-import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, OPERATOR_NAMESPACE, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import {
   baselineManifest,
   createBaseline,
@@ -107,7 +107,7 @@ beforeAll(async () => {
   await kubectl('apply', '--server-side', '--force-conflicts', '-f', file);
   await expectCan(OPERATOR, 'get', 'pods/log', 'kube-system', true);
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
   // One baseline granting workload rules; one whose workload gets none.
   [granting = ''] = await createNamespaces('grants', 1, { 'kp-test': group, 'kp-grants': 'yes' });
   [withoutRules = ''] = await createNamespaces('norules', 1, { 'kp-test': group, 'kp-grants': 'no' });

@@ -8,8 +8,8 @@
 import type { Finding } from '../../src/api/types.ts';
 import { ApiError } from '../../src/kube/transport.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { compliantPod as compliant, PLAIN_POD_FAILS, plainPod as plain, privilegedPod as privileged } from '../support/pods.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import {
@@ -30,10 +30,7 @@ let op: TestOperator;
 const PREVIEW_INTERVAL_MS = 1000;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator(
-    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, podSecurityPreviewIntervalMs: PREVIEW_INTERVAL_MS },
-    await serviceAccountKubeConfig(),
-  );
+  op = await startAsOperator({ podSecurityPreviewIntervalMs: PREVIEW_INTERVAL_MS });
 });
 afterAll(async () => {
   await op.stop();

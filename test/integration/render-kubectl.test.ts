@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { GROUP, VERSION } from '../../src/api/constants.ts';
 import { render } from '../../src/cli/render.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
 import { kubectl, kubectlRun } from '../support/kubectl.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { createNamespaces, deleteBaseline, readBaseline } from '../support/world.ts';
 
 let op: TestOperator;
@@ -28,7 +28,7 @@ const applied: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kp-render-kubectl-'));
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 });
 afterAll(async () => {
   for (const name of applied) await deleteBaseline(name).catch(() => undefined);

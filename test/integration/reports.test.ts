@@ -17,7 +17,7 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import type { ReportBody } from '../../src/report/build.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
-import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig, startAsOperator } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
@@ -30,10 +30,7 @@ let op: TestOperator;
 beforeAll(async () => {
   await installDefaultConfig();
   await installOpenReports();
-  op = await startOperator(
-    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, clusterReportIntervalMs: 500, reports: 'auto' },
-    await serviceAccountKubeConfig(),
-  );
+  op = await startAsOperator({ clusterReportIntervalMs: 500, reports: 'auto' });
 }, 120_000);
 afterAll(async () => {
   await op.stop();

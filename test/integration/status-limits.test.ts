@@ -15,8 +15,8 @@ import { EVENT_LIMITS, STATUS_LIMITS, clip, eventName, measure } from '../../src
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import {
   RESTRICTED_SPEC,
   baselineManifest,
@@ -31,7 +31,7 @@ import {
 let op: TestOperator;
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
 });
 afterAll(async () => {
   await op.stop();

@@ -9,9 +9,9 @@ import { NAME_ALLOW_DNS, NAME_DEFAULT_DENY, NAME_GRANTOR } from '../../src/api/c
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
-import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig } from '../support/identity.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { impersonating, namespaceAdmin } from '../support/tenant.ts';
 import {
   RESTRICTED_SPEC,
@@ -32,7 +32,7 @@ const group = uniqueName('g');
 
 beforeAll(async () => {
   await installDefaultConfig();
-  op = await startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100 }, await serviceAccountKubeConfig());
+  op = await startAsOperator();
   baseline = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
   [ns = ''] = await createNamespaces('tamper', 1, { 'kp-test': group });
   await waitCompliant(baseline, 1);

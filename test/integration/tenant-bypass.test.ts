@@ -11,8 +11,8 @@ import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { uniqueName } from '../support/cluster.ts';
 import { withoutGrantRules } from '../support/crd.ts';
-import { OPERATOR_NAMESPACE, installDefaultConfig, serviceAccountKubeConfig } from '../support/identity.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { installDefaultConfig, startAsOperator } from '../support/identity.ts';
+import type { TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import {
   RESTRICTED_SPEC,
@@ -32,8 +32,7 @@ import {
 type Policy = WireObject & { spec: { ingress?: unknown[]; podSelector?: unknown } };
 
 let op: TestOperator;
-const start = async (): Promise<TestOperator> =>
-  startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, conflictRecheckMs: 500 }, await serviceAccountKubeConfig());
+const start = async (): Promise<TestOperator> => startAsOperator({ conflictRecheckMs: 500 });
 beforeAll(async () => {
   await installDefaultConfig();
   op = await start();
