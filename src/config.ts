@@ -30,6 +30,11 @@ export interface RunConfig {
    * or a self-signed one made at start; `plain` is HTTP to anyone, for local use.
    */
   readonly metricsServing: { readonly kind: 'secure'; readonly certDir: string | undefined } | { readonly kind: 'plain' };
+  /**
+   * Where the allow-all webhook is served (admission/server.ts), while its configuration
+   * (config/guard/allow-all.yaml) exists; undefined: never.
+   */
+  readonly admissionAddress: { readonly host: string | undefined; readonly port: number } | undefined;
   /** RSS above which a full collection gives memory back (observability/memory-limit.ts); undefined: none. */
   readonly memorySoftLimitBytes: number | undefined;
   /** Leader election on a Lease in the operator's namespace; undefined when turned off. */
@@ -69,6 +74,8 @@ export const RUN_FLAGS = `
             --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
             --metrics-secure BOOL    HTTPS, and only scrapers the apiserver authorises (default true)
             --metrics-cert-dir DIR   tls.crt and tls.key for the metrics server (default: self-signed)
+            --admission-addr ADDR    where the allow-all webhook is served once config/guard/allow-all.yaml
+                                     is installed (default: not served)
             --memory-soft-limit MIB  above this resident memory, collect garbage and give pages back;
                                      needs node's --expose-gc (default $KUBEPOSTURE_MEMORY_SOFT_LIMIT, else 0: off)
             --leader-elect BOOL      elect a leader on a Lease in the operator's namespace (default true)
@@ -93,6 +100,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
       'metrics-addr': { type: 'string', default: ':8443' },
       'metrics-secure': { type: 'string', default: 'true' },
       'metrics-cert-dir': { type: 'string' },
+      'admission-addr': { type: 'string' },
       'memory-soft-limit': { type: 'string' },
       'leader-elect': { type: 'string', default: 'true' },
       'lease-duration': { type: 'string', default: '15s' },
@@ -123,6 +131,12 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
   if (secure === 'false' && certDir !== undefined)
     throw new Error('--metrics-cert-dir needs --metrics-secure=true: plain HTTP uses no certificate');
   if (certDir === '') throw new Error('--metrics-cert-dir "" must name a directory');
+  const admission = values['admission-addr'];
+  const admissionAddress = admission === undefined ? undefined : parseAddress('admission-addr', admission);
+  if (admissionAddress !== undefined && (ns === undefined || ns === ''))
+    throw new Error(
+      "--admission-addr needs the operator's namespace for the webhook's certificate Secret: set --namespace or $POD_NAMESPACE",
+    );
   const softLimit = values['memory-soft-limit'] ?? env.KUBEPOSTURE_MEMORY_SOFT_LIMIT ?? '0';
   const softLimitMiB = Number(softLimit);
   if (!/^\d{1,6}$/.test(softLimit) || !Number.isSafeInteger(softLimitMiB))
@@ -151,6 +165,7 @@ export function parseRunConfig(args: readonly string[], env: NodeJS.ProcessEnv =
     healthAddress,
     metricsAddress,
     metricsServing: secure === 'false' ? { kind: 'plain' } : { kind: 'secure', certDir },
+    admissionAddress,
     memorySoftLimitBytes: softLimitMiB === 0 ? undefined : softLimitMiB * 2 ** 20,
     leaderElection:
       elect === 'false'

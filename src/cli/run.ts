@@ -22,8 +22,9 @@ import type { Logger } from '../lib/log.ts';
 import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
 import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
 import { SoftMemoryLimit } from '../observability/memory-limit.ts';
-import { selfSignedCertificate, type KeyPair } from '../observability/self-signed.ts';
+import { selfSignedCertificate, type KeyPair } from '../lib/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { AllowAllWebhook } from '../admission/server.ts';
 
 /** The metrics server's certificate: from `certDir` (tls.crt, tls.key), else self-signed in memory. */
 function metricsCertificate(certDir: string | undefined): KeyPair {
@@ -112,6 +113,28 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     config.metricsAddress.port,
     metricsServing(config, reviewRest, log),
   );
+  // The allow-all webhook, on every replica (the Service may send a review to any), once
+  // config/guard/allow-all.yaml is installed; its client is its own (reads and the certificate's writes, whoever leads).
+  const admissionRest =
+    config.admissionAddress === undefined || config.operatorNamespace === undefined
+      ? undefined
+      : new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 });
+  const admission =
+    admissionRest === undefined || config.admissionAddress === undefined || config.operatorNamespace === undefined
+      ? undefined
+      : new AllowAllWebhook({
+          rest: admissionRest,
+          namespace: config.operatorNamespace,
+          clock: systemClock,
+          log,
+          host: config.admissionAddress.host,
+          port: config.admissionAddress.port,
+          periodMs: 60_000,
+          onReview: (verdict) => {
+            metrics.admissionReviews.inc({ verdict });
+          },
+        });
+  admission?.start();
   log.info('Starting kubeposture', {
     server: kc.getCurrentCluster()?.server,
     namespace: config.operatorNamespace,
@@ -154,12 +177,14 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   health.draining();
   await elector?.stop();
   await controller.stop();
+  await admission?.stop();
   memoryLimit?.stop();
   await health.close();
   await metricsServer.close();
   rest.close();
   electionRest?.close();
   reviewRest?.close();
+  admissionRest?.close();
   return 0;
 }
 

@@ -5,7 +5,7 @@
  * so a kind is spelt in one place; the transport (transport.ts) knows nothing of
  * kinds, and the verbs (rest.ts) take a kind and find its path here.
  */
-import type { WireLease, WireObject } from './wire.ts';
+import type { WireLease, WireObject, WireSecret, WireWebhookConfiguration } from './wire.ts';
 
 /** Where a kind lives in the REST API. */
 export interface ResourceInfo {
@@ -32,6 +32,12 @@ export const RESOURCES = {
   CustomResourceDefinition: { apiVersion: 'apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
   Lease: { apiVersion: 'coordination.k8s.io/v1', plural: 'leases', namespaced: true },
   Event: { apiVersion: 'events.k8s.io/v1', plural: 'events', namespaced: true },
+  Secret: { apiVersion: 'v1', plural: 'secrets', namespaced: true },
+  ValidatingWebhookConfiguration: {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    plural: 'validatingwebhookconfigurations',
+    namespaced: false,
+  },
   ValidatingAdmissionPolicy: { apiVersion: 'admissionregistration.k8s.io/v1', plural: 'validatingadmissionpolicies', namespaced: false },
   ValidatingAdmissionPolicyBinding: {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -46,6 +52,8 @@ export type ResourceKind = keyof typeof RESOURCES;
 /** The kinds whose answers kubeposture reads beyond {@link WireObject}; every other kind answers as a WireObject. */
 interface WireKinds {
   readonly Lease: WireLease;
+  readonly Secret: WireSecret;
+  readonly ValidatingWebhookConfiguration: WireWebhookConfiguration;
 }
 
 /** The wire type an answer about `K` comes as: what a verb on `K` resolves to. */

@@ -53,3 +53,22 @@ export interface WireLease extends WireObject {
     readonly leaseTransitions?: number;
   };
 }
+
+/** A v1 Secret: only the webhook's serving certificate is read (admission/certificates.ts). */
+export interface WireSecret extends WireObject {
+  readonly type?: string;
+  /** Values base64-encoded, as the API sends them. */
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** An admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration, as far as its serving certificate depends on it. */
+export interface WireWebhookConfiguration extends WireObject {
+  readonly webhooks?: readonly {
+    readonly name?: string;
+    readonly clientConfig?: {
+      readonly url?: string;
+      readonly service?: { readonly name?: string; readonly namespace?: string; readonly port?: number; readonly path?: string };
+      readonly caBundle?: string;
+    };
+  }[];
+}

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Reviewer, UserInfo } from '../kube/reviews.ts';
 import { ExpiringCache, ScrapeAuthorizer, bearerToken, decisionStatus } from './metrics-auth.ts';
-import { selfSignedCertificate } from './self-signed.ts';
+import { selfSignedCertificate } from '../lib/self-signed.ts';
 
 const reader: UserInfo = {
   username: 'system:serviceaccount:monitoring:prometheus',

@@ -10,7 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { listen, type Listening } from './listen.ts';
 import type { Logger } from '../lib/log.ts';
 import { decisionStatus, type ScrapeAuthorizer } from './metrics-auth.ts';
-import type { KeyPair } from './self-signed.ts';
+import type { KeyPair } from '../lib/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 export class Metrics {
@@ -65,6 +65,12 @@ export class Metrics {
     name: 'kubeposture_api_dry_runs_total',
     help: 'The requests among kubeposture_api_requests_total that were dry runs (dryRun=All: judged, nothing stored), by verb and HTTP code.',
     labelNames: ['verb', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly admissionReviews = new Counter({
+    name: 'kubeposture_admission_reviews_total',
+    help: 'NetworkPolicy writes the allow-all webhook judged, by verdict (admitted, refused; error: admitted because the namespace could not be read).',
+    labelNames: ['verdict'] as const,
     registers: [this.registry],
   });
   readonly memoryLimitCollections = new Counter({

@@ -1,13 +1,14 @@
 /**
- * A self-signed serving certificate made in memory at startup, as
- * controller-runtime's metrics server makes one when no certificate is
- * mounted: it encrypts the scrape; scrapers do not verify it (Prometheus:
- * `insecure_skip_verify`), so mount a real one (`--metrics-cert-dir`) to have
- * them check the server too.
+ * A self-signed serving certificate. The metrics server makes one in memory at startup, as
+ * controller-runtime's does when no certificate is mounted: it encrypts the scrape; scrapers
+ * do not verify it (Prometheus: `insecure_skip_verify`), so mount a real one
+ * (`--metrics-cert-dir`) to have them check the server too. The allow-all webhook keeps one in
+ * a Secret and gives it to the apiserver as the webhook's caBundle (admission/certificates.ts):
+ * a self-signed certificate is its own trust anchor.
  *
  * Node can make and sign with keys but not write X.509, so the few DER
  * structures of one fixed certificate shape are written here (ECDSA P-256 with
- * SHA-256, subject and issuer `CN=kubeposture-metrics`, the given DNS names and
+ * SHA-256, subject and issuer `CN=kubeposture-metrics` or as given, the given DNS names and
  * IPs as subjectAltName, serverAuth only, not a CA). Node's own X509Certificate
  * (OpenSSL) parses and verifies the result in the unit test. Nothing is
  * written to disk: the image runs with a read-only root filesystem.
@@ -84,10 +85,19 @@ const ECDSA_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
 const extension = (id: string, critical: boolean, value: Buffer): Buffer =>
   seq(oid(id), ...(critical ? [tlv(0x01, Buffer.from([0xff]))] : []), tlv(0x04, value));
 
-/** Makes a self-signed ECDSA P-256 serving certificate for these names, valid from an hour ago for `days`. */
-export function selfSignedCertificate(dnsNames: readonly string[], ips: readonly string[], now: Date = new Date(), days = 365): KeyPair {
+/**
+ * Makes a self-signed ECDSA P-256 serving certificate for these names, valid from an hour ago for
+ * `days`, with subject and issuer CN=`commonName`.
+ */
+export function selfSignedCertificate(
+  dnsNames: readonly string[],
+  ips: readonly string[],
+  now: Date = new Date(),
+  days = 365,
+  commonName = 'kubeposture-metrics',
+): KeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('kubeposture-metrics')))));
+  const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName)))));
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const altNames = seq(...dnsNames.map((n) => tlv(0x82, Buffer.from(n, 'ascii'))), ...ips.map((ip) => tlv(0x87, ipBytes(ip))));
