@@ -9,7 +9,11 @@
  * The shipped configuration points at a Service; the test control plane runs no pods, so the
  * test points it at the webhook in this process by URL instead, and changes nothing else.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { ALLOW_ALL_WEBHOOK, WEBHOOK_SECRET } from '../../src/admission/certificates.ts';
 import { ALLOW_ALL_PATH, AllowAllWebhook, type ReviewOutcome } from '../../src/admission/server.ts';
@@ -111,13 +115,14 @@ beforeAll(async () => {
   otherTenant = (await namespaceAdmin(ungoverned)).client;
   webhook = startWebhook();
 });
+let opStopped = false;
 afterAll(async () => {
   await webhook?.stop();
   await kubectl('delete', '--ignore-not-found', '-f', 'config/guard/allow-all.yaml');
   await user.request('DELETE', resourcePath('Secret', OPERATOR_NAMESPACE, WEBHOOK_SECRET)).catch(() => undefined);
   await deleteBaseline(both);
   await deleteBaseline(ingressOnly);
-  await op.stop();
+  if (!opStopped) await op.stop();
   operatorRest.close();
 });
 
@@ -220,5 +225,56 @@ describe('the allow-all webhook (config/guard/allow-all.yaml)', () => {
       expect(webhook?.port).toBeUndefined();
     }, 15_000);
     await create(tenant, governed, 'open', ALL_INGRESS);
+  });
+
+  it('is served by `kubeposture run --admission-addr` under its ServiceAccount, as the Deployment runs it', async () => {
+    // The in-process operator and webhook make way: this one is the whole operator, leader election and all.
+    await webhook?.stop();
+    webhook = undefined;
+    await op.stop();
+    opStopped = true;
+    await kubectl('apply', '-f', 'config/guard/allow-all.yaml');
+    const runPort = await freePort();
+    await user.jsonPatch('ValidatingWebhookConfiguration', undefined, ALLOW_ALL_WEBHOOK, [
+      { op: 'remove', path: '/webhooks/0/clientConfig/service' },
+      { op: 'add', path: '/webhooks/0/clientConfig/url', value: `https://127.0.0.1:${String(runPort)}${ALLOW_ALL_PATH}` },
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'kubeposture-allow-all-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, (await serviceAccountKubeConfig()).exportConfig(), { mode: 0o600 });
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'),
+        'run',
+        '--kubeconfig',
+        kubeconfig,
+        '--namespace',
+        OPERATOR_NAMESPACE,
+        '--health-addr=127.0.0.1:0',
+        '--metrics-addr=127.0.0.1:0',
+        '--metrics-secure=false',
+        `--admission-addr=127.0.0.1:${String(runPort)}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const r = await eventually(async () => {
+        const got = await refusal(() => create(tenant, governed, 'open', ALL_INGRESS));
+        expect(got.status).toBe(403);
+        return got;
+      }, 30_000);
+      expect(r.message).toContain(`past the default-deny that SecurityBaseline ${both} keeps in namespace ${governed}`);
+      await create(tenant, governed, 'web', NARROW);
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('"Serving the allow-all webhook"');
   });
 });
