@@ -172,7 +172,8 @@ export async function loadClusterAccess(file: string | undefined, env: NodeJS.Pr
     readFileSync(home);
     return await fromFile(home);
   } catch (err: unknown) {
-    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
+    // Not `instanceof Error`: under jest's VM modules fs errors come from another realm.
+    if (!(typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT')) throw err;
   }
   return (
     inCluster(env) ??
