@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import { inCluster, loadClusterAccess, staticFromKubeconfig } from './access.ts';
+import { type ClientNodeImporter, inCluster, loadClusterAccess, staticFromKubeconfig } from './access.ts';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -128,5 +129,75 @@ describe('loadClusterAccess', () => {
     const access = await loadClusterAccess(path, {});
     expect(access.getCurrentCluster()?.server).toBe('https://exec');
     expect(access.constructor.name).toBe('KubeConfig');
+  });
+});
+
+/**
+ * Node's own error for `import('@kubernetes/client-node')` in a scratch folder with no such
+ * package, or with one whose own import is missing: what an install without it throws.
+ */
+function importError(broken: 'absent' | 'its dependency missing'): Error {
+  const dir = mkdtempSync(join(tmpdir(), 'kp-no-client-node-'));
+  if (broken === 'its dependency missing') {
+    const pkg = join(dir, 'node_modules', '@kubernetes', 'client-node');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@kubernetes/client-node', type: 'module', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), "import 'not-installed-anywhere';\n");
+  }
+  const script = "import('@kubernetes/client-node').catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))";
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  const { code, message } = JSON.parse(run.stdout) as { code: string; message: string };
+  return Object.assign(new Error(message), { code });
+}
+
+describe('loadClusterAccess where client-node is not installed (the image)', () => {
+  const rejecting =
+    (err: Error, calls: { n: number } = { n: 0 }): ClientNodeImporter =>
+    () => {
+      calls.n++;
+      return Promise.reject(err);
+    };
+  const execConfig = (): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kp-exec-')), 'config');
+    writeFileSync(path, kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }));
+    return path;
+  };
+
+  it('says which kubeconfig needs it, names the package, and what to do instead', async () => {
+    const path = execConfig();
+    const absent = importError('absent');
+    const loading = loadClusterAccess(path, {}, rejecting(absent));
+    await expect(loading).rejects.toThrow(
+      `The kubeconfig ${path} has credentials beyond a client certificate or a token (exec plugin, auth provider, password): ` +
+        'that needs the optional package @kubernetes/client-node, which is not installed here',
+    );
+    await expect(loading).rejects.toThrow('Use a kubeconfig whose user has a client certificate or a token');
+    await expect(loading).rejects.toMatchObject({ cause: absent });
+  });
+
+  it('says so for merged KUBECONFIG files, and where there is no kubeconfig outside a Pod', async () => {
+    await expect(loadClusterAccess(undefined, { KUBECONFIG: '/a:/b' }, rejecting(importError('absent')))).rejects.toThrow(
+      'KUBECONFIG names several files (/a:/b) to merge: that needs the optional package @kubernetes/client-node',
+    );
+    const home = mkdtempSync(join(tmpdir(), 'kp-home-'));
+    await expect(loadClusterAccess(undefined, { HOME: home }, rejecting(importError('absent')))).rejects.toThrow(
+      `No kubeconfig was given or found at ${join(home, '.kube', 'config')}, and this is not a Pod: that needs the optional package`,
+    );
+  });
+
+  it('passes on any other failure to load it unchanged', async () => {
+    const broken = importError('its dependency missing');
+    expect(broken.message).toContain("'not-installed-anywhere'");
+    await expect(loadClusterAccess(execConfig(), {}, rejecting(broken))).rejects.toBe(broken);
+  });
+
+  it('is never asked for by a kubeconfig with static credentials', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kp-static-')), 'config');
+    writeFileSync(path, kubeconfig({ token: 't' }, { server: 'https://static' }));
+    const calls = { n: 0 };
+    const access = await loadClusterAccess(path, {}, rejecting(importError('absent'), calls));
+    expect(access.getCurrentCluster()?.server).toBe('https://static');
+    expect(calls.n).toBe(0);
   });
 });

@@ -140,9 +140,37 @@ export function inCluster(env: NodeJS.ProcessEnv, dir = SA_DIR): ClusterAccess |
   return new StaticAccess({ server, ca, insecure: false, token: { file: join(dir, 'token') } });
 }
 
-async function viaClientNode(load: (kc: KubeConfig) => void): Promise<ClusterAccess> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+const CLIENT_NODE = '@kubernetes/client-node';
+
+/** How client-node is loaded (the part used here); passed in so a test can stand for an install without it. */
+export type ClientNodeImporter = () => Promise<{ readonly KubeConfig: new () => KubeConfig }>;
+
+const importClientNode: ClientNodeImporter = () => import('@kubernetes/client-node');
+
+/** True when `err` is Node's failure to find client-node itself (not a module it imports). */
+function clientNodeMissing(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    'code' in err &&
+    err.code === 'ERR_MODULE_NOT_FOUND' &&
+    err.message.startsWith(`Cannot find package '${CLIENT_NODE}' `)
+  );
+}
+
+async function viaClientNode(why: string, importer: ClientNodeImporter, load: (kc: KubeConfig) => void): Promise<ClusterAccess> {
+  let lib: Awaited<ReturnType<ClientNodeImporter>>;
+  try {
+    lib = await importer();
+  } catch (err: unknown) {
+    if (!clientNodeMissing(err)) throw err;
+    throw new Error(
+      `${why}: that needs the optional package ${CLIENT_NODE}, which is not installed here ` +
+        `(the kubeposture image leaves it out; in a Pod kubeposture uses its ServiceAccount). ` +
+        `Use a kubeconfig whose user has a client certificate or a token, or install optional dependencies (npm ci without --omit=optional).`,
+      { cause: err },
+    );
+  }
+  const kc = new lib.KubeConfig();
   load(kc);
   return kc;
 }
@@ -150,19 +178,28 @@ async function viaClientNode(load: (kc: KubeConfig) => void): Promise<ClusterAcc
 /**
  * The cluster access the flags and environment name, in client-node's order:
  * `--kubeconfig`, else $KUBECONFIG, else ~/.kube/config, else in-cluster.
+ * client-node is imported through `importer` only when a kubeconfig needs it.
  */
-export async function loadClusterAccess(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ClusterAccess> {
+export async function loadClusterAccess(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  importer: ClientNodeImporter = importClientNode,
+): Promise<ClusterAccess> {
   const fromFile = async (path: string): Promise<ClusterAccess> =>
     staticFromKubeconfig(readFileSync(path, 'utf8'), path) ??
-    viaClientNode((kc) => {
-      kc.loadFromFile(path);
-    });
+    viaClientNode(
+      `The kubeconfig ${path} has credentials beyond a client certificate or a token (exec plugin, auth provider, password)`,
+      importer,
+      (kc) => {
+        kc.loadFromFile(path);
+      },
+    );
   if (file !== undefined) return fromFile(file);
   const listed = env.KUBECONFIG;
   if (listed !== undefined && listed !== '') {
     // Several files are merged by client-node's rules.
     return listed.includes(':')
-      ? viaClientNode((kc) => {
+      ? viaClientNode(`KUBECONFIG names several files (${listed}) to merge`, importer, (kc) => {
           kc.loadFromDefault();
         })
       : fromFile(listed);
@@ -177,7 +214,7 @@ export async function loadClusterAccess(file: string | undefined, env: NodeJS.Pr
   }
   return (
     inCluster(env) ??
-    viaClientNode((kc) => {
+    viaClientNode(`No kubeconfig was given or found at ${home}, and this is not a Pod`, importer, (kc) => {
       kc.loadFromDefault();
     })
   );
