@@ -8,7 +8,8 @@
  * client-node costs the process about 87 MB of resident memory (its generated
  * API modules), a third of the operator's budget at 10,000 namespaces, so it is
  * loaded only for what needs it: exec plugins, auth providers, several merged
- * kubeconfig files.
+ * kubeconfig files. A Pod needs none of them, so it is an optional dependency the
+ * image leaves out; where it is missing and a kubeconfig needs it, the error says so.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

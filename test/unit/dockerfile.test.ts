@@ -13,7 +13,12 @@ const lines = dockerfile
   .filter((l) => l !== '' && !l.startsWith('#'));
 const stages = lines.filter((l) => l.startsWith('FROM '));
 const finalStage = lines.slice(lines.lastIndexOf(stages.at(-1) ?? ''));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const installs = lines.filter((l) => /\bnpm ci\b/.test(l));
 
 describe('the Dockerfile', () => {
   it('pins every base image to an exact version', () => {
@@ -47,6 +52,19 @@ describe('the Dockerfile', () => {
     const copies = finalStage.filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).slice(-2).join(' '));
     expect(copies).toEqual(['/src/package.json ./', '/src/node_modules ./node_modules', '/src/dist ./dist']);
     expect(finalStage.join('\n')).not.toMatch(/npm (install|ci)/);
+  });
+
+  it('installs for the image neither dev nor optional dependencies, and runs no install scripts', () => {
+    // Two installs: everything, to compile; then the image's, which replaces it.
+    expect(installs).toHaveLength(2);
+    const flags = (installs[1] ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
+    expect(flags).toEqual(expect.arrayContaining(['--omit=dev', '--omit=optional', '--ignore-scripts']));
+    expect(installs[0]).not.toContain('--omit');
+  });
+
+  it('leaves out @kubernetes/client-node, which only kubeconfigs outside a Pod need', () => {
+    expect(pkg.optionalDependencies).toHaveProperty(['@kubernetes/client-node']);
+    expect(pkg.dependencies).not.toHaveProperty(['@kubernetes/client-node']);
   });
 
   it('starts kubeposture run', () => {
