@@ -24,8 +24,14 @@ help:
 	@echo "make run ARGS=...  run the operator against the current kubeconfig context"
 	@echo "make sbom          the CycloneDX SBOM of the packages the image ships, to $(SBOM)"
 
+# npm runs on the system's Node. An older one (Debian's 20) drops an optional package whose
+# dependencies need a newer Node, without a word: @kubernetes/client-node, optional so that the
+# image leaves it out, needs undici (Node >= 22.19). So if it is missing, npm runs again, now
+# under the Node.js 24 the first run installed (node_modules/.bin is first on PATH).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@[ -d node_modules/@kubernetes/client-node ] || npm ci --no-audit --no-fund
+	@[ -d node_modules/@kubernetes/client-node ] || { echo "make install: npm did not install @kubernetes/client-node" >&2; exit 1; }
 	@touch $@
 
 install: node_modules/.installed
