@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import { CHART, helmCli, type Helm } from '../support/helm.ts';
+import type { Command } from '../support/command.ts';
+import { CHART, helmCli } from '../support/helm.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { compareManifests, fieldDifferences, identity, parseManifests, type Manifest } from '../support/manifests.ts';
 
 let home: string;
-let helm: Helm;
+let helm: Command;
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'kubeposture-helm-'));
   helm = helmCli(home);
