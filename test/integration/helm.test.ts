@@ -17,6 +17,13 @@ import { kubectlWith } from '../support/kubectl.ts';
 import { identity, parseManifests } from '../support/manifests.ts';
 
 const NS = 'kubeposture-system';
+/** The README's install command sets the image. */
+const README_IMAGE = ['--set', 'image.repository=registry.example/kubeposture', '--set', 'image.tag=0.1.0'];
+/** The README's upgrade turns on config/policy and config/guard. */
+const README_OPT_INS = ['--set', 'policy.enabled=true', '--set', 'guard.pods=true', '--set', 'guard.tamper=true'];
+const POLICIES = ['exception-writers', 'guard', 'namespace-records', 'selector-labels', 'tamper'].map(
+  (p) => `validatingadmissionpolicy.admissionregistration.k8s.io/kubeposture-${p}`,
+);
 const CRDS = ['crd/securitybaselines.kubeposture.io', 'crd/securitybaselineexceptions.kubeposture.io'];
 let plane: RunningControlPlane;
 let work: string;
@@ -52,10 +59,10 @@ const argsOf = (d: PodTemplate): string[] => d.spec.template.spec.containers[0]?
 
 describe('helm install, upgrade and uninstall on a fresh cluster', () => {
   it('installs every object the chart renders, CRDs Established, as the README says', async () => {
-    await helm.ok('install', 'kubeposture', CHART);
+    await helm.ok('install', 'kubeposture', CHART, ...README_IMAGE);
     expect(await helm.ok('status', 'kubeposture')).toContain('STATUS: deployed');
     const manifest = parseManifests(await helm.ok('get', 'manifest', 'kubeposture'));
-    expect(manifest.map(identity)).toEqual(parseManifests(await helm.ok('template', 'kubeposture', CHART)).map(identity));
+    expect(manifest.map(identity)).toEqual(parseManifests(await helm.ok('template', 'kubeposture', CHART, ...README_IMAGE)).map(identity));
     const file = join(work, 'manifest.yaml');
     writeFileSync(file, await helm.ok('get', 'manifest', 'kubeposture'));
     const live = (await kube.ok('get', '-f', file, '-o', 'name')).trim().split('\n');
@@ -68,13 +75,14 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
 
   it("the manager's Pod passes the restricted Pod Security Standard, and a root Pod does not", async () => {
     const spec = (await liveDeployment()).spec.template.spec;
+    expect(spec.containers[0]).toMatchObject({ image: 'registry.example/kubeposture:0.1.0' });
     expect(await admitted(spec)).toEqual({ ok: true, stderr: '' });
     const root = await admitted({ ...spec, securityContext: {}, containers: [{ name: 'x', image: 'x' }] });
     expect(root.ok).toBe(false);
     expect(root.stderr).toContain('violates PodSecurity "restricted:latest"');
   });
 
-  it("helm upgrade applies a changed value to the Deployment, and the next chart version's CRD to the cluster", async () => {
+  it("helm upgrade applies changed values to the Deployment, turns on the README's opt-ins, and applies the next chart version's CRD", async () => {
     const before = await liveDeployment();
     expect(argsOf(before)).toContain('--workers=16');
     // The next version of the chart, whose CRD gains a short name: upgrading applies it.
@@ -82,7 +90,19 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
     cpSync(CHART, next, { recursive: true });
     const crd = join(next, 'files', 'crds', 'securitybaselines.kubeposture.io.yaml');
     writeFileSync(crd, readFileSync(crd, 'utf8').replace('shortNames: [sb]', 'shortNames: [sb, sbl]'));
-    await helm.ok('upgrade', 'kubeposture', next, '--reuse-values', '--set', 'workers=4', '--set', 'logLevel=debug', '--set', 'replicas=3');
+    await helm.ok(
+      'upgrade',
+      'kubeposture',
+      next,
+      '--reuse-values',
+      '--set',
+      'workers=4',
+      '--set',
+      'logLevel=debug',
+      '--set',
+      'replicas=3',
+      ...README_OPT_INS,
+    );
     const after = await liveDeployment();
     expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
     expect(after.spec.replicas).toBe(3);
@@ -90,6 +110,7 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
       argsOf(before).map((a) => (a === '--workers=16' ? '--workers=4' : a === '--log-level=info' ? '--log-level=debug' : a)),
     );
     expect(await kube.ok('get', CRDS[0] ?? '', '-o', 'jsonpath={.spec.names.shortNames}')).toBe('["sb","sbl"]');
+    expect((await kube.ok('get', 'validatingadmissionpolicies', '-o', 'name')).trim().split('\n').sort()).toEqual(POLICIES);
     expect(await helm.ok('history', 'kubeposture', '-o', 'json')).toContain('"revision":2');
     // A bad value is refused before anything changes.
     const refused = await helm.run('upgrade', 'kubeposture', CHART, '--reuse-values', '--set', 'logLevel=verbose');
@@ -98,18 +119,14 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
     expect((await liveDeployment()).metadata.generation).toBe(after.metadata.generation);
   });
 
-  it('helm uninstall removes the operator and leaves the CRDs (keep) and every baseline; the same install then adopts them again', async () => {
+  it('helm uninstall removes the operator and its policies, and leaves the CRDs (keep) and every baseline; the same install then adopts them again', async () => {
     await kube.ok('apply', '-f', join(CHART, '..', '..', 'config', 'samples', 'kubeposture_v1alpha1_securitybaseline_audit.yaml'));
     const out = await helm.ok('uninstall', 'kubeposture');
     expect(out).toMatch(/kept due to the resource policy/);
     for (const gone of ['deployment/kubeposture', 'serviceaccount/kubeposture']) {
       expect((await kube.run('get', gone, '-n', NS)).code).not.toBe(0);
     }
-    for (const gone of [
-      'clusterrole/kubeposture-manager',
-      'clusterrolebinding/kubeposture-manager',
-      'validatingadmissionpolicy/kubeposture-exception-writers',
-    ]) {
+    for (const gone of ['clusterrole/kubeposture-manager', 'clusterrolebinding/kubeposture-manager', ...POLICIES]) {
       expect((await kube.run('get', gone)).stderr).toContain('NotFound');
     }
     await kube.ok('get', ...CRDS);
