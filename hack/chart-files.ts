@@ -5,7 +5,7 @@
  * outside its folder), which its templates render with its labels and namespace.
  *
  * `node hack/chart-files.ts` writes the copies (run it after changing crds/ or config/rbac,
- * admission, policy or guard); test/unit/chart-files.test.ts fails while one differs.
+ * admission, policy, guard or prometheus); test/unit/chart-files.test.ts fails while one differs.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,15 +21,19 @@ const SOURCES: readonly (readonly [from: string, to: string])[] = [
   ['config/admission', 'admission'],
   ['config/policy', 'policy'],
   ['config/guard', 'guard'],
+  ['config/prometheus', 'prometheus'],
 ];
-/** Sources the chart templates from its values instead (grants.rules). */
-const TEMPLATED = new Set(['config/rbac/grantable_default.yaml']);
+/**
+ * Not copied: what the chart templates from its values instead (grants.rules), and the
+ * kube-state-metrics configuration, which goes to kube-state-metrics, not to the cluster.
+ */
+const NOT_COPIED = new Set(['config/rbac/grantable_default.yaml', 'config/prometheus/kube-state-metrics.yaml']);
 
 /** Every copy, as [source, copy] paths relative to the repository root, sorted. */
 export function chartFiles(): (readonly [source: string, copy: string])[] {
   return SOURCES.flatMap(([from, to]) =>
     readdirSync(join(ROOT, from))
-      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && !TEMPLATED.has(`${from}/${f}`))
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && !NOT_COPIED.has(`${from}/${f}`))
       .sort()
       .map((f) => [`${from}/${f}`, `${CHART_FILES_DIR}/${to}/${f}`] as const),
   );
