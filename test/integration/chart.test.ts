@@ -3,7 +3,7 @@
  * installs exactly what config/default does, each opt-in value adds exactly its kustomize folder,
  * each other value changes exactly its fields, and bad values are refused naming the field.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
@@ -35,8 +35,12 @@ async function kustomize(dir: string): Promise<Manifest[]> {
   return parseManifests(await kubectl('kustomize', dir));
 }
 const names = ['kustomize', 'helm'] as const;
+const ALL_OPT_INS = { policy: { enabled: true }, guard: { pods: true, tamper: true, allowAll: true }, prometheus: { enabled: true } };
 const minus = (list: Manifest[], gone: Manifest[]): Manifest[] => list.filter((o) => !gone.some((g) => identity(g) === identity(o)));
 const named = (list: Manifest[], kind: string, name: string): Manifest[] => list.filter((o) => o.kind === kind && o.metadata.name === name);
+type Container = { args: string[] } & Record<string, unknown>;
+const argsOf = (d: Manifest): string[] =>
+  (d as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]?.args ?? [];
 const deployment = (list: Manifest[]): Manifest => {
   const [d] = named(list, 'Deployment', 'kubeposture');
   if (d === undefined) throw new Error('no Deployment rendered');
@@ -52,7 +56,7 @@ describe('the chart with default values', () => {
 
   it('passes helm lint --strict, alone and with every opt-in on', async () => {
     await helm.ok('lint', '--strict', CHART);
-    await helm.ok('lint', '--strict', CHART, '-f', valuesFile({ policy: { enabled: true }, guard: { pods: true, tamper: true } }));
+    await helm.ok('lint', '--strict', CHART, '-f', valuesFile(ALL_OPT_INS));
   });
 
   it('keeps the CRDs on uninstall (helm.sh/resource-policy: keep), and only them; crds.keep=false does not', async () => {
@@ -93,6 +97,16 @@ describe('each opt-in value against its kustomize folder', () => {
       },
     ],
     [
+      'guard.allowAll adds config/guard/allow-all.yaml',
+      { guard: { allowAll: true } },
+      async () => [...(await kustomize('config/default')), ...parseManifests(readFileSync('config/guard/allow-all.yaml', 'utf8'))],
+    ],
+    [
+      'prometheus.enabled adds config/prometheus',
+      { prometheus: { enabled: true } },
+      async () => [...(await kustomize('config/default')), ...(await kustomize('config/prometheus'))],
+    ],
+    [
       'admission.exceptionWriters=false leaves config/admission out',
       { admission: { exceptionWriters: false } },
       async () => minus(await kustomize('config/default'), await kustomize('config/admission')),
@@ -116,22 +130,16 @@ describe('each opt-in value against its kustomize folder', () => {
     const d = await kustomize('config/default');
     const gone = [...named(d, 'Role', 'kubeposture-leader-election'), ...named(d, 'RoleBinding', 'kubeposture-leader-election')];
     expect(gone).toHaveLength(2);
+    const args = 'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args';
     expect(compareManifests(minus(d, gone), h, names)).toEqual([
       'apps/Deployment/kubeposture-system/kubeposture: spec.replicas differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.3 differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.4 differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.5 differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.6 differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.7 differs',
-      'apps/Deployment/kubeposture-system/kubeposture: spec.template.spec.containers.0.args.8 differs',
+      ...[4, 5, 6, 7, 8, 9].map((i) => `${args}.${String(i)} differs`),
     ]);
-    expect(
-      (deployment(h) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]
-        ?.args,
-    ).toEqual([
+    expect(argsOf(deployment(h))).toEqual([
       '--health-addr=:8081',
       '--metrics-addr=:8443',
       '--metrics-secure=true',
+      '--admission-addr=:9443',
       '--leader-elect=false',
       '--workers=16',
       '--log-level=info',
@@ -170,12 +178,12 @@ describe('values that shape the manager', () => {
       'spec.replicas',
       'spec.template.metadata.annotations',
       'spec.template.spec.affinity',
-      `${c}.args.4`,
       `${c}.args.5`,
       `${c}.args.6`,
       `${c}.args.7`,
       `${c}.args.8`,
       `${c}.args.9`,
+      `${c}.args.10`,
       `${c}.env.2.value`,
       `${c}.image`,
       `${c}.imagePullPolicy`,
@@ -201,6 +209,7 @@ describe('values that shape the manager', () => {
         '--health-addr=:8081',
         '--metrics-addr=:8443',
         '--metrics-secure=true',
+        '--admission-addr=:9443',
         '--leader-elect=true',
         '--lease-duration=30s',
         '--renew-deadline=20s',
@@ -234,7 +243,7 @@ describe('values that shape the manager', () => {
   });
 
   it('namespace.name moves every reference to the operator namespace, in metadata, subjects and CEL alike', async () => {
-    const all = { policy: { enabled: true }, guard: { pods: true, tamper: true } };
+    const all = ALL_OPT_INS;
     const moved = await helm.ok(
       'template',
       'kubeposture',

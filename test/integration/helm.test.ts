@@ -20,7 +20,17 @@ const NS = 'kubeposture-system';
 /** The README's install command sets the image. */
 const README_IMAGE = ['--set', 'image.repository=registry.example/kubeposture', '--set', 'image.tag=0.1.0'];
 /** The README's upgrade turns on config/policy and config/guard. */
-const README_OPT_INS = ['--set', 'policy.enabled=true', '--set', 'guard.pods=true', '--set', 'guard.tamper=true'];
+const README_OPT_INS = [
+  '--set',
+  'policy.enabled=true',
+  '--set',
+  'guard.pods=true',
+  '--set',
+  'guard.tamper=true',
+  '--set',
+  'guard.allowAll=true',
+];
+const WEBHOOK = 'validatingwebhookconfiguration.admissionregistration.k8s.io/kubeposture-allow-all';
 const POLICIES = ['exception-writers', 'guard', 'namespace-records', 'selector-labels', 'tamper'].map(
   (p) => `validatingadmissionpolicy.admissionregistration.k8s.io/kubeposture-${p}`,
 );
@@ -111,6 +121,7 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
     );
     expect(await kube.ok('get', CRDS[0] ?? '', '-o', 'jsonpath={.spec.names.shortNames}')).toBe('["sb","sbl"]');
     expect((await kube.ok('get', 'validatingadmissionpolicies', '-o', 'name')).trim().split('\n').sort()).toEqual(POLICIES);
+    expect((await kube.ok('get', 'validatingwebhookconfigurations', '-o', 'name')).trim()).toBe(WEBHOOK);
     expect(await helm.ok('history', 'kubeposture', '-o', 'json')).toContain('"revision":2');
     // A bad value is refused before anything changes.
     const refused = await helm.run('upgrade', 'kubeposture', CHART, '--reuse-values', '--set', 'logLevel=verbose');
@@ -126,7 +137,7 @@ describe('helm install, upgrade and uninstall on a fresh cluster', () => {
     for (const gone of ['deployment/kubeposture', 'serviceaccount/kubeposture']) {
       expect((await kube.run('get', gone, '-n', NS)).code).not.toBe(0);
     }
-    for (const gone of ['clusterrole/kubeposture-manager', 'clusterrolebinding/kubeposture-manager', ...POLICIES]) {
+    for (const gone of ['clusterrole/kubeposture-manager', 'clusterrolebinding/kubeposture-manager', ...POLICIES, WEBHOOK]) {
       expect((await kube.run('get', gone)).stderr).toContain('NotFound');
     }
     await kube.ok('get', ...CRDS);

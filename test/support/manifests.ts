@@ -55,7 +55,10 @@ export function normalise(o: Manifest): Manifest {
 /** The field paths at which two values differ ("" for the values themselves). */
 export function fieldDifferences(a: unknown, b: unknown, path = ''): string[] {
   if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && Array.isArray(a) === Array.isArray(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    // List items in index order, object fields sorted.
+    const keys = Array.isArray(a)
+      ? Array.from({ length: Math.max(a.length, (b as unknown[]).length) }, (_, i) => String(i))
+      : [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     return keys.flatMap((k) =>
       fieldDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`),
     );
