@@ -2,14 +2,14 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 # node_modules/.bin first: npm's `node` package provides the Node.js 24 the project runs on;
-# .cache/bin holds the kubectl built with the local control plane.
+# .cache/bin holds the kubectl built with the local control plane, and helm.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cache/bin:$(PATH)
 NODE := node
 JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane lint format typecheck unit integration test bench bench-preview bench-window test-chaos build sbom demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane helm lint format typecheck unit integration test bench bench-preview bench-window test-chaos build sbom demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
@@ -39,6 +39,10 @@ install: node_modules/.installed
 controlplane:
 	@bash test/controlplane/build.sh >/dev/null
 
+# helm, for the chart's tests (charts/kubeposture), built from the Go module proxy like the control plane.
+helm:
+	@bash test/helm/build.sh >/dev/null
+
 # Prettier formats the TypeScript and JavaScript; `make format` rewrites, `make lint` checks.
 FORMATTED := 'src/**/*.ts' 'test/**/*.ts' 'hack/**/*.ts' '*.js'
 lint: install
@@ -54,10 +58,10 @@ typecheck: install
 unit: install
 	$(JEST) --selectProjects unit
 
-integration: install controlplane
+integration: install controlplane helm
 	$(JEST) --selectProjects integration
 
-test: install controlplane lint typecheck
+test: install controlplane helm lint typecheck
 	$(JEST)
 
 build: install

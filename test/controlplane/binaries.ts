@@ -17,10 +17,15 @@ export function repoRoot(): string {
  * kube-controller-manager and kubectl. Build progress goes to stderr.
  */
 export function ensureBinaries(): string {
-  const out = execFileSync('bash', [join(here, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  const bin = out.trim().split('\n').pop();
-  if (bin === undefined || bin === '') throw new Error('build.sh printed no binary folder');
-  return bin;
+  return runBuildScript(join(here, 'build.sh'));
+}
+
+/** Runs a build script that prints, last, the path of what it built (test/helm/build.sh too); returns that path. */
+export function runBuildScript(script: string): string {
+  const out = execFileSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const path = out.trim().split('\n').pop();
+  if (path === undefined || path === '') throw new Error(`${script} printed no path`);
+  return path;
 }
 
 /** Where a command-line run (`make bench`, `make test-chaos`) works. */

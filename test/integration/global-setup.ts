@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinaries } from '../controlplane/binaries.ts';
 import { startControlPlane, type RunningControlPlane } from '../controlplane/controlplane.ts';
+import { ensureHelm } from '../support/helm.ts';
 
 declare global {
   var kubepostureControlPlane: RunningControlPlane | undefined;
@@ -15,6 +16,8 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const binDir = ensureBinaries();
+  // Built here, not in a test's beforeAll: a cold build (minutes) would outlast a hook's timeout.
+  ensureHelm();
   const workDir = mkdtempSync(join(tmpdir(), 'kubeposture-cp-'));
   const plane = await startControlPlane({ binDir, workDir, lifetime: 'owned' });
   globalThis.kubepostureControlPlane = plane;

@@ -2,7 +2,7 @@
  * kubectl against the test control plane (the build's kubectl is first on PATH).
  * Always asynchronous: an in-process operator must keep running meanwhile.
  */
-import { execFile } from 'node:child_process';
+import { command, type Command, type CommandResult } from './command.ts';
 
 function kubeconfig(): string {
   const file = process.env.KUBEPOSTURE_TEST_KUBECONFIG;
@@ -10,22 +10,17 @@ function kubeconfig(): string {
   return file;
 }
 
+/** kubectl against the cluster of kubeconfig `file` (a control plane of a test's own). */
+export function kubectlWith(file: string): Command {
+  return command('kubectl', ['--kubeconfig', file]);
+}
+
 /** Runs kubectl; resolves with its exit code and output. */
-export async function kubectlRun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('kubectl', ['--kubeconfig', kubeconfig(), ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') {
-        reject(new Error(`kubectl did not run: ${err.message}`));
-        return;
-      }
-      resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr });
-    });
-  });
+export async function kubectlRun(...args: string[]): Promise<CommandResult> {
+  return kubectlWith(kubeconfig()).run(...args);
 }
 
 /** Runs kubectl and returns stdout; rejects with stderr if it exits non-zero. */
 export async function kubectl(...args: string[]): Promise<string> {
-  const r = await kubectlRun(...args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${String(r.code)}: ${r.stderr.trim()}`);
-  return r.stdout;
+  return kubectlWith(kubeconfig()).ok(...args);
 }
