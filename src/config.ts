@@ -64,28 +64,28 @@ function positiveInt(flag: string, text: string, max: number): number {
   return n;
 }
 
-export const RUN_FLAGS = `
-            --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
-            --namespace NAME         the operator's own namespace, never selected (default: $POD_NAMESPACE, in a Pod its own)
-            --workers N              namespaces reconciled at once (default 16)
-            --resync-period DUR      re-check every namespace from cache this often (default 10m)
-            --status-interval DUR    write each baseline's status at most this often (default 1s)
-            --exception-horizon DUR  how far ahead a SecurityBaselineException may expire (default 90d)
-            --reports MODE           OpenReports Reports: auto (when the API is installed), on (required) or off (default auto)
-            --log-level LEVEL        error, warn, info or debug (default info)
-            --health-addr ADDR       where /healthz and /readyz are served (default :8081)
-            --metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
-            --metrics-secure[=BOOL]  HTTPS, and only scrapers the apiserver authorises (default true)
-            --metrics-cert-dir DIR   tls.crt and tls.key for the metrics server (default: self-signed)
-            --memory-soft-limit MIB  above this resident memory, collect garbage and give pages back;
-                                     needs node's --expose-gc (default $KUBEPOSTURE_MEMORY_SOFT_LIMIT, else 0: off)
-            --leader-elect[=BOOL]    elect one writer on a Lease (default: true in a cluster, that is with $POD_NAMESPACE
-                                     or a mounted ServiceAccount namespace; false outside one)
-            --leader-election-namespace NAME
-                                     the Lease's namespace (default: the operator's); setting it turns election on
-            --lease-duration DUR     how long a lease lasts unrenewed (default 15s)
-            --renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
-            --retry-period DUR       how often to try to acquire or renew (default 2s)`;
+/** `kubeposture run`'s flags, for its usage text: one flag or continuation a line, unindented. */
+export const RUN_FLAGS = `--kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+--namespace NAME         the operator's own namespace, never selected (default: $POD_NAMESPACE, in a Pod its own)
+--workers N              namespaces reconciled at once (default 16)
+--resync-period DUR      re-check every namespace from cache this often (default 10m)
+--status-interval DUR    write each baseline's status at most this often (default 1s)
+--exception-horizon DUR  how far ahead a SecurityBaselineException may expire (default 90d)
+--reports MODE           OpenReports Reports: auto (when the API is installed), on (required) or off (default auto)
+--log-level LEVEL        error, warn, info or debug (default info)
+--health-addr ADDR       where /healthz and /readyz are served (default :8081)
+--metrics-addr ADDR      where Prometheus /metrics is served (default :8443)
+--metrics-secure[=BOOL]  HTTPS, and only scrapers the apiserver authorises (default true)
+--metrics-cert-dir DIR   tls.crt and tls.key for the metrics server (default: self-signed)
+--memory-soft-limit MIB  above this resident memory, collect garbage and give pages back;
+                         needs node's --expose-gc (default $KUBEPOSTURE_MEMORY_SOFT_LIMIT, else 0: off)
+--leader-elect[=BOOL]    elect one writer on a Lease (default: true in a cluster, that is with $POD_NAMESPACE
+                         or a mounted ServiceAccount namespace; false outside one)
+--leader-election-namespace NAME
+                         the Lease's namespace (default: the operator's); setting it turns election on
+--lease-duration DUR     how long a lease lasts unrenewed (default 15s)
+--renew-deadline DUR     a leader that cannot renew for this long stops leading (default 10s)
+--retry-period DUR       how often to try to acquire or renew (default 2s)`;
 
 /** Where a Pod's ServiceAccount namespace is mounted: kubeposture runs in a cluster when it is there. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
