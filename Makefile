@@ -9,7 +9,7 @@ JEST := $(NODE) --experimental-vm-modules --disable-warning=ExperimentalWarning 
 CLUSTER := $(NODE) test/controlplane/cli.ts
 KUBECONFIG_LOCAL := $(CURDIR)/.cache/cluster/kubeconfig
 
-.PHONY: help install controlplane helm lint format typecheck unit integration test bench bench-preview bench-window test-chaos build sbom demo run cluster-up cluster-down cluster-status clean
+.PHONY: help install controlplane helm lua lint format typecheck unit integration test bench bench-preview bench-window test-chaos build sbom demo run cluster-up cluster-down cluster-status clean
 
 help:
 	@echo "make demo          start the local control plane and show the demo"
@@ -43,6 +43,10 @@ controlplane:
 helm:
 	@bash test/helm/build.sh >/dev/null
 
+# Argo CD's Lua VM (gopher-lua, from the Go module proxy), for the health check's test; cached in .cache/lua.
+lua:
+	@bash test/lua/build.sh >/dev/null
+
 # Prettier formats the TypeScript and JavaScript; `make format` rewrites, `make lint` checks.
 FORMATTED := 'src/**/*.ts' 'test/**/*.ts' 'hack/**/*.ts' '*.js'
 lint: install
@@ -55,13 +59,13 @@ format: install
 typecheck: install
 	tsc -p tsconfig.json
 
-unit: install
+unit: install lua
 	$(JEST) --selectProjects unit
 
 integration: install controlplane helm
 	$(JEST) --selectProjects integration
 
-test: install controlplane helm lint typecheck
+test: install controlplane helm lua lint typecheck
 	$(JEST)
 
 build: install

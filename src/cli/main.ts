@@ -4,48 +4,33 @@
  * process's exit code from the command's result.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../api/constants.ts';
 import { namespaceNameProblem } from '../api/field-reader.ts';
-import { parseDuration, parseRunConfig, RUN_FLAGS } from '../config.ts';
+import { parseDuration, parseRunConfig, RUN_OPTIONS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
-import { run } from './run.ts';
+import { asksForHelp, commandUsage, COMMANDS, isCommand, overview, RENDER_OPTIONS, type Command } from './usage.ts';
+import { readBuildInfo, versionText } from './version.ts';
 import { MAX_BYTES, tooLarge } from './yaml.ts';
 import { errorMessage } from '../lib/errors.ts';
 
-const USAGE = `usage: kubeposture <command> [flags]
+/** The folder holding package.json: the checkout (src/cli/..) or the image's /app (dist/cli/..). */
+const ROOT = join(import.meta.dirname, '..', '..');
 
-commands:
-  run       run the operator against a cluster until SIGTERM or SIGINT (SIGHUP: resync now)${RUN_FLAGS}
-  render    print the objects a namespace would hold under the SecurityBaseline(s) in a file
-            -f, --file FILE         SecurityBaseline manifest (YAML; several documents allowed; - for stdin)
-            -n, --namespace NAME    the namespace
-            -l, --label KEY=VALUE   a label of the namespace (repeatable)
-            --exceptions FILE       SecurityBaselineExceptions (they may also be in --file)
-            --exception-horizon DUR how far ahead an exception may expire (default 90d, as the operator's)
-  version   print the API version this build serves
-`;
+const help = (text: string): CommandResult => ({ stdout: text, stderr: '', code: 0 });
 
-function usageError(message: string): CommandResult {
-  return { stdout: '', stderr: `kubeposture: ${message}\n${USAGE}`, code: 2 };
+function usageError(message: string, command?: Command): CommandResult {
+  return { stdout: '', stderr: `kubeposture: ${message}\n${command === undefined ? overview() : commandUsage(command)}`, code: 2 };
 }
 
 function runRender(args: readonly string[]): CommandResult {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      file: { type: 'string', short: 'f' },
-      namespace: { type: 'string', short: 'n' },
-      label: { type: 'string', short: 'l', multiple: true },
-      exceptions: { type: 'string' },
-      'exception-horizon': { type: 'string', default: '90d' },
-    },
-    strict: true,
-  });
-  if (values.file === undefined) return usageError('render needs --file');
-  if (values.namespace === undefined) return usageError('render needs --namespace');
+  if (asksForHelp(args, RENDER_OPTIONS)) return help(commandUsage('render'));
+  const { values } = parseArgs({ args: [...args], options: RENDER_OPTIONS, strict: true });
+  if (values.file === undefined) return usageError('render needs --file', 'render');
+  if (values.namespace === undefined) return usageError('render needs --namespace', 'render');
   const badName = namespaceNameProblem(values.namespace);
-  if (badName !== undefined) return usageError(`--namespace: ${badName}`);
+  if (badName !== undefined) return usageError(`--namespace: ${badName}`, 'render');
   const text = readInput(values.file);
   if (typeof text !== 'string') return text;
   const exceptions = values.exceptions === undefined ? undefined : readInput(values.exceptions);
@@ -54,13 +39,13 @@ function runRender(args: readonly string[]): CommandResult {
   try {
     horizonMs = parseDuration('exception-horizon', values['exception-horizon']);
   } catch (err: unknown) {
-    return usageError(errorMessage(err));
+    return usageError(errorMessage(err), 'render');
   }
   let labels: Record<string, string>;
   try {
     labels = parseLabels(values.label ?? []);
   } catch (err: unknown) {
-    return usageError(errorMessage(err));
+    return usageError(errorMessage(err), 'render');
   }
   return render({
     source: values.file,
@@ -91,11 +76,16 @@ function main(argv: readonly string[]): CommandResult {
       case 'render':
         return runRender(rest);
       case 'version':
-        if (rest.length > 0) return usageError(`version takes no arguments, not ${JSON.stringify(rest.join(' '))}`);
-        return { stdout: `${API_VERSION}\n`, stderr: '', code: 0 };
-      case '--help':
+        if (asksForHelp(rest, {})) return help(commandUsage('version'));
+        if (rest.length > 0) return usageError(`version takes no arguments, not ${JSON.stringify(rest.join(' '))}`, 'version');
+        return { stdout: versionText(readBuildInfo(ROOT), API_VERSION), stderr: '', code: 0 };
       case 'help':
-        return { stdout: USAGE, stderr: '', code: 0 };
+        if (rest.length === 0) return help(overview());
+        if (rest.length === 1 && isCommand(rest[0])) return help(commandUsage(rest[0]));
+        return usageError(`help takes one command (${COMMANDS.join(', ')}), not ${JSON.stringify(rest.join(' '))}`);
+      case '--help':
+      case '-h':
+        return help(overview());
       case undefined:
         return usageError('a command is needed');
       default:
@@ -103,17 +93,18 @@ function main(argv: readonly string[]): CommandResult {
     }
   } catch (err: unknown) {
     // parseArgs throws on unknown or malformed flags.
-    return usageError(errorMessage(err));
+    return usageError(errorMessage(err), isCommand(cmd) ? cmd : undefined);
   }
 }
 
 /** `run` is long-lived: it resolves when a signal stops it. */
 async function runCommand(args: readonly string[]): Promise<CommandResult> {
+  if (asksForHelp(args, RUN_OPTIONS)) return help(commandUsage('run'));
   let config;
   try {
     config = parseRunConfig(args);
   } catch (err: unknown) {
-    return usageError(errorMessage(err));
+    return usageError(errorMessage(err), 'run');
   }
   const stop = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => {
@@ -123,6 +114,8 @@ async function runCommand(args: readonly string[]): Promise<CommandResult> {
       resolve('SIGINT');
     });
   });
+  // Loaded here, not at the top: help, version and render start without the operator's modules.
+  const { run } = await import('./run.ts');
   const code = await run(config, stop, (resync) => {
     process.on('SIGHUP', resync);
   });

@@ -143,20 +143,22 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
     healthPort: health.port,
     metricsPort: metricsServer.port,
     metricsSecure: config.metricsServing.kind === 'secure',
+    // Off by default outside a cluster (src/config.ts): say so, where a second copy would fight.
+    leaderElection: le === undefined ? 'off' : `Lease ${le.namespace}/kubeposture-leader`,
   });
   if (operatorServiceAccount === undefined)
     log.warn(
       'Running as a user that is not a ServiceAccount: no grantor RoleBindings are made, so it must hold what baselines grant itself',
       { username },
     );
-  if (le !== undefined && config.operatorNamespace !== undefined) {
+  if (le !== undefined) {
     // A leader that loses its lease (another took it, or the apiserver was out of reach past
     // the renew deadline) stops writing at once: every write is checked against the lease as
     // it is sent. It does not exit: it follows with warm caches and campaigns again, so an
     // apiserver outage costs no restart and no relist of every object.
     elector = new LeaderElector(
       electionRest ?? rest,
-      { namespace: config.operatorNamespace, name: 'kubeposture-leader', ...le },
+      { name: 'kubeposture-leader', ...le },
       systemClock,
       log,
       () => {

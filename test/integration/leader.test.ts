@@ -47,6 +47,8 @@ function start(namespace: string): Operator {
       process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '',
       '--namespace',
       namespace,
+      // Outside a cluster election is off unless asked.
+      '--leader-elect',
       '--health-addr',
       '127.0.0.1:0',
       '--metrics-addr',

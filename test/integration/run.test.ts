@@ -2,10 +2,9 @@
  * `kubeposture run` as a user starts it: a child process with flags, JSON logs,
  * the same work done, and a clean exit on SIGTERM.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { eventually, uniqueName } from '../support/cluster.ts';
 import { installCrd } from '../support/crd.ts';
+import { startRun } from '../support/run-process.ts';
 import {
   baselineManifest,
   createBaseline,
@@ -19,37 +18,8 @@ import {
   waitReady,
 } from '../support/world.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 /** Health and plain-HTTP metrics on free local ports, one process. */
 const LOCAL = ['--health-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--metrics-secure=false', '--leader-elect=false'];
-
-interface Child {
-  readonly exited: Promise<number | null>;
-  readonly output: () => string;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function startRun(args: readonly string[], nodeArgs: readonly string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  return {
-    exited: new Promise((resolve) => {
-      child.on('exit', (code) => {
-        resolve(code);
-      });
-    }),
-    output: () => out,
-    kill: (signal) => {
-      child.kill(signal);
-    },
-  };
-}
 
 beforeAll(async () => {
   await installCrd(kc);
@@ -133,10 +103,9 @@ describe('kubeposture run', () => {
 
   it('collects on its own above --memory-soft-limit, counts it, and backs off and says so when the limit is below the live data', async () => {
     // 1 MiB: below anything node can live in, so every collection leaves it above the limit.
-    const child = startRun(
-      ['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', ...LOCAL, '--memory-soft-limit', '1'],
-      ['--expose-gc'],
-    );
+    const child = startRun(['--kubeconfig', process.env.KUBEPOSTURE_TEST_KUBECONFIG ?? '', ...LOCAL, '--memory-soft-limit', '1'], {
+      nodeArgs: ['--expose-gc'],
+    });
     try {
       const metricsPort = await eventually(async () => {
         const starting =

@@ -1,30 +1,29 @@
 /**
- * The Argo CD health check in docs/argocd runs under a real Lua 5.1 (Argo CD's
- * gopher-lua speaks 5.1) on SecurityBaseline objects in every state.
+ * The Argo CD health check in docs/argocd runs on gopher-lua, the Lua VM Argo CD
+ * embeds, opened as Argo CD opens it for a health check from argocd-cm
+ * (test/lua/main.go), on SecurityBaseline objects in every state.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SCRIPT = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'argocd', 'securitybaseline-health.lua'), 'utf8');
+const ROOT = join(import.meta.dirname, '..', '..');
+const SCRIPT_FILE = join(ROOT, 'docs', 'argocd', 'securitybaseline-health.lua');
+const SCRIPT = readFileSync(SCRIPT_FILE, 'utf8');
 
-/** A Lua table constructor for a JSON value. */
-function lua(v: unknown): string {
-  if (v === null || v === undefined) return 'nil';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `{${v.map(lua).join(', ')}}`;
-  return `{${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `[${JSON.stringify(k)}] = ${lua(x)}`)
-    .join(', ')}}`;
-}
+let binary = '';
+beforeAll(() => {
+  // Cached after the first build (make test builds it first; cold, about 15 s).
+  binary = execFileSync('bash', [join(ROOT, 'test', 'lua', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}, 180_000);
 
-/** Runs the health check on `obj` and returns Argo CD's verdict. */
-function health(obj: unknown): { status: string; message: string } {
-  const program = `obj = ${lua(obj)}\nlocal hs = (function()\n${SCRIPT}\nend)()\nio.write(hs.status, "\\n", hs.message or "")`;
-  const out = execFileSync('lua5.1', ['-'], { input: program, encoding: 'utf8' });
-  const [status = '', ...message] = out.split('\n');
-  return { status, message: message.join('\n') };
+/** Argo CD's verdict on `obj` from the health script in `scriptFile`, or the VM's error. */
+function evaluate(obj: unknown, scriptFile = SCRIPT_FILE): { status: string; message: string } | { error: string } {
+  const r = spawnSync(binary, [scriptFile], { input: JSON.stringify(obj), encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) return { error: r.stderr };
+  const { status, message = '' } = JSON.parse(r.stdout) as { status: string; message?: string };
+  return { status, message };
 }
 
 const cond = (type: string, status: string, reason: string, message = `${type} ${status}`): Record<string, unknown> => ({
@@ -101,7 +100,7 @@ describe('the Argo CD health check', () => {
       }),
     ],
   ])('%s → %s', (_name, status, message, obj) => {
-    expect(health(obj)).toEqual({ status, message });
+    expect(evaluate(obj)).toEqual({ status, message });
   });
 
   it('is the script docs/gitops.md shows', () => {
@@ -111,5 +110,36 @@ describe('the Argo CD health check', () => {
       .map((l) => (l === '' ? '' : `    ${l}`))
       .join('\n');
     expect(doc).toContain(indented);
+  });
+});
+
+describe('the VM the check runs on, set up as Argo CD sets it up for argocd-cm', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kp-lua-'));
+  const script = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it.each<[string, string, { status: string; message: string } | { error: RegExp }]>([
+    ['reads obj as a table', 'return {status = "Healthy", message = obj.metadata.name}', { status: 'Healthy', message: 'b' }],
+    ['opens no string library', 'return {status = "Healthy", message = string.format("%d", 1)}', { error: /key 'format'/ }],
+    ['has no global os', 'os.exit(3)', { error: /non-table object\(nil\) with key 'exit'/ }],
+    [
+      'gives require("os") only time and date',
+      'local os = require("os"); return {status = "Healthy", message = type(os.time()) .. " " .. type(os.date) .. " " .. type(os.exit)}',
+      { status: 'Healthy', message: 'number function nil' },
+    ],
+    [
+      'turns a status Argo CD does not know into Unknown',
+      'return {status = "Fine"}',
+      { status: 'Unknown', message: 'Lua returned an invalid health status' },
+    ],
+    ['refuses a result that is not a table', 'return "Healthy"', { error: /expect table output from Lua script, not string/ }],
+    ['stops a script after a second', 'while true do end', { error: /context deadline exceeded/ }],
+  ])('%s', (name, text, want) => {
+    const got = evaluate(sb(undefined), script(`${name.replace(/\W+/g, '-')}.lua`, text));
+    if ('error' in want) expect('error' in got ? got.error : JSON.stringify(got)).toMatch(want.error);
+    else expect(got).toEqual(want);
   });
 });
