@@ -151,13 +151,13 @@ export function failureMessage(f: StatusFailure): string {
       return `namespace ${JSON.stringify(f.namespace)} not found`;
     case 'api-not-installed':
       return (
-        `the SecurityBaseline API is not installed on this cluster: no CustomResourceDefinition ${CRD_NAME} serves ${GROUP}/${VERSION} ` +
-        `(nor ${EXCEPTION_PLURAL}.${GROUP}). Install kubeposture first: helm install kubeposture charts/kubeposture, ` +
+        `the SecurityBaseline API is not installed on this cluster: no CustomResourceDefinition ${CRD_NAME} serves ${GROUP}/${VERSION}. ` +
+        `Install kubeposture (its CRDs ${CRD_NAME} and ${EXCEPTION_PLURAL}.${GROUP} with it): helm install kubeposture charts/kubeposture, ` +
         `or kubectl apply -k config/default (README "Install on a real cluster")`
       );
     case 'forbidden':
       return (
-        `access denied: kubeposture status could not ${f.verb} ${f.resource}: ${f.message}. ` +
+        `access denied: could not ${f.verb} ${f.resource}: ${f.message}. ` +
         `It needs get and list on securitybaselines, securitybaselineexceptions and namespaces (kubectl auth can-i ${f.verb} ${f.resource})`
       );
     case 'unauthorized':
