@@ -7,13 +7,14 @@
  * no rights, an apiserver that is not there, and (on a fresh control plane of its own) a
  * cluster without the CRD.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dump, load } from 'js-yaml';
+import { load } from 'js-yaml';
 import { NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
 import type { NamespaceView, OverviewView } from '../../src/cli/status.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
+import { writeKubeconfig } from '../bench/identity.ts';
 import { ensureBinaries } from '../controlplane/binaries.ts';
 import { freePort, startControlPlane } from '../controlplane/controlplane.ts';
 import { eventually, uniqueName } from '../support/cluster.ts';
@@ -252,27 +253,6 @@ function kubeconfigFile(name: string, userEntry: Record<string, string>, server?
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error('no cluster in the test kubeconfig');
   const file = join(work, `${name}.kubeconfig`);
-  writeFileSync(
-    file,
-    dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'local',
-          cluster: {
-            server: server ?? cluster.server,
-            ...(cluster.caFile === undefined
-              ? { 'certificate-authority-data': cluster.caData }
-              : { 'certificate-authority': cluster.caFile }),
-          },
-        },
-      ],
-      users: [{ name, user: userEntry }],
-      contexts: [{ name, context: { cluster: 'local', user: name } }],
-      'current-context': name,
-    }),
-    { mode: 0o600 },
-  );
+  writeKubeconfig(file, { ...cluster, server: server ?? cluster.server }, name, userEntry);
   return file;
 }
