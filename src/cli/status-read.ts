@@ -98,12 +98,13 @@ class Reader {
     }
   }
 
-  /** The namespace's Report `kubeposture`; undefined when the OpenReports API is not installed or it has none. */
+  /** The namespace's Report `kubeposture`; undefined when the OpenReports API is not installed, it has none, or the user may not read it. */
   async report(namespace: string): Promise<WireReport | undefined> {
     try {
       return (await this.rest.request('GET', resourcePath('Report', namespace, REPORT_NAME))) as WireReport;
     } catch (err: unknown) {
-      if (err instanceof ApiError && err.status === 404) return undefined;
+      // Not installed, none yet, or not readable by this user: the view says there is no Report.
+      if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return undefined;
       throw new ReadFailed(failureOf(err, 'get', 'Report', this.server));
     }
   }

@@ -138,7 +138,7 @@ export interface NamespaceView {
   readonly drift: readonly NamespaceDrift[];
   /** The governing baseline lists only its first drift entries: this namespace's may be cut. */
   readonly driftTruncated: boolean;
-  /** Null when the OpenReports API is not installed or the namespace has no Report yet. */
+  /** Null when the OpenReports API is not installed, the namespace has no Report yet, or the user may not read it. */
   readonly report: ReportView | null;
   readonly findings: readonly Finding[];
   readonly exceptions: readonly ExceptionView[];

@@ -222,6 +222,44 @@ describe('kubeposture status refuses clearly', () => {
     const n = await status(file, '-n', ns);
     expect(n.code).toBe(1);
     expect(n.stderr).toContain(`could not get namespaces: namespaces "${ns}" is forbidden: User "${who}" cannot get resource "namespaces"`);
+
+    // What the README says status needs is enough; without reports, the Report is left out.
+    const role = uniqueName('status-reader');
+    await user.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: role },
+        rules: [
+          { apiGroups: ['kubeposture.io'], resources: ['securitybaselines', 'securitybaselineexceptions'], verbs: ['get', 'list'] },
+          { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+        ],
+      },
+    });
+    await user.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+      },
+    });
+    try {
+      const v = await eventually(async () => {
+        const r = await status(file, '-n', drifting, '-o', 'json');
+        expect(r).toMatchObject({ code: 0, stderr: '' });
+        return JSON.parse(r.stdout) as NamespaceView;
+      });
+      expect(v).toMatchObject({
+        governance: { state: 'governed', baseline },
+        report: null,
+        drift: [{ name: NAME_DEFAULT_DENY, reason: 'Missing' }],
+      });
+    } finally {
+      await user.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role}`);
+      await user.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`);
+    }
   });
 
   it('an apiserver that is not there: exit 1, naming the address', async () => {
