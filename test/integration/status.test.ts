@@ -106,6 +106,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await user.request('DELETE', resourcePath('SecurityBaselineException', undefined, `${baseline}-vendor`));
   await deleteBaseline(baseline);
   await op.stop();
   await removeOpenReports();
