@@ -2,7 +2,7 @@
  * `kubeposture status`: what the cluster's SecurityBaselines say about themselves, and what
  * governs one namespace and how it stands. Pure: the objects as read (status-read.ts) in, a
  * view out, and the view as a table (`kubectl get` style), JSON or YAML. Nothing here reads
- * the cluster or the clock's absence: the time to judge against is an argument.
+ * the cluster or the clock: the time an exception's expiry is counted from is an argument.
  *
  * The JSON and YAML shapes are API for scripts (README "kubeposture status"): fields are
  * only ever added.
