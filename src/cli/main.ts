@@ -10,7 +10,7 @@ import { API_VERSION } from '../api/constants.ts';
 import { namespaceNameProblem } from '../api/field-reader.ts';
 import { parseDuration, parseRunConfig, RUN_OPTIONS } from '../config.ts';
 import { parseLabels, render, type CommandResult } from './render.ts';
-import { asksForHelp, commandUsage, COMMANDS, isCommand, overview, RENDER_OPTIONS, type Command } from './usage.ts';
+import { asksForHelp, commandUsage, COMMANDS, isCommand, overview, RENDER_OPTIONS, STATUS_OPTIONS, type Command } from './usage.ts';
 import { readBuildInfo, versionText } from './version.ts';
 import { MAX_BYTES, tooLarge } from './yaml.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -97,6 +97,42 @@ function main(argv: readonly string[]): CommandResult {
   }
 }
 
+/** `status` reads the cluster: asynchronous, and its modules loaded only for it. */
+async function statusCommand(args: readonly string[]): Promise<CommandResult> {
+  if (asksForHelp(args, STATUS_OPTIONS)) return help(commandUsage('status'));
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: STATUS_OPTIONS, strict: true }));
+  } catch (err: unknown) {
+    return usageError(errorMessage(err), 'status');
+  }
+  const { format, isOutput, OUTPUTS } = await import('./status.ts');
+  const output = values.output;
+  if (!isOutput(output)) return usageError(`-o ${JSON.stringify(output)}: use one of ${OUTPUTS.join(', ')}`, 'status');
+  if (values.namespace !== undefined) {
+    const badName = namespaceNameProblem(values.namespace);
+    if (badName !== undefined) return usageError(`--namespace: ${badName}`, 'status');
+  }
+  const [{ loadClusterAccess }, { RestClient }, { readStatus, failureMessage }] = await Promise.all([
+    import('../kube/access.ts'),
+    import('../kube/rest.ts'),
+    import('./status-read.ts'),
+  ]);
+  const access = await loadClusterAccess(values.kubeconfig);
+  const rest = new RestClient(access, { userAgent: 'kubeposture-status', maxThrottledRetries: 2 });
+  try {
+    const answer = await readStatus(rest, {
+      namespace: values.namespace,
+      now: Date.now(),
+      server: access.getCurrentCluster()?.server ?? '(no server)',
+    });
+    if (!answer.ok) return { stdout: '', stderr: `kubeposture status: ${failureMessage(answer.failure)}\n`, code: 1 };
+    return { stdout: format(answer.view, output, { color: process.stdout.isTTY }), stderr: '', code: 0 };
+  } finally {
+    rest.close();
+  }
+}
+
 /** `run` is long-lived: it resolves when a signal stops it. */
 async function runCommand(args: readonly string[]): Promise<CommandResult> {
   if (asksForHelp(args, RUN_OPTIONS)) return help(commandUsage('run'));
@@ -123,7 +159,8 @@ async function runCommand(args: readonly string[]): Promise<CommandResult> {
 }
 
 const argv = process.argv.slice(2);
-const pending: Promise<CommandResult> = argv[0] === 'run' ? runCommand(argv.slice(1)) : Promise.resolve(main(argv));
+const pending: Promise<CommandResult> =
+  argv[0] === 'run' ? runCommand(argv.slice(1)) : argv[0] === 'status' ? statusCommand(argv.slice(1)) : Promise.resolve(main(argv));
 pending.then(
   (result) => {
     process.stdout.write(result.stdout);

@@ -1,6 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { RUN_OPTIONS } from '../config.ts';
-import { asksForHelp, commandUsage, COMMANDS, overview, RENDER_OPTIONS } from './usage.ts';
+import { asksForHelp, commandUsage, COMMANDS, overview, RENDER_OPTIONS, STATUS_OPTIONS } from './usage.ts';
 
 describe('asksForHelp', () => {
   it.each<[string[], boolean]>([
@@ -34,6 +34,7 @@ describe('usage', () => {
   it.each<[string, ParseArgsOptionsConfig]>([
     ['run', RUN_OPTIONS],
     ['render', RENDER_OPTIONS],
+    ['status', STATUS_OPTIONS],
     ['version', {}],
   ])("%s's usage names every flag the command parses, and -h, --help", (command, options) => {
     const text = commandUsage(command as (typeof COMMANDS)[number]);
@@ -47,6 +48,7 @@ describe('usage', () => {
   it('names every command in the overview, each with its flags', () => {
     const text = overview();
     for (const c of COMMANDS) expect(text).toMatch(new RegExp(`^ {2}${c} +\\S`, 'm'));
-    for (const name of [...Object.keys(RUN_OPTIONS), ...Object.keys(RENDER_OPTIONS)]) expect(text).toMatch(new RegExp(`--${name}[ [=]`));
+    for (const name of [...Object.keys(RUN_OPTIONS), ...Object.keys(RENDER_OPTIONS), ...Object.keys(STATUS_OPTIONS)])
+      expect(text).toMatch(new RegExp(`--${name}[ [=]`));
   });
 });

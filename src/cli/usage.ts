@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { RUN_FLAGS } from '../config.ts';
 
 /** The commands `kubeposture` runs. */
-export const COMMANDS = ['run', 'render', 'version'] as const;
+export const COMMANDS = ['run', 'render', 'status', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** `-h, --help`, as each command's options table holds it. */
@@ -29,9 +29,24 @@ const RENDER_FLAGS = `-f, --file FILE          SecurityBaseline manifest (YAML; 
 --exceptions FILE        SecurityBaselineExceptions (they may also be in --file)
 --exception-horizon DUR  how far ahead an exception may expire (default 90d, as the operator's)`;
 
+/** `kubeposture status`'s options, as node's parseArgs takes them. */
+export const STATUS_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  output: { type: 'string', short: 'o', default: 'table' },
+  kubeconfig: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
+const STATUS_FLAGS = `-n, --namespace NAME     what governs this namespace and how it stands (default: every SecurityBaseline)
+-o, --output FORMAT      table (default), json or yaml
+--kubeconfig FILE        kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)`;
+
 const HELP: Readonly<Record<Command, { readonly summary: string; readonly flags: string }>> = {
   run: { summary: 'run the operator against a cluster until SIGTERM or SIGINT (SIGHUP: resync now)', flags: RUN_FLAGS },
   render: { summary: 'print the objects a namespace would hold under the SecurityBaseline(s) in a file', flags: RENDER_FLAGS },
+  status: {
+    summary: 'print each SecurityBaseline with its mode and namespaces, or (-n) what governs one namespace and how it stands; reads only',
+    flags: STATUS_FLAGS,
+  },
   version: { summary: "print this build's version (and git commit, from a checkout) and the API version it serves", flags: '' },
 };
 

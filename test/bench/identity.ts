@@ -54,6 +54,17 @@ export async function installOperator(rest: RestClient, adminKubeconfig: string,
   const cluster = admin.getCurrentCluster();
   if (cluster === null) throw new Error(`${adminKubeconfig} has no current cluster`);
   const file = join(workDir, 'operator.kubeconfig');
+  writeKubeconfig(file, cluster, 'kubeposture', { token });
+  return file;
+}
+
+/** Writes a kubeconfig (mode 0600) for `cluster`'s server and CA, as user `name` with the credentials in `user` (a token, say). */
+export function writeKubeconfig(
+  file: string,
+  cluster: { readonly server: string; readonly caFile?: string | undefined; readonly caData?: string | undefined },
+  name: string,
+  user: Readonly<Record<string, string>>,
+): void {
   writeFileSync(
     file,
     dump({
@@ -70,11 +81,10 @@ export async function installOperator(rest: RestClient, adminKubeconfig: string,
           },
         },
       ],
-      users: [{ name: 'kubeposture', user: { token } }],
-      contexts: [{ name: 'kubeposture', context: { cluster: 'local', user: 'kubeposture' } }],
-      'current-context': 'kubeposture',
+      users: [{ name, user }],
+      contexts: [{ name, context: { cluster: 'local', user: name } }],
+      'current-context': name,
     }),
     { mode: 0o600 },
   );
-  return file;
 }

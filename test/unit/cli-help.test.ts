@@ -34,6 +34,10 @@ describe('kubeposture --help', () => {
     [['version', '--help'], /^usage: kubeposture version\n/],
     [['version', '-h'], /^usage: kubeposture version\n/],
     [['help', 'render'], /^usage: kubeposture render \[flags\]\n/],
+    // No cluster is reached for help, and a bad -o does not win over it.
+    [['status', '--help'], /^usage: kubeposture status \[flags\]\n[^]*-o, --output FORMAT/],
+    [['status', '-n', 'team-a', '-o', 'wide', '-h'], /^usage: kubeposture status \[flags\]\n/],
+    [['help', 'status'], /^usage: kubeposture status \[flags\]\n/],
   ])('%j prints its usage on stdout and exits 0', (args, usage) => {
     const r = kubeposture(args);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
@@ -42,7 +46,7 @@ describe('kubeposture --help', () => {
   });
 
   it.each<[string[], RegExp]>([
-    [['help', 'frobnicate'], /help takes one command \(run, render, version\), not "frobnicate"/],
+    [['help', 'frobnicate'], /help takes one command \(run, render, status, version\), not "frobnicate"/],
     [['render', '-n', '-h'], /Option '-n' argument is ambiguous/],
     [['version', 'now'], /version takes no arguments, not "now"\nusage: kubeposture version\n/],
   ])('%j is refused with exit 2 and the usage on stderr', (args, message) => {
