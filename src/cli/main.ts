@@ -123,6 +123,7 @@ async function statusCommand(args: readonly string[]): Promise<CommandResult> {
   try {
     const answer = await readStatus(rest, {
       namespace: values.namespace,
+      operatorNamespace: values['operator-namespace'] === '' ? undefined : values['operator-namespace'],
       now: Date.now(),
       server: access.getCurrentCluster()?.server ?? '(no server)',
     });

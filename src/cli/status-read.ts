@@ -119,6 +119,8 @@ class Reader {
 /** What `kubeposture status [-n NAMESPACE]` asks. */
 export interface StatusRequest {
   readonly namespace: string | undefined;
+  /** kubeposture's own namespace, which no baseline governs (as the operator resolves). */
+  readonly operatorNamespace: string | undefined;
   /** Epoch milliseconds. */
   readonly now: number;
   /** The apiserver's address, for messages. */
@@ -134,7 +136,7 @@ export async function readStatus(rest: RestClient, request: StatusRequest): Prom
     const [baselines, exceptions, report] = await Promise.all([reader.baselines(), reader.exceptions(), reader.report(request.namespace)]);
     return {
       ok: true,
-      view: namespaceView({ namespace, baselines, exceptions, report, operatorNamespace: undefined, now: request.now }),
+      view: namespaceView({ namespace, baselines, exceptions, report, operatorNamespace: request.operatorNamespace, now: request.now }),
     };
   } catch (err: unknown) {
     if (err instanceof ReadFailed) return { ok: false, failure: err.failure };

@@ -189,6 +189,16 @@ describe('namespaceView', () => {
     expect(v.annotations).toEqual({ holds: 'audit', owned: ['audit', 'old'] });
   });
 
+  it("never governs the operator's own namespace, as the operator resolves (--operator-namespace)", () => {
+    expect(namespaceView(input({ team: 'a' }, { operatorNamespace: 'team-a' })).governance).toMatchObject({
+      state: 'ungoverned',
+      baselines: expect.arrayContaining([{ name: 'audit', why: 'operator' }]) as unknown,
+    });
+    expect(namespaceView(input({ team: 'a' }, { operatorNamespace: 'kubeposture-system' })).governance).toMatchObject({
+      state: 'governed',
+    });
+  });
+
   it('says why each baseline does not govern an ungoverned namespace', () => {
     const v = namespaceView(input({}, { baselines: [audit, clean, { ...stalled, spec: { mode: 'Sometimes' } }] }));
     expect(v.governance).toEqual({

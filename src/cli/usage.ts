@@ -34,11 +34,14 @@ export const STATUS_OPTIONS = {
   namespace: { type: 'string', short: 'n' },
   output: { type: 'string', short: 'o', default: 'table' },
   kubeconfig: { type: 'string' },
+  'operator-namespace': { type: 'string', default: 'kubeposture-system' },
 } as const satisfies ParseArgsOptionsConfig;
 
 const STATUS_FLAGS = `-n, --namespace NAME     what governs this namespace and how it stands (default: every SecurityBaseline)
 -o, --output FORMAT      table (default), json or yaml
---kubeconfig FILE        kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)`;
+--kubeconfig FILE        kubeconfig (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)
+--operator-namespace NAME
+                         kubeposture's own namespace, which no baseline governs (default kubeposture-system)`;
 
 const HELP: Readonly<Record<Command, { readonly summary: string; readonly flags: string }>> = {
   run: { summary: 'run the operator against a cluster until SIGTERM or SIGINT (SIGHUP: resync now)', flags: RUN_FLAGS },
