@@ -93,20 +93,39 @@ export interface RunningControlPlane {
 const STATE_FILE = 'state.json';
 const READY_TIMEOUT_MS = 90_000;
 
-/** A free TCP port on loopback (also used by the benchmark for the operator's servers). */
-export async function freePort(): Promise<number> {
+/** Listens on `port` (0: any) on loopback and closes again; the port it got, or undefined when `port` was taken. */
+function tryPort(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(undefined);
+      else reject(err);
+    });
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      const got = typeof addr === 'object' && addr !== null ? addr.port : 0;
       srv.close(() => {
-        resolve(port);
+        resolve(got);
       });
     });
   });
+}
+
+/**
+ * A free TCP port on loopback (also used by the benchmark for the operator's servers), below
+ * Linux's ephemeral range (32768-60999). A port from that range (what listening on port 0
+ * gives) can be taken by any outgoing connection between this check and etcd binding it: CI saw
+ * etcd refuse its port with "address already in use" while the tests ran, many connections at once.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const got = await tryPort(20_000 + Math.floor(Math.random() * 12_000));
+    if (got !== undefined) return got;
+  }
+  const any = await tryPort(0);
+  if (any === undefined) throw new Error('no free TCP port on 127.0.0.1');
+  return any;
 }
 
 export interface HttpResult {
