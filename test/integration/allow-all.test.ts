@@ -11,10 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { freePort } from '../controlplane/controlplane.ts';
 import { ALLOW_ALL_WEBHOOK, WEBHOOK_SECRET } from '../../src/admission/certificates.ts';
 import { ALLOW_ALL_PATH, AllowAllWebhook, type ReviewOutcome } from '../../src/admission/server.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
@@ -51,19 +51,6 @@ let ungoverned = '';
 let tenant: RestClient;
 let ingressTenant: RestClient;
 let otherTenant: RestClient;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const addr = s.address();
-  await new Promise<void>((resolve) =>
-    s.close(() => {
-      resolve();
-    }),
-  );
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 function startWebhook(): AllowAllWebhook {
   const w = new AllowAllWebhook({
