@@ -1,6 +1,6 @@
 import { ANNOTATION_OWNED, NAME_DEFAULT_DENY } from '../api/constants.ts';
 import type { WireObject } from '../kube/wire.ts';
-import { denyInPlace, judgeNetworkPolicy, type DenyInPlace } from './allow-all.ts';
+import { denyFrom, judgeNetworkPolicy, recordedDeny, type DenyInPlace } from './allow-all.ts';
 import { parseReview, reviewResponse, type AdmissionRequest } from './review.ts';
 
 const namespace = (record?: unknown): WireObject => ({
@@ -10,6 +10,11 @@ const denyPolicy = (uid: string, policyTypes: string[]): WireObject & { spec: un
   metadata: { name: NAME_DEFAULT_DENY, namespace: 'team-a', uid },
   spec: { podSelector: {}, policyTypes },
 });
+/** The deny as the webhook finds it: the record on the Namespace, then the policy at its name. */
+const denyInPlace = (ns: WireObject | undefined, policy: (WireObject & { spec: unknown }) | undefined): DenyInPlace | undefined => {
+  const r = recordedDeny(ns);
+  return r === undefined ? undefined : denyFrom(r, policy);
+};
 const recorded = { base: { [`NetworkPolicy/${NAME_DEFAULT_DENY}`]: 'u-1', 'LimitRange/kubeposture-limits': 'u-2' } };
 
 describe('denyInPlace', () => {

@@ -27,20 +27,23 @@ export interface DenyInPlace {
 
 const BOTH: ReadonlySet<Direction> = new Set(['Ingress', 'Egress']);
 
+/** The default-deny the ownership record on the Namespace names: its baseline and uid; undefined when it names none. */
+export function recordedDeny(namespace: WireObject | undefined): { readonly baseline: string; readonly uid: string } | undefined {
+  return readRecord(namespace).byKey.get(`NetworkPolicy/${NAME_DEFAULT_DENY}`);
+}
+
 /**
- * The default-deny kubeposture keeps in the namespace, from the Namespace and the policy at the
- * deny's name as read; undefined when the record names none. A recorded deny that is missing or
- * was replaced (another uid) is being repaired: both directions count until it is back.
+ * The default-deny kubeposture keeps in the namespace, from the recorded one and the policy at
+ * the deny's name as read. A recorded deny that is missing or was replaced (another uid) is being
+ * repaired: both directions count until it is back.
  */
-export function denyInPlace(
-  namespace: WireObject | undefined,
+export function denyFrom(
+  recorded: { readonly baseline: string; readonly uid: string },
   policy: (WireObject & { readonly spec?: unknown }) | undefined,
-): DenyInPlace | undefined {
-  const entry = readRecord(namespace).byKey.get(`NetworkPolicy/${NAME_DEFAULT_DENY}`);
-  if (entry === undefined) return undefined;
-  if (policy?.metadata.uid !== entry.uid) return { baseline: entry.baseline, directions: BOTH };
+): DenyInPlace {
+  if (policy?.metadata.uid !== recorded.uid) return { baseline: recorded.baseline, directions: BOTH };
   const types = asList(asPlainObject(policy.spec)?.policyTypes).filter((t): t is Direction => t === 'Ingress' || t === 'Egress');
-  return { baseline: entry.baseline, directions: new Set(types) };
+  return { baseline: recorded.baseline, directions: new Set(types) };
 }
 
 /** The direction an allow-all finding opens; undefined for other findings. */

@@ -15,14 +15,13 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { RestClient } from '../kube/rest.ts';
+import type { JsonPatchOp, RestClient } from '../kube/rest.ts';
 import { ApiError } from '../kube/transport.ts';
 import type { WireSecret, WireWebhookConfiguration } from '../kube/wire.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { selfSignedCertificate, type KeyPair } from '../lib/self-signed.ts';
-import type { JsonPatchOp } from '../kube/rest.ts';
 
 /** The webhook configuration config/guard/allow-all.yaml installs. */
 export const ALLOW_ALL_WEBHOOK = 'kubeposture-allow-all';

@@ -21,7 +21,7 @@ import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { KeyPair } from '../lib/self-signed.ts';
 import { listen, type Listening } from '../observability/listen.ts';
-import { denyInPlace, judgeNetworkPolicy } from './allow-all.ts';
+import { denyFrom, judgeNetworkPolicy, recordedDeny } from './allow-all.ts';
 import { keepCertificate } from './certificates.ts';
 import { parseReview, reviewResponse, type Verdict } from './review.ts';
 import { NAME_DEFAULT_DENY } from '../api/constants.ts';
@@ -50,9 +50,10 @@ export async function answerReview(deps: AllowAllDeps, body: unknown): Promise<{
   if (req.kind.group === 'networking.k8s.io' && req.kind.kind === 'NetworkPolicy' && req.namespace !== undefined) {
     try {
       const ns = await deps.rest.get('Namespace', undefined, req.namespace);
-      const recorded = denyInPlace(ns, undefined);
+      // The policy is read only where the record names a deny of kubeposture's.
+      const recorded = recordedDeny(ns);
       const deny =
-        recorded === undefined ? undefined : denyInPlace(ns, await deps.rest.get('NetworkPolicy', req.namespace, NAME_DEFAULT_DENY));
+        recorded === undefined ? undefined : denyFrom(recorded, await deps.rest.get('NetworkPolicy', req.namespace, NAME_DEFAULT_DENY));
       verdict = judgeNetworkPolicy(req, deny);
       if (!verdict.allowed) {
         outcome = 'refused';

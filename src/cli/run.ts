@@ -115,26 +115,28 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   );
   // The allow-all webhook, on every replica (the Service may send a review to any), once
   // config/guard/allow-all.yaml is installed; its client is its own (reads and the certificate's writes, whoever leads).
-  const admissionRest =
-    config.admissionAddress === undefined || config.operatorNamespace === undefined
-      ? undefined
-      : new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 });
+  const admitAt = config.admissionAddress;
+  const admitNamespace = config.operatorNamespace;
   const admission =
-    admissionRest === undefined || config.admissionAddress === undefined || config.operatorNamespace === undefined
+    admitAt === undefined || admitNamespace === undefined
       ? undefined
-      : new AllowAllWebhook({
-          rest: admissionRest,
-          namespace: config.operatorNamespace,
-          clock: systemClock,
-          log,
-          host: config.admissionAddress.host,
-          port: config.admissionAddress.port,
-          periodMs: 60_000,
-          onReview: (verdict) => {
-            metrics.admissionReviews.inc({ verdict });
-          },
-        });
-  admission?.start();
+      : ((): { readonly rest: RestClient; readonly webhook: AllowAllWebhook } => {
+          const admissionRest = new RestClient(kc, { userAgent, onRequest, maxSockets: 4, maxThrottledRetries: 1 });
+          const webhook = new AllowAllWebhook({
+            rest: admissionRest,
+            namespace: admitNamespace,
+            clock: systemClock,
+            log,
+            host: admitAt.host,
+            port: admitAt.port,
+            periodMs: 60_000,
+            onReview: (verdict) => {
+              metrics.admissionReviews.inc({ verdict });
+            },
+          });
+          return { rest: admissionRest, webhook };
+        })();
+  admission?.webhook.start();
   log.info('Starting kubeposture', {
     server: kc.getCurrentCluster()?.server,
     namespace: config.operatorNamespace,
@@ -179,14 +181,14 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   health.draining();
   await elector?.stop();
   await controller.stop();
-  await admission?.stop();
+  await admission?.webhook.stop();
   memoryLimit?.stop();
   await health.close();
   await metricsServer.close();
   rest.close();
   electionRest?.close();
   reviewRest?.close();
-  admissionRest?.close();
+  admission?.rest.close();
   return 0;
 }
 
