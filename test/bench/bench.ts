@@ -54,6 +54,8 @@ export interface BenchOptions {
   readonly prefix: string;
   /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
   readonly operatorNodeArgs: readonly string[];
+  /** The operator's program: the image's compiled main.js (cli.ts builds it, support/image-layout.ts); default the checkout's sources. */
+  readonly operatorMain?: string;
   /** Whether the OpenReports API is installed (cli.ts installs it unless --reports off): the operator then writes reports. */
   readonly reports?: boolean;
 }
@@ -260,6 +262,7 @@ export class Bench {
       workers: this.opts.workers,
       logFile: join(this.env.workDir, `operator-${label}.log`),
       nodeArgs: this.opts.operatorNodeArgs,
+      ...(this.opts.operatorMain === undefined ? {} : { main: this.opts.operatorMain }),
     });
     const op = this.operator;
     this.memory = new MemoryWatch(op.pid, () => op.metrics());

@@ -6,6 +6,7 @@
  *
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
+ *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  */
@@ -21,6 +22,7 @@ import { startControlPlane } from '../controlplane/controlplane.ts';
 import { runBench, type BenchOptions } from './bench.ts';
 import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
+import { buildImageLayout } from '../support/image-layout.ts';
 import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
 import { renderWindow, runWindowBench } from './window.ts';
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '16' },
       out: { type: 'string' },
       'node-args': { type: 'string', default: '' },
+      // The operator as the image runs it (tsc's JavaScript, support/image-layout.ts) or from the TypeScript sources.
+      operator: { type: 'string', default: 'image' },
       // The OpenReports API installed (from the pinned Go module), so that the operator writes reports.
       reports: { type: 'string', default: 'on' },
       // Pods per namespace for the Pod Security preview benchmark (preview.ts), run instead of the others.
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const opts: BenchOptions = {
+  let opts: BenchOptions = {
     sizes: values.sizes.split(',').map((s) => count('sizes', s)),
     scriptNamespaces: count('script', values.script),
     latencySamples: count('samples', values.samples),
@@ -61,7 +65,10 @@ async function main(): Promise<void> {
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
+  if (values.operator !== 'image' && values.operator !== 'source')
+    throw new Error(`--operator ${JSON.stringify(values.operator)} must be image or source`);
   const { root, outDir, workDir, binDir } = prepareRun('bench');
+  if (values.operator === 'image') opts = { ...opts, operatorMain: buildImageLayout(root, join(workDir, 'app')) };
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

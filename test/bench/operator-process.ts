@@ -45,6 +45,8 @@ export interface OperatorOptions {
   readonly logFile: string;
   /** Flags for its node, after the Deployment's NODE_OPTIONS. */
   readonly nodeArgs?: readonly string[];
+  /** The program node runs: the image's compiled `dist/cli/main.js` (support/image-layout.ts); default the checkout's `src/cli/main.ts`. */
+  readonly main?: string;
   /** Default `warn`. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** Leader election on (with these durations, as `--lease-duration` takes them: `4s`); off when absent. */
@@ -98,7 +100,7 @@ export class OperatorProcess {
       [
         ...deploymentNodeOptions(root),
         ...(opts.nodeArgs ?? []),
-        join(root, 'src/cli/main.ts'),
+        opts.main ?? join(root, 'src/cli/main.ts'),
         'run',
         '--kubeconfig',
         kubeconfig,

@@ -3,9 +3,10 @@
  * checkout (node src/cli/main.ts) and, for version, as the image lays it out (dist/, no .git).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildImageLayout } from '../support/image-layout.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -70,19 +71,8 @@ describe('kubeposture version', () => {
   });
 
   it('prints the version alone as the image runs it (dist/ beside package.json, no .git)', () => {
-    const app = mkdtempSync(join(tmpdir(), 'kp-app-'));
-    execFileSync(process.execPath, [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      join(ROOT, 'tsconfig.build.json'),
-      '--outDir',
-      join(app, 'dist'),
-      '--sourceMap',
-      'false',
-    ]);
-    writeFileSync(join(app, 'package.json'), readFileSync(join(ROOT, 'package.json')));
-    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-    const r = kubeposture(['version'], join(app, 'dist', 'cli', 'main.js'));
+    const main = buildImageLayout(ROOT, mkdtempSync(join(tmpdir(), 'kp-app-')));
+    const r = kubeposture(['version'], main);
     expect(r).toEqual({ code: 0, stdout: `version: ${version}\napiVersion: kubeposture.io/v1alpha1\n`, stderr: '' });
   }, 60_000);
 });
