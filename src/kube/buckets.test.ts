@@ -26,6 +26,25 @@ describe('Buckets', () => {
     expect(b.all().map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual(['b/x']);
   });
 
+  it('keeps a lone object bare and goes back to it when a namespace is down to one', () => {
+    const b = new Buckets<WireObject>();
+    b.set('a', obj('a', 'x'));
+    expect(b.set('a', obj('a', 'x', '2'))?.metadata.resourceVersion).toBe('1');
+    expect(b.get('a', 'y')).toBeUndefined();
+    expect(b.delete('a', 'y')).toBeUndefined();
+    b.set('a', obj('a', 'y'));
+    expect(b.list('a').map((o) => `${o.metadata.name}@${o.metadata.resourceVersion ?? ''}`)).toEqual(['x@2', 'y@1']);
+    expect(b.delete('a', 'x')?.metadata.name).toBe('x');
+    expect(b.list('a').map((o) => o.metadata.name)).toEqual(['y']);
+    expect(b.get('a', 'y')?.metadata.name).toBe('y');
+    expect(b.set('a', obj('a', 'z'))).toBeUndefined();
+    expect(b.size).toBe(2);
+    expect(b.delete('a', 'y')?.metadata.name).toBe('y');
+    expect(b.delete('a', 'z')?.metadata.name).toBe('z');
+    expect(b.size).toBe(0);
+    expect(b.all()).toEqual([]);
+  });
+
   it('behaves the same past the small size, where a namespace holds thousands', () => {
     const b = new Buckets<WireObject>();
     const n = SMALL * 200;
