@@ -216,6 +216,13 @@ function quiet(
   return actions.length === 0 && !wrote && drift.length === 0 && repaired.length === 0 && error === undefined;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
+/** One shared empty list for every empty one: a result is kept per namespace, nearly all of them with three empty lists (1.8 MB at 10,000). */
+function shareEmpty<T>(xs: readonly T[]): readonly T[] {
+  return xs.length === 0 ? NONE : xs;
+}
+
 function nsOf(o: ManagedObject): string | undefined {
   return 'namespace' in o.metadata ? o.metadata.namespace : undefined;
 }
@@ -399,9 +406,9 @@ export class Reconciler {
     return {
       namespace,
       ...base,
-      superseded: plan.superseded,
-      drift,
-      repaired,
+      superseded: shareEmpty(plan.superseded),
+      drift: shareEmpty(drift),
+      repaired: shareEmpty(repaired),
       ...(error === undefined ? {} : { error }),
       ...(waiting ? { waitingForFinalizer: true as const } : {}),
       ...(plan.state === 'governed' && plan.exceptions.length > 0 ? { exceptions: plan.exceptions } : {}),
