@@ -21,7 +21,7 @@ import { apiReviewer } from '../kube/reviews.ts';
 import type { Logger } from '../lib/log.ts';
 import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
 import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
-import { SoftMemoryLimit } from '../observability/memory-limit.ts';
+import { compactingCollection, SoftMemoryLimit } from '../observability/memory-limit.ts';
 import { selfSignedCertificate, type KeyPair } from '../lib/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { AllowAllWebhook } from '../admission/server.ts';
@@ -196,7 +196,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
 function softMemoryLimit(config: RunConfig, metrics: Metrics, log: Logger): SoftMemoryLimit | undefined {
   const limitBytes = config.memorySoftLimitBytes;
   if (limitBytes === undefined) return undefined;
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const { gc } = globalThis;
   if (typeof gc !== 'function')
     throw new Error('--memory-soft-limit needs node started with --expose-gc (NODE_OPTIONS=--expose-gc), to collect on its own');
   return new SoftMemoryLimit({
@@ -204,7 +204,7 @@ function softMemoryLimit(config: RunConfig, metrics: Metrics, log: Logger): Soft
     log,
     limitBytes,
     rss: () => process.memoryUsage.rss(),
-    collect: gc,
+    collect: compactingCollection(gc),
     onCollect: (ms) => {
       metrics.memoryLimitCollections.inc();
       metrics.memoryLimitSeconds.inc(ms / 1000);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
@@ -94,4 +95,32 @@ describe('SoftMemoryLimit', () => {
       () => new SoftMemoryLimit({ clock: new FakeClock(), log: silentLogger, limitBytes: 0, rss: () => 0, collect: () => undefined }),
     ).toThrow('above 0');
   });
+});
+
+describe('compactingCollection', () => {
+  // What V8 itself does, on the node that runs the operator: the soft limit is worth only what
+  // this collection gives back. A heap fragmented on purpose (a quarter of 1.2 million objects
+  // kept, spread over every page), then each kind of collection in a fresh process.
+  const script = (collect: string): string => `
+    const { compactingCollection } = await import(${JSON.stringify(new URL('./memory-limit.ts', import.meta.url).href)});
+    let all = []; const keep = [];
+    for (let i = 0; i < 1_200_000; i++) { const o = { a: i, b: 'x' + i, c: [i] }; all.push(o); if (i % 4 === 0) keep.push(o); }
+    all = null;
+    ${collect};
+    process.stdout.write(JSON.stringify({ committed: process.memoryUsage().heapTotal, kept: keep.length }));`;
+  const committedAfter = (collect: string): number => {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-semi-space-size=4', '--input-type=module', '-e', script(collect)], {
+      encoding: 'utf8',
+    });
+    const r = JSON.parse(out) as { committed: number; kept: number };
+    expect(r.kept).toBe(300_000);
+    return r.committed;
+  };
+
+  it('gives back pages an ordinary full collection keeps', () => {
+    const ordinary = committedAfter('gc()');
+    const compacting = committedAfter('compactingCollection(gc)()');
+    // Measured: 195 MB against 135 MB. Loose, as memory figures on a shared machine must be.
+    expect(compacting).toBeLessThan(ordinary * 0.85);
+  }, 60_000);
 });
