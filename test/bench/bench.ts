@@ -136,6 +136,8 @@ export interface BenchResult {
   readonly peakMemory: MemorySample | undefined;
   /** The last operator's highest sampled RSS in each phase, in MB. */
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
+  /** The last operator's soft memory limit at work over the run (the Deployment's KUBEPOSTURE_MEMORY_SOFT_LIMIT): its collections and their time. */
+  readonly softLimitCollections?: { readonly count: number; readonly seconds: number };
 }
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
@@ -496,7 +498,15 @@ export class Bench {
   ): Promise<
     Pick<
       BenchResult,
-      'newNamespace' | 'repair' | 'resync' | 'statusWrites' | 'peakRssMb' | 'reportWritesUnderChurn' | 'peakMemory' | 'rssByPhaseMb'
+      | 'newNamespace'
+      | 'repair'
+      | 'resync'
+      | 'statusWrites'
+      | 'peakRssMb'
+      | 'reportWritesUnderChurn'
+      | 'peakMemory'
+      | 'rssByPhaseMb'
+      | 'softLimitCollections'
     >
   > {
     const op = this.mustRun();
@@ -561,6 +571,7 @@ export class Bench {
       reportWritesUnderChurn,
       peakMemory: this.memory?.peak,
       rssByPhaseMb: this.memory?.phases ?? {},
+      softLimitCollections: await softLimitCollections(op),
     };
   }
 
@@ -652,4 +663,13 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
 /** The operator's report writes so far (create, apply, delete), from its metrics. */
 function reportWrites(metricsText: string): number {
   return ['create', 'apply', 'delete'].reduce((n, o) => n + metricSum(metricsText, 'kubeposture_report_writes_total', `outcome="${o}"`), 0);
+}
+
+/** The operator's soft-limit collections so far, by its own counters. */
+async function softLimitCollections(op: OperatorProcess): Promise<{ count: number; seconds: number }> {
+  const text = await op.metrics();
+  return {
+    count: metricSum(text, 'kubeposture_memory_limit_collections_total'),
+    seconds: round(metricSum(text, 'kubeposture_memory_limit_collection_seconds_total'), 2),
+  };
 }

@@ -103,6 +103,13 @@ export function rows(r: BenchResult): Row[] {
       met: undefined,
     });
   }
+  if (r.softLimitCollections !== undefined)
+    out.push({
+      figure: 'soft memory limit: collections',
+      measured: `${String(r.softLimitCollections.count)} (${r.softLimitCollections.seconds.toFixed(2)} s)`,
+      target: 'report',
+      met: undefined,
+    });
   const phases = Object.entries(r.rssByPhaseMb);
   if (phases.length > 0)
     out.push({
