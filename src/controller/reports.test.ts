@@ -1,4 +1,4 @@
-import { bodyHash, clusterReportName, limitsOf, pages, reportObject, sameKey, wireBody } from './reports.ts';
+import { bodyHash, clusterBuildInterval, clusterReportName, limitsOf, pages, reportObject, sameKey, wireBody } from './reports.ts';
 import { clusterReport } from '../report/build.ts';
 
 describe('report helpers', () => {
@@ -8,6 +8,13 @@ describe('report helpers', () => {
     failed: i % 10 === 0 ? 1 : 0,
     excepted: false,
   }));
+
+  it('builds a ClusterReport of many pages less often: the interval once per page of the last build', () => {
+    expect(clusterBuildInterval(10_000, undefined)).toBe(10_000);
+    expect(clusterBuildInterval(10_000, 0)).toBe(10_000);
+    expect(clusterBuildInterval(10_000, 1)).toBe(10_000);
+    expect(clusterBuildInterval(10_000, 5)).toBe(50_000);
+  });
 
   it('cuts a ClusterReport into pages, each counting its own results, named after the baseline', () => {
     const body = clusterReport('restricted', outcomes);
