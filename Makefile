@@ -16,6 +16,7 @@ help:
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
 	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
+	@echo "                   PHASES=cold,spec-change (say) runs only those of script,cold,latency,resync,spec-change,restart"
 	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
 	@echo "make bench-window  pods stored before their namespace's default-deny, without and with the guard (docs/performance.md)"
 	@echo "make test-chaos    the fault scenarios at 1,000 namespaces, each on its own control plane (~8 min; docs/reliability.md)"
@@ -96,12 +97,15 @@ run: install
 clean: cluster-down
 	rm -rf dist coverage .cache/cluster
 
-# The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override.
+# The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override;
+# PHASES (comma-separated, of script,cold,latency,resync,spec-change,restart; all when empty) selects
+# the phases (cold convergence always runs: the others start from it).
 SIZES ?= 1000,10000
 SCRIPT ?= 100
 SAMPLES ?= 200
+PHASES ?=
 bench: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES)
+	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES))
 
 # What Audit mode's Pod Security preview costs (not part of `make test`; a small version of it is).
 # PREVIEW_NAMESPACES and PODS override.

@@ -1,7 +1,8 @@
 /**
  * The scale benchmark (`make bench`): cold convergence against a tight client
  * and a script, new-namespace and repair latency, the cost of a resync, the
- * requests per namespace, status writes under churn and the operator's memory.
+ * requests per namespace, status writes under churn, a spec change rolled out
+ * against the floor, a restart, and the operator's memory.
  * Every ratio is taken against a reference measured in the same run on the same
  * control plane, so a noisy machine moves both sides.
  *
@@ -12,10 +13,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump } from 'js-yaml';
-import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, VERSION } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, LABEL_MANAGED_BY, VERSION } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
+import { compareObject } from '../../src/drift/compare.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { ApiError } from '../../src/kube/transport.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
@@ -24,9 +26,9 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { ComplianceChecker } from './checker.ts';
-import { createNamespaces, waitForNamespaceDefaults } from './fixtures.ts';
+import { createNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
-import { pool, runFloor, runScript } from './floor.ts';
+import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runScript } from './floor.ts';
 import {
   ApiserverRequests,
   baselineStatusWrite,
@@ -36,11 +38,31 @@ import {
   namespaceDryRun,
   namespaceOrBaselineWrite,
   namespaceObjectRequest,
+  NAMESPACE_RESOURCES,
   REPORT_RESOURCES,
   percentile,
+  type RequestSeries,
+  WRITE_VERBS,
 } from './measure.ts';
 import { MemoryWatch, type MemorySample } from './memory.ts';
 import { metricSum, OperatorProcess } from './operator-process.ts';
+
+/**
+ * The phases, in the order they run. Cold convergence runs whatever the selection: every
+ * other phase starts from the namespaces it converged (and the script's ratio from its time).
+ */
+export const PHASES = ['script', 'cold', 'latency', 'resync', 'spec-change', 'restart'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Parses a comma list of phases (empty: all). */
+export function parsePhases(text: string): Phase[] {
+  const names = text.split(',').filter((p) => p !== '');
+  if (names.length === 0) return [...PHASES];
+  const known = new Set<string>(PHASES);
+  const unknown = names.filter((p) => !known.has(p));
+  if (unknown.length > 0) throw new Error(`unknown phase ${unknown.join(', ')}: the phases are ${PHASES.join(', ')}`);
+  return PHASES.filter((p) => p === 'cold' || names.includes(p));
+}
 
 export interface BenchOptions {
   /** Namespace counts for cold convergence; the last one is also used for latency, resync and memory. */
@@ -58,6 +80,8 @@ export interface BenchOptions {
   readonly operatorMain?: string;
   /** Whether the OpenReports API is installed (cli.ts installs it unless --reports off): the operator then writes reports. */
   readonly reports?: boolean;
+  /** The phases to run (default all); cold convergence always runs. */
+  readonly phases?: readonly Phase[];
 }
 
 export interface BenchEnv {
@@ -95,6 +119,66 @@ export interface SizeResult {
   readonly requestBreakdown: Readonly<Record<string, number>>;
 }
 
+/** A full resync of every cached namespace. */
+export interface ResyncResult {
+  readonly namespaces: number;
+  readonly writes: number;
+  readonly operatorWrites: number;
+  readonly dryRuns: number;
+  readonly operatorRequests: number;
+  readonly cpuSeconds: number;
+  readonly wallMs: number;
+}
+
+/** One field every selected namespace holds, changed in the baseline, against the floor making the same change. */
+export interface SpecChangeResult {
+  /** The namespaces the baseline selects: the largest size's, and the latency phase's new ones. */
+  readonly namespaces: number;
+  /** The floor's namespaces changed: as many, made by the floor in cold convergence and the latency phase. */
+  readonly floorNamespaces: number;
+  /** What was changed: `resourceQuota.hard.pods 50 → 60`. */
+  readonly change: string;
+  readonly floorMs: number;
+  readonly operatorMs: number;
+  readonly ratio: number;
+  /** Writes to namespaces' objects per namespace (not reports, not status), by the apiserver's counters: every client's, in the benchmark's own cluster the operator's. */
+  readonly writesPerNamespace: number;
+  /** Of those, to ResourceQuotas. */
+  readonly quotaWritesPerNamespace: number;
+  /** The operator's own count of its writes (not GETs, not dry runs), less its report writes, per namespace: what make test's shared cluster can tell. */
+  readonly operatorWritesPerNamespace: number;
+  /** Report writes (create, apply, delete), by the operator's own count. */
+  readonly reportWrites: number;
+  /** Status writes to the baseline, by the apiserver's counters. */
+  readonly statusWrites: number;
+  /** Writes per namespace by verb and resource, by the apiserver's counters (every client's, reports and status included). */
+  readonly writeBreakdown: Readonly<Record<string, number>>;
+  readonly verifiedByListing: number;
+  readonly floorVerifiedByListing: number;
+  readonly operatorCpuSeconds: number;
+}
+
+/** The operator stopped (SIGTERM) on a compliant cluster and started again. */
+export interface RestartResult {
+  /** Namespaces in the cluster, each reconciled by the first pass. */
+  readonly namespaces: number;
+  /** From SIGTERM to the old process's exit. */
+  readonly stopMs: number;
+  /** From the new process's start until /readyz answers 200 (every cache synced). */
+  readonly readyMs: number;
+  /** From the new process's start until every namespace was reconciled once. */
+  readonly firstPassMs: number;
+  /** Writes to namespaces' objects, reports and baselines, by the apiserver's counters, from the start to a quiet 1.5 s after the pass. */
+  readonly writes: number;
+  /** The new operator's writes by its own count (not GETs, not dry runs). */
+  readonly operatorWrites: number;
+  /** The new operator's requests, every verb (its lists and watches too), by its flow schema. */
+  readonly operatorRequests: number;
+  /** The new process's CPU time, start to the pass done. */
+  readonly cpuSeconds: number;
+  readonly peakRssMb: number;
+}
+
 export interface BenchResult {
   readonly date: string;
   readonly machine: string;
@@ -108,7 +192,7 @@ export interface BenchResult {
     readonly ratio: number;
   };
   /** With the floor client's latency for the same objects in fresh namespaces, as a reference. */
-  readonly newNamespace: {
+  readonly newNamespace?: {
     readonly samples: number;
     readonly p50Ms: number;
     readonly p99Ms: number;
@@ -116,27 +200,22 @@ export interface BenchResult {
     readonly floorP50Ms: number;
     readonly floorP99Ms: number;
   };
-  readonly repair: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly repair?: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `dryRuns`: of namespaces (Pod Security), by the apiserver; `operatorRequests`: its flow, every verb. */
-  readonly resync: {
-    readonly namespaces: number;
-    readonly writes: number;
-    readonly operatorWrites: number;
-    readonly dryRuns: number;
-    readonly operatorRequests: number;
-    readonly cpuSeconds: number;
-    readonly wallMs: number;
-  };
+  readonly resync?: ResyncResult;
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
-  readonly statusWrites: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
+  readonly statusWrites?: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
+  readonly specChange?: SpecChangeResult;
+  readonly restart?: RestartResult;
+  /** The peak RSS of the operator that served the largest size, over every phase before the restart. */
   readonly peakRssMb: number;
   /** Report writes during the churn (new namespaces and repairs), by the operator's own count. */
-  readonly reportWritesUnderChurn: number;
-  /** The last operator's highest sampled RSS, what it was made of, and the phase it fell in. */
+  readonly reportWritesUnderChurn?: number;
+  /** The largest size's operator's highest sampled RSS (before the restart), what it was made of, and the phase it fell in. */
   readonly peakMemory: MemorySample | undefined;
-  /** The last operator's highest sampled RSS in each phase, in MB. */
+  /** The largest size's operator's highest sampled RSS in each phase, in MB. */
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
-  /** The last operator's soft memory limit at work over the run (the Deployment's KUBEPOSTURE_MEMORY_SOFT_LIMIT): its collections and their time. */
+  /** The largest size's operator's soft memory limit at work over the run (the Deployment's KUBEPOSTURE_MEMORY_SOFT_LIMIT): its collections and their time. */
   readonly softLimitCollections?: { readonly count: number; readonly seconds: number };
 }
 
@@ -202,6 +281,14 @@ const EDITS: Readonly<Record<string, (ns: string) => unknown>> = {
 
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
+/** The spec change phase's new value for the quota's `pods` (BENCH_SPEC has 50). */
+const SPEC_CHANGE_PODS = '60';
+
+/** `baseline` with its quota's `pods` set to `pods`. */
+function withQuotaPods(baseline: SecurityBaseline, pods: string): SecurityBaseline {
+  return { ...baseline, spec: { ...baseline.spec, resourceQuota: { hard: { ...baseline.spec.resourceQuota?.hard, pods } } } };
+}
+
 /** The phases, each usable alone (preview.ts runs its own over the same helpers). */
 export class Bench {
   private readonly env: BenchEnv;
@@ -227,9 +314,14 @@ export class Bench {
   }
 
   async createNamespaces(set: string, count: number): Promise<string[]> {
-    const names = Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
+    const names = this.names(set, count);
     await createNamespaces(this.env.rest, names, { [SET_LABEL]: this.name(set) });
     return names;
+  }
+
+  /** The names createNamespaces gives a set's namespaces. */
+  private names(set: string, count: number): string[] {
+    return Array.from({ length: count }, (_, i) => this.name(`${set}-${String(i)}`));
   }
 
   /** Waits until the controller manager has made every namespace's default ServiceAccount and root CA ConfigMap. */
@@ -257,21 +349,27 @@ export class Bench {
   }
 
   async startOperator(label: string): Promise<OperatorProcess> {
+    const started = Date.now();
+    const op = await this.launch(label);
+    await op.idle();
+    this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
+    return op;
+  }
+
+  /** Stops the running operator, if any, and starts another with a memory watch of its own; resolves once it reports ready. */
+  private async launch(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
     this.memory?.stop();
-    const started = Date.now();
-    this.operator = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, {
+    const op = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, {
       workers: this.opts.workers,
       logFile: join(this.env.workDir, `operator-${label}.log`),
       nodeArgs: this.opts.operatorNodeArgs,
       ...(this.opts.operatorMain === undefined ? {} : { main: this.opts.operatorMain }),
     });
-    const op = this.operator;
+    this.operator = op;
     this.memory = new MemoryWatch(op.pid, () => op.metrics());
     this.memory.start();
-    await this.operator.idle();
-    this.env.log(`  operator started, caches synced and first pass done in ${String(Math.round((Date.now() - started) / 1000))} s`);
-    return this.operator;
+    return op;
   }
 
   async script(): Promise<{ namespaces: number; ms: number } | undefined> {
@@ -356,20 +454,10 @@ export class Bench {
   }
 
   /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */
-  async resync(): Promise<BenchResult['resync']> {
+  async resync(): Promise<ResyncResult> {
     const op = this.mustRun();
     await op.idle();
-    const namespaces =
-      (
-        (await this.env.rest.request('GET', resourcePath('Namespace'), { query: { limit: '1' } })) as {
-          metadata?: { remainingItemCount?: number };
-        }
-      ).metadata?.remainingItemCount ?? 0;
-    const reconciles = (text: string): number => metricSum(text, 'kubeposture_reconciles_total');
-    const operatorWriteCount = (text: string): number =>
-      metricSum(text, 'kubeposture_api_requests_total') -
-      metricSum(text, 'kubeposture_api_requests_total', 'verb="GET"') -
-      metricSum(text, 'kubeposture_api_dry_runs_total');
+    const namespaces = (await this.clusterNamespaces()) - 1;
     const startText = await op.metrics();
     const startCount = reconciles(startText);
     const startWrites = operatorWriteCount(startText);
@@ -377,23 +465,7 @@ export class Bench {
     const cpuBefore = cpuSeconds(op.pid);
     const t0 = performance.now();
     op.resync();
-    // Done when every namespace was reconciled once more; or, in a shared cluster where
-    // namespaces can vanish meanwhile, when most were and no reconcile has run for a second.
-    let last = startCount;
-    let lastChange = performance.now();
-    for (;;) {
-      const count = reconciles(await op.metrics());
-      if (count !== last) {
-        last = count;
-        lastChange = performance.now();
-      }
-      const done = count - startCount;
-      if (done >= namespaces || (done >= namespaces * 0.9 && performance.now() - lastChange > 1000)) break;
-      if (performance.now() - t0 > 300_000)
-        throw new Error(`resync did not finish: ${String(done)} of ${String(namespaces)} namespaces reconciled`);
-      await sleep(100);
-    }
-    const wallMs = performance.now() - t0;
+    const wallMs = await reconciledOnce(op, 'resync', startCount, namespaces, t0);
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     await sleep(500);
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
@@ -492,29 +564,14 @@ export class Bench {
     return out;
   }
 
-  /** Latency, status writes under churn, a resync and memory, at the largest size (its operator still running). */
-  async atScale(
-    n: number,
-  ): Promise<
-    Pick<
-      BenchResult,
-      | 'newNamespace'
-      | 'repair'
-      | 'resync'
-      | 'statusWrites'
-      | 'peakRssMb'
-      | 'reportWritesUnderChurn'
-      | 'peakMemory'
-      | 'rssByPhaseMb'
-      | 'softLimitCollections'
-    >
-  > {
+  /** New-namespace and repair latency, and status writes under that churn, at the largest size (its operator still running). */
+  async churn(n: number): Promise<Required<Pick<BenchResult, 'newNamespace' | 'repair' | 'statusWrites' | 'reportWritesUnderChurn'>>> {
     const op = this.mustRun();
     const set = this.name(`op${String(n)}`);
     const baseline = await this.readBaseline(`op${String(n)}`);
     const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${SET_LABEL}=${set}`);
     await checker.start();
-    const opNs = Array.from({ length: n }, (_, i) => this.name(`op${String(n)}-${String(i)}`));
+    const opNs = this.names(`op${String(n)}`, n);
     checker.expect(baseline, opNs);
     await op.idle();
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
@@ -545,8 +602,6 @@ export class Bench {
     watch.stop();
     checker.stop();
     const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
-    this.memory?.enter('resync');
-    const resync = await this.resync();
     const summary = (v: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
       samples: v.length,
       p50Ms: round(percentile(v, 50), 1),
@@ -560,18 +615,183 @@ export class Bench {
         floorP99Ms: round(percentile(floorFresh, 99), 1),
       },
       repair: summary(repaired),
-      resync,
       statusWrites: {
         count: statusWrites,
         perSecond: round(statusWrites / churnSeconds),
         closestMs: round(gaps.length === 0 ? Number.NaN : Math.min(...gaps), 0),
         churnSeconds: round(churnSeconds, 1),
       },
-      peakRssMb: round(memoryMb(op.pid).peak, 0),
       reportWritesUnderChurn,
+    };
+  }
+
+  /**
+   * The spec change rollout at the largest size: one field every selected namespace holds
+   * (the quota's `pods`) changed in the baseline, timed until the checker sees every
+   * namespace hold the new value, then confirmed by listing.
+   *
+   * The floor makes the same change first, to the quotas it made itself in its own namespaces
+   * (cold convergence's and the latency phase's: as many as the baseline selects, the same
+   * old value in the same object, untouched since): one server-side apply per namespace, the
+   * operator's verb, with its identity and its workers, and nothing to decide. Not to the
+   * operator's quotas, changed back afterwards: while the baseline says 50 the operator would
+   * repair each quota the floor set to 60 (writes in neither figure, racing the floor's), and
+   * the change back would be a second rollout in the namespaces measured.
+   */
+  async specChange(n: number): Promise<SpecChangeResult> {
+    const op = this.mustRun();
+    const floorBaseline = this.floorBaselines.get(n);
+    if (floorBaseline === undefined) throw new Error(`no floor baseline for ${String(n)}`);
+    const to = SPEC_CHANGE_PODS;
+    const change = `resourceQuota.hard.pods ${String(floorBaseline.spec.resourceQuota?.hard.pods ?? 'unset')} → ${to}`;
+    this.env.log(`spec change: ${change} in the baseline of the ${String(n)} namespaces`);
+    const set = this.name(`op${String(n)}`);
+    // Every namespace the baseline selects (the latency phase's new ones too), and as many of
+    // the floor's (its new namespaces hold the floor's objects as well).
+    const opNs = await this.namespacesLabelled([set]);
+    const floorNs = await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]);
+    const floorChanged = withQuotaPods(floorBaseline, to);
+    const floorMs = await runFloorChange(this.env.operatorRest, floorChanged, floorNs, this.opts.workers, new Set(['ResourceQuota']));
+    const floorVerified = await this.floorQuotasListed(floorChanged, floorNs);
+    this.env.log(
+      `  floor: ${String(floorNs.length)} quotas in ${(floorMs / 1000).toFixed(1)} s; ${String(floorVerified)} with the new value by listing`,
+    );
+
+    this.memory?.enter('spec change');
+    const selected = opNs.length;
+    const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`);
+    await checker.start();
+    await op.idle();
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const metricsBefore = await op.metrics();
+    const cpuBefore = cpuSeconds(op.pid);
+    const t0 = performance.now();
+    const patched = parseSecurityBaseline(
+      await this.env.rest.mergePatch('SecurityBaseline', undefined, set, { spec: { resourceQuota: { hard: { pods: to } } } }),
+    );
+    if (!patched.ok) throw new Error(formatErrors(patched.errors));
+    // Expected from now on: a quota an early reconcile already changed is taken from the checker's cache.
+    checker.expect(patched.baseline, opNs);
+    await checker.until(`${String(selected)} namespaces with the new quota`, () => checker.complete === selected, 1_800_000);
+    const operatorMs = performance.now() - t0;
+    await op.idle();
+    const cpu = cpuSeconds(op.pid) - cpuBefore;
+    const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const metricsAfter = await op.metrics();
+    const verified = await checker.verifyByListing();
+    checker.stop();
+    const write = (s: RequestSeries): boolean => WRITE_VERBS.has(s.verb) && !s.dryRun;
+    const objectWrites = after.since(before, (s) => write(s) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '');
+    const quotaWrites = after.since(before, (s) => write(s) && s.resource === 'resourcequotas' && s.subresource === '');
+    const reportCount = reportWrites(metricsAfter) - reportWrites(metricsBefore);
+    const own = operatorWriteCount(metricsAfter) - operatorWriteCount(metricsBefore) - reportCount;
+    const writeBreakdown: Record<string, number> = {};
+    for (const series of after.series) {
+      if (!write(series)) continue;
+      const k = `${series.verb} ${series.resource}${series.subresource === '' ? '' : `/${series.subresource}`}`;
+      const v = after.since(before, (x) => x === series);
+      if (v > 0) writeBreakdown[k] = round((writeBreakdown[k] ?? 0) + v / selected, 3);
+    }
+    this.env.log(
+      `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${(objectWrites / selected).toFixed(2)} writes per namespace (${(quotaWrites / selected).toFixed(2)} to quotas), ${String(reportCount)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
+    );
+    if (verified.complete !== selected)
+      throw new Error(`only ${String(verified.complete)} of ${String(selected)} namespaces hold the new quota when listed`);
+    return {
+      namespaces: selected,
+      floorNamespaces: floorNs.length,
+      change,
+      floorMs: round(floorMs, 0),
+      operatorMs: round(operatorMs, 0),
+      ratio: round(operatorMs / floorMs),
+      writesPerNamespace: round(objectWrites / selected),
+      quotaWritesPerNamespace: round(quotaWrites / selected),
+      operatorWritesPerNamespace: round(own / selected),
+      reportWrites: reportCount,
+      statusWrites: after.since(before, baselineStatusWrite),
+      writeBreakdown,
+      verifiedByListing: verified.complete,
+      floorVerifiedByListing: floorVerified,
+      operatorCpuSeconds: round(cpu),
+    };
+  }
+
+  /** The namespaces whose set label has one of `sets`' values. */
+  private async namespacesLabelled(sets: readonly string[]): Promise<string[]> {
+    const labelSelector = `${SET_LABEL} in (${sets.join(',')})`;
+    return (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector })).map((o) => o.metadata.name);
+  }
+
+  /** The floor's quotas in `namespaces` that hold what `baseline` wants, by listing. */
+  private async floorQuotasListed(baseline: SecurityBaseline, namespaces: readonly string[]): Promise<number> {
+    const live = new Map(
+      (await listAll(this.env.rest, resourcePath('ResourceQuota'), { labelSelector: `${LABEL_MANAGED_BY}=${FLOOR_MANAGED_BY}` })).map(
+        (o) => [o.metadata.namespace ?? '', o] as const,
+      ),
+    );
+    let n = 0;
+    for (const ns of namespaces) {
+      const want = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).find((d) => d.object.kind === 'ResourceQuota');
+      if (want !== undefined && compareObject(floorCopy(want.object), live.get(ns)).length === 0) n += 1;
+    }
+    return n;
+  }
+
+  /**
+   * The memory figures of the running operator (the largest size's) over every phase so far:
+   * taken before a restart replaces it.
+   */
+  async memorySummary(): Promise<Pick<BenchResult, 'peakRssMb' | 'peakMemory' | 'rssByPhaseMb' | 'softLimitCollections'>> {
+    const op = this.mustRun();
+    return {
+      peakRssMb: round(memoryMb(op.pid).peak, 0),
       peakMemory: this.memory?.peak,
       rssByPhaseMb: this.memory?.phases ?? {},
       softLimitCollections: await softLimitCollections(op),
+    };
+  }
+
+  /**
+   * A restart on the compliant cluster: SIGTERM, then a new process, timed until it is ready
+   * and until its first pass has reconciled every namespace once; its writes counted from its
+   * start until it has been quiet for 1.5 s after the pass (a status write would come within
+   * the status interval, 1 s).
+   */
+  async restart(): Promise<RestartResult> {
+    const old = this.mustRun();
+    await old.idle();
+    const namespaces = await this.clusterNamespaces();
+    this.env.log(`restart: SIGTERM and a new operator over ${String(namespaces)} namespaces`);
+    const t0stop = performance.now();
+    this.memory?.stop();
+    await old.stop();
+    const stopMs = performance.now() - t0stop;
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const t0 = performance.now();
+    const op = await this.launch('restart');
+    const readyMs = performance.now() - t0;
+    this.memory?.enter('restart');
+    // Every namespace but one, as the resync counts them.
+    const firstPassMs = await reconciledOnce(op, 'the first pass', 0, namespaces - 1, t0);
+    const cpu = cpuSeconds(op.pid);
+    await op.idle();
+    const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const writes = after.since(before, namespaceOrBaselineWrite);
+    const operatorWrites = operatorWriteCount(await op.metrics());
+    const operatorRequests = after.operator - before.operator;
+    this.env.log(
+      `  stopped in ${(stopMs / 1000).toFixed(1)} s; ready in ${(readyMs / 1000).toFixed(1)} s, first pass done in ${(firstPassMs / 1000).toFixed(1)} s; ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(1)} s CPU`,
+    );
+    return {
+      namespaces,
+      stopMs: round(stopMs, 0),
+      readyMs: round(readyMs, 0),
+      firstPassMs: round(firstPassMs, 0),
+      writes,
+      operatorWrites,
+      operatorRequests,
+      cpuSeconds: round(cpu),
+      peakRssMb: round(memoryMb(op.pid).peak, 0),
     };
   }
 
@@ -618,6 +838,15 @@ export class Bench {
     return this.memory?.phases ?? {};
   }
 
+  /** The namespaces in the cluster, from one LIST of a single item. */
+  private async clusterNamespaces(): Promise<number> {
+    const page = (await this.env.rest.request('GET', resourcePath('Namespace'), { query: { limit: '1' } })) as {
+      items?: unknown[];
+      metadata?: { remainingItemCount?: number };
+    };
+    return (page.items?.length ?? 0) + (page.metadata?.remainingItemCount ?? 0);
+  }
+
   private mustRun(): OperatorProcess {
     if (this.operator === undefined) throw new Error('no operator running');
     return this.operator;
@@ -630,17 +859,28 @@ export class Bench {
   }
 }
 
-/** Runs every phase in order; `cleanup` deletes the run's baselines at the end (for a shared cluster). */
+/**
+ * Runs the phases selected (all by default) in order; `cleanup` deletes the run's baselines
+ * at the end (for a shared cluster). The latency, resync and spec change phases run against
+ * the operator that converged the largest size; the restart comes last, so that the figures
+ * before it (memory included, taken just before it) are those of that operator.
+ */
 export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boolean): Promise<BenchResult> {
   const bench = new Bench(env, opts);
+  const phases = new Set<Phase>(opts.phases ?? PHASES);
   try {
-    const script = await bench.script();
+    const script = phases.has('script') ? await bench.script() : undefined;
     const sizes: SizeResult[] = [];
     for (const n of opts.sizes) sizes.push(await bench.cold(n));
     const last = sizes[sizes.length - 1];
     const first = sizes[0];
     if (last === undefined || first === undefined) throw new Error('no sizes given');
-    const scale = await bench.atScale(last.namespaces);
+    const churn = phases.has('latency') ? await bench.churn(last.namespaces) : {};
+    if (phases.has('resync')) bench.enterPhase('resync');
+    const resync = phases.has('resync') ? { resync: await bench.resync() } : {};
+    const specChange = phases.has('spec-change') ? { specChange: await bench.specChange(last.namespaces) } : {};
+    const memory = await bench.memorySummary();
+    const restart = phases.has('restart') ? { restart: await bench.restart() } : {};
     const scriptPart =
       script === undefined
         ? {}
@@ -653,10 +893,57 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
               ratio: round(script.ms / script.namespaces / (first.operatorMs / first.namespaces), 1),
             },
           };
-    return { date: new Date().toISOString(), machine: '', options: opts, sizes, ...scriptPart, ...scale };
+    return {
+      date: new Date().toISOString(),
+      machine: '',
+      options: opts,
+      sizes,
+      ...scriptPart,
+      ...churn,
+      ...resync,
+      ...specChange,
+      ...memory,
+      ...restart,
+    };
   } finally {
     if (cleanup) await bench.cleanup();
     else await bench.stop();
+  }
+}
+
+/** Namespaces reconciled so far, by the operator's own count. */
+function reconciles(metricsText: string): number {
+  return metricSum(metricsText, 'kubeposture_reconciles_total');
+}
+
+/** The operator's writes so far (its requests less GETs and dry runs), by its own count. */
+function operatorWriteCount(metricsText: string): number {
+  return (
+    metricSum(metricsText, 'kubeposture_api_requests_total') -
+    metricSum(metricsText, 'kubeposture_api_requests_total', 'verb="GET"') -
+    metricSum(metricsText, 'kubeposture_api_dry_runs_total')
+  );
+}
+
+/**
+ * Resolves with the milliseconds since `t0` once `op` has reconciled `namespaces` more than
+ * `from` (its count before); or, in a shared cluster where namespaces can vanish meanwhile,
+ * once it has reconciled most of them and none for a second.
+ */
+async function reconciledOnce(op: OperatorProcess, what: string, from: number, namespaces: number, t0: number): Promise<number> {
+  let last = from;
+  let lastChange = performance.now();
+  for (;;) {
+    const count = reconciles(await op.metrics());
+    if (count !== last) {
+      last = count;
+      lastChange = performance.now();
+    }
+    const done = count - from;
+    if (done >= namespaces || (done >= namespaces * 0.9 && performance.now() - lastChange > 1000)) return performance.now() - t0;
+    if (performance.now() - t0 > 300_000)
+      throw new Error(`${what} did not finish: ${String(done)} of ${String(namespaces)} namespaces reconciled`);
+    await sleep(100);
   }
 }
 

@@ -5,8 +5,17 @@
  * cluster away (its data and logs stay under .cache/bench/ when a run fails).
  *
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
+ *                          [--phases script,cold,latency,resync,spec-change,restart]  (the phases to run, in that order; default all)
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
+ *
+ * The phases: `script` (render + kubectl apply, one namespace after another), `cold` (cold
+ * convergence at each size, against the floor; it always runs, as every other phase starts
+ * from it), then at the largest size: `latency` (new namespaces and drift repairs one at a
+ * time, status writes under that churn), `resync` (SIGHUP: writes and CPU), `spec-change` (the
+ * baseline's quota `pods` changed, rolled out to every namespace, against the floor making the
+ * same change) and `restart` (SIGTERM and a new operator: until ready and its first pass done,
+ * and its writes). `--phases cold,spec-change`, say, for a quicker run of one figure.
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  */
@@ -19,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { RestClient } from '../../src/kube/rest.ts';
 import { prepareRun } from '../controlplane/binaries.ts';
 import { startControlPlane } from '../controlplane/controlplane.ts';
-import { runBench, type BenchOptions } from './bench.ts';
+import { parsePhases, runBench, type BenchOptions } from './bench.ts';
 import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
 import { buildImageLayout } from '../support/image-layout.ts';
@@ -50,6 +59,8 @@ async function main(): Promise<void> {
       'preview-pods': { type: 'string', default: '0' },
       // Namespaces created with a pod at once, without and with config/guard (window.ts), run instead of the others.
       window: { type: 'string', default: '0' },
+      // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
+      phases: { type: 'string', default: '' },
     },
     strict: true,
   });
@@ -61,6 +72,7 @@ async function main(): Promise<void> {
     prefix: 'b-',
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
     reports: values.reports === 'on',
+    phases: parsePhases(values.phases),
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);

@@ -6,7 +6,7 @@
  *   RoleBinding through which it holds what workload Roles grant, then the rest,
  *   RoleBindings after their Roles as RBAC requires of a binder without `bind`, and the
  *   same retry while the apiserver's RBAC cache catches up) — as fast as the apiserver
- *   accepts them;
+ *   accepts them; and for a change of spec, applying the changed objects to those it made;
  * - the script: what a user without the operator would run, `kubeposture render`
  *   piped into `kubectl apply`, one namespace after another.
  */
@@ -35,13 +35,16 @@ export async function pool<T>(items: readonly T[], workers: number, work: (item:
   );
 }
 
+/** The managed-by label of the floor's objects. */
+export const FLOOR_MANAGED_BY = 'kubeposture-bench-floor';
+
 /**
  * The floor's copy of an object: the same fields, with its managed-by label
  * changed so that the operator (which watches that label) never sees it.
  */
-function floorCopy(o: ManagedObject): ManagedObject {
+export function floorCopy(o: ManagedObject): ManagedObject {
   if (o.kind === 'Namespace' || o.metadata.labels === undefined) return o;
-  return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_MANAGED_BY]: 'kubeposture-bench-floor' } } };
+  return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_MANAGED_BY]: FLOOR_MANAGED_BY } } };
 }
 
 /** Creates every namespace's desired objects; resolves with the wall-clock milliseconds. */
@@ -78,6 +81,32 @@ export async function runFloor(
         }),
       );
     }
+  });
+  return performance.now() - started;
+}
+
+/**
+ * The floor for a change of spec: applies each namespace's desired objects of the `kinds`
+ * given to the objects runFloor made, by server-side apply (the verb by which the operator
+ * repairs and updates), one request per object, `workers` namespaces at a time; resolves with
+ * the wall-clock milliseconds.
+ */
+export async function runFloorChange(
+  rest: RestClient,
+  baseline: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+  kinds: ReadonlySet<string>,
+): Promise<number> {
+  const started = performance.now();
+  await pool(namespaces, workers, async (ns) => {
+    const changed = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).filter((d) => kinds.has(d.object.kind));
+    await Promise.all(
+      changed.map(async (d) => {
+        const o = floorCopy(d.object);
+        await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+      }),
+    );
   });
   return performance.now() - started;
 }

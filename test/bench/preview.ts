@@ -11,7 +11,7 @@
  * Then a resync: no write, and no dry run (every preview is younger than its maximum age).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bench, BENCH_SPEC, SET_LABEL, type BenchEnv, type BenchOptions, type BenchResult } from './bench.ts';
+import { Bench, BENCH_SPEC, SET_LABEL, type BenchEnv, type BenchOptions, type ResyncResult } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
 import { listAll } from './fixtures.ts';
 import { pool } from './floor.ts';
@@ -39,7 +39,7 @@ export interface PreviewResult {
   readonly operatorCpuSeconds: number;
   /** From the switch until listing the Reports showed the warning in exactly the offending namespaces. */
   readonly reportedMs: number;
-  readonly resync: BenchResult['resync'];
+  readonly resync: ResyncResult;
   readonly peakRssMb: number;
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
 }

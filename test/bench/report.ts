@@ -31,24 +31,43 @@ export function rows(r: BenchResult): Row[] {
     });
   }
   const nn = r.newNamespace;
-  out.push({
-    figure: 'new namespace → compliant',
-    measured: `p50 ${nn.p50Ms.toFixed(0)} ms, p99 ${nn.p99Ms.toFixed(0)} ms (${String(nn.samples)}); floor p50 ${nn.floorP50Ms.toFixed(0)} ms, p99 ${nn.floorP99Ms.toFixed(0)} ms`,
-    target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
-    met: nn.p50Ms <= 100 && nn.p99Ms <= 1000,
-  });
-  out.push({
-    figure: 'drift repair',
-    measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`,
-    target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
-    met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000,
-  });
-  out.push({
-    figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`,
-    measured: `${String(r.resync.writes)} writes, ${String(r.resync.dryRuns)} dry runs, ${String(r.resync.operatorRequests)} operator requests, ${r.resync.cpuSeconds.toFixed(2)} s CPU`,
-    target: '0 writes, ≤ 2 s CPU',
-    met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2,
-  });
+  if (nn !== undefined)
+    out.push({
+      figure: 'new namespace → compliant',
+      measured: `p50 ${nn.p50Ms.toFixed(0)} ms, p99 ${nn.p99Ms.toFixed(0)} ms (${String(nn.samples)}); floor p50 ${nn.floorP50Ms.toFixed(0)} ms, p99 ${nn.floorP99Ms.toFixed(0)} ms`,
+      target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
+      met: nn.p50Ms <= 100 && nn.p99Ms <= 1000,
+    });
+  if (r.repair !== undefined)
+    out.push({
+      figure: 'drift repair',
+      measured: `p50 ${r.repair.p50Ms.toFixed(0)} ms, p99 ${r.repair.p99Ms.toFixed(0)} ms (${String(r.repair.samples)})`,
+      target: 'p50 ≤ 100 ms, p99 ≤ 1 s',
+      met: r.repair.p50Ms <= 100 && r.repair.p99Ms <= 1000,
+    });
+  if (r.resync !== undefined)
+    out.push({
+      figure: `steady state: resync of ${String(r.resync.namespaces)} namespaces`,
+      measured: `${String(r.resync.writes)} writes, ${String(r.resync.dryRuns)} dry runs, ${String(r.resync.operatorRequests)} operator requests, ${r.resync.cpuSeconds.toFixed(2)} s CPU`,
+      target: '0 writes, ≤ 2 s CPU',
+      met: r.resync.writes === 0 && r.resync.cpuSeconds <= 2,
+    });
+  const sc = r.specChange;
+  if (sc !== undefined)
+    out.push({
+      figure: `spec change rollout, ${String(sc.namespaces)} namespaces`,
+      measured: `${sc.change}: ${s(sc.operatorMs)} vs floor ${s(sc.floorMs)}: ${sc.ratio.toFixed(2)}×; ${sc.writesPerNamespace.toFixed(2)} writes per namespace (${sc.quotaWritesPerNamespace.toFixed(2)} to quotas), ${String(sc.reportWrites)} report and ${String(sc.statusWrites)} status writes; ${String(sc.verifiedByListing)} complete by listing`,
+      target: '≤ 1.3× floor, 1 write per namespace',
+      met: sc.ratio <= 1.3 && sc.writesPerNamespace <= 1 && sc.verifiedByListing === sc.namespaces,
+    });
+  const rs = r.restart;
+  if (rs !== undefined)
+    out.push({
+      figure: `restart, ${String(rs.namespaces)} namespaces`,
+      measured: `ready in ${s(rs.readyMs)}, first pass done in ${s(rs.firstPassMs)} (${rs.cpuSeconds.toFixed(1)} s CPU, ${String(rs.peakRssMb)} MB peak RSS); ${String(rs.writes)} writes (operator's own count ${String(rs.operatorWrites)})`,
+      target: 'ready and first pass ≤ 20 s, 0 writes',
+      met: rs.firstPassMs <= 20_000 && rs.writes === 0,
+    });
   for (const size of r.sizes) {
     out.push({
       figure: `requests per namespace, ${String(size.namespaces)}`,
@@ -58,16 +77,17 @@ export function rows(r: BenchResult): Row[] {
     });
   }
   const sw = r.statusWrites;
-  out.push({
-    figure: 'status writes under churn',
-    measured: `${String(sw.count)} in ${sw.churnSeconds.toFixed(0)} s (${sw.perSecond.toFixed(2)}/s), closest two ${String(sw.closestMs)} ms apart`,
-    target: '≤ 1/s per baseline',
-    // The writer spaces writes by the status interval (1 s); a little less between arrivals is network jitter.
-    met: !(sw.closestMs < 900),
-  });
+  if (sw !== undefined)
+    out.push({
+      figure: 'status writes under churn',
+      measured: `${String(sw.count)} in ${sw.churnSeconds.toFixed(0)} s (${sw.perSecond.toFixed(2)}/s), closest two ${String(sw.closestMs)} ms apart`,
+      target: '≤ 1/s per baseline',
+      // The writer spaces writes by the status interval (1 s); a little less between arrivals is network jitter.
+      met: !(sw.closestMs < 900),
+    });
   for (const size of r.sizes) {
     const last = size === r.sizes[r.sizes.length - 1];
-    // The largest size's operator also runs the churn and the resync: its peak is the one over the whole run.
+    // The largest size's operator also runs the churn, the resync and the spec change: its peak is the one over the run (before a restart).
     out.push({
       figure: `operator peak RSS, ${String(size.namespaces)} namespaces`,
       measured: last
@@ -81,7 +101,12 @@ export function rows(r: BenchResult): Row[] {
     const last = r.sizes[r.sizes.length - 1];
     out.push({
       figure: 'report writes',
-      measured: `${(last?.reportWritesPerNamespace ?? 0).toFixed(2)} per namespace at convergence; ${String(r.reportWritesUnderChurn)} under churn; ${String(r.resync.writes)} in the resync`,
+      measured: [
+        `${(last?.reportWritesPerNamespace ?? 0).toFixed(2)} per namespace at convergence`,
+        ...(r.reportWritesUnderChurn === undefined ? [] : [`${String(r.reportWritesUnderChurn)} under churn`]),
+        ...(r.resync === undefined ? [] : [`${String(r.resync.writes)} in the resync`]),
+        ...(r.specChange === undefined ? [] : [`${String(r.specChange.reportWrites)} in the spec change`]),
+      ].join('; '),
       target: 'report (1 per namespace, none when nothing changed)',
       met: undefined,
     });
