@@ -170,10 +170,12 @@ export interface RestartResult {
   readonly firstPassMs: number;
   /** Writes to namespaces' objects, reports and baselines, by the apiserver's counters, from the start to a quiet 1.5 s after the pass. */
   readonly writes: number;
-  /** The new operator's writes by its own count (not GETs, not dry runs). */
+  /** The new operator's requests other than GETs and dry runs, by its own count: its SelfSubjectReview at start (a POST that stores nothing) too. */
   readonly operatorWrites: number;
   /** The new operator's requests, every verb (its lists and watches too), by its flow schema. */
   readonly operatorRequests: number;
+  /** Every client's writes by verb and resource meanwhile (the controller manager's leases and quota status too), by the apiserver's counters. */
+  readonly writeBreakdown: Readonly<Record<string, number>>;
   /** The new process's CPU time, start to the pass done. */
   readonly cpuSeconds: number;
   readonly peakRssMb: number;
@@ -680,18 +682,11 @@ export class Bench {
     const metricsAfter = await op.metrics();
     const verified = await checker.verifyByListing();
     checker.stop();
-    const write = (s: RequestSeries): boolean => WRITE_VERBS.has(s.verb) && !s.dryRun;
-    const objectWrites = after.since(before, (s) => write(s) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '');
-    const quotaWrites = after.since(before, (s) => write(s) && s.resource === 'resourcequotas' && s.subresource === '');
+    const objectWrites = after.since(before, (s) => isWrite(s) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '');
+    const quotaWrites = after.since(before, (s) => isWrite(s) && s.resource === 'resourcequotas' && s.subresource === '');
     const reportCount = reportWrites(metricsAfter) - reportWrites(metricsBefore);
     const own = operatorWriteCount(metricsAfter) - operatorWriteCount(metricsBefore) - reportCount;
-    const writeBreakdown: Record<string, number> = {};
-    for (const series of after.series) {
-      if (!write(series)) continue;
-      const k = `${series.verb} ${series.resource}${series.subresource === '' ? '' : `/${series.subresource}`}`;
-      const v = after.since(before, (x) => x === series);
-      if (v > 0) writeBreakdown[k] = round((writeBreakdown[k] ?? 0) + v / selected, 3);
-    }
+    const writeBreakdown = writesByResource(before, after, selected);
     this.env.log(
       `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${(objectWrites / selected).toFixed(2)} writes per namespace (${(quotaWrites / selected).toFixed(2)} to quotas), ${String(reportCount)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
     );
@@ -779,8 +774,9 @@ export class Bench {
     const writes = after.since(before, namespaceOrBaselineWrite);
     const operatorWrites = operatorWriteCount(await op.metrics());
     const operatorRequests = after.operator - before.operator;
+    const writeBreakdown = writesByResource(before, after, 1);
     this.env.log(
-      `  stopped in ${(stopMs / 1000).toFixed(1)} s; ready in ${(readyMs / 1000).toFixed(1)} s, first pass done in ${(firstPassMs / 1000).toFixed(1)} s; ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(1)} s CPU`,
+      `  stopped in ${(stopMs / 1000).toFixed(1)} s; ready in ${(readyMs / 1000).toFixed(1)} s, first pass done in ${(firstPassMs / 1000).toFixed(1)} s; ${String(writes)} writes (operator's own count ${String(operatorWrites)}), ${String(operatorRequests)} operator requests, ${cpu.toFixed(1)} s CPU; every client's writes meanwhile: ${JSON.stringify(writeBreakdown)}`,
     );
     return {
       namespaces,
@@ -790,6 +786,7 @@ export class Bench {
       writes,
       operatorWrites,
       operatorRequests,
+      writeBreakdown,
       cpuSeconds: round(cpu),
       peakRssMb: round(memoryMb(op.pid).peak, 0),
     };
@@ -909,6 +906,20 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     if (cleanup) await bench.cleanup();
     else await bench.stop();
   }
+}
+
+const isWrite = (s: RequestSeries): boolean => WRITE_VERBS.has(s.verb) && !s.dryRun;
+
+/** Every client's writes (not dry runs) between two snapshots of the apiserver's counters, by verb and resource, divided by `per`. */
+function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const series of after.series) {
+    if (!isWrite(series)) continue;
+    const k = `${series.verb} ${series.resource}${series.subresource === '' ? '' : `/${series.subresource}`}`;
+    const v = after.since(before, (x) => x === series);
+    if (v > 0) out[k] = round((out[k] ?? 0) + v / per, 3);
+  }
+  return out;
 }
 
 /** Namespaces reconciled so far, by the operator's own count. */
