@@ -421,13 +421,13 @@ export class Bench {
     // The operator's own requests, as API Priority and Fairness counted them, less those to
     // reports (nobody else in this cluster writes them), which are counted apart.
     const requests = after.operator - before.operator - after.since(before, (s) => REPORT_RESOURCES.has(s.resource));
-    const requestBreakdown: Record<string, number> = {};
-    for (const series of after.series) {
-      if (!namespaceObjectRequest(series)) continue;
-      const k = `${series.verb} ${series.resource} ${series.code}${series.dryRun ? ' dry-run' : ''}`;
-      const v = after.since(before, (x) => x === series);
-      if (v > 0) requestBreakdown[k] = round((requestBreakdown[k] ?? 0) + v / n, 3);
-    }
+    const requestBreakdown = breakdown(
+      before,
+      after,
+      n,
+      namespaceObjectRequest,
+      (r) => `${r.verb} ${r.resource} ${r.code}${r.dryRun ? ' dry-run' : ''}`,
+    );
     const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
     // The operator's own count: the apiserver's cannot tell clients apart, and in a shared
     // cluster the namespace controller's deletes in other namespaces fail now and then.
@@ -910,16 +910,30 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
 
 const isWrite = (s: RequestSeries): boolean => WRITE_VERBS.has(s.verb) && !s.dryRun;
 
-/** Every client's writes (not dry runs) between two snapshots of the apiserver's counters, by verb and resource, divided by `per`. */
-function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
+/**
+ * Requests between two readings of the apiserver's counters, per `per` (namespaces, say), by
+ * the key `key` gives each series `pick` takes; series that did not move are left out.
+ */
+function breakdown(
+  before: ApiserverRequests,
+  after: ApiserverRequests,
+  per: number,
+  pick: (s: RequestSeries) => boolean,
+  key: (s: RequestSeries) => string,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const series of after.series) {
-    if (!isWrite(series)) continue;
-    const k = `${series.verb} ${series.resource}${series.subresource === '' ? '' : `/${series.subresource}`}`;
+    if (!pick(series)) continue;
+    const k = key(series);
     const v = after.since(before, (x) => x === series);
     if (v > 0) out[k] = round((out[k] ?? 0) + v / per, 3);
   }
   return out;
+}
+
+/** Every client's writes (not dry runs) by verb and resource (`PATCH resourcequotas`, `PUT baselines/status`), per `per`. */
+function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
+  return breakdown(before, after, per, isWrite, (r) => `${r.verb} ${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`);
 }
 
 /** Namespaces reconciled so far, by the operator's own count. */
