@@ -351,10 +351,8 @@ export class ReportBook {
   private readonly lastWrite = new Map<string, number>();
   /** When lastWrite was last swept of entries older than the interval (which no longer hold anything back). */
   private lastSweep = 0;
-  /** When each baseline's ClusterReport was last built. */
-  private readonly lastBuild = new Map<string, number>();
-  /** How many pages each baseline's last ClusterReport build made. */
-  private readonly pagesBuilt = new Map<string, number>();
+  /** When each baseline's ClusterReport was last built, and how many pages the last build that got that far made. */
+  private readonly lastBuild = new Map<string, { readonly at: number; readonly pages?: number }>();
   /** Per namespace, the key its Report was last built from and the hash it came to. */
   private readonly built = new Map<string, { readonly key: readonly unknown[]; readonly hash: string }>();
   /** Reports someone else holds the name of, by "Kind/namespace/name": left alone, reported once. */
@@ -520,16 +518,16 @@ export class ReportBook {
     // results to sort, print and hash, and during cold convergence every namespace's outcome changes.
     const now = this.deps.clock.now();
     const last = this.lastBuild.get(baseline);
-    const every = clusterBuildInterval(this.deps.clusterIntervalMs, this.pagesBuilt.get(baseline));
-    if (last !== undefined && now - last < every) return { kind: 'requeueAfter', delayMs: last + every - now };
-    this.lastBuild.set(baseline, now);
+    const every = clusterBuildInterval(this.deps.clusterIntervalMs, last?.pages);
+    if (last !== undefined && now - last.at < every) return { kind: 'requeueAfter', delayMs: last.at + every - now };
+    this.lastBuild.set(baseline, { ...last, at: now });
     const ofBaseline = (a: ReportApi): ReportRecord[] => a.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
     const ours = ofBaseline(api);
     const wanted = this.deps.wantedCluster(baseline, api.cache.get(undefined, clusterReportName(baseline, 1))?.limits);
     try {
       for (const old of this.clusterReports.retired()) for (const r of ofBaseline(old)) await this.remove(old, r);
       const bodies = wanted === undefined ? [] : pages(wanted.body);
-      this.pagesBuilt.set(baseline, bodies.length);
+      this.lastBuild.set(baseline, { at: now, pages: bodies.length });
       let outcome: Outcome = { kind: 'done' };
       for (const [i, body] of bodies.entries()) {
         if (wanted === undefined) break;
