@@ -13,6 +13,7 @@ import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { FirstPass } from './first-pass.ts';
 import { announce } from './announce.ts';
 import { Caches, hasFinalizer, type BaselineObject } from './caches.ts';
 import { CreateMemory } from './creates.ts';
@@ -102,6 +103,8 @@ export class Controller {
   /** Baseline names: their finalizer. */
   private readonly baselineQueue: WorkQueue;
   private readonly results = new Map<string, NamespaceResult>();
+  /** The namespaces not reconciled yet since this replica began acting; reports wait for them. */
+  private readonly firstPass = new FirstPass();
   /** Namespaces whose WhenClean rollout their pods hold back (each checked again shortly). */
   private readonly heldRollouts = new Set<string>();
   private cancelResync: (() => void) | undefined;
@@ -183,6 +186,8 @@ export class Controller {
       mayWrite: () => this.leading() && this.started,
       wanted: (ns, limits) => this.wantedReport(ns, limits),
       wantedCluster: (b, limits) => this.wantedClusterReport(b, limits),
+      known: (ns) => this.firstPass.knows(ns),
+      allKnown: () => this.firstPass.done,
       namespaces: () => this.results.keys(),
       baselines: () => this.caches.baselineObjectList().map((b) => b.metadata.name),
     });
@@ -280,6 +285,7 @@ export class Controller {
     this.status.beginWarming();
     this.exceptions.markAllDirty();
     for (const b of this.caches.baselineObjectList()) this.baselineQueue.add(b.metadata.name);
+    if (this.firstPass.begin(this.caches.namespaceNames())) this.reports.offerBaselines();
     this.enqueueNamespaces();
   }
 
@@ -367,6 +373,7 @@ export class Controller {
     this.status.reconciled(name, before, result);
     this.exceptions.reconciled(before, result);
     this.reports.offer(name);
+    if (this.firstPass.visited(name)) this.reports.offerBaselines();
     const [was, is] = [outcomeKey(before), outcomeKey(result)];
     if (was !== is) {
       if (before?.baseline !== undefined) this.reports.offerBaseline(before.baseline.name);

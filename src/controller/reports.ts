@@ -119,6 +119,13 @@ export interface ReportDeps {
   readonly wanted: (namespace: string, limits: ReportLimits | undefined) => LazyReport | undefined;
   /** What `baseline`'s ClusterReport should hold (every page); undefined: the baseline is gone. */
   readonly wantedCluster: (baseline: string, limits: ReportLimits | undefined) => WantedReport | undefined;
+  /**
+   * False while `namespace` waits for its first reconcile since this replica began acting: its
+   * Report is neither written nor removed until then (no result may only mean not looked at yet).
+   */
+  readonly known: (namespace: string) => boolean;
+  /** False until every namespace has been reconciled once since this replica began acting: ClusterReports wait (first-pass.ts). */
+  readonly allKnown: () => boolean;
   /** The namespaces that may have a Report and the baselines: every one looked at when the API appears. */
   readonly namespaces: () => Iterable<string>;
   readonly baselines: () => Iterable<string>;
@@ -457,6 +464,11 @@ export class ReportBook {
     this.clusterReports.offer(baseline);
   }
 
+  /** Every baseline's ClusterReport may need writing (the first pass is done). */
+  offerBaselines(): void {
+    this.clusterReports.offerAll();
+  }
+
   private onCrd(slot: Slot, api: ReportApi): void {
     if (!this.running) return;
     const now = api.established;
@@ -490,7 +502,8 @@ export class ReportBook {
 
   private async processNamespace(namespace: string): Promise<Outcome> {
     const api = this.writable(this.reports);
-    if (api === undefined) return { kind: 'done' };
+    // Looked at again once its namespace is reconciled (the controller offers it then).
+    if (api === undefined || !this.deps.known(namespace)) return { kind: 'done' };
     const live = api.cache.get(namespace, REPORT_NAME);
     const lazy = this.deps.wanted(namespace, live?.limits);
     try {
@@ -513,7 +526,8 @@ export class ReportBook {
 
   private async processBaseline(baseline: string): Promise<Outcome> {
     const api = this.writable(this.clusterReports);
-    if (api === undefined) return { kind: 'done' };
+    // Built from every namespace's result, so not before each has one: offered again then.
+    if (api === undefined || !this.deps.allKnown()) return { kind: 'done' };
     // Built at most once per interval and page: at 10,000 namespaces a build is some 10 MB of
     // results to sort, print and hash, and during cold convergence every namespace's outcome changes.
     const now = this.deps.clock.now();

@@ -10,7 +10,9 @@
  */
 import { NAME_QUOTA } from '../../src/api/constants.ts';
 import { Controller } from '../../src/controller/controller.ts';
-import { RestClient } from '../../src/kube/rest.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { RestClient, type ApplyOptions, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
+import type { ResourceKind, WireOf } from '../../src/kube/resources.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -25,6 +27,23 @@ import { installLegacyPolicyReports, installOpenReports, removeLegacyPolicyRepor
 import { baselineManifest, createBaseline, createNamespaces, labelNamespace, user, waitCompliant } from '../support/world.ts';
 
 type Report = WireObject & ReportBody;
+
+/** Applies to one namespace answer `delayMs` late. */
+class SlowApply extends RestClient {
+  private readonly namespace: string;
+  private readonly delayMs: number;
+
+  constructor(kc: KubeConfig, opts: RestClientOptions, namespace: string, delayMs: number) {
+    super(kc, opts);
+    this.namespace = namespace;
+    this.delayMs = delayMs;
+  }
+
+  override async apply<K extends ResourceKind>(kind: K, obj: Sendable, opts: ApplyOptions): Promise<WireOf<K>> {
+    if (obj.metadata.namespace === this.namespace) await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.apply(kind, obj, opts);
+  }
+}
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -242,6 +261,41 @@ describe('a Report in every governed namespace', () => {
       new Set(['POST /apis/openreports.io/v1alpha1/namespaces/repf-*/reports']),
     );
   });
+
+  it('is not written again by a restart, though a namespace it repairs holds up the first pass while the report caches sync', async () => {
+    const group = uniqueName('g');
+    const count = 20;
+    const namespaces = await createNamespaces('repr', count, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, count);
+    await eventually(async () => {
+      expect((await readClusterReport(baseline))?.summary.pass).toBe(count);
+    }, 30_000);
+    await op.controller.settle();
+    await new Promise((r) => setTimeout(r, 1000));
+    await op.stop();
+    // Drift while no operator runs; the new one's repair of it answers 3 s late, so that its
+    // first pass is not done when the report caches have synced.
+    const [slow = ''] = namespaces;
+    await user.mergePatch('ResourceQuota', slow, NAME_QUOTA, { spec: { hard: { pods: '99' } } });
+    op = await startOperator(
+      { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, clusterReportIntervalMs: 500, reports: 'auto' },
+      await serviceAccountKubeConfig(),
+      (kc, opts) => new SlowApply(kc, opts, slow, 3000),
+    );
+    await op.controller.settle();
+    await new Promise((r) => setTimeout(r, 1500));
+    await op.controller.settle();
+    expect(
+      ((await user.get('ResourceQuota', slow, NAME_QUOTA)) as unknown as { spec: { hard: Record<string, string> } }).spec.hard.pods,
+    ).toBe('10');
+    // This test's reports (an earlier test leaves a namespace where each look tries a create again).
+    const ours = (path: string): boolean =>
+      namespaces.some((ns) => path.includes(`/namespaces/${ns}/`)) || path.includes(`/kubeposture-${baseline}`);
+    const writes = op.requests.filter((r) => r.method !== 'GET' && r.path.includes('reports') && ours(r.path));
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect((await readClusterReport(baseline))?.summary.pass).toBe(count);
+  }, 120_000);
 });
 
 describe('without the OpenReports API', () => {
