@@ -199,6 +199,32 @@ describe('planNamespace', () => {
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['update ResourceQuota/kubeposture-quota']);
   });
 
+  it("takes over the create's field entry only where the apply would remove a field, not where it changes values", () => {
+    /** As a POST leaves them: kubeposture's fields under an Update entry (the cache keeps only manager and operation). */
+    const created = (owned: CachedOwned[]): CachedOwned[] =>
+      owned.map((c) => ({
+        ...c,
+        object: { ...c.object, metadata: { ...c.object.metadata, managedFields: [{ manager: 'kubeposture', operation: 'Update' }] } },
+      }));
+    const takeOvers = (owned: CachedOwned[], ...baselines: SecurityBaseline[]): string[] => {
+      const plan = planNamespace(snap(owned), set(...baselines), undefined);
+      if (plan.state !== 'governed') throw new Error(plan.state);
+      return plan.actions.flatMap((a) => (a.type === 'update' ? [`${a.object.kind} ${String(a.takeOver)}`] : []));
+    };
+    const wide = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '5', 'requests.cpu': '2' } } });
+    const more = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '6', 'requests.cpu': '2' } } });
+    const fewer = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '6' } } });
+    // A value changes: the forced apply takes it over, one write.
+    expect(takeOvers(created(applied(wide)), more)).toEqual(['ResourceQuota false']);
+    // A key goes: only an Apply entry holding it lets the apply remove it.
+    expect(takeOvers(created(applied(wide)), fewer)).toEqual(['ResourceQuota true']);
+    expect(takeOvers(applied(wide), fewer)).toEqual(['ResourceQuota false']);
+    // Another baseline takes the namespace: the old ownerReference and baseline label must go.
+    const high = baselineWith('high', { ...sel, priority: 9, resourceQuota: { hard: { pods: '5', 'requests.cpu': '2' } } });
+    const other = { ...high, metadata: { ...high.metadata, uid: '00000000-0000-4000-8000-000000000002' } };
+    expect(takeOvers(created(applied(wide)), wide, other)).toEqual(['NetworkPolicy true', 'NetworkPolicy true', 'ResourceQuota true']);
+  });
+
   it('reports drift but plans no write in Audit mode', () => {
     const audit = baselineWith('audit', { ...sel, mode: 'Audit', resourceQuota: { hard: { pods: '5' } } });
     const plan = planNamespace(snap(), set(audit), undefined);

@@ -9,7 +9,7 @@ import { desiredObjects, isGrantor } from '../baseline/build.ts';
 import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { NO_EXEMPTION, type ExemptionIndex } from '../baseline/exceptions.ts';
-import { childPath, compareObject } from '../drift/compare.ts';
+import { childPath, compareObject, fieldsBeyond } from '../drift/compare.ts';
 import type { WireObject } from '../kube/wire.ts';
 import {
   ownedEntry,
@@ -67,10 +67,11 @@ export type Action =
   | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
   /**
    * Put an owned object back as the baseline has it (server-side apply, forced).
-   * `fromCreate`: its fields are still recorded under the create's Update entry,
-   * which is turned into kubeposture's Apply entry first (so the apply can remove fields).
+   * `takeOver`: its fields are still recorded under the create's Update entry and the apply
+   * would remove some (compare.ts's fieldsBeyond): that entry is turned into kubeposture's
+   * Apply entry first, which an apply that only sets values does not need.
    */
-  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly fromCreate: boolean }
+  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly takeOver: boolean }
   /** Apply kubeposture's fields on a shared object. */
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
   /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
@@ -261,7 +262,7 @@ export function planNamespace(
       const fields = compareObject(o, live);
       if (fields.length > 0) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
-        actions.push({ type: 'update', object: o, fields, fromCreate: ownedThroughCreate(live) });
+        actions.push({ type: 'update', object: o, fields, takeOver: ownedThroughCreate(live) && fieldsBeyond(o, live).length > 0 });
       }
       continue;
     }

@@ -672,7 +672,7 @@ export class Reconciler {
       }
       case 'update': {
         const o = action.object;
-        if (action.fromCreate) {
+        if (action.takeOver) {
           const live = await rest.get(o.kind, nsOf(o), o.metadata.name);
           if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
         }

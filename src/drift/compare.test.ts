@@ -1,7 +1,7 @@
 import { baselineOf, baselineWith, restrictedManifest } from '../../test/support/baselines.ts';
 import { desiredObjects } from '../baseline/build.ts';
 import type { ManagedObject } from '../baseline/objects.ts';
-import { childPath, compareObject, differingFields } from './compare.ts';
+import { childPath, compareObject, differingFields, fieldsBeyond } from './compare.ts';
 import { canonicalQuantity, isSetList } from './normalize.ts';
 
 /** A deep copy, as a live object read from the apiserver would be. */
@@ -128,5 +128,61 @@ describe('compareObject', () => {
     const sa = objects.find((o) => o.kind === 'ServiceAccount');
     if (sa === undefined) throw new Error('no ServiceAccount built');
     expect(compareObject(sa, undefined)).toContain('automountServiceAccountToken');
+  });
+});
+
+describe('fieldsBeyond', () => {
+  const quota = (hard: Record<string, string>): ManagedObject => ({
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: {
+      name: 'kubeposture-quota',
+      namespace: 'ns',
+      labels: { 'app.kubernetes.io/managed-by': 'kubeposture' },
+      ownerReferences: [
+        {
+          apiVersion: 'kubeposture.io/v1alpha1',
+          kind: 'SecurityBaseline',
+          name: 'b',
+          uid: 'u1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { hard },
+  });
+  const withMeta = (o: ManagedObject, meta: Record<string, unknown>): Record<string, unknown> => {
+    const l = live(o);
+    return { ...l, metadata: { ...(l.metadata as Record<string, unknown>), ...meta } };
+  };
+
+  it('is empty where the live object holds only what the desired one sets, whatever the values, status and annotations', () => {
+    const l = live(quota({ pods: '5' }));
+    expect(fieldsBeyond(quota({ pods: '6' }), { ...l, status: { used: { pods: '1' } } })).toEqual([]);
+    expect(
+      fieldsBeyond(quota({ pods: '6' }), withMeta(quota({ pods: '5' }), { annotations: { 'kubeposture.io/create-id': 'x' } })),
+    ).toEqual([]);
+  });
+
+  it('names map keys, labels and ownerReferences the desired object no longer sets', () => {
+    expect(fieldsBeyond(quota({ pods: '6' }), live(quota({ pods: '5', 'requests.cpu': '2' })))).toEqual(['spec.hard[requests.cpu]']);
+    const labelled = withMeta(quota({ pods: '5' }), { labels: { 'app.kubernetes.io/managed-by': 'kubeposture', team: 'a' } });
+    expect(fieldsBeyond(quota({ pods: '5' }), labelled)).toEqual(['metadata.labels.team']);
+    const moved = withMeta(quota({ pods: '5' }), {
+      ownerReferences: [{ apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'old', uid: 'u0', controller: true }],
+    });
+    expect(fieldsBeyond(quota({ pods: '5' }), moved)).toEqual(['metadata.ownerReferences']);
+  });
+
+  it('counts a list as one field, as the atomic lists kubeposture writes are owned', () => {
+    const dns = desiredObjects(baselineOf(restrictedManifest()), 'ns').find((d) => d.object.metadata.name === 'kubeposture-allow-dns');
+    if (dns === undefined) throw new Error('no allow-dns NetworkPolicy');
+    const l = live(dns.object);
+    const spec = l.spec as { egress: unknown[] };
+    // Another egress list, longer: replaced whole by the apply, nothing to remove field by field.
+    expect(fieldsBeyond(dns.object, { ...l, spec: { ...spec, egress: [...spec.egress, { to: [{ podSelector: {} }] }] } })).toEqual([]);
+    // A list the desired object does not set at all.
+    expect(fieldsBeyond(dns.object, { ...l, spec: { ...spec, ingress: [{ from: [{ podSelector: {} }] }] } })).toEqual(['spec.ingress']);
   });
 });

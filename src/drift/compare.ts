@@ -78,3 +78,33 @@ export function compareObject(desired: ManagedObject, live: unknown): string[] {
   out.push(...differingFields(body, liveObj));
   return out;
 }
+
+/** Keys of `live`'s maps under `path` that `desired`'s do not have; lists and values are whole. */
+function keysBeyond(desired: unknown, live: unknown, path: string): string[] {
+  if (!isPlainObject(desired) || !isPlainObject(live)) return [];
+  return Object.entries(live).flatMap(([k, v]) => (k in desired ? keysBeyond(desired[k], v, childPath(path, k)) : [childPath(path, k)]));
+}
+
+/**
+ * Paths the live object holds and the desired one does not set: map keys (labels, a quota's
+ * resources, a spec's fields) and ownerReferences, after the apiserver's defaulting. An apply of
+ * `desired` removes these if kubeposture alone owns them; where the fields kubeposture's create
+ * recorded are still under that create's Update entry it owns none of them as an applier, and
+ * the entry must be taken over first (plan.ts). Empty: the apply removes nothing, and needs no
+ * take-over. The lists kubeposture writes (rules, subjects, NetworkPolicy peers, LimitRange
+ * items) are atomic in their schemas, owned whole, so only their presence counts. Annotations
+ * are left out: kubeposture sets none, and the create id its create carried may stay.
+ */
+export function fieldsBeyond(desired: ManagedObject, live: unknown): string[] {
+  const want = withApiserverDefaults(desired);
+  const liveObj = isPlainObject(live) ? live : {};
+  const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
+  const out = keysBeyond(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
+  const wantRefs = 'ownerReferences' in want.metadata ? (want.metadata.ownerReferences ?? []) : [];
+  const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
+  if (liveRefs.some((r) => !isPlainObject(r) || !wantRefs.some((w) => w.uid === r.uid))) out.push('metadata.ownerReferences');
+  const { apiVersion: _v, kind: _k, metadata: _m, ...body } = want;
+  const { apiVersion: _lv, kind: _lk, metadata: _lm, status: _ls, ...liveBody } = liveObj;
+  out.push(...keysBeyond(body, liveBody, ''));
+  return out;
+}

@@ -222,18 +222,34 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
   });
 
   describe('changing a baseline', () => {
-    it('updates every namespace, including removing a quota key', async () => {
+    it('updates every namespace with one apply each, and removes a quota key once the baseline drops it', async () => {
       const group = uniqueName('g');
       const name = await createBaseline(baselineManifest(group, { resourceQuota: { hard: { pods: '10', 'requests.cpu': '2' } } }));
       const namespaces = await createNamespaces('change', 4, { 'kp-test': group });
       await waitReady(name);
-      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '20', 'requests.cpu': null } } });
+      await op.controller.idle();
+      type Quota = WireObject & { spec: { hard: Record<string, string> } };
+      const quotas = async (): Promise<Quota[]> =>
+        Promise.all(namespaces.map(async (ns) => (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as Quota));
+      // A value changes: the created quotas' fields are still under the create's Update entry,
+      // and a forced apply takes the changed one over without reading or patching it first.
+      op.resetRequests();
+      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '20' } } });
       await timed(async () => {
-        for (const ns of namespaces) {
-          const q = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { spec: { hard: Record<string, string> } };
-          expect(q.spec.hard).toEqual({ pods: '20' });
-        }
+        expect((await quotas()).map((q) => q.spec.hard)).toEqual(namespaces.map(() => ({ pods: '20', 'requests.cpu': '2' })));
       });
+      await op.controller.idle();
+      const quotaRequests = op.requests.filter((r) => r.path.includes('/resourcequotas/'));
+      expect(quotaRequests.map((r) => r.method)).toEqual(namespaces.map(() => 'PATCH'));
+      // A key goes: the create's entry is taken over first, so the apply can remove it.
+      await patchBaselineSpec(name, { resourceQuota: { hard: { pods: '30', 'requests.cpu': null } } });
+      await timed(async () => {
+        expect((await quotas()).map((q) => q.spec.hard)).toEqual(namespaces.map(() => ({ pods: '30' })));
+      });
+      const entries = (await quotas()).map((q) =>
+        (q.metadata.managedFields ?? []).filter((e) => e.manager === FIELD_MANAGER).map((e) => e.operation),
+      );
+      expect(entries).toEqual(namespaces.map(() => ['Apply']));
       await deleteBaseline(name);
     });
   });
