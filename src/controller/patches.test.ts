@@ -1,6 +1,6 @@
 import type { JsonPatchOp } from '../kube/rest.ts';
 import type { ManagedFieldsEntry, WireObject } from '../kube/wire.ts';
-import { escapePointer, orphanPatch, takeOverPatch, unionFields } from './patches.ts';
+import { escapePointer, orphanPatch, reownPatch, takeOverPatch, unionFields } from './patches.ts';
 
 type Metadata = WireObject['metadata'];
 const object = (metadata: Omit<Metadata, 'name' | 'resourceVersion'>): WireObject => ({
@@ -85,6 +85,25 @@ describe('orphanPatch', () => {
     ],
   ])('%s', (_name, metadata, ops) => {
     expect(orphanPatch(object(metadata))).toEqual([TEST, ...ops]);
+  });
+});
+
+describe('reownPatch', () => {
+  const ref = { apiVersion: 'kubeposture.io/v1alpha1', kind: 'SecurityBaseline', name: 'gold', uid: 'u2', controller: true };
+  it('replaces the owner references whole and the baseline label, only on the version read', () => {
+    expect(reownPatch(object({ labels: { 'kubeposture.io/baseline': 'silver' } }), [ref], 'gold')).toEqual([
+      TEST,
+      { op: 'replace', path: '/metadata/ownerReferences', value: [ref] },
+      { op: 'replace', path: '/metadata/labels/kubeposture.io~1baseline', value: 'gold' },
+    ]);
+  });
+
+  it('adds the label where it is missing', () => {
+    expect(reownPatch(object({ labels: {} }), [ref], 'gold')[2]).toEqual({
+      op: 'add',
+      path: '/metadata/labels/kubeposture.io~1baseline',
+      value: 'gold',
+    });
   });
 });
 

@@ -88,3 +88,21 @@ export function removeFinalizerPatch(live: WireObject): JsonPatchOp[] {
     { op: 'remove', path: `/metadata/finalizers/${index}` },
   ];
 }
+
+/**
+ * The patch that moves `live` (a report kubeposture created for another baseline) to the
+ * baseline `baseline`: its ownerReferences and baseline label replaced whole. A report is
+ * created with a POST, whose Update entry holds the old reference; an apply alone would add
+ * the new one beside it, and two controller references are refused.
+ */
+export function reownPatch(live: WireObject, refs: readonly unknown[], baseline: string): JsonPatchOp[] {
+  return [
+    testVersion(live),
+    { op: 'replace', path: '/metadata/ownerReferences', value: refs },
+    {
+      op: live.metadata.labels?.[LABEL_BASELINE] === undefined ? 'add' : 'replace',
+      path: `/metadata/labels/${escapePointer(LABEL_BASELINE)}`,
+      value: baseline,
+    },
+  ];
+}

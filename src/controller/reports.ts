@@ -38,6 +38,7 @@ import { asPlainObject, canonicalJson } from '../lib/json.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { REPORT_NAME, RESULT_STATUSES, summarize, type ReportBody, type ReportLimits, type ResultStatus } from '../report/build.ts';
+import { reownPatch } from './patches.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 
 export const REPORTS_CRD = 'reports.openreports.io';
@@ -572,6 +573,16 @@ export class ReportBook {
     if (last !== undefined && now - last < this.deps.intervalMs)
       return { kind: 'requeueAfter', delayMs: last + this.deps.intervalMs - now };
     const object = reportObject(api.kind, namespace, name, wanted);
+    // Another baseline's report (its namespace changed baselines): the old owner goes first.
+    if (live !== undefined && live.metadata.labels?.[LABEL_BASELINE] !== wanted.baseline.name) {
+      await this.deps.rest.jsonPatch(
+        api.kind,
+        namespace,
+        name,
+        reownPatch(live, object.metadata.ownerReferences ?? [], wanted.baseline.name),
+      );
+      this.count('reown');
+    }
     const written = live === undefined ? await this.create(api, key, object) : await this.apply(api, object);
     if (written !== undefined) {
       api.cacheWritten(written, hash);
@@ -637,7 +648,7 @@ export class ReportBook {
     return { kind: 'retry', error: err };
   }
 
-  private count(outcome: 'create' | 'apply' | 'delete' | 'conflict' | 'error'): void {
+  private count(outcome: 'create' | 'apply' | 'reown' | 'delete' | 'conflict' | 'error'): void {
     this.deps.metrics?.reportWrites.inc({ outcome });
   }
 }

@@ -110,7 +110,7 @@ export class Metrics {
   });
   readonly reportWrites = new Counter({
     name: 'kubeposture_report_writes_total',
-    help: 'Report writes by outcome (create, apply, delete; conflict: the name is someone else’s; error).',
+    help: 'Report writes by outcome (create, apply, delete; reown: the patch that moves a report to its namespace’s new baseline; conflict: the name is someone else’s; error).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

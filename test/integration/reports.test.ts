@@ -157,6 +157,25 @@ describe('a Report in every governed namespace', () => {
     expect((await readReport(b))?.summary.pass).toBe(4);
   }, 90_000);
 
+  it('moves with its namespace to another baseline: one owner, the new one, without a refused write', async () => {
+    const [silver, gold] = [uniqueName('g'), uniqueName('g')];
+    const [ns = ''] = await createNamespaces('repm', 1, { 'kp-test': silver });
+    const from = await createBaseline(baselineManifest(silver, SPEC));
+    const to = await createBaseline(baselineManifest(gold, { ...SPEC, resourceQuota: { hard: { pods: '20' } } }));
+    await waitCompliant(from, 1);
+    await eventually(async () => {
+      expect((await readReport(ns))?.metadata.labels?.['kubeposture.io/baseline']).toBe(from);
+    }, 10_000);
+    await labelNamespace(ns, { 'kp-test': gold });
+    await eventually(async () => {
+      const r = await readReport(ns);
+      expect(r?.metadata.labels?.['kubeposture.io/baseline']).toBe(to);
+      expect(r?.metadata.ownerReferences?.map((o) => o.name)).toEqual([to]);
+    }, 10_000);
+    const refused = op.requests.filter((r) => r.path.includes(`/namespaces/${ns}/reports`) && r.status >= 400);
+    expect(refused.map((r) => `${r.method} ${String(r.status)}`)).toEqual([]);
+  }, 60_000);
+
   it('fails what drifts in Audit mode, with the reason, and passes it again once it is right', async () => {
     const group = uniqueName('g');
     const [ns = ''] = await createNamespaces('repa', 1, { 'kp-test': group });
