@@ -12,12 +12,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
 import { whileGrantSettles } from '../../src/controller/grant.ts';
-import type { ManagedObject } from '../../src/baseline/objects.ts';
+import type { Desired, ManagedObject } from '../../src/baseline/objects.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 
 /** Runs `work` over `items` with `workers` at a time. */
 export async function pool<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -54,9 +55,30 @@ export async function runFloor(
   namespaces: readonly string[],
   workers: number,
 ): Promise<number> {
+  return writeInWaves(
+    rest,
+    namespaces,
+    workers,
+    (ns) => desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT),
+    (d) => (d.ownership === 'owned' ? 'create' : 'apply'),
+  );
+}
+
+/**
+ * Writes each namespace's objects `objects` gives, `workers` namespaces at a time, in the
+ * operator's order (the grantor, then the rest, RoleBindings after their Roles), each write
+ * retried while the apiserver's RBAC cache catches up; resolves with the wall-clock milliseconds.
+ */
+async function writeInWaves(
+  rest: RestClient,
+  namespaces: readonly string[],
+  workers: number,
+  objects: (ns: string) => readonly Desired[],
+  verb: (d: Desired) => 'create' | 'apply',
+): Promise<number> {
   const started = performance.now();
   await pool(namespaces, workers, async (ns) => {
-    const all = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
+    const all = objects(ns);
     const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
     const others = all.filter((d) => !grantor.includes(d));
     for (const wave of [
@@ -69,7 +91,7 @@ export async function runFloor(
           const o = floorCopy(d.object);
           await whileGrantSettles(
             async () => {
-              if (d.ownership === 'owned') await rest.create(o.kind, o, 'bench-floor');
+              if (verb(d) === 'create') await rest.create(o.kind, o, 'bench-floor');
               else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
             },
             async (ms) => {
@@ -83,6 +105,89 @@ export async function runFloor(
     }
   });
   return performance.now() - started;
+}
+
+/**
+ * The floor for moving namespaces from one baseline to another (`from` undefined: from none):
+ * server-side applies each of `to`'s objects whose floor copy differs from `from`'s (its
+ * labels and ownerReference do, as the operator's do: so every owned object), in runFloor's
+ * order, then deletes `from`'s owned objects `to` does not want. All by apply, so that the
+ * floor's own field ownership carries every field and a later apply drops what it leaves out
+ * (the old ownerReference, say), as the operator's apply does once it owns its fields.
+ * Resolves with the wall-clock milliseconds.
+ */
+export async function runFloorSwitch(
+  rest: RestClient,
+  from: SecurityBaseline | undefined,
+  to: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+): Promise<number> {
+  const started = performance.now();
+  const key = (d: Desired): string => `${d.object.kind}/${d.object.metadata.name}`;
+  const fromObjects = (ns: string): Desired[] => (from === undefined ? [] : desiredObjects(from, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT));
+  await writeInWaves(
+    rest,
+    namespaces,
+    workers,
+    (ns) => {
+      const before = new Map(fromObjects(ns).map((d) => [key(d), JSON.stringify(floorCopy(d.object))] as const));
+      return desiredObjects(to, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).filter(
+        (d) => before.get(key(d)) !== JSON.stringify(floorCopy(d.object)),
+      );
+    },
+    () => 'apply',
+  );
+  await pool(namespaces, workers, async (ns) => {
+    const wanted = new Set(desiredObjects(to, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map(key));
+    const gone = fromObjects(ns).filter((d) => d.ownership === 'owned' && !wanted.has(key(d)));
+    await Promise.all(gone.map((d) => deleteObject(rest, d.object.kind, ns, d.object.metadata.name)));
+  });
+  return performance.now() - started;
+}
+
+/**
+ * The floor for deleting a baseline: each namespace's objects of `baseline` deleted
+ * (`Delete`) or released (`Orphan`: one merge patch taking off the managed-by and baseline
+ * labels and the ownerReferences), the grantor deleted under either policy, then the shared
+ * fields (the namespace's Pod Security labels, the default ServiceAccount's token mount)
+ * given back by an empty apply, as the operator does; `workers` namespaces at a time.
+ * Resolves with the wall-clock milliseconds.
+ */
+export async function runFloorRelease(
+  rest: RestClient,
+  baseline: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+  policy: 'Delete' | 'Orphan',
+): Promise<number> {
+  const started = performance.now();
+  await pool(namespaces, workers, async (ns) => {
+    const all = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
+    const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
+    // Releasing a Role needs the grant the grantor gives: it goes last.
+    for (const wave of [all.filter((d) => !grantor.includes(d)), grantor]) {
+      await Promise.all(
+        wave.map(async ({ object: o, ownership }) => {
+          if (ownership === 'shared') {
+            const metadata = o.kind === 'Namespace' ? { name: o.metadata.name } : { name: o.metadata.name, namespace: ns };
+            const empty = { apiVersion: o.apiVersion, kind: o.kind, metadata };
+            await rest.apply(o.kind, empty, { fieldManager: 'bench-floor', force: true });
+          } else if (policy === 'Delete' || isGrantor(o.kind, o.metadata.name)) {
+            await deleteObject(rest, o.kind, ns, o.metadata.name);
+          } else {
+            const labels = { [LABEL_MANAGED_BY]: null, [LABEL_BASELINE]: null };
+            await rest.mergePatch(o.kind, ns, o.metadata.name, { metadata: { labels, ownerReferences: null } });
+          }
+        }),
+      );
+    }
+  });
+  return performance.now() - started;
+}
+
+async function deleteObject(rest: RestClient, kind: ResourceKind, namespace: string, name: string): Promise<void> {
+  await rest.request('DELETE', resourcePath(kind, namespace, name));
 }
 
 /**
