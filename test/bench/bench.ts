@@ -2,7 +2,9 @@
  * The scale benchmark (`make bench`): cold convergence against a tight client
  * and a script, new-namespace and repair latency, the cost of a resync, the
  * requests per namespace, status writes under churn, a spec change rolled out
- * against the floor, a restart, and the operator's memory.
+ * against the floor, namespaces moved between two tiers' baselines against the
+ * floor, a restart, the operator's memory, and baselines deleted (Orphan and
+ * Delete) against the floor.
  * Every ratio is taken against a reference measured in the same run on the same
  * control plane, so a noisy machine moves both sides.
  *
@@ -13,10 +15,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump } from 'js-yaml';
-import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, LABEL_MANAGED_BY, VERSION } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, GROUP, LABEL_BASELINE, LABEL_MANAGED_BY, VERSION } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
-import { desiredObjects } from '../../src/baseline/build.ts';
+import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { ApiError } from '../../src/kube/transport.ts';
@@ -25,10 +27,11 @@ import type { RestClient } from '../../src/kube/rest.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { ComplianceChecker } from './checker.ts';
+import { ComplianceChecker, LabelledObjects } from './checker.ts';
+import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 import { createNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
-import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runScript } from './floor.ts';
+import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runFloorRelease, runFloorSwitch, runScript } from './floor.ts';
 import {
   ApiserverRequests,
   baselineStatusWrite,
@@ -50,8 +53,10 @@ import { metricSum, OperatorProcess } from './operator-process.ts';
 /**
  * The phases, in the order they run. Cold convergence runs whatever the selection: every
  * other phase starts from the namespaces it converged (and the script's ratio from its time).
+ * The restart runs on a compliant cluster (the tier switch leaves gold in place); the deletion
+ * comes last, as it takes the baselines away.
  */
-export const PHASES = ['script', 'cold', 'latency', 'resync', 'spec-change', 'restart'] as const;
+export const PHASES = ['script', 'cold', 'latency', 'resync', 'spec-change', 'tier-switch', 'restart', 'delete'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Parses a comma list of phases (empty: all). */
@@ -158,6 +163,85 @@ export interface SpecChangeResult {
   readonly operatorCpuSeconds: number;
 }
 
+/** Namespaces moved from one tier's baseline to another's, against the floor making the same writes. */
+export interface TierSwitchResult {
+  /** The namespaces relabelled from silver to gold: half the largest size, the tier's own. */
+  readonly namespaces: number;
+  /** The floor's namespaces switched: as many, holding the floor's copies of silver's objects. */
+  readonly floorNamespaces: number;
+  readonly from: string;
+  readonly to: string;
+  /** The untimed setup: creating both sides' namespaces and bringing them to silver. */
+  readonly setupMs: number;
+  readonly floorMs: number;
+  /** From the first label patch until every namespace holds gold's objects and no object is silver's. */
+  readonly operatorMs: number;
+  readonly ratio: number;
+  /** Writes to namespaces' objects per namespace, by the apiserver's counters: every client's but the bench's own label patch. */
+  readonly writesPerNamespace: number;
+  /** The operator's own count of its writes, reports apart, per namespace. */
+  readonly operatorWritesPerNamespace: number;
+  readonly reportWrites: number;
+  readonly statusWrites: number;
+  /** Writes per namespace by verb and resource, by the apiserver's counters (the bench's own label patches are the `PATCH namespaces`). */
+  readonly writeBreakdown: Readonly<Record<string, number>>;
+  /** Objects still labelled silver's, or with an ownerReference to it, in the switched namespaces, by listing: 0 is the target. */
+  readonly silverObjectsLeft: number;
+  readonly verifiedByListing: number;
+  readonly floorVerifiedByListing: number;
+  readonly operatorCpuSeconds: number;
+}
+
+/** A baseline deleted, by its deletionPolicy, against the floor deleting or releasing the same objects. */
+export interface DeletionResult {
+  readonly policy: 'Delete' | 'Orphan';
+  readonly baseline: string;
+  /** The namespaces it governed, and the objects of its own there. */
+  readonly namespaces: number;
+  readonly objects: number;
+  readonly floorNamespaces: number;
+  readonly floorMs: number;
+  /** From the DELETE until the baseline is gone and no object carries its label. */
+  readonly operatorMs: number;
+  readonly ratio: number;
+  /** By listing, at the baseline's objects' names in its namespaces: (Delete) objects still there; (Orphan) objects still carrying kubeposture's labels or an ownerReference to a SecurityBaseline, or the grantor. 0 is the target. */
+  readonly objectsLeft: number;
+  /** Orphan: objects left in place, released (all but the grantor in each namespace is the target). */
+  readonly released: number;
+  /** The floor's objects still labelled its baseline's, by listing. */
+  readonly floorObjectsLeft: number;
+  readonly writesPerNamespace: number;
+  readonly operatorWritesPerNamespace: number;
+  readonly writeBreakdown: Readonly<Record<string, number>>;
+  readonly operatorCpuSeconds: number;
+}
+
+/** A tier's baselines (the operator's, and the floor's, which selects nothing) and namespaces. */
+interface Tier {
+  readonly baseline: SecurityBaseline;
+  readonly floorBaseline: SecurityBaseline;
+  readonly namespaces: readonly string[];
+  readonly floorNamespaces: readonly string[];
+}
+
+/** What `Bench.measured` reads around a timed step. */
+interface Measured {
+  readonly ms: number;
+  readonly before: ApiserverRequests;
+  readonly after: ApiserverRequests;
+  /** Writes to namespaces' objects (not reports, not status) per namespace, by the apiserver's counters: every client's. */
+  readonly objectWritesPerNamespace: number;
+  /** The operator's own count of its writes (not GETs, not dry runs), less its report writes, per namespace. */
+  readonly operatorWritesPerNamespace: number;
+  /** Report writes (create, apply, delete), by the operator's own count. */
+  readonly reportWrites: number;
+  /** Status writes to baselines, by the apiserver's counters. */
+  readonly statusWrites: number;
+  /** Every client's writes per namespace by verb and resource, by the apiserver's counters. */
+  readonly writeBreakdown: Readonly<Record<string, number>>;
+  readonly cpuSeconds: number;
+}
+
 /** The operator stopped (SIGTERM) on a compliant cluster and started again. */
 export interface RestartResult {
   /** Namespaces in the cluster, each reconciled by the first pass. */
@@ -208,7 +292,10 @@ export interface BenchResult {
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
   readonly statusWrites?: { readonly count: number; readonly perSecond: number; readonly closestMs: number; readonly churnSeconds: number };
   readonly specChange?: SpecChangeResult;
+  readonly tierSwitch?: TierSwitchResult;
   readonly restart?: RestartResult;
+  /** The main baseline deleted (Delete) and the gold tier's (Orphan), in the order they ran. */
+  readonly deletion?: readonly DeletionResult[];
   /** The peak RSS of the operator that served the largest size, over every phase before the restart. */
   readonly peakRssMb: number;
   /** Report writes during the churn (new namespaces and repairs), by the operator's own count. */
@@ -226,43 +313,8 @@ export const SET_LABEL = 'bench.kubeposture.io/set';
 /** The baseline every run applies: all sections, two additional policies (issue 15), eleven objects per namespace. */
 export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
   mode: 'Enforce',
-  networkPolicy: {
-    denyIngress: true,
-    denyEgress: true,
-    allowDNS: true,
-    additional: [
-      {
-        name: 'from-ingress',
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] }],
-      },
-      {
-        name: 'prometheus-scrape',
-        policyTypes: ['Ingress'],
-        ingress: [
-          {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
-                podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
-              },
-            ],
-            ports: [{ protocol: 'TCP', port: 'metrics' }],
-          },
-        ],
-      },
-    ],
-  },
-  limitRange: {
-    limits: [
-      {
-        type: 'Container',
-        default: { cpu: '500m', memory: '512Mi' },
-        defaultRequest: { cpu: '100m', memory: '128Mi' },
-        max: { cpu: '2', memory: '2Gi' },
-      },
-    ],
-  },
+  networkPolicy: { denyIngress: true, denyEgress: true, allowDNS: true, additional: [FROM_INGRESS, PROMETHEUS_SCRAPE] },
+  limitRange: LIMIT_RANGE,
   resourceQuota: { hard: { pods: '50', 'requests.cpu': '10', 'requests.memory': '20Gi', 'limits.cpu': '20' } },
   serviceAccounts: {
     disableDefaultTokenMount: true,
@@ -300,6 +352,8 @@ export class Bench {
   private readonly baselines: string[] = [];
   /** The floor's baseline (selecting nothing) per size, for the floor's new-namespace reference. */
   private readonly floorBaselines = new Map<number, SecurityBaseline>();
+  /** The gold tier once the tier switch made it, for the deletion phase. */
+  private gold: Tier | undefined;
 
   constructor(env: BenchEnv, opts: BenchOptions) {
     this.env = env;
@@ -654,7 +708,7 @@ export class Bench {
     const floorNs = await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]);
     const floorChanged = withQuotaPods(floorBaseline, to);
     const floorMs = await runFloorChange(this.env.operatorRest, floorChanged, floorNs, this.opts.workers, new Set(['ResourceQuota']));
-    const floorVerified = await this.floorQuotasListed(floorChanged, floorNs);
+    const floorVerified = await this.floorListed(floorChanged, floorNs, ['ResourceQuota']);
     this.env.log(
       `  floor: ${String(floorNs.length)} quotas in ${(floorMs / 1000).toFixed(1)} s; ${String(floorVerified)} with the new value by listing`,
     );
@@ -663,32 +717,21 @@ export class Bench {
     const selected = opNs.length;
     const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`);
     await checker.start();
-    await op.idle();
-    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
-    const metricsBefore = await op.metrics();
-    const cpuBefore = cpuSeconds(op.pid);
-    const t0 = performance.now();
-    const patched = parseSecurityBaseline(
-      await this.env.rest.mergePatch('SecurityBaseline', undefined, set, { spec: { resourceQuota: { hard: { pods: to } } } }),
-    );
-    if (!patched.ok) throw new Error(formatErrors(patched.errors));
-    // Expected from now on: a quota an early reconcile already changed is taken from the checker's cache.
-    checker.expect(patched.baseline, opNs);
-    await checker.until(`${String(selected)} namespaces with the new quota`, () => checker.complete === selected, 1_800_000);
-    const operatorMs = performance.now() - t0;
-    await op.idle();
-    const cpu = cpuSeconds(op.pid) - cpuBefore;
-    const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
-    const metricsAfter = await op.metrics();
+    const m = await this.measured(op, selected, async () => {
+      const patched = parseSecurityBaseline(
+        await this.env.rest.mergePatch('SecurityBaseline', undefined, set, { spec: { resourceQuota: { hard: { pods: to } } } }),
+      );
+      if (!patched.ok) throw new Error(formatErrors(patched.errors));
+      // Expected from now on: a quota an early reconcile already changed is taken from the checker's cache.
+      checker.expect(patched.baseline, opNs);
+      await checker.until(`${String(selected)} namespaces with the new quota`, () => checker.complete === selected, 1_800_000);
+    });
+    const operatorMs = m.ms;
     const verified = await checker.verifyByListing();
     checker.stop();
-    const objectWrites = after.since(before, (s) => isWrite(s) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '');
-    const quotaWrites = after.since(before, (s) => isWrite(s) && s.resource === 'resourcequotas' && s.subresource === '');
-    const reportCount = reportWrites(metricsAfter) - reportWrites(metricsBefore);
-    const own = operatorWriteCount(metricsAfter) - operatorWriteCount(metricsBefore) - reportCount;
-    const writeBreakdown = writesByResource(before, after, selected);
+    const quotaWrites = m.after.since(m.before, (x) => isWrite(x) && x.resource === 'resourcequotas' && x.subresource === '') / selected;
     this.env.log(
-      `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${(objectWrites / selected).toFixed(2)} writes per namespace (${(quotaWrites / selected).toFixed(2)} to quotas), ${String(reportCount)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
+      `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (${quotaWrites.toFixed(2)} to quotas), ${String(m.reportWrites)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
     );
     if (verified.complete !== selected)
       throw new Error(`only ${String(verified.complete)} of ${String(selected)} namespaces hold the new quota when listed`);
@@ -699,15 +742,49 @@ export class Bench {
       floorMs: round(floorMs, 0),
       operatorMs: round(operatorMs, 0),
       ratio: round(operatorMs / floorMs),
-      writesPerNamespace: round(objectWrites / selected),
-      quotaWritesPerNamespace: round(quotaWrites / selected),
-      operatorWritesPerNamespace: round(own / selected),
-      reportWrites: reportCount,
-      statusWrites: after.since(before, baselineStatusWrite),
-      writeBreakdown,
+      writesPerNamespace: m.objectWritesPerNamespace,
+      quotaWritesPerNamespace: round(quotaWrites),
+      operatorWritesPerNamespace: m.operatorWritesPerNamespace,
+      reportWrites: m.reportWrites,
+      statusWrites: m.statusWrites,
+      writeBreakdown: m.writeBreakdown,
       verifiedByListing: verified.complete,
       floorVerifiedByListing: floorVerified,
-      operatorCpuSeconds: round(cpu),
+      operatorCpuSeconds: m.cpuSeconds,
+    };
+  }
+
+  /**
+   * Runs `timed` against the running operator, idle before and after, with the apiserver's
+   * counters, the operator's own and its CPU time read around it: the milliseconds `timed`
+   * took, and the writes per namespace over `per` namespaces.
+   */
+  private async measured(op: OperatorProcess, per: number, timed: () => Promise<void>): Promise<Measured> {
+    await op.idle();
+    const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const metricsBefore = await op.metrics();
+    const cpuBefore = cpuSeconds(op.pid);
+    const t0 = performance.now();
+    await timed();
+    const ms = performance.now() - t0;
+    await op.idle();
+    const cpu = cpuSeconds(op.pid) - cpuBefore;
+    const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
+    const metricsAfter = await op.metrics();
+    const reports = reportWrites(metricsAfter) - reportWrites(metricsBefore);
+    const own = operatorWriteCount(metricsAfter) - operatorWriteCount(metricsBefore) - reports;
+    return {
+      ms,
+      before,
+      after,
+      objectWritesPerNamespace: round(
+        after.since(before, (x) => isWrite(x) && NAMESPACE_RESOURCES.has(x.resource) && x.subresource === '') / per,
+      ),
+      operatorWritesPerNamespace: round(own / per),
+      reportWrites: reports,
+      statusWrites: after.since(before, baselineStatusWrite),
+      writeBreakdown: writesByResource(before, after, per),
+      cpuSeconds: round(cpu),
     };
   }
 
@@ -717,19 +794,234 @@ export class Bench {
     return (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector })).map((o) => o.metadata.name);
   }
 
-  /** The floor's quotas in `namespaces` that hold what `baseline` wants, by listing. */
-  private async floorQuotasListed(baseline: SecurityBaseline, namespaces: readonly string[]): Promise<number> {
-    const live = new Map(
-      (await listAll(this.env.rest, resourcePath('ResourceQuota'), { labelSelector: `${LABEL_MANAGED_BY}=${FLOOR_MANAGED_BY}` })).map(
-        (o) => [o.metadata.namespace ?? '', o] as const,
-      ),
-    );
+  /** The floor's namespaces among `namespaces` whose objects of `kinds` hold what `baseline` wants, by listing. */
+  private async floorListed(baseline: SecurityBaseline, namespaces: readonly string[], kinds: readonly ResourceKind[]): Promise<number> {
+    const live = new Map<string, WireObject>();
+    for (const kind of kinds) {
+      for (const o of await listAll(this.env.rest, resourcePath(kind), { labelSelector: `${LABEL_MANAGED_BY}=${FLOOR_MANAGED_BY}` }))
+        live.set(`${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o);
+    }
     let n = 0;
     for (const ns of namespaces) {
-      const want = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).find((d) => d.object.kind === 'ResourceQuota');
-      if (want !== undefined && compareObject(floorCopy(want.object), live.get(ns)).length === 0) n += 1;
+      const want = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).filter(
+        (d) => d.ownership === 'owned' && kinds.includes(d.object.kind as ResourceKind),
+      );
+      if (want.every((d) => compareObject(floorCopy(d.object), live.get(`${d.object.kind}/${ns}/${d.object.metadata.name}`)).length === 0))
+        n += 1;
     }
     return n;
+  }
+
+  /** Creates a tier's baseline (`what`, with `spec`, selecting the namespaces labelled with its name) and the floor's copy, selecting nothing. */
+  private async tierBaselines(what: string, spec: Readonly<Record<string, unknown>>): Promise<Pick<Tier, 'baseline' | 'floorBaseline'>> {
+    return {
+      baseline: await this.createBaseline(what, { [TIER_LABEL]: this.name(what) }, spec),
+      floorBaseline: await this.createBaseline(`floor${what}`, { [SET_LABEL]: 'nothing' }, spec),
+    };
+  }
+
+  /**
+   * A tier of `count` namespaces of its own (the main baseline selects none of them) and as
+   * many for the floor, each side brought to the tier's objects, untimed: the floor's by
+   * apply, the operator's by the operator, waited for by the checker and checked by listing.
+   */
+  private async tierSetup(what: string, spec: Readonly<Record<string, unknown>>, count: number): Promise<Tier> {
+    const { baseline, floorBaseline } = await this.tierBaselines(what, spec);
+    const namespaces = this.names('tier', count);
+    await createNamespaces(this.env.rest, namespaces, { [SET_LABEL]: this.name('tier'), [TIER_LABEL]: baseline.metadata.name });
+    const floorNamespaces = await this.createNamespaces('floortier', count);
+    await this.settle([...namespaces, ...floorNamespaces]);
+    await runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers);
+    const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${TIER_LABEL}=${baseline.metadata.name}`);
+    await checker.start();
+    checker.expect(baseline, namespaces);
+    await checker.until(`${String(count)} namespaces with ${what}'s objects`, () => checker.complete === count, 1_800_000);
+    await this.mustRun().idle();
+    const verified = await checker.verifyByListing();
+    checker.stop();
+    if (verified.complete !== count)
+      throw new Error(`only ${String(verified.complete)} of ${String(count)} namespaces hold ${what}'s objects when listed`);
+    return { baseline, floorBaseline, namespaces, floorNamespaces };
+  }
+
+  /**
+   * The tier switch at the largest size `n`: n/2 namespaces of their own, labelled and brought
+   * to silver (untimed), then relabelled to gold with the bench's concurrency, timed until the
+   * checker sees every one hold gold's objects and a watch sees no object left labelled
+   * silver's; then both confirmed by listing. The floor first makes the same writes on its own
+   * namespaces, which hold its copies of silver's objects (made by apply): it applies gold's
+   * version of every object that differs (all of the owned ones: their labels and
+   * ownerReference do), creates gold's extra policy, and deletes what gold does not want.
+   */
+  async tierSwitch(n: number): Promise<TierSwitchResult> {
+    const op = this.mustRun();
+    const count = Math.max(1, Math.floor(n / 2));
+    this.env.log(`tier switch: ${String(count)} namespaces from silver to gold`);
+    this.memory?.enter('tier switch setup');
+    const t0setup = performance.now();
+    const silver = await this.tierSetup('silver', SILVER_SPEC, count);
+    const gold = await this.tierBaselines('gold', GOLD_SPEC);
+    const setupMs = performance.now() - t0setup;
+    this.env.log(`  setup: ${String(count)} namespaces on each side with silver's objects in ${(setupMs / 1000).toFixed(1)} s`);
+
+    const floorNs = silver.floorNamespaces;
+    const floorMs = await runFloorSwitch(this.env.operatorRest, silver.floorBaseline, gold.floorBaseline, floorNs, this.opts.workers);
+    const floorVerified = await this.floorListed(gold.floorBaseline, floorNs, OWNED_KINDS);
+    this.env.log(
+      `  floor: ${String(floorNs.length)} namespaces in ${(floorMs / 1000).toFixed(1)} s; ${String(floorVerified)} with gold's objects by listing`,
+    );
+
+    this.memory?.enter('tier switch');
+    const goldName = gold.baseline.metadata.name;
+    const silverName = silver.baseline.metadata.name;
+    const opNs = silver.namespaces;
+    const checker = new ComplianceChecker(this.env.rest, goldName, `${TIER_LABEL}=${goldName}`);
+    await checker.start();
+    checker.expect(gold.baseline, opNs);
+    const leftovers = new LabelledObjects(this.env.rest, `${LABEL_BASELINE}=${silverName}`);
+    await leftovers.start();
+    const m = await this.measured(op, count, async () => {
+      await pool(opNs, this.opts.workers, async (ns) => {
+        await this.env.rest.mergePatch('Namespace', undefined, ns, { metadata: { labels: { [TIER_LABEL]: goldName } } });
+      });
+      await checker.until(`${String(count)} namespaces with gold's objects`, () => checker.complete === count, 1_800_000);
+      await until(`no object labelled ${silverName}`, () => leftovers.count === 0, 600_000);
+    });
+    leftovers.stop();
+    const verified = await checker.verifyByListing();
+    checker.stop();
+    const silverLeft = (await this.objectsAt(silver.baseline, opNs)).filter(
+      (o) => o.metadata.labels?.[LABEL_BASELINE] === silverName || ownedBy(o, silver.baseline),
+    ).length;
+    this.env.log(
+      `  operator: ${String(count)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${(m.objectWritesPerNamespace - 1).toFixed(2)} writes per namespace besides the relabel (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${String(m.reportWrites)} report writes, ${m.cpuSeconds.toFixed(1)} s CPU; ${String(verified.complete)}/${String(verified.expected)} with gold's objects, ${String(silverLeft)} of silver's objects left, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
+    );
+    this.gold = { ...gold, namespaces: opNs, floorNamespaces: floorNs };
+    if (verified.complete !== count || silverLeft > 0)
+      throw new Error(
+        `after the tier switch ${String(verified.complete)} of ${String(count)} namespaces hold gold's objects and ${String(silverLeft)} of silver's objects are left, by listing`,
+      );
+    return {
+      namespaces: count,
+      floorNamespaces: floorNs.length,
+      from: silverName,
+      to: goldName,
+      setupMs: round(setupMs, 0),
+      floorMs: round(floorMs, 0),
+      operatorMs: round(m.ms, 0),
+      ratio: round(m.ms / floorMs),
+      writesPerNamespace: round(m.objectWritesPerNamespace - 1),
+      operatorWritesPerNamespace: m.operatorWritesPerNamespace,
+      reportWrites: m.reportWrites,
+      statusWrites: m.statusWrites,
+      writeBreakdown: m.writeBreakdown,
+      silverObjectsLeft: silverLeft,
+      verifiedByListing: verified.complete,
+      floorVerifiedByListing: floorVerified,
+      operatorCpuSeconds: m.cpuSeconds,
+    };
+  }
+
+  /**
+   * The objects of kinds kubeposture owns at the names `baseline` gives them, in `namespaces`,
+   * whoever holds them now (those `labelSelector` picks: by default all but the floor's), by
+   * listing (one LIST per name, across the cluster).
+   */
+  private async objectsAt(
+    baseline: SecurityBaseline,
+    namespaces: readonly string[],
+    labelSelector = `${LABEL_MANAGED_BY}!=${FLOOR_MANAGED_BY}`,
+  ): Promise<WireObject[]> {
+    const set = new Set(namespaces);
+    const names = new Map<string, ResourceKind>();
+    for (const d of desiredObjects(baseline, namespaces[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT)) {
+      if (d.ownership === 'owned') names.set(`${d.object.kind}/${d.object.metadata.name}`, d.object.kind);
+    }
+    const out: WireObject[] = [];
+    for (const [key, kind] of names) {
+      const name = key.slice(kind.length + 1);
+      for (const o of await listAll(this.env.rest, resourcePath(kind), { fieldSelector: `metadata.name=${name}`, labelSelector }))
+        if (set.has(o.metadata.namespace ?? '')) out.push({ ...o, kind });
+    }
+    return out;
+  }
+
+  /**
+   * Baseline deletion at the largest size: first the gold tier's baseline (deletionPolicy
+   * Orphan) over its n/2 namespaces (made here if the tier switch did not run), then the main
+   * baseline (Delete) over its n and the latency phase's: each timed from the DELETE until the
+   * baseline is gone and a watch sees no object carry its label, then checked by listing.
+   * Orphan first: the main baseline selects none of the tier's namespaces, so nothing takes
+   * over what gold lets go of.
+   */
+  async deletion(n: number): Promise<DeletionResult[]> {
+    if (this.gold === undefined) {
+      this.env.log(`deletion: setting up the gold tier, ${String(Math.max(1, Math.floor(n / 2)))} namespaces`);
+      this.gold = await this.tierSetup('gold', GOLD_SPEC, Math.max(1, Math.floor(n / 2)));
+    }
+    const floorBaseline = this.floorBaselines.get(n);
+    if (floorBaseline === undefined) throw new Error(`no floor baseline for ${String(n)}`);
+    const main: Tier = {
+      baseline: await this.readBaseline(`op${String(n)}`),
+      floorBaseline,
+      namespaces: await this.namespacesLabelled([this.name(`op${String(n)}`)]),
+      floorNamespaces: await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]),
+    };
+    return [await this.deleteBaseline(this.gold, 'Orphan'), await this.deleteBaseline(main, 'Delete')];
+  }
+
+  private async deleteBaseline(tier: Tier, policy: 'Delete' | 'Orphan'): Promise<DeletionResult> {
+    const op = this.mustRun();
+    const { baseline, namespaces, floorNamespaces } = tier;
+    const name = baseline.metadata.name;
+    if (baseline.spec.deletionPolicy !== policy)
+      throw new Error(`${name}'s deletionPolicy is ${baseline.spec.deletionPolicy}, not ${policy}`);
+    const before = await this.objectsAt(baseline, namespaces, `${LABEL_BASELINE}=${name}`);
+    this.env.log(`deletion: ${name} (${policy}), ${String(before.length)} objects in ${String(namespaces.length)} namespaces`);
+    const floorMs = await runFloorRelease(this.env.operatorRest, tier.floorBaseline, floorNamespaces, this.opts.workers, policy);
+    const floorName = tier.floorBaseline.metadata.name;
+    const floorLeft = (await this.objectsAt(tier.floorBaseline, floorNamespaces, `${LABEL_BASELINE}=${floorName}`)).length;
+    this.env.log(
+      `  floor: ${String(floorNamespaces.length)} namespaces in ${(floorMs / 1000).toFixed(1)} s; ${String(floorLeft)} of its objects left marked, by listing`,
+    );
+
+    this.memory?.enter(`deletion (${policy})`);
+    const labelled = new LabelledObjects(this.env.rest, `${LABEL_BASELINE}=${name}`);
+    await labelled.start();
+    const m = await this.measured(op, namespaces.length, async () => {
+      await this.env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
+      await until(`no object labelled ${name}`, () => labelled.count === 0, 1_800_000);
+      await until(`${name} gone`, async () => (await this.env.rest.get('SecurityBaseline', undefined, name)) === undefined, 600_000);
+    });
+    labelled.stop();
+    const after = await this.objectsAt(baseline, namespaces);
+    const marked = (o: WireObject): boolean =>
+      o.metadata.labels?.[LABEL_MANAGED_BY] !== undefined ||
+      o.metadata.labels?.[LABEL_BASELINE] !== undefined ||
+      (o.metadata.ownerReferences ?? []).some((r) => r.kind === 'SecurityBaseline') ||
+      isGrantor(o.kind ?? '', o.metadata.name);
+    const left = policy === 'Delete' ? after.length : after.filter(marked).length;
+    const released = policy === 'Delete' ? 0 : after.length - left;
+    this.env.log(
+      `  operator: ${String(namespaces.length)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${m.cpuSeconds.toFixed(1)} s CPU; ${String(left)} objects left${policy === 'Orphan' ? `, ${String(released)} released in place` : ''}, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
+    );
+    return {
+      policy,
+      baseline: name,
+      namespaces: namespaces.length,
+      objects: before.length,
+      floorNamespaces: floorNamespaces.length,
+      floorMs: round(floorMs, 0),
+      operatorMs: round(m.ms, 0),
+      ratio: round(m.ms / floorMs),
+      objectsLeft: left,
+      released,
+      floorObjectsLeft: floorLeft,
+      writesPerNamespace: m.objectWritesPerNamespace,
+      operatorWritesPerNamespace: m.operatorWritesPerNamespace,
+      writeBreakdown: m.writeBreakdown,
+      operatorCpuSeconds: m.cpuSeconds,
+    };
   }
 
   /**
@@ -858,9 +1150,10 @@ export class Bench {
 
 /**
  * Runs the phases selected (all by default) in order; `cleanup` deletes the run's baselines
- * at the end (for a shared cluster). The latency, resync and spec change phases run against
- * the operator that converged the largest size; the restart comes last, so that the figures
- * before it (memory included, taken just before it) are those of that operator.
+ * at the end (for a shared cluster). The latency, resync, spec change and tier switch phases
+ * run against the operator that converged the largest size; the restart comes after them, so
+ * that the figures before it (memory included, taken just before it) are those of that
+ * operator; the deletion last, against the restarted one.
  */
 export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boolean): Promise<BenchResult> {
   const bench = new Bench(env, opts);
@@ -876,8 +1169,11 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     if (phases.has('resync')) bench.enterPhase('resync');
     const resync = phases.has('resync') ? { resync: await bench.resync() } : {};
     const specChange = phases.has('spec-change') ? { specChange: await bench.specChange(last.namespaces) } : {};
+    const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
     const memory = await bench.memorySummary();
     const restart = phases.has('restart') ? { restart: await bench.restart() } : {};
+    // Last: it takes the main baseline away.
+    const deletion = phases.has('delete') ? { deletion: await bench.deletion(last.namespaces) } : {};
     const scriptPart =
       script === undefined
         ? {}
@@ -899,8 +1195,10 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
       ...churn,
       ...resync,
       ...specChange,
+      ...tierSwitch,
       ...memory,
       ...restart,
+      ...deletion,
     };
   } finally {
     if (cleanup) await bench.cleanup();
@@ -984,4 +1282,18 @@ async function softLimitCollections(op: OperatorProcess): Promise<{ count: numbe
     count: metricSum(text, 'kubeposture_memory_limit_collections_total'),
     seconds: round(metricSum(text, 'kubeposture_memory_limit_collection_seconds_total'), 2),
   };
+}
+
+/** Whether `o` has an ownerReference to `baseline`. */
+function ownedBy(o: WireObject, baseline: SecurityBaseline): boolean {
+  return (o.metadata.ownerReferences ?? []).some((r) => r.uid === baseline.metadata.uid);
+}
+
+/** Resolves once `test` holds, checked every 50 ms; rejects after `timeoutMs`. */
+async function until(what: string, test: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  while (!(await test())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await sleep(50);
+  }
 }

@@ -186,3 +186,28 @@ export class ComplianceChecker {
     }
   }
 }
+
+/**
+ * The objects of every kind kubeposture writes that a label selector picks, counted from a
+ * watch: how many a baseline still marks as its own while they are deleted or released.
+ */
+export class LabelledObjects {
+  private readonly informers: Informer<WireObject>[];
+
+  constructor(rest: RestClient, labelSelector: string) {
+    const transform = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
+    this.informers = OWNED_KINDS.map((kind) => new Informer<WireObject>(rest, { kind, clock: systemClock, labelSelector, transform }));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.stop();
+  }
+
+  get count(): number {
+    return this.informers.reduce((n, i) => n + i.size, 0);
+  }
+}

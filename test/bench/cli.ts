@@ -5,7 +5,7 @@
  * cluster away (its data and logs stay under .cache/bench/ when a run fails).
  *
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
- *                          [--phases script,cold,latency,resync,spec-change,restart]  (the phases to run, in that order; default all)
+ *                          [--phases script,cold,latency,resync,spec-change,tier-switch,restart,delete]  (the phases to run, in that order; default all)
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
  *
@@ -14,8 +14,11 @@
  * from it), then at the largest size: `latency` (new namespaces and drift repairs one at a
  * time, status writes under that churn), `resync` (SIGHUP: writes and CPU), `spec-change` (the
  * baseline's quota `pods` changed, rolled out to every namespace, against the floor making the
- * same change) and `restart` (SIGTERM and a new operator: until ready and its first pass done,
- * and its writes). `--phases cold,spec-change`, say, for a quicker run of one figure.
+ * same change), `tier-switch` (half as many namespaces of their own moved from baseline silver to
+ * gold, against the floor making the same writes), `restart` (SIGTERM and a new operator: until
+ * ready and its first pass done, and its writes) and `delete` (the gold tier's baseline deleted
+ * with deletionPolicy Orphan, then the main one with Delete, each against the floor releasing or
+ * deleting the same objects). `--phases cold,spec-change`, say, for a quicker run of one figure.
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  */

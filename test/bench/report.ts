@@ -60,6 +60,14 @@ export function rows(r: BenchResult): Row[] {
       target: '≤ 1.3× floor, 1 write per namespace',
       met: sc.ratio <= 1.3 && sc.writesPerNamespace <= 1 && sc.verifiedByListing === sc.namespaces,
     });
+  const ts = r.tierSwitch;
+  if (ts !== undefined)
+    out.push({
+      figure: `tier switch, ${String(ts.namespaces)} namespaces`,
+      measured: `silver → gold: ${s(ts.operatorMs)} vs floor ${s(ts.floorMs)}: ${ts.ratio.toFixed(2)}×; ${ts.writesPerNamespace.toFixed(2)} writes per namespace (${writes(ts.writeBreakdown)}), ${ts.operatorCpuSeconds.toFixed(1)} s CPU; ${String(ts.verifiedByListing)} with gold's objects, ${String(ts.silverObjectsLeft)} of silver's left, by listing`,
+      target: "≤ 1.3× floor, none of silver's objects left",
+      met: ts.ratio <= 1.3 && ts.silverObjectsLeft === 0 && ts.verifiedByListing === ts.namespaces,
+    });
   const rs = r.restart;
   if (rs !== undefined)
     out.push({
@@ -67,6 +75,13 @@ export function rows(r: BenchResult): Row[] {
       measured: `ready in ${s(rs.readyMs)}, first pass done in ${s(rs.firstPassMs)} (${rs.cpuSeconds.toFixed(1)} s CPU, ${String(rs.peakRssMb)} MB peak RSS); ${String(rs.writes)} writes (operator's own count ${String(rs.operatorWrites)})`,
       target: 'ready and first pass ≤ 20 s, 0 writes',
       met: rs.firstPassMs <= 20_000 && rs.writes === 0,
+    });
+  for (const d of r.deletion ?? [])
+    out.push({
+      figure: `baseline deletion (${d.policy}), ${String(d.namespaces)} namespaces`,
+      measured: `${String(d.objects)} objects: ${s(d.operatorMs)} vs floor ${s(d.floorMs)}: ${d.ratio.toFixed(2)}×; ${d.writesPerNamespace.toFixed(2)} writes per namespace (${writes(d.writeBreakdown)}), ${d.operatorCpuSeconds.toFixed(1)} s CPU; ${String(d.objectsLeft)} left${d.policy === 'Orphan' ? `, ${String(d.released)} released in place` : ''}, by listing`,
+      target: `≤ 1.3× floor, ${d.policy === 'Delete' ? 'no managed object left' : 'none left marked'}`,
+      met: d.ratio <= 1.3 && d.objectsLeft === 0,
     });
   for (const size of r.sizes) {
     out.push({
@@ -144,6 +159,15 @@ export function rows(r: BenchResult): Row[] {
       met: undefined,
     });
   return out;
+}
+
+/** Writes per namespace by verb and resource, largest first, those under 0.01 left out. */
+function writes(byResource: Readonly<Record<string, number>>): string {
+  return Object.entries(byResource)
+    .filter(([, n]) => n >= 0.01)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, n]) => `${k} ${n.toFixed(2)}`)
+    .join(', ');
 }
 
 /** A plain-text table in Markdown's pipe form: a header row, a rule, then the rows, each column as wide as its widest cell. */
