@@ -109,6 +109,37 @@ describe('the benchmark at 100 namespaces', () => {
     expect(sc?.operatorMs).toBeLessThan(30_000);
   });
 
+  it("moves 50 namespaces from silver to gold, checked by listing, leaving none of silver's objects", () => {
+    const ts = result.tierSwitch;
+    expect(ts?.namespaces).toBe(50);
+    expect(ts?.verifiedByListing).toBe(50);
+    expect(ts?.floorVerifiedByListing).toBe(50);
+    expect(ts?.silverObjectsLeft).toBe(0);
+    // The operator's own count (reports apart): each of the 12 objects changes owner (13 with the
+    // namespace's record); a take-over's patch before an apply doubles that. 30 is the loose bound.
+    expect(ts?.operatorWritesPerNamespace).toBeGreaterThanOrEqual(1);
+    expect(ts?.operatorWritesPerNamespace).toBeLessThanOrEqual(30);
+    expect(ts?.ratio).toBeLessThan(5);
+  });
+
+  it('deletes a baseline (Orphan, then Delete), checked by listing, leaving nothing of it', () => {
+    const [orphan, del] = result.deletion ?? [];
+    expect(orphan?.policy).toBe('Orphan');
+    expect(orphan?.namespaces).toBe(50);
+    expect(orphan?.objectsLeft).toBe(0);
+    // All but the grantor, which goes under either policy, in each namespace.
+    expect(orphan?.released).toBe((orphan?.objects ?? 0) - 50);
+    expect(orphan?.floorObjectsLeft).toBe(0);
+    expect(del?.policy).toBe('Delete');
+    expect(del?.namespaces).toBe(112);
+    expect(del?.objectsLeft).toBe(0);
+    expect(del?.floorObjectsLeft).toBe(0);
+    for (const d of [orphan, del]) {
+      expect(d?.operatorWritesPerNamespace).toBeLessThanOrEqual(30);
+      expect(d?.ratio).toBeLessThan(5);
+    }
+  });
+
   it('restarts on the compliant cluster and finishes its first pass', () => {
     const rs = result.restart;
     expect(rs?.readyMs).toBeLessThanOrEqual(rs?.firstPassMs ?? 0);
@@ -124,7 +155,10 @@ describe('the benchmark at 100 namespaces', () => {
         'requests per namespace',
         'status writes under churn',
         'spec change rollout',
+        'tier switch',
         'restart',
+        'baseline deletion (Orphan)',
+        'baseline deletion (Delete)',
         'operator peak RSS',
       ]),
     );
