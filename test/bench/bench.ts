@@ -182,6 +182,8 @@ export interface TierSwitchResult {
   /** The operator's own count of its writes, reports apart, per namespace. */
   readonly operatorWritesPerNamespace: number;
   readonly reportWrites: number;
+  /** Report writes that failed, by the operator's own count (each is retried: the apiserver counts the retries among the writes). */
+  readonly reportErrors: number;
   readonly statusWrites: number;
   /** Writes per namespace by verb and resource, by the apiserver's counters (the bench's own label patches are the `PATCH namespaces`). */
   readonly writeBreakdown: Readonly<Record<string, number>>;
@@ -212,6 +214,8 @@ export interface DeletionResult {
   readonly floorObjectsLeft: number;
   readonly writesPerNamespace: number;
   readonly operatorWritesPerNamespace: number;
+  /** Report writes that failed, by the operator's own count. */
+  readonly reportErrors: number;
   readonly writeBreakdown: Readonly<Record<string, number>>;
   readonly operatorCpuSeconds: number;
 }
@@ -235,6 +239,8 @@ interface Measured {
   readonly operatorWritesPerNamespace: number;
   /** Report writes (create, apply, delete), by the operator's own count. */
   readonly reportWrites: number;
+  /** Report writes that failed (the apiserver refused them, or no answer), by the operator's own count. */
+  readonly reportErrors: number;
   /** Status writes to baselines, by the apiserver's counters. */
   readonly statusWrites: number;
   /** Every client's writes per namespace by verb and resource, by the apiserver's counters. */
@@ -782,6 +788,7 @@ export class Bench {
       ),
       operatorWritesPerNamespace: round(own / per),
       reportWrites: reports,
+      reportErrors: reportErrors(metricsAfter) - reportErrors(metricsBefore),
       statusWrites: after.since(before, baselineStatusWrite),
       writeBreakdown: writesByResource(before, after, per),
       cpuSeconds: round(cpu),
@@ -894,7 +901,7 @@ export class Bench {
       (o) => o.metadata.labels?.[LABEL_BASELINE] === silverName || ownedBy(o, silver.baseline),
     ).length;
     this.env.log(
-      `  operator: ${String(count)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${(m.objectWritesPerNamespace - 1).toFixed(2)} writes per namespace besides the relabel (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${String(m.reportWrites)} report writes, ${m.cpuSeconds.toFixed(1)} s CPU; ${String(verified.complete)}/${String(verified.expected)} with gold's objects, ${String(silverLeft)} of silver's objects left, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
+      `  operator: ${String(count)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${(m.objectWritesPerNamespace - 1).toFixed(2)} writes per namespace besides the relabel (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${String(m.reportWrites)} report writes (${String(m.reportErrors)} failed), ${m.cpuSeconds.toFixed(1)} s CPU; ${String(verified.complete)}/${String(verified.expected)} with gold's objects, ${String(silverLeft)} of silver's objects left, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
     );
     this.gold = { ...gold, namespaces: opNs, floorNamespaces: floorNs };
     if (verified.complete !== count || silverLeft > 0)
@@ -913,6 +920,7 @@ export class Bench {
       writesPerNamespace: round(m.objectWritesPerNamespace - 1),
       operatorWritesPerNamespace: m.operatorWritesPerNamespace,
       reportWrites: m.reportWrites,
+      reportErrors: m.reportErrors,
       statusWrites: m.statusWrites,
       writeBreakdown: m.writeBreakdown,
       silverObjectsLeft: silverLeft,
@@ -1003,7 +1011,7 @@ export class Bench {
     const left = policy === 'Delete' ? after.length : after.filter(marked).length;
     const released = policy === 'Delete' ? 0 : after.length - left;
     this.env.log(
-      `  operator: ${String(namespaces.length)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${m.cpuSeconds.toFixed(1)} s CPU; ${String(left)} objects left${policy === 'Orphan' ? `, ${String(released)} released in place` : ''}, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
+      `  operator: ${String(namespaces.length)} namespaces in ${(m.ms / 1000).toFixed(1)} s (${(m.ms / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (operator's own count ${m.operatorWritesPerNamespace.toFixed(2)}), ${m.cpuSeconds.toFixed(1)} s CPU, ${String(m.reportErrors)} failed report writes; ${String(left)} objects left${policy === 'Orphan' ? `, ${String(released)} released in place` : ''}, by listing; writes per namespace: ${JSON.stringify(m.writeBreakdown)}`,
     );
     return {
       policy,
@@ -1019,6 +1027,7 @@ export class Bench {
       floorObjectsLeft: floorLeft,
       writesPerNamespace: m.objectWritesPerNamespace,
       operatorWritesPerNamespace: m.operatorWritesPerNamespace,
+      reportErrors: m.reportErrors,
       writeBreakdown: m.writeBreakdown,
       operatorCpuSeconds: m.cpuSeconds,
     };
@@ -1273,6 +1282,11 @@ async function reconciledOnce(op: OperatorProcess, what: string, from: number, n
 /** The operator's report writes so far (create, apply, delete), from its metrics. */
 function reportWrites(metricsText: string): number {
   return ['create', 'apply', 'delete'].reduce((n, o) => n + metricSum(metricsText, 'kubeposture_report_writes_total', `outcome="${o}"`), 0);
+}
+
+/** The operator's failed report writes so far, from its metrics. */
+function reportErrors(metricsText: string): number {
+  return metricSum(metricsText, 'kubeposture_report_writes_total', 'outcome="error"');
 }
 
 /** The operator's soft-limit collections so far, by its own counters. */

@@ -64,7 +64,7 @@ export function rows(r: BenchResult): Row[] {
   if (ts !== undefined)
     out.push({
       figure: `tier switch, ${String(ts.namespaces)} namespaces`,
-      measured: `silver → gold: ${s(ts.operatorMs)} vs floor ${s(ts.floorMs)}: ${ts.ratio.toFixed(2)}×; ${ts.writesPerNamespace.toFixed(2)} writes per namespace (${writes(ts.writeBreakdown)}), ${ts.operatorCpuSeconds.toFixed(1)} s CPU; ${String(ts.verifiedByListing)} with gold's objects, ${String(ts.silverObjectsLeft)} of silver's left, by listing`,
+      measured: `silver → gold: ${s(ts.operatorMs)} vs floor ${s(ts.floorMs)}: ${ts.ratio.toFixed(2)}×; ${ts.writesPerNamespace.toFixed(2)} writes per namespace (${writes(ts.writeBreakdown)}), ${ts.operatorCpuSeconds.toFixed(1)} s CPU, ${String(ts.reportErrors)} failed report writes; ${String(ts.verifiedByListing)} with gold's objects, ${String(ts.silverObjectsLeft)} of silver's left, by listing`,
       target: "≤ 1.3× floor, none of silver's objects left",
       met: ts.ratio <= 1.3 && ts.silverObjectsLeft === 0 && ts.verifiedByListing === ts.namespaces,
     });
@@ -79,7 +79,7 @@ export function rows(r: BenchResult): Row[] {
   for (const d of r.deletion ?? [])
     out.push({
       figure: `baseline deletion (${d.policy}), ${String(d.namespaces)} namespaces`,
-      measured: `${String(d.objects)} objects: ${s(d.operatorMs)} vs floor ${s(d.floorMs)}: ${d.ratio.toFixed(2)}×; ${d.writesPerNamespace.toFixed(2)} writes per namespace (${writes(d.writeBreakdown)}), ${d.operatorCpuSeconds.toFixed(1)} s CPU; ${String(d.objectsLeft)} left${d.policy === 'Orphan' ? `, ${String(d.released)} released in place` : ''}, by listing`,
+      measured: `${String(d.objects)} objects: ${s(d.operatorMs)} vs floor ${s(d.floorMs)}: ${d.ratio.toFixed(2)}×; ${d.writesPerNamespace.toFixed(2)} writes per namespace (${writes(d.writeBreakdown)}), ${d.operatorCpuSeconds.toFixed(1)} s CPU, ${String(d.reportErrors)} failed report writes; ${String(d.objectsLeft)} left${d.policy === 'Orphan' ? `, ${String(d.released)} released in place` : ''}, by listing`,
       target: `≤ 1.3× floor, ${d.policy === 'Delete' ? 'no managed object left' : 'none left marked'}`,
       met: d.ratio <= 1.3 && d.objectsLeft === 0,
     });
