@@ -16,7 +16,7 @@ const update = (kind: ManagedObject['kind'], name: string): Action => ({
   type: 'update',
   object: object(kind, name),
   fields: [],
-  takeOver: false,
+  via: { type: 'apply' },
 });
 const names = (actions: readonly Action[]): string[] =>
   actions.map((a) => {

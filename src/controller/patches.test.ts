@@ -1,6 +1,7 @@
 import type { JsonPatchOp } from '../kube/rest.ts';
 import type { ManagedFieldsEntry, WireObject } from '../kube/wire.ts';
-import { escapePointer, orphanPatch, reownPatch, takeOverPatch, unionFields } from './patches.ts';
+import type { ManagedObject, OwnerReference } from '../baseline/objects.ts';
+import { escapePointer, movePatch, orphanPatch, reownPatch, takeOverPatch, unionFields } from './patches.ts';
 
 type Metadata = WireObject['metadata'];
 const object = (metadata: Omit<Metadata, 'name' | 'resourceVersion'>): WireObject => ({
@@ -85,6 +86,41 @@ describe('orphanPatch', () => {
     ],
   ])('%s', (_name, metadata, ops) => {
     expect(orphanPatch(object(metadata))).toEqual([TEST, ...ops]);
+  });
+});
+
+describe('movePatch', () => {
+  const ref = (name: string, uid: string): OwnerReference => ({
+    apiVersion: 'kubeposture.io/v1alpha1',
+    kind: 'SecurityBaseline',
+    name,
+    uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  });
+  const theirs = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', uid: 'u9' };
+  const quota = (baseline: string, hard: Record<string, string>): ManagedObject & { spec: { hard: Record<string, string> } } => ({
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: {
+      name: 'kubeposture-quota',
+      namespace: 'ns',
+      labels: { 'app.kubernetes.io/managed-by': 'kubeposture', 'kubeposture.io/baseline': baseline },
+      ownerReferences: [ref(baseline, baseline === 'gold' ? 'u2' : 'u1')],
+    },
+    spec: { hard },
+  });
+
+  it("swaps the baseline's reference (keeping others'), and writes only the labels and values that differ, on the references read", () => {
+    const silver = quota('silver', { pods: '5', 'requests.cpu': '2' });
+    const live = object({ ...silver.metadata, ownerReferences: [ref('silver', 'u1'), theirs] });
+    const withSpec: WireObject = { ...live, spec: silver.spec } as WireObject;
+    expect(movePatch(withSpec, quota('gold', { pods: '50', 'requests.cpu': '2' }))).toEqual([
+      { op: 'test', path: '/metadata/ownerReferences', value: [ref('silver', 'u1'), theirs] },
+      { op: 'replace', path: '/metadata/ownerReferences', value: [theirs, ref('gold', 'u2')] },
+      { op: 'add', path: '/metadata/labels/kubeposture.io~1baseline', value: 'gold' },
+      { op: 'add', path: '/spec/hard/pods', value: '50' },
+    ]);
   });
 });
 

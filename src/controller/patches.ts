@@ -7,8 +7,10 @@
  * the resourceVersion read, so it applies only to the object as it was read.
  */
 import { API_VERSION, FIELD_MANAGER, FINALIZER, KIND, LABEL_BASELINE, LABEL_MANAGED_BY } from '../api/constants.ts';
+import type { ManagedObject } from '../baseline/objects.ts';
 import type { JsonPatchOp } from '../kube/rest.ts';
 import type { WireObject } from '../kube/wire.ts';
+import { canonicalJsonOf, isPlainObject } from '../lib/json.ts';
 
 /** `s` escaped as one JSON Pointer (RFC 6901) reference token: `~` as `~0`, `/` as `~1`. */
 export function escapePointer(s: string): string {
@@ -104,5 +106,43 @@ export function reownPatch(live: WireObject, refs: readonly unknown[], baseline:
       path: `/metadata/labels/${escapePointer(LABEL_BASELINE)}`,
       value: baseline,
     },
+  ];
+}
+
+/** `add` operations (which replace what is there) for each value `want` sets that `have` lacks or holds otherwise; maps key by key. */
+function setOps(want: Readonly<Record<string, unknown>>, have: unknown, path: string): JsonPatchOp[] {
+  const held = isPlainObject(have) ? have : undefined;
+  return Object.entries(want).flatMap(([k, v]): JsonPatchOp[] => {
+    const at = `${path}/${escapePointer(k)}`;
+    const h = held?.[k];
+    if (isPlainObject(v) && isPlainObject(h)) return setOps(v, h, at);
+    return canonicalJsonOf(v) === canonicalJsonOf(h) ? [] : [{ op: 'add', path: at, value: v }];
+  });
+}
+
+/**
+ * The patch that makes `live`, an object kubeposture created for another baseline (its
+ * namespace moved, say from a `silver` baseline to `gold`), the object `desired` describes, in
+ * one write: the other baseline's ownerReference replaced by this one's (others' references
+ * kept), and kubeposture's labels and every value `desired` sets written as it has them. For
+ * objects whose fields are still under the create's Update entry and that hold nothing beyond
+ * `desired` but that reference (plan.ts): an apply would keep the reference (the entry holds
+ * it) and the apiserver refuses two controllers; a take-over first costs a read and a write.
+ * Sent with kubeposture's field manager, so the fields stay under its Update entry. It applies
+ * only while the ownerReferences are as the cache holds them.
+ */
+export function movePatch(live: WireObject, desired: ManagedObject): JsonPatchOp[] {
+  const refs = live.metadata.ownerReferences ?? [];
+  const kept = refs.filter((r) => !(r.kind === KIND && r.apiVersion === API_VERSION));
+  const wantRefs = 'ownerReferences' in desired.metadata ? (desired.metadata.ownerReferences ?? []) : [];
+  const labels = desired.metadata.labels ?? {};
+  const { apiVersion: _v, kind: _k, metadata: _m, ...body } = desired;
+  return [
+    { op: 'test', path: '/metadata/ownerReferences', value: refs },
+    { op: 'replace', path: '/metadata/ownerReferences', value: [...kept, ...wantRefs] },
+    ...(live.metadata.labels === undefined
+      ? [{ op: 'add' as const, path: '/metadata/labels', value: labels }]
+      : setOps(labels, live.metadata.labels, '/metadata/labels')),
+    ...setOps(body, live, ''),
   ];
 }

@@ -199,30 +199,36 @@ describe('planNamespace', () => {
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['update ResourceQuota/kubeposture-quota']);
   });
 
-  it("takes over the create's field entry only where the apply would remove a field, not where it changes values", () => {
+  it("writes an update as one apply where values change, one JSON patch where only another baseline's reference must go, and takes over the create's entry otherwise", () => {
     /** As a POST leaves them: kubeposture's fields under an Update entry (the cache keeps only manager and operation). */
     const created = (owned: CachedOwned[]): CachedOwned[] =>
       owned.map((c) => ({
         ...c,
         object: { ...c.object, metadata: { ...c.object.metadata, managedFields: [{ manager: 'kubeposture', operation: 'Update' }] } },
       }));
-    const takeOvers = (owned: CachedOwned[], ...baselines: SecurityBaseline[]): string[] => {
+    const ways = (owned: CachedOwned[], ...baselines: SecurityBaseline[]): string[] => {
       const plan = planNamespace(snap(owned), set(...baselines), undefined);
       if (plan.state !== 'governed') throw new Error(plan.state);
-      return plan.actions.flatMap((a) => (a.type === 'update' ? [`${a.object.kind} ${String(a.takeOver)}`] : []));
+      return plan.actions.flatMap((a) => (a.type === 'update' ? [`${a.object.kind} ${a.via.type}`] : []));
     };
     const wide = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '5', 'requests.cpu': '2' } } });
     const more = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '6', 'requests.cpu': '2' } } });
     const fewer = baselineWith('enforce', { ...sel, resourceQuota: { hard: { pods: '6' } } });
     // A value changes: the forced apply takes it over, one write.
-    expect(takeOvers(created(applied(wide)), more)).toEqual(['ResourceQuota false']);
+    expect(ways(created(applied(wide)), more)).toEqual(['ResourceQuota apply']);
     // A key goes: only an Apply entry holding it lets the apply remove it.
-    expect(takeOvers(created(applied(wide)), fewer)).toEqual(['ResourceQuota true']);
-    expect(takeOvers(applied(wide), fewer)).toEqual(['ResourceQuota false']);
-    // Another baseline takes the namespace: the old ownerReference and baseline label must go.
-    const high = baselineWith('high', { ...sel, priority: 9, resourceQuota: { hard: { pods: '5', 'requests.cpu': '2' } } });
-    const other = { ...high, metadata: { ...high.metadata, uid: '00000000-0000-4000-8000-000000000002' } };
-    expect(takeOvers(created(applied(wide)), wide, other)).toEqual(['NetworkPolicy true', 'NetworkPolicy true', 'ResourceQuota true']);
+    expect(ways(created(applied(wide)), fewer)).toEqual(['ResourceQuota takeOver']);
+    expect(ways(applied(wide), fewer)).toEqual(['ResourceQuota apply']);
+    // Another baseline takes the namespace: the old ownerReference must go, in the same write as the new values.
+    const other = (b: SecurityBaseline): SecurityBaseline => ({
+      ...b,
+      metadata: { ...b.metadata, uid: '00000000-0000-4000-8000-000000000002' },
+    });
+    const gold = other(baselineWith('gold', { ...sel, priority: 9, resourceQuota: { hard: { pods: '50', 'requests.cpu': '2' } } }));
+    expect(ways(created(applied(wide)), wide, gold)).toEqual(['NetworkPolicy move', 'NetworkPolicy move', 'ResourceQuota move']);
+    // ... unless a key must go as well.
+    const lean = other(baselineWith('lean', { ...sel, priority: 9, resourceQuota: { hard: { pods: '50' } } }));
+    expect(ways(created(applied(wide)), wide, lean)).toEqual(['NetworkPolicy move', 'NetworkPolicy move', 'ResourceQuota takeOver']);
   });
 
   it('reports drift but plans no write in Audit mode', () => {

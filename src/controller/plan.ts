@@ -10,7 +10,9 @@ import type { ManagedObject, ServiceAccountRef } from '../baseline/objects.ts';
 import { resolve, type NamespaceInfo } from '../baseline/selection.ts';
 import { NO_EXEMPTION, type ExemptionIndex } from '../baseline/exceptions.ts';
 import { childPath, compareObject, fieldsBeyond } from '../drift/compare.ts';
+import type { JsonPatchOp } from '../kube/rest.ts';
 import type { WireObject } from '../kube/wire.ts';
+import { movePatch } from './patches.ts';
 import {
   ownedEntry,
   readRecord,
@@ -57,6 +59,17 @@ export interface Drift {
 }
 
 /** What the reconciler is to do; carried out in order. */
+/**
+ * How an update is written. `apply`: server-side apply, forced. Where the object's fields are
+ * still recorded under the create's Update entry, an apply cannot remove any of them
+ * (compare.ts's fieldsBeyond names what it would have to): `move`, when all that must go is
+ * another baseline's ownerReference (its namespace changed baselines), is one JSON patch
+ * (patches.ts's movePatch); `takeOver`, for anything else, turns that entry into kubeposture's
+ * Apply entry first (a read and a JSON patch), then applies.
+ */
+export type UpdateVia =
+  { readonly type: 'apply' } | { readonly type: 'move'; readonly patch: readonly JsonPatchOp[] } | { readonly type: 'takeOver' };
+
 export type Action =
   /**
    * Create an owned object, unless something already holds its name: then that is
@@ -65,13 +78,8 @@ export type Action =
    * create of kubeposture's whose answer never came; otherwise a Conflict.
    */
   | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
-  /**
-   * Put an owned object back as the baseline has it (server-side apply, forced).
-   * `takeOver`: its fields are still recorded under the create's Update entry and the apply
-   * would remove some (compare.ts's fieldsBeyond): that entry is turned into kubeposture's
-   * Apply entry first, which an apply that only sets values does not need.
-   */
-  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly takeOver: boolean }
+  /** Put an owned object back as the baseline has it, the way `via` says. */
+  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly via: UpdateVia }
   /** Apply kubeposture's fields on a shared object. */
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
   /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
@@ -168,6 +176,14 @@ export function ownedThroughCreate(obj: WireObject): boolean {
   return (obj.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER && e.operation === 'Update');
 }
 
+/** How to write `desired` over `live`, kubeposture's object (see {@link UpdateVia}). */
+export function updateVia(desired: ManagedObject, live: WireObject): UpdateVia {
+  const beyond = ownedThroughCreate(live) ? fieldsBeyond(desired, live) : [];
+  if (beyond.length === 0) return { type: 'apply' };
+  if (beyond.every((f) => f === 'metadata.ownerReferences')) return { type: 'move', patch: movePatch(live, desired) };
+  return { type: 'takeOver' };
+}
+
 /**
  * Plans one namespace. Leftover objects go as the deletionPolicy of the baseline
  * that made them says (deleted when that baseline no longer exists, as the
@@ -262,7 +278,7 @@ export function planNamespace(
       const fields = compareObject(o, live);
       if (fields.length > 0) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
-        actions.push({ type: 'update', object: o, fields, takeOver: ownedThroughCreate(live) && fieldsBeyond(o, live).length > 0 });
+        actions.push({ type: 'update', object: o, fields, via: updateVia(o, live) });
       }
       continue;
     }

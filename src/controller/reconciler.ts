@@ -672,11 +672,24 @@ export class Reconciler {
       }
       case 'update': {
         const o = action.object;
-        if (action.takeOver) {
-          const live = await rest.get(o.kind, nsOf(o), o.metadata.name);
-          if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
+        const { via } = action;
+        switch (via.type) {
+          case 'move':
+            this.deps.cache.written(
+              o.kind,
+              await rest.jsonPatch(o.kind, nsOf(o), o.metadata.name, via.patch, { fieldManager: FIELD_MANAGER }),
+            );
+            break;
+          case 'takeOver': {
+            const live = await rest.get(o.kind, nsOf(o), o.metadata.name);
+            if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
+            await this.apply(o, true);
+            break;
+          }
+          case 'apply':
+            await this.apply(o, true);
+            break;
         }
-        await this.apply(o, true);
         log.info('Repaired object', { namespace, kind: o.kind, name: o.metadata.name, fields: action.fields });
         return 'done';
       }

@@ -69,7 +69,7 @@ describe('RestClient', () => {
       await rest.create('Role', { metadata: { name: 'r', namespace: 'ns' } }, 'kubeposture');
       await rest.replace('Lease', lease);
       await rest.apply('Namespace', { metadata: { name: 'team-a' } }, { fieldManager: 'kubeposture', force: true });
-      await rest.jsonPatch('SecurityBaseline', undefined, 'b', [{ op: 'remove', path: '/x' }], 'status');
+      await rest.jsonPatch('SecurityBaseline', undefined, 'b', [{ op: 'remove', path: '/x' }], { subresource: 'status' });
       await rest.mergePatch('Event', 'ns', 'e', { series: { count: 2 } });
       expect(seen.map((s) => `${s.method} ${s.url} ${s.contentType ?? '-'}`)).toEqual([
         'GET /apis/coordination.k8s.io/v1/namespaces/ns/leases/l -',

@@ -136,13 +136,14 @@ export class RestClient extends Transport {
     namespace: string | undefined,
     name: string,
     ops: readonly JsonPatchOp[],
-    subresource?: 'status',
+    opts: { readonly subresource?: 'status'; readonly fieldManager?: string } = {},
   ): Promise<WireOf<K>> {
     return answerOf(
       kind,
-      await this.request('PATCH', objectPath(kind, namespace, name, subresource), {
+      await this.request('PATCH', objectPath(kind, namespace, name, opts.subresource), {
         body: ops,
         contentType: 'application/json-patch+json',
+        query: { fieldManager: opts.fieldManager },
       }),
     );
   }

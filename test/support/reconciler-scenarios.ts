@@ -277,6 +277,7 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         expect((await readBaseline(b))?.status?.namespaces?.superseded).toBe(1);
       });
 
+      op.resetRequests();
       await patchBaselineSpec(b, { priority: 20 });
       await timed(async () => {
         expect(await managedIn(ns)).toEqual([
@@ -290,6 +291,10 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         metadata: { ownerReferences: readonly { name: string }[] };
       };
       expect(np.metadata.ownerReferences.map((r) => r.name)).toEqual([b]);
+      // Each NetworkPolicy moved in one write, unread: a JSON patch swapping the reference.
+      await op.controller.idle();
+      const moves = op.requests.filter((r) => r.path.includes(`/namespaces/${ns}/networkpolicies`));
+      expect(moves.map((r) => r.method)).toEqual(['PATCH', 'PATCH']);
       await deleteBaseline(a);
       await deleteBaseline(b);
     });
