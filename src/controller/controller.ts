@@ -201,7 +201,11 @@ export class Controller {
     };
     this.namespaceQueue = new WorkQueue((name) => this.whenActing(() => this.processNamespace(name)), queueOptions);
     this.baselineQueue = new WorkQueue((name) => this.whenActing(() => this.processBaseline(name)), queueOptions);
-    metrics?.sample({ queueDepth: () => this.namespaceQueue.size + this.baselineQueue.size, leader: () => this.leading() });
+    metrics?.sample({
+      queueDepth: () => this.namespaceQueue.size + this.baselineQueue.size,
+      reportsPending: () => this.reports.pending,
+      leader: () => this.leading(),
+    });
 
     this.caches.onNamespace((e) => {
       const name = e.object.metadata.name;
@@ -321,6 +325,8 @@ export class Controller {
     // A baseline that comes, goes or changes its spec may make an exception valid or invalid
     // (not on its status writes, which the return above leaves out).
     this.exceptions.refresh();
+    // Its ClusterReport too: one that selects no namespace has no namespace to offer it.
+    this.reports.offerBaseline(name);
     const affected = this.caches.affectedBy(name, e.type === 'delete' ? undefined : e.object, this.results.values());
     if (e.type === 'delete') {
       this.caches.forgetParsed(name);

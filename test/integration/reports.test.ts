@@ -206,6 +206,14 @@ describe('a Report in every governed namespace', () => {
     }, 15_000);
   }, 60_000);
 
+  it('gives a baseline that selects no namespace its ClusterReport, with no results, without waiting for a restart', async () => {
+    const baseline = await createBaseline(baselineManifest(uniqueName('g'), SPEC));
+    await eventually(async () => {
+      const r = await readClusterReport(baseline);
+      expect(r?.summary).toEqual({ pass: 0, fail: 0, warn: 0, error: 0, skip: 0 });
+    }, 10_000);
+  }, 30_000);
+
   it('is not written again when nothing changed: a resync writes no Report or ClusterReport', async () => {
     const group = uniqueName('g');
     await createNamespaces('repq', 3, { 'kp-test': group });
