@@ -445,6 +445,11 @@ export class ReportBook {
     return this.reports.active !== undefined;
   }
 
+  /** Reports waiting to be looked at, delayed by their interval, or in flight. */
+  get pending(): number {
+    return this.reports.queue.size + this.clusterReports.queue.size;
+  }
+
   /** Resolves once no report write is queued or in flight. */
   async idle(): Promise<void> {
     const { queue: namespaces } = this.reports;

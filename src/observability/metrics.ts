@@ -28,13 +28,21 @@ export class Metrics {
     registers: [this.registry],
   });
   /** Read when Prometheus scrapes: values that are cheaper to sample than to track. */
-  private samplers: { queueDepth?: () => number; leader?: () => boolean } = {};
+  private samplers: { queueDepth?: () => number; reportsPending?: () => number; leader?: () => boolean } = {};
   readonly queueDepth: Gauge = new Gauge({
     name: 'kubeposture_queue_depth',
     help: 'Keys waiting, delayed or in flight in the work queue.',
     registers: [this.registry],
     collect: () => {
       if (this.samplers.queueDepth !== undefined) this.queueDepth.set(this.samplers.queueDepth());
+    },
+  });
+  readonly reportsPending: Gauge = new Gauge({
+    name: 'kubeposture_reports_pending',
+    help: 'Reports and ClusterReports waiting to be looked at, written later by their interval, or in flight.',
+    registers: [this.registry],
+    collect: () => {
+      if (this.samplers.reportsPending !== undefined) this.reportsPending.set(this.samplers.reportsPending());
     },
   });
   readonly queueWaitSeconds = new Histogram({
@@ -116,7 +124,7 @@ export class Metrics {
   });
 
   /** Tells the gauges sampled at scrape time where to read. */
-  sample(samplers: { queueDepth: () => number; leader: () => boolean }): void {
+  sample(samplers: { queueDepth: () => number; reportsPending: () => number; leader: () => boolean }): void {
     this.samplers = samplers;
   }
 

@@ -183,6 +183,18 @@ export class OperatorProcess {
     }
   }
 
+  /**
+   * Resolves once no report is pending (kubeposture_reports_pending is 0): none waiting, none
+   * held back by its interval (a ClusterReport of many pages: up to a minute at 10,000 namespaces).
+   */
+  async reportsWritten(timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (metricSum(await this.metrics(), 'kubeposture_reports_pending') > 0) {
+      if (Date.now() > deadline) throw new Error('reports still pending');
+      await sleep(500);
+    }
+  }
+
   /** Asks for a full resync (SIGHUP). */
   resync(): void {
     this.child.kill('SIGHUP');

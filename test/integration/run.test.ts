@@ -75,6 +75,7 @@ describe('kubeposture run', () => {
       expect(value('kubeposture_drift_found_total{kind="ResourceQuota",reason="Missing"}')).toBeGreaterThan(0);
       expect(value('kubeposture_leader')).toBe(1);
       expect(value('kubeposture_queue_depth')).toBeGreaterThanOrEqual(0);
+      expect(value('kubeposture_reports_pending')).toBeGreaterThanOrEqual(0);
       expect(value('kubeposture_reconcile_duration_seconds_count')).toBeGreaterThan(0);
       expect(scraped).toContain('kubeposture_queue_wait_seconds_bucket');
       expect(scraped).toContain('kubeposture_process_cpu_seconds_total');
