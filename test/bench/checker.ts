@@ -27,8 +27,11 @@ interface Waiter {
 }
 
 export class ComplianceChecker {
-  private readonly baselineName: string;
-  private baseline: SecurityBaseline | undefined;
+  private readonly baselineNames: ReadonlySet<string>;
+  /** The label selector of the baselines' objects. */
+  private readonly byBaseline: string;
+  /** The baseline each expected namespace is checked against. */
+  private readonly baselineOf = new Map<string, SecurityBaseline>();
   private readonly rest: RestClient;
   private readonly informers: { readonly kind: ResourceKind; readonly informer: Informer<WireObject> }[] = [];
   /** Desired objects by key, for the namespaces being checked. */
@@ -42,11 +45,16 @@ export class ComplianceChecker {
   private waiters: Waiter[] = [];
   private readonly compact = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
 
-  /** Watches the objects of the baseline named `baselineName` (which need not exist yet) and the namespaces `namespaceSelector` selects. */
-  constructor(rest: RestClient, baselineName: string, namespaceSelector: string) {
+  /**
+   * Watches the objects of the baseline named `baselineName` (which need not exist yet), or of
+   * several baselines (a list of names), and the namespaces `namespaceSelector` selects.
+   */
+  constructor(rest: RestClient, baselineName: string | readonly string[], namespaceSelector: string) {
     this.rest = rest;
-    this.baselineName = baselineName;
-    const byBaseline = `${LABEL_BASELINE}=${baselineName}`;
+    const names = typeof baselineName === 'string' ? [baselineName] : baselineName;
+    this.baselineNames = new Set(names);
+    const byBaseline = names.length === 1 ? `${LABEL_BASELINE}=${names.join('')}` : `${LABEL_BASELINE} in (${names.join(',')})`;
+    this.byBaseline = byBaseline;
     const add = (kind: ResourceKind, selectors: { labelSelector?: string; fieldSelector?: string }): void => {
       const informer = new Informer<WireObject>(rest, { kind, clock: systemClock, transform: this.compact, ...selectors });
       informer.on((e) => {
@@ -61,10 +69,10 @@ export class ComplianceChecker {
 
   /** Starts expecting `namespaces` to hold the objects `baseline` (as created, with its uid) wants. */
   expect(baseline: SecurityBaseline, namespaces: readonly string[]): void {
-    if (baseline.metadata.name !== this.baselineName)
-      throw new Error(`this checker watches the objects of ${this.baselineName}, not ${baseline.metadata.name}`);
-    this.baseline = baseline;
+    if (!this.baselineNames.has(baseline.metadata.name))
+      throw new Error(`this checker watches the objects of ${[...this.baselineNames].join(', ')}, not ${baseline.metadata.name}`);
     for (const ns of namespaces) {
+      this.baselineOf.set(ns, baseline);
       if (this.missing.has(ns)) continue;
       const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
       this.missing.set(ns, objects.length);
@@ -132,16 +140,14 @@ export class ComplianceChecker {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
-      for (const o of await this.listAll(kind, `${LABEL_BASELINE}=${this.baselineName}`, undefined))
+      for (const o of await this.listAll(kind, this.byBaseline, undefined))
         seen.set(key(kind, o.metadata.namespace ?? '', o.metadata.name), o);
     }
     for (const o of await this.listAll('ServiceAccount', undefined, 'metadata.name=default'))
       seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
-    const baseline = this.baseline;
-    if (baseline === undefined) return { complete: 0, expected: 0 };
-    for (const ns of this.missing.keys()) {
+    for (const [ns, baseline] of this.baselineOf) {
       const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
       if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
     }

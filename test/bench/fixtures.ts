@@ -29,14 +29,18 @@ export async function listAll(
   return out;
 }
 
-/** Creates the namespaces `names`, each with `labels`, 16 at a time. */
+/** Creates the namespaces `names`, each with `labels` (or those `labels` gives its index), 16 at a time. */
 export async function createNamespaces(
   rest: RestClient,
   names: readonly string[],
-  labels: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>> | ((index: number) => Readonly<Record<string, string>>),
 ): Promise<void> {
+  const indexOf = new Map(names.map((name, i) => [name, i] as const));
   await pool(names, 16, async (name) => {
-    await rest.request('POST', resourcePath('Namespace'), { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
+    const own = typeof labels === 'function' ? labels(indexOf.get(name) ?? 0) : labels;
+    await rest.request('POST', resourcePath('Namespace'), {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: own } },
+    });
   });
 }
 
