@@ -21,6 +21,7 @@
  * deleting the same objects). `--phases cold,spec-change`, say, for a quicker run of one figure.
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
+ *   node test/bench/cli.ts --baselines 1,10,100 [--sizes 10000]  (many baselines with disjoint selectors instead, many.ts)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -38,6 +39,7 @@ import { buildImageLayout } from '../support/image-layout.ts';
 import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
 import { renderWindow, runWindowBench } from './window.ts';
+import { parseBaselineCounts, renderMany, runManyBench } from './many.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
       'preview-pods': { type: 'string', default: '0' },
       // Namespaces created with a pod at once, without and with config/guard (window.ts), run instead of the others.
       window: { type: 'string', default: '0' },
+      // Baseline counts (1,10,100) over the same namespaces, disjoint selectors (many.ts), run instead of the others.
+      baselines: { type: 'string', default: '' },
       // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
       phases: { type: 'string', default: '' },
     },
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
+  const baselineCounts = values.baselines === '' ? [] : parseBaselineCounts(values.baselines);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   if (values.operator !== 'image' && values.operator !== 'source')
     throw new Error(`--operator ${JSON.stringify(values.operator)} must be image or source`);
@@ -111,13 +116,17 @@ async function main(): Promise<void> {
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
     const env = { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log };
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
-    const out = values.out ?? join(outDir, previewPods > 0 ? 'preview.json' : windowNamespaces > 0 ? 'window.json' : 'latest.json');
+    const mode = baselineCounts.length > 0 ? 'baselines' : previewPods > 0 ? 'preview' : windowNamespaces > 0 ? 'window' : 'latest';
+    const out = values.out ?? join(outDir, `${mode}.json`);
     const write = (full: object, table: string): void => {
       writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
       process.stdout.write(`\n${table}\nfigures written to ${out}\n`);
     };
     const totalSeconds = (): number => Math.round((Date.now() - started) / 1000);
-    if (windowNamespaces > 0) {
+    if (baselineCounts.length > 0) {
+      const result = await runManyBench(env, opts, baselineCounts, false);
+      write({ date: new Date().toISOString(), machine, options: opts, many: result, totalSeconds: totalSeconds() }, renderMany(result));
+    } else if (windowNamespaces > 0) {
       const result = await runWindowBench(env, opts, windowNamespaces, false);
       write({ date: new Date().toISOString(), machine, options: opts, window: result, totalSeconds: totalSeconds() }, renderWindow(result));
     } else if (previewPods > 0) {
