@@ -1244,7 +1244,7 @@ function breakdown(
 }
 
 /** Every client's writes (not dry runs) by verb and resource (`PATCH resourcequotas`, `PUT baselines/status`), per `per`. */
-function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
+export function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
   return breakdown(before, after, per, isWrite, (r) => `${r.verb} ${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`);
 }
 
