@@ -173,7 +173,7 @@ export async function runManyBench(
       if (verified.complete !== n)
         throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed (k = ${String(k)})`);
       bench.enterPhase(`resync, k = ${String(k)}`);
-      await drained(env, op, opts.reports === true);
+      await drained(env, op);
       const beforeResync = await ApiserverRequests.read(env.rest, OPERATOR_FLOW_SCHEMA);
       const resync = await bench.resync();
       if (resync.writes > 0)
@@ -210,26 +210,20 @@ export async function runManyBench(
 }
 
 /**
- * Waits (150 s at most) until the operator's queue holds no key, delayed ones included, and,
- * with reports on, until it has written no report for 11 s: a baseline's ClusterReport is
- * written at most once per 10 s (per page), so after convergence each baseline may still have
- * one write due (not a queued key), which would land in the resync's window.
+ * Waits (150 s at most) until the operator's queue holds no key, delayed ones included, and no
+ * report is pending (`kubeposture_reports_pending`): a baseline's ClusterReport is written at
+ * most once per 10 s (per page), so after convergence each baseline may still have one write
+ * due, which would land in the resync's window.
  */
-async function drained(env: BenchEnv, op: OperatorProcess, reports: boolean): Promise<void> {
+async function drained(env: BenchEnv, op: OperatorProcess): Promise<void> {
   const t0 = performance.now();
-  let writes = -1;
-  let since = t0;
   for (;;) {
     const text = await op.metrics();
     const depth = metricSum(text, 'kubeposture_queue_depth');
-    const now = metricSum(text, 'kubeposture_report_writes_total');
-    if (now !== writes) {
-      writes = now;
-      since = performance.now();
-    }
-    if (depth === 0 && (!reports || performance.now() - since >= 11_000)) break;
+    const pending = metricSum(text, 'kubeposture_reports_pending');
+    if (depth === 0 && pending === 0) break;
     if (performance.now() - t0 > 150_000) {
-      env.log(`  queue still holds ${String(depth)} keys after 150 s, or reports still written: resync measured anyway`);
+      env.log(`  queue still holds ${String(depth)} keys and ${String(pending)} reports after 150 s: resync measured anyway`);
       return;
     }
     await sleep(250);
