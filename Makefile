@@ -15,8 +15,8 @@ help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
-	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~15 min; docs/performance.md)"
-	@echo "                   PHASES=cold,spec-change (say) runs only those of script,cold,latency,resync,spec-change,tier-switch,restart,delete"
+	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~55 min with every phase; docs/performance.md)"
+	@echo "                   PHASES=cold,spec-change (say) runs only those of script,cold,latency,resync,spec-change,restart,tier-switch,delete"
 	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
 	@echo "make bench-window  pods stored before their namespace's default-deny, without and with the guard (docs/performance.md)"
 	@echo "make bench-baselines  1, 10 and 100 baselines with disjoint selectors over 10,000 namespaces (docs/performance.md)"
@@ -99,7 +99,7 @@ clean: cluster-down
 	rm -rf dist coverage .cache/cluster
 
 # The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override;
-# PHASES (comma-separated, of script,cold,latency,resync,spec-change,tier-switch,restart,delete; all when empty) selects
+# PHASES (comma-separated, of script,cold,latency,resync,spec-change,restart,tier-switch,delete; all when empty) selects
 # the phases (cold convergence always runs: the others start from it).
 SIZES ?= 1000,10000
 SCRIPT ?= 100

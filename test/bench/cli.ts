@@ -5,7 +5,7 @@
  * cluster away (its data and logs stay under .cache/bench/ when a run fails).
  *
  *   node test/bench/cli.ts [--sizes 1000,10000] [--script 100] [--samples 200] [--workers 16] [--reports on|off] [--out FILE]
- *                          [--phases script,cold,latency,resync,spec-change,tier-switch,restart,delete]  (the phases to run, in that order; default all)
+ *                          [--phases script,cold,latency,resync,spec-change,restart,tier-switch,delete]  (the phases to run, in that order; default all)
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
  *
