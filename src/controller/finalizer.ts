@@ -49,7 +49,11 @@ export async function reconcileFinalizer(name: string, deps: FinalizerDeps): Pro
   const left = valid && waiting === 0 ? caches.objectsOf(name) : [];
   if (valid && (waiting > 0 || left.length > 0)) {
     status.markDirty(name);
-    log.debug('Waiting for cleanup before removing finalizer', { baseline: name, namespaces: waiting, objects: waiting > 0 ? undefined : left.length });
+    log.debug('Waiting for cleanup before removing finalizer', {
+      baseline: name,
+      namespaces: waiting,
+      objects: waiting > 0 ? undefined : left.length,
+    });
     return { kind: 'requeueAfter', delayMs: CLEANUP_RECHECK_MS };
   }
   await rest.jsonPatch('SecurityBaseline', undefined, name, removeFinalizerPatch(obj));
