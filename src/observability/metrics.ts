@@ -29,22 +29,14 @@ export class Metrics {
   });
   /** Read when Prometheus scrapes: values that are cheaper to sample than to track. */
   private samplers: { queueDepth?: () => number; reportsPending?: () => number; leader?: () => boolean } = {};
-  readonly queueDepth: Gauge = new Gauge({
-    name: 'kubeposture_queue_depth',
-    help: 'Keys waiting, delayed or in flight in the work queue.',
-    registers: [this.registry],
-    collect: () => {
-      if (this.samplers.queueDepth !== undefined) this.queueDepth.set(this.samplers.queueDepth());
-    },
-  });
-  readonly reportsPending: Gauge = new Gauge({
-    name: 'kubeposture_reports_pending',
-    help: 'Reports and ClusterReports waiting to be looked at, written later by their interval, or in flight.',
-    registers: [this.registry],
-    collect: () => {
-      if (this.samplers.reportsPending !== undefined) this.reportsPending.set(this.samplers.reportsPending());
-    },
-  });
+  readonly queueDepth: Gauge = this.sampledGauge('kubeposture_queue_depth', 'Keys waiting, delayed or in flight in the work queue.', () =>
+    this.samplers.queueDepth?.(),
+  );
+  readonly reportsPending: Gauge = this.sampledGauge(
+    'kubeposture_reports_pending',
+    'Reports and ClusterReports waiting to be looked at, written later by their interval, or in flight.',
+    () => this.samplers.reportsPending?.(),
+  );
   readonly queueWaitSeconds = new Histogram({
     name: 'kubeposture_queue_wait_seconds',
     help: 'Time a key waited in the queue before a worker took it.',
@@ -91,14 +83,14 @@ export class Metrics {
     help: 'Time spent in those collections.',
     registers: [this.registry],
   });
-  readonly leader: Gauge = new Gauge({
-    name: 'kubeposture_leader',
-    help: '1 while this process holds the leader lease (or runs without leader election).',
-    registers: [this.registry],
-    collect: () => {
-      if (this.samplers.leader !== undefined) this.leader.set(this.samplers.leader() ? 1 : 0);
+  readonly leader: Gauge = this.sampledGauge(
+    'kubeposture_leader',
+    '1 while this process holds the leader lease (or runs without leader election).',
+    () => {
+      const leading = this.samplers.leader?.();
+      return leading === undefined ? undefined : leading ? 1 : 0;
     },
-  });
+  );
   readonly informerRestarts = new Counter({
     name: 'kubeposture_informer_restarts_total',
     help: 'Watches restarted after an error, by kind.',
@@ -122,6 +114,20 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+
+  /** A gauge set at scrape time from `read` (left as it is while `read` has nothing: before sample()). */
+  private sampledGauge(name: string, help: string, read: () => number | undefined): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        const value = read();
+        if (value !== undefined) gauge.set(value);
+      },
+    });
+    return gauge;
+  }
 
   /** Tells the gauges sampled at scrape time where to read. */
   sample(samplers: { queueDepth: () => number; reportsPending: () => number; leader: () => boolean }): void {
