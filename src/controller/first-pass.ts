@@ -7,30 +7,27 @@
  * reconciled so far and write it whole again a minute later.
  */
 export class FirstPass {
-  private pending = new Set<string>();
-  private complete = false;
+  /** Undefined until a pass begins. */
+  private pending: Set<string> | undefined;
 
   /** A pass over `namespaces` begins (every one is queued); true when there is none to wait for. */
   begin(namespaces: Iterable<string>): boolean {
     this.pending = new Set(namespaces);
-    this.complete = this.pending.size === 0;
-    return this.complete;
+    return this.pending.size === 0;
   }
 
   /** `namespace` was reconciled (whatever came of it); true when it was the last one the pass waited for. */
   visited(namespace: string): boolean {
-    if (this.complete || !this.pending.delete(namespace) || this.pending.size > 0) return false;
-    this.complete = true;
-    return true;
+    return this.pending?.delete(namespace) === true && this.pending.size === 0;
   }
 
   /** True once `namespace` has been reconciled in this pass, or was not part of it. */
   knows(namespace: string): boolean {
-    return this.complete || !this.pending.has(namespace);
+    return this.pending?.has(namespace) !== true;
   }
 
   /** True once every namespace of the pass has been reconciled. */
   get done(): boolean {
-    return this.complete;
+    return this.pending?.size === 0;
   }
 }
