@@ -4,7 +4,7 @@
  * normalize.ts. A live object that merely gained fields kubeposture does not
  * set does not differ.
  */
-import type { ManagedObject } from '../baseline/objects.ts';
+import type { ManagedObject, OwnerReference } from '../baseline/objects.ts';
 import { canonicalQuantity, pathKind, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
 import { canonicalJsonOf, isPlainObject } from '../lib/json.ts';
@@ -58,18 +58,32 @@ export function differingFields(desired: unknown, live: unknown, path = ''): str
   return desired === live ? [] : [path];
 }
 
+interface Sides {
+  readonly want: ManagedObject;
+  readonly liveObj: Readonly<Record<string, unknown>>;
+  readonly liveMeta: Readonly<Record<string, unknown>>;
+  readonly wantRefs: readonly OwnerReference[];
+  readonly liveRefs: readonly unknown[];
+}
+
+/** Both sides of a comparison: the desired object as the apiserver defaults it; the live object, its metadata and ownerReferences, as read. */
+function sides(desired: ManagedObject, live: unknown): Sides {
+  const want = withApiserverDefaults(desired);
+  const liveObj = isPlainObject(live) ? live : {};
+  const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
+  const wantRefs = 'ownerReferences' in want.metadata ? (want.metadata.ownerReferences ?? []) : [];
+  const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
+  return { want, liveObj, liveMeta, wantRefs, liveRefs };
+}
+
 /**
  * Paths at which a live object differs from the desired one: the labels and
  * ownerReference kubeposture sets, and every other field it sets, after the
  * apiserver's defaulting. An empty list means the live object complies.
  */
 export function compareObject(desired: ManagedObject, live: unknown): string[] {
-  const want = withApiserverDefaults(desired);
-  const liveObj = isPlainObject(live) ? live : {};
-  const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
+  const { want, liveObj, liveMeta, wantRefs, liveRefs } = sides(desired, live);
   const out = differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
-  const wantRefs = 'ownerReferences' in want.metadata ? (want.metadata.ownerReferences ?? []) : [];
-  const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
   for (const ref of wantRefs) {
     const match = liveRefs.find((r) => isPlainObject(r) && r.uid === ref.uid);
     if (match === undefined || differingFields(ref, match).length > 0) out.push('metadata.ownerReferences');
@@ -96,12 +110,8 @@ function keysBeyond(desired: unknown, live: unknown, path: string): string[] {
  * are left out: kubeposture sets none, and the create id its create carried may stay.
  */
 export function fieldsBeyond(desired: ManagedObject, live: unknown): string[] {
-  const want = withApiserverDefaults(desired);
-  const liveObj = isPlainObject(live) ? live : {};
-  const liveMeta = isPlainObject(liveObj.metadata) ? liveObj.metadata : {};
+  const { want, liveObj, liveMeta, wantRefs, liveRefs } = sides(desired, live);
   const out = keysBeyond(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
-  const wantRefs = 'ownerReferences' in want.metadata ? (want.metadata.ownerReferences ?? []) : [];
-  const liveRefs = Array.isArray(liveMeta.ownerReferences) ? (liveMeta.ownerReferences as unknown[]) : [];
   if (liveRefs.some((r) => !isPlainObject(r) || !wantRefs.some((w) => w.uid === r.uid))) out.push('metadata.ownerReferences');
   const { apiVersion: _v, kind: _k, metadata: _m, ...body } = want;
   const { apiVersion: _lv, kind: _lk, metadata: _lm, status: _ls, ...liveBody } = liveObj;
