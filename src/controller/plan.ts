@@ -58,7 +58,6 @@ export interface Drift {
   readonly fields?: readonly string[];
 }
 
-/** What the reconciler is to do; carried out in order. */
 /**
  * How an update is written. `apply`: server-side apply, forced. Where the object's fields are
  * still recorded under the create's Update entry, an apply cannot remove any of them
@@ -70,6 +69,7 @@ export interface Drift {
 export type UpdateVia =
   { readonly type: 'apply' } | { readonly type: 'move'; readonly patch: readonly JsonPatchOp[] } | { readonly type: 'takeOver' };
 
+/** What the reconciler is to do; carried out in order. */
 export type Action =
   /**
    * Create an owned object, unless something already holds its name: then that is

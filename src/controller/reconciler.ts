@@ -734,9 +734,9 @@ export class Reconciler {
   /**
    * Objects are created with a POST, which records kubeposture's fields under an
    * Update entry. Server-side apply can only remove fields its own Apply entry
-   * holds, so before the first apply to such an object the entry becomes an Apply
-   * entry (as client-go's csaupgrade does): one JSON patch, only if the object is
-   * still as read.
+   * holds, so before an apply that must remove one (plan.ts's updateVia) the entry
+   * becomes an Apply entry (as client-go's csaupgrade does): one JSON patch, only if
+   * the object is still as read.
    */
   private async takeOverCreateEntry(kind: ResourceKind, first: WireObject): Promise<void> {
     let live: WireObject | undefined = first;
