@@ -50,8 +50,8 @@ describe('writeOrder', () => {
       'delete ResourceQuota/kubeposture-quota',
       'orphan Role/old',
       'releaseShared ServiceAccount/default',
-      `delete RoleBinding/${NAME_GRANTOR}`,
     ]);
+    expect(names(order.ungrant)).toEqual([`delete RoleBinding/${NAME_GRANTOR}`]);
     expect(order.namespace).toBe(namespace);
   });
 
@@ -63,6 +63,6 @@ describe('writeOrder', () => {
   });
 
   it('has nothing to do for no actions', () => {
-    expect(writeOrder([])).toEqual({ grants: [], objects: [], bindings: [], cleanup: [], namespace: undefined });
+    expect(writeOrder([])).toEqual({ grants: [], objects: [], bindings: [], cleanup: [], ungrant: [], namespace: undefined });
   });
 });

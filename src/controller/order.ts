@@ -5,7 +5,7 @@
  * Roles: without the `bind` verb, the apiserver lets kubeposture bind only a Role it can
  * read and holds every permission of. Before both, the grantor, through which kubeposture
  * holds those permissions in this namespace. Cleanup (deleting, orphaning, giving back
- * fields) comes after, one at a time, the grantor's removal after all else (orphaning a
+ * fields) comes after, together too, and the grantor's removal after all else (orphaning a
  * Role needs it). The Namespace is written once, last, with the record of what was created
  * (the Pod Security labels go in the same apply).
  */
@@ -20,8 +20,10 @@ export interface WriteOrder {
   readonly objects: readonly Action[];
   /** RoleBindings, together, once the Roles they bind are written. */
   readonly bindings: readonly Action[];
-  /** Deletes, orphans and give-backs, one at a time; the grantor's last. */
+  /** Deletes, orphans and give-backs, together, but the grantor's. */
   readonly cleanup: readonly Action[];
+  /** The grantor's removal, once the rest of the cleanup is done: orphaning a Role needs it. */
+  readonly ungrant: readonly Action[];
   /** The Namespace's own write or give-back, last of all. */
   readonly namespace: Action | undefined;
 }
@@ -56,7 +58,8 @@ export function writeOrder(actions: readonly Action[]): WriteOrder {
     grants: bringing.filter(granting),
     objects: bringing.filter((a) => !granting(a) && !isBinding(a)),
     bindings: bringing.filter((a) => !granting(a) && isBinding(a)),
-    cleanup: [...others.filter((a) => !granting(a)), ...others.filter(granting)],
+    cleanup: others.filter((a) => !granting(a)),
+    ungrant: others.filter(granting),
     namespace: actions.find(isNamespace),
   };
 }

@@ -8,7 +8,7 @@ import { Controller, type ControllerConfig } from '../../src/controller/controll
 import { systemClock } from '../../src/lib/clock.ts';
 import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
-import type { RequestRecord } from '../../src/kube/transport.ts';
+import type { RequestInit, RequestRecord } from '../../src/kube/transport.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +20,8 @@ export interface TestOperator {
   readonly requests: RequestRecord[];
   /** Requests that change something (not GET, not a dry run), leaving out writes to SecurityBaselines. */
   namespaceWrites(): RequestRecord[];
+  /** The most `method` requests to paths under `/namespaces/<namespace>/` in flight at once (with the default client). */
+  mostAtOnce(method: string, namespace: string): number;
   resetRequests(): void;
   stop(): Promise<void>;
 }
@@ -29,11 +31,30 @@ const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Makes the operator's client: a test may pass a RestClient subclass that injects faults. */
 export type RestFactory = (kc: KubeConfig, opts: RestClientOptions) => RestClient;
 
+/** The default client: counts, per method and namespace, the most requests in flight at once. */
+class AtOnceRest extends RestClient {
+  readonly most = new Map<string, number>();
+  private readonly now = new Map<string, number>();
+
+  override async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    const ns = /\/namespaces\/([^/]+)\//.exec(path)?.[1];
+    const key = `${method} ${ns ?? ''}`;
+    const n = (this.now.get(key) ?? 0) + 1;
+    this.now.set(key, n);
+    this.most.set(key, Math.max(n, this.most.get(key) ?? 0));
+    try {
+      return await super.request(method, path, init);
+    } finally {
+      this.now.set(key, (this.now.get(key) ?? 1) - 1);
+    }
+  }
+}
+
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
 export async function startOperator(
   config: Partial<ControllerConfig> = {},
   kubeConfig: KubeConfig = testKubeConfig(),
-  makeRest: RestFactory = (k, o) => new RestClient(k, o),
+  makeRest: RestFactory = (k, o) => new AtOnceRest(k, o),
 ): Promise<TestOperator> {
   const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
   const requests: RequestRecord[] = [];
@@ -67,8 +88,10 @@ export async function startOperator(
     controller,
     requests,
     namespaceWrites: () => requests.filter((r) => WRITE.has(r.method) && r.dryRun !== true && !r.path.includes('/securitybaselines')),
+    mostAtOnce: (method, namespace) => (rest instanceof AtOnceRest ? (rest.most.get(`${method} ${namespace}`) ?? 0) : 0),
     resetRequests: () => {
       requests.length = 0;
+      if (rest instanceof AtOnceRest) rest.most.clear();
     },
     stop: async () => {
       await controller.stop();
