@@ -1,4 +1,4 @@
-import { compactNamespace, compactObject, ValuePool } from './compact.ts';
+import { compactNamespace, compactObject, sameButVersion, ValuePool } from './compact.ts';
 import type { WireObject } from './wire.ts';
 
 const policy = (ns: string, uid: string): WireObject & { spec: unknown; status?: unknown } => ({
@@ -74,6 +74,54 @@ describe('compactObject', () => {
     const b = compact(withId('b', 'id-2'));
     expect(a.metadata.annotations).toEqual({ note: 'kept' });
     expect(a.metadata.annotations).toBe(b.metadata.annotations);
+  });
+});
+
+describe('sameButVersion', () => {
+  type Policy = ReturnType<typeof policy>;
+  const compact = compactObject<Policy>(new ValuePool(), 'kubeposture', { withFields: false });
+  const changed = (edit: (p: Policy) => Policy): Policy =>
+    edit({ ...policy('a', 'u1'), metadata: { ...policy('a', 'u1').metadata, resourceVersion: '43' } });
+
+  it('holds when only what the cache drops changed: status, timestamps, other managers, kubectl annotation', () => {
+    const a = compact(policy('a', 'u1'));
+    const b = compact(
+      changed((p) => ({
+        ...p,
+        status: { anything: false },
+        metadata: {
+          ...p.metadata,
+          creationTimestamp: '2026-12-01T00:00:00Z',
+          managedFields: [
+            ...(p.metadata.managedFields ?? []),
+            { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status' },
+          ],
+          annotations: { ...p.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+        } as WireObject['metadata'],
+      })),
+    );
+    expect(b.metadata.resourceVersion).toBe('43');
+    expect(sameButVersion(a, b)).toBe(true);
+  });
+
+  it('fails for a change of anything kept: spec, labels, an annotation, ownerReferences, its own entry, deletion', () => {
+    const a = compact(policy('a', 'u1'));
+    const edits: ((p: Policy) => Policy)[] = [
+      (p) => ({ ...p, spec: { podSelector: {}, policyTypes: ['Ingress'] } }),
+      (p) => ({ ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, extra: 'x' } } }),
+      (p) => ({ ...p, metadata: { ...p.metadata, annotations: { note: 'changed' } } }),
+      (p) => ({ ...p, metadata: { ...p.metadata, ownerReferences: [] } }),
+      (p) => ({ ...p, metadata: { ...p.metadata, managedFields: [{ manager: 'kubeposture', operation: 'Apply' }] } }),
+      (p) => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-12-05T00:00:00Z' } }),
+      (p) => ({ ...p, extra: true }) as Policy,
+    ];
+    expect(edits.map((e) => sameButVersion(a, compact(changed(e))))).toEqual(edits.map(() => false));
+  });
+
+  it('fails when equal values are not one pooled value (the pool let go of them): a reconcile too many, none missed', () => {
+    const a = compactObject<Policy>(new ValuePool(), 'kubeposture', { withFields: false })(policy('a', 'u1'));
+    const b = compactObject<Policy>(new ValuePool(), 'kubeposture', { withFields: false })(changed((p) => p));
+    expect(sameButVersion(a, b)).toBe(false);
   });
 });
 

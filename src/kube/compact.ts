@@ -153,3 +153,20 @@ export function compactNamespace<T extends WireObject & { readonly status?: { re
     } as unknown as T;
   };
 }
+
+/**
+ * True when two objects {@link compactObject} made differ in nothing but resourceVersion: what
+ * changed is something the cache drops (status, timestamps, another manager's entries), as when
+ * the quota controller counts a namespace's pods into its ResourceQuota. Equal values are one
+ * pooled value, so they compare by identity; a value the pool let go of compares unequal, which
+ * costs only a needless reconcile.
+ */
+export function sameButVersion(a: WireObject, b: WireObject): boolean {
+  return sameFields({ ...a, metadata: undefined }, { ...b, metadata: undefined }) && sameFields(a.metadata, b.metadata, 'resourceVersion');
+}
+
+function sameFields(a: object, b: object, skip?: string): boolean {
+  const other = new Map<string, unknown>(Object.entries(b));
+  const own = Object.entries(a);
+  return own.length === other.size && own.every(([k, v]) => k === skip || (other.has(k) && other.get(k) === v));
+}

@@ -10,6 +10,7 @@ import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
 import type { RequestInit, RequestRecord } from '../../src/kube/transport.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.ts';
@@ -23,6 +24,8 @@ export interface TestOperator {
   /** The most `method` requests to paths under `/namespaces/<namespace>/` in flight at once (with the default client). */
   mostAtOnce(method: string, namespace: string): number;
   resetRequests(): void;
+  /** Namespace reconciles so far, whatever their result (kubeposture_reconciles_total). */
+  reconciles(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -67,9 +70,11 @@ export async function startOperator(
   // As `kubeposture run` does: under a ServiceAccount, the operator grants through grantor RoleBindings.
   const operatorServiceAccount = serviceAccountOf(await whoAmI(rest));
   requests.length = 0;
+  const metrics = new Metrics(false);
   const controller = new Controller({
     rest,
     log,
+    metrics,
     clock: systemClock,
     config: {
       operatorNamespace: undefined,
@@ -93,6 +98,7 @@ export async function startOperator(
       requests.length = 0;
       if (rest instanceof AtOnceRest) rest.most.clear();
     },
+    reconciles: async () => (await metrics.reconciles.get()).values.reduce((n, v) => n + v.value, 0),
     stop: async () => {
       await controller.stop();
       rest.close();

@@ -385,5 +385,27 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       expect(op.requests).toEqual([]);
       await deleteBaseline(name);
     });
+
+    it("reconciles nothing when only a ResourceQuota's status changes (the quota controller counting pods)", async () => {
+      const group = uniqueName('g');
+      const name = await createBaseline(baselineManifest(group, RESTRICTED_SPEC));
+      const [ns = ''] = await createNamespaces('quota-status', 1, { 'kp-test': group });
+      await waitReady(name);
+      await op.controller.settle();
+      const before = await op.reconciles();
+      const quota = (await user.get('ResourceQuota', ns, 'kubeposture-quota')) as WireObject & { status?: unknown };
+      // As the quota controller does; it then puts its own count back, a second status-only change.
+      await user.request('PUT', `/api/v1/namespaces/${ns}/resourcequotas/kubeposture-quota/status`, {
+        body: { ...quota, status: { hard: { pods: '50' }, used: { pods: '7' } } },
+      });
+      await timed(async () => {
+        const now = await user.get('ResourceQuota', ns, 'kubeposture-quota');
+        expect(now?.metadata.resourceVersion).not.toBe(quota.metadata.resourceVersion);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      await op.controller.idle();
+      expect(await op.reconciles()).toBe(before);
+      await deleteBaseline(name);
+    });
   });
 }
