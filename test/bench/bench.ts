@@ -29,6 +29,7 @@ import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { ComplianceChecker, LabelledObjects } from './checker.ts';
 import { BenchExceptions } from './exceptions.ts';
+import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 import { createNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
@@ -132,6 +133,8 @@ export interface SizeResult {
   readonly exceptions: number;
   /** The owned objects those exceptions lift: wanted in no namespace of this size (the floor leaves them out too). */
   readonly liftedObjects: number;
+  /** Namespaces in the cluster once converged (every earlier size's, the floor's and the script's too): what the operator caches. */
+  readonly namespacesInCluster: number;
 }
 
 /** A full resync of every cached namespace. */
@@ -322,6 +325,8 @@ export interface BenchResult {
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
   /** The largest size's operator's soft memory limit at work over the run (the Deployment's KUBEPOSTURE_MEMORY_SOFT_LIMIT): its collections and their time. */
   readonly softLimitCollections?: { readonly count: number; readonly seconds: number };
+  /** Cold convergence time and peak RSS by size, with their least-squares slopes per 1,000 namespaces: when more than one size ran. */
+  readonly growth?: Growth;
 }
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
@@ -500,6 +505,7 @@ export class Bench {
       const parts = this.exceptions.exempt(set, ns);
       if (parts.size > 0) lifted += objects - desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT, parts).length;
     }
+    const namespacesInCluster = await this.clusterNamespaces();
     // The operator's own requests, as API Priority and Fairness counted them, less those to
     // reports (nobody else in this cluster writes them), which are counted apart.
     const requests = after.operator - before.operator - after.since(before, (s) => REPORT_RESOURCES.has(s.resource));
@@ -537,6 +543,7 @@ export class Bench {
       requestBreakdown,
       exceptions: exceptionCount,
       liftedObjects: lifted,
+      namespacesInCluster,
     };
   }
 
@@ -1245,6 +1252,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
     // Last: it takes the main baseline away.
     const deletion = phases.has('delete') ? { deletion: await bench.deletion(last.namespaces) } : {};
+    const growth = growthOf(sizes);
     const scriptPart =
       script === undefined
         ? {}
@@ -1270,6 +1278,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
       ...memory,
       ...restart,
       ...deletion,
+      ...(growth === undefined ? {} : { growth }),
     };
   } finally {
     if (cleanup) await bench.cleanup();
