@@ -100,13 +100,14 @@ clean: cluster-down
 
 # The scale benchmark (not part of `make test`; a small version of it is). SIZES, SCRIPT, SAMPLES override;
 # PHASES (comma-separated, of script,cold,latency,resync,spec-change,restart,tier-switch,delete; all when empty) selects
-# the phases (cold convergence always runs: the others start from it).
+# the phases (cold convergence always runs: the others start from it). EXCEPTIONS: SecurityBaselineExceptions
+# made at each size (100 unless set).
 SIZES ?= 1000,10000
 SCRIPT ?= 100
 SAMPLES ?= 200
 PHASES ?=
 bench: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES))
+	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS))
 
 # What Audit mode's Pod Security preview costs (not part of `make test`; a small version of it is).
 # PREVIEW_NAMESPACES and PODS override.

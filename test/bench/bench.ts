@@ -28,6 +28,8 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { ComplianceChecker, LabelledObjects } from './checker.ts';
+import { BenchExceptions } from './exceptions.ts';
+import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 import { createNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
@@ -87,6 +89,11 @@ export interface BenchOptions {
   readonly reports?: boolean;
   /** The phases to run (default all); cold convergence always runs. */
   readonly phases?: readonly Phase[];
+  /**
+   * SecurityBaselineExceptions made at each size before its cold convergence, each lifting one
+   * part of the size's baseline in one of its namespaces (exceptions.ts); default none.
+   */
+  readonly exceptions?: number;
 }
 
 export interface BenchEnv {
@@ -122,6 +129,12 @@ export interface SizeResult {
   readonly reportWritesPerNamespace: number;
   /** Requests per namespace to namespaces' objects by verb and resource, from the apiserver's counters: every client's (the garbage collector's GETs too). */
   readonly requestBreakdown: Readonly<Record<string, number>>;
+  /** The exceptions to this size's baseline, made before its cold convergence. */
+  readonly exceptions: number;
+  /** The owned objects those exceptions lift: wanted in no namespace of this size (the floor leaves them out too). */
+  readonly liftedObjects: number;
+  /** Namespaces in the cluster once converged (every earlier size's, the floor's and the script's too): what the operator caches. */
+  readonly namespacesInCluster: number;
 }
 
 /** A full resync of every cached namespace. */
@@ -312,6 +325,8 @@ export interface BenchResult {
   readonly rssByPhaseMb: Readonly<Record<string, number>>;
   /** The largest size's operator's soft memory limit at work over the run (the Deployment's KUBEPOSTURE_MEMORY_SOFT_LIMIT): its collections and their time. */
   readonly softLimitCollections?: { readonly count: number; readonly seconds: number };
+  /** Cold convergence time and peak RSS by size, with their least-squares slopes per 1,000 namespaces: when more than one size ran. */
+  readonly growth?: Growth;
 }
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
@@ -360,6 +375,8 @@ export class Bench {
   private readonly floorBaselines = new Map<number, SecurityBaseline>();
   /** The gold tier once the tier switch made it, for the deletion phase. */
   private gold: Tier | undefined;
+  /** The exceptions made at each size, and what they (and their mirror for the floor) lift. */
+  private readonly exceptions = new BenchExceptions();
 
   constructor(env: BenchEnv, opts: BenchOptions) {
     this.env = env;
@@ -455,20 +472,25 @@ export class Bench {
     await this.settle([...floorNs, ...opNs]);
     const floorBaseline = await this.createBaseline(`floor${String(n)}`, { [SET_LABEL]: 'nothing' });
     this.floorBaselines.set(n, floorBaseline);
-    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers);
+    // Before the operator starts and the baseline they name exists (each is Invalid until it does).
+    const set = this.name(`op${String(n)}`);
+    const exceptionCount = this.opts.exceptions ?? 0;
+    const sides = { operator: { baseline: set, namespaces: opNs }, floor: { baseline: floorBaseline.metadata.name, namespaces: floorNs } };
+    await this.exceptions.create(this.env.rest, this.name(`exc${String(n)}-`), exceptionCount, sides, Date.now());
+    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers, this.exceptions.exempt);
     this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
 
     const op = await this.startOperator(String(n));
     this.memory?.enter(`cold convergence, ${String(n)}`);
-    const set = this.name(`op${String(n)}`);
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpuBefore = cpuSeconds(op.pid);
     const failedBefore = failedWrites(await op.metrics());
     const reportsBefore = reportWrites(await op.metrics());
-    const checker = new ComplianceChecker(this.env.rest, this.name(`op${String(n)}`), `${SET_LABEL}=${set}`);
+    const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`, this.exceptions.exempt);
     await checker.start();
     const t0 = performance.now();
     const baseline = await this.createBaseline(`op${String(n)}`, { [SET_LABEL]: set });
+    this.exceptions.confirm(baseline, Date.now());
     checker.expect(baseline, opNs);
     await checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000);
     const operatorMs = performance.now() - t0;
@@ -478,6 +500,12 @@ export class Bench {
     const verified = await checker.verifyByListing();
     checker.stop();
     const objects = desiredObjects(baseline, opNs[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
+    let lifted = 0;
+    for (const ns of opNs) {
+      const parts = this.exceptions.exempt(set, ns);
+      if (parts.size > 0) lifted += objects - desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT, parts).length;
+    }
+    const namespacesInCluster = await this.clusterNamespaces();
     // The operator's own requests, as API Priority and Fairness counted them, less those to
     // reports (nobody else in this cluster writes them), which are counted apart.
     const requests = after.operator - before.operator - after.since(before, (s) => REPORT_RESOURCES.has(s.resource));
@@ -494,10 +522,11 @@ export class Bench {
     const failed = failedWrites(await op.metrics()) - failedBefore;
     const reportCount = reportWrites(await op.metrics()) - reportsBefore;
     this.env.log(
-      `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
+      `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing; ${String(exceptionCount)} exceptions lifting ${String(lifted)} objects, ${String(verified.liftedPresent)} of them there`,
     );
     if (verified.complete !== n)
       throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
+    if (verified.liftedPresent > 0) throw new Error(`${String(verified.liftedPresent)} objects the exceptions lift are there when listed`);
     return {
       namespaces: n,
       floorMs: round(floorMs, 0),
@@ -512,6 +541,9 @@ export class Bench {
       verifiedByListing: verified.complete,
       reportWritesPerNamespace: round(reportCount / n),
       requestBreakdown,
+      exceptions: exceptionCount,
+      liftedObjects: lifted,
+      namespacesInCluster,
     };
   }
 
@@ -597,10 +629,14 @@ export class Bench {
       RoleBinding: ['kubeposture-app'],
     };
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
-      const ns = namespaces[(i * 7919) % namespaces.length] ?? '';
       const kind = kinds[i % kinds.length] ?? 'NetworkPolicy';
       const choices = names[kind] ?? [];
       const name = choices[Math.floor(i / kinds.length) % choices.length] ?? '';
+      // The next namespace that should hold it: not one where an exception lifts it.
+      let at = (i * 7919) % namespaces.length;
+      for (let tried = 0; tried < namespaces.length && !checker.wants(kind, namespaces[at] ?? '', name); tried += 1)
+        at = (at + 1) % namespaces.length;
+      const ns = namespaces[at] ?? '';
       await checker.until(`${kind} ${ns}/${name} compliant before the test`, () => checker.compliant(kind, ns, name), 60_000);
       const old = checker.object(kind, ns, name);
       const t0 = performance.now();
@@ -631,7 +667,7 @@ export class Bench {
     const op = this.mustRun();
     const set = this.name(`op${String(n)}`);
     const baseline = await this.readBaseline(`op${String(n)}`);
-    const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${SET_LABEL}=${set}`);
+    const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${SET_LABEL}=${set}`, this.exceptions.exempt);
     await checker.start();
     const opNs = this.names(`op${String(n)}`, n);
     checker.expect(baseline, opNs);
@@ -713,7 +749,15 @@ export class Bench {
     const opNs = await this.namespacesLabelled([set]);
     const floorNs = await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]);
     const floorChanged = withQuotaPods(floorBaseline, to);
-    const floorMs = await runFloorChange(this.env.operatorRest, floorChanged, floorNs, this.opts.workers, new Set(['ResourceQuota']));
+    const exempt = this.exceptions.exempt;
+    const floorMs = await runFloorChange(
+      this.env.operatorRest,
+      floorChanged,
+      floorNs,
+      this.opts.workers,
+      new Set(['ResourceQuota']),
+      exempt,
+    );
     const floorVerified = await this.floorListed(floorChanged, floorNs, ['ResourceQuota']);
     this.env.log(
       `  floor: ${String(floorNs.length)} quotas in ${(floorMs / 1000).toFixed(1)} s; ${String(floorVerified)} with the new value by listing`,
@@ -721,7 +765,7 @@ export class Bench {
 
     this.memory?.enter('spec change');
     const selected = opNs.length;
-    const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`);
+    const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`, exempt);
     await checker.start();
     const m = await this.measured(op, selected, async () => {
       const patched = parseSecurityBaseline(
@@ -801,7 +845,7 @@ export class Bench {
     return (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector })).map((o) => o.metadata.name);
   }
 
-  /** The floor's namespaces among `namespaces` whose objects of `kinds` hold what `baseline` wants, by listing. */
+  /** The floor's namespaces among `namespaces` whose objects of `kinds` hold what `baseline` wants (less what the exceptions' mirror lifts), by listing. */
   private async floorListed(baseline: SecurityBaseline, namespaces: readonly string[], kinds: readonly ResourceKind[]): Promise<number> {
     const live = new Map<string, WireObject>();
     for (const kind of kinds) {
@@ -810,9 +854,12 @@ export class Bench {
     }
     let n = 0;
     for (const ns of namespaces) {
-      const want = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).filter(
-        (d) => d.ownership === 'owned' && kinds.includes(d.object.kind as ResourceKind),
-      );
+      const want = desiredObjects(
+        baseline,
+        ns,
+        DEFAULT_OPERATOR_SERVICE_ACCOUNT,
+        this.exceptions.exempt(baseline.metadata.name, ns),
+      ).filter((d) => d.ownership === 'owned' && kinds.includes(d.object.kind as ResourceKind));
       if (want.every((d) => compareObject(floorCopy(d.object), live.get(`${d.object.kind}/${ns}/${d.object.metadata.name}`)).length === 0))
         n += 1;
     }
@@ -986,7 +1033,14 @@ export class Bench {
       throw new Error(`${name}'s deletionPolicy is ${baseline.spec.deletionPolicy}, not ${policy}`);
     const before = await this.objectsAt(baseline, namespaces, `${LABEL_BASELINE}=${name}`);
     this.env.log(`deletion: ${name} (${policy}), ${String(before.length)} objects in ${String(namespaces.length)} namespaces`);
-    const floorMs = await runFloorRelease(this.env.operatorRest, tier.floorBaseline, floorNamespaces, this.opts.workers, policy);
+    const floorMs = await runFloorRelease(
+      this.env.operatorRest,
+      tier.floorBaseline,
+      floorNamespaces,
+      this.opts.workers,
+      policy,
+      this.exceptions.exempt,
+    );
     const floorName = tier.floorBaseline.metadata.name;
     const floorLeft = (await this.objectsAt(tier.floorBaseline, floorNamespaces, `${LABEL_BASELINE}=${floorName}`)).length;
     this.env.log(
@@ -1100,7 +1154,15 @@ export class Bench {
 
   /** Deletes what the run made in a shared cluster (the local bench cluster is simply thrown away). */
   async cleanup(): Promise<void> {
-    // Baselines first, while the operator runs: their finalizer waits for it to clean up.
+    // The exceptions first (a baseline gone would make each Invalid), then the baselines while
+    // the operator runs: their finalizer waits for it to clean up.
+    for (const name of this.exceptions.names()) {
+      try {
+        await this.env.rest.request('DELETE', resourcePath('SecurityBaselineException', undefined, name));
+      } catch (err: unknown) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+    }
     for (const name of this.baselines) {
       try {
         await this.env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
@@ -1190,6 +1252,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
     // Last: it takes the main baseline away.
     const deletion = phases.has('delete') ? { deletion: await bench.deletion(last.namespaces) } : {};
+    const growth = growthOf(sizes);
     const scriptPart =
       script === undefined
         ? {}
@@ -1215,6 +1278,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
       ...memory,
       ...restart,
       ...deletion,
+      ...(growth === undefined ? {} : { growth }),
     };
   } finally {
     if (cleanup) await bench.cleanup();

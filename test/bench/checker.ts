@@ -3,8 +3,10 @@
  * operator: watches every kind kubeposture writes and checks each live object
  * against what the baseline wants (the same comparison `kubeposture render`
  * output would pass). A namespace is complete when every desired object is
- * there and complies. `verifyByListing` confirms the final state with fresh
- * LISTs, so a missed watch event cannot make a run look better than it was.
+ * there and complies; what exceptions lift there (as the bench made them, see
+ * exceptions.ts) is not desired. `verifyByListing` confirms the final state with
+ * fresh LISTs, so a missed watch event cannot make a run look better than it was,
+ * and counts the lifted objects that are there all the same.
  */
 import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
@@ -17,6 +19,7 @@ import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
+import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { listAll } from './fixtures.ts';
 
 const key = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
@@ -44,13 +47,16 @@ export class ComplianceChecker {
   private readonly live = new Map<string, WireObject>();
   private waiters: Waiter[] = [];
   private readonly compact = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
+  private readonly exempt: ExemptFor;
 
   /**
    * Watches the objects of the baseline named `baselineName` (which need not exist yet), or of
    * several baselines (a list of names), and the namespaces `namespaceSelector` selects.
+   * `exempt`: what exceptions lift in a namespace, whose objects are then not expected there.
    */
-  constructor(rest: RestClient, baselineName: string | readonly string[], namespaceSelector: string) {
+  constructor(rest: RestClient, baselineName: string | readonly string[], namespaceSelector: string, exempt: ExemptFor = NOTHING_EXEMPT) {
     this.rest = rest;
+    this.exempt = exempt;
     const names = typeof baselineName === 'string' ? [baselineName] : baselineName;
     this.baselineNames = new Set(names);
     const byBaseline = names.length === 1 ? `${LABEL_BASELINE}=${names.join('')}` : `${LABEL_BASELINE} in (${names.join(',')})`;
@@ -74,7 +80,7 @@ export class ComplianceChecker {
     for (const ns of namespaces) {
       this.baselineOf.set(ns, baseline);
       if (this.missing.has(ns)) continue;
-      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
+      const objects = this.desiredIn(baseline, ns);
       this.missing.set(ns, objects.length);
       for (const o of objects) {
         this.desired.set(key(o.kind, ns, o.metadata.name), o);
@@ -112,6 +118,11 @@ export class ComplianceChecker {
     return this.live.get(key(kind, namespace, name));
   }
 
+  /** Whether an object is expected at this key (not lifted by an exception, say). */
+  wants(kind: string, namespace: string, name: string): boolean {
+    return this.desired.has(key(kind, namespace, name));
+  }
+
   compliant(kind: string, namespace: string, name: string): boolean {
     return this.ok.has(key(kind, namespace, name));
   }
@@ -135,8 +146,11 @@ export class ComplianceChecker {
     });
   }
 
-  /** Lists every kind afresh and counts the expected namespaces that are complete. */
-  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number }> {
+  /**
+   * Lists every kind afresh and counts the expected namespaces that are complete, and the owned
+   * objects exceptions lift in them that are there all the same (labelled the baseline's).
+   */
+  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number; readonly liftedPresent: number }> {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
@@ -147,11 +161,24 @@ export class ComplianceChecker {
       seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
+    let liftedPresent = 0;
     for (const [ns, baseline] of this.baselineOf) {
-      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
+      const objects = this.desiredIn(baseline, ns);
       if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
+      if (this.exempt(baseline.metadata.name, ns).size === 0) continue;
+      const wanted = new Set(objects.map((o) => key(o.kind, ns, o.metadata.name)));
+      for (const d of desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT)) {
+        const k = key(d.object.kind, ns, d.object.metadata.name);
+        if (d.ownership === 'owned' && !wanted.has(k) && seen.has(k)) liftedPresent += 1;
+      }
     }
-    return { complete, expected: this.missing.size };
+    return { complete, expected: this.missing.size, liftedPresent };
+  }
+
+  /** The objects `namespace` must hold under `baseline`, less what exceptions lift there. */
+  private desiredIn(baseline: SecurityBaseline, namespace: string): ManagedObject[] {
+    const exempt = this.exempt(baseline.metadata.name, namespace);
+    return desiredObjects(baseline, namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exempt).map((d) => d.object);
   }
 
   private async listAll(kind: ResourceKind, labelSelector: string | undefined, fieldSelector: string | undefined): Promise<WireObject[]> {

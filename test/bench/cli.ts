@@ -8,6 +8,7 @@
  *                          [--phases script,cold,latency,resync,spec-change,restart,tier-switch,delete]  (the phases to run, in that order; default all)
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
+ *                          [--exceptions 100]  (SecurityBaselineExceptions made at each size, each lifting one part in one namespace: exceptions.ts)
  *
  * The phases: `script` (render + kubectl apply, one namespace after another), `cold` (cold
  * convergence at each size, against the floor; it always runs, as every other phase starts
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
       baselines: { type: 'string', default: '' },
       // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
       phases: { type: 'string', default: '' },
+      // SecurityBaselineExceptions at each size, each lifting one part of its baseline in one namespace (exceptions.ts).
+      exceptions: { type: 'string', default: '100' },
     },
     strict: true,
   });
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
     reports: values.reports === 'on',
     phases: parsePhases(values.phases),
+    exceptions: count('exceptions', values.exceptions),
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);

@@ -6,7 +6,9 @@
  *   RoleBinding through which it holds what workload Roles grant, then the rest,
  *   RoleBindings after their Roles as RBAC requires of a binder without `bind`, and the
  *   same retry while the apiserver's RBAC cache catches up) — as fast as the apiserver
- *   accepts them; and for a change of spec, applying the changed objects to those it made;
+ *   accepts them; and for a change of spec, applying the changed objects to those it made.
+ *   Where the bench's exceptions lift a part of the operator's baseline, the floor leaves out
+ *   the same part in its namespace of the same index (`exempt`, see exceptions.ts);
  * - the script: what a user without the operator would run, `kubeposture render`
  *   piped into `kubectl apply`, one namespace after another.
  */
@@ -19,6 +21,7 @@ import { whileGrantSettles } from '../../src/controller/grant.ts';
 import type { Desired, ManagedObject } from '../../src/baseline/objects.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
+import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 
 /** Runs `work` over `items` with `workers` at a time. */
 export async function pool<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -48,18 +51,24 @@ export function floorCopy(o: ManagedObject): ManagedObject {
   return { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_MANAGED_BY]: FLOOR_MANAGED_BY } } };
 }
 
-/** Creates every namespace's desired objects; resolves with the wall-clock milliseconds. */
+/** `baseline`'s desired objects in `namespace`, less what `exempt` lifts there. */
+function floorObjects(baseline: SecurityBaseline, namespace: string, exempt: ExemptFor): Desired[] {
+  return desiredObjects(baseline, namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exempt(baseline.metadata.name, namespace));
+}
+
+/** Creates every namespace's desired objects (less what `exempt` lifts); resolves with the wall-clock milliseconds. */
 export async function runFloor(
   rest: RestClient,
   baseline: SecurityBaseline,
   namespaces: readonly string[],
   workers: number,
+  exempt: ExemptFor = NOTHING_EXEMPT,
 ): Promise<number> {
   return writeInWaves(
     rest,
     namespaces,
     workers,
-    (ns) => desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT),
+    (ns) => floorObjects(baseline, ns, exempt),
     (d) => (d.ownership === 'owned' ? 'create' : 'apply'),
   );
 }
@@ -147,7 +156,7 @@ export async function runFloorSwitch(
 }
 
 /**
- * The floor for deleting a baseline: each namespace's objects of `baseline` deleted
+ * The floor for deleting a baseline: each namespace's objects of `baseline` (less what `exempt` lifts) deleted
  * (`Delete`) or released (`Orphan`: one merge patch taking off the managed-by and baseline
  * labels and the ownerReferences), the grantor deleted under either policy, then the shared
  * fields (the namespace's Pod Security labels, the default ServiceAccount's token mount)
@@ -160,10 +169,11 @@ export async function runFloorRelease(
   namespaces: readonly string[],
   workers: number,
   policy: 'Delete' | 'Orphan',
+  exempt: ExemptFor = NOTHING_EXEMPT,
 ): Promise<number> {
   const started = performance.now();
   await pool(namespaces, workers, async (ns) => {
-    const all = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT);
+    const all = floorObjects(baseline, ns, exempt);
     const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
     // Releasing a Role needs the grant the grantor gives: it goes last.
     for (const wave of [all.filter((d) => !grantor.includes(d)), grantor]) {
@@ -192,7 +202,7 @@ async function deleteObject(rest: RestClient, kind: ResourceKind, namespace: str
 
 /**
  * The floor for a change of spec: applies each namespace's desired objects of the `kinds`
- * given to the objects runFloor made, by server-side apply (the verb by which the operator
+ * given (less what `exempt` lifts) to the objects runFloor made, by server-side apply (the verb by which the operator
  * repairs and updates), one request per object, `workers` namespaces at a time; resolves with
  * the wall-clock milliseconds.
  */
@@ -202,10 +212,11 @@ export async function runFloorChange(
   namespaces: readonly string[],
   workers: number,
   kinds: ReadonlySet<string>,
+  exempt: ExemptFor = NOTHING_EXEMPT,
 ): Promise<number> {
   const started = performance.now();
   await pool(namespaces, workers, async (ns) => {
-    const changed = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).filter((d) => kinds.has(d.object.kind));
+    const changed = floorObjects(baseline, ns, exempt).filter((d) => kinds.has(d.object.kind));
     await Promise.all(
       changed.map(async (d) => {
         const o = floorCopy(d.object);

@@ -1,5 +1,6 @@
 /** The benchmark's table: each figure, its reference, and whether its target is met. */
 import type { BenchResult } from './bench.ts';
+import type { Growth } from './growth.ts';
 
 export interface Row {
   readonly figure: string;
@@ -105,9 +106,11 @@ export function rows(r: BenchResult): Row[] {
     // The largest size's operator also runs the churn, the resync and the spec change: its peak is the one over the run (before a restart).
     out.push({
       figure: `operator peak RSS, ${String(size.namespaces)} namespaces`,
-      measured: last
-        ? `${String(r.peakRssMb)} MB over the run (${String(size.operatorPeakRssMb)} MB by the end of cold convergence, whose CPU was ${size.operatorCpuSeconds.toFixed(1)} s)`
-        : `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`,
+      measured: `${
+        last
+          ? `${String(r.peakRssMb)} MB over the run (${String(size.operatorPeakRssMb)} MB by the end of cold convergence, whose CPU was ${size.operatorCpuSeconds.toFixed(1)} s)`
+          : `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`
+      }; ${String(size.exceptions)} exceptions lifting ${String(size.liftedObjects)} objects`,
       target: last ? '≤ 300 MB' : '',
       met: last ? r.peakRssMb <= 300 : undefined,
     });
@@ -178,6 +181,37 @@ export function formatTable(header: readonly string[], body: readonly (readonly 
   return [line(header), rule, ...body.map(line)].join('\n');
 }
 
+/** A slope with its sign, `unit` formatting its size; a dash when there is none (one distinct size). */
+const signed = (n: number, unit: (abs: number) => string): string => (Number.isNaN(n) ? '—' : `${n >= 0 ? '+' : '−'}${unit(Math.abs(n))}`);
+const mb = (n: number): string => `${n.toFixed(1)} MB`;
+
+/** The growth block printed under the table. */
+export function renderGrowth(g: Growth): string {
+  const p = g.perThousand;
+  const table = formatTable(
+    ['namespaces', 'in the cluster', 'operator', 'floor', 'ratio', 'peak RSS'],
+    [
+      ...g.sizes.map((size) => [
+        String(size.namespaces),
+        String(size.namespacesInCluster),
+        s(size.operatorMs),
+        s(size.floorMs),
+        `${size.ratio.toFixed(2)}×`,
+        `${String(size.peakRssMb)} MB`,
+      ]),
+      [
+        'slope per 1,000',
+        '',
+        signed(p.operatorMs, s),
+        signed(p.floorMs, s),
+        '',
+        `${signed(p.peakRssMb, mb)} (${signed(p.peakRssMbByCluster, mb)} per 1,000 in the cluster)`,
+      ],
+    ],
+  );
+  return `growth: cold convergence at each size (least-squares slopes; each size's operator caches every earlier size's namespaces too)\n${table}`;
+}
+
 /** A plain-text table. */
 export function renderTable(r: BenchResult & { readonly machine: string }): string {
   const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
@@ -185,5 +219,6 @@ export function renderTable(r: BenchResult & { readonly machine: string }): stri
     ['figure', 'measured', 'target', 'met'],
     rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
   );
-  return `kubeposture bench, ${r.date} — ${r.machine}\n${table}`;
+  const growth = r.growth === undefined ? '' : `\n\n${renderGrowth(r.growth)}`;
+  return `kubeposture bench, ${r.date} — ${r.machine}\n${table}${growth}`;
 }

@@ -1,6 +1,7 @@
 /**
  * The benchmark in small, in every test run: the same code as `make bench`, at
- * 100 namespaces with a few samples, against the test control plane, with loose
+ * 30 and 100 namespaces (the growth between them) with 3 exceptions at each and a
+ * few samples, against the test control plane, with loose
  * bounds (this machine is noisy and the cluster is shared with other tests). It
  * keeps the benchmark working, and fails a change that makes reconciling
  * quadratic or chatty.
@@ -14,7 +15,7 @@ import { resourcePath } from '../../src/kube/resources.ts';
 import { repoRoot } from '../controlplane/binaries.ts';
 import { runBench, type BenchResult } from '../bench/bench.ts';
 import { installOperator } from '../bench/identity.ts';
-import { rows } from '../bench/report.ts';
+import { renderTable, rows } from '../bench/report.ts';
 import { testKubeConfig, uniqueName } from '../support/cluster.ts';
 import { baselineManifest, createBaseline, createNamespaces, deleteBaseline, user } from '../support/world.ts';
 
@@ -47,7 +48,15 @@ beforeAll(async () => {
   operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-test-floor' });
   result = await runBench(
     { rest, kubeconfig, operatorKubeconfig, operatorRest, root: repoRoot(), workDir, log: () => undefined },
-    { sizes: [100], scriptNamespaces: 3, latencySamples: 12, workers: 16, prefix: `${uniqueName('bt')}-`, operatorNodeArgs: [] },
+    {
+      sizes: [30, 100],
+      scriptNamespaces: 3,
+      latencySamples: 12,
+      workers: 16,
+      prefix: `${uniqueName('bt')}-`,
+      operatorNodeArgs: [],
+      exceptions: 3,
+    },
     true,
   );
 }, 600_000);
@@ -60,13 +69,31 @@ afterAll(async () => {
 
 describe('the benchmark at 100 namespaces', () => {
   it('converges every namespace, checked by listing, within a loose multiple of the floor', () => {
-    const [size] = result.sizes;
+    const [small, size] = result.sizes;
+    expect(small?.verifiedByListing).toBe(30);
     expect(size?.verifiedByListing).toBe(100);
     expect(size?.ratio).toBeLessThan(3);
   });
 
+  it('leaves out what the exceptions lift, as the checker expects (no more, no less)', () => {
+    const [, size] = result.sizes;
+    expect(size?.exceptions).toBe(3);
+    // The quota, one additional policy, and the workload (its ServiceAccount, Role, RoleBinding and the grantor).
+    expect(size?.liftedObjects).toBe(6);
+    expect(rows(result).find((r) => r.figure === 'operator peak RSS, 100 namespaces')?.measured).toContain(
+      '3 exceptions lifting 6 objects',
+    );
+  });
+
+  it('prints the growth from 30 to 100 namespaces, with its slopes', () => {
+    expect(result.growth?.sizes.map((s) => s.namespaces)).toEqual([30, 100]);
+    expect(result.growth?.sizes[1]?.namespacesInCluster).toBeGreaterThan(result.growth?.sizes[0]?.namespacesInCluster ?? Infinity);
+    for (const v of Object.values(result.growth?.perThousand ?? {})) expect(Number.isFinite(v)).toBe(true);
+    expect(renderTable(result)).toContain('| slope per 1,000 |');
+  });
+
   it('makes at most one request per object plus one, none failing', () => {
-    const [size] = result.sizes;
+    const [, size] = result.sizes;
     expect(size?.requestsPerNamespace).toBeLessThanOrEqual((size?.objectsPerNamespace ?? 0) + 1);
     expect(size?.failedRequests).toBe(0);
   });
