@@ -22,6 +22,7 @@ import type { Logger } from '../lib/log.ts';
 import { Metrics, startMetricsServer, type MetricsServing } from '../observability/metrics.ts';
 import { ScrapeAuthorizer } from '../observability/metrics-auth.ts';
 import { compactingCollection, SoftMemoryLimit } from '../observability/memory-limit.ts';
+import { HeapAfterGc } from '../observability/heap-after-gc.ts';
 import { selfSignedCertificate, type KeyPair } from '../lib/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { AllowAllWebhook } from '../admission/server.ts';
@@ -57,6 +58,9 @@ function metricsServing(config: RunConfig, rest: RestClient | undefined, log: Lo
 export async function run(config: RunConfig, stopSignal: Promise<string>, onResyncRequest?: (resync: () => void) => void): Promise<number> {
   const log = createLogger(config.logLevel);
   const metrics = new Metrics();
+  const heapAfterGc = new HeapAfterGc();
+  heapAfterGc.start();
+  metrics.sample({ heapAfterGc: () => heapAfterGc.bytes });
   // Refused before anything else when node cannot collect on request.
   const memoryLimit = softMemoryLimit(config, metrics, log);
   const kc = await loadClusterAccess(config.kubeconfig);
@@ -183,6 +187,7 @@ export async function run(config: RunConfig, stopSignal: Promise<string>, onResy
   await controller.stop();
   await admission?.webhook.stop();
   memoryLimit?.stop();
+  heapAfterGc.stop();
   await health.close();
   await metricsServer.close();
   rest.close();

@@ -167,6 +167,22 @@ export class Caches implements StateReader {
     return undefined;
   }
 
+  /**
+   * How many objects each cache holds (kubeposture_cache_objects), by kind; the two caches of a
+   * kind that has another are named apart: `ServiceAccount/default` beside the managed
+   * ServiceAccounts, and the posture watch's (posture-watch.ts).
+   */
+  sizes(): Record<string, number> {
+    return {
+      Namespace: this.namespaces.size,
+      SecurityBaseline: this.baselineObjects.size,
+      SecurityBaselineException: this.exceptionObjects.size,
+      ...Object.fromEntries([...this.owned].map(([kind, inf]) => [kind, inf.size])),
+      'ServiceAccount/default': this.defaultServiceAccounts.size,
+      ...this.posture.sizes(),
+    };
+  }
+
   /** Every change of a Namespace. */
   onNamespace(fn: (e: InformerEvent<NamespaceObject>) => void): void {
     this.namespaces.on(fn);

@@ -205,6 +205,7 @@ export class Controller {
       queueDepth: () => this.namespaceQueue.size + this.baselineQueue.size,
       reportsPending: () => this.reports.pending,
       leader: () => this.leading(),
+      cacheObjects: () => ({ ...this.caches.sizes(), 'namespace-results': this.results.size }),
     });
 
     this.caches.onNamespace((e) => {

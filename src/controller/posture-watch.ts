@@ -124,6 +124,15 @@ export class PostureWatch {
     this.guardBinding.stop();
   }
 
+  /** How many objects each of its caches holds, by a name that tells them from the controller's caches of the same kinds. */
+  sizes(): Record<string, number> {
+    return {
+      'NetworkPolicy/findings': this.policies.size,
+      'ValidatingAdmissionPolicy/guard': this.guardPolicy.size,
+      'ValidatingAdmissionPolicyBinding/guard': this.guardBinding.size,
+    };
+  }
+
   /** Whether the selector-label policy is in place, as last seen. */
   guard(): GuardState {
     for (const inf of [this.guardPolicy, this.guardBinding]) {

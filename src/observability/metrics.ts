@@ -13,6 +13,17 @@ import { decisionStatus, type ScrapeAuthorizer } from './metrics-auth.ts';
 import type { KeyPair } from '../lib/self-signed.ts';
 import { errorMessage } from '../lib/errors.ts';
 
+/** Where the gauges sampled at scrape time read: the controller gives the first three and the caches, `kubeposture run` the heap. */
+export interface Samplers {
+  readonly queueDepth?: () => number;
+  readonly reportsPending?: () => number;
+  readonly leader?: () => boolean;
+  /** Bytes of V8 heap in use after the last full collection (heap-after-gc.ts); undefined before the first. */
+  readonly heapAfterGc?: () => number | undefined;
+  /** Objects per cache, by the cache's name (a closed set: kinds, never object names). */
+  readonly cacheObjects?: () => Readonly<Record<string, number>>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
@@ -28,7 +39,7 @@ export class Metrics {
     registers: [this.registry],
   });
   /** Read when Prometheus scrapes: values that are cheaper to sample than to track. */
-  private samplers: { queueDepth?: () => number; reportsPending?: () => number; leader?: () => boolean } = {};
+  private samplers: Samplers = {};
   readonly queueDepth: Gauge = this.sampledGauge('kubeposture_queue_depth', 'Keys waiting, delayed or in flight in the work queue.', () =>
     this.samplers.queueDepth?.(),
   );
@@ -36,6 +47,17 @@ export class Metrics {
     'kubeposture_reports_pending',
     'Reports and ClusterReports waiting to be looked at, written later by their interval, or in flight.',
     () => this.samplers.reportsPending?.(),
+  );
+  readonly heapAfterGc: Gauge = this.sampledGauge(
+    'kubeposture_heap_after_gc_bytes',
+    'V8 heap in use right after the last full (mark-compact) collection: the live data, without the garbage heap_size_used still counts.',
+    () => this.samplers.heapAfterGc?.(),
+  );
+  readonly cacheObjects: Gauge<'cache'> = this.sampledGauges(
+    'kubeposture_cache_objects',
+    'Objects held by each cache (informer) of the operator, and namespace-results: the namespaces whose latest reconcile is kept.',
+    'cache',
+    () => this.samplers.cacheObjects?.(),
   );
   readonly queueWaitSeconds = new Histogram({
     name: 'kubeposture_queue_wait_seconds',
@@ -129,9 +151,31 @@ export class Metrics {
     return gauge;
   }
 
-  /** Tells the gauges sampled at scrape time where to read. */
-  sample(samplers: { queueDepth: () => number; reportsPending: () => number; leader: () => boolean }): void {
-    this.samplers = samplers;
+  /** sampledGauge with one label: a series per key of what `read` returns (those it no longer returns dropped). */
+  private sampledGauges<L extends string>(
+    name: string,
+    help: string,
+    label: L,
+    read: () => Readonly<Record<string, number>> | undefined,
+  ): Gauge<L> {
+    const gauge: Gauge<L> = new Gauge<L>({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      collect: () => {
+        const values = read();
+        if (values === undefined) return;
+        gauge.reset();
+        for (const [key, value] of Object.entries(values)) gauge.set({ [label]: key } as Partial<Record<L, string>>, value);
+      },
+    });
+    return gauge;
+  }
+
+  /** Tells the gauges sampled at scrape time where to read; each call adds to (or replaces) what earlier calls gave. */
+  sample(samplers: Samplers): void {
+    this.samplers = { ...this.samplers, ...samplers };
   }
 
   constructor(defaults = true) {

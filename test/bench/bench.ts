@@ -345,13 +345,23 @@ export const BENCH_SPEC: Readonly<Record<string, unknown>> = {
 };
 
 /** Edits a user might make to each kind of managed object, each one drift. */
-const EDITS: Readonly<Record<string, (ns: string) => unknown>> = {
+export const EDITS: Readonly<Record<string, (ns: string) => unknown>> = {
   NetworkPolicy: () => ({ spec: { policyTypes: ['Ingress'] } }),
   LimitRange: () => ({ spec: { limits: [{ type: 'Container', max: { cpu: '9' } }] } }),
   ResourceQuota: () => ({ spec: { hard: { pods: '999' } } }),
   ServiceAccount: () => ({ automountServiceAccountToken: true }),
   Role: () => ({ rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] }),
   RoleBinding: (ns) => ({ subjects: [{ kind: 'ServiceAccount', name: 'intruder', namespace: ns }] }),
+};
+
+/** The names of the objects every bench baseline (BENCH_SPEC, the tiers) makes, by kind: what repairs and the soak edit and delete. */
+export const MANAGED_NAMES: Readonly<Record<string, readonly string[]>> = {
+  NetworkPolicy: ['kubeposture-default-deny', 'kubeposture-allow-dns'],
+  LimitRange: ['kubeposture-limits'],
+  ResourceQuota: ['kubeposture-quota'],
+  ServiceAccount: ['app'],
+  Role: ['kubeposture-app'],
+  RoleBinding: ['kubeposture-app'],
 };
 
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
@@ -620,17 +630,9 @@ export class Bench {
   async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<number[]> {
     const out: number[] = [];
     const kinds: ResourceKind[] = [...OWNED_KINDS];
-    const names: Readonly<Record<string, readonly string[]>> = {
-      NetworkPolicy: ['kubeposture-default-deny', 'kubeposture-allow-dns'],
-      LimitRange: ['kubeposture-limits'],
-      ResourceQuota: ['kubeposture-quota'],
-      ServiceAccount: ['app'],
-      Role: ['kubeposture-app'],
-      RoleBinding: ['kubeposture-app'],
-    };
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
       const kind = kinds[i % kinds.length] ?? 'NetworkPolicy';
-      const choices = names[kind] ?? [];
+      const choices = MANAGED_NAMES[kind] ?? [];
       const name = choices[Math.floor(i / kinds.length) % choices.length] ?? '';
       // The next namespace that should hold it: not one where an exception lifts it.
       let at = (i * 7919) % namespaces.length;

@@ -23,6 +23,7 @@
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  *   node test/bench/cli.ts --baselines 1,10,100 [--sizes 10000]  (many baselines with disjoint selectors instead, many.ts)
+ *   node test/bench/cli.ts --soak 30 [--sizes 10000] [--sample-every 30]  (30 minutes of churn, memory and caches watched, instead: soak.ts)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -41,6 +42,7 @@ import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
 import { renderWindow, runWindowBench } from './window.ts';
 import { parseBaselineCounts, renderMany, runManyBench } from './many.ts';
+import { renderSoak, runSoak } from './soak.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -67,6 +69,9 @@ async function main(): Promise<void> {
       window: { type: 'string', default: '0' },
       // Baseline counts (1,10,100) over the same namespaces, disjoint selectors (many.ts), run instead of the others.
       baselines: { type: 'string', default: '' },
+      // Minutes of churn at the (last) size, memory and caches sampled every --sample-every seconds (soak.ts), run instead of the others.
+      soak: { type: 'string', default: '0' },
+      'sample-every': { type: 'string', default: '30' },
       // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
       phases: { type: 'string', default: '' },
       // SecurityBaselineExceptions at each size, each lifting one part of its baseline in one namespace (exceptions.ts).
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
   const baselineCounts = values.baselines === '' ? [] : parseBaselineCounts(values.baselines);
+  const soakMinutes = count('soak', values.soak);
+  const sampleEverySeconds = count('sample-every', values['sample-every']);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   if (values.operator !== 'image' && values.operator !== 'source')
     throw new Error(`--operator ${JSON.stringify(values.operator)} must be image or source`);
@@ -120,14 +127,31 @@ async function main(): Promise<void> {
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
     const env = { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log };
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
-    const mode = baselineCounts.length > 0 ? 'baselines' : previewPods > 0 ? 'preview' : windowNamespaces > 0 ? 'window' : 'latest';
+    const mode =
+      soakMinutes > 0
+        ? 'soak'
+        : baselineCounts.length > 0
+          ? 'baselines'
+          : previewPods > 0
+            ? 'preview'
+            : windowNamespaces > 0
+              ? 'window'
+              : 'latest';
     const out = values.out ?? join(outDir, `${mode}.json`);
     const write = (full: object, table: string): void => {
       writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
       process.stdout.write(`\n${table}\nfigures written to ${out}\n`);
     };
     const totalSeconds = (): number => Math.round((Date.now() - started) / 1000);
-    if (baselineCounts.length > 0) {
+    if (soakMinutes > 0) {
+      const soak = {
+        namespaces: opts.sizes[opts.sizes.length - 1] ?? 0,
+        durationMs: soakMinutes * 60_000,
+        sampleEveryMs: sampleEverySeconds * 1000,
+      };
+      const result = await runSoak(env, opts, soak, false);
+      write({ date: new Date().toISOString(), machine, options: opts, soak: result, totalSeconds: totalSeconds() }, renderSoak(result));
+    } else if (baselineCounts.length > 0) {
       const result = await runManyBench(env, opts, baselineCounts, false);
       write({ date: new Date().toISOString(), machine, options: opts, many: result, totalSeconds: totalSeconds() }, renderMany(result));
     } else if (windowNamespaces > 0) {

@@ -77,6 +77,11 @@ describe('kubeposture run', () => {
       expect(value('kubeposture_queue_depth')).toBeGreaterThanOrEqual(0);
       expect(value('kubeposture_reports_pending')).toBeGreaterThanOrEqual(0);
       expect(value('kubeposture_reconcile_duration_seconds_count')).toBeGreaterThan(0);
+      // The caches, sampled at the scrape: at least this test's namespace, its quota and its baseline.
+      expect(value('kubeposture_cache_objects{cache="Namespace"}')).toBeGreaterThanOrEqual(1);
+      expect(value('kubeposture_cache_objects{cache="ResourceQuota"}')).toBeGreaterThanOrEqual(1);
+      expect(value('kubeposture_cache_objects{cache="SecurityBaseline"}')).toBeGreaterThanOrEqual(1);
+      expect(value('kubeposture_cache_objects{cache="namespace-results"}')).toBeGreaterThanOrEqual(1);
       expect(scraped).toContain('kubeposture_queue_wait_seconds_bucket');
       expect(scraped).toContain('kubeposture_process_cpu_seconds_total');
       await deleteBaseline(name);
@@ -123,6 +128,8 @@ describe('kubeposture run', () => {
         const n = Number(/^kubeposture_memory_limit_collections_total (\S+)$/m.exec(scraped)?.[1] ?? '0');
         expect(n).toBeGreaterThanOrEqual(1);
         expect(Number(/^kubeposture_memory_limit_collection_seconds_total (\S+)$/m.exec(scraped)?.[1] ?? '0')).toBeGreaterThan(0);
+        // Each of those collections is a full one: the heap after it is known.
+        expect(Number(/^kubeposture_heap_after_gc_bytes (\S+)$/m.exec(scraped)?.[1] ?? '0')).toBeGreaterThan(2 ** 20);
       }, 15_000);
       expect(child.output()).toContain('Memory is above the soft limit even after a full collection: raise the limit');
     } finally {

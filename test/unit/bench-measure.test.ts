@@ -9,6 +9,7 @@ import {
 } from '../bench/measure.ts';
 import { heapSpaces } from '../bench/memory.ts';
 import { metricSum } from '../bench/operator-process.ts';
+import { cacheSizes, slope } from '../bench/soak.ts';
 
 const METRICS = `
 # HELP apiserver_request_total [STABLE] Counter of apiserver requests
@@ -81,5 +82,45 @@ describe('failedWrites', () => {
       'kubeposture_nodejs_heap_size_total_bytes 220000000',
     ].join('\n');
     expect(heapSpaces(text)).toEqual({ new: 4, old: 200, new_large_object: 0 });
+  });
+});
+
+describe('the soak arithmetic', () => {
+  it('fits a slope by least squares, and has none from one point or one x', () => {
+    expect(
+      slope([
+        [0, 1],
+        [1, 3],
+        [2, 5],
+      ]),
+    ).toBeCloseTo(2);
+    // Noise around a flat line: a slope near 0, not the last minus the first.
+    expect(
+      slope([
+        [0, 10],
+        [1, 12],
+        [2, 9],
+        [3, 11],
+        [4, 10],
+      ]),
+    ).toBeCloseTo(-0.1);
+    expect(slope([[0, 1]])).toBeNaN();
+    expect(
+      slope([
+        [1, 1],
+        [1, 2],
+      ]),
+    ).toBeNaN();
+  });
+
+  it('reads the size of each cache from the operator metrics', () => {
+    const text = [
+      '# HELP kubeposture_cache_objects Objects held by each cache',
+      'kubeposture_cache_objects{cache="Namespace"} 1005',
+      'kubeposture_cache_objects{cache="ServiceAccount/default"} 1005',
+      'kubeposture_cache_objects{cache="namespace-results"} 998',
+      'kubeposture_queue_depth 3',
+    ].join('\n');
+    expect(cacheSizes(text)).toEqual({ Namespace: 1005, 'ServiceAccount/default': 1005, 'namespace-results': 998 });
   });
 });
