@@ -12,10 +12,10 @@ const create = (kind: ManagedObject['kind'], name: string): Action => ({
   recorded: undefined,
   trustClaim: false,
 });
-const update = (kind: ManagedObject['kind'], name: string): Action => ({
+const update = (kind: ManagedObject['kind'], name: string, fields: readonly string[] = ['spec']): Action => ({
   type: 'update',
   object: object(kind, name),
-  fields: [],
+  fields,
   via: { type: 'apply' },
 });
 const names = (actions: readonly Action[]): string[] =>
@@ -60,6 +60,19 @@ describe('writeOrder', () => {
     const order = writeOrder([release, deleteQuota]);
     expect(order.namespace).toBe(release);
     expect(names(order.cleanup)).toEqual(['delete ResourceQuota/kubeposture-quota']);
+  });
+
+  it('sends a grantor only moved to another baseline (its metadata) with the other objects; one whose grant changes, first', () => {
+    const moved = update('RoleBinding', NAME_GRANTOR, ['metadata.ownerReferences', 'metadata.labels[kubeposture.io/baseline]']);
+    const movedOrder = writeOrder([moved, policy, binding]);
+    expect(movedOrder.grants).toEqual([]);
+    expect(names(movedOrder.objects)).toEqual([`update RoleBinding/${NAME_GRANTOR}`, 'create NetworkPolicy/kubeposture-default-deny']);
+    expect(names(movedOrder.bindings)).toEqual(['create RoleBinding/kubeposture-app']);
+    const regranted = update('RoleBinding', NAME_GRANTOR, ['metadata.ownerReferences', 'subjects']);
+    expect(names(writeOrder([regranted, policy]).grants)).toEqual([`update RoleBinding/${NAME_GRANTOR}`]);
+    // A RoleBinding of a workload waits for its Role however little changed.
+    const movedBinding = update('RoleBinding', 'kubeposture-app', ['metadata.ownerReferences']);
+    expect(names(writeOrder([movedBinding, role]).bindings)).toEqual(['update RoleBinding/kubeposture-app']);
   });
 
   it('has nothing to do for no actions', () => {

@@ -14,7 +14,7 @@ import type { Action } from './plan.ts';
 
 /** A plan's actions by when they are carried out, each list in the plan's order. */
 export interface WriteOrder {
-  /** The grantor RoleBinding, first. */
+  /** The grantor RoleBinding, first, when the write changes what it grants. */
   readonly grants: readonly Action[];
   /** Every other object brought to the baseline but RoleBindings, together. */
   readonly objects: readonly Action[];
@@ -50,13 +50,20 @@ const granting = (a: Action): boolean => {
   return isGrantor(t.kind, t.name);
 };
 
+/**
+ * A write of the grantor that changes what it grants: its create, or an update of more than
+ * its metadata. One that only moves it to another baseline (its ownerReference and labels, a
+ * tier switch) grants nothing new, so nothing need wait for it.
+ */
+const grantsAnew = (a: Action): boolean => granting(a) && !(a.type === 'update' && a.fields.every((f) => /^metadata[.[]/.test(f)));
+
 /** `actions` sorted into the steps they are carried out in: see {@link WriteOrder}. */
 export function writeOrder(actions: readonly Action[]): WriteOrder {
   const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
   const others = actions.filter((a) => !bringing.includes(a) && !isNamespace(a));
   return {
-    grants: bringing.filter(granting),
-    objects: bringing.filter((a) => !granting(a) && !isBinding(a)),
+    grants: bringing.filter(grantsAnew),
+    objects: bringing.filter((a) => !grantsAnew(a) && (!isBinding(a) || granting(a))),
     bindings: bringing.filter((a) => !granting(a) && isBinding(a)),
     cleanup: others.filter((a) => !granting(a)),
     ungrant: others.filter(granting),

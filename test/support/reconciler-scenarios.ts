@@ -302,6 +302,25 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       await deleteBaseline(a);
       await deleteBaseline(b);
     });
+
+    it('moves every object of a namespace to a baseline of the same spec at once, the grantor with them, then the RoleBinding', async () => {
+      const group = uniqueName('g');
+      const a = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, priority: 10 }));
+      const b = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, priority: 5 }));
+      const [ns = ''] = await createNamespaces('move-all', 1, { 'kp-test': group });
+      await waitReady(a);
+      await patchBaselineSpec(b, { priority: 20 });
+      await timed(async () => {
+        expect((await readBaseline(b))?.status?.namespaces?.compliant).toBe(1);
+      });
+      await op.controller.idle();
+      // Only the workload's RoleBinding waits for its Role; the grantor, only moved, grants
+      // nothing new, so it no longer goes first on its own.
+      expect({ ns, patchesAtOnce: op.mostAtOnce('PATCH', ns) >= restricted.length - 1 }).toEqual({ ns, patchesAtOnce: true });
+      expect(await managedIn(ns)).toEqual(restricted);
+      await deleteBaseline(a);
+      await deleteBaseline(b);
+    });
   });
 
   describe('objects kubeposture did not create', () => {
