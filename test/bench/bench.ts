@@ -115,13 +115,34 @@ export interface SizeResult {
   readonly failedRequests: number;
   readonly operatorCpuSeconds: number;
   readonly operatorPeakRssMb: number;
+  /** The operator's resident memory once idle after convergence. */
+  readonly operatorRssSettledMb: number;
   /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes). */
   readonly operatorHeapUsedMb: number;
   readonly verifiedByListing: number;
+  /** The desired objects found compliant by listing, over every namespace (objectsPerNamespace × namespaces when all are). */
+  readonly objectsVerifiedByListing: number;
   /** Report and ClusterReport writes (create, apply, delete) per namespace, by the operator's own count. */
   readonly reportWritesPerNamespace: number;
   /** Requests per namespace to namespaces' objects by verb and resource, from the apiserver's counters: every client's (the garbage collector's GETs too). */
   readonly requestBreakdown: Readonly<Record<string, number>>;
+}
+
+/** One cold convergence (Bench.converge): names are given as `Bench.name` takes them. */
+export interface ColdRun {
+  /** The operator's baseline. */
+  readonly what: string;
+  /** The floor's baseline, with the same spec, selecting nothing. */
+  readonly floorWhat: string;
+  /** The set label's full value the operator's baseline selects (every one of `namespaces` carries it). */
+  readonly set: string;
+  /** Names the operator's log file and its memory phase. */
+  readonly label: string;
+  readonly namespaces: readonly string[];
+  /** As many as `namespaces`, for the floor. */
+  readonly floorNamespaces: readonly string[];
+  /** The baseline's spec (default BENCH_SPEC). */
+  readonly spec?: Readonly<Record<string, unknown>>;
 }
 
 /** A full resync of every cached namespace. */
@@ -453,23 +474,44 @@ export class Bench {
     const floorNs = await this.createNamespaces(`floor${String(n)}`, n);
     const opNs = await this.createNamespaces(`op${String(n)}`, n);
     await this.settle([...floorNs, ...opNs]);
-    const floorBaseline = await this.createBaseline(`floor${String(n)}`, { [SET_LABEL]: 'nothing' });
+    const { size, floorBaseline } = await this.converge({
+      what: `op${String(n)}`,
+      floorWhat: `floor${String(n)}`,
+      set: this.name(`op${String(n)}`),
+      label: String(n),
+      namespaces: opNs,
+      floorNamespaces: floorNs,
+    });
     this.floorBaselines.set(n, floorBaseline);
-    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers);
-    this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
+    return size;
+  }
 
-    const op = await this.startOperator(String(n));
-    this.memory?.enter(`cold convergence, ${String(n)}`);
-    const set = this.name(`op${String(n)}`);
+  /**
+   * One cold convergence over namespaces made and settled beforehand, empty of the baseline's
+   * objects: the floor creates them in `floorNamespaces` (its baseline selects nothing), then a
+   * fresh operator process is started and the baseline created, timed until the checker sees
+   * every namespace complete, and confirmed by listing. The operator is left running.
+   */
+  async converge(
+    run: ColdRun,
+  ): Promise<{ readonly size: SizeResult; readonly baseline: SecurityBaseline; readonly floorBaseline: SecurityBaseline }> {
+    const n = run.namespaces.length;
+    const spec = run.spec ?? BENCH_SPEC;
+    const floorBaseline = await this.createBaseline(run.floorWhat, { [SET_LABEL]: 'nothing' }, spec);
+    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, run.floorNamespaces, this.opts.workers);
+    this.env.log(`  floor: ${String(run.floorNamespaces.length)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
+
+    const op = await this.startOperator(run.label);
+    this.memory?.enter(`cold convergence, ${run.label}`);
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpuBefore = cpuSeconds(op.pid);
     const failedBefore = failedWrites(await op.metrics());
     const reportsBefore = reportWrites(await op.metrics());
-    const checker = new ComplianceChecker(this.env.rest, this.name(`op${String(n)}`), `${SET_LABEL}=${set}`);
+    const checker = new ComplianceChecker(this.env.rest, this.name(run.what), `${SET_LABEL}=${run.set}`);
     await checker.start();
     const t0 = performance.now();
-    const baseline = await this.createBaseline(`op${String(n)}`, { [SET_LABEL]: set });
-    checker.expect(baseline, opNs);
+    const baseline = await this.createBaseline(run.what, { [SET_LABEL]: run.set }, spec);
+    checker.expect(baseline, run.namespaces);
     await checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000);
     const operatorMs = performance.now() - t0;
     await op.idle();
@@ -477,7 +519,7 @@ export class Bench {
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const verified = await checker.verifyByListing();
     checker.stop();
-    const objects = desiredObjects(baseline, opNs[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
+    const objects = desiredObjects(baseline, run.namespaces[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
     // The operator's own requests, as API Priority and Fairness counted them, less those to
     // reports (nobody else in this cluster writes them), which are counted apart.
     const requests = after.operator - before.operator - after.since(before, (s) => REPORT_RESOURCES.has(s.resource));
@@ -493,12 +535,13 @@ export class Bench {
     // cluster the namespace controller's deletes in other namespaces fail now and then.
     const failed = failedWrites(await op.metrics()) - failedBefore;
     const reportCount = reportWrites(await op.metrics()) - reportsBefore;
+    const memory = memoryMb(op.pid);
     this.env.log(
       `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
     );
     if (verified.complete !== n)
       throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
-    return {
+    const size: SizeResult = {
       namespaces: n,
       floorMs: round(floorMs, 0),
       operatorMs: round(operatorMs, 0),
@@ -507,12 +550,15 @@ export class Bench {
       objectsPerNamespace: objects,
       failedRequests: failed,
       operatorCpuSeconds: round(cpu),
-      operatorPeakRssMb: round(memoryMb(op.pid).peak, 0),
+      operatorPeakRssMb: round(memory.peak, 0),
+      operatorRssSettledMb: round(memory.rss, 0),
       operatorHeapUsedMb: round(heapUsed, 0),
       verifiedByListing: verified.complete,
+      objectsVerifiedByListing: verified.objects,
       reportWritesPerNamespace: round(reportCount / n),
       requestBreakdown,
     };
+    return { size, baseline, floorBaseline };
   }
 
   /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */

@@ -44,13 +44,22 @@ export class ComplianceChecker {
   private readonly live = new Map<string, WireObject>();
   private waiters: Waiter[] = [];
   private readonly compact = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
+  /** What each desired object is checked as (the floor's copy, say). */
+  private readonly as: (o: ManagedObject) => ManagedObject;
 
   /**
    * Watches the objects of the baseline named `baselineName` (which need not exist yet), or of
-   * several baselines (a list of names), and the namespaces `namespaceSelector` selects.
+   * several baselines (a list of names), and the namespaces `namespaceSelector` selects; `as`
+   * gives what each desired object is checked as (floor.ts's floorCopy, to check the floor's).
    */
-  constructor(rest: RestClient, baselineName: string | readonly string[], namespaceSelector: string) {
+  constructor(
+    rest: RestClient,
+    baselineName: string | readonly string[],
+    namespaceSelector: string,
+    as: (o: ManagedObject) => ManagedObject = (o) => o,
+  ) {
     this.rest = rest;
+    this.as = as;
     const names = typeof baselineName === 'string' ? [baselineName] : baselineName;
     this.baselineNames = new Set(names);
     const byBaseline = names.length === 1 ? `${LABEL_BASELINE}=${names.join('')}` : `${LABEL_BASELINE} in (${names.join(',')})`;
@@ -74,7 +83,7 @@ export class ComplianceChecker {
     for (const ns of namespaces) {
       this.baselineOf.set(ns, baseline);
       if (this.missing.has(ns)) continue;
-      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
+      const objects = this.desiredIn(baseline, ns);
       this.missing.set(ns, objects.length);
       for (const o of objects) {
         this.desired.set(key(o.kind, ns, o.metadata.name), o);
@@ -135,8 +144,8 @@ export class ComplianceChecker {
     });
   }
 
-  /** Lists every kind afresh and counts the expected namespaces that are complete. */
-  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number }> {
+  /** Lists every kind afresh and counts the expected namespaces that are complete, and the desired objects that comply. */
+  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number; readonly objects: number }> {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
@@ -147,11 +156,18 @@ export class ComplianceChecker {
       seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
+    let compliant = 0;
     for (const [ns, baseline] of this.baselineOf) {
-      const objects = desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => d.object);
-      if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
+      const objects = this.desiredIn(baseline, ns);
+      const ok = objects.filter((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0).length;
+      compliant += ok;
+      if (ok === objects.length) complete += 1;
     }
-    return { complete, expected: this.missing.size };
+    return { complete, expected: this.missing.size, objects: compliant };
+  }
+
+  private desiredIn(baseline: SecurityBaseline, ns: string): ManagedObject[] {
+    return desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map((d) => this.as(d.object));
   }
 
   private async listAll(kind: ResourceKind, labelSelector: string | undefined, fieldSelector: string | undefined): Promise<WireObject[]> {
