@@ -34,7 +34,7 @@ import { pool, runFloor } from './floor.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { ApiserverRequests, cpuSeconds, memoryMb, REPORT_RESOURCES } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
-import { formatTable, type Row } from './report.ts';
+import { formatRows, formatTable, type Row } from './report.ts';
 
 /** Namespace label events changing no baseline's selection, per k (by default). */
 export const EVENTS = 2000;
@@ -306,7 +306,12 @@ async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise
  * ones (the default ServiceAccount's token mount, the namespace's Pod Security labels) by
  * applying nothing with its field manager, so that the next k's floor writes what the first did.
  */
-async function removeFloor(env: BenchEnv, baseline: SecurityBaseline, namespaces: readonly string[], workers: number): Promise<void> {
+async function removeFloor(
+  env: BenchEnv,
+  baseline: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+): Promise<void> {
   await pool(namespaces, workers, async (ns) => {
     await Promise.all(
       desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map(async ({ object: o, ownership }) => {
@@ -382,10 +387,5 @@ export function renderMany(r: ManyResult): string {
       String(st.peakRssMb),
     ]),
   );
-  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const judged = formatTable(
-    ['figure', 'measured', 'target', 'met'],
-    manyRows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
-  );
-  return `many baselines over ${String(r.namespaces)} namespaces\n${figures}\n\n${judged}`;
+  return `many baselines over ${String(r.namespaces)} namespaces\n${figures}\n\n${formatRows(manyRows(r))}`;
 }

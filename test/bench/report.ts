@@ -178,12 +178,16 @@ export function formatTable(header: readonly string[], body: readonly (readonly 
   return [line(header), rule, ...body.map(line)].join('\n');
 }
 
+/** Judged rows as a table: figure, measured, target, and whether it was met (blank where only reported). */
+export function formatRows(judged: readonly Row[]): string {
+  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
+  return formatTable(
+    ['figure', 'measured', 'target', 'met'],
+    judged.map((row) => [row.figure, row.measured, row.target, verdict(row)]),
+  );
+}
+
 /** A plain-text table. */
 export function renderTable(r: BenchResult & { readonly machine: string }): string {
-  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const table = formatTable(
-    ['figure', 'measured', 'target', 'met'],
-    rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
-  );
-  return `kubeposture bench, ${r.date} — ${r.machine}\n${table}`;
+  return `kubeposture bench, ${r.date} — ${r.machine}\n${formatRows(rows(r))}`;
 }
