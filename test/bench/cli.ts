@@ -22,6 +22,7 @@
  *   node test/bench/cli.ts --preview-pods 5 [--sizes 10000]  (Audit mode's Pod Security preview instead, preview.ts)
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  *   node test/bench/cli.ts --baselines 1,10,100 [--sizes 10000]  (many baselines with disjoint selectors instead, many.ts)
+ *   node test/bench/cli.ts --wide 10000                      (a baseline with 10 workload ServiceAccounts against the standard one instead, wide.ts)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -40,6 +41,7 @@ import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
 import { renderWindow, runWindowBench } from './window.ts';
 import { parseBaselineCounts, renderMany, runManyBench } from './many.ts';
+import { renderWide, runWideBench } from './wide.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
       window: { type: 'string', default: '0' },
       // Baseline counts (1,10,100) over the same namespaces, disjoint selectors (many.ts), run instead of the others.
       baselines: { type: 'string', default: '' },
+      // Namespaces brought to the standard baseline, then to one with 10 workload ServiceAccounts (wide.ts), run instead of the others.
+      wide: { type: 'string', default: '0' },
       // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
       phases: { type: 'string', default: '' },
     },
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
+  const wideNamespaces = count('wide', values.wide);
   const baselineCounts = values.baselines === '' ? [] : parseBaselineCounts(values.baselines);
   if (values.reports !== 'on' && values.reports !== 'off') throw new Error(`--reports ${JSON.stringify(values.reports)} must be on or off`);
   if (values.operator !== 'image' && values.operator !== 'source')
@@ -116,14 +121,26 @@ async function main(): Promise<void> {
     operatorRest = new RestClient(okc, { userAgent: 'kubeposture-bench-floor' });
     const env = { rest, kubeconfig: plane.kubeconfig, operatorKubeconfig, operatorRest, root, workDir, log };
     const machine = `${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, control plane (etcd, kube-apiserver, kube-controller-manager ${plane.version}) on the same machine`;
-    const mode = baselineCounts.length > 0 ? 'baselines' : previewPods > 0 ? 'preview' : windowNamespaces > 0 ? 'window' : 'latest';
+    const mode =
+      wideNamespaces > 0
+        ? 'wide'
+        : baselineCounts.length > 0
+          ? 'baselines'
+          : previewPods > 0
+            ? 'preview'
+            : windowNamespaces > 0
+              ? 'window'
+              : 'latest';
     const out = values.out ?? join(outDir, `${mode}.json`);
     const write = (full: object, table: string): void => {
       writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
       process.stdout.write(`\n${table}\nfigures written to ${out}\n`);
     };
     const totalSeconds = (): number => Math.round((Date.now() - started) / 1000);
-    if (baselineCounts.length > 0) {
+    if (wideNamespaces > 0) {
+      const result = await runWideBench(env, opts, wideNamespaces, false);
+      write({ date: new Date().toISOString(), machine, options: opts, wide: result, totalSeconds: totalSeconds() }, renderWide(result));
+    } else if (baselineCounts.length > 0) {
       const result = await runManyBench(env, opts, baselineCounts, false);
       write({ date: new Date().toISOString(), machine, options: opts, many: result, totalSeconds: totalSeconds() }, renderMany(result));
     } else if (windowNamespaces > 0) {

@@ -278,7 +278,7 @@ async function namespaceEvents(
 }
 
 /** Deletes the baselines `names` (their policy, Delete, is the default) and waits until they and their objects are gone. */
-async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise<void> {
+export async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise<void> {
   for (const name of names) {
     try {
       await env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
@@ -306,7 +306,7 @@ async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise
  * ones (the default ServiceAccount's token mount, the namespace's Pod Security labels) by
  * applying nothing with its field manager, so that the next k's floor writes what the first did.
  */
-async function removeFloor(
+export async function removeFloor(
   env: BenchEnv,
   baseline: SecurityBaseline,
   namespaces: readonly string[],
