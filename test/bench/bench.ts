@@ -530,12 +530,11 @@ export class Bench {
       namespaceObjectRequest,
       (r) => `${r.verb} ${r.resource} ${r.code}${r.dryRun ? ' dry-run' : ''}`,
     );
-    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const memory = await this.operatorMemory();
     // The operator's own count: the apiserver's cannot tell clients apart, and in a shared
     // cluster the namespace controller's deletes in other namespaces fail now and then.
     const failed = failedWrites(await op.metrics()) - failedBefore;
     const reportCount = reportWrites(await op.metrics()) - reportsBefore;
-    const memory = memoryMb(op.pid);
     this.env.log(
       `  operator: ${String(n)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor); ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
     );
@@ -550,9 +549,9 @@ export class Bench {
       objectsPerNamespace: objects,
       failedRequests: failed,
       operatorCpuSeconds: round(cpu),
-      operatorPeakRssMb: round(memory.peak, 0),
-      operatorRssSettledMb: round(memory.rss, 0),
-      operatorHeapUsedMb: round(heapUsed, 0),
+      operatorPeakRssMb: memory.peakRssMb,
+      operatorRssSettledMb: memory.rssMb,
+      operatorHeapUsedMb: memory.heapUsedMb,
       verifiedByListing: verified.complete,
       objectsVerifiedByListing: verified.objects,
       reportWritesPerNamespace: round(reportCount / n),
@@ -1142,6 +1141,14 @@ export class Bench {
       cpuSeconds: round(cpu),
       peakRssMb: round(memoryMb(op.pid).peak, 0),
     };
+  }
+
+  /** The running operator's resident memory now and at its peak, and its V8 heap in use, in MB. */
+  async operatorMemory(): Promise<{ readonly rssMb: number; readonly peakRssMb: number; readonly heapUsedMb: number }> {
+    const op = this.mustRun();
+    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const { rss, peak } = memoryMb(op.pid);
+    return { rssMb: round(rss, 0), peakRssMb: round(peak, 0), heapUsedMb: round(heapUsed, 0) };
   }
 
   /** Deletes what the run made in a shared cluster (the local bench cluster is simply thrown away). */

@@ -62,9 +62,18 @@ describe('the wide-baseline benchmark at 50 namespaces', () => {
     expect(result.wide.size.failedRequests).toBe(0);
   });
 
+  it('restarts the operator on each converged baseline without a write', () => {
+    for (const step of [result.standard, result.wide]) {
+      expect(step.restart.firstPassMs).toBeLessThan(60_000);
+      // The operator's own count (the cluster is shared): its SelfSubjectReview at start, no more.
+      expect(step.restart.operatorWrites).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('measures memory per cached object over the 27 more objects per namespace', () => {
     expect(result.bytesPerCachedObject.objects).toBe(27 * NAMESPACES);
     expect(Number.isFinite(result.bytesPerCachedObject.peakRss)).toBe(true);
+    expect(Number.isFinite(result.bytesPerCachedObject.restartedRss)).toBe(true);
     expect(result.wide.size.operatorPeakRssMb).toBeLessThan(400);
     expect(result.replaceMs).toBeGreaterThan(0);
   });
