@@ -512,7 +512,17 @@ export class Bench {
     const t0 = performance.now();
     const baseline = await this.createBaseline(run.what, { [SET_LABEL]: run.set }, spec);
     checker.expect(baseline, run.namespaces);
-    await checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000);
+    // Or until the operator exits (out of heap, say): no use waiting 30 minutes for it.
+    const outcome = await Promise.race([
+      checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000).then(() => 'converged' as const),
+      op.exit.then((code) => code),
+    ]);
+    if (outcome !== 'converged') {
+      checker.stop();
+      throw new Error(
+        `the operator exited (code ${String(outcome)}) during cold convergence, ${String(checker.complete)} of ${String(n)} namespaces complete; see operator-${run.label}.log`,
+      );
+    }
     const operatorMs = performance.now() - t0;
     await op.idle();
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);

@@ -133,6 +133,9 @@ export class ComplianceChecker {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`));
       }, timeoutMs);
+      // The watches keep the process alive while it waits; a run that gave up on the wait (its
+      // operator gone) is not kept alive by this timer.
+      timer.unref();
       const waiter: Waiter = {
         test,
         resolve: () => {

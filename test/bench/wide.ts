@@ -182,9 +182,9 @@ export function wideRows(r: WideResult): Row[] {
     },
     {
       figure: 'operator peak RSS, wide baseline',
-      measured: `${String(w.operatorPeakRssMb)} MB (standard baseline: ${String(r.standard.size.operatorPeakRssMb)} MB)`,
+      measured: `${String(w.operatorPeakRssMb)} MB over cold convergence, ${String(r.wide.restart.peakRssMb)} MB over a restart (standard baseline: ${String(r.standard.size.operatorPeakRssMb)} and ${String(r.standard.restart.peakRssMb)} MB)`,
       target: `≤ ${String(PEAK_RSS_BOUND_MB)} MB`,
-      met: w.operatorPeakRssMb <= PEAK_RSS_BOUND_MB,
+      met: Math.max(w.operatorPeakRssMb, r.wide.restart.peakRssMb) <= PEAK_RSS_BOUND_MB,
     },
     {
       figure: 'memory per cached object',

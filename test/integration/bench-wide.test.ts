@@ -74,7 +74,7 @@ describe('the wide-baseline benchmark at 50 namespaces', () => {
     expect(result.bytesPerCachedObject.objects).toBe(27 * NAMESPACES);
     expect(Number.isFinite(result.bytesPerCachedObject.peakRss)).toBe(true);
     expect(Number.isFinite(result.bytesPerCachedObject.restartedRss)).toBe(true);
-    expect(result.wide.size.operatorPeakRssMb).toBeLessThan(400);
+    expect(Math.max(result.wide.size.operatorPeakRssMb, result.wide.restart.peakRssMb)).toBeLessThan(400);
     expect(result.replaceMs).toBeGreaterThan(0);
   });
 
