@@ -122,9 +122,13 @@ export interface SizeResult {
   readonly failedRequests: number;
   readonly operatorCpuSeconds: number;
   readonly operatorPeakRssMb: number;
+  /** The operator's resident memory once idle after convergence. */
+  readonly operatorRssSettledMb: number;
   /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes). */
   readonly operatorHeapUsedMb: number;
   readonly verifiedByListing: number;
+  /** The desired objects found compliant by listing, over every namespace (objectsPerNamespace × namespaces when all are). */
+  readonly objectsVerifiedByListing: number;
   /** Report and ClusterReport writes (create, apply, delete) per namespace, by the operator's own count. */
   readonly reportWritesPerNamespace: number;
   /** Requests per namespace to namespaces' objects by verb and resource, from the apiserver's counters: every client's (the garbage collector's GETs too). */
@@ -135,6 +139,25 @@ export interface SizeResult {
   readonly liftedObjects: number;
   /** Namespaces in the cluster once converged (every earlier size's, the floor's and the script's too): what the operator caches. */
   readonly namespacesInCluster: number;
+}
+
+/** One cold convergence (Bench.converge): names are given as `Bench.name` takes them. */
+export interface ColdRun {
+  /** The operator's baseline. */
+  readonly what: string;
+  /** The floor's baseline, with the same spec, selecting nothing. */
+  readonly floorWhat: string;
+  /** The set label's full value the operator's baseline selects (every one of `namespaces` carries it). */
+  readonly set: string;
+  /** Names the operator's log file and its memory phase. */
+  readonly label: string;
+  readonly namespaces: readonly string[];
+  /** As many as `namespaces`, for the floor. */
+  readonly floorNamespaces: readonly string[];
+  /** The baseline's spec (default BENCH_SPEC). */
+  readonly spec?: Readonly<Record<string, unknown>>;
+  /** SecurityBaselineExceptions made to the baseline before it exists (exceptions.ts), named after `label`; default none. */
+  readonly exceptions?: number;
 }
 
 /** A full resync of every cached namespace. */
@@ -386,7 +409,7 @@ export class Bench {
   /** The gold tier once the tier switch made it, for the deletion phase. */
   private gold: Tier | undefined;
   /** The exceptions made at each size, and what they (and their mirror for the floor) lift. */
-  private readonly exceptions = new BenchExceptions();
+  readonly exceptions = new BenchExceptions();
 
   constructor(env: BenchEnv, opts: BenchOptions) {
     this.env = env;
@@ -480,39 +503,77 @@ export class Bench {
     const floorNs = await this.createNamespaces(`floor${String(n)}`, n);
     const opNs = await this.createNamespaces(`op${String(n)}`, n);
     await this.settle([...floorNs, ...opNs]);
-    const floorBaseline = await this.createBaseline(`floor${String(n)}`, { [SET_LABEL]: 'nothing' });
+    const { size, floorBaseline } = await this.converge({
+      what: `op${String(n)}`,
+      floorWhat: `floor${String(n)}`,
+      set: this.name(`op${String(n)}`),
+      label: String(n),
+      namespaces: opNs,
+      floorNamespaces: floorNs,
+      exceptions: this.opts.exceptions ?? 0,
+    });
     this.floorBaselines.set(n, floorBaseline);
-    // Before the operator starts and the baseline they name exists (each is Invalid until it does).
-    const set = this.name(`op${String(n)}`);
-    const exceptionCount = this.opts.exceptions ?? 0;
-    const sides = { operator: { baseline: set, namespaces: opNs }, floor: { baseline: floorBaseline.metadata.name, namespaces: floorNs } };
-    await this.exceptions.create(this.env.rest, this.name(`exc${String(n)}-`), exceptionCount, sides, Date.now());
-    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, floorNs, this.opts.workers, this.exceptions.exempt);
-    this.env.log(`  floor: ${String(n)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
+    return size;
+  }
 
-    const op = await this.startOperator(String(n));
-    this.memory?.enter(`cold convergence, ${String(n)}`);
+  /**
+   * One cold convergence over namespaces made and settled beforehand, empty of the baseline's
+   * objects: `run.exceptions` SecurityBaselineExceptions are made to the baseline (not there
+   * yet) and mirrored for the floor's; the floor creates the objects, less what they lift, in
+   * `floorNamespaces` (its baseline selects nothing); then a fresh operator process is started
+   * and the baseline created, timed until the checker sees every namespace complete (less what
+   * the exceptions lift), and confirmed by listing. The operator is left running.
+   */
+  async converge(
+    run: ColdRun,
+  ): Promise<{ readonly size: SizeResult; readonly baseline: SecurityBaseline; readonly floorBaseline: SecurityBaseline }> {
+    const n = run.namespaces.length;
+    const spec = run.spec ?? BENCH_SPEC;
+    const floorBaseline = await this.createBaseline(run.floorWhat, { [SET_LABEL]: 'nothing' }, spec);
+    // Before the operator starts and the baseline they name exists (each is Invalid until it does).
+    const name = this.name(run.what);
+    const exceptionCount = run.exceptions ?? 0;
+    const sides = {
+      operator: { baseline: name, namespaces: run.namespaces },
+      floor: { baseline: floorBaseline.metadata.name, namespaces: run.floorNamespaces },
+    };
+    await this.exceptions.create(this.env.rest, this.name(`exc${run.label}-`), exceptionCount, sides, Date.now());
+    const floorMs = await runFloor(this.env.operatorRest, floorBaseline, run.floorNamespaces, this.opts.workers, this.exceptions.exempt);
+    this.env.log(`  floor: ${String(run.floorNamespaces.length)} namespaces in ${(floorMs / 1000).toFixed(1)} s`);
+
+    const op = await this.startOperator(run.label);
+    this.memory?.enter(`cold convergence, ${run.label}`);
     const before = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpuBefore = cpuSeconds(op.pid);
     const failedBefore = failedWrites(await op.metrics());
     const reportsBefore = reportWrites(await op.metrics());
-    const checker = new ComplianceChecker(this.env.rest, set, `${SET_LABEL}=${set}`, this.exceptions.exempt);
+    const checker = new ComplianceChecker(this.env.rest, name, `${SET_LABEL}=${run.set}`, this.exceptions.exempt);
     await checker.start();
     const t0 = performance.now();
-    const baseline = await this.createBaseline(`op${String(n)}`, { [SET_LABEL]: set });
+    const baseline = await this.createBaseline(run.what, { [SET_LABEL]: run.set }, spec);
     this.exceptions.confirm(baseline, Date.now());
-    checker.expect(baseline, opNs);
-    await checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000);
+    checker.expect(baseline, run.namespaces);
+    // Or until the operator exits (out of heap, say): no use waiting 30 minutes for it.
+    const outcome = await Promise.race([
+      checker.until(`${String(n)} namespaces compliant`, () => checker.complete === n, 1_800_000).then(() => 'converged' as const),
+      op.exit.then((code) => code),
+    ]);
+    if (outcome !== 'converged') {
+      checker.stop();
+      throw new Error(
+        `the operator exited (code ${String(outcome)}) during cold convergence, ${String(checker.complete)} of ${String(n)} namespaces complete; see operator-${run.label}.log`,
+      );
+    }
     const operatorMs = performance.now() - t0;
     await op.idle();
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const verified = await checker.verifyByListing();
     checker.stop();
-    const objects = desiredObjects(baseline, opNs[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
+    const objects = desiredObjects(baseline, run.namespaces[0] ?? '', DEFAULT_OPERATOR_SERVICE_ACCOUNT).length;
     let lifted = 0;
-    for (const ns of opNs) {
-      const parts = this.exceptions.exempt(set, ns);
+    for (const ns of run.namespaces) {
+      const parts = this.exceptions.exempt(name, ns);
       if (parts.size > 0) lifted += objects - desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT, parts).length;
     }
     const namespacesInCluster = await this.clusterNamespaces();
@@ -526,7 +587,7 @@ export class Bench {
       namespaceObjectRequest,
       (r) => `${r.verb} ${r.resource} ${r.code}${r.dryRun ? ' dry-run' : ''}`,
     );
-    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const memory = await this.operatorMemory();
     // The operator's own count: the apiserver's cannot tell clients apart, and in a shared
     // cluster the namespace controller's deletes in other namespaces fail now and then.
     const failed = failedWrites(await op.metrics()) - failedBefore;
@@ -537,7 +598,7 @@ export class Bench {
     if (verified.complete !== n)
       throw new Error(`only ${String(verified.complete)} of ${String(n)} namespaces hold their objects when listed`);
     if (verified.liftedPresent > 0) throw new Error(`${String(verified.liftedPresent)} objects the exceptions lift are there when listed`);
-    return {
+    const size: SizeResult = {
       namespaces: n,
       floorMs: round(floorMs, 0),
       operatorMs: round(operatorMs, 0),
@@ -546,15 +607,18 @@ export class Bench {
       objectsPerNamespace: objects,
       failedRequests: failed,
       operatorCpuSeconds: round(cpu),
-      operatorPeakRssMb: round(memoryMb(op.pid).peak, 0),
-      operatorHeapUsedMb: round(heapUsed, 0),
+      operatorPeakRssMb: memory.peakRssMb,
+      operatorRssSettledMb: memory.rssMb,
+      operatorHeapUsedMb: memory.heapUsedMb,
       verifiedByListing: verified.complete,
+      objectsVerifiedByListing: verified.objects,
       reportWritesPerNamespace: round(reportCount / n),
       requestBreakdown,
       exceptions: exceptionCount,
       liftedObjects: lifted,
       namespacesInCluster,
     };
+    return { size, baseline, floorBaseline };
   }
 
   /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */
@@ -1152,6 +1216,14 @@ export class Bench {
       cpuSeconds: round(cpu),
       peakRssMb: round(memoryMb(op.pid).peak, 0),
     };
+  }
+
+  /** The running operator's resident memory now and at its peak, and its V8 heap in use, in MB. */
+  async operatorMemory(): Promise<{ readonly rssMb: number; readonly peakRssMb: number; readonly heapUsedMb: number }> {
+    const op = this.mustRun();
+    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const { rss, peak } = memoryMb(op.pid);
+    return { rssMb: round(rss, 0), peakRssMb: round(peak, 0), heapUsedMb: round(heapUsed, 0) };
   }
 
   /** Deletes what the run made in a shared cluster (the local bench cluster is simply thrown away). */

@@ -48,15 +48,25 @@ export class ComplianceChecker {
   private waiters: Waiter[] = [];
   private readonly compact = compactObject<WireObject>(new ValuePool(), 'bench', { withFields: false });
   private readonly exempt: ExemptFor;
+  /** What each desired object is checked as (the floor's copy, say). */
+  private readonly as: (o: ManagedObject) => ManagedObject;
 
   /**
    * Watches the objects of the baseline named `baselineName` (which need not exist yet), or of
    * several baselines (a list of names), and the namespaces `namespaceSelector` selects.
-   * `exempt`: what exceptions lift in a namespace, whose objects are then not expected there.
+   * `exempt`: what exceptions lift in a namespace, whose objects are then not expected there;
+   * `as` gives what each desired object is checked as (floor.ts's floorCopy, to check the floor's).
    */
-  constructor(rest: RestClient, baselineName: string | readonly string[], namespaceSelector: string, exempt: ExemptFor = NOTHING_EXEMPT) {
+  constructor(
+    rest: RestClient,
+    baselineName: string | readonly string[],
+    namespaceSelector: string,
+    exempt: ExemptFor = NOTHING_EXEMPT,
+    as: (o: ManagedObject) => ManagedObject = (o) => o,
+  ) {
     this.rest = rest;
     this.exempt = exempt;
+    this.as = as;
     const names = typeof baselineName === 'string' ? [baselineName] : baselineName;
     this.baselineNames = new Set(names);
     const byBaseline = names.length === 1 ? `${LABEL_BASELINE}=${names.join('')}` : `${LABEL_BASELINE} in (${names.join(',')})`;
@@ -135,6 +145,9 @@ export class ComplianceChecker {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`));
       }, timeoutMs);
+      // The watches keep the process alive while it waits; a run that gave up on the wait (its
+      // operator gone) is not kept alive by this timer.
+      timer.unref();
       const waiter: Waiter = {
         test,
         resolve: () => {
@@ -147,10 +160,16 @@ export class ComplianceChecker {
   }
 
   /**
-   * Lists every kind afresh and counts the expected namespaces that are complete, and the owned
-   * objects exceptions lift in them that are there all the same (labelled the baseline's).
+   * Lists every kind afresh and counts the expected namespaces that are complete, the desired
+   * objects that comply, and the owned objects exceptions lift in them that are there all the
+   * same (labelled the baseline's).
    */
-  async verifyByListing(): Promise<{ readonly complete: number; readonly expected: number; readonly liftedPresent: number }> {
+  async verifyByListing(): Promise<{
+    readonly complete: number;
+    readonly expected: number;
+    readonly objects: number;
+    readonly liftedPresent: number;
+  }> {
     const seen = new Map<string, WireObject>();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (const kind of kinds) {
@@ -161,10 +180,13 @@ export class ComplianceChecker {
       seen.set(key('ServiceAccount', o.metadata.namespace ?? '', o.metadata.name), o);
     for (const o of await this.listAll('Namespace', undefined, undefined)) seen.set(key('Namespace', o.metadata.name, o.metadata.name), o);
     let complete = 0;
+    let compliant = 0;
     let liftedPresent = 0;
     for (const [ns, baseline] of this.baselineOf) {
       const objects = this.desiredIn(baseline, ns);
-      if (objects.every((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0)) complete += 1;
+      const ok = objects.filter((o) => compareObject(o, seen.get(key(o.kind, ns, o.metadata.name))).length === 0).length;
+      compliant += ok;
+      if (ok === objects.length) complete += 1;
       if (this.exempt(baseline.metadata.name, ns).size === 0) continue;
       const wanted = new Set(objects.map((o) => key(o.kind, ns, o.metadata.name)));
       for (const d of desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT)) {
@@ -172,13 +194,13 @@ export class ComplianceChecker {
         if (d.ownership === 'owned' && !wanted.has(k) && seen.has(k)) liftedPresent += 1;
       }
     }
-    return { complete, expected: this.missing.size, liftedPresent };
+    return { complete, expected: this.missing.size, objects: compliant, liftedPresent };
   }
 
-  /** The objects `namespace` must hold under `baseline`, less what exceptions lift there. */
+  /** The objects `namespace` must hold under `baseline`, less what exceptions lift there, each as `as` gives it. */
   private desiredIn(baseline: SecurityBaseline, namespace: string): ManagedObject[] {
     const exempt = this.exempt(baseline.metadata.name, namespace);
-    return desiredObjects(baseline, namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exempt).map((d) => d.object);
+    return desiredObjects(baseline, namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exempt).map((d) => this.as(d.object));
   }
 
   private async listAll(kind: ResourceKind, labelSelector: string | undefined, fieldSelector: string | undefined): Promise<WireObject[]> {

@@ -24,6 +24,7 @@
  *   node test/bench/cli.ts --window 300                      (the unprotected window without and with the guard instead, window.ts)
  *   node test/bench/cli.ts --baselines 1,10,100 [--sizes 10000]  (many baselines with disjoint selectors instead, many.ts)
  *   node test/bench/cli.ts --soak 30 [--sizes 10000] [--sample-every 30]  (30 minutes of churn, memory and caches watched, instead: soak.ts)
+ *   node test/bench/cli.ts --wide 10000 [--exceptions 0]      (a baseline with 10 workload ServiceAccounts against the standard one instead, wide.ts; no exceptions unless asked)
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -43,6 +44,7 @@ import { renderPreview, runPreviewBench } from './preview.ts';
 import { renderWindow, runWindowBench } from './window.ts';
 import { parseBaselineCounts, renderMany, runManyBench } from './many.ts';
 import { renderSoak, runSoak } from './soak.ts';
+import { renderWide, runWideBench } from './wide.ts';
 
 function count(flag: string, text: string): number {
   const n = Number(text);
@@ -72,13 +74,17 @@ async function main(): Promise<void> {
       // Minutes of churn at the (last) size, memory and caches sampled every --sample-every seconds (soak.ts), run instead of the others.
       soak: { type: 'string', default: '0' },
       'sample-every': { type: 'string', default: '30' },
+      // Namespaces brought to the standard baseline, then to one with 10 workload ServiceAccounts (wide.ts), run instead of the others.
+      wide: { type: 'string', default: '0' },
       // The phases of the scale benchmark (bench.ts's PHASES), comma-separated; empty: all.
       phases: { type: 'string', default: '' },
-      // SecurityBaselineExceptions at each size, each lifting one part of its baseline in one namespace (exceptions.ts).
-      exceptions: { type: 'string', default: '100' },
+      // SecurityBaselineExceptions at each size, each lifting one part of its baseline in one namespace (exceptions.ts):
+      // 100 unless given, none for --wide unless given.
+      exceptions: { type: 'string' },
     },
     strict: true,
   });
+  const wideNamespaces = count('wide', values.wide);
   let opts: BenchOptions = {
     sizes: values.sizes.split(',').map((s) => count('sizes', s)),
     scriptNamespaces: count('script', values.script),
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
     operatorNodeArgs: values['node-args'].split(' ').filter((a) => a !== ''),
     reports: values.reports === 'on',
     phases: parsePhases(values.phases),
-    exceptions: count('exceptions', values.exceptions),
+    exceptions: values.exceptions === undefined ? (wideNamespaces > 0 ? 0 : 100) : count('exceptions', values.exceptions),
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
@@ -130,13 +136,15 @@ async function main(): Promise<void> {
     const mode =
       soakMinutes > 0
         ? 'soak'
-        : baselineCounts.length > 0
-          ? 'baselines'
-          : previewPods > 0
-            ? 'preview'
-            : windowNamespaces > 0
-              ? 'window'
-              : 'latest';
+        : wideNamespaces > 0
+          ? 'wide'
+          : baselineCounts.length > 0
+            ? 'baselines'
+            : previewPods > 0
+              ? 'preview'
+              : windowNamespaces > 0
+                ? 'window'
+                : 'latest';
     const out = values.out ?? join(outDir, `${mode}.json`);
     const write = (full: object, table: string): void => {
       writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
@@ -151,6 +159,9 @@ async function main(): Promise<void> {
       };
       const result = await runSoak(env, opts, soak, false);
       write({ date: new Date().toISOString(), machine, options: opts, soak: result, totalSeconds: totalSeconds() }, renderSoak(result));
+    } else if (wideNamespaces > 0) {
+      const result = await runWideBench(env, opts, wideNamespaces, false);
+      write({ date: new Date().toISOString(), machine, options: opts, wide: result, totalSeconds: totalSeconds() }, renderWide(result));
     } else if (baselineCounts.length > 0) {
       const result = await runManyBench(env, opts, baselineCounts, false);
       write({ date: new Date().toISOString(), machine, options: opts, many: result, totalSeconds: totalSeconds() }, renderMany(result));

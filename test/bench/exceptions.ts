@@ -14,6 +14,7 @@ import type { ExemptPart, SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors } from '../../src/api/validate.ts';
 import { DEFAULT_HORIZON_MS, ExemptionIndex, judgeException } from '../../src/baseline/exceptions.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
+import { ApiError } from '../../src/kube/transport.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { rfc3339 } from '../../src/lib/time.ts';
 
@@ -118,6 +119,20 @@ export class BenchExceptions {
   /** The exceptions made for `baseline` (by name). */
   count(baseline: string): number {
     return this.created.filter((e) => e.spec.baseline === baseline).length;
+  }
+
+  /**
+   * Deletes the exceptions made for `baseline` (by name) from the cluster, once the baseline is
+   * gone; what they lifted stays known (the name is not used again).
+   */
+  async remove(rest: RestClient, baseline: string): Promise<void> {
+    for (const e of this.created.filter((x) => x.spec.baseline === baseline)) {
+      try {
+        await rest.request('DELETE', resourcePath('SecurityBaselineException', undefined, e.metadata.name));
+      } catch (err: unknown) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+    }
   }
 
   /** The names of every exception made, for the cleanup. */

@@ -29,12 +29,13 @@ import type { Sendable } from '../../src/kube/rest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bench, SET_LABEL, writesByResource, type BenchEnv, type BenchOptions, type ResyncResult } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
+import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { createNamespaces, listAll } from './fixtures.ts';
 import { pool, runFloor } from './floor.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { ApiserverRequests, cpuSeconds, memoryMb, REPORT_RESOURCES } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
-import { formatTable, type Row } from './report.ts';
+import { formatRows, formatTable, type Row } from './report.ts';
 
 /** Namespace label events changing no baseline's selection, per k (by default). */
 export const EVENTS = 2000;
@@ -278,7 +279,7 @@ async function namespaceEvents(
 }
 
 /** Deletes the baselines `names` (their policy, Delete, is the default) and waits until they and their objects are gone. */
-async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise<void> {
+export async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise<void> {
   for (const name of names) {
     try {
       await env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
@@ -302,14 +303,22 @@ async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise
 }
 
 /**
- * Undoes runFloor: deletes the objects it created, and takes back what it applied to existing
- * ones (the default ServiceAccount's token mount, the namespace's Pod Security labels) by
- * applying nothing with its field manager, so that the next k's floor writes what the first did.
+ * Undoes runFloor: deletes the objects it created (less what `exempt` lifted, as runFloor left
+ * them out), and takes back what it applied to existing ones (the default ServiceAccount's token
+ * mount, the namespace's Pod Security labels) by applying nothing with its field manager, so
+ * that the next k's floor writes what the first did.
  */
-async function removeFloor(env: BenchEnv, baseline: SecurityBaseline, namespaces: readonly string[], workers: number): Promise<void> {
+export async function removeFloor(
+  env: BenchEnv,
+  baseline: SecurityBaseline,
+  namespaces: readonly string[],
+  workers: number,
+  exempt: ExemptFor = NOTHING_EXEMPT,
+): Promise<void> {
   await pool(namespaces, workers, async (ns) => {
+    const parts = exempt(baseline.metadata.name, ns);
     await Promise.all(
-      desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT).map(async ({ object: o, ownership }) => {
+      desiredObjects(baseline, ns, DEFAULT_OPERATOR_SERVICE_ACCOUNT, parts).map(async ({ object: o, ownership }) => {
         if (ownership === 'owned') {
           await env.rest.request('DELETE', resourcePath(o.kind, ns, o.metadata.name));
           return;
@@ -382,10 +391,5 @@ export function renderMany(r: ManyResult): string {
       String(st.peakRssMb),
     ]),
   );
-  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const judged = formatTable(
-    ['figure', 'measured', 'target', 'met'],
-    manyRows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
-  );
-  return `many baselines over ${String(r.namespaces)} namespaces\n${figures}\n\n${judged}`;
+  return `many baselines over ${String(r.namespaces)} namespaces\n${figures}\n\n${formatRows(manyRows(r))}`;
 }

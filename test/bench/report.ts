@@ -212,13 +212,17 @@ export function renderGrowth(g: Growth): string {
   return `growth: cold convergence at each size (least-squares slopes; each size's operator caches every earlier size's namespaces too)\n${table}`;
 }
 
+/** Judged rows as a table: figure, measured, target, and whether it was met (blank where only reported). */
+export function formatRows(judged: readonly Row[]): string {
+  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
+  return formatTable(
+    ['figure', 'measured', 'target', 'met'],
+    judged.map((row) => [row.figure, row.measured, row.target, verdict(row)]),
+  );
+}
+
 /** A plain-text table. */
 export function renderTable(r: BenchResult & { readonly machine: string }): string {
-  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const table = formatTable(
-    ['figure', 'measured', 'target', 'met'],
-    rows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
-  );
   const growth = r.growth === undefined ? '' : `\n\n${renderGrowth(r.growth)}`;
-  return `kubeposture bench, ${r.date} — ${r.machine}\n${table}${growth}`;
+  return `kubeposture bench, ${r.date} — ${r.machine}\n${formatRows(rows(r))}${growth}`;
 }

@@ -32,7 +32,7 @@ import { ComplianceChecker } from './checker.ts';
 import { createNamespaces, listAll } from './fixtures.ts';
 import { cpuSeconds, memoryMb } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
-import { formatTable, type Row } from './report.ts';
+import { formatRows, formatTable, type Row } from './report.ts';
 import { GOLD_SPEC, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 
 /** What the churn does, per second unless said otherwise. */
@@ -725,16 +725,11 @@ export function renderSoak(r: SoakResult): string {
     `${String(o.edited)} objects edited and ${String(o.removed)} deleted (${String(o.missed)} found nothing), ` +
     `${String(o.exceptionsCreated)} exceptions (${String(o.exceptionsExpired)} seen Expired before deletion, ${String(o.exceptionsNotExpired)} not); ` +
     `${String(o.lateTicks)} late seconds; errors ${JSON.stringify(o.errors)}; operator CPU ${r.churnCpuPercent.toFixed(1)} % of a core`;
-  const verdict = (row: Row): string => (row.met === undefined ? '' : row.met ? 'yes' : 'NO');
-  const judged = formatTable(
-    ['figure', 'measured', 'target', 'met'],
-    soakRows(r).map((row) => [row.figure, row.measured, row.target, verdict(row)]),
-  );
   return [
     `soak: ${String(r.namespaces)} namespaces, ${String(r.minutes)} min of churn after converging in ${(r.convergeMs / 1000).toFixed(1)} s; slopes after ${String(r.warmUpMinutes)} min; peak RSS ${String(r.peakRssMb)} MB`,
     ops,
     samples,
     caches,
-    judged,
+    formatRows(soakRows(r)),
   ].join('\n\n');
 }
