@@ -140,6 +140,7 @@ export class Controller {
       results: this.results,
       horizonMs: config.exceptionHorizonMs ?? DEFAULT_HORIZON_MS,
       mayWrite: () => this.leading() && this.started,
+      settled: () => this.firstPass.done,
       onChange: (namespaces, baselines) => {
         for (const b of baselines) this.status.markDirty(b);
         if (!this.started) return;
@@ -290,8 +291,14 @@ export class Controller {
     this.status.beginWarming();
     this.exceptions.markAllDirty();
     for (const b of this.caches.baselineObjectList()) this.baselineQueue.add(b.metadata.name);
-    if (this.firstPass.begin(this.caches.namespaceNames())) this.reports.offerBaselines();
+    if (this.firstPass.begin(this.caches.namespaceNames())) this.firstPassDone();
     this.enqueueNamespaces();
+  }
+
+  /** Every namespace has been reconciled once since this replica began acting: what waited for that may be written. */
+  private firstPassDone(): void {
+    this.reports.offerBaselines();
+    this.exceptions.flushSoon();
   }
 
   /** True while this process may write. */
@@ -380,7 +387,7 @@ export class Controller {
     this.status.reconciled(name, before, result);
     this.exceptions.reconciled(before, result);
     this.reports.offer(name);
-    if (this.firstPass.visited(name)) this.reports.offerBaselines();
+    if (this.firstPass.visited(name)) this.firstPassDone();
     const [was, is] = [outcomeKey(before), outcomeKey(result)];
     if (was !== is) {
       if (before?.baseline !== undefined) this.reports.offerBaseline(before.baseline.name);

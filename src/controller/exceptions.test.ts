@@ -18,7 +18,7 @@ interface World {
   readonly objects: ExceptionObject[];
 }
 
-function world(expiresAt: number, horizonMs = 90 * DAY): World {
+function world(expiresAt: number, horizonMs = 90 * DAY, settled: () => boolean = () => true): World {
   const clock = new FakeClock();
   const objects: ExceptionObject[] = [
     {
@@ -60,6 +60,7 @@ function world(expiresAt: number, horizonMs = 90 * DAY): World {
     results,
     horizonMs,
     mayWrite: () => true,
+    settled,
     onChange: (namespaces, baselines) => changes.push({ namespaces: [...namespaces].sort(), baselines: [...baselines] }),
   });
   return { clock, book, events, patches, changes, objects };
@@ -121,6 +122,21 @@ describe('ExceptionBook', () => {
     expect(w.patches.at(-1)).toMatchObject({
       body: { status: { conditions: [{ status: 'False', reason: 'Expired' }], namespaces: [], namespaceCount: 0 } },
     });
+  });
+
+  it('writes no status until the first pass is done (the namespaces it lists come from it), then what is marked', async () => {
+    let settled = false;
+    const w = world(10_000, 90 * DAY, () => settled);
+    w.book.refresh();
+    w.book.markAllDirty();
+    w.clock.advance(50);
+    await Promise.resolve();
+    expect(w.patches).toEqual([]);
+    settled = true;
+    w.book.flushSoon();
+    w.clock.advance(50);
+    await Promise.resolve();
+    expect(w.patches.map((p) => p.name)).toEqual(['legacy']);
   });
 
   it('is Invalid, lifting nothing, past the horizon; with a Warning on the exception', () => {

@@ -49,6 +49,12 @@ export interface ExceptionBookDeps {
   readonly horizonMs: number;
   /** False while this process may not write (a follower), or has not started. */
   readonly mayWrite: () => boolean;
+  /**
+   * False until every namespace has been reconciled once since this replica began acting
+   * (first-pass.ts): the namespaces a status lists come from those reconciles, and written
+   * before, a restart cut each list short and wrote it whole again (two writes per exception).
+   */
+  readonly settled: () => boolean;
   /** What exceptions lift changed in these namespaces (and for these baselines' status). */
   readonly onChange: (namespaces: ReadonlySet<string>, baselines: ReadonlySet<string>) => void;
 }
@@ -146,6 +152,11 @@ export class ExceptionBook {
     if (a.length === 0 && b.length === 0) return;
     if (a.length === b.length && a.every((x, i) => x === b[i])) return;
     for (const name of [...a, ...b]) this.dirty.add(name);
+    this.scheduleFlush();
+  }
+
+  /** Writes what is marked, soon (the first pass just ended). */
+  flushSoon(): void {
     this.scheduleFlush();
   }
 
@@ -252,7 +263,8 @@ export class ExceptionBook {
 
   /** Writes the status of every exception marked dirty whose status differs. */
   async flush(): Promise<void> {
-    if (!this.deps.mayWrite()) return;
+    // Statuses marked meanwhile stay marked: flushSoon writes them once the first pass is done.
+    if (!this.deps.mayWrite() || !this.deps.settled()) return;
     const names = [...this.dirty];
     this.dirty.clear();
     const judged = new Map(this.current().judged.map((j) => [j.object.metadata.name, j]));

@@ -10,6 +10,9 @@
 import { NAME_DEFAULT_DENY, NAME_QUOTA } from '../../src/api/constants.ts';
 import type { SecurityBaselineExceptionStatus } from '../../src/api/exception.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
+import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
+import type { RequestInit } from '../../src/kube/transport.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, startAsOperator } from '../support/identity.ts';
@@ -166,6 +169,51 @@ describe('an exception', () => {
     expect(await managedIn(ns)).toEqual(before);
     expect((await readBaseline(baseline))?.status?.namespaces?.excepted).toBe(0);
   });
+});
+
+/** Its creates in one namespace answer `delayMs` late. */
+class SlowCreates extends RestClient {
+  private readonly namespace: string;
+  private readonly delayMs: number;
+
+  constructor(kc: KubeConfig, opts: RestClientOptions, namespace: string, delayMs: number) {
+    super(kc, opts);
+    this.namespace = namespace;
+    this.delayMs = delayMs;
+  }
+
+  override async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    if (method === 'POST' && path.includes(`/namespaces/${this.namespace}/`)) await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.request(method, path, init);
+  }
+}
+
+describe('a restart', () => {
+  it("writes no exception's status again, though a namespace it lists is reconciled late (the first pass)", async () => {
+    const group = uniqueName('g');
+    const [ns = ''] = await createNamespaces('exc-restart', 1, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 1);
+    const name = uniqueName('exc');
+    await user.create(
+      'SecurityBaselineException',
+      exception(name, baseline, [ns], ['resourceQuota'], rfc3339(Date.now() + 3_600_000)),
+      'kubeposture-tests',
+    );
+    await eventually(async () => {
+      expect((await readException(name))?.status?.namespaces).toEqual([ns]);
+    }, 10_000);
+    await op.stop();
+    // Drift while it is down: the new operator's repair of this namespace answers 1.5 s late,
+    // long after the exception's status would have been written without it in the list.
+    await user.request('DELETE', resourcePath('NetworkPolicy', ns, NAME_DEFAULT_DENY));
+    op = await startAsOperator({}, (k, o) => new SlowCreates(k, o, ns, 1500));
+    await op.controller.settle();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await policyTypes(ns)).toBeDefined();
+    expect(op.requests.filter((r) => r.path.includes('/securitybaselineexceptions/')).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    expect((await readException(name))?.status?.namespaces).toEqual([ns]);
+  }, 60_000);
 });
 
 describe('who may write an exception', () => {

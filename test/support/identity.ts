@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { OPERATOR_NAMESPACE, operatorToken, waitForGrantableRole } from '../bench/identity.ts';
 import type { ControllerConfig } from '../../src/controller/controller.ts';
 import { kubectl } from './kubectl.ts';
-import { startOperator, type TestOperator } from './operator.ts';
+import { startOperator, type RestFactory, type TestOperator } from './operator.ts';
 import { kc, user } from './world.ts';
 
 export { OPERATOR_NAMESPACE };
@@ -42,6 +42,10 @@ export async function serviceAccountKubeConfig(): Promise<KubeConfig> {
 }
 
 /** The operator in this process as installed: under its own ServiceAccount, in its own namespace, status every 100 ms (`config` on top). */
-export async function startAsOperator(config: Partial<ControllerConfig> = {}): Promise<TestOperator> {
-  return startOperator({ operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, ...config }, await serviceAccountKubeConfig());
+export async function startAsOperator(config: Partial<ControllerConfig> = {}, makeRest?: RestFactory): Promise<TestOperator> {
+  return startOperator(
+    { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, ...config },
+    await serviceAccountKubeConfig(),
+    makeRest,
+  );
 }
