@@ -98,11 +98,17 @@ export class ApiserverRequests {
 /** Requests (any client's) to single objects in namespaces: not lists or watches, not status. */
 export const namespaceObjectRequest = (s: RequestSeries): boolean =>
   OBJECT_VERBS.has(s.verb) && NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '';
-/** Any write to namespaces' objects, reports or SecurityBaselines, status included (not the controller manager's quota status, not a dry run). */
+/**
+ * Any write to namespaces' objects, reports, SecurityBaselines or SecurityBaselineExceptions,
+ * status included (not the controller manager's quota status, not a dry run).
+ */
 export const namespaceOrBaselineWrite = (s: RequestSeries): boolean =>
   WRITE_VERBS.has(s.verb) &&
   !s.dryRun &&
-  ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') || REPORT_RESOURCES.has(s.resource) || s.resource === 'securitybaselines');
+  ((NAMESPACE_RESOURCES.has(s.resource) && s.subresource === '') ||
+    REPORT_RESOURCES.has(s.resource) ||
+    s.resource === 'securitybaselines' ||
+    s.resource === 'securitybaselineexceptions');
 /** A dry run of a namespace's labels (a Pod Security preview or WhenClean check). */
 export const namespaceDryRun = (s: RequestSeries): boolean => s.dryRun && s.resource === 'namespaces' && s.subresource === '';
 export const baselineStatusWrite = (s: RequestSeries): boolean =>
