@@ -15,7 +15,7 @@ help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
-	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~55 min with every phase; docs/performance.md)"
+	@echo "make bench         the scale benchmark at 1,000 and 10,000 namespaces (~45 min with every phase; docs/performance.md)"
 	@echo "                   PHASES=cold,spec-change (say) runs only those of script,cold,latency,resync,spec-change,restart,tier-switch,delete"
 	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
 	@echo "make bench-window  pods stored before their namespace's default-deny, without and with the guard (docs/performance.md)"
