@@ -215,7 +215,10 @@ export class Controller {
       if (e.type !== 'delete' && this.started) this.status.trackNewlySelected(e.object);
       this.namespaceQueue.add(name);
     });
-    this.caches.onManagedObject((ns) => {
+    this.caches.onManagedObject((ns, unchanged) => {
+      // A change of nothing the cache keeps (the quota controller counting pods) needs a
+      // reconcile only where pods matter: an Audit baseline's preview, a held WhenClean rollout.
+      if (unchanged && !this.podsMatter(ns)) return;
       this.namespaceQueue.add(ns);
     });
     this.caches.onBaseline((e) => {
@@ -293,6 +296,16 @@ export class Controller {
     for (const b of this.caches.baselineObjectList()) this.baselineQueue.add(b.metadata.name);
     if (this.firstPass.begin(this.caches.namespaceNames())) this.firstPassDone();
     this.enqueueNamespaces();
+  }
+
+  /**
+   * True where kubeposture learns of pods coming and going from its ResourceQuota's status
+   * (preview-pace.ts): an Audit baseline's namespace, a WhenClean rollout held back, or one not
+   * reconciled yet.
+   */
+  private podsMatter(namespace: string): boolean {
+    const r = this.results.get(namespace);
+    return r?.baseline === undefined || r.baseline.mode === 'Audit' || r.podSecurity?.state === 'pending';
   }
 
   /** Every namespace has been reconciled once since this replica began acting: what waited for that may be written. */
