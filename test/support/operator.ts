@@ -10,7 +10,6 @@ import { serviceAccountOf, whoAmI } from '../../src/kube/identity.ts';
 import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
 import type { RequestInit, RequestRecord } from '../../src/kube/transport.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { Metrics } from '../../src/observability/metrics.ts';
 import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { testKubeConfig } from './cluster.ts';
@@ -24,8 +23,8 @@ export interface TestOperator {
   /** The most `method` requests to paths under `/namespaces/<namespace>/` in flight at once (with the default client). */
   mostAtOnce(method: string, namespace: string): number;
   resetRequests(): void;
-  /** Namespace reconciles so far, whatever their result (kubeposture_reconciles_total). */
-  reconciles(): Promise<number>;
+  /** How many times `namespace` has been reconciled, whatever came of it (by the controller's "Reconciled namespace" log line). */
+  reconcilesOf(namespace: string): number;
   stop(): Promise<void>;
 }
 
@@ -59,7 +58,24 @@ export async function startOperator(
   kubeConfig: KubeConfig = testKubeConfig(),
   makeRest: RestFactory = (k, o) => new AtOnceRest(k, o),
 ): Promise<TestOperator> {
-  const log: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
+  const base: Logger = process.env.KUBEPOSTURE_TEST_LOG === 'debug' ? createLogger('debug') : silentLogger;
+  const reconciled = new Map<string, number>();
+  const log: Logger = {
+    error: (m, f) => {
+      base.error(m, f);
+    },
+    warn: (m, f) => {
+      base.warn(m, f);
+    },
+    info: (m, f) => {
+      base.info(m, f);
+    },
+    debug: (m, f) => {
+      const ns = f?.namespace;
+      if (m === 'Reconciled namespace' && typeof ns === 'string') reconciled.set(ns, (reconciled.get(ns) ?? 0) + 1);
+      base.debug(m, f);
+    },
+  };
   const requests: RequestRecord[] = [];
   const rest = makeRest(kubeConfig, {
     userAgent: 'kubeposture-under-test',
@@ -70,11 +86,9 @@ export async function startOperator(
   // As `kubeposture run` does: under a ServiceAccount, the operator grants through grantor RoleBindings.
   const operatorServiceAccount = serviceAccountOf(await whoAmI(rest));
   requests.length = 0;
-  const metrics = new Metrics(false);
   const controller = new Controller({
     rest,
     log,
-    metrics,
     clock: systemClock,
     config: {
       operatorNamespace: undefined,
@@ -98,7 +112,7 @@ export async function startOperator(
       requests.length = 0;
       if (rest instanceof AtOnceRest) rest.most.clear();
     },
-    reconciles: async () => (await metrics.reconciles.get()).values.reduce((n, v) => n + v.value, 0),
+    reconcilesOf: (namespace) => reconciled.get(namespace) ?? 0,
     stop: async () => {
       await controller.stop();
       rest.close();
