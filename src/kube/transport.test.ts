@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, throttledRetryDelay, Transport, warningTexts, WriteRefused, type RequestRecord } from './transport.ts';
+import { join } from 'node:path';
+import { ApiError, settleOnce, throttledRetryDelay, Transport, warningTexts, WriteRefused, type RequestRecord } from './transport.ts';
 
 /** A plain-HTTP server answering from a script, one entry per request. */
 async function scripted(
@@ -226,5 +228,50 @@ describe('Warning headers', () => {
         });
       });
     }
+  });
+});
+
+describe('what a finished request keeps', () => {
+  it('settleOnce settles once, as a promise does', async () => {
+    const p = new Promise<string>((resolve, reject) => {
+      const s = settleOnce(resolve, reject);
+      s.resolve('first');
+      s.reject(new Error('too late'));
+      s.resolve('second');
+    });
+    await expect(p).resolves.toBe('first');
+  });
+
+  // In a node of its own, with gc() exposed: over HTTPS the agent keeps the request that opened
+  // a connection (and its response and listeners) while the connection stays open, so an answer
+  // held by them would live as long as the connection.
+  it('lets go of an answer once the caller has, though the connection that brought it stays open', () => {
+    const script = `
+      import { createServer } from 'node:https';
+      import { Transport } from ${JSON.stringify(join(import.meta.dirname, 'transport.ts'))};
+      import { selfSignedCertificate } from ${JSON.stringify(join(import.meta.dirname, '../lib/self-signed.ts'))};
+      const pair = selfSignedCertificate(['localhost'], ['127.0.0.1']);
+      const list = JSON.stringify({ items: Array.from({ length: 2000 }, (_, i) => ({ metadata: { name: 'object-' + i } })) });
+      const server = createServer({ cert: pair.cert, key: pair.key }, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(list);
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = 'https://127.0.0.1:' + server.address().port;
+      const t = new Transport({ getCurrentCluster: () => ({ server: url }), applyToHTTPSOptions: async (o) => { o.ca = pair.cert; } });
+      let answer = await t.request('GET', '/api/v1/namespaces');
+      const items = answer.items.length;
+      const ref = new WeakRef(answer);
+      answer = undefined;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      gc();
+      const open = await new Promise((resolve) => server.getConnections((_e, n) => resolve(n)));
+      console.log(JSON.stringify({ items, kept: ref.deref() !== undefined, open }));
+      t.close();
+      server.close();
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { items: number; kept: boolean; open: number };
+    expect(r).toEqual({ items: 2000, kept: false, open: 1 });
   });
 });

@@ -81,6 +81,34 @@ export function throttledRetryDelay(
   return Math.round(base * (1 + 0.2 * random()));
 }
 
+/**
+ * `resolve` and `reject` that let go of the promise once either is called. Node's https Agent
+ * keeps the request that opened a connection reachable for as long as the connection lives (a
+ * closure of its TLS session cache holds the callback that holds the request), and the request
+ * its response and their listeners. Had those held the promise's own functions, they would hold
+ * the promise and so its answer: every informer's first LIST page, 500 objects as the apiserver
+ * sent them (parsed and raw), for as long as the operator runs (heap snapshot, docs/performance.md).
+ */
+export function settleOnce<T>(
+  resolve: (value: T) => void,
+  reject: (err: unknown) => void,
+): { readonly resolve: (value: T) => void; readonly reject: (err: unknown) => void } {
+  let pending: { readonly resolve: (value: T) => void; readonly reject: (err: unknown) => void } | undefined = { resolve, reject };
+  const take = (): typeof pending => {
+    const p = pending;
+    pending = undefined;
+    return p;
+  };
+  return {
+    resolve: (value) => {
+      take()?.resolve(value);
+    },
+    reject: (err) => {
+      take()?.reject(err);
+    },
+  };
+}
+
 /** A reused keep-alive connection the server had closed: the request never reached it. */
 class StaleConnection extends Error {}
 
@@ -260,8 +288,11 @@ export class Transport {
     const started = Date.now();
     const { url, opts, headers } = await this.prepare(path, init.query);
     let status = 0;
+    // Read out of init here: no listener below may hold it (see settleOnce).
+    const dryRun = init.query?.dryRun === 'All';
+    const onWarnings = init.onWarnings;
     const record = (): void => {
-      this.onRequest?.({ method, path, status, millis: Date.now() - started, ...(init.query?.dryRun === 'All' ? { dryRun: true } : {}) });
+      this.onRequest?.({ method, path, status, millis: Date.now() - started, ...(dryRun ? { dryRun: true } : {}) });
     };
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (payload !== undefined) {
@@ -271,7 +302,8 @@ export class Transport {
     const mayWrite = method === 'GET' ? undefined : this.mayWrite;
     if (mayWrite !== undefined && !mayWrite()) throw new WriteRefused(method, path);
     let refused = false;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolveOnce, rejectOnce) => {
+      const { resolve, reject } = settleOnce(resolveOnce, rejectOnce);
       const req = this.send(url, method, headers, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -279,10 +311,13 @@ export class Transport {
         res.on('end', () => {
           status = res.statusCode ?? 0;
           record();
-          const body = parseBody(Buffer.concat(chunks).toString('utf8'));
-          if (init.onWarnings !== undefined) {
+          const raw = Buffer.concat(chunks);
+          // The answer's bytes are garbage now, whoever still holds this listener.
+          chunks.length = 0;
+          const body = parseBody(raw.toString('utf8'));
+          if (onWarnings !== undefined) {
             const warnings = warningTexts(res.rawHeaders);
-            if (warnings.length > 0) init.onWarnings(warnings);
+            if (warnings.length > 0) onWarnings(warnings);
           }
           if (status >= 400) reject(apiError(method, path, status, body, res.headers['retry-after']));
           else resolve(body);
