@@ -134,6 +134,19 @@ describe('ValuePool', () => {
     const x = pool.tree({ same: 1 });
     expect(pool.tree({ same: 1 })).toBe(x);
   });
+
+  it("shares the strings of a value unlike any other: two namespaces' RoleBinding subjects hold one kind and name", () => {
+    const pool = new ValuePool();
+    const subjects = (ns: string): unknown => [{ kind: 'ServiceAccount', name: 'app', namespace: ns }];
+    const a = pool.tree(subjects('a'));
+    const b = pool.tree(subjects('b'));
+    expect(a).not.toBe(b);
+    expect(Object.isFrozen((a as unknown[])[0])).toBe(true);
+    // Two values and four strings (ServiceAccount, app, a, b), each string once.
+    expect(pool.size).toBe(6);
+    for (const s of ['ServiceAccount', 'app', 'a', 'b']) pool.str(s);
+    expect(pool.size).toBe(6);
+  });
 });
 
 describe('compactNamespace', () => {
