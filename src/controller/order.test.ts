@@ -55,6 +55,24 @@ describe('writeOrder', () => {
     expect(order.namespace).toBe(namespace);
   });
 
+  it('removes the grantor with the rest of the cleanup when nothing orphaned needs it', () => {
+    const deleteRole: Action = { type: 'delete', kind: 'Role', name: 'kubeposture-app', uid: 'u4' };
+    const orphanQuota: Action = { type: 'orphan', kind: 'ResourceQuota', name: 'kubeposture-quota', uid: 'u5', baseline: 'b' };
+    const deletes = writeOrder([deleteGrantor, deleteRole, deleteQuota, giveBack, namespace]);
+    expect(names(deletes.cleanup)).toEqual([
+      `delete RoleBinding/${NAME_GRANTOR}`,
+      'delete Role/kubeposture-app',
+      'delete ResourceQuota/kubeposture-quota',
+      'releaseShared ServiceAccount/default',
+    ]);
+    expect(deletes.ungrant).toEqual([]);
+    // Orphaning a quota needs no grant either; a RoleBinding, as a Role, does.
+    expect(writeOrder([deleteGrantor, orphanQuota]).ungrant).toEqual([]);
+    const orphanBinding: Action = { type: 'orphan', kind: 'RoleBinding', name: 'kubeposture-app', uid: 'u6', baseline: 'b' };
+    expect(names(writeOrder([deleteGrantor, orphanBinding]).ungrant)).toEqual([`delete RoleBinding/${NAME_GRANTOR}`]);
+    expect(names(writeOrder([deleteGrantor, orphanBinding]).cleanup)).toEqual(['orphan RoleBinding/kubeposture-app']);
+  });
+
   it("takes the Namespace's give-back for its last write too", () => {
     const release: Action = { type: 'releaseShared', kind: 'Namespace', name: 'team-a' };
     const order = writeOrder([release, deleteQuota]);

@@ -344,7 +344,8 @@ export class Reconciler {
       await runWave(order.bindings.filter((a) => !blockedNames.has(actionTarget(a).name)));
     }
     // Cleanup together, as the floor does (one at a time, a baseline's deletion took 2.85 times
-    // the floor's at 5,000 namespaces); the grantor's removal only once all of it is done.
+    // the floor's at 5,000 namespaces); the grantor's removal with it, or after it where an
+    // orphaned Role or RoleBinding needs the grant (order.ts).
     // Removing a RoleBinding that bound someone else's object leaves it Blocked, not repaired.
     if (error === undefined) await runWave([...unbind, ...order.cleanup], (a) => unbind.includes(a));
     if (error === undefined) await runWave(order.ungrant);
