@@ -33,6 +33,29 @@ function rig(limitMiB: number): {
   return { clock, limit, state, warned };
 }
 
+/** When the rig collects, checking every 250 ms until `untilMs` with the RSS at 300 MiB at each check. */
+function collectionsAt(r: ReturnType<typeof rig>, untilMs: number): number[] {
+  const at: number[] = [];
+  for (let t = 0; t <= untilMs; t += 250) {
+    r.state.rss = 300;
+    if (r.limit.check()) at.push(r.clock.now());
+    r.clock.advance(250);
+  }
+  return at;
+}
+
+/** The RSS at `underMiB` when the next collection may run (at most 8 s on), then over: collections 1 s apart again. */
+function backToMinimum(r: ReturnType<typeof rig>, underMiB: number): void {
+  r.clock.advance(8000);
+  r.state.rss = underMiB;
+  expect(r.limit.check()).toBe(false);
+  r.state.rss = 300;
+  expect(r.limit.check()).toBe(true);
+  r.clock.advance(1000);
+  r.state.rss = 300;
+  expect(r.limit.check()).toBe(true);
+}
+
 describe('SoftMemoryLimit', () => {
   it('does nothing while the RSS is at or under the limit', () => {
     const r = rig(256);
@@ -59,22 +82,57 @@ describe('SoftMemoryLimit', () => {
   it('backs off, doubling up to the maximum, while a collection cannot bring it under the limit, and says so once', () => {
     const r = rig(256);
     r.state.live = 280;
-    const at: number[] = [];
-    for (let t = 0; t <= 40_000; t += 250) {
-      r.state.rss = 300;
-      if (r.limit.check()) at.push(r.clock.now());
-      r.clock.advance(250);
-    }
+    const at = collectionsAt(r, 40_000);
     expect(at.slice(0, 6)).toEqual([0, 2000, 6000, 14_000, 22_000, 30_000]);
     expect(r.warned).toEqual(['Memory is above the soft limit even after a full collection: raise the limit']);
-    // Once a collection gets it under again, the interval is back to the minimum.
+    // Once a collection gets it under the limit and it stays under till the next may run, the interval is back to the minimum.
     r.state.live = 100;
     r.clock.advance(8000);
     r.state.rss = 300;
     expect(r.limit.check()).toBe(true);
-    r.clock.advance(1000);
-    r.state.rss = 300;
-    expect(r.limit.check()).toBe(true);
+    backToMinimum(r, 100);
+  });
+
+  it('backs off too while the RSS is back over the limit as soon as a collection may run, though each brings it under', () => {
+    const r = rig(256);
+    r.state.live = 200;
+    const at = collectionsAt(r, 30_000);
+    // Not once a second: the work needs about as much as the limit, and each collection buys a moment.
+    expect(at).toEqual([0, 1000, 3000, 7000, 15_000, 23_000]);
+    expect(r.warned).toEqual([]);
+    // Under the limit when the next may run: the interval is back to the minimum.
+    backToMinimum(r, 250);
+  });
+
+  it("spends at most maxShare of the time collecting: a collection's own length sets the least wait", () => {
+    const clock = new FakeClock();
+    const state = { rss: 300, collections: 0 };
+    const limit = new SoftMemoryLimit({
+      clock,
+      log: silentLogger,
+      limitBytes: 256 * MIB,
+      rss: () => state.rss * MIB,
+      collect: () => {
+        state.collections += 1;
+        clock.advance(800);
+        state.rss = 100;
+      },
+      minIntervalMs: 1000,
+      maxShare: 0.05,
+    });
+    expect(limit.check()).toBe(true);
+    // 800 ms of collecting: the next no sooner than 16 s after it began, whatever the RSS meanwhile.
+    while (clock.now() + 250 < 16_000) {
+      clock.advance(250);
+      state.rss = clock.now() < 2000 ? 100 : 300;
+      expect(limit.check()).toBe(false);
+    }
+    clock.advance(16_000 - clock.now());
+    expect(limit.check()).toBe(true);
+    expect(state.collections).toBe(2);
+    expect(
+      () => new SoftMemoryLimit({ clock, log: silentLogger, limitBytes: MIB, rss: () => 0, collect: () => undefined, maxShare: 0 }),
+    ).toThrow('maxShare');
   });
 
   it('checks on its own timer once started, until stopped', () => {

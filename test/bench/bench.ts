@@ -350,6 +350,11 @@ export interface BenchResult {
   readonly softLimitCollections?: { readonly count: number; readonly seconds: number };
   /** Cold convergence time and peak RSS by size, with their least-squares slopes per 1,000 namespaces: when more than one size ran. */
   readonly growth?: Growth;
+  /**
+   * The restarted operator's memory over the phases after the restart (the tier switch and the
+   * deletions, on a cluster then up to a third larger): when any of them ran.
+   */
+  readonly afterRestart?: Pick<BenchResult, 'peakRssMb' | 'rssByPhaseMb' | 'softLimitCollections'>;
 }
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
@@ -1326,6 +1331,18 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
     // Last: it takes the main baseline away.
     const deletion = phases.has('delete') ? { deletion: await bench.deletion(last.namespaces) } : {};
+    const laterMemory =
+      phases.has('restart') && (phases.has('tier-switch') || phases.has('delete')) ? await bench.memorySummary() : undefined;
+    const afterRestart =
+      laterMemory === undefined
+        ? {}
+        : {
+            afterRestart: {
+              peakRssMb: laterMemory.peakRssMb,
+              rssByPhaseMb: laterMemory.rssByPhaseMb,
+              ...(laterMemory.softLimitCollections === undefined ? {} : { softLimitCollections: laterMemory.softLimitCollections }),
+            },
+          };
     const growth = growthOf(sizes);
     const scriptPart =
       script === undefined
@@ -1352,6 +1369,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
       ...memory,
       ...restart,
       ...deletion,
+      ...afterRestart,
       ...(growth === undefined ? {} : { growth }),
     };
   } finally {

@@ -161,6 +161,20 @@ export function rows(r: BenchResult): Row[] {
       target: 'report',
       met: undefined,
     });
+  const later = r.afterRestart;
+  if (later !== undefined)
+    out.push({
+      figure: 'restarted operator: peak RSS',
+      measured: `${String(later.peakRssMb)} MB (${Object.entries(later.rssByPhaseMb)
+        .map(([phase, mb]) => `${phase} ${String(mb)}`)
+        .join(', ')})${
+        later.softLimitCollections === undefined
+          ? ''
+          : `; soft limit collections ${String(later.softLimitCollections.count)} (${later.softLimitCollections.seconds.toFixed(2)} s)`
+      }`,
+      target: 'report (the cluster is larger after the tier switch)',
+      met: undefined,
+    });
   return out;
 }
 
