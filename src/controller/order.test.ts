@@ -3,9 +3,19 @@ import type { ManagedObject } from '../baseline/objects.ts';
 import { actionTarget, writeOrder } from './order.ts';
 import type { Action } from './plan.ts';
 
-/** An object of `kind` named `name`: the order reads only those two. */
+/** An object of `kind` named `name`: the order reads only those two, and what a RoleBinding binds (a Role and a ServiceAccount of its name). */
 const object = (kind: ManagedObject['kind'], name: string): ManagedObject =>
-  ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'team-a' } }) as unknown as ManagedObject;
+  ({
+    apiVersion: 'v1',
+    kind,
+    metadata: { name, namespace: 'team-a' },
+    ...(kind === 'RoleBinding'
+      ? {
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: name === NAME_GRANTOR ? 'ClusterRole' : 'Role', name },
+          subjects: [{ kind: 'ServiceAccount', name: name.replace(/^kubeposture-/, ''), namespace: 'team-a' }],
+        }
+      : {}),
+  }) as unknown as ManagedObject;
 const create = (kind: ManagedObject['kind'], name: string): Action => ({
   type: 'create',
   object: object(kind, name),
@@ -36,11 +46,12 @@ describe('writeOrder', () => {
   const orphanRole: Action = { type: 'orphan', kind: 'Role', name: 'old', uid: 'u3', baseline: 'b' };
   const giveBack: Action = { type: 'releaseShared', kind: 'ServiceAccount', name: 'default' };
 
-  it('puts the grantor first, RoleBindings after the other objects, cleanup after, and the Namespace last', () => {
-    const order = writeOrder([namespace, deleteGrantor, binding, deleteQuota, role, policy, grantor, defaultSa, orphanRole, giveBack]);
+  it('puts the grantor first, RoleBindings after the Roles created, cleanup after, and the Namespace last', () => {
+    const newRole = create('Role', 'kubeposture-app');
+    const order = writeOrder([namespace, deleteGrantor, binding, deleteQuota, newRole, policy, grantor, defaultSa, orphanRole, giveBack]);
     expect(names(order.grants)).toEqual([`create RoleBinding/${NAME_GRANTOR}`]);
     expect(names(order.objects)).toEqual([
-      'update Role/kubeposture-app',
+      'create Role/kubeposture-app',
       'create NetworkPolicy/kubeposture-default-deny',
       'applyShared ServiceAccount/default',
     ]);
@@ -53,6 +64,28 @@ describe('writeOrder', () => {
     ]);
     expect(names(order.ungrant)).toEqual([`delete RoleBinding/${NAME_GRANTOR}`]);
     expect(order.namespace).toBe(namespace);
+  });
+
+  it('sends a RoleBinding with the objects when its Role and ServiceAccount are there already; after them when this plan creates either', () => {
+    // A tier switch: the Role's rules change and its RoleBinding moves, both at once.
+    const movedBinding = update('RoleBinding', 'kubeposture-app', ['metadata.ownerReferences']);
+    const switched = writeOrder([role, movedBinding, policy]);
+    expect(names(switched.objects)).toEqual([
+      'update Role/kubeposture-app',
+      'update RoleBinding/kubeposture-app',
+      'create NetworkPolicy/kubeposture-default-deny',
+    ]);
+    expect(switched.bindings).toEqual([]);
+    // A RoleBinding missing while its Role and ServiceAccount stand: at once too.
+    expect(names(writeOrder([binding, policy]).objects)).toEqual([
+      'create RoleBinding/kubeposture-app',
+      'create NetworkPolicy/kubeposture-default-deny',
+    ]);
+    // Its ServiceAccount created here: it waits, as for its Role.
+    const sa = create('ServiceAccount', 'app');
+    const withSa = writeOrder([sa, movedBinding]);
+    expect(names(withSa.objects)).toEqual(['create ServiceAccount/app']);
+    expect(names(withSa.bindings)).toEqual(['update RoleBinding/kubeposture-app']);
   });
 
   it('removes the grantor with the rest of the cleanup when nothing orphaned needs it', () => {
@@ -82,15 +115,19 @@ describe('writeOrder', () => {
 
   it('sends a grantor only moved to another baseline (its metadata) with the other objects; one whose grant changes, first', () => {
     const moved = update('RoleBinding', NAME_GRANTOR, ['metadata.ownerReferences', 'metadata.labels[kubeposture.io/baseline]']);
-    const movedOrder = writeOrder([moved, policy, binding]);
+    const movedOrder = writeOrder([moved, policy, create('Role', 'kubeposture-app'), binding]);
     expect(movedOrder.grants).toEqual([]);
-    expect(names(movedOrder.objects)).toEqual([`update RoleBinding/${NAME_GRANTOR}`, 'create NetworkPolicy/kubeposture-default-deny']);
+    expect(names(movedOrder.objects)).toEqual([
+      `update RoleBinding/${NAME_GRANTOR}`,
+      'create NetworkPolicy/kubeposture-default-deny',
+      'create Role/kubeposture-app',
+    ]);
     expect(names(movedOrder.bindings)).toEqual(['create RoleBinding/kubeposture-app']);
     const regranted = update('RoleBinding', NAME_GRANTOR, ['metadata.ownerReferences', 'subjects']);
     expect(names(writeOrder([regranted, policy]).grants)).toEqual([`update RoleBinding/${NAME_GRANTOR}`]);
-    // A RoleBinding of a workload waits for its Role however little changed.
+    // A RoleBinding of a workload waits for its Role when that is created, however little the binding changes.
     const movedBinding = update('RoleBinding', 'kubeposture-app', ['metadata.ownerReferences']);
-    expect(names(writeOrder([movedBinding, role]).bindings)).toEqual(['update RoleBinding/kubeposture-app']);
+    expect(names(writeOrder([movedBinding, create('Role', 'kubeposture-app')]).bindings)).toEqual(['update RoleBinding/kubeposture-app']);
   });
 
   it('has nothing to do for no actions', () => {

@@ -1,10 +1,10 @@
 /**
  * The order a reconcile carries a plan's actions out in. Pure: it sorts the actions;
  * the reconciler sends them. Writes that bring objects to the baseline go out together,
- * so a namespace costs a round trip or two, not one per object. RoleBindings follow their
- * Roles: without the `bind` verb, the apiserver lets kubeposture bind only a Role it can
- * read and holds every permission of. Before both, the grantor, through which kubeposture
- * holds those permissions in this namespace. Cleanup (deleting, orphaning, giving back
+ * so a namespace costs a round trip or two, not one per object. A RoleBinding follows its Role
+ * or ServiceAccount where this plan creates them: without the `bind` verb, the apiserver lets
+ * kubeposture bind only a Role that exists and whose every permission it holds. Before all of
+ * them, the grantor, through which kubeposture holds those permissions in this namespace. Cleanup (deleting, orphaning, giving back
  * fields) comes after, together too, the grantor's removal with it, unless a Role or RoleBinding
  * is orphaned: that is an update, which the apiserver checks against what kubeposture holds, so
  * the grantor goes after it. The Namespace is written once, last, with the record of what was
@@ -17,9 +17,9 @@ import type { Action } from './plan.ts';
 export interface WriteOrder {
   /** The grantor RoleBinding, first, when the write changes what it grants. */
   readonly grants: readonly Action[];
-  /** Every other object brought to the baseline but RoleBindings, together. */
+  /** Every other object brought to the baseline, together, but RoleBindings whose Role or ServiceAccount is created here. */
   readonly objects: readonly Action[];
-  /** RoleBindings, together, once the Roles they bind are written. */
+  /** RoleBindings whose Role or ServiceAccount is created here, together, once those are written. */
   readonly bindings: readonly Action[];
   /** Deletes, orphans and give-backs, together; the grantor's too unless `ungrant` has it. */
   readonly cleanup: readonly Action[];
@@ -66,15 +66,30 @@ const grantsAnew = (a: Action): boolean => granting(a) && !(a.type === 'update' 
  */
 const needsGrant = (a: Action): boolean => a.type === 'orphan' && (a.kind === 'Role' || a.kind === 'RoleBinding');
 
+/**
+ * A workload RoleBinding whose Role or ServiceAccount this plan creates: it waits for them (the
+ * apiserver lets kubeposture bind only a Role that exists and whose permissions it holds, and a
+ * create may find the name someone else's, which blocks the binding). One whose Role and
+ * ServiceAccount are there already (kubeposture's, or the plan would have found a Conflict) goes
+ * with the other objects: a tier switch moves the Role and its RoleBinding at once, two round
+ * trips per namespace instead of three.
+ */
+function waitsForItsObjects(a: Action, created: ReadonlySet<string>): boolean {
+  if (!isBinding(a) || granting(a) || (a.type !== 'create' && a.type !== 'update') || a.object.kind !== 'RoleBinding') return false;
+  const o = a.object;
+  return created.has(`Role/${o.roleRef.name}`) || o.subjects.some((s) => created.has(`ServiceAccount/${s.name}`));
+}
+
 /** `actions` sorted into the steps they are carried out in: see {@link WriteOrder}. */
 export function writeOrder(actions: readonly Action[]): WriteOrder {
   const bringing = actions.filter((a) => (a.type === 'create' || a.type === 'update' || a.type === 'applyShared') && !isNamespace(a));
   const others = actions.filter((a) => !bringing.includes(a) && !isNamespace(a));
   const grantLast = others.some(needsGrant);
+  const created = new Set(actions.flatMap((a) => (a.type === 'create' ? [`${a.object.kind}/${a.object.metadata.name}`] : [])));
   return {
     grants: bringing.filter(grantsAnew),
-    objects: bringing.filter((a) => !grantsAnew(a) && (!isBinding(a) || granting(a))),
-    bindings: bringing.filter((a) => !granting(a) && isBinding(a)),
+    objects: bringing.filter((a) => !grantsAnew(a) && !waitsForItsObjects(a, created)),
+    bindings: bringing.filter((a) => waitsForItsObjects(a, created)),
     cleanup: others.filter((a) => !grantLast || !granting(a)),
     ungrant: grantLast ? others.filter(granting) : [],
     namespace: actions.find(isNamespace),

@@ -25,7 +25,16 @@ import { encodeRecord, isKubepostureObject, sameEntries, withCreateId, type Owne
 import { actionTarget, writeOrder } from './order.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
 import type { ExemptionIndex } from '../baseline/exceptions.ts';
-import { holdsField, planNamespace, type Action, type Baselines, type Drift, type NamespaceSnapshot, type Plan } from './plan.ts';
+import {
+  holdsField,
+  planNamespace,
+  type Action,
+  type Baselines,
+  type Binding,
+  type Drift,
+  type NamespaceSnapshot,
+  type Plan,
+} from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 /** What one reconcile of a namespace found and did. */
@@ -324,14 +333,26 @@ export class Reconciler {
         } else fail(action, s.reason);
       });
     };
-    await runWave(order.grants);
-    if (error === undefined) await runWave(order.objects);
     // A RoleBinding binds only kubeposture's own Role to its own ServiceAccount: where either
-    // name is held by someone else, it is not written, and kubeposture's is removed.
-    const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
-    const blocked = plan.ownership.bindings.filter(
-      (b) => conflicted.has(`Role/${b.role}`) || conflicted.has(`ServiceAccount/${b.serviceAccount}`),
-    );
+    // name is held by someone else, it is not written, and kubeposture's is removed. Those that
+    // go with the objects (their Role and ServiceAccount not created here) are checked against
+    // the plan's Conflicts; the others, once the creates have said whose each name is.
+    const blockedNow = (): Binding[] => {
+      const conflicted = new Set(drift.filter((d) => d.reason === 'Conflict').map((d) => `${d.kind}/${d.name}`));
+      return plan.ownership.bindings.filter(
+        (b) => conflicted.has(`Role/${b.role}`) || conflicted.has(`ServiceAccount/${b.serviceAccount}`),
+      );
+    };
+    const blockedEarly = new Set(blockedNow().map((b) => b.name));
+    const isBlockedBinding =
+      (names: ReadonlySet<string>) =>
+      (a: Action): boolean => {
+        const t = actionTarget(a);
+        return t.kind === 'RoleBinding' && names.has(t.name);
+      };
+    await runWave(order.grants);
+    if (error === undefined) await runWave(order.objects.filter((a) => !isBlockedBinding(blockedEarly)(a)));
+    const blocked = blockedNow();
     const blockedNames = new Set(blocked.map((b) => b.name));
     for (const b of blocked) record({ kind: 'RoleBinding', name: b.name }, 'blocked');
     const unbind: Action[] =
@@ -341,7 +362,7 @@ export class Reconciler {
             b.live === undefined ? [] : [{ type: 'delete' as const, kind: 'RoleBinding' as const, name: b.name, uid: b.live.uid }],
           );
     if (error === undefined) {
-      await runWave(order.bindings.filter((a) => !blockedNames.has(actionTarget(a).name)));
+      await runWave(order.bindings.filter((a) => !isBlockedBinding(blockedNames)(a)));
     }
     // Cleanup together, as the floor does (one at a time, a baseline's deletion took 2.85 times
     // the floor's at 5,000 namespaces); the grantor's removal with it, or after it where an

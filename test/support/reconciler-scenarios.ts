@@ -304,10 +304,21 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
       await deleteBaseline(b);
     });
 
-    it('moves every object of a namespace to a baseline of the same spec at once, the grantor with them, then the RoleBinding', async () => {
+    it('moves every object of a namespace to a baseline with other workload rules at once, the grantor, the Role and its RoleBinding with them', async () => {
       const group = uniqueName('g');
       const a = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, priority: 10 }));
-      const b = await createBaseline(baselineManifest(group, { ...RESTRICTED_SPEC, priority: 5 }));
+      // As a tier switch: the workload's Role gets other rules, and its RoleBinding moves.
+      const otherRules = [{ apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list'] }];
+      const b = await createBaseline(
+        baselineManifest(group, {
+          ...RESTRICTED_SPEC,
+          priority: 5,
+          serviceAccounts: {
+            ...(RESTRICTED_SPEC.serviceAccounts as Record<string, unknown>),
+            workloads: [{ name: 'app', rules: otherRules }],
+          },
+        }),
+      );
       const [ns = ''] = await createNamespaces('move-all', 1, { 'kp-test': group });
       await waitReady(a);
       await patchBaselineSpec(b, { priority: 20 });
@@ -315,10 +326,14 @@ export function reconcilerScenarios(start: () => Promise<TestOperator>, restrict
         expect((await readBaseline(b))?.status?.namespaces?.compliant).toBe(1);
       });
       await op.controller.idle();
-      // Only the workload's RoleBinding waits for its Role; the grantor, only moved, grants
-      // nothing new, so it no longer goes first on its own.
-      expect({ ns, patchesAtOnce: op.mostAtOnce('PATCH', ns) >= restricted.length - 1 }).toEqual({ ns, patchesAtOnce: true });
+      // The grantor, only moved, grants nothing new, so it does not go first on its own; the
+      // RoleBinding binds a Role that is there already, so it does not wait for the Role's new
+      // rules (under kubeposture's own ServiceAccount, the apiserver's escalation check passes
+      // on either rules, both held through the grantor).
+      expect({ ns, patchesAtOnce: op.mostAtOnce('PATCH', ns) >= restricted.length }).toEqual({ ns, patchesAtOnce: true });
       expect(await managedIn(ns)).toEqual(restricted);
+      const role = (await user.get('Role', ns, 'kubeposture-app')) as WireObject & { rules: unknown };
+      expect(role.rules).toEqual(otherRules);
       await deleteBaseline(a);
       await deleteBaseline(b);
     });
