@@ -130,6 +130,23 @@ describe('SoftMemoryLimit', () => {
     clock.advance(16_000 - clock.now());
     expect(limit.check()).toBe(true);
     expect(state.collections).toBe(2);
+    // By default a fifth of the time: the same collection waits 4 s.
+    const byDefault = new SoftMemoryLimit({
+      clock,
+      log: silentLogger,
+      limitBytes: 256 * MIB,
+      rss: () => 300 * MIB,
+      collect: () => {
+        clock.advance(800);
+      },
+    });
+    const from = clock.now();
+    expect(byDefault.check()).toBe(true);
+    clock.advance(4000 - 800 - 1);
+    expect(byDefault.check()).toBe(false);
+    clock.advance(1);
+    expect(clock.now() - from).toBe(4000);
+    expect(byDefault.check()).toBe(true);
     expect(
       () => new SoftMemoryLimit({ clock, log: silentLogger, limitBytes: MIB, rss: () => 0, collect: () => undefined, maxShare: 0 }),
     ).toThrow('maxShare');
