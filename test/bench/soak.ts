@@ -142,6 +142,8 @@ export interface SoakResult {
   /** Whether the queue emptied after the churn, and how long it took (from when the last exception expired). */
   readonly drained: boolean;
   readonly drainMs: number;
+  /** What was still waiting when the drain was last checked: keys in the work queue, reports pending, namespaces terminating. */
+  readonly leftAtDrain: { readonly queue: number; readonly reportsPending: number; readonly terminating: number };
   readonly caches: readonly CacheCheck[];
   readonly cachesMatch: boolean;
   /** Namespaces left that hold their tier's objects, by listing, of those left. */
@@ -510,9 +512,17 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
     for (const e of exceptions.splice(0)) await counts.attempt(() => deleteExpired(env, e.name, counts));
     const settleTimeout = soak.settleTimeoutMs ?? 300_000;
     const t0drain = Date.now();
+    let leftAtDrain = { queue: 0, reportsPending: 0, terminating: 0 };
     const drained = await waitFor(settleTimeout, async () => {
       const text = await op.metrics();
-      return metricSum(text, 'kubeposture_queue_depth') === 0 && metricSum(text, 'kubeposture_reports_pending') === 0;
+      const queue = metricSum(text, 'kubeposture_queue_depth');
+      const reportsPending = metricSum(text, 'kubeposture_reports_pending');
+      if (queue === 0 && reportsPending === 0) return true;
+      const terminating = (await listAll(env.rest, resourcePath('Namespace'), { labelSelector: `${SET_LABEL}=${set}` })).filter(
+        (ns) => ns.metadata.deletionTimestamp !== undefined,
+      ).length;
+      leftAtDrain = { queue, reportsPending, terminating };
+      return false;
     });
     const drainMs = Date.now() - t0drain;
     env.log(`  queue ${drained ? 'drained' : 'NOT drained'} ${(drainMs / 1000).toFixed(1)} s after the last exception expired`);
@@ -570,6 +580,7 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
       peakRssMb: Math.round(memoryMb(op.pid).peak),
       churnCpuPercent: round((churnCpu / churnSeconds) * 100, 1),
       drained,
+      leftAtDrain,
       drainMs,
       caches,
       cachesMatch,
@@ -679,7 +690,9 @@ export function soakRows(r: SoakResult): Row[] {
     },
     {
       figure: 'queue drains after the churn',
-      measured: r.drained ? `in ${(r.drainMs / 1000).toFixed(1)} s` : 'no',
+      measured: r.drained
+        ? `in ${(r.drainMs / 1000).toFixed(1)} s`
+        : `no: after ${(r.drainMs / 1000).toFixed(1)} s, ${String(r.leftAtDrain.queue)} keys queued, ${String(r.leftAtDrain.reportsPending)} reports pending, ${String(r.leftAtDrain.terminating)} namespaces terminating`,
       target: 'drains',
       met: r.drained,
     },
