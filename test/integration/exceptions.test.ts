@@ -10,13 +10,10 @@
 import { NAME_DEFAULT_DENY, NAME_QUOTA } from '../../src/api/constants.ts';
 import type { SecurityBaselineExceptionStatus } from '../../src/api/exception.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
-import { RestClient, type RestClientOptions } from '../../src/kube/rest.ts';
-import type { RequestInit } from '../../src/kube/transport.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, startAsOperator } from '../support/identity.ts';
-import type { TestOperator } from '../support/operator.ts';
+import { SlowRest, type TestOperator } from '../support/operator.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { impersonating, namespaceAdmin } from '../support/tenant.ts';
 import {
@@ -171,23 +168,6 @@ describe('an exception', () => {
   });
 });
 
-/** Its creates in one namespace answer `delayMs` late. */
-class SlowCreates extends RestClient {
-  private readonly namespace: string;
-  private readonly delayMs: number;
-
-  constructor(kc: KubeConfig, opts: RestClientOptions, namespace: string, delayMs: number) {
-    super(kc, opts);
-    this.namespace = namespace;
-    this.delayMs = delayMs;
-  }
-
-  override async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
-    if (method === 'POST' && path.includes(`/namespaces/${this.namespace}/`)) await new Promise((r) => setTimeout(r, this.delayMs));
-    return super.request(method, path, init);
-  }
-}
-
 describe('a restart', () => {
   it("writes no exception's status again, though a namespace it lists is reconciled late (the first pass)", async () => {
     const group = uniqueName('g');
@@ -207,7 +187,10 @@ describe('a restart', () => {
     // Drift while it is down: the new operator's repair of this namespace answers 1.5 s late,
     // long after the exception's status would have been written without it in the list.
     await user.request('DELETE', resourcePath('NetworkPolicy', ns, NAME_DEFAULT_DENY));
-    op = await startAsOperator({}, (k, o) => new SlowCreates(k, o, ns, 1500));
+    op = await startAsOperator(
+      {},
+      (k, o) => new SlowRest(k, o, (method, path) => method === 'POST' && path.includes(`/namespaces/${ns}/`), 1500),
+    );
     await op.controller.settle();
     await new Promise((r) => setTimeout(r, 300));
     expect(await policyTypes(ns)).toBeDefined();

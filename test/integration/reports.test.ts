@@ -10,9 +10,7 @@
  */
 import { NAME_QUOTA } from '../../src/api/constants.ts';
 import { Controller } from '../../src/controller/controller.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { RestClient, type ApplyOptions, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
-import type { ResourceKind, WireOf } from '../../src/kube/resources.ts';
+import { RestClient } from '../../src/kube/rest.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -21,29 +19,12 @@ import type { ReportBody } from '../../src/report/build.ts';
 import { eventually, refusal, uniqueName } from '../support/cluster.ts';
 import { installDefaultConfig, OPERATOR_NAMESPACE, serviceAccountKubeConfig, startAsOperator } from '../support/identity.ts';
 import { kubectl } from '../support/kubectl.ts';
-import { startOperator, type TestOperator } from '../support/operator.ts';
+import { SlowRest, startOperator, type TestOperator } from '../support/operator.ts';
 import { namespaceAdmin } from '../support/tenant.ts';
 import { installLegacyPolicyReports, installOpenReports, removeLegacyPolicyReports, removeOpenReports } from '../support/upstream.ts';
 import { baselineManifest, createBaseline, createNamespaces, labelNamespace, user, waitCompliant } from '../support/world.ts';
 
 type Report = WireObject & ReportBody;
-
-/** Applies to one namespace answer `delayMs` late. */
-class SlowApply extends RestClient {
-  private readonly namespace: string;
-  private readonly delayMs: number;
-
-  constructor(kc: KubeConfig, opts: RestClientOptions, namespace: string, delayMs: number) {
-    super(kc, opts);
-    this.namespace = namespace;
-    this.delayMs = delayMs;
-  }
-
-  override async apply<K extends ResourceKind>(kind: K, obj: Sendable, opts: ApplyOptions): Promise<WireOf<K>> {
-    if (obj.metadata.namespace === this.namespace) await new Promise((r) => setTimeout(r, this.delayMs));
-    return super.apply(kind, obj, opts);
-  }
-}
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -308,7 +289,14 @@ describe('a Report in every governed namespace', () => {
     op = await startOperator(
       { operatorNamespace: OPERATOR_NAMESPACE, statusIntervalMs: 100, clusterReportIntervalMs: 500, reports: 'auto' },
       await serviceAccountKubeConfig(),
-      (kc, opts) => new SlowApply(kc, opts, slow, 3000),
+      (kc, opts) =>
+        new SlowRest(
+          kc,
+          opts,
+          (method, path, init) =>
+            method === 'PATCH' && init.contentType === 'application/apply-patch+yaml' && path.includes(`/namespaces/${slow}/`),
+          3000,
+        ),
     );
     await op.controller.settle();
     await new Promise((r) => setTimeout(r, 1500));

@@ -52,6 +52,28 @@ class AtOnceRest extends RestClient {
   }
 }
 
+/** A client whose requests `slow` picks answer `delayMs` late: a write that takes its time, for tests of what waits on it. */
+export class SlowRest extends RestClient {
+  private readonly slow: (method: string, path: string, init: RequestInit) => boolean;
+  private readonly delayMs: number;
+
+  constructor(
+    kc: KubeConfig,
+    opts: RestClientOptions,
+    slow: (method: string, path: string, init: RequestInit) => boolean,
+    delayMs: number,
+  ) {
+    super(kc, opts);
+    this.slow = slow;
+    this.delayMs = delayMs;
+  }
+
+  override async request(method: string, path: string, init: RequestInit = {}): Promise<unknown> {
+    if (this.slow(method, path, init)) await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.request(method, path, init);
+  }
+}
+
 /** Starts a controller and waits for its caches to sync and its first pass to finish. */
 export async function startOperator(
   config: Partial<ControllerConfig> = {},
