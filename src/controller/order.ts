@@ -4,10 +4,10 @@
  * so a namespace costs a round trip or two, not one per object. A RoleBinding follows its Role
  * or ServiceAccount where this plan creates them: without the `bind` verb, the apiserver lets
  * kubeposture bind only a Role that exists and whose every permission it holds. Before all of
- * them, the grantor, through which kubeposture holds those permissions in this namespace. Cleanup (deleting, orphaning, giving back
- * fields) comes after, together too, the grantor's removal with it, unless a Role or RoleBinding
- * is orphaned: that is an update, which the apiserver checks against what kubeposture holds, so
- * the grantor goes after it. The Namespace is written once, last, with the record of what was
+ * them, the grantor, through which kubeposture holds those permissions in this namespace.
+ * Cleanup (deleting, orphaning, giving back fields) comes after, together too, the grantor's
+ * removal with it, unless a Role or RoleBinding is orphaned: that is an update, which the
+ * apiserver checks against what kubeposture holds, so the grantor goes after it. The Namespace is written once, last, with the record of what was
  * created (the Pod Security labels go in the same apply).
  */
 import { isGrantor } from '../baseline/build.ts';
@@ -45,7 +45,6 @@ export function actionTarget(a: Action): { readonly kind: string; readonly name:
 
 const isNamespace = (a: Action): boolean =>
   (a.type === 'applyShared' && a.object.kind === 'Namespace') || (a.type === 'releaseShared' && a.kind === 'Namespace');
-const isBinding = (a: Action): boolean => (a.type === 'create' || a.type === 'update') && a.object.kind === 'RoleBinding';
 const granting = (a: Action): boolean => {
   const t = actionTarget(a);
   return isGrantor(t.kind, t.name);
@@ -75,7 +74,8 @@ const needsGrant = (a: Action): boolean => a.type === 'orphan' && (a.kind === 'R
  * trips per namespace instead of three.
  */
 function waitsForItsObjects(a: Action, created: ReadonlySet<string>): boolean {
-  if (!isBinding(a) || granting(a) || (a.type !== 'create' && a.type !== 'update') || a.object.kind !== 'RoleBinding') return false;
+  // A RoleBinding's create or update, never the grantor's.
+  if ((a.type !== 'create' && a.type !== 'update') || a.object.kind !== 'RoleBinding' || granting(a)) return false;
   const o = a.object;
   return created.has(`Role/${o.roleRef.name}`) || o.subjects.some((s) => created.has(`ServiceAccount/${s.name}`));
 }

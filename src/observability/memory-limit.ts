@@ -11,15 +11,15 @@
  * `maxBackoffMs`, and that is said once: a limit set too low costs a collection a minute, not
  * a spiral. So does a limit just under what the work needs: when the RSS is back above the
  * limit as soon as the next collection may run, the wait doubles too, and it is back at the
- * minimum only once the RSS has been under the limit when a collection was allowed. And the
+ * minimum only once the RSS has been under the limit when a collection was allowed. (At 10,000
+ * namespaces, moving 5,000 between baselines with 30,000 in the cluster, the RSS came back over
+ * 256 MiB within a second of each collection, and the collections, one a second and each several
+ * full ones, and the smaller heap they left V8 took half the operator's CPU.) And the
  * collections take at most `maxShare` of the time: one that took 0.8 s (a heap of 120 MB, the
  * last-resort flavour collects until nothing more is freed) waits at least 4 s. (At 5%, a wait
  * of 7 s after a collection of 0.35 s let the RSS reach 303 MB at the end of cold convergence at
- * 10,000, against 269 MB when collections could come a second apart.) At 10,000
- * namespaces, moving 5,000 between baselines with 30,000 in the cluster, the RSS came back
- * over 256 MiB within a second of each collection, and the collections (one a second, each
- * several full ones) and the smaller heap they left V8 took half the operator's CPU. Below the
- * limit it costs a read of the RSS per check.
+ * 10,000, against 269 MB when collections could come a second apart.) Below the limit it costs
+ * a read of the RSS per check.
  */
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -109,11 +109,9 @@ export class SoftMemoryLimit {
     const ms = clock.now() - now;
     const after = this.deps.rss();
     this.deps.onCollect?.(ms, Math.max(0, before - after));
-    if (cameBack && after <= limitBytes) {
+    if (cameBack || after > limitBytes) {
       this.waitMs = Math.min(this.waitMs * 2, this.maxBackoffMs);
-    } else if (after > limitBytes) {
-      this.waitMs = Math.min(this.waitMs * 2, this.maxBackoffMs);
-      if (!this.saidTooLow) {
+      if (after > limitBytes && !this.saidTooLow) {
         this.saidTooLow = true;
         this.deps.log.warn('Memory is above the soft limit even after a full collection: raise the limit', {
           limitMiB: Math.round(limitBytes / MIB),
