@@ -84,6 +84,8 @@ export interface BenchOptions {
   /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
   readonly operatorNodeArgs: readonly string[];
   /** The operator's program: the image's compiled main.js (cli.ts builds it, support/image-layout.ts); default the checkout's sources. */
+  /** The operator's --log-level (default warn): the small soak runs it at debug, to say what a queue that did not drain held. */
+  readonly operatorLogLevel?: 'warn' | 'debug';
   readonly operatorMain?: string;
   /** Whether the OpenReports API is installed (cli.ts installs it unless --reports off): the operator then writes reports. */
   readonly reports?: boolean;
@@ -481,6 +483,7 @@ export class Bench {
       workers: this.opts.workers,
       logFile: join(this.env.workDir, `operator-${label}.log`),
       nodeArgs: this.opts.operatorNodeArgs,
+      ...(this.opts.operatorLogLevel === undefined ? {} : { logLevel: this.opts.operatorLogLevel }),
       ...(this.opts.operatorMain === undefined ? {} : { main: this.opts.operatorMain }),
     });
     this.operator = op;

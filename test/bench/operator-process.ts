@@ -72,13 +72,16 @@ export class OperatorProcess {
   private readonly child: ChildProcess;
   readonly metricsPort: number;
   readonly healthPort: number;
+  /** Where its JSON log goes. */
+  readonly logFile: string;
   private exited = false;
   /** Resolves with the exit code (null when a signal ended it). */
   readonly exit: Promise<number | null>;
 
-  private constructor(child: ChildProcess, metricsPort: number, healthPort: number) {
+  private constructor(child: ChildProcess, metricsPort: number, healthPort: number, logFile: string) {
     if (child.pid === undefined) throw new Error('kubeposture run did not start');
     this.child = child;
+    this.logFile = logFile;
     this.pid = child.pid;
     this.metricsPort = metricsPort;
     this.healthPort = healthPort;
@@ -134,7 +137,7 @@ export class OperatorProcess {
       { stdio: ['ignore', fd, fd], env: { ...process.env, ...withoutNodeOptions(deploymentEnv(root)), ...opts.env } },
     );
     closeSync(fd);
-    const op = new OperatorProcess(child, metricsPort, healthPort);
+    const op = new OperatorProcess(child, metricsPort, healthPort, opts.logFile);
     if (opts.waitReady === false) return op;
     const deadline = Date.now() + 300_000;
     for (;;) {

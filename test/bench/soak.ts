@@ -26,6 +26,7 @@ import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { rfc3339 } from '../../src/lib/time.ts';
 import { networkPolicyFindings } from '../../src/posture/findings.ts';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bench, EDITS, MANAGED_NAMES, SET_LABEL, type BenchEnv, type BenchOptions } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
@@ -144,6 +145,8 @@ export interface SoakResult {
   readonly drainMs: number;
   /** What was still waiting when the drain was last checked: keys in the work queue, reports pending, namespaces terminating. */
   readonly leftAtDrain: { readonly queue: number; readonly reportsPending: number; readonly terminating: number };
+  /** When it did not drain: the operator's warnings, errors and reconciles from the minute before the drain gave up, grouped (recentWarnings). */
+  readonly warningsAtDrain: readonly string[];
   readonly caches: readonly CacheCheck[];
   readonly cachesMatch: boolean;
   /** Namespaces left that hold their tier's objects, by listing, of those left. */
@@ -525,6 +528,7 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
       return false;
     });
     const drainMs = Date.now() - t0drain;
+    const warningsAtDrain = drained ? [] : recentWarnings(op.logFile, Date.now() - 60_000);
     env.log(`  queue ${drained ? 'drained' : 'NOT drained'} ${(drainMs / 1000).toFixed(1)} s after the last exception expired`);
     const terminatingGone = await waitFor(settleTimeout, async () =>
       (await listAll(env.rest, resourcePath('Namespace'), { labelSelector: `${SET_LABEL}=${set}` })).every(
@@ -581,6 +585,7 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
       churnCpuPercent: round((churnCpu / churnSeconds) * 100, 1),
       drained,
       leftAtDrain,
+      warningsAtDrain,
       drainMs,
       caches,
       cachesMatch,
@@ -592,6 +597,44 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
     if (cleanup) await bench.cleanup();
     else await bench.stop();
   }
+}
+
+/**
+ * The warnings and errors the operator logged since `since` (ms since the epoch), and at debug
+ * level its reconciles, grouped by message and what they name, most frequent first: what kept
+ * a key coming back.
+ */
+export function recentWarnings(logFile: string, since: number, limit = 10): string[] {
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (entry.level !== 'warn' && entry.level !== 'error' && entry.message !== 'Reconciled namespace') continue;
+    if (typeof entry.timestamp !== 'string' || Date.parse(entry.timestamp) < since) continue;
+    const { level: _level, timestamp: _timestamp, ...rest } = entry;
+    const key = JSON.stringify(rest);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([k, n]) => `${String(n)}× ${k.length > 400 ? `${k.slice(0, 400)}…` : k}`);
+}
+
+/** What was left when the queue did not drain, in a line: the test's failure message. */
+export function drainOutcome(r: SoakResult): string {
+  if (r.drained) return 'drained';
+  const l = r.leftAtDrain;
+  return [
+    `not drained after ${(r.drainMs / 1000).toFixed(1)} s: ${String(l.queue)} keys queued, ${String(l.reportsPending)} reports pending, ${String(l.terminating)} namespaces terminating`,
+    r.warningsAtDrain.length === 0 ? 'no warnings or reconciles logged in the last minute' : 'warnings and reconciles in the last minute:',
+    ...r.warningsAtDrain,
+  ].join('\n');
 }
 
 /** Deletes an exception, counting whether the operator had reported it Expired. */
@@ -690,9 +733,7 @@ export function soakRows(r: SoakResult): Row[] {
     },
     {
       figure: 'queue drains after the churn',
-      measured: r.drained
-        ? `in ${(r.drainMs / 1000).toFixed(1)} s`
-        : `no: after ${(r.drainMs / 1000).toFixed(1)} s, ${String(r.leftAtDrain.queue)} keys queued, ${String(r.leftAtDrain.reportsPending)} reports pending, ${String(r.leftAtDrain.terminating)} namespaces terminating`,
+      measured: r.drained ? `in ${(r.drainMs / 1000).toFixed(1)} s` : `no: ${drainOutcome(r).split('\n')[0] ?? ''}`,
       target: 'drains',
       met: r.drained,
     },
