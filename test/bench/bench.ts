@@ -976,14 +976,22 @@ export class Bench {
    * A tier of `count` namespaces of its own (the main baseline selects none of them) and as
    * many for the floor, each side brought to the tier's objects, untimed: the floor's by
    * apply, the operator's by the operator, waited for by the checker and checked by listing.
+   * Being untimed, its steps overlap: both sides' namespaces are created at once, and the
+   * floor's writes go while the controller manager makes every namespace's defaults (as the
+   * operator's do), which is waited for before anything is timed. At 10,000 namespaces the
+   * steps one after another took 314 s, of a `make bench` over its 30 minutes.
    */
   private async tierSetup(what: string, spec: Readonly<Record<string, unknown>>, count: number): Promise<Tier> {
     const { baseline, floorBaseline } = await this.tierBaselines(what, spec);
     const namespaces = this.names('tier', count);
-    await createNamespaces(this.env.rest, namespaces, { [SET_LABEL]: this.name('tier'), [TIER_LABEL]: baseline.metadata.name });
-    const floorNamespaces = await this.createNamespaces('floortier', count);
-    await this.settle([...namespaces, ...floorNamespaces]);
-    await runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers);
+    const [, floorNamespaces] = await Promise.all([
+      createNamespaces(this.env.rest, namespaces, { [SET_LABEL]: this.name('tier'), [TIER_LABEL]: baseline.metadata.name }),
+      this.createNamespaces('floortier', count),
+    ]);
+    await Promise.all([
+      this.settle([...namespaces, ...floorNamespaces]),
+      runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers),
+    ]);
     const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${TIER_LABEL}=${baseline.metadata.name}`);
     await checker.start();
     checker.expect(baseline, namespaces);

@@ -30,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bench, EDITS, MANAGED_NAMES, SET_LABEL, type BenchEnv, type BenchOptions } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
+import { slope } from './growth.ts';
 import { createNamespaces, listAll } from './fixtures.ts';
 import { cpuSeconds, memoryMb } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
@@ -156,21 +157,6 @@ export interface SoakResult {
 
 const MB = 2 ** 20;
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
-
-/** The slope of y over x by least squares (NaN with fewer than two distinct x). */
-export function slope(points: readonly (readonly [number, number])[]): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const [x, y] of points) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) ** 2;
-  }
-  return sxx === 0 ? Number.NaN : sxy / sxx;
-}
 
 /** `kubeposture_cache_objects` by cache, from a Prometheus text exposition. */
 export function cacheSizes(text: string): Record<string, number> {

@@ -9,7 +9,8 @@ import {
 } from '../bench/measure.ts';
 import { heapSpaces } from '../bench/memory.ts';
 import { metricSum } from '../bench/operator-process.ts';
-import { cacheSizes, slope } from '../bench/soak.ts';
+import { slope } from '../bench/growth.ts';
+import { cacheSizes } from '../bench/soak.ts';
 
 const METRICS = `
 # HELP apiserver_request_total [STABLE] Counter of apiserver requests
