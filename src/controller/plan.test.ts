@@ -197,6 +197,9 @@ describe('planNamespace', () => {
       { kind: 'ResourceQuota', name: 'kubeposture-quota', reason: 'Modified', fields: ['spec.hard.pods'] },
     ]);
     expect(summary(plan.state === 'governed' ? plan.actions : [])).toEqual(['update ResourceQuota/kubeposture-quota']);
+    // Written to that object only (its uid): an apply to a name deleted meanwhile would make a new one.
+    expect(quota.object.metadata.uid).toEqual(expect.any(String));
+    expect(plan.state === 'governed' && plan.actions[0]).toMatchObject({ type: 'update', uid: quota.object.metadata.uid });
   });
 
   it("writes an update as one apply where values change, one JSON patch where only another baseline's reference must go, and takes over the create's entry otherwise", () => {

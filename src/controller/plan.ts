@@ -79,7 +79,18 @@ export type Action =
    */
   | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
   /** Put an owned object back as the baseline has it, the way `via` says. */
-  | { readonly type: 'update'; readonly object: ManagedObject; readonly fields: readonly string[]; readonly via: UpdateVia }
+  /**
+   * `uid`: the live object's. The write goes to that object only: an apply to a name deleted
+   * since the cache saw it would otherwise create a new object whose uid no record holds (a
+   * Conflict for good), or force kubeposture's fields onto someone else's object of that name.
+   */
+  | {
+      readonly type: 'update';
+      readonly object: ManagedObject;
+      readonly fields: readonly string[];
+      readonly via: UpdateVia;
+      readonly uid?: string;
+    }
   /** Apply kubeposture's fields on a shared object. */
   | { readonly type: 'applyShared'; readonly object: ManagedObject }
   /** Give back the fields kubeposture set on a shared object (they return to their owners' values). */
@@ -278,7 +289,8 @@ export function planNamespace(
       const fields = compareObject(o, live);
       if (fields.length > 0) {
         drift.push({ kind: o.kind, name: o.metadata.name, reason: 'Modified', fields });
-        actions.push({ type: 'update', object: o, fields, via: updateVia(o, live) });
+        const { uid } = live.metadata;
+        actions.push({ type: 'update', object: o, fields, via: updateVia(o, live), ...(uid === undefined ? {} : { uid }) });
       }
       continue;
     }

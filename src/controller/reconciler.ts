@@ -688,6 +688,9 @@ export class Reconciler {
       case 'update': {
         const o = action.object;
         const { via } = action;
+        // With the live object's uid, an apply never creates: the apiserver answers 409 where no
+        // object or another one holds the name, and the next reconcile plans from what is there.
+        const only = action.uid === undefined ? o : { ...o, metadata: { ...o.metadata, uid: action.uid } };
         switch (via.type) {
           case 'move':
             this.deps.cache.written(
@@ -697,12 +700,14 @@ export class Reconciler {
             break;
           case 'takeOver': {
             const live = await rest.get(o.kind, nsOf(o), o.metadata.name);
-            if (live !== undefined) await this.takeOverCreateEntry(o.kind, live);
-            await this.apply(o, true);
+            // Only the object planned from: another of that name is not kubeposture's to touch (the apply then fails).
+            if (live !== undefined && (action.uid === undefined || live.metadata.uid === action.uid))
+              await this.takeOverCreateEntry(o.kind, live);
+            await this.apply(only, true);
             break;
           }
           case 'apply':
-            await this.apply(o, true);
+            await this.apply(only, true);
             break;
         }
         log.info('Repaired object', { namespace, kind: o.kind, name: o.metadata.name, fields: action.fields });

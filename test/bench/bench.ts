@@ -84,9 +84,9 @@ export interface BenchOptions {
   /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
   readonly operatorNodeArgs: readonly string[];
   /** The operator's program: the image's compiled main.js (cli.ts builds it, support/image-layout.ts); default the checkout's sources. */
+  readonly operatorMain?: string;
   /** The operator's --log-level (default warn): the small soak runs it at debug, to say what a queue that did not drain held. */
   readonly operatorLogLevel?: 'warn' | 'debug';
-  readonly operatorMain?: string;
   /** Whether the OpenReports API is installed (cli.ts installs it unless --reports off): the operator then writes reports. */
   readonly reports?: boolean;
   /** The phases to run (default all); cold convergence always runs. */

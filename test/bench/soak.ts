@@ -612,7 +612,7 @@ export function recentWarnings(logFile: string, since: number, limit = 10): stri
     .map(([k, n]) => `${String(n)}× ${k.length > 400 ? `${k.slice(0, 400)}…` : k}`);
 }
 
-/** What was left when the queue did not drain, in a line: the test's failure message. */
+/** `drained`, or what was left when the queue did not drain and the operator's warnings then, a line each: the test's failure message. */
 export function drainOutcome(r: SoakResult): string {
   if (r.drained) return 'drained';
   const l = r.leftAtDrain;
