@@ -78,9 +78,8 @@ export type Action =
    * create of kubeposture's whose answer never came; otherwise a Conflict.
    */
   | { readonly type: 'create'; readonly object: ManagedObject; readonly recorded: OwnedEntry | undefined; readonly trustClaim: boolean }
-  /** Put an owned object back as the baseline has it, the way `via` says. */
   /**
-   * `uid`: the live object's. The write goes to that object only: an apply to a name deleted
+   * Put an owned object back as the baseline has it, the way `via` says. `uid`: the live object's. The write goes to that object only: an apply to a name deleted
    * since the cache saw it would otherwise create a new object whose uid no record holds (a
    * Conflict for good), or force kubeposture's fields onto someone else's object of that name.
    */

@@ -689,7 +689,7 @@ export class Reconciler {
         const o = action.object;
         const { via } = action;
         // With the live object's uid, an apply never creates: the apiserver answers 409 where no
-        // object or another one holds the name, and the next reconcile plans from what is there.
+        // object holds the name and 422 where another one does; the next reconcile plans from what is there.
         const only = action.uid === undefined ? o : { ...o, metadata: { ...o.metadata, uid: action.uid } };
         switch (via.type) {
           case 'move':
