@@ -26,6 +26,22 @@ describe('baselineChecks', () => {
     expect(Object.isFrozen(baselineChecks(restricted, undefined)[0])).toBe(true);
   });
 
+  it('gives an edited baseline the list it had while its checks are the same, and a new one when they are not', () => {
+    const manifest = restrictedManifest();
+    const spec = manifest.spec as Record<string, unknown>;
+    const quota = spec.resourceQuota as { hard: Record<string, string> };
+    const edited = baselineOf({ ...manifest, spec: { ...spec, resourceQuota: { hard: { ...quota.hard, pods: '61' } } } });
+    expect(edited).not.toBe(restricted);
+    expect(baselineChecks(edited, undefined)).toBe(baselineChecks(restricted, undefined));
+    const { limitRange: _dropped, ...withoutLimits } = spec;
+    const fewer = baselineOf({ ...manifest, spec: withoutLimits });
+    expect(baselineChecks(fewer, undefined)).not.toBe(baselineChecks(restricted, undefined));
+    expect(baselineChecks(fewer, undefined).map((c) => c.rule)).not.toContain('limitRange');
+    // With an exception (not memoized per baseline), the same list each time.
+    const lift = new Set(['limitRange'] as const);
+    expect(baselineChecks(restricted, undefined, lift)).toBe(baselineChecks(edited, undefined, new Set(['limitRange'] as const)));
+  });
+
   it("names the grantor and additional policies' checks", () => {
     expect(checkKind('RoleBinding', 'kubeposture:grantor').rule).toBe('serviceAccounts.grantor');
     expect(checkKind('NetworkPolicy', 'kubeposture-from-ingress').rule).toBe('networkPolicy.additional.from-ingress');
