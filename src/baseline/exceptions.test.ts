@@ -86,6 +86,20 @@ describe('ExemptionIndex', () => {
     expect(index.none('b')).toBe(false);
     expect(index.none('d')).toBe(true);
   });
+
+  it('finds exceptions that name namespaces exactly, several or twice, and those mixing a name and a pattern', () => {
+    const mixed = new ExemptionIndex([
+      exc('m-many', { namespaces: ['team-a', 'team-b', 'team-a'], exempt: ['limitRange'] }),
+      exc('b-mixed', { namespaces: ['ops', 'team-*'], exempt: ['resourceQuota'] }),
+    ]);
+    expect(mixed.exemptionFor('b', 'team-a')).toEqual({
+      parts: new Set(['resourceQuota', 'limitRange']),
+      exceptions: ['b-mixed', 'm-many'],
+    });
+    expect(mixed.exemptionFor('b', 'team-b').exceptions).toEqual(['b-mixed', 'm-many']);
+    expect(mixed.exemptionFor('b', 'ops')).toEqual({ parts: new Set(['resourceQuota']), exceptions: ['b-mixed'] });
+    expect(mixed.exemptionFor('b', 'dev').exceptions).toEqual([]);
+  });
 });
 
 describe('desiredObjects with parts lifted', () => {

@@ -89,17 +89,35 @@ export interface Exemption {
 
 export const NO_EXEMPTION: Exemption = { parts: new Set(), exceptions: [] };
 
+/** One baseline's active exceptions: those naming a namespace exactly, by that name; those with a pattern, in a list. */
+interface BaselineExceptions {
+  readonly exact: Map<string, SecurityBaselineException[]>;
+  readonly patterned: SecurityBaselineException[];
+}
+
+const isPattern = (g: string): boolean => g.includes('*') || g.includes('?');
+
 /** The active exceptions, by baseline, for the planner's per-namespace lookup. */
 export class ExemptionIndex {
-  private readonly byBaseline = new Map<string, SecurityBaselineException[]>();
+  private readonly byBaseline = new Map<string, BaselineExceptions>();
 
   constructor(active: Iterable<SecurityBaselineException>) {
     for (const e of active) {
-      const list = this.byBaseline.get(e.spec.baseline) ?? [];
-      list.push(e);
-      this.byBaseline.set(e.spec.baseline, list);
+      let b = this.byBaseline.get(e.spec.baseline);
+      if (b === undefined) {
+        b = { exact: new Map(), patterned: [] };
+        this.byBaseline.set(e.spec.baseline, b);
+      }
+      if (e.spec.namespaces.some(isPattern)) {
+        b.patterned.push(e);
+        continue;
+      }
+      for (const ns of new Set(e.spec.namespaces)) {
+        const list = b.exact.get(ns) ?? [];
+        list.push(e);
+        b.exact.set(ns, list);
+      }
     }
-    for (const list of this.byBaseline.values()) list.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
   /** True when no exception is active for `baseline` (the common case: nothing to look up per namespace). */
@@ -107,17 +125,22 @@ export class ExemptionIndex {
     return !this.byBaseline.has(baseline);
   }
 
-  /** What `baseline`'s active exceptions lift in `namespace`. */
+  /**
+   * What `baseline`'s active exceptions lift in `namespace`. Those naming it exactly are found by
+   * the name, so a namespace costs a map lookup, not a match against every exception (two per
+   * reconcile: 5.6 % of a spec change's CPU with 100 exceptions at 3,000 namespaces); only
+   * patterns are matched one by one.
+   */
   exemptionFor(baseline: string, namespace: string): Exemption {
-    const list = this.byBaseline.get(baseline);
-    if (list === undefined) return NO_EXEMPTION;
+    const b = this.byBaseline.get(baseline);
+    if (b === undefined) return NO_EXEMPTION;
+    const exact = b.exact.get(namespace) ?? [];
+    const matching =
+      b.patterned.length === 0 ? exact : [...exact, ...b.patterned.filter((e) => e.spec.namespaces.some((g) => globMatches(g, namespace)))];
+    if (matching.length === 0) return NO_EXEMPTION;
+    const sorted = matching.length === 1 ? matching : [...matching].sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
     const parts = new Set<ExemptPart>();
-    const exceptions: string[] = [];
-    for (const e of list) {
-      if (!e.spec.namespaces.some((g) => globMatches(g, namespace))) continue;
-      exceptions.push(e.metadata.name);
-      for (const p of e.spec.exempt) parts.add(p);
-    }
-    return exceptions.length === 0 ? NO_EXEMPTION : { parts, exceptions };
+    for (const e of sorted) for (const p of e.spec.exempt) parts.add(p);
+    return { parts, exceptions: sorted.map((e) => e.metadata.name) };
   }
 }
