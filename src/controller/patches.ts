@@ -54,9 +54,10 @@ export function takeOverPatch(live: WireObject): JsonPatchOp[] | undefined {
 
 /**
  * The patch that leaves `live` in place without kubeposture's labels, its ownerReference to a
- * SecurityBaseline or its field ownership; others' references and entries stay.
+ * SecurityBaseline or its field ownership (`manager`'s entries: kubeposture's, or the
+ * benchmark floor's, which releases its copies the same way); others' references and entries stay.
  */
-export function orphanPatch(live: WireObject): JsonPatchOp[] {
+export function orphanPatch(live: WireObject, manager: string = FIELD_MANAGER): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [testVersion(live)];
   for (const key of [LABEL_MANAGED_BY, LABEL_BASELINE]) {
     if (live.metadata.labels?.[key] !== undefined) ops.push({ op: 'remove', path: `/metadata/labels/${escapePointer(key)}` });
@@ -65,7 +66,7 @@ export function orphanPatch(live: WireObject): JsonPatchOp[] {
   const keptRefs = refs.filter((r) => !(r.kind === KIND && r.apiVersion === API_VERSION));
   if (keptRefs.length !== refs.length) ops.push({ op: 'replace', path: '/metadata/ownerReferences', value: keptRefs });
   const fields = live.metadata.managedFields ?? [];
-  const keptFields = fields.filter((f) => f.manager !== FIELD_MANAGER);
+  const keptFields = fields.filter((f) => f.manager !== manager);
   // An empty list would be ignored; one empty entry clears field ownership altogether.
   if (keptFields.length !== fields.length)
     ops.push({ op: 'replace', path: '/metadata/managedFields', value: keptFields.length > 0 ? keptFields : [{}] });

@@ -14,13 +14,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
 import { whileGrantSettles } from '../../src/controller/grant.ts';
+import { orphanPatch } from '../../src/controller/patches.ts';
 import type { Desired, ManagedObject } from '../../src/baseline/objects.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
+import { ApiError } from '../../src/kube/transport.ts';
 import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 
 /** Runs `work` over `items` with `workers` at a time. */
@@ -38,6 +40,9 @@ export async function pool<T>(items: readonly T[], workers: number, work: (item:
     }),
   );
 }
+
+/** The field manager of the floor's writes. */
+export const FLOOR_FIELD_MANAGER = 'bench-floor';
 
 /** The managed-by label of the floor's objects. */
 export const FLOOR_MANAGED_BY = 'kubeposture-bench-floor';
@@ -100,8 +105,8 @@ async function writeInWaves(
           const o = floorCopy(d.object);
           await whileGrantSettles(
             async () => {
-              if (verb(d) === 'create') await rest.create(o.kind, o, 'bench-floor');
-              else await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+              if (verb(d) === 'create') await rest.create(o.kind, o, FLOOR_FIELD_MANAGER);
+              else await rest.apply(o.kind, o, { fieldManager: FLOOR_FIELD_MANAGER, force: true });
             },
             async (ms) => {
               await new Promise((resolve) => {
@@ -157,8 +162,10 @@ export async function runFloorSwitch(
 
 /**
  * The floor for deleting a baseline: each namespace's objects of `baseline` (less what `exempt` lifts) deleted
- * (`Delete`) or released (`Orphan`: one merge patch taking off the managed-by and baseline
- * labels and the ownerReferences), the grantor deleted under either policy, then the shared
+ * (`Delete`) or released (`Orphan`: as the operator releases its own, read and then one JSON
+ * patch, taking off the managed-by and baseline labels, the ownerReference and the floor's
+ * field ownership while leaving others' entries; until 2026-12-06 one merge patch that left the
+ * field ownership in place, less than the operator does), the grantor deleted under either policy, then the shared
  * fields (the namespace's Pod Security labels, the default ServiceAccount's token mount)
  * given back by an empty apply, as the operator does; `workers` namespaces at a time.
  * Resolves with the wall-clock milliseconds.
@@ -182,18 +189,36 @@ export async function runFloorRelease(
           if (ownership === 'shared') {
             const metadata = o.kind === 'Namespace' ? { name: o.metadata.name } : { name: o.metadata.name, namespace: ns };
             const empty = { apiVersion: o.apiVersion, kind: o.kind, metadata };
-            await rest.apply(o.kind, empty, { fieldManager: 'bench-floor', force: true });
+            await rest.apply(o.kind, empty, { fieldManager: FLOOR_FIELD_MANAGER, force: true });
           } else if (policy === 'Delete' || isGrantor(o.kind, o.metadata.name)) {
             await deleteObject(rest, o.kind, ns, o.metadata.name);
           } else {
-            const labels = { [LABEL_MANAGED_BY]: null, [LABEL_BASELINE]: null };
-            await rest.mergePatch(o.kind, ns, o.metadata.name, { metadata: { labels, ownerReferences: null } });
+            await release(rest, o.kind, ns, o.metadata.name);
           }
         }),
       );
     }
   });
   return performance.now() - started;
+}
+
+/**
+ * Releases the floor's object: read, then the operator's orphan patch for the floor's field
+ * manager (the read gives the field ownership to drop, which no cache holds). Another writer
+ * between the two (the quota controller's status) fails the patch's resourceVersion test: read
+ * again, a few times.
+ */
+async function release(rest: RestClient, kind: ResourceKind, namespace: string, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const live = await rest.get(kind, namespace, name);
+    if (live === undefined) throw new Error(`the floor's ${kind} ${namespace}/${name} is gone`);
+    try {
+      await rest.jsonPatch(kind, namespace, name, orphanPatch(live, FLOOR_FIELD_MANAGER));
+      return;
+    } catch (err: unknown) {
+      if (attempt >= 5 || !(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+    }
+  }
 }
 
 async function deleteObject(rest: RestClient, kind: ResourceKind, namespace: string, name: string): Promise<void> {
@@ -220,7 +245,7 @@ export async function runFloorChange(
     await Promise.all(
       changed.map(async (d) => {
         const o = floorCopy(d.object);
-        await rest.apply(o.kind, o, { fieldManager: 'bench-floor', force: true });
+        await rest.apply(o.kind, o, { fieldManager: FLOOR_FIELD_MANAGER, force: true });
       }),
     );
   });

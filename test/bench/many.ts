@@ -31,7 +31,7 @@ import { Bench, SET_LABEL, writesByResource, type BenchEnv, type BenchOptions, t
 import { ComplianceChecker } from './checker.ts';
 import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { createNamespaces, listAll } from './fixtures.ts';
-import { pool, runFloor } from './floor.ts';
+import { FLOOR_FIELD_MANAGER, pool, runFloor } from './floor.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { ApiserverRequests, cpuSeconds, memoryMb, REPORT_RESOURCES } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
@@ -329,7 +329,7 @@ export async function removeFloor(
           kind: o.kind,
           metadata,
         };
-        await env.rest.apply(o.kind, nothing, { fieldManager: 'bench-floor', force: true });
+        await env.rest.apply(o.kind, nothing, { fieldManager: FLOOR_FIELD_MANAGER, force: true });
       }),
     );
   });
