@@ -277,6 +277,70 @@ describe('Informer listing in pages', () => {
   });
 });
 
+describe('Informer stopped while it lists', () => {
+  /** Pages of one object each, each answered only when the test says so. */
+  class HeldServer extends FakeServer {
+    readonly held: (() => void)[] = [];
+    private readonly pageCount: number;
+
+    constructor(pageCount: number) {
+      super();
+      this.pageCount = pageCount;
+    }
+
+    override async list(_kind?: unknown, query?: Readonly<Record<string, string | undefined>>): Promise<WireList<WireObject>> {
+      this.lists++;
+      const i = query?.continue === undefined ? 0 : Number(query.continue);
+      const next = i + 1 < this.pageCount ? String(i + 1) : '';
+      await new Promise<void>((resolve) => {
+        this.held.push(resolve);
+      });
+      return { items: [obj(`p${String(i)}`, String(i + 1))], metadata: { resourceVersion: '9', continue: next } };
+    }
+
+    /** Answers the list request waiting longest. */
+    release(): void {
+      const r = this.held.shift();
+      if (r === undefined) throw new Error('no list waiting');
+      r();
+    }
+  }
+
+  // `kubeposture run` stopped by SIGTERM while its caches still listed (a cluster of thousands
+  // of namespaces): the list's answer came after stop(), and the informer went on to open a
+  // watch that nothing aborted, open for its timeoutSeconds (5 to 6 minutes), and the
+  // process, done with everything else, waited for it to end.
+  it('opens no watch when stopped while its list was on its way', async () => {
+    const server = new HeldServer(1);
+    const informer = new Informer<WireObject>(server, { kind: 'Namespace', clock: new FakeClock() });
+    const started = informer.start();
+    await flush();
+    informer.stop();
+    await expect(started).rejects.toThrow('Namespace informer stopped before it synced');
+    server.release();
+    await flush();
+    expect(server.watches).toHaveLength(0);
+    expect(informer.synced).toBe(false);
+  });
+
+  it('asks for no further page when stopped between pages, and caches none of the list', async () => {
+    const server = new HeldServer(3);
+    const events: string[] = [];
+    const informer = new Informer<WireObject>(server, { kind: 'Namespace', clock: new FakeClock() });
+    informer.on((e) => events.push(`${e.type} ${e.object.metadata.name}`));
+    const started = informer.start().catch(() => undefined);
+    await flush();
+    informer.stop();
+    server.release();
+    await flush();
+    await started;
+    expect(server.lists).toBe(1);
+    expect(server.held).toHaveLength(0);
+    expect(server.watches).toHaveLength(0);
+    expect(events).toEqual([]);
+  });
+});
+
 describe('keepOwnManagedFields', () => {
   it("keeps only the named manager's entries, and drops the field when none is left", () => {
     const strip = keepOwnManagedFields<WireObject>('kubeposture');

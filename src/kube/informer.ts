@@ -235,6 +235,8 @@ export class Informer<T extends WireObject> {
       }
       cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
       rv = page.metadata?.resourceVersion ?? rv;
+      // Stopped while a page was on its way (a list is not aborted): no more pages, and nothing cached.
+      if (this.isStopped()) return;
     } while (cont !== undefined);
     const fresh = new Set(items.map(keyOf));
     for (const old of this.list()) if (!fresh.has(keyOf(old))) this.remove(old);
@@ -253,6 +255,9 @@ export class Informer<T extends WireObject> {
     while (!this.stopped) {
       try {
         if (this.resourceVersion === '') await this.relist();
+        // Stopped while listing: no watch. stop() found none to abort, so one opened now would
+        // stay open for its timeoutSeconds (5 to 6 minutes), holding a stopped process alive.
+        if (this.isStopped()) return;
         await this.watchOnce();
         this.backoffMs = 0;
       } catch (err: unknown) {
