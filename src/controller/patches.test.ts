@@ -134,6 +134,14 @@ describe('reownPatch', () => {
     ]);
   });
 
+  it('sets each top-level field of the body given, in the same patch', () => {
+    const body = { summary: { pass: 3 }, results: [{ policy: 'gold' }] };
+    expect(reownPatch(object({ labels: {} }), [ref], 'gold', body).slice(3)).toEqual([
+      { op: 'add', path: '/summary', value: { pass: 3 } },
+      { op: 'add', path: '/results', value: [{ policy: 'gold' }] },
+    ]);
+  });
+
   it('adds the label where it is missing', () => {
     expect(reownPatch(object({ labels: {} }), [ref], 'gold')[2]).toEqual({
       op: 'add',

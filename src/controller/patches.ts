@@ -94,11 +94,18 @@ export function removeFinalizerPatch(live: WireObject): JsonPatchOp[] {
 
 /**
  * The patch that moves `live` (a report kubeposture created for another baseline) to the
- * baseline `baseline`: its ownerReferences and baseline label replaced whole. A report is
+ * baseline `baseline`, in one write: its ownerReferences and baseline label replaced whole, and
+ * each top-level field of `body` (the report as the new baseline has it) set. A report is
  * created with a POST, whose Update entry holds the old reference; an apply alone would add
- * the new one beside it, and two controller references are refused.
+ * the new one beside it, and two controller references are refused. Until 2026-12-06 the body
+ * followed in an apply of its own: two writes per moved report.
  */
-export function reownPatch(live: WireObject, refs: readonly unknown[], baseline: string): JsonPatchOp[] {
+export function reownPatch(
+  live: WireObject,
+  refs: readonly unknown[],
+  baseline: string,
+  body: Readonly<Record<string, unknown>> = {},
+): JsonPatchOp[] {
   return [
     testVersion(live),
     { op: 'replace', path: '/metadata/ownerReferences', value: refs },
@@ -107,6 +114,8 @@ export function reownPatch(live: WireObject, refs: readonly unknown[], baseline:
       path: `/metadata/labels/${escapePointer(LABEL_BASELINE)}`,
       value: baseline,
     },
+    // `add` on an object's member replaces what is there.
+    ...Object.entries(body).map(([k, value]): JsonPatchOp => ({ op: 'add', path: `/${escapePointer(k)}`, value })),
   ];
 }
 

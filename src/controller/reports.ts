@@ -578,17 +578,12 @@ export class ReportBook {
     if (last !== undefined && now - last < this.deps.intervalMs)
       return { kind: 'requeueAfter', delayMs: last + this.deps.intervalMs - now };
     const object = reportObject(api.kind, namespace, name, wanted);
-    // Another baseline's report (its namespace changed baselines): the old owner goes first.
-    if (live !== undefined && live.metadata.labels?.[LABEL_BASELINE] !== wanted.baseline.name) {
-      await this.deps.rest.jsonPatch(
-        api.kind,
-        namespace,
-        name,
-        reownPatch(live, object.metadata.ownerReferences ?? [], wanted.baseline.name),
-      );
-      this.count('reown');
-    }
-    const written = live === undefined ? await this.create(api, key, object) : await this.apply(api, object);
+    const written =
+      live === undefined
+        ? await this.create(api, key, object)
+        : live.metadata.labels?.[LABEL_BASELINE] !== wanted.baseline.name
+          ? await this.reown(api, live, object, wanted)
+          : await this.apply(api, object);
     if (written !== undefined) {
       api.cacheWritten(written, hash);
       this.lastWrite.set(key, now);
@@ -639,6 +634,15 @@ export class ReportBook {
       return undefined;
     }
     return this.apply(api, object);
+  }
+
+  /** Another baseline's report (its namespace changed baselines): moved to `wanted`'s baseline and rewritten, one JSON patch. */
+  private async reown(api: ReportApi, live: ReportRecord, object: WireObject, wanted: WantedReport): Promise<WireObject> {
+    const { namespace, name } = live.metadata;
+    const patch = reownPatch(live, object.metadata.ownerReferences ?? [], wanted.baseline.name, wireBody(api.kind, wanted.body));
+    const moved = await this.deps.rest.jsonPatch(api.kind, namespace, name, patch, { fieldManager: FIELD_MANAGER });
+    this.count('reown');
+    return moved;
   }
 
   private async apply(api: ReportApi, object: WireObject): Promise<WireObject> {

@@ -147,14 +147,20 @@ describe('a Report in every governed namespace', () => {
     await eventually(async () => {
       expect((await readReport(ns))?.metadata.labels?.['kubeposture.io/baseline']).toBe(from);
     }, 10_000);
+    const writesBefore = op.requests.length;
     await labelNamespace(ns, { 'kp-test': gold });
     await eventually(async () => {
       const r = await readReport(ns);
       expect(r?.metadata.labels?.['kubeposture.io/baseline']).toBe(to);
       expect(r?.metadata.ownerReferences?.map((o) => o.name)).toEqual([to]);
+      // Its body is gold's too: every result names the new baseline.
+      expect(new Set(r?.results.map((x) => x.policy))).toEqual(new Set([to]));
     }, 10_000);
     const refused = op.requests.filter((r) => r.path.includes(`/namespaces/${ns}/reports`) && r.status >= 400);
     expect(refused.map((r) => `${r.method} ${String(r.status)}`)).toEqual([]);
+    // Moved and rewritten in one write (a JSON patch), not a move and then an apply.
+    const moves = op.requests.slice(writesBefore).filter((r) => r.path.includes(`/namespaces/${ns}/reports`) && r.method === 'PATCH');
+    expect(moves).toHaveLength(1);
   }, 60_000);
 
   it('fails what drifts in Audit mode, with the reason, and passes it again once it is right', async () => {
