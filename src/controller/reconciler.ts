@@ -236,6 +236,14 @@ function nsOf(o: ManagedObject): string | undefined {
   return 'namespace' in o.metadata ? o.metadata.namespace : undefined;
 }
 
+/**
+ * `o` written to the object with `uid` only: with it, an apply never creates, and the apiserver
+ * answers 409 where no object holds the name and 422 where another one does.
+ */
+function withUid(o: ManagedObject, uid: string | undefined): ManagedObject {
+  return uid === undefined ? o : { ...o, metadata: { ...o.metadata, uid } };
+}
+
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
   /** The exemption index last seen, and a number that changes with it. */
@@ -681,16 +689,15 @@ export class Reconciler {
         // kubeposture's own object that lost its labels (and maybe its ownerReference): put them
         // back, only while it is that object.
         await this.takeOverCreateEntry(o.kind, existing);
-        await this.apply({ ...o, metadata: { ...o.metadata, uid } }, true);
+        await this.apply(withUid(o, uid), true);
         log.info('Restored object', { namespace, kind: o.kind, name: o.metadata.name });
         return 'done';
       }
       case 'update': {
         const o = action.object;
         const { via } = action;
-        // With the live object's uid, an apply never creates: the apiserver answers 409 where no
-        // object holds the name and 422 where another one does; the next reconcile plans from what is there.
-        const only = action.uid === undefined ? o : { ...o, metadata: { ...o.metadata, uid: action.uid } };
+        // Only the object planned from (withUid): where it is gone, the next reconcile plans from what is there.
+        const only = withUid(o, action.uid);
         switch (via.type) {
           case 'move':
             this.deps.cache.written(

@@ -934,12 +934,12 @@ export class Bench {
   }
 
   /**
-   * Waits, untimed, until the quota controller has caught up with a change of the quotas' `pods`
-   * in `namespaces` (each there shows it in its status), so that what follows starts on a quiet
+   * Waits until the quota controller has caught up with a change of the quotas' `pods` in
+   * `namespaces` (each there shows it in its status); resolves with when (performance.now()), the
+   * end of the spec change's "until enforced" time. Also so that what follows starts on a quiet
    * cluster: in run Y the floor's 10,200 changed quotas were still being recounted while the
    * operator's change was timed, and the operator's while the restart was (6,060 status writes).
    */
-  /** Waits until the quota controller shows `pods` in the status of every quota of `namespaces`; resolves with when (performance.now()). */
   private async quotasSettled(namespaces: readonly string[], pods: string): Promise<number> {
     const want = new Set(namespaces);
     const started = performance.now();
