@@ -236,11 +236,18 @@ function nsOf(o: ManagedObject): string | undefined {
   return 'namespace' in o.metadata ? o.metadata.namespace : undefined;
 }
 
+/** What the reconciler's apply writes: an object's kind and name, and its uid to write to that object only. */
+interface ApplyTarget {
+  readonly apiVersion: string;
+  readonly kind: ResourceKind;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string };
+}
+
 /**
  * `o` written to the object with `uid` only: with it, an apply never creates, and the apiserver
  * answers 409 where no object holds the name and 422 where another one does.
  */
-function withUid(o: ManagedObject, uid: string | undefined): ManagedObject {
+function withUid(o: ManagedObject, uid: string | undefined): ApplyTarget {
   return uid === undefined ? o : { ...o, metadata: { ...o.metadata, uid } };
 }
 
@@ -618,15 +625,7 @@ export class Reconciler {
     return podSecurityVerdict(warnings);
   }
 
-  private async apply(
-    object: {
-      readonly apiVersion: string;
-      readonly kind: ResourceKind;
-      readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string };
-    },
-    force: boolean,
-    onWarnings?: (warnings: readonly string[]) => void,
-  ): Promise<void> {
+  private async apply(object: ApplyTarget, force: boolean, onWarnings?: (warnings: readonly string[]) => void): Promise<void> {
     const written = await this.deps.rest.apply(object.kind, object, {
       fieldManager: FIELD_MANAGER,
       force,
