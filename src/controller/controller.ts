@@ -420,7 +420,8 @@ export class Controller {
     if (result?.error === undefined && result?.drift.some((d) => d.reason === 'Conflict') === true) {
       return { kind: 'requeueAfter', delayMs: this.deps.config.conflictRecheckMs };
     }
-    return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
+    if (result?.error !== undefined) return { kind: 'retry', error: result.error };
+    return result?.wrote === true ? { kind: 'recheck' } : { kind: 'done' };
   }
 
   /** What `namespace`'s Report should hold: undefined unless a baseline governs it (reports.ts). */

@@ -313,3 +313,83 @@ describe('Fifo', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('WorkQueue rechecks', () => {
+  it('runs a key that asked for a recheck once more, after every key waiting in its turn', async () => {
+    const runs: string[] = [];
+    const { q } = setup(
+      async (key) => {
+        runs.push(key);
+        // The first run of each key wrote: it asks to be looked at again; the second finds nothing to do.
+        return Promise.resolve(runs.filter((k) => k === key).length === 1 ? { kind: 'recheck' } : { kind: 'done' });
+      },
+      { workers: 1 },
+    );
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    expect(q.busy).toBe(true);
+    await q.whenIdle();
+    expect(runs).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    expect(q.size).toBe(0);
+  });
+
+  it('runs a key added while it waits for its recheck once, in its turn', async () => {
+    const runs: string[] = [];
+    let releaseB: () => void = () => undefined;
+    const { q } = setup(
+      async (key) => {
+        runs.push(key);
+        if (key === 'b') await new Promise<void>((r) => (releaseB = r));
+        return key === 'a' && runs.length === 1 ? { kind: 'recheck' } : { kind: 'done' };
+      },
+      { workers: 1 },
+    );
+    q.add('a');
+    q.add('b');
+    await tick();
+    // 'a' waits for its recheck while 'b' runs; added again, it runs in its turn, not a third time.
+    expect(runs).toEqual(['a', 'b']);
+    q.add('c');
+    q.add('a');
+    releaseB();
+    await q.whenIdle();
+    expect(runs).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('takes a recheck that asks for another as done: something that undoes each write is not written in a loop', async () => {
+    const runs: string[] = [];
+    const { q } = setup(async (key) => {
+      runs.push(key);
+      return Promise.resolve({ kind: 'recheck' });
+    });
+    q.add('a');
+    await q.whenIdle();
+    expect(runs).toEqual(['a', 'a']);
+    // A new event starts afresh: one run and one recheck.
+    q.add('a');
+    await q.whenIdle();
+    expect(runs).toEqual(['a', 'a', 'a', 'a']);
+    expect(q.size).toBe(0);
+  });
+
+  it('drops waiting rechecks on shutdown', async () => {
+    const runs: string[] = [];
+    let release: () => void = () => undefined;
+    const { q } = setup(
+      async (key) => {
+        runs.push(key);
+        if (key === 'b') await new Promise<void>((r) => (release = r));
+        return { kind: key === 'a' ? 'recheck' : 'done' };
+      },
+      { workers: 1 },
+    );
+    q.add('a');
+    q.add('b');
+    await tick();
+    expect(q.size).toBe(2);
+    const down = q.shutdown();
+    release();
+    await down;
+    expect(runs).toEqual(['a', 'b']);
+    expect(q.size).toBe(0);
+  });
+});
