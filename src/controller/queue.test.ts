@@ -314,6 +314,30 @@ describe('Fifo', () => {
   });
 });
 
+/**
+ * One worker whose run of 'b' waits for `releaseB`; each run answers `outcome(key, n)`, n
+ * counting the runs so far (this one included).
+ */
+function whileBRuns(outcome: (key: string, n: number) => Outcome): { q: WorkQueue; runs: string[]; releaseB: () => void } {
+  const runs: string[] = [];
+  let release: () => void = () => undefined;
+  const { q } = setup(
+    async (key) => {
+      runs.push(key);
+      if (key === 'b') await new Promise<void>((r) => (release = r));
+      return outcome(key, runs.length);
+    },
+    { workers: 1 },
+  );
+  return {
+    q,
+    runs,
+    releaseB: () => {
+      release();
+    },
+  };
+}
+
 describe('WorkQueue rechecks', () => {
   it('runs a key that asked for a recheck once more, after every key waiting in its turn', async () => {
     const runs: string[] = [];
@@ -333,16 +357,7 @@ describe('WorkQueue rechecks', () => {
   });
 
   it('runs a key added while it waits for its recheck once, in its turn', async () => {
-    const runs: string[] = [];
-    let releaseB: () => void = () => undefined;
-    const { q } = setup(
-      async (key) => {
-        runs.push(key);
-        if (key === 'b') await new Promise<void>((r) => (releaseB = r));
-        return key === 'a' && runs.length === 1 ? { kind: 'recheck' } : { kind: 'done' };
-      },
-      { workers: 1 },
-    );
+    const { q, runs, releaseB } = whileBRuns((key, n) => (key === 'a' && n === 1 ? { kind: 'recheck' } : { kind: 'done' }));
     q.add('a');
     q.add('b');
     await tick();
@@ -372,22 +387,13 @@ describe('WorkQueue rechecks', () => {
   });
 
   it('drops waiting rechecks on shutdown', async () => {
-    const runs: string[] = [];
-    let release: () => void = () => undefined;
-    const { q } = setup(
-      async (key) => {
-        runs.push(key);
-        if (key === 'b') await new Promise<void>((r) => (release = r));
-        return { kind: key === 'a' ? 'recheck' : 'done' };
-      },
-      { workers: 1 },
-    );
+    const { q, runs, releaseB } = whileBRuns((key) => ({ kind: key === 'a' ? 'recheck' : 'done' }));
     q.add('a');
     q.add('b');
     await tick();
     expect(q.size).toBe(2);
     const down = q.shutdown();
-    release();
+    releaseB();
     await down;
     expect(runs).toEqual(['a', 'b']);
     expect(q.size).toBe(0);
