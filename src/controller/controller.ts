@@ -420,8 +420,7 @@ export class Controller {
     if (result?.error === undefined && result?.drift.some((d) => d.reason === 'Conflict') === true) {
       return { kind: 'requeueAfter', delayMs: this.deps.config.conflictRecheckMs };
     }
-    if (result?.error !== undefined) return { kind: 'retry', error: result.error };
-    return result?.wrote === true ? { kind: 'recheck' } : { kind: 'done' };
+    return result?.error === undefined ? { kind: 'done' } : { kind: 'retry', error: result.error };
   }
 
   /** What `namespace`'s Report should hold: undefined unless a baseline governs it (reports.ts). */

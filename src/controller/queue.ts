@@ -9,9 +9,6 @@
  *   storm of failures cannot flood the apiserver. Plain adds are not limited: a
  *   resync or a new baseline reaches every namespace as fast as workers take them
  *   (client-go limits only AddRateLimited, the same way).
- * - a run may ask to be run once more when no other key waits (`recheck`): a reconcile
- *   that wrote confirms its writes after the rest of the queue, not in the middle of it; a
- *   recheck that asks again is done;
  * - work runs in slices: a handler that finishes without I/O (a compliant
  *   namespace judged from cache) resolves in a microtask, so a resync of
  *   10,000 namespaces would chain through microtasks in one turn of the event
@@ -27,9 +24,7 @@ export type Outcome =
   | { readonly kind: 'done' }
   | { readonly kind: 'retry'; readonly error: unknown }
   /** Come back after a fixed delay without counting a failure (e.g. waiting for a cache). */
-  | { readonly kind: 'requeueAfter'; readonly delayMs: number }
-  /** Done; run once more when no other key waits (a key added meanwhile runs in its turn instead). */
-  | { readonly kind: 'recheck' };
+  | { readonly kind: 'requeueAfter'; readonly delayMs: number };
 
 export interface QueueOptions {
   readonly workers: number;
@@ -101,11 +96,6 @@ export type Handler = (key: string) => Promise<Outcome>;
 
 export class WorkQueue {
   private readonly ready = new Fifo<string>();
-  /** Keys to run again once `ready` is empty (recheck), in order; `rechecks` says which still are. */
-  private readonly later = new Fifo<string>();
-  private readonly rechecks = new Set<string>();
-  /** Keys whose run in flight is a recheck: one that asks for another is done (no loop of them). */
-  private readonly inRecheck = new Set<string>();
   private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
   /** Keys added again while in flight: they go back on the queue when the run ends. */
@@ -143,7 +133,6 @@ export class WorkQueue {
       this.dirty.add(key);
       return;
     }
-    this.rechecks.delete(key);
     if (this.queued.has(key)) return;
     this.queued.set(key, this.opts.clock.now());
     this.ready.push(key);
@@ -168,14 +157,14 @@ export class WorkQueue {
     this.delayed.set(key, { at, cancel });
   }
 
-  /** Keys waiting (for their turn or a recheck), delayed or in flight. */
+  /** Keys waiting, delayed or in flight. */
   get size(): number {
-    return this.queued.size + this.rechecks.size + this.delayed.size + this.active.size;
+    return this.queued.size + this.delayed.size + this.active.size;
   }
 
   /** True while a key waits or runs (delayed keys do not count, as for whenIdle). */
   get busy(): boolean {
-    return this.running > 0 || (this.waiting() && !this.stopped);
+    return this.running > 0 || (this.ready.length > 0 && !this.stopped);
   }
 
   /** Consecutive failures of a key so far. */
@@ -190,47 +179,15 @@ export class WorkQueue {
     this.delayed.clear();
     this.ready.clear();
     this.queued.clear();
-    this.later.clear();
-    this.rechecks.clear();
     await this.whenIdle();
   }
 
   /** Resolves once nothing is waiting or in flight (delayed keys do not count). */
   async whenIdle(): Promise<void> {
-    if (this.running === 0 && (!this.waiting() || this.stopped)) return;
+    if (this.running === 0 && (this.ready.length === 0 || this.stopped)) return;
     await new Promise<void>((resolve) => {
       this.idleWaiters.push(resolve);
     });
-  }
-
-  /** True while a key waits for a worker, in its turn or for a recheck. */
-  private waiting(): boolean {
-    return this.ready.length > 0 || this.rechecks.size > 0;
-  }
-
-  /** Runs `key` again once no other key waits, unless it is due anyway. */
-  private recheckLater(key: string): void {
-    if (this.stopped || this.queued.has(key) || this.delayed.has(key) || this.rechecks.has(key)) return;
-    this.rechecks.add(key);
-    this.later.push(key);
-  }
-
-  /** The next key to run: one in its turn, else one waiting for a recheck. */
-  private next(): string | undefined {
-    const key = this.ready.shift();
-    if (key !== undefined) {
-      this.opts.onDequeue?.(this.opts.clock.now() - (this.queued.get(key) ?? this.opts.clock.now()));
-      this.queued.delete(key);
-      return key;
-    }
-    for (let k = this.later.shift(); k !== undefined; k = this.later.shift()) {
-      // Added since (and run in its turn, or waiting for it): no longer a recheck.
-      if (this.rechecks.delete(k)) {
-        this.inRecheck.add(k);
-        return k;
-      }
-    }
-    return undefined;
   }
 
   private backoff(key: string): number {
@@ -250,7 +207,7 @@ export class WorkQueue {
   private pump(): void {
     if (this.deferred) return;
     this.sliceStart ??= this.opts.clock.now();
-    if (this.waiting() && this.opts.clock.now() - this.sliceStart >= this.opts.sliceMs) {
+    if (this.ready.length > 0 && this.opts.clock.now() - this.sliceStart >= this.opts.sliceMs) {
       this.deferred = true;
       this.opts.defer(() => {
         this.deferred = false;
@@ -259,9 +216,11 @@ export class WorkQueue {
       });
       return;
     }
-    while (!this.stopped && this.running < this.opts.workers && this.waiting()) {
-      const key = this.next();
+    while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0) {
+      const key = this.ready.shift();
       if (key === undefined) break;
+      this.opts.onDequeue?.(this.opts.clock.now() - (this.queued.get(key) ?? this.opts.clock.now()));
+      this.queued.delete(key);
       this.active.add(key);
       this.running++;
       void this.run(key);
@@ -290,20 +249,13 @@ export class WorkQueue {
         this.failures.delete(key);
         this.addAfter(key, outcome.delayMs);
         break;
-      case 'recheck':
-        this.failures.delete(key);
-        // A recheck that wrote again (something undoes the write: a mutating webhook) waits for
-        // the key's next event or resync, rather than writing in a loop.
-        if (!this.inRecheck.has(key)) this.recheckLater(key);
-        break;
     }
-    this.inRecheck.delete(key);
     if (this.dirty.delete(key)) this.add(key);
     this.pump();
   }
 
   private notifyIdle(): void {
-    if (this.running === 0 && (!this.waiting() || this.stopped)) {
+    if (this.running === 0 && (this.ready.length === 0 || this.stopped)) {
       this.sliceStart = undefined;
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

@@ -60,13 +60,6 @@ export interface NamespaceResult {
    */
   readonly inputs?: PlanInputs;
   /**
-   * Set when this reconcile wrote: the namespace is planned once more when nothing else waits
-   * (queue.ts's recheck), to see that what it wrote took, and to find it compliant (`inputs`).
-   * Its own writes reach the caches without an event (informer.ts's upsert), so nothing else
-   * brings it back.
-   */
-  readonly wrote?: true;
-  /**
    * Existing pods that Pod Security admission refused under the enforce level kubeposture
    * last set here, as the apiserver judged them at that write; kept while that level stands.
    */
@@ -157,7 +150,6 @@ export function sameResult(a: NamespaceResult | undefined, b: NamespaceResult | 
     a.baseline?.mode === b.baseline?.mode &&
     a.error === b.error &&
     a.waitingForFinalizer === b.waitingForFinalizer &&
-    a.wrote === b.wrote &&
     a.podSecurity === b.podSecurity &&
     sameInputs(a.inputs, b.inputs) &&
     sameList(a.superseded, b.superseded, (x, y) => x === y) &&
@@ -455,7 +447,6 @@ export class Reconciler {
       ...(inputs !== undefined && plan.state === 'governed' && !waiting && quiet(actions, wroteNamespace, drift, repaired, error)
         ? { inputs }
         : {}),
-      ...(actions.length > 0 || wroteNamespace ? { wrote: true as const } : {}),
     };
   }
 

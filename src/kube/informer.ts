@@ -145,24 +145,19 @@ export class Informer<T extends WireObject> {
   }
 
   /**
-   * Puts an object the caller just wrote into the cache at once (write-through), so a reconcile
-   * that runs before the watch event arrives does not act on the old state. Handlers are not
-   * told: the writer knows what it wrote, and telling them brought each write back to its
-   * writer as one more run of its key (in a spec change at 10,000 namespaces, a second
-   * reconcile of every namespace, planning again to find what it had just written). The watch
-   * event for the same resourceVersion then changes nothing, and one older than it (sent before
-   * the write, arriving after) is passed over; a later one is someone else's change, and told.
+   * Puts an object the caller just wrote into the cache at once (write-through),
+   * so a reconcile that runs before the watch event arrives does not act on the
+   * old state. The watch event for the same resourceVersion then changes nothing, and one
+   * older than it (sent before the write, arriving after) is passed over.
    */
   upsert(obj: T): void {
-    if (this.isAhead(obj)) return;
-    const admitted = this.admit(obj);
-    if (admitted === undefined) this.store.delete(obj.metadata.namespace ?? '', obj.metadata.name);
-    else this.store.set(admitted.metadata.namespace ?? '', admitted);
+    if (!this.isAhead(obj)) this.put(obj);
   }
 
-  /** Drops an object the caller just deleted or released from the cache, without telling handlers (as upsert). */
+  /** Drops an object the caller just deleted or released from the cache. */
   evict(namespace: string | undefined, name: string): void {
-    this.store.delete(namespace ?? '', name);
+    const current = this.get(namespace, name);
+    if (current !== undefined) this.remove(current);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -203,6 +198,8 @@ export class Informer<T extends WireObject> {
   /**
    * True when the cache holds a later version of `obj` than `obj` itself: only an upsert of
    * the caller's own write puts one there before the watch (which is in order) sends it.
+   * Without this, such an event would put the cache back to the state before the write, and
+   * the reconcile it sets off would plan from that state (and write again).
    */
   private isAhead(obj: T): boolean {
     const current = this.get(obj.metadata.namespace, obj.metadata.name);
