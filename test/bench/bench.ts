@@ -21,7 +21,6 @@ import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
 import { compareObject } from '../../src/drift/compare.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
-import { ApiError } from '../../src/kube/transport.ts';
 import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -31,7 +30,7 @@ import { ComplianceChecker, LabelledObjects } from './checker.ts';
 import { BenchExceptions } from './exceptions.ts';
 import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
-import { createNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
+import { createNamespaces, deleteIgnoringMissing, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runFloorRelease, runFloorSwitch, runScript } from './floor.ts';
 import {
@@ -1318,13 +1317,13 @@ export class Bench {
   async cleanup(): Promise<void> {
     // The exceptions first (a baseline gone would make each Invalid), then the operator's
     // baselines while it runs: their finalizer waits for it to clean up.
-    for (const name of this.exceptions.names()) await this.deleteIfThere('SecurityBaselineException', name);
+    for (const name of this.exceptions.names()) await deleteIgnoringMissing(this.env.rest, 'SecurityBaselineException', name);
     await this.deleteBaselines(this.baselines.filter((b) => !this.floorNames.has(b)));
     const namespaces = (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector: SET_LABEL }))
       .filter((ns) => (ns.metadata.labels?.[SET_LABEL] ?? '').startsWith(this.opts.prefix))
       .map((ns) => ns.metadata.name);
     await pool(namespaces, 16, async (ns) => {
-      await this.deleteIfThere('Namespace', ns);
+      await deleteIgnoringMissing(this.env.rest, 'Namespace', ns);
     });
     const wanted = new Set(namespaces);
     for (let i = 0; ; i += 1) {
@@ -1342,19 +1341,11 @@ export class Bench {
 
   /** Deletes the baselines `names` and waits (at most a minute) until they are gone. */
   private async deleteBaselines(names: readonly string[]): Promise<void> {
-    for (const name of names) await this.deleteIfThere('SecurityBaseline', name);
+    for (const name of names) await deleteIgnoringMissing(this.env.rest, 'SecurityBaseline', name);
     for (let i = 0; i < 600; i += 1) {
       const left = ((await this.env.rest.request('GET', resourcePath('SecurityBaseline'))) as { items?: WireObject[] }).items ?? [];
       if (!left.some((b) => names.includes(b.metadata.name))) break;
       await sleep(100);
-    }
-  }
-
-  private async deleteIfThere(kind: ResourceKind, name: string): Promise<void> {
-    try {
-      await this.env.rest.request('DELETE', resourcePath(kind, undefined, name));
-    } catch (err: unknown) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
   }
 

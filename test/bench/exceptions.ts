@@ -14,7 +14,7 @@ import type { ExemptPart, SecurityBaseline } from '../../src/api/types.ts';
 import { formatErrors } from '../../src/api/validate.ts';
 import { DEFAULT_HORIZON_MS, ExemptionIndex, judgeException } from '../../src/baseline/exceptions.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
-import { ApiError } from '../../src/kube/transport.ts';
+import { deleteIgnoringMissing } from './fixtures.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
 import { rfc3339 } from '../../src/lib/time.ts';
 
@@ -127,11 +127,7 @@ export class BenchExceptions {
    */
   async remove(rest: RestClient, baseline: string): Promise<void> {
     for (const e of this.created.filter((x) => x.spec.baseline === baseline)) {
-      try {
-        await rest.request('DELETE', resourcePath('SecurityBaselineException', undefined, e.metadata.name));
-      } catch (err: unknown) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-      }
+      await deleteIgnoringMissing(rest, 'SecurityBaselineException', e.metadata.name);
     }
   }
 

@@ -1,13 +1,23 @@
 /**
  * What the benchmark and the fault-injection suite (test/chaos) both do to a
  * cluster: make labelled namespaces in bulk, wait for the controller manager to
- * fill them, and list a kind in full (page by page).
+ * fill them, list a kind in full (page by page), and delete what may be gone already.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { resourcePath } from '../../src/kube/resources.ts';
+import { resourcePath, type ResourceKind } from '../../src/kube/resources.ts';
 import type { RestClient } from '../../src/kube/rest.ts';
+import { ApiError } from '../../src/kube/transport.ts';
 import { pool } from './floor.ts';
+
+/** Deletes the object `kind`/`name` (cluster-scoped, or a Namespace); one already gone is no error. */
+export async function deleteIgnoringMissing(rest: RestClient, kind: ResourceKind, name: string): Promise<void> {
+  try {
+    await rest.request('DELETE', resourcePath(kind, undefined, name));
+  } catch (err: unknown) {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+  }
+}
 
 /** Every object in the collection at `path` (`resourcePath(kind)`: in every namespace) that the selectors match, page by page. */
 export async function listAll(

@@ -23,14 +23,13 @@ import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE } from '../../src/api/
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects } from '../../src/baseline/build.ts';
 import { OWNED_KINDS } from '../../src/baseline/objects.ts';
-import { ApiError } from '../../src/kube/transport.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { Sendable } from '../../src/kube/rest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bench, SET_LABEL, writesByResource, type BenchEnv, type BenchOptions, type ResyncResult } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
 import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
-import { createNamespaces, listAll } from './fixtures.ts';
+import { createNamespaces, deleteIgnoringMissing, listAll } from './fixtures.ts';
 import { FLOOR_FIELD_MANAGER, pool, runFloor } from './floor.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { ApiserverRequests, cpuSeconds, memoryMb, REPORT_RESOURCES } from './measure.ts';
@@ -280,13 +279,7 @@ async function namespaceEvents(
 
 /** Deletes the baselines `names` (their policy, Delete, is the default) and waits until they and their objects are gone. */
 export async function removeBaselines(env: BenchEnv, names: readonly string[]): Promise<void> {
-  for (const name of names) {
-    try {
-      await env.rest.request('DELETE', resourcePath('SecurityBaseline', undefined, name));
-    } catch (err: unknown) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
-    }
-  }
+  for (const name of names) await deleteIgnoringMissing(env.rest, 'SecurityBaseline', name);
   const wanted = new Set(names);
   for (let i = 0; ; i += 1) {
     const left = (await listAll(env.rest, resourcePath('SecurityBaseline'))).filter((b) => wanted.has(b.metadata.name)).length;

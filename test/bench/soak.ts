@@ -31,7 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Bench, EDITS, MANAGED_NAMES, SET_LABEL, type BenchEnv, type BenchOptions } from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
 import { slope } from './growth.ts';
-import { createNamespaces, listAll } from './fixtures.ts';
+import { createNamespaces, deleteIgnoringMissing, listAll } from './fixtures.ts';
 import { cpuSeconds, memoryMb } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
 import { formatRows, formatTable, type Row } from './report.ts';
@@ -579,7 +579,7 @@ export async function runSoak(env: BenchEnv, opts: BenchOptions, soak: SoakOptio
       namespacesLeft: left.length,
     };
   } finally {
-    for (const e of exceptions) await deleteIgnoringMissing(env, 'SecurityBaselineException', e.name);
+    for (const e of exceptions) await deleteIgnoringMissing(env.rest, 'SecurityBaselineException', e.name);
     if (cleanup) await bench.cleanup();
     else await bench.stop();
   }
@@ -629,15 +629,7 @@ async function deleteExpired(env: BenchEnv, name: string, counts: Counts): Promi
     (WireObject & { status?: { conditions?: { reason?: string }[] } }) | undefined;
   if (exc?.status?.conditions?.some((c) => c.reason === 'Expired') === true) counts.exceptionsExpired += 1;
   else counts.exceptionsNotExpired += 1;
-  await deleteIgnoringMissing(env, 'SecurityBaselineException', name);
-}
-
-async function deleteIgnoringMissing(env: BenchEnv, kind: ResourceKind, name: string): Promise<void> {
-  try {
-    await env.rest.request('DELETE', resourcePath(kind, undefined, name));
-  } catch (err: unknown) {
-    if (!(err instanceof ApiError && err.status === 404)) throw err;
-  }
+  await deleteIgnoringMissing(env.rest, 'SecurityBaselineException', name);
 }
 
 /** Resolves true once `test` holds (checked every 500 ms), false after `timeoutMs`. */
