@@ -34,7 +34,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { mayRecord, readRecord, type OwnedEntry } from './ownership.ts';
 import { namespaceInfo, type Baselines, type CachedOwned, type NamespaceSnapshot, type OwnedKind } from './plan.ts';
 import { PostureWatch } from './posture-watch.ts';
-import type { NamespaceResult, PlanInputs, StateReader, WriteThrough } from './reconciler.ts';
+import type { NamespaceResult, StateReader, WriteThrough } from './reconciler.ts';
+import type { PlanInputs } from './inputs.ts';
 
 /** A SecurityBaseline as cached: kubeposture's own managedFields only. */
 export type BaselineObject = WireObject & { readonly spec?: unknown; readonly status?: SecurityBaselineStatus };
@@ -85,6 +86,9 @@ export class Caches implements StateReader {
   private readonly parsed = new VersionMemo<ParseResult>();
   /** Changes when a baseline changes in what a plan reads of it (its status alone does not count). */
   private baselinesVersion = 0;
+  /** The version of each cached object a plan reads (version()), and the last one given. */
+  private readonly versions = new WeakMap<object, number>();
+  private lastVersion = 0;
 
   constructor(deps: CachesDeps) {
     this.deps = deps;
@@ -142,6 +146,37 @@ export class Caches implements StateReader {
       ...watchOpts('ServiceAccount/default'),
     });
     this.posture = new PostureWatch({ rest, clock, log, pool, onNamespace: deps.onFindings, onGuard: deps.onGuard });
+    // Before any other handler: a version for every object a plan reads, as it arrives.
+    for (const inf of [this.namespaces, ...this.owned.values(), this.defaultServiceAccounts]) {
+      inf.on((e) => {
+        if (e.type === 'delete') return;
+        const same = e.type === 'update' && sameButVersion(e.old, e.object) ? this.versions.get(e.old) : undefined;
+        this.versions.set(e.object, same ?? this.nextVersion());
+      });
+    }
+  }
+
+  private nextVersion(): number {
+    this.lastVersion += 1;
+    return this.lastVersion;
+  }
+
+  /**
+   * The number a plan's inputs count for a cached object (inputs.ts): new whenever what the
+   * cache keeps of it changes, above every number given before; kept when only its
+   * resourceVersion moved (the quota controller's status writes, which the caches drop).
+   */
+  version(o: WireObject): number {
+    const known = this.versions.get(o);
+    if (known !== undefined) return known;
+    const v = this.nextVersion();
+    this.versions.set(o, v);
+    return v;
+  }
+
+  /** kubeposture's cached object of `kind` at `namespace`/`name`. */
+  ownedObject(kind: OwnedKind, namespace: string, name: string): WireObject | undefined {
+    return this.owned.get(kind)?.get(namespace, name);
   }
 
   /** Lists and starts watching every kind; resolves once each has listed. */
@@ -242,16 +277,15 @@ export class Caches implements StateReader {
     if (ns === undefined) return undefined;
     let objects = 0;
     let sum = 0;
-    const add = (o: WireObject | undefined): boolean => {
-      if (o === undefined) return true;
-      const rv = Number(o.metadata.resourceVersion);
+    const add = (o: WireObject | undefined): void => {
+      if (o === undefined) return;
       objects += 1;
-      sum += rv;
-      return Number.isSafeInteger(rv);
+      sum += this.version(o);
     };
-    if (!add(ns) || !add(this.defaultServiceAccounts.get(namespace, 'default'))) return undefined;
-    for (const inf of this.owned.values()) for (const o of inf.list(namespace)) if (!add(o)) return undefined;
-    return Number.isSafeInteger(sum) ? { objects, sum, baselines: this.baselinesVersion } : undefined;
+    add(ns);
+    add(this.defaultServiceAccounts.get(namespace, 'default'));
+    for (const inf of this.owned.values()) for (const o of inf.list(namespace)) add(o);
+    return { objects, sum, baselines: this.baselinesVersion };
   }
 
   baseline(name: string): BaselineObject | undefined {

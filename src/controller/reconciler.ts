@@ -33,9 +33,11 @@ import {
   type Binding,
   type Drift,
   type NamespaceSnapshot,
+  type OwnedKind,
   type Plan,
 } from './plan.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { inputsAfterUpdates, sameInputs, type CachedVersion, type PlanInputs, type WrittenUpdate } from './inputs.ts';
 
 /** What one reconcile of a namespace found and did. */
 export interface NamespaceResult {
@@ -112,25 +114,6 @@ export function enforceLabel(labels: Readonly<Record<string, string>> | undefine
   return level === undefined ? undefined : `${level}:${labels?.[`${PSA_PREFIX}enforce-version`] ?? 'latest'}`;
 }
 
-/**
- * A plan's inputs, as numbers: the cached objects it reads (the Namespace, its default
- * ServiceAccount and kubeposture's objects there), how many and the sum of their
- * resourceVersions, and the versions of the baselines and the exceptions. An object changed,
- * added or removed changes the pair: an update raises a resourceVersion, and with as many added
- * as removed the sum rises, since a new object's resourceVersion is above every older one's.
- */
-export interface PlanInputs {
-  readonly objects: number;
-  readonly sum: number;
-  readonly baselines: number;
-  readonly exemptions: number;
-}
-
-export function sameInputs(a: PlanInputs | undefined, b: PlanInputs | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.objects === b.objects && a.sum === b.sum && a.baselines === b.baselines && a.exemptions === b.exemptions;
-}
-
 const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined, eq: (x: T, y: T) => boolean): boolean =>
   (a ?? []).length === (b ?? []).length && (a ?? []).every((x, i) => eq(x, (b ?? [])[i] as T));
 const sameDrift = (x: Drift, y: Drift): boolean =>
@@ -166,6 +149,10 @@ export interface StateReader {
   inputs(namespace: string): Omit<PlanInputs, 'exemptions'> | undefined;
   /** The cached Namespace alone. */
   namespace(name: string): NamespaceSnapshot['namespace'] | undefined;
+  /** kubeposture's cached object of `kind` at `namespace`/`name`. */
+  ownedObject(kind: OwnedKind, namespace: string, name: string): WireObject | undefined;
+  /** The number `inputs` counts for a cached object (caches.ts). */
+  version(o: WireObject): number;
   baselines(): Baselines;
 }
 
@@ -263,15 +250,21 @@ export class Reconciler {
 
   /** Plans from the caches without acting: what `reconcile` would do. */
   plan(namespace: string): Plan | undefined {
+    return this.planned(namespace)?.plan;
+  }
+
+  /** The plan, and the snapshot of the caches it was made from. */
+  private planned(namespace: string): { readonly plan: Plan; readonly snap: NamespaceSnapshot } | undefined {
     const snap = this.deps.state.snapshot(namespace);
     if (snap === undefined) return undefined;
-    return planNamespace(
+    const plan = planNamespace(
       { ...snap, unrecorded: this.deps.unrecorded.get(namespace), uncertain: this.deps.unrecorded.uncertain(namespace) },
       this.deps.state.baselines(),
       this.deps.operatorNamespace,
       this.deps.operator,
       this.deps.exemptions?.(),
     );
+    return { plan, snap };
   }
 
   /**
@@ -282,10 +275,14 @@ export class Reconciler {
   async reconcile(namespace: string, previous?: NamespaceResult): Promise<NamespaceResult | undefined> {
     // Nothing it is planned from changed since a reconcile that found it compliant: a resync
     // of a compliant cluster plans nothing (it was a third of the resync's CPU at 10,000).
+    // So also after a reconcile whose own updates were the only change (inputsAfterUpdates): the
+    // plan it would make finds nothing, and what it repaired is not repaired again.
     const inputs = this.inputs(namespace);
-    if (inputs !== undefined && previous?.inputs !== undefined && sameInputs(previous.inputs, inputs)) return previous;
-    const plan = this.plan(namespace);
-    if (plan === undefined || plan.state === 'skipped') {
+    if (inputs !== undefined && previous?.inputs !== undefined && sameInputs(previous.inputs, inputs))
+      return previous.repaired.length === 0 ? previous : { ...previous, repaired: NONE };
+    const planned = this.planned(namespace);
+    const plan = planned?.plan;
+    if (planned === undefined || plan === undefined || plan.state === 'skipped') {
       this.deps.previews?.forget(namespace);
       return undefined;
     }
@@ -444,10 +441,47 @@ export class Reconciler {
       ...(plan.state === 'governed' && plan.exceptions.length > 0 ? { exceptions: plan.exceptions } : {}),
       ...(podSecurity === undefined ? {} : { podSecurity }),
       ...(previewInMs === undefined ? {} : { previewInMs }),
-      ...(inputs !== undefined && plan.state === 'governed' && !waiting && quiet(actions, wroteNamespace, drift, repaired, error)
-        ? { inputs }
-        : {}),
+      ...this.settledInputs(namespace, inputs, plan, planned.snap, {
+        waiting,
+        quiet: quiet(actions, wroteNamespace, drift, repaired, error),
+        updatesOnly:
+          error === undefined &&
+          !wroteNamespace &&
+          drift.length === 0 &&
+          podSecurity?.state !== 'pending' &&
+          actions.every((a) => a.type === 'update'),
+      }),
     };
+  }
+
+  /**
+   * The inputs a result carries (NamespaceResult.inputs): those planned from when the reconcile
+   * found nothing to do; those after its writes when they were updates only, each object now
+   * cached as written and nothing else changed meanwhile (inputs.ts). In a spec change every
+   * namespace is written once; the event of its own write would otherwise bring it back for a
+   * full plan that finds nothing.
+   */
+  private settledInputs(
+    namespace: string,
+    inputs: PlanInputs | undefined,
+    plan: Exclude<Plan, { state: 'skipped' }>,
+    snap: NamespaceSnapshot,
+    now: { readonly waiting: boolean; readonly quiet: boolean; readonly updatesOnly: boolean },
+  ): { readonly inputs?: PlanInputs } {
+    if (inputs === undefined || plan.state !== 'governed' || now.waiting) return {};
+    if (now.quiet) return { inputs };
+    if (!now.updatesOnly) return {};
+    const { state } = this.deps;
+    const cached = (o: WireObject | undefined): CachedVersion | undefined =>
+      o === undefined ? undefined : { version: state.version(o), object: o };
+    const writes: WrittenUpdate[] = plan.actions.flatMap((a) => {
+      if (a.type !== 'update') return [];
+      const { kind, metadata } = a.object;
+      const before = snap.owned.find((c) => c.kind === kind && c.object.metadata.name === metadata.name)?.object;
+      return [{ desired: a.object, planned: cached(before), now: cached(state.ownedObject(kind as OwnedKind, namespace, metadata.name)) }];
+    });
+    const after = inputsAfterUpdates(inputs, this.inputs(namespace), writes);
+    return after === undefined ? {} : { inputs: after };
   }
 
   /** What a plan of `namespace` is made from now; undefined while creates of kubeposture's there are unrecorded or unanswered. */

@@ -219,7 +219,10 @@ describe("Informer holding the caller's own writes (upsert)", () => {
     server.last().send('MODIFIED', obj('x', '11'));
     expect(informer.get('a', 'x')?.metadata.resourceVersion).toBe('12');
     // The write's own echo changes nothing; an older answer to an upsert replaces nothing.
+    const held = informer.get('a', 'x');
     server.last().send('MODIFIED', obj('x', '12'));
+    // ...and the cache keeps the very object it held: what others keep by it (caches.ts's versions) holds.
+    expect(informer.get('a', 'x')).toBe(held);
     informer.upsert(obj('x', '9'));
     expect(informer.get('a', 'x')?.metadata.resourceVersion).toBe('12');
     server.last().send('MODIFIED', obj('x', '13'));

@@ -212,8 +212,14 @@ export class Informer<T extends WireObject> {
     else this.cacheAdmitted(obj);
   }
 
-  /** Caches an admitted object and says what changed. */
+  /**
+   * Caches an admitted object and says what changed. One at the resourceVersion already cached
+   * is that object again (the watch's copy of a write the cache already has, say): the cached
+   * one stays, so that what holds on to it (the caches' versions, caches.ts) holds.
+   */
   private cacheAdmitted(obj: T): void {
+    const current = this.get(obj.metadata.namespace, obj.metadata.name);
+    if (current !== undefined && current.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     const old = this.store.set(obj.metadata.namespace ?? '', obj);
     if (old === undefined) this.emit({ type: 'add', object: obj });
     else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'update', old, object: obj });
