@@ -206,6 +206,13 @@ export interface SpecChangeResult {
   readonly verifiedByListing: number;
   readonly floorVerifiedByListing: number;
   readonly operatorCpuSeconds: number;
+  /**
+   * The bench process's own CPU in each window, on the cores the apiserver and the operator
+   * share: the floor client's writes in the floor's; the checker's (the watch events that show
+   * the change landing) in the operator's (absent in runs before 2026-12-06 07:00).
+   */
+  readonly floorClientCpuSeconds?: number;
+  readonly checkerCpuSeconds?: number;
 }
 
 /** Namespaces moved from one tier's baseline to another's, against the floor making the same writes. */
@@ -412,6 +419,12 @@ const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 const SPEC_CHANGE_PODS = '60';
 
 /** `baseline` with its quota's `pods` set to `pods`. */
+/** This process's CPU seconds (user and system) since `start` (process.cpuUsage()). */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 function withQuotaPods(baseline: SecurityBaseline, pods: string): SecurityBaseline {
   return { ...baseline, spec: { ...baseline.spec, resourceQuota: { hard: { ...baseline.spec.resourceQuota?.hard, pods } } } };
 }
@@ -849,6 +862,7 @@ export class Bench {
     const floorChanged = withQuotaPods(floorBaseline, to);
     const exempt = this.exceptions.exempt;
     const floorStart = performance.now();
+    const floorCpu = process.cpuUsage();
     const floorMs = await runFloorChange(
       this.env.operatorRest,
       floorChanged,
@@ -857,6 +871,7 @@ export class Bench {
       new Set(['ResourceQuota']),
       exempt,
     );
+    const floorClientCpu = cpuSince(floorCpu);
     const floorVerified = await this.floorListed(floorChanged, floorNs, ['ResourceQuota']);
     this.env.log(
       `  floor: ${String(floorNs.length)} quotas in ${(floorMs / 1000).toFixed(1)} s; ${String(floorVerified)} with the new value by listing`,
@@ -874,20 +889,23 @@ export class Bench {
     if (!current.ok) throw new Error(formatErrors(current.errors));
     checker.expect(withQuotaPods(current.baseline, to), opNs);
     let opStart = 0;
+    let checkerCpu = 0;
     const m = await this.measured(op, selected, async () => {
       opStart = performance.now();
+      const c0 = process.cpuUsage();
       const patched = parseSecurityBaseline(
         await this.env.rest.mergePatch('SecurityBaseline', undefined, set, { spec: { resourceQuota: { hard: { pods: to } } } }),
       );
       if (!patched.ok) throw new Error(formatErrors(patched.errors));
       await checker.until(`${String(selected)} namespaces with the new quota`, () => checker.complete === selected, 1_800_000);
+      checkerCpu = cpuSince(c0);
     });
     const operatorMs = m.ms;
     const verified = await checker.verifyByListing();
     checker.stop();
     const quotaWrites = m.after.since(m.before, (x) => isWrite(x) && x.resource === 'resourcequotas' && x.subresource === '') / selected;
     this.env.log(
-      `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (${quotaWrites.toFixed(2)} to quotas), ${String(m.reportWrites)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing`,
+      `  operator: ${String(selected)} namespaces in ${(operatorMs / 1000).toFixed(1)} s (${(operatorMs / floorMs).toFixed(2)}× the floor), ${m.objectWritesPerNamespace.toFixed(2)} writes per namespace (${quotaWrites.toFixed(2)} to quotas), ${String(m.reportWrites)} report writes; ${String(verified.complete)}/${String(verified.expected)} complete by listing; CPU: operator ${m.cpuSeconds.toFixed(1)} s, the bench's checker ${checkerCpu.toFixed(1)} s in this window, the floor client ${floorClientCpu.toFixed(1)} s in the floor's`,
     );
     if (verified.complete !== selected)
       throw new Error(`only ${String(verified.complete)} of ${String(selected)} namespaces hold the new quota when listed`);
@@ -913,6 +931,8 @@ export class Bench {
       verifiedByListing: verified.complete,
       floorVerifiedByListing: floorVerified,
       operatorCpuSeconds: m.cpuSeconds,
+      floorClientCpuSeconds: round(floorClientCpu),
+      checkerCpuSeconds: round(checkerCpu),
     };
   }
 

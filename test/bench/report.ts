@@ -64,7 +64,7 @@ export function rows(r: BenchResult): Row[] {
   if (sc !== undefined)
     out.push({
       figure: `spec change rollout, ${String(sc.namespaces)} namespaces`,
-      measured: `${sc.change}: ${s(sc.operatorMs)} vs floor ${s(sc.floorMs)}: ${sc.ratio.toFixed(2)}×${enforced(sc)}; ${sc.writesPerNamespace.toFixed(2)} writes per namespace (${sc.quotaWritesPerNamespace.toFixed(2)} to quotas), ${String(sc.reportWrites)} report and ${String(sc.statusWrites)} status writes; ${String(sc.verifiedByListing)} complete by listing`,
+      measured: `${sc.change}: ${s(sc.operatorMs)} vs floor ${s(sc.floorMs)}: ${sc.ratio.toFixed(2)}×${enforced(sc)}; ${sc.writesPerNamespace.toFixed(2)} writes per namespace (${sc.quotaWritesPerNamespace.toFixed(2)} to quotas), ${String(sc.reportWrites)} report and ${String(sc.statusWrites)} status writes; ${String(sc.verifiedByListing)} complete by listing; CPU: operator ${sc.operatorCpuSeconds.toFixed(1)} s${sc.checkerCpuSeconds === undefined ? '' : `, the bench's checker ${sc.checkerCpuSeconds.toFixed(1)} s in its window`}${sc.floorClientCpuSeconds === undefined ? '' : `, the floor client ${sc.floorClientCpuSeconds.toFixed(1)} s in the floor's`}`,
       target: '≤ 1.3× floor, 1 write per namespace',
       met: sc.ratio <= 1.3 && sc.writesPerNamespace <= 1 && sc.verifiedByListing === sc.namespaces,
     });
