@@ -233,7 +233,8 @@ export class Caches implements StateReader {
     for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
       inf.on((e) => {
         const ns = e.object.metadata.namespace;
-        if (ns !== undefined) fn(ns, e.type === 'update' && sameButVersion(e.old, e.object));
+        // The versions' handler, registered first, has already compared the two (sameButVersion).
+        if (ns !== undefined) fn(ns, e.type === 'update' && this.versions.get(e.old) === this.versions.get(e.object));
       });
     }
   }
