@@ -1,6 +1,6 @@
-import type { LabelSelector } from '../api/types.ts';
+import type { LabelSelector, SecurityBaseline } from '../api/types.ts';
 import { baselineWith } from '../../test/support/baselines.ts';
-import { globMatches, resolve, selectorMatches, selects, type NamespaceInfo } from './selection.ts';
+import { byPrecedence, globMatches, resolve, selectionIndex, selectorMatches, selects, type NamespaceInfo } from './selection.ts';
 
 const ns = (name: string, labels: Record<string, string> = {}, terminating = false): NamespaceInfo => ({ name, labels, terminating });
 
@@ -119,5 +119,78 @@ describe('resolve (which baseline wins a namespace)', () => {
 
   it('has no winner when nothing selects the namespace', () => {
     expect(resolve([mk('x', 0)], ns('kube-system'), undefined).winner).toBeUndefined();
+  });
+});
+
+describe('resolve through the selection index', () => {
+  /** What resolve must give: every live baseline checked, none passed over. */
+  const byScan = (baselines: readonly SecurityBaseline[], info: NamespaceInfo): string[] =>
+    baselines
+      .filter((b) => b.metadata.deletionTimestamp === undefined && selects(b, info, 'kubeposture-system') === 'selected')
+      .sort(byPrecedence)
+      .map((b) => b.metadata.name);
+
+  /** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+  const random = (seed: number): (() => number) => {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  };
+
+  it('finds exactly the baselines a scan of every one finds, for any selectors and labels', () => {
+    const next = random(20261206);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+    const keys = ['team', 'tier', 'env', 'constructor'];
+    const values = ['a', 'b', 'c', ''];
+    const operators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+    const someLabels = (): Record<string, string> => Object.fromEntries(keys.filter(() => next() < 0.5).map((k) => [k, pick(values)]));
+    const someSelector = (): LabelSelector | undefined => {
+      if (next() < 0.1) return undefined;
+      // As validation allows: In and NotIn name values, Exists and DoesNotExist none.
+      const matchExpressions = Array.from({ length: Math.floor(next() * 3) }, () => {
+        const operator = pick(operators);
+        const some = values.filter(() => next() < 0.5);
+        return { key: pick(keys), operator, values: operator === 'In' || operator === 'NotIn' ? [pick(values), ...some] : [] };
+      });
+      return { matchLabels: next() < 0.5 ? someLabels() : {}, matchExpressions };
+    };
+    let selected = 0;
+    for (let round = 0; round < 200; round++) {
+      const baselines = Array.from({ length: 1 + Math.floor(next() * 12) }, (_, i) => {
+        const b = baselineWith(`b${String(i)}`, { priority: Math.floor(next() * 3), namespaceSelector: someSelector() });
+        return next() < 0.1 ? { ...b, metadata: { ...b.metadata, deletionTimestamp: '2026-12-06T10:00:00Z' } } : b;
+      });
+      for (let j = 0; j < 20; j++) {
+        const info = ns(pick(['team-a', 'kube-system', 'kubeposture-system', 'x']), someLabels(), next() < 0.05);
+        const want = byScan(baselines, info);
+        const got = resolve(baselines, info, 'kubeposture-system');
+        expect([got.winner, ...got.superseded].filter((b) => b !== undefined).map((b) => b.metadata.name)).toEqual(want);
+        selected += want.length;
+      }
+    }
+    // The generator must reach namespaces that are selected, or the comparison says little.
+    expect(selected).toBeGreaterThan(1000);
+  });
+
+  it('offers a namespace only the baselines filed under its labels, and those that need none', () => {
+    const baselines = [
+      ...Array.from({ length: 100 }, (_, i) =>
+        baselineWith(`g${String(i)}`, { namespaceSelector: { matchLabels: { group: `g${String(i)}` } } }),
+      ),
+      baselineWith('by-in', { namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] } }),
+      baselineWith('everyone', { namespaceSelector: { matchExpressions: [{ key: 'legacy', operator: 'DoesNotExist' }] } }),
+    ];
+    const names = (labels: Record<string, string>): string[] =>
+      selectionIndex(baselines)
+        .candidates(labels)
+        .map((b) => b.metadata.name);
+    expect(names({ group: 'g7', tier: 'silver', other: 'x' }).sort()).toEqual(['by-in', 'everyone', 'g7']);
+    expect(names({})).toEqual(['everyone']);
+    // The same list is indexed once.
+    expect(selectionIndex(baselines)).toBe(selectionIndex(baselines));
   });
 });

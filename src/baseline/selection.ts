@@ -101,11 +101,77 @@ export interface Resolution {
  * Resolves which of `baselines` governs `ns`: among those that select it, the
  * highest priority wins and a tie goes to the lexically smallest name.
  * Baselines being deleted never win (their cleanup is under way).
+ *
+ * Reads only the baselines that could select `ns` (selectionIndex): with 100 baselines
+ * over disjoint sets of namespaces, a namespace event checks the one or two whose selector
+ * its labels meet, not all 100. The list is indexed once and the index kept while the same
+ * list is passed (the controller's caches pass one list until a baseline changes).
  */
 export function resolve(baselines: readonly SecurityBaseline[], ns: NamespaceInfo, operatorNamespace: string | undefined): Resolution {
-  const candidates = baselines
-    .filter((b) => b.metadata.deletionTimestamp === undefined && selects(b, ns, operatorNamespace) === 'selected')
+  const candidates = selectionIndex(baselines)
+    .candidates(ns.labels)
+    .filter((b) => selects(b, ns, operatorNamespace) === 'selected')
     .sort(byPrecedence);
   const [winner, ...superseded] = candidates;
   return { winner, superseded };
+}
+
+/**
+ * The baselines that may select a namespace, found from its labels. Each live baseline is
+ * filed under one label pair a namespace must carry to be selected by it: its first
+ * `matchLabels` pair, or else each value of its first `In` expression (a namespace carries one
+ * value of a key, so it meets the baseline under one of them at most). A baseline whose
+ * selector requires no label (none, empty, or only NotIn, Exists and DoesNotExist) is a
+ * candidate for every namespace. The candidates are a superset of those that select the
+ * namespace, each once; `selects` decides.
+ */
+export interface SelectionIndex {
+  candidates(labels: Readonly<Record<string, string>>): SecurityBaseline[];
+}
+
+const indexes = new WeakMap<readonly SecurityBaseline[], SelectionIndex>();
+
+export function selectionIndex(baselines: readonly SecurityBaseline[]): SelectionIndex {
+  let index = indexes.get(baselines);
+  if (index === undefined) {
+    index = buildIndex(baselines);
+    indexes.set(baselines, index);
+  }
+  return index;
+}
+
+/** A label pair as one key (a NUL in either could only add a candidate, which `selects` then turns away). */
+const pairKey = (key: string, value: string): string => `${key}\0${value}`;
+
+function buildIndex(baselines: readonly SecurityBaseline[]): SelectionIndex {
+  const always: SecurityBaseline[] = [];
+  const byPair = new Map<string, SecurityBaseline[]>();
+  const file = (key: string, b: SecurityBaseline): void => {
+    const list = byPair.get(key);
+    if (list === undefined) byPair.set(key, [b]);
+    else list.push(b);
+  };
+  for (const b of baselines) {
+    if (b.metadata.deletionTimestamp !== undefined) continue;
+    const selector = b.spec.namespaceSelector;
+    const first = Object.entries(selector?.matchLabels ?? {})[0];
+    const inExpr = (selector?.matchExpressions ?? []).find((r) => r.operator === 'In');
+    if (first !== undefined) file(pairKey(first[0], first[1]), b);
+    else if (inExpr !== undefined) for (const v of new Set(inExpr.values ?? [])) file(pairKey(inExpr.key, v), b);
+    else always.push(b);
+  }
+  return {
+    candidates(labels) {
+      const out = [...always];
+      if (byPair.size === 0) return out;
+      for (const key in labels) {
+        if (!Object.hasOwn(labels, key)) continue;
+        const value = labels[key];
+        if (value === undefined) continue;
+        const filed = byPair.get(pairKey(key, value));
+        if (filed !== undefined) out.push(...filed);
+      }
+      return out;
+    },
+  };
 }

@@ -86,6 +86,11 @@ export class Caches implements StateReader {
   private readonly parsed = new VersionMemo<ParseResult>();
   /** Changes when a baseline changes in what a plan reads of it (its status alone does not count). */
   private baselinesVersion = 0;
+  /**
+   * baselines() as of the last change of any baseline: one list (and so one selection index,
+   * selection.ts) shared by every plan until a baseline changes, not one per namespace event.
+   */
+  private parsedBaselines: Baselines | undefined;
   /** The version of each cached object a plan reads (version()), and the last one given. */
   private readonly versions = new WeakMap<object, number>();
   private lastVersion = 0;
@@ -118,6 +123,7 @@ export class Caches implements StateReader {
       ...watchOpts('SecurityBaseline'),
     });
     this.baselineObjects.on((e) => {
+      this.parsedBaselines = undefined;
       if (e.type !== 'update' || planned(e.old) !== planned(e.object)) this.baselinesVersion += 1;
     });
     this.exceptionObjects = new Informer<ExceptionObject>(rest, {
@@ -304,6 +310,11 @@ export class Caches implements StateReader {
   }
 
   baselines(): Baselines {
+    this.parsedBaselines ??= this.parseBaselines();
+    return this.parsedBaselines;
+  }
+
+  private parseBaselines(): Baselines {
     const valid: SecurityBaseline[] = [];
     const stalled = new Set<string>();
     for (const obj of this.baselineObjects.list()) {

@@ -22,6 +22,7 @@ import { DEFAULT_HORIZON_MS } from '../baseline/exceptions.ts';
 import { reconcileFinalizer } from './finalizer.ts';
 import { WorkQueue, defaultQueueOptions, type Outcome } from './queue.ts';
 import { Reconciler, sameResult, type NamespaceResult } from './reconciler.ts';
+import { NamespaceResults } from './results.ts';
 import { PreviewPace } from './preview-pace.ts';
 import { StatusWriter } from './status-writer.ts';
 import { ReportBook, type LazyReport, type ReportsMode, type WantedReport } from './reports.ts';
@@ -102,7 +103,7 @@ export class Controller {
   private readonly namespaceQueue: WorkQueue;
   /** Baseline names: their finalizer. */
   private readonly baselineQueue: WorkQueue;
-  private readonly results = new Map<string, NamespaceResult>();
+  private readonly results = new NamespaceResults();
   /** The namespaces not reconciled yet since this replica began acting; reports wait for them. */
   private readonly firstPass = new FirstPass();
   /** Namespaces whose WhenClean rollout their pods hold back (each checked again shortly). */
@@ -348,7 +349,7 @@ export class Controller {
     this.exceptions.refresh();
     // Its ClusterReport too: one that selects no namespace has no namespace to offer it.
     this.reports.offerBaseline(name);
-    const affected = this.caches.affectedBy(name, e.type === 'delete' ? undefined : e.object, this.results.values());
+    const affected = this.caches.affectedBy(name, e.type === 'delete' ? undefined : e.object, this.results.concerning(name));
     if (e.type === 'delete') {
       this.caches.forgetParsed(name);
       this.status.baselineDeleted(name);
@@ -475,9 +476,9 @@ export class Controller {
     const uid = this.caches.baseline(baseline)?.metadata.uid;
     if (uid === undefined) return undefined;
     const outcomes: NamespaceOutcome[] = [];
-    for (const r of this.results.values()) {
+    for (const r of this.results.governedBy(baseline)) {
       const o = outcomeOf(r);
-      if (o?.baseline === baseline) outcomes.push(o);
+      if (o !== undefined) outcomes.push(o);
     }
     return { baseline: { name: baseline, uid }, body: clusterReport(baseline, outcomes, limits) };
   }

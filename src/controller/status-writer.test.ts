@@ -8,6 +8,7 @@ import { FakeRest, baselineObject, drift, invalidBaselineObject, namespaceObject
 import type { BaselineObject, NamespaceObject } from './caches.ts';
 import type { PostureWatch } from './posture-watch.ts';
 import type { NamespaceResult } from './reconciler.ts';
+import { NamespaceResults } from './results.ts';
 import { STATUS_BATCH_MS, StatusWriter, type StatusWriterDeps } from './status-writer.ts';
 
 const INTERVAL = 1000;
@@ -23,7 +24,7 @@ interface Rig {
   readonly writer: StatusWriter;
   readonly clock: FakeClock;
   readonly rest: FakeRest;
-  readonly results: Map<string, NamespaceResult>;
+  readonly results: NamespaceResults;
   readonly baselines: Map<string, BaselineObject>;
   readonly namespaces: Map<string, NamespaceObject>;
   /** What caches.affectedBy answers, per baseline. */
@@ -47,7 +48,7 @@ function rig(): Rig {
     baselines.set(call.name, { ...obj, status });
     writes.push({ name: call.name, at: clock.now(), status });
   });
-  const results = new Map<string, NamespaceResult>();
+  const results = new NamespaceResults();
   const namespaces = new Map<string, NamespaceObject>();
   const affected = new Map<string, readonly string[]>();
   const caches: StatusWriterDeps['caches'] = {

@@ -19,6 +19,7 @@ import type { Caches, NamespaceObject } from './caches.ts';
 import { DriftLedger } from './ledger.ts';
 import { namespaceInfo } from './plan.ts';
 import type { NamespaceResult } from './reconciler.ts';
+import type { ResultsView } from './results.ts';
 import { computeStatus, deletingStatus, driftEntries, sameStatus, stalledStatus } from './status.ts';
 
 /** The pause before a status write that gathers the changes one event causes. */
@@ -34,8 +35,8 @@ export interface StatusWriterDeps {
     Caches,
     'baseline' | 'baselineObjectList' | 'baselines' | 'parse' | 'namespace' | 'objectsOf' | 'affectedBy' | 'posture'
   >;
-  /** The latest result of every namespace reconciled. */
-  readonly results: ReadonlyMap<string, NamespaceResult>;
+  /** The latest result of every namespace reconciled, and those each baseline governs or loses. */
+  readonly results: ResultsView;
   readonly operatorNamespace: string | undefined;
   /** Status is written at most once per baseline per interval. */
   readonly statusIntervalMs: number;
@@ -71,7 +72,9 @@ export class StatusWriter {
     const { caches, results } = this.deps;
     this.warming.clear();
     for (const b of caches.baselineObjectList()) {
-      const set = new Set([...caches.affectedBy(b.metadata.name, b, results.values())].filter((ns) => caches.namespace(ns) !== undefined));
+      const set = new Set(
+        [...caches.affectedBy(b.metadata.name, b, results.concerning(b.metadata.name))].filter((ns) => caches.namespace(ns) !== undefined),
+      );
       if (set.size > 0) this.warming.set(b.metadata.name, set);
       this.markDirty(b.metadata.name);
     }
@@ -264,7 +267,7 @@ export class StatusWriter {
     const { results } = this.deps;
     const { name, generation } = baseline.metadata;
     this.ledger.seed(name, previous);
-    const selected = [...results.values()].filter((r) => r.baseline?.name === name);
+    const selected = [...results.governedBy(name)];
     const since = (key: string): string => this.ledger.since(name, key, now);
     this.ledger.keepOnly(name, driftEntries(selected, since).keys);
     const findings = this.deps.caches.posture.findings(baseline.spec.namespaceSelector, (ns) => results.get(ns)?.baseline?.name === name);
@@ -273,7 +276,7 @@ export class StatusWriter {
       name,
       generation,
       pending,
-      results: results.values(),
+      results: results.concerning(name),
       previous,
       now,
       since,
