@@ -1,5 +1,6 @@
 import type { LabelSelector, SecurityBaseline } from '../api/types.ts';
 import { baselineWith } from '../../test/support/baselines.ts';
+import { random } from '../../test/support/random.ts';
 import { byPrecedence, globMatches, resolve, selectionIndex, selectorMatches, selects, type NamespaceInfo } from './selection.ts';
 
 const ns = (name: string, labels: Record<string, string> = {}, terminating = false): NamespaceInfo => ({ name, labels, terminating });
@@ -129,17 +130,6 @@ describe('resolve through the selection index', () => {
       .filter((b) => b.metadata.deletionTimestamp === undefined && selects(b, info, 'kubeposture-system') === 'selected')
       .sort(byPrecedence)
       .map((b) => b.metadata.name);
-
-  /** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-  const random = (seed: number): (() => number) => {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  };
 
   it('finds exactly the baselines a scan of every one finds, for any selectors and labels', () => {
     const next = random(20261206);

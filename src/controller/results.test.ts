@@ -1,5 +1,6 @@
 import type { NamespaceResult } from './reconciler.ts';
 import { NamespaceResults } from './results.ts';
+import { random } from '../../test/support/random.ts';
 
 const result = (namespace: string, baseline: string | undefined, superseded: string[] = [], error?: string): NamespaceResult => ({
   namespace,
@@ -56,11 +57,8 @@ describe('NamespaceResults', () => {
     const r = new NamespaceResults();
     const plain = new Map<string, NamespaceResult>();
     const baselines = ['gold', 'silver', 'bronze', undefined];
-    let seed = 7;
-    const next = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const draw = random(7);
+    const next = (n: number): number => Math.floor(draw() * n);
     for (let step = 0; step < 2000; step++) {
       const ns = `ns-${String(next(30))}`;
       if (next(5) === 0) {

@@ -36,6 +36,7 @@ import { cpuSeconds, memoryMb } from './measure.ts';
 import { metricSum, type OperatorProcess } from './operator-process.ts';
 import { formatRows, formatTable, type Row } from './report.ts';
 import { GOLD_SPEC, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
+import { random } from '../support/random.ts';
 
 /** What the churn does, per second unless said otherwise. */
 export interface ChurnRate {
@@ -169,17 +170,6 @@ export function cacheSizes(text: string): Record<string, number> {
 function metricValue(text: string, name: string): number | undefined {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m === null ? undefined : Number(m[1]);
-}
-
-/** A small deterministic generator (mulberry32), so that two runs churn alike. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Tier = 'silver' | 'gold';
