@@ -346,3 +346,35 @@ describe('shared policy specs', () => {
     }
   });
 });
+
+describe('parts shared by every namespace', () => {
+  it('are frozen and the same object in every namespace, while the baseline itself is left unfrozen', () => {
+    const b = baselineOf(restrictedManifest());
+    const [one, two] = ['ns-1', 'ns-2'].map((ns) => desiredObjects(b, ns, { name: 'kubeposture', namespace: 'kubeposture-system' }));
+    const part = (list: Desired[] | undefined, kind: string, read: (o: Record<string, unknown>) => unknown): unknown => {
+      const o = list?.find((d) => d.object.kind === kind)?.object as unknown as Record<string, unknown> | undefined;
+      if (o === undefined) throw new Error(`no ${kind} built`);
+      return read(o);
+    };
+    const spec = (o: Record<string, unknown>): Record<string, unknown> => o.spec as Record<string, unknown>;
+    const meta = (o: Record<string, unknown>): Record<string, unknown> => o.metadata as Record<string, unknown>;
+    const shared: [string, (o: Record<string, unknown>) => unknown][] = [
+      ['ResourceQuota', (o) => spec(o).hard],
+      ['LimitRange', (o) => spec(o).limits],
+      ['NetworkPolicy', (o) => o.spec],
+      ['NetworkPolicy', (o) => meta(o).labels],
+      ['NetworkPolicy', (o) => meta(o).ownerReferences],
+      ['Role', (o) => o.rules],
+    ];
+    for (const [kind, read] of shared) {
+      const a = part(one, kind, read);
+      expect(Object.isFrozen(a)).toBe(true);
+      expect(part(two, kind, read)).toBe(a);
+    }
+    // The same values as the baseline says, in copies: the parsed baseline is not frozen by building from it.
+    expect(part(one, 'ResourceQuota', (o) => spec(o).hard)).toEqual(b.spec.resourceQuota?.hard);
+    expect(Object.isFrozen(b.spec.resourceQuota?.hard)).toBe(false);
+    // What names the namespace is not shared.
+    expect(part(one, 'RoleBinding', (o) => o.subjects)).not.toBe(part(two, 'RoleBinding', (o) => o.subjects));
+  });
+});

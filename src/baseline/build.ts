@@ -30,26 +30,56 @@ import type {
   AdditionalPolicy,
   DnsSpec,
   ExemptPart,
+  LimitRangeItem,
   NetworkPolicyPort,
   NetworkPolicySpec,
   PodSecuritySpec,
   PolicyType,
+  ResourceList,
   SecurityBaseline,
   WorkloadServiceAccount,
 } from '../api/types.ts';
 import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta, ServiceAccountRef } from './objects.ts';
 
-/** Labels every owned object carries: they select kubeposture's objects and name the baseline. */
-export function managedLabels(baselineName: string): Readonly<Record<string, string>> {
-  return { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_BASELINE]: baselineName };
+/*
+ * The parts of the objects that are the same in every namespace are built once and frozen,
+ * and shared by every namespace's objects: the drift engine compares a frozen part with the
+ * frozen value the caches share once, not once per namespace (drift/compare.ts). The memos are
+ * keyed by the parsed baseline's own parts, which live as long as that parse (one per
+ * resourceVersion).
+ */
+
+/** A frozen copy of `v`, made once per `v` (the baseline's parts are left as they are). */
+function frozenCopy<T extends object>(memo: WeakMap<T, T>, v: T): T {
+  let copy = memo.get(v);
+  if (copy === undefined) {
+    // Through JSON, not structuredClone: a copy in this realm's Object (js-yaml's dump checks the prototype).
+    copy = deepFreeze(JSON.parse(JSON.stringify(v)) as T);
+    memo.set(v, copy);
+  }
+  return copy;
 }
 
+const labelsByBaseline = new Map<string, Readonly<Record<string, string>>>();
+
+/** Labels every owned object carries: they select kubeposture's objects and name the baseline. Frozen and shared. */
+export function managedLabels(baselineName: string): Readonly<Record<string, string>> {
+  let labels = labelsByBaseline.get(baselineName);
+  if (labels === undefined) {
+    // Bounded: baselines come and go; past the limit, start again.
+    if (labelsByBaseline.size >= 1000) labelsByBaseline.clear();
+    labels = Object.freeze({ [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_BASELINE]: baselineName });
+    labelsByBaseline.set(baselineName, labels);
+  }
+  return labels;
+}
+
+const ownerRefs = new WeakMap<SecurityBaseline, NonNullable<ObjectMeta['ownerReferences']>>();
+
 function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string): ObjectMeta {
-  return {
-    name,
-    namespace,
-    labels: managedLabels(baseline.metadata.name),
-    ownerReferences: [
+  let refs = ownerRefs.get(baseline);
+  if (refs === undefined) {
+    refs = deepFreeze([
       {
         apiVersion: API_VERSION,
         kind: KIND,
@@ -58,8 +88,10 @@ function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string):
         controller: true,
         blockOwnerDeletion: true,
       },
-    ],
-  };
+    ]);
+    ownerRefs.set(baseline, refs);
+  }
+  return { name, namespace, labels: managedLabels(baseline.metadata.name), ownerReferences: refs };
 }
 
 const owned = (object: ManagedObject): Desired => ({ ownership: 'owned', object });
@@ -116,6 +148,39 @@ function dnsSpec(spec: NetworkPolicySpec): NetworkPolicy['spec'] {
 const dnsSpecs = new WeakMap<NetworkPolicySpec, NetworkPolicy['spec']>();
 
 /**
+ * The default-deny and allow-same-namespace specs for each pair of denied directions (none:
+ * neither policy), frozen and shared. The denied directions' rule lists are set, empty:
+ * kubeposture then owns them, so a rule someone adds to the default-deny (ingress: [{}] opens
+ * it to all) is drift, and repaired.
+ */
+const DENIAL_SPECS: Readonly<Record<string, { readonly deny: NetworkPolicy['spec']; readonly sameNamespace: NetworkPolicy['spec'] }>> =
+  Object.fromEntries(
+    [
+      [true, false],
+      [false, true],
+      [true, true],
+    ].map(([ingress, egress]) => {
+      const policyTypes: PolicyType[] = [
+        ...(ingress === true ? ['Ingress' as const] : []),
+        ...(egress === true ? ['Egress' as const] : []),
+      ];
+      const deny = deepFreeze({
+        podSelector: {},
+        policyTypes,
+        ...(ingress === true ? { ingress: [] } : {}),
+        ...(egress === true ? { egress: [] } : {}),
+      });
+      const sameNamespace = deepFreeze({
+        podSelector: {},
+        policyTypes: [...policyTypes],
+        ...(ingress === true ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
+        ...(egress === true ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
+      });
+      return [`${String(ingress)}/${String(egress)}`, { deny, sameNamespace }];
+    }),
+  );
+
+/**
  * NetworkPolicies. Any policy that lists a direction in policyTypes isolates the
  * pods it selects in that direction, so kubeposture's own allow-policies are only
  * made for directions the baseline denies: an allow-DNS policy with egress left
@@ -137,38 +202,18 @@ export function networkPolicies(
   });
   const denyIngress = spec.denyIngress && !exempt.has('networkPolicy.denyIngress');
   const denyEgress = spec.denyEgress && !exempt.has('networkPolicy.denyEgress');
-  const denied: PolicyType[] = [];
-  if (denyIngress) denied.push('Ingress');
-  if (denyEgress) denied.push('Egress');
   const out: NetworkPolicy[] = [];
-  if (denied.length > 0) {
-    // The denied directions' rule lists are set, empty: kubeposture then owns them, so a rule
-    // someone adds to the default-deny (ingress: [{}] opens it to all) is drift, and repaired.
-    out.push(
-      np(NAME_DEFAULT_DENY, {
-        podSelector: {},
-        policyTypes: denied,
-        ...(denyIngress ? { ingress: [] } : {}),
-        ...(denyEgress ? { egress: [] } : {}),
-      }),
-    );
-  }
+  const specs = DENIAL_SPECS[`${String(denyIngress)}/${String(denyEgress)}`];
+  if (specs !== undefined) out.push(np(NAME_DEFAULT_DENY, specs.deny));
   if (spec.allowDNS && denyEgress) out.push(np(NAME_ALLOW_DNS, dnsSpec(spec)));
-  if (spec.allowSameNamespace && denied.length > 0) {
-    out.push(
-      np(NAME_ALLOW_SAME_NAMESPACE, {
-        podSelector: {},
-        policyTypes: denied,
-        ...(denyIngress ? { ingress: [{ from: [{ podSelector: {} }] }] } : {}),
-        ...(denyEgress ? { egress: [{ to: [{ podSelector: {} }] }] } : {}),
-      }),
-    );
-  }
+  if (spec.allowSameNamespace && specs !== undefined) out.push(np(NAME_ALLOW_SAME_NAMESPACE, specs.sameNamespace));
   for (const a of spec.additional ?? []) {
     if (!exempt.has(`networkPolicy.additional.${a.name}`)) out.push(np(additionalPolicyName(a.name), additionalSpec(a)));
   }
   return out;
 }
+
+const sharedRules = new WeakMap<NonNullable<WorkloadServiceAccount['rules']>, NonNullable<WorkloadServiceAccount['rules']>>();
 
 function workloadObjects(baseline: SecurityBaseline, namespace: string, sa: WorkloadServiceAccount): Desired[] {
   const out: Desired[] = [
@@ -184,7 +229,12 @@ function workloadObjects(baseline: SecurityBaseline, namespace: string, sa: Work
   if (rules.length === 0) return out;
   const rbacName = workloadRbacName(sa.name);
   out.push(
-    owned({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: ownedMeta(baseline, namespace, rbacName), rules }),
+    owned({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: ownedMeta(baseline, namespace, rbacName),
+      rules: frozenCopy(sharedRules, rules),
+    }),
     owned({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -233,6 +283,9 @@ export function podSecurityLabels(spec: PodSecuritySpec | undefined, exempt: Rea
   return labels;
 }
 
+const limitSets = new WeakMap<readonly LimitRangeItem[], readonly LimitRangeItem[]>();
+const quotaHards = new WeakMap<ResourceList, ResourceList>();
+
 /**
  * Every object `namespace` must hold under `baseline`, owned ones first in
  * apply order, then the shared fields of the `default` ServiceAccount and the
@@ -255,7 +308,7 @@ export function desiredObjects(
         apiVersion: 'v1',
         kind: 'LimitRange',
         metadata: ownedMeta(baseline, namespace, NAME_LIMITS),
-        spec: { limits: spec.limitRange.limits },
+        spec: { limits: frozenCopy(limitSets, spec.limitRange.limits) },
       }),
     );
   }
@@ -265,7 +318,7 @@ export function desiredObjects(
         apiVersion: 'v1',
         kind: 'ResourceQuota',
         metadata: ownedMeta(baseline, namespace, NAME_QUOTA),
-        spec: { hard: spec.resourceQuota.hard },
+        spec: { hard: frozenCopy(quotaHards, spec.resourceQuota.hard) },
       }),
     );
   }

@@ -186,3 +186,38 @@ describe('fieldsBeyond', () => {
     expect(fieldsBeyond(dns.object, { ...l, spec: { ...spec, ingress: [{ from: [{ podSelector: {} }] }] } })).toEqual(['spec.ingress']);
   });
 });
+
+describe('comparing frozen values (shared by the builders and the caches)', () => {
+  const freeze = <T>(v: T): T => {
+    if (typeof v === 'object' && v !== null) {
+      for (const c of Object.values(v)) freeze(c);
+      Object.freeze(v);
+    }
+    return v;
+  };
+
+  it('gives what comparing unfrozen copies gives, at each path', () => {
+    const desired = freeze({ hard: { pods: '60', 'requests.cpu': '1' } });
+    const live = freeze({ hard: { pods: '50', 'requests.cpu': '1000m' } });
+    expect(differingFields(desired, live, 'spec')).toEqual(['spec.hard.pods']);
+    expect(differingFields(desired, live, 'spec')).toEqual(differingFields(structuredClone(desired), structuredClone(live), 'spec'));
+    // The same pair at a path that is no resource list: compared as strings, not reused from the first.
+    expect(differingFields(desired, live, 'other')).toEqual(['other.hard.pods', 'other.hard[requests.cpu]']);
+    expect(differingFields(desired, live, 'spec')).toEqual(['spec.hard.pods']);
+    expect(differingFields(desired, freeze({ hard: { pods: '60', 'requests.cpu': '1' } }), 'spec')).toEqual([]);
+  });
+
+  it('hands compareObject a list it may add to without changing the next answer', () => {
+    const b = baselineOf(restrictedManifest());
+    const quota = desiredObjects(b, 'team-a').find((d) => d.object.kind === 'ResourceQuota')?.object;
+    if (quota === undefined) throw new Error('no quota built');
+    const stored = freeze({ ...structuredClone(quota), metadata: { ...structuredClone(quota.metadata), labels: { other: 'x' } } });
+    const first = compareObject(quota, stored);
+    expect(first).toEqual(['metadata.labels[app.kubernetes.io/managed-by]', 'metadata.labels[kubeposture.io/baseline]']);
+    first.push('added by the caller');
+    expect(compareObject(quota, stored)).toEqual([
+      'metadata.labels[app.kubernetes.io/managed-by]',
+      'metadata.labels[kubeposture.io/baseline]',
+    ]);
+  });
+});

@@ -21,13 +21,34 @@ function asQuantity(v: unknown): Quantity | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
 }
 
+/** The last comparison of each pair of frozen values, with the path it was made at. */
+const frozenPairs = new WeakMap<object, WeakMap<object, { readonly path: string; readonly out: readonly string[] }>>();
+
+const frozenObject = (v: unknown): v is object => typeof v === 'object' && v !== null && Object.isFrozen(v);
+
 /**
  * Paths at which `live` differs from `desired`, looking only at what `desired`
  * sets: maps are compared key by key (extra live keys are ignored), lists
  * element by element (set-like lists without regard to order), resource
  * quantities by value; and the values normalize.ts names whole, exactly.
+ *
+ * Two frozen values are compared once per path: the builders' parts shared by every namespace
+ * (build.ts) against the values the caches share (kube/compact.ts), so that a baseline's quota,
+ * rules and labels are compared once, not once in each of 10,000 namespaces. The list given
+ * back may be shared: read it, do not change it.
  */
-export function differingFields(desired: unknown, live: unknown, path = ''): string[] {
+export function differingFields(desired: unknown, live: unknown, path = ''): readonly string[] {
+  if (!frozenObject(desired) || !frozenObject(live)) return differing(desired, live, path);
+  const seen = frozenPairs.get(desired) ?? new WeakMap<object, { readonly path: string; readonly out: readonly string[] }>();
+  const hit = seen.get(live);
+  if (hit?.path === path) return hit.out;
+  const out = Object.freeze(differing(desired, live, path));
+  frozenPairs.set(desired, seen);
+  seen.set(live, { path, out });
+  return out;
+}
+
+function differing(desired: unknown, live: unknown, path: string): readonly string[] {
   const kind = pathKind(path);
   if (kind === 'resourceList' && isPlainObject(desired)) {
     const liveList = isPlainObject(live) ? live : {};
@@ -83,7 +104,7 @@ function sides(desired: ManagedObject, live: unknown): Sides {
  */
 export function compareObject(desired: ManagedObject, live: unknown): string[] {
   const { want, liveObj, liveMeta, wantRefs, liveRefs } = sides(desired, live);
-  const out = differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels');
+  const out = [...differingFields(want.metadata.labels ?? {}, liveMeta.labels ?? {}, 'metadata.labels')];
   for (const ref of wantRefs) {
     const match = liveRefs.find((r) => isPlainObject(r) && r.uid === ref.uid);
     if (match === undefined || differingFields(ref, match).length > 0) out.push('metadata.ownerReferences');

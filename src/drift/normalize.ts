@@ -6,6 +6,7 @@
  */
 import { parseQuantity } from '../api/quantity.ts';
 import { defaultLimitRangeItem } from '../api/defaults.ts';
+import { deepFreeze } from '../lib/json.ts';
 import type { LimitRangeItem, Quantity } from '../api/types.ts';
 
 /** Canonical forms already worked out: the same few quantities recur in every namespace. */
@@ -73,5 +74,18 @@ export function pathKind(path: string): PathKind {
 export function withApiserverDefaults<T extends { readonly kind: string }>(obj: T): T {
   if (obj.kind !== 'LimitRange') return obj;
   const lr = obj as T & { readonly spec: { readonly limits: readonly LimitRangeItem[] } };
-  return { ...lr, spec: { ...lr.spec, limits: lr.spec.limits.map(defaultLimitRangeItem) } };
+  return { ...lr, spec: { ...lr.spec, limits: defaultedLimits(lr.spec.limits) } };
+}
+
+/** Defaulted limits, made once per frozen list (a baseline's, shared by every namespace) and frozen in turn. */
+const defaulted = new WeakMap<readonly LimitRangeItem[], readonly LimitRangeItem[]>();
+
+function defaultedLimits(limits: readonly LimitRangeItem[]): readonly LimitRangeItem[] {
+  if (!Object.isFrozen(limits)) return limits.map(defaultLimitRangeItem);
+  let out = defaulted.get(limits);
+  if (out === undefined) {
+    out = deepFreeze(limits.map(defaultLimitRangeItem));
+    defaulted.set(limits, out);
+  }
+  return out;
 }
