@@ -26,6 +26,7 @@ import {
   workloadRbacName,
 } from '../api/constants.ts';
 import { deepFreeze } from '../lib/json.ts';
+import { remembered } from '../lib/memo.ts';
 import type {
   AdditionalPolicy,
   DnsSpec,
@@ -51,13 +52,8 @@ import type { Desired, ManagedObject, NetworkPolicy, ObjectMeta, ServiceAccountR
 
 /** A frozen copy of `v`, made once per `v` (the baseline's parts are left as they are). */
 function frozenCopy<T extends object>(memo: WeakMap<T, T>, v: T): T {
-  let copy = memo.get(v);
-  if (copy === undefined) {
-    // Through JSON, not structuredClone: a copy in this realm's Object (js-yaml's dump checks the prototype).
-    copy = deepFreeze(JSON.parse(JSON.stringify(v)) as T);
-    memo.set(v, copy);
-  }
-  return copy;
+  // Through JSON, not structuredClone: a copy in this realm's Object (js-yaml's dump checks the prototype).
+  return remembered(memo, v, () => deepFreeze(JSON.parse(JSON.stringify(v)) as T));
 }
 
 const labelsByBaseline = new Map<string, Readonly<Record<string, string>>>();
@@ -77,9 +73,8 @@ export function managedLabels(baselineName: string): Readonly<Record<string, str
 const ownerRefs = new WeakMap<SecurityBaseline, NonNullable<ObjectMeta['ownerReferences']>>();
 
 function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string): ObjectMeta {
-  let refs = ownerRefs.get(baseline);
-  if (refs === undefined) {
-    refs = deepFreeze([
+  const refs = remembered(ownerRefs, baseline, () =>
+    deepFreeze([
       {
         apiVersion: API_VERSION,
         kind: KIND,
@@ -88,9 +83,8 @@ function ownedMeta(baseline: SecurityBaseline, namespace: string, name: string):
         controller: true,
         blockOwnerDeletion: true,
       },
-    ]);
-    ownerRefs.set(baseline, refs);
-  }
+    ]),
+  );
   return { name, namespace, labels: managedLabels(baseline.metadata.name), ownerReferences: refs };
 }
 
@@ -124,26 +118,22 @@ const storedPorts = <R extends { readonly ports?: readonly NetworkPolicyPort[] }
  * is drift.
  */
 export function additionalSpec(a: AdditionalPolicy): NetworkPolicy['spec'] {
-  const known = additionalSpecs.get(a);
-  if (known !== undefined) return known;
-  const egress = (a.egress ?? []).map(storedPorts);
-  const policyTypes: readonly PolicyType[] = a.policyTypes ?? (egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
   // One frozen spec per policy of a parsed baseline, shared by every namespace: the drift engine
   // then prints it once (lib/json.ts canonicalJsonOf), not once per namespace.
-  const spec = deepFreeze({ podSelector: a.podSelector, policyTypes, ingress: (a.ingress ?? []).map(storedPorts), egress });
-  additionalSpecs.set(a, spec);
-  return spec;
+  return remembered(additionalSpecs, a, () => {
+    const egress = (a.egress ?? []).map(storedPorts);
+    const policyTypes: readonly PolicyType[] = a.policyTypes ?? (egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress']);
+    return deepFreeze({ podSelector: a.podSelector, policyTypes, ingress: (a.ingress ?? []).map(storedPorts), egress });
+  });
 }
 const additionalSpecs = new WeakMap<AdditionalPolicy, NetworkPolicy['spec']>();
 
 /** kubeposture-allow-dns's spec, frozen and shared like {@link additionalSpec}'s. */
 function dnsSpec(spec: NetworkPolicySpec): NetworkPolicy['spec'] {
-  const known = dnsSpecs.get(spec);
-  if (known !== undefined) return known;
-  const dns = { to: spec.dns?.to ?? DEFAULT_DNS.to, ports: spec.dns?.ports ?? DEFAULT_DNS.ports };
-  const out = deepFreeze({ podSelector: {}, policyTypes: ['Egress' as const], egress: [storedPorts(dns)] });
-  dnsSpecs.set(spec, out);
-  return out;
+  return remembered(dnsSpecs, spec, () => {
+    const dns = { to: spec.dns?.to ?? DEFAULT_DNS.to, ports: spec.dns?.ports ?? DEFAULT_DNS.ports };
+    return deepFreeze({ podSelector: {}, policyTypes: ['Egress' as const], egress: [storedPorts(dns)] });
+  });
 }
 const dnsSpecs = new WeakMap<NetworkPolicySpec, NetworkPolicy['spec']>();
 

@@ -5,6 +5,7 @@
  * baseline may ever touch.
  */
 import type { LabelSelector, LabelSelectorRequirement, SecurityBaseline } from '../api/types.ts';
+import { remembered } from '../lib/memo.ts';
 
 /** What selection needs to know of a namespace. */
 export interface NamespaceInfo {
@@ -132,12 +133,7 @@ export interface SelectionIndex {
 const indexes = new WeakMap<readonly SecurityBaseline[], SelectionIndex>();
 
 export function selectionIndex(baselines: readonly SecurityBaseline[]): SelectionIndex {
-  let index = indexes.get(baselines);
-  if (index === undefined) {
-    index = buildIndex(baselines);
-    indexes.set(baselines, index);
-  }
-  return index;
+  return remembered(indexes, baselines, buildIndex);
 }
 
 /** A label pair as one key (a NUL in either could only add a candidate, which `selects` then turns away). */

@@ -8,6 +8,7 @@ import type { ManagedObject, OwnerReference } from '../baseline/objects.ts';
 import { canonicalQuantity, pathKind, withApiserverDefaults } from './normalize.ts';
 import type { Quantity } from '../api/types.ts';
 import { canonicalJsonOf, isPlainObject } from '../lib/json.ts';
+import { remembered } from '../lib/memo.ts';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -21,8 +22,14 @@ function asQuantity(v: unknown): Quantity | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
 }
 
-/** The last comparison of each pair of frozen values, with the path it was made at. */
-const frozenPairs = new WeakMap<object, WeakMap<object, { readonly path: string; readonly out: readonly string[] }>>();
+/** The last comparison of a pair of frozen values, with the path it was made at. */
+interface Compared {
+  readonly path: string;
+  readonly out: readonly string[];
+}
+
+/** The last comparison of each pair of frozen values. */
+const frozenPairs = new WeakMap<object, WeakMap<object, Compared>>();
 
 const frozenObject = (v: unknown): v is object => typeof v === 'object' && v !== null && Object.isFrozen(v);
 
@@ -39,11 +46,10 @@ const frozenObject = (v: unknown): v is object => typeof v === 'object' && v !==
  */
 export function differingFields(desired: unknown, live: unknown, path = ''): readonly string[] {
   if (!frozenObject(desired) || !frozenObject(live)) return differing(desired, live, path);
-  const seen = frozenPairs.get(desired) ?? new WeakMap<object, { readonly path: string; readonly out: readonly string[] }>();
+  const seen = remembered(frozenPairs, desired, () => new WeakMap<object, Compared>());
   const hit = seen.get(live);
   if (hit?.path === path) return hit.out;
   const out = Object.freeze(differing(desired, live, path));
-  frozenPairs.set(desired, seen);
   seen.set(live, { path, out });
   return out;
 }

@@ -7,6 +7,7 @@
 import { parseQuantity } from '../api/quantity.ts';
 import { defaultLimitRangeItem } from '../api/defaults.ts';
 import { deepFreeze } from '../lib/json.ts';
+import { remembered } from '../lib/memo.ts';
 import type { LimitRangeItem, Quantity } from '../api/types.ts';
 
 /** Canonical forms already worked out: the same few quantities recur in every namespace. */
@@ -82,10 +83,5 @@ const defaulted = new WeakMap<readonly LimitRangeItem[], readonly LimitRangeItem
 
 function defaultedLimits(limits: readonly LimitRangeItem[]): readonly LimitRangeItem[] {
   if (!Object.isFrozen(limits)) return limits.map(defaultLimitRangeItem);
-  let out = defaulted.get(limits);
-  if (out === undefined) {
-    out = deepFreeze(limits.map(defaultLimitRangeItem));
-    defaulted.set(limits, out);
-  }
-  return out;
+  return remembered(defaulted, limits, () => deepFreeze(limits.map(defaultLimitRangeItem)));
 }

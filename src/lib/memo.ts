@@ -16,3 +16,12 @@ export class VersionMemo<T> {
     this.entries.delete(name);
   }
 }
+
+/** What `memo` holds for `key`, made by `make` the first time it is asked for (values live as long as their key). */
+export function remembered<K extends object, V>(memo: WeakMap<K, V>, key: K, make: (key: K) => V): V {
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const value = make(key);
+  memo.set(key, value);
+  return value;
+}
