@@ -1,4 +1,5 @@
 /** Plain JSON values: recognising objects, and printing values so that equal ones print the same. */
+import { remembered } from './memo.ts';
 
 /** True for a JSON object (not null, not an array). */
 export function isPlainObject(v: unknown): v is Readonly<Record<string, unknown>> {
@@ -30,11 +31,7 @@ const canonicalOfFrozen = new WeakMap<object, string>();
  */
 export function canonicalJsonOf(v: unknown): string {
   if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return canonicalJson(v);
-  const hit = canonicalOfFrozen.get(v);
-  if (hit !== undefined) return hit;
-  const out = canonicalJson(v);
-  canonicalOfFrozen.set(v, out);
-  return out;
+  return remembered(canonicalOfFrozen, v, () => canonicalJson(v));
 }
 
 /** `v` and everything in it, frozen (a value that is shared, and so must never change). */
