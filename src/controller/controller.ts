@@ -192,6 +192,7 @@ export class Controller {
       allKnown: () => this.firstPass.done,
       namespaces: () => this.results.keys(),
       baselines: () => this.caches.baselineObjectList().map((b) => b.metadata.name),
+      reconciles: () => this.namespaceQueue,
     });
     const queueOptions = {
       ...defaultQueueOptions,

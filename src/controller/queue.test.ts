@@ -286,6 +286,124 @@ describe('WorkQueue', () => {
   });
 });
 
+describe('WorkQueue giving way to another', () => {
+  /** A reconcile queue whose keys wait on `release`, and a report queue giving way to it for up to 1,000 ms. */
+  function pair(): {
+    readonly reconciles: WorkQueue;
+    readonly reports: WorkQueue;
+    readonly clock: FakeClock;
+    readonly written: string[];
+    readonly release: () => void;
+    readonly finish: () => Promise<void>;
+  } {
+    let finished = false;
+    let gate: () => void = () => undefined;
+    let opened = new Promise<void>((r) => {
+      gate = r;
+    });
+    const { q: reconciles, clock } = setup(async () => {
+      if (!finished) await opened;
+      return { kind: 'done' };
+    });
+    const written: string[] = [];
+    const { q: reports } = setup(
+      async (key) => {
+        written.push(key);
+        return Promise.resolve({ kind: 'done' } as const);
+      },
+      { clock, giveWay: { to: () => reconciles, maxMs: 1000 } },
+    );
+    const release = (): void => {
+      gate();
+      opened = new Promise<void>((r) => {
+        gate = r;
+      });
+    };
+    /** Lets every reconcile, running or to come, end; resolves once none is left. */
+    const finish = async (): Promise<void> => {
+      finished = true;
+      gate();
+      await reconciles.whenIdle();
+    };
+    return { reconciles, reports, clock, written, release, finish };
+  }
+
+  it('hands out nothing while the other has keys waiting, and everything once none waits', async () => {
+    const { reconciles, reports, written, release, finish } = pair();
+    // Two workers busy, three keys waiting.
+    for (const ns of ['a', 'b', 'c', 'd', 'e']) reconciles.add(ns);
+    await tick();
+    expect(reconciles.waiting).toBe(3);
+    reports.add('report-a');
+    reports.add('report-b');
+    await tick();
+    expect(written).toEqual([]);
+    // c and d start, e still waits.
+    release();
+    await tick();
+    expect(reconciles.waiting).toBe(1);
+    expect(written).toEqual([]);
+    // e starts: none waits, though two still run.
+    release();
+    await tick();
+    expect(reconciles.waiting).toBe(0);
+    await reports.whenIdle();
+    expect(written).toEqual(['report-a', 'report-b']);
+    await finish();
+  });
+
+  it('hands out at once when the other has nothing waiting', async () => {
+    const { reconciles, reports, written, finish } = pair();
+    reconciles.add('a');
+    reconciles.add('b');
+    await tick();
+    // Both run, none waits.
+    reports.add('report-a');
+    await reports.whenIdle();
+    expect(written).toEqual(['report-a']);
+    await finish();
+  });
+
+  it('hands out a key that has waited maxMs even while the other stays backed up', async () => {
+    const { reconciles, reports, clock, written, finish } = pair();
+    for (const ns of ['a', 'b', 'c']) reconciles.add(ns);
+    await tick();
+    reports.add('old');
+    clock.advance(600);
+    reports.add('young');
+    await tick();
+    clock.advance(399);
+    await tick();
+    expect(written).toEqual([]);
+    // 'old' has waited 1,000 ms: handed out, and 'young' with it (the pump hands out what workers it has).
+    clock.advance(1);
+    await tick();
+    expect(written).toEqual(['old', 'young']);
+    // A key added now gives way again.
+    reports.add('next');
+    await tick();
+    expect(written).toEqual(['old', 'young']);
+    clock.advance(1000);
+    await tick();
+    expect(written).toEqual(['old', 'young', 'next']);
+    await finish();
+  });
+
+  it('writes nothing held back once shut down, whatever happens after', async () => {
+    const { reconciles, reports, clock, written, finish } = pair();
+    for (const ns of ['a', 'b', 'c']) reconciles.add(ns);
+    await tick();
+    reports.add('held');
+    await tick();
+    await reports.shutdown();
+    clock.advance(5000);
+    await finish();
+    await tick();
+    expect(written).toEqual([]);
+    expect(reports.size).toBe(0);
+  });
+});
+
 describe('Fifo', () => {
   it('keeps order through pushes and shifts, across the compaction of taken items', () => {
     const q = new Fifo<number>();

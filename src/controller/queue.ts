@@ -15,6 +15,10 @@
  *   loop, and metrics scrapes, health probes, watch events and the leader's
  *   lease renewal would wait seconds for it. After `sliceMs` of work the queue
  *   hands out its next key from `defer` (setImmediate), letting I/O in first.
+ * - a queue may give way to another (`giveWay`): while the other has keys waiting for a
+ *   worker, this one hands out none, unless its oldest key has waited `maxMs`. Reports give
+ *   way to reconciles: while thousands of namespaces converge, the apiserver's time goes to
+ *   their protection first, and their Reports are written once it has some to spare.
  * Time comes from an injected clock and timer, so tests control it.
  */
 import type { Clock } from '../lib/clock.ts';
@@ -41,6 +45,16 @@ export interface QueueOptions {
   readonly sliceMs: number;
   /** Runs `fn` once pending I/O has had its turn. */
   readonly defer: (fn: () => void) => void;
+  /** The queue this one gives way to (see the file's comment), and for how long at most. */
+  readonly giveWay?: { readonly to: () => Backlog; readonly maxMs: number };
+}
+
+/** What a queue that gives way sees of the other: whether keys wait, and when none does. */
+export interface Backlog {
+  /** Keys waiting for a worker (not those in flight, nor delayed ones). */
+  readonly waiting: number;
+  /** Resolves once no key waits for a worker. */
+  whenDrained(): Promise<void>;
 }
 
 export const defaultQueueOptions: Omit<QueueOptions, 'clock'> = {
@@ -73,6 +87,11 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
+  /** The first item, left in place. */
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
@@ -94,7 +113,7 @@ export class Fifo<T> {
 /** Processes one key; never called twice at once for the same key. */
 export type Handler = (key: string) => Promise<Outcome>;
 
-export class WorkQueue {
+export class WorkQueue implements Backlog {
   private readonly ready = new Fifo<string>();
   private readonly queued = new Map<string, number>();
   private readonly active = new Set<string>();
@@ -110,6 +129,9 @@ export class WorkQueue {
   private sliceStart: number | undefined;
   private deferred = false;
   private idleWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  /** Set while this queue gives way, until the other drains or the oldest key's wait runs out. */
+  private givingWay: { cancel: () => void } | undefined;
 
   private readonly handler: Handler;
   private readonly opts: QueueOptions;
@@ -167,6 +189,18 @@ export class WorkQueue {
     return this.running > 0 || (this.ready.length > 0 && !this.stopped);
   }
 
+  get waiting(): number {
+    return this.ready.length;
+  }
+
+  /** Resolves once no key waits for a worker (keys in flight may still run). */
+  async whenDrained(): Promise<void> {
+    if (this.ready.length === 0 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      this.drainWaiters.push(resolve);
+    });
+  }
+
   /** Consecutive failures of a key so far. */
   failuresOf(key: string): number {
     return this.failures.get(key) ?? 0;
@@ -179,6 +213,9 @@ export class WorkQueue {
     this.delayed.clear();
     this.ready.clear();
     this.queued.clear();
+    this.givingWay?.cancel();
+    this.givingWay = undefined;
+    this.notifyIdle();
     await this.whenIdle();
   }
 
@@ -214,6 +251,10 @@ export class WorkQueue {
         this.sliceStart = this.opts.clock.now();
         this.pump();
       });
+      return;
+    }
+    if (this.mustGiveWay()) {
+      this.notifyIdle();
       return;
     }
     while (!this.stopped && this.running < this.opts.workers && this.ready.length > 0) {
@@ -254,7 +295,38 @@ export class WorkQueue {
     this.pump();
   }
 
+  /**
+   * True while the queue this one gives way to has keys waiting and this one's oldest has not
+   * waited `maxMs`; the pump then runs again once the other drains or the wait runs out.
+   */
+  private mustGiveWay(): boolean {
+    if (this.givingWay !== undefined) return true;
+    const giveWay = this.opts.giveWay;
+    const oldest = this.ready.peek();
+    if (giveWay === undefined || oldest === undefined || this.stopped) return false;
+    const other = giveWay.to();
+    if (other.waiting === 0) return false;
+    const left = (this.queued.get(oldest) ?? 0) + giveWay.maxMs - this.opts.clock.now();
+    if (left <= 0) return false;
+    const episode = { cancel: (): void => undefined };
+    const resume = (): void => {
+      if (this.givingWay !== episode) return;
+      this.givingWay = undefined;
+      episode.cancel();
+      this.pump();
+    };
+    this.givingWay = episode;
+    episode.cancel = this.opts.clock.setTimer(resume, left);
+    void other.whenDrained().then(resume);
+    return true;
+  }
+
   private notifyIdle(): void {
+    if (this.ready.length === 0 || this.stopped) {
+      const drained = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of drained) w();
+    }
     if (this.running === 0 && (this.ready.length === 0 || this.stopped)) {
       this.sliceStart = undefined;
       const waiters = this.idleWaiters;
