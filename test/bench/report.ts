@@ -127,7 +127,11 @@ export function rows(r: BenchResult): Row[] {
     out.push({
       figure: 'report writes',
       measured: [
-        `${(last?.reportWritesPerNamespace ?? 0).toFixed(2)} per namespace at convergence`,
+        `${(last?.reportWritesPerNamespace ?? 0).toFixed(2)} per namespace in cold convergence${
+          last?.reportsWrittenMs === undefined
+            ? ''
+            : `, the last ${(last.reportsWrittenMs / 1000).toFixed(1)} s after the baseline (its namespaces converged in ${(last.operatorMs / 1000).toFixed(1)} s: reports give way to reconciles)`
+        }`,
         ...(r.reportWritesUnderChurn === undefined ? [] : [`${String(r.reportWritesUnderChurn)} under churn`]),
         ...(r.resync === undefined ? [] : [`${String(r.resync.writes)} in the resync`]),
         ...(r.specChange === undefined ? [] : [`${String(r.specChange.reportWrites)} in the spec change`]),
