@@ -45,7 +45,7 @@ export class Metrics {
   );
   readonly reportsPending: Gauge = this.sampledGauge(
     'kubeposture_reports_pending',
-    'Reports and ClusterReports waiting to be looked at, written later by their interval, or in flight.',
+    'Reports and ClusterReports waiting to be looked at (held back while reconciles wait), written later by their interval, or in flight.',
     () => this.samplers.reportsPending?.(),
   );
   readonly heapAfterGc: Gauge = this.sampledGauge(
