@@ -624,11 +624,7 @@ export class Bench {
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     // The Reports, written once the reconciles have drained (reports.ts): how long after the
     // baseline. The CPU counts their writes, as it did when they went alongside the objects.
-    let reportsWrittenMs: number | undefined;
-    if (this.opts.reports === true) {
-      await op.reportsWritten(REPORTS_WRITTEN_TIMEOUT_MS);
-      reportsWrittenMs = performance.now() - t0;
-    }
+    const reportsWrittenMs = (await this.reportsWritten(op)) ? performance.now() - t0 : undefined;
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const verified = await checker.verifyByListing();
     checker.stop();
@@ -684,13 +680,23 @@ export class Bench {
     return { size, baseline, floorBaseline };
   }
 
+  /**
+   * With reports on, waits until `op` has none pending (they give way to waiting reconciles,
+   * reports.ts); true when it waited, false with reports off.
+   */
+  private async reportsWritten(op: OperatorProcess): Promise<boolean> {
+    if (this.opts.reports !== true) return false;
+    await op.reportsWritten(REPORTS_WRITTEN_TIMEOUT_MS);
+    return true;
+  }
+
   /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */
   async resync(): Promise<ResyncResult> {
     const op = this.mustRun();
     await op.idle();
     // A compliant cluster, reports included: one held back (by its interval, or giving way to
     // the reconciles) would otherwise be written in the resync's window.
-    if (this.opts.reports === true) await op.reportsWritten(REPORTS_WRITTEN_TIMEOUT_MS);
+    await this.reportsWritten(op);
     const namespaces = (await this.clusterNamespaces()) - 1;
     const startText = await op.metrics();
     const startCount = reconciles(startText);
@@ -702,7 +708,7 @@ export class Bench {
     const wallMs = await reconciledOnce(op, 'resync', startCount, namespaces, t0);
     // Each namespace's Report is looked at after its reconcile, once the reconciles have drained
     // (reports.ts): in the CPU, as when they went alongside.
-    if (this.opts.reports === true) await op.reportsWritten(REPORTS_WRITTEN_TIMEOUT_MS);
+    await this.reportsWritten(op);
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     await sleep(500);
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
@@ -976,7 +982,7 @@ export class Bench {
     await op.idle();
     // Reports give way to waiting reconciles (reports.ts): counted once written, and none left
     // to be written while the next phase is timed.
-    if (this.opts.reports === true) await op.reportsWritten(REPORTS_WRITTEN_TIMEOUT_MS);
+    await this.reportsWritten(op);
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const metricsAfter = await op.metrics();
