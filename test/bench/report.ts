@@ -18,6 +18,14 @@ function enforced(sc: { readonly operatorEnforcedMs?: number; readonly floorEnfo
   return ` (until enforced, every quota's status.hard new: ${s(op)} vs ${s(floor)}, ${(op / floor).toFixed(2)}×)`;
 }
 
+/**
+ * "vs floor …": the floor's time as the operator's is taken (the same observer, bench.ts's
+ * observedFloor), and when its own last write was answered, when measured.
+ */
+function vsFloor(r: { readonly floorMs: number; readonly floorWritesMs?: number }): string {
+  return `vs floor ${s(r.floorMs)}${r.floorWritesMs === undefined ? '' : ` (its writes answered at ${s(r.floorWritesMs)})`}`;
+}
+
 /** The rows of the table, with each target checked. */
 export function rows(r: BenchResult): Row[] {
   const out: Row[] = [];
@@ -25,7 +33,7 @@ export function rows(r: BenchResult): Row[] {
     const bound = size.namespaces >= 10_000 ? 1.5 : 1.3;
     out.push({
       figure: `cold convergence, ${String(size.namespaces)} namespaces`,
-      measured: `${s(size.operatorMs)} vs floor ${s(size.floorMs)}: ${size.ratio.toFixed(2)}×`,
+      measured: `${s(size.operatorMs)} ${vsFloor(size)}: ${size.ratio.toFixed(2)}×`,
       target: `≤ ${String(bound)}× floor`,
       met: size.ratio <= bound,
     });
@@ -64,7 +72,7 @@ export function rows(r: BenchResult): Row[] {
   if (sc !== undefined)
     out.push({
       figure: `spec change rollout, ${String(sc.namespaces)} namespaces`,
-      measured: `${sc.change}: ${s(sc.operatorMs)} vs floor ${s(sc.floorMs)}: ${sc.ratio.toFixed(2)}×${enforced(sc)}; ${sc.writesPerNamespace.toFixed(2)} writes per namespace (${sc.quotaWritesPerNamespace.toFixed(2)} to quotas), ${String(sc.reportWrites)} report and ${String(sc.statusWrites)} status writes; ${String(sc.verifiedByListing)} complete by listing; CPU: operator ${sc.operatorCpuSeconds.toFixed(1)} s${sc.checkerCpuSeconds === undefined ? '' : `, the bench's checker ${sc.checkerCpuSeconds.toFixed(1)} s in its window`}${sc.floorClientCpuSeconds === undefined ? '' : `, the floor client ${sc.floorClientCpuSeconds.toFixed(1)} s in the floor's`}`,
+      measured: `${sc.change}: ${s(sc.operatorMs)} ${vsFloor(sc)}: ${sc.ratio.toFixed(2)}×${enforced(sc)}; ${sc.writesPerNamespace.toFixed(2)} writes per namespace (${sc.quotaWritesPerNamespace.toFixed(2)} to quotas), ${String(sc.reportWrites)} report and ${String(sc.statusWrites)} status writes; ${String(sc.verifiedByListing)} complete by listing; CPU: operator ${sc.operatorCpuSeconds.toFixed(1)} s${sc.checkerCpuSeconds === undefined ? '' : `, the bench's checker ${sc.checkerCpuSeconds.toFixed(1)} s in its window`}${sc.floorClientCpuSeconds === undefined ? '' : `, the floor client${sc.floorWritesMs === undefined ? '' : ' and its checker'} ${sc.floorClientCpuSeconds.toFixed(1)} s in the floor's`}`,
       target: '≤ 1.3× floor, 1 write per namespace',
       met: sc.ratio <= 1.3 && sc.writesPerNamespace <= 1 && sc.verifiedByListing === sc.namespaces,
     });
@@ -72,7 +80,7 @@ export function rows(r: BenchResult): Row[] {
   if (ts !== undefined)
     out.push({
       figure: `tier switch, ${String(ts.namespaces)} namespaces`,
-      measured: `silver → gold: ${s(ts.operatorMs)} vs floor ${s(ts.floorMs)}: ${ts.ratio.toFixed(2)}×${ts.relabelMs === undefined ? '' : ` (the relabel itself ${s(ts.relabelMs)})`}; ${ts.writesPerNamespace.toFixed(2)} writes per namespace (${writes(ts.writeBreakdown)}), ${ts.operatorCpuSeconds.toFixed(1)} s CPU, ${String(ts.reportErrors)} failed report writes; ${String(ts.verifiedByListing)} with gold's objects, ${String(ts.silverObjectsLeft)} of silver's left, by listing`,
+      measured: `silver → gold: ${s(ts.operatorMs)} ${vsFloor(ts)}: ${ts.ratio.toFixed(2)}×${ts.relabelMs === undefined ? '' : ` (the relabel itself ${s(ts.relabelMs)})`}; ${ts.writesPerNamespace.toFixed(2)} writes per namespace (${writes(ts.writeBreakdown)}), ${ts.operatorCpuSeconds.toFixed(1)} s CPU, ${String(ts.reportErrors)} failed report writes; ${String(ts.verifiedByListing)} with gold's objects, ${String(ts.silverObjectsLeft)} of silver's left, by listing`,
       target: "≤ 1.3× floor, none of silver's objects left",
       met: ts.ratio <= 1.3 && ts.silverObjectsLeft === 0 && ts.verifiedByListing === ts.namespaces,
     });
@@ -87,7 +95,7 @@ export function rows(r: BenchResult): Row[] {
   for (const d of r.deletion ?? [])
     out.push({
       figure: `baseline deletion (${d.policy}), ${String(d.namespaces)} namespaces`,
-      measured: `${String(d.objects)} objects: ${s(d.operatorMs)} vs floor ${s(d.floorMs)}: ${d.ratio.toFixed(2)}×; ${d.writesPerNamespace.toFixed(2)} writes per namespace (${writes(d.writeBreakdown)}), ${d.operatorCpuSeconds.toFixed(1)} s CPU, ${String(d.reportErrors)} failed report writes; ${String(d.objectsLeft)} left${d.policy === 'Orphan' ? `, ${String(d.released)} released in place` : ''}, by listing`,
+      measured: `${String(d.objects)} objects: ${s(d.operatorMs)} ${vsFloor(d)}: ${d.ratio.toFixed(2)}×; ${d.writesPerNamespace.toFixed(2)} writes per namespace (${writes(d.writeBreakdown)}), ${d.operatorCpuSeconds.toFixed(1)} s CPU, ${String(d.reportErrors)} failed report writes; ${String(d.objectsLeft)} left${d.policy === 'Orphan' ? `, ${String(d.released)} released in place` : ''}, by listing`,
       target: `≤ 1.3× floor, ${d.policy === 'Delete' ? 'no managed object left' : 'none left marked'}`,
       met: d.ratio <= 1.3 && d.objectsLeft === 0,
     });

@@ -137,6 +137,7 @@ export async function runWideBench(env: BenchEnv, opts: BenchOptions, n: number,
         label: what,
         namespaces: opNs,
         floorNamespaces: floorNs,
+        floorSet: bench.name('widefloor'),
         spec,
         exceptions: opts.exceptions ?? 0,
       });

@@ -75,6 +75,16 @@ describe('the benchmark at 100 namespaces', () => {
     expect(size?.ratio).toBeLessThan(3);
   });
 
+  it('times every floor as the operator is timed: until the same observer sees it done, after its last write', () => {
+    const floors = [...result.sizes, result.specChange, result.tierSwitch, ...(result.deletion ?? [])];
+    expect(floors).toHaveLength(6);
+    for (const f of floors) {
+      expect(f?.floorWritesMs).toBeGreaterThan(0);
+      // The observer's answer comes after the writes it sees, never before.
+      expect(f?.floorMs).toBeGreaterThanOrEqual(f?.floorWritesMs ?? Number.POSITIVE_INFINITY);
+    }
+  });
+
   it('leaves out what the exceptions lift, as the checker expects (no more, no less)', () => {
     const [, size] = result.sizes;
     expect(size?.exceptions).toBe(3);
