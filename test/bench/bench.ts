@@ -27,7 +27,7 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
 import { ComplianceChecker, LabelledObjects } from './checker.ts';
-import { BenchExceptions, type ExemptFor } from './exceptions.ts';
+import { BenchExceptions, NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 import { createNamespaces, deleteIgnoringMissing, listAll, waitForNamespaceDefaults } from './fixtures.ts';
@@ -496,6 +496,11 @@ export async function floorConverged(
   }
 }
 
+/** The label selector of the namespaces of any of `sets` (the set label's full values). */
+function inSets(sets: readonly string[]): string {
+  return `${SET_LABEL} in (${sets.join(',')})`;
+}
+
 /** `baseline` with its quota's `pods` set to `pods`. */
 function withQuotaPods(baseline: SecurityBaseline, pods: string): SecurityBaseline {
   return { ...baseline, spec: { ...baseline.spec, resourceQuota: { hard: { ...baseline.spec.resourceQuota?.hard, pods } } } };
@@ -958,16 +963,11 @@ export class Bench {
     // Every namespace the baseline selects (the latency phase's new ones too), and as many of
     // the floor's (its new namespaces hold the floor's objects as well).
     const opNs = await this.namespacesLabelled([set]);
-    const floorNs = await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]);
+    const floorSets = [this.name(`floor${String(n)}`), this.name('floornew')];
+    const floorNs = await this.namespacesLabelled(floorSets);
     const floorChanged = withQuotaPods(floorBaseline, to);
     const exempt = this.exceptions.exempt;
-    const floorChecker = new ComplianceChecker(
-      this.env.rest,
-      floorBaseline.metadata.name,
-      `${SET_LABEL} in (${this.name(`floor${String(n)}`)},${this.name('floornew')})`,
-      exempt,
-      floorCopy,
-    );
+    const floorChecker = new ComplianceChecker(this.env.rest, floorBaseline.metadata.name, inSets(floorSets), exempt, floorCopy);
     await floorChecker.start();
     floorChecker.expect(floorChanged, floorNs);
     const floorStart = performance.now();
@@ -1115,8 +1115,7 @@ export class Bench {
 
   /** The namespaces whose set label has one of `sets`' values. */
   private async namespacesLabelled(sets: readonly string[]): Promise<string[]> {
-    const labelSelector = `${SET_LABEL} in (${sets.join(',')})`;
-    return (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector })).map((o) => o.metadata.name);
+    return (await listAll(this.env.rest, resourcePath('Namespace'), { labelSelector: inSets(sets) })).map((o) => o.metadata.name);
   }
 
   /** The floor's namespaces among `namespaces` whose objects of `kinds` hold what `baseline` wants (less what the exceptions' mirror lifts), by listing. */
@@ -1205,7 +1204,7 @@ export class Bench {
       this.env.rest,
       gold.floorBaseline.metadata.name,
       `${SET_LABEL}=${this.name('floortier')}`,
-      undefined,
+      NOTHING_EXEMPT,
       floorCopy,
     );
     await floorChecker.start();
