@@ -10,7 +10,7 @@
  * 1,025 refused.
  */
 import { randomBytes } from 'node:crypto';
-import { API_VERSION } from '../../src/api/constants.ts';
+import { API_VERSION, FINALIZER } from '../../src/api/constants.ts';
 import { EVENT_LIMITS, STATUS_LIMITS, clip, eventName, measure } from '../../src/api/output-limits.ts';
 import { formatErrors, parseSecurityBaseline } from '../../src/api/validate.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
@@ -129,8 +129,12 @@ describe('a baseline with thousands of errors', () => {
     expect(errors.length).toBeGreaterThan(1000);
 
     const stalled = await eventually(async () => {
-      const s = condition(await readBaseline(name), 'Stalled');
+      const b = await readBaseline(name);
+      const s = condition(b, 'Stalled');
       if (s?.status !== 'True') throw new Error(`${name} not Stalled yet`);
+      // The status can be written before the finalizer is added (separate queues): deleted before
+      // it, the baseline goes at once, with nothing to clean up and so no CleanupDone (below).
+      if (!(b?.metadata.finalizers ?? []).includes(FINALIZER)) throw new Error(`${name} has no finalizer yet`);
       return s;
     }, 30_000);
     expect(stalled.reason).toBe('InvalidSpec');
