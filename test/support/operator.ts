@@ -28,7 +28,8 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
-const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The HTTP methods that write. */
+export const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Makes the operator's client: a test may pass a RestClient subclass that injects faults. */
 export type RestFactory = (kc: KubeConfig, opts: RestClientOptions) => RestClient;
