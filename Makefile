@@ -105,45 +105,48 @@ clean: cluster-down
 # PHASES (comma-separated, of script,cold,latency,resync,spec-change,restart,tier-switch,delete; all when empty) selects
 # the phases (cold convergence always runs: the others start from it). EXCEPTIONS: SecurityBaselineExceptions
 # made at each size (100 unless set). More than one size (SIZES=1000,10000) adds a growth block.
+# OPERATOR_HEAP and OPERATOR_SOFT_LIMIT (MiB), for this and the other benchmarks: the operator's V8 heap and soft
+# memory limit instead of config/manager/deployment.yaml's, as that file says to size them for a larger cache.
 SIZES ?= 10000
 SCRIPT ?= 100
 SAMPLES ?= 200
 PHASES ?=
+OPERATOR_MEMORY = $(if $(OPERATOR_HEAP),--operator-heap $(OPERATOR_HEAP)) $(if $(OPERATOR_SOFT_LIMIT),--operator-soft-limit $(OPERATOR_SOFT_LIMIT))
 bench: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS))
+	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(OPERATOR_MEMORY)
 
 # How cold convergence and peak RSS grow with the cluster (not part of `make bench`'s 30 minutes):
 # cold convergence alone at each of GROWTH_SIZES, each size's namespaces added to the earlier ones',
 # with the slopes per 1,000 namespaces. EXCEPTIONS as for `make bench`.
 GROWTH_SIZES ?= 1000,5000,10000
 bench-growth: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(GROWTH_SIZES) --script 0 --phases cold $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS))
+	$(NODE) test/bench/cli.ts --sizes $(GROWTH_SIZES) --script 0 --phases cold $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(OPERATOR_MEMORY)
 
 # What Audit mode's Pod Security preview costs (not part of `make test`; a small version of it is).
 # PREVIEW_NAMESPACES and PODS override.
 PREVIEW_NAMESPACES ?= 10000
 PODS ?= 5
 bench-preview: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(PREVIEW_NAMESPACES) --preview-pods $(PODS)
+	$(NODE) test/bench/cli.ts --sizes $(PREVIEW_NAMESPACES) --preview-pods $(PODS) $(OPERATOR_MEMORY)
 
 # The unprotected window, without and with the guard (not part of `make test`; a small version of it is).
 WINDOW ?= 300
 bench-window: install controlplane
-	$(NODE) test/bench/cli.ts --window $(WINDOW)
+	$(NODE) test/bench/cli.ts --window $(WINDOW) $(OPERATOR_MEMORY)
 
 # Many baselines with disjoint selectors over the same namespaces (not part of `make test`; a small
 # version of it is). BASELINES (comma-separated counts) and BASELINES_NAMESPACES override.
 BASELINES ?= 1,10,100
 BASELINES_NAMESPACES ?= 10000
 bench-baselines: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(BASELINES_NAMESPACES) --baselines $(BASELINES)
+	$(NODE) test/bench/cli.ts --sizes $(BASELINES_NAMESPACES) --baselines $(BASELINES) $(OPERATOR_MEMORY)
 
 # A wide baseline (10 workload ServiceAccounts, 39 objects per namespace) against the standard one
 # over the same namespaces (not part of `make test`; a small version of it is). WIDE_NAMESPACES overrides;
 # EXCEPTIONS, as for `make bench`, makes that many SecurityBaselineExceptions at each step (none unless set).
 WIDE_NAMESPACES ?= 10000
 bench-wide: install controlplane
-	$(NODE) test/bench/cli.ts --wide $(WIDE_NAMESPACES) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS))
+	$(NODE) test/bench/cli.ts --wide $(WIDE_NAMESPACES) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(OPERATOR_MEMORY)
 
 # The soak (not part of `make test`, nor of `make bench`; a small version of it is in `make test`): SOAK_NAMESPACES
 # converged under two tiers, then SOAK_MINUTES of churn (test/bench/soak.ts), sampled every SOAK_SAMPLE seconds.
@@ -151,7 +154,7 @@ SOAK_NAMESPACES ?= 10000
 SOAK_MINUTES ?= 30
 SOAK_SAMPLE ?= 30
 soak: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(SOAK_NAMESPACES) --soak $(SOAK_MINUTES) --sample-every $(SOAK_SAMPLE)
+	$(NODE) test/bench/cli.ts --sizes $(SOAK_NAMESPACES) --soak $(SOAK_MINUTES) --sample-every $(SOAK_SAMPLE) $(OPERATOR_MEMORY)
 
 # The fault-injection suite (not part of `make test`; three scenarios at 100 namespaces are).
 # NAMESPACES and SCENARIOS (comma-separated ids; all when empty) override.

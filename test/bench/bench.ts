@@ -49,7 +49,7 @@ import {
   WRITE_VERBS,
 } from './measure.ts';
 import { MemoryWatch, type MemorySample } from './memory.ts';
-import { metricSum, OperatorProcess } from './operator-process.ts';
+import { metricSum, operatorMemory, OperatorProcess, type OperatorMemory } from './operator-process.ts';
 
 /**
  * The phases, in the order they run. Cold convergence runs whatever the selection: every
@@ -82,6 +82,11 @@ export interface BenchOptions {
   readonly prefix: string;
   /** Flags for the operator's node (`--cpu-prof`, say, to profile it). */
   readonly operatorNodeArgs: readonly string[];
+  /**
+   * The operator's V8 heap and soft memory limit in MiB where they differ from the Deployment's
+   * (`--operator-heap`, `--operator-soft-limit`): sized for a larger cache, as the Deployment says.
+   */
+  readonly operatorMemory?: Partial<OperatorMemory>;
   /** The operator's program: the image's compiled main.js (cli.ts builds it, support/image-layout.ts); default the checkout's sources. */
   readonly operatorMain?: string;
   /** The operator's --log-level (default warn): the small soak runs it at debug, to say what a queue that did not drain held. */
@@ -593,10 +598,12 @@ export class Bench {
   private async launch(label: string): Promise<OperatorProcess> {
     await this.operator?.stop();
     this.memory?.stop();
+    const sized = operatorMemory(this.env.root, this.opts.operatorMemory);
     const op = await OperatorProcess.start(this.env.root, this.env.operatorKubeconfig, {
       workers: this.opts.workers,
       logFile: join(this.env.workDir, `operator-${label}.log`),
-      nodeArgs: this.opts.operatorNodeArgs,
+      nodeArgs: [...sized.nodeArgs, ...this.opts.operatorNodeArgs],
+      env: sized.env,
       ...(this.opts.operatorLogLevel === undefined ? {} : { logLevel: this.opts.operatorLogLevel }),
       ...(this.opts.operatorMain === undefined ? {} : { main: this.opts.operatorMain }),
     });

@@ -8,6 +8,7 @@
  *                          [--phases script,cold,latency,resync,spec-change,restart,tier-switch,delete]  (the phases to run, in that order; default all)
  *                          [--node-args='--cpu-prof --cpu-prof-dir=DIR']  (flags for the operator's node)
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
+ *                          [--operator-heap MIB] [--operator-soft-limit MIB]  (its --max-old-space-size and soft memory limit, if not the Deployment's)
  *                          [--exceptions 100]  (SecurityBaselineExceptions made at each size, each lifting one part in one namespace: exceptions.ts)
  *
  * The phases: `script` (render + kubectl apply, one namespace after another), `cold` (cold
@@ -38,6 +39,7 @@ import { startControlPlane } from '../controlplane/controlplane.ts';
 import { parsePhases, runBench, type BenchOptions } from './bench.ts';
 import { openReportsInstallSteps } from '../support/upstream.ts';
 import { installOperator } from './identity.ts';
+import { operatorMemory } from './operator-process.ts';
 import { buildImageLayout } from '../support/image-layout.ts';
 import { renderTable } from './report.ts';
 import { renderPreview, runPreviewBench } from './preview.ts';
@@ -52,6 +54,13 @@ function count(flag: string, text: string): number {
   return n;
 }
 
+/** A size in MiB for the operator's memory: a whole number from 64 to 65,536. */
+function mebibytes(flag: string, text: string): number {
+  const n = count(flag, text);
+  if (n < 64 || n > 65_536) throw new Error(`--${flag} ${text} must be between 64 and 65536 (MiB)`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -63,6 +72,9 @@ async function main(): Promise<void> {
       'node-args': { type: 'string', default: '' },
       // The operator as the image runs it (tsc's JavaScript, support/image-layout.ts) or from the TypeScript sources.
       operator: { type: 'string', default: 'image' },
+      // The operator's V8 heap (--max-old-space-size) and soft memory limit in MiB, instead of config/manager/deployment.yaml's.
+      'operator-heap': { type: 'string' },
+      'operator-soft-limit': { type: 'string' },
       // The OpenReports API installed (from the pinned Go module), so that the operator writes reports.
       reports: { type: 'string', default: 'on' },
       // Pods per namespace for the Pod Security preview benchmark (preview.ts), run instead of the others.
@@ -95,6 +107,12 @@ async function main(): Promise<void> {
     reports: values.reports === 'on',
     phases: parsePhases(values.phases),
     exceptions: values.exceptions === undefined ? (wideNamespaces > 0 ? 0 : 100) : count('exceptions', values.exceptions),
+    operatorMemory: {
+      ...(values['operator-heap'] === undefined ? {} : { heapMiB: mebibytes('operator-heap', values['operator-heap']) }),
+      ...(values['operator-soft-limit'] === undefined
+        ? {}
+        : { softLimitMiB: mebibytes('operator-soft-limit', values['operator-soft-limit']) }),
+    },
   };
   const previewPods = count('preview-pods', values['preview-pods']);
   const windowNamespaces = count('window', values.window);
@@ -109,6 +127,11 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
+  const sized = operatorMemory(root, opts.operatorMemory).memory;
+  const given = opts.operatorMemory?.heapMiB !== undefined || opts.operatorMemory?.softLimitMiB !== undefined;
+  log(
+    `the operator's memory: a heap of ${String(sized.heapMiB)} MiB, a soft limit of ${String(sized.softLimitMiB)} MiB (${given ? 'as given' : "config/manager/deployment.yaml's"})`,
+  );
   const started = Date.now();
   const plane = await startControlPlane({
     binDir,

@@ -28,6 +28,32 @@ export function deploymentNodeOptions(root: string): string[] {
   return value.split(' ').filter((f) => f !== '');
 }
 
+/** The operator's memory sizing: its V8 heap (`--max-old-space-size`) and soft limit, in MiB. */
+export interface OperatorMemory {
+  readonly heapMiB: number;
+  readonly softLimitMiB: number;
+}
+
+/**
+ * Node flags and environment that size the operator's memory otherwise than the Deployment
+ * does (a cluster that caches more objects than it is sized for, config/manager/deployment.yaml),
+ * and the sizing it then runs with. A later `--max-old-space-size` wins over the Deployment's.
+ */
+export function operatorMemory(
+  root: string,
+  sizing: Partial<OperatorMemory> | undefined,
+): { readonly nodeArgs: string[]; readonly env: Record<string, string>; readonly memory: OperatorMemory } {
+  const heapFlag = deploymentNodeOptions(root).findLast((f) => f.startsWith('--max-old-space-size='));
+  const heapMiB = sizing?.heapMiB ?? Number(heapFlag?.slice('--max-old-space-size='.length));
+  const softLimitMiB = sizing?.softLimitMiB ?? Number(deploymentEnv(root).KUBEPOSTURE_MEMORY_SOFT_LIMIT ?? '0');
+  if (!Number.isSafeInteger(heapMiB)) throw new Error('config/manager/deployment.yaml gives the operator no --max-old-space-size');
+  return {
+    nodeArgs: sizing?.heapMiB === undefined ? [] : [`--max-old-space-size=${String(sizing.heapMiB)}`],
+    env: sizing?.softLimitMiB === undefined ? {} : { KUBEPOSTURE_MEMORY_SOFT_LIMIT: String(sizing.softLimitMiB) },
+    memory: { heapMiB, softLimitMiB },
+  };
+}
+
 /** A metric's value summed over its series (those whose labels include `having`, if given), from a Prometheus text exposition. */
 export function metricSum(text: string, name: string, having?: string): number {
   let sum = 0;

@@ -36,6 +36,7 @@ import { ComplianceChecker } from './checker.ts';
 import type { ExemptFor } from './exceptions.ts';
 import { floorCopy } from './floor.ts';
 import { removeBaselines, removeFloor } from './many.ts';
+import { operatorMemory, type OperatorMemory } from './operator-process.ts';
 import { formatRows, formatTable, type Row } from './report.ts';
 
 /** Ten workloads, each reading a few of the kinds the shipped kubeposture-grants ClusterRole lets baselines grant (config/rbac/grantable_default.yaml). */
@@ -83,6 +84,8 @@ export interface WideStep {
 
 export interface WideResult {
   readonly namespaces: number;
+  /** The operator's heap and soft memory limit: the Deployment's, or `--operator-heap` and `--operator-soft-limit`. */
+  readonly operatorMemory: OperatorMemory;
   readonly standard: WideStep;
   readonly wide: WideStep;
   /** The standard baseline deleted and its objects gone, the floor's removed, between the two. */
@@ -176,6 +179,7 @@ export async function runWideBench(env: BenchEnv, opts: BenchOptions, n: number,
     });
     return {
       namespaces: n,
+      operatorMemory: operatorMemory(env.root, opts.operatorMemory).memory,
       standard: result(standard),
       wide: result(wide),
       replaceMs: Math.round(replaceMs),
@@ -260,5 +264,6 @@ export function renderWide(r: WideResult): string {
     ],
     [row('standard', r.standard), row('wide', r.wide)],
   );
-  return `wide baseline over ${String(r.namespaces)} namespaces\n${figures}\n\n${formatRows(wideRows(r))}`;
+  const m = r.operatorMemory;
+  return `wide baseline over ${String(r.namespaces)} namespaces; the operator's heap ${String(m.heapMiB)} MiB, its soft memory limit ${String(m.softLimitMiB)} MiB\n${figures}\n\n${formatRows(wideRows(r))}`;
 }

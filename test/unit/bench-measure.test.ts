@@ -8,7 +8,7 @@ import {
   percentile,
 } from '../bench/measure.ts';
 import { heapSpaces } from '../bench/memory.ts';
-import { metricSum } from '../bench/operator-process.ts';
+import { deploymentEnv, deploymentNodeOptions, metricSum, operatorMemory } from '../bench/operator-process.ts';
 import { slope } from '../bench/growth.ts';
 import { cacheSizes } from '../bench/soak.ts';
 
@@ -123,5 +123,24 @@ describe('the soak arithmetic', () => {
       'kubeposture_queue_depth 3',
     ].join('\n');
     expect(cacheSizes(text)).toEqual({ Namespace: 1005, 'ServiceAccount/default': 1005, 'namespace-results': 998 });
+  });
+
+  it("sizes the operator's memory as the Deployment does, unless told otherwise", () => {
+    const root = process.cwd();
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(deploymentNodeOptions(root).join(' '))?.[1]);
+    const soft = Number(deploymentEnv(root).KUBEPOSTURE_MEMORY_SOFT_LIMIT);
+    expect(heap).toBeGreaterThan(0);
+    expect(soft).toBeGreaterThan(0);
+    expect(operatorMemory(root, undefined)).toEqual({ nodeArgs: [], env: {}, memory: { heapMiB: heap, softLimitMiB: soft } });
+    expect(operatorMemory(root, { heapMiB: 384 })).toEqual({
+      nodeArgs: ['--max-old-space-size=384'],
+      env: {},
+      memory: { heapMiB: 384, softLimitMiB: soft },
+    });
+    expect(operatorMemory(root, { heapMiB: 384, softLimitMiB: 320 })).toEqual({
+      nodeArgs: ['--max-old-space-size=384'],
+      env: { KUBEPOSTURE_MEMORY_SOFT_LIMIT: '320' },
+      memory: { heapMiB: 384, softLimitMiB: 320 },
+    });
   });
 });
