@@ -127,10 +127,11 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  const sized = operatorMemory(root, opts.operatorMemory).memory;
-  const given = opts.operatorMemory?.heapMiB !== undefined || opts.operatorMemory?.softLimitMiB !== undefined;
+  const sized = operatorMemory(root, opts.operatorMemory, opts.operatorNodeArgs).memory;
+  const shipped = operatorMemory(root, undefined).memory;
+  const given = sized.heapMiB !== shipped.heapMiB || sized.softLimitMiB !== shipped.softLimitMiB;
   log(
-    `the operator's memory: a heap of ${String(sized.heapMiB)} MiB, a soft limit of ${String(sized.softLimitMiB)} MiB (${given ? 'as given' : "config/manager/deployment.yaml's"})`,
+    `the operator's memory: a heap of ${String(sized.heapMiB)} MiB, a soft limit of ${String(sized.softLimitMiB)} MiB (${given ? `the Deployment's: ${String(shipped.heapMiB)} and ${String(shipped.softLimitMiB)}` : "config/manager/deployment.yaml's"})`,
   );
   const started = Date.now();
   const plane = await startControlPlane({

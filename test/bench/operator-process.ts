@@ -34,21 +34,26 @@ export interface OperatorMemory {
   readonly softLimitMiB: number;
 }
 
+const HEAP_FLAG = '--max-old-space-size=';
+
 /**
  * Node flags and environment that size the operator's memory otherwise than the Deployment
  * does (a cluster that caches more objects than it is sized for, config/manager/deployment.yaml),
- * and the sizing it then runs with. A later `--max-old-space-size` wins over the Deployment's.
+ * and the sizing it then runs with. The last `--max-old-space-size` wins: the Deployment's, then
+ * `sizing`'s, then any in `nodeArgs` (flags given after these, `--node-args`).
  */
 export function operatorMemory(
   root: string,
   sizing: Partial<OperatorMemory> | undefined,
+  nodeArgs: readonly string[] = [],
 ): { readonly nodeArgs: string[]; readonly env: Record<string, string>; readonly memory: OperatorMemory } {
-  const heapFlag = deploymentNodeOptions(root).findLast((f) => f.startsWith('--max-old-space-size='));
-  const heapMiB = sizing?.heapMiB ?? Number(heapFlag?.slice('--max-old-space-size='.length));
+  const sizedArgs = sizing?.heapMiB === undefined ? [] : [`${HEAP_FLAG}${String(sizing.heapMiB)}`];
+  const heapFlag = [...deploymentNodeOptions(root), ...sizedArgs, ...nodeArgs].findLast((f) => f.startsWith(HEAP_FLAG));
+  const heapMiB = Number(heapFlag?.slice(HEAP_FLAG.length));
   const softLimitMiB = sizing?.softLimitMiB ?? Number(deploymentEnv(root).KUBEPOSTURE_MEMORY_SOFT_LIMIT ?? '0');
   if (!Number.isSafeInteger(heapMiB)) throw new Error('config/manager/deployment.yaml gives the operator no --max-old-space-size');
   return {
-    nodeArgs: sizing?.heapMiB === undefined ? [] : [`--max-old-space-size=${String(sizing.heapMiB)}`],
+    nodeArgs: sizedArgs,
     env: sizing?.softLimitMiB === undefined ? {} : { KUBEPOSTURE_MEMORY_SOFT_LIMIT: String(sizing.softLimitMiB) },
     memory: { heapMiB, softLimitMiB },
   };

@@ -179,7 +179,7 @@ export async function runWideBench(env: BenchEnv, opts: BenchOptions, n: number,
     });
     return {
       namespaces: n,
-      operatorMemory: operatorMemory(env.root, opts.operatorMemory).memory,
+      operatorMemory: operatorMemory(env.root, opts.operatorMemory, opts.operatorNodeArgs).memory,
       standard: result(standard),
       wide: result(wide),
       replaceMs: Math.round(replaceMs),

@@ -142,5 +142,7 @@ describe('the soak arithmetic', () => {
       env: { KUBEPOSTURE_MEMORY_SOFT_LIMIT: '320' },
       memory: { heapMiB: 384, softLimitMiB: 320 },
     });
+    // Flags given after these (--node-args) win, as node takes the last.
+    expect(operatorMemory(root, { heapMiB: 384 }, ['--cpu-prof', '--max-old-space-size=512']).memory.heapMiB).toBe(512);
   });
 });
