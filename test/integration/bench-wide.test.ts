@@ -66,7 +66,10 @@ describe('the wide-baseline benchmark at 50 namespaces', () => {
     for (const step of [result.standard, result.wide]) {
       expect(step.restart.firstPassMs).toBeLessThan(60_000);
       // The operator's own count (the cluster is shared): its SelfSubjectReview at start, no more.
-      expect(step.restart.operatorWrites).toBeLessThanOrEqual(1);
+      // It failed once in CI (2 writes, cause unknown); failing, it now shows what was written (the
+      // apiserver's count of the operator's flow, by verb and resource) in place of 'at most 1'.
+      const writes = step.restart.operatorWrites;
+      expect(writes <= 1 ? 'at most 1' : { writes, written: step.restart.writeBreakdown }).toBe('at most 1');
     }
   });
 
