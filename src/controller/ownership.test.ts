@@ -6,12 +6,16 @@ import {
   withCreateId,
   mayRecord,
   ownedEntry,
+  packRecord,
   readRecord,
+  recordText,
   sameEntries,
   withUnrecorded,
   type FoundEvidence,
   type OwnedEntry,
+  type RecordHolder,
 } from './ownership.ts';
+import { ValuePool } from '../kube/compact.ts';
 
 const ns = (value: string | undefined): { metadata: { name: string; annotations?: Record<string, string> } } => ({
   metadata: { name: 'team-a', ...(value === undefined ? {} : { annotations: { 'kubeposture.io/owned': value } }) },
@@ -131,5 +135,91 @@ describe('the ownership record', () => {
     ])('%s', (_name, obj, evidence, mine) => {
       expect(isKubepostureObject('NetworkPolicy', obj, evidence)).toBe(mine);
     });
+  });
+});
+
+describe('the record as the Namespace cache keeps it (packed)', () => {
+  const uid = (i: number): string => `${i.toString(16).padStart(8, '0')}-00ff-4a80-9f7f-${(0xfedcba98 - i).toString(16).padStart(12, '0')}`;
+  const entries = (n: number, baseline = 'wide'): OwnedEntry[] =>
+    Array.from({ length: n }, (_, i) => ({
+      kind: i % 2 === 0 ? 'Role' : 'RoleBinding',
+      name: `kubeposture-sa-${String(i)}`,
+      uid: uid(i),
+      baseline,
+    }));
+  const pool = new ValuePool();
+  const pack = (o: RecordHolder): RecordHolder => packRecord(o, pool);
+  const withHolds = (value: string): { metadata: { name: string; annotations: Record<string, string> } } => ({
+    metadata: { name: 'team-a', annotations: { 'kubeposture.io/owned': value, 'kubeposture.io/holds': 'wide' } },
+  });
+
+  it('reads, tells and prints as the text it was made from, the text itself dropped', () => {
+    const text = encodeRecord([...entries(39), { ...np, uid: uid(500) }, { ...quota, uid: uid(501) }]) ?? '';
+    const packed = pack(withHolds(text));
+    expect(packed.record).toBeDefined();
+    expect(packed.metadata.annotations).toEqual({ 'kubeposture.io/holds': 'wide' });
+    expect(readRecord(packed)).toEqual(readRecord(withHolds(text)));
+    expect([...readRecord(packed).byKey.keys()]).toEqual([...readRecord(withHolds(text)).byKey.keys()]);
+    expect(recordText(packed)).toBe(text);
+    for (const b of ['wide', 'a', 'b', 'c', 'wid']) expect(mayRecord(packed, b)).toBe(mayRecord(withHolds(text), b));
+    // 16 characters a uid, each one byte: a quarter of the text.
+    expect(packed.record?.uids.length).toBe(16 * 41);
+    expect((packed.record?.uids.length ?? 0) * 4).toBeLessThan(text.length);
+  });
+
+  it('keeps every byte of a uid, 00 to ff', () => {
+    const extremes = [
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      '80808080-7f7f-8181-9f9f-a0a0a0a0a0a0',
+    ];
+    const all = extremes.map((u, i) => ({ ...np, name: `n${String(i)}`, uid: u }));
+    const packed = pack(ns(encodeRecord(all)));
+    expect(packed.record).toBeDefined();
+    expect(readRecord(packed).entries.map((e) => e.uid)).toEqual(extremes);
+  });
+
+  it('gives back exactly the text it was made from, in whatever order it was written', () => {
+    const texts = [
+      encodeRecord([
+        { ...np, baseline: '10', uid: uid(1) },
+        { ...np, baseline: '9', uid: uid(2) },
+        { ...quota, baseline: 'a', uid: uid(3) },
+      ]),
+      `{"b":{"Role/y":"${uid(1)}","Role/x":"${uid(2)}"},"a":{"Role/x":"${uid(3)}"}}`,
+    ];
+    for (const text of texts) {
+      const packed = pack(ns(text));
+      expect(packed.record).toBeDefined();
+      expect(recordText(packed)).toBe(text);
+      expect(readRecord(packed).entries).toEqual(readRecord(ns(text)).entries);
+    }
+    // A baseline named by a number is read in another order than this text's: it is left as it is.
+    const renumbered = `{"10":{"Role/x":"${uid(1)}"},"9":{"Role/x":"${uid(2)}"}}`;
+    expect(pack(ns(renumbered)).record).toBeUndefined();
+    expect(readRecord(ns(renumbered)).entries).toHaveLength(2);
+  });
+
+  it('shares the layout between namespaces holding the same objects, not the uids', () => {
+    const one = pack(ns(encodeRecord(entries(5))));
+    const other = pack(ns(encodeRecord(entries(5).map((e, i) => ({ ...e, uid: uid(i + 100) })))));
+    expect(one.record?.layout).toBe(other.record?.layout);
+    expect(one.record?.uids).not.toBe(other.record?.uids);
+    expect(readRecord(other).entries[0]?.uid).toBe(uid(100));
+  });
+
+  it.each<[string, string | undefined]>([
+    ['no record', undefined],
+    ['text kubeposture cannot have written', '{'],
+    ['an empty record', '{}'],
+    ['spaces kubeposture does not write', `{"b": {"Role/x":"${uid(1)}"}}`],
+    ['a name recorded twice', `{"b":{"Role/x":"${uid(1)}","Role/x":"${uid(2)}"}}`],
+    ['a uid that is not a lowercase UUID', `{"b":{"Role/x":"${uid(1).toUpperCase()}"}}`],
+    ['a uid of another form', '{"b":{"Role/x":"u1"}}'],
+  ])('leaves %s as it is, read as before', (_name, value) => {
+    const cached = ns(value);
+    const out = pack(cached);
+    expect(out).toBe(cached);
+    expect(recordText(out)).toBe(value);
   });
 });

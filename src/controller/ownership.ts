@@ -82,16 +82,139 @@ const KINDS: ReadonlySet<string> = new Set(OWNED_KINDS);
 /** Well above what any baseline wants in one namespace; a longer value is not kubeposture's. */
 const MAX_RECORD_CHARS = 128 * 1024;
 
-/** The record on a Namespace. A value kubeposture cannot have written counts as no record. */
-export function readRecord(ns: WireObject | undefined): OwnershipRecord {
-  const raw = ns?.metadata.annotations?.[ANNOTATION_OWNED];
-  if (raw === undefined || raw.length > MAX_RECORD_CHARS) return ABSENT;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return ABSENT;
+/**
+ * A record as the Namespace cache keeps it (packRecord): what every namespace holding the same
+ * objects shares (their baselines, kinds and names, in the record's order), and the uids, 16
+ * bytes each, in one string of as many characters. A quarter of the record's text: at 10,000
+ * namespaces of a baseline of 39 objects the text was 2.5 KB a namespace, an eighth of the
+ * operator's heap.
+ */
+export interface PackedRecord {
+  /** Shared by every namespace with the same entries (the cache's pool). */
+  readonly layout: readonly PackedEntry[];
+  /** Each entry's uid as 16 characters of 0 to 255, its bytes (pushUidBytes), in the layout's order. */
+  readonly uids: string;
+}
+
+interface PackedEntry {
+  readonly baseline: string;
+  readonly kind: OwnedKind;
+  readonly name: string;
+}
+
+/** A Namespace as read: from the apiserver, its record the annotation's text; from the cache, packed. */
+export type RecordHolder = WireObject & { readonly record?: PackedRecord };
+
+/** Each hex digit's value by its character code, -1 for any other character (uppercase too: the apiserver writes lowercase). */
+const NIBBLE = Int8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1));
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A lowercase UUID (as the apiserver makes uids) as its 16 bytes, pushed on `out`; false for any other string. */
+function pushUidBytes(uid: string, out: number[]): boolean {
+  if (uid.length !== 36) return false;
+  let high = -1;
+  for (let i = 0; i < 36; i++) {
+    const c = uid.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+      continue;
+    }
+    const v = c < 128 ? (NIBBLE[c] ?? -1) : -1;
+    if (v < 0) return false;
+    if (high < 0) high = v;
+    else {
+      out.push(high * 16 + v);
+      high = -1;
+    }
   }
+  return true;
+}
+
+function unpackUid(uids: string, i: number): string {
+  const hex = (j: number): string => HEX[uids.charCodeAt(i * 16 + j)] ?? '';
+  return `${hex(0)}${hex(1)}${hex(2)}${hex(3)}-${hex(4)}${hex(5)}-${hex(6)}${hex(7)}-${hex(8)}${hex(9)}-${hex(10)}${hex(11)}${hex(12)}${hex(13)}${hex(14)}${hex(15)}`;
+}
+
+/**
+ * The record's text for `entries` in their order (as recordOf reads them, grouped by baseline), as
+ * JSON.stringify writes it: the same text as JSON.stringify of the value they were read from.
+ */
+function printInOrder(entries: readonly OwnedEntry[]): string {
+  const out: Record<string, Record<string, string>> = {};
+  for (const e of entries) (out[e.baseline] ??= {})[`${e.kind}/${e.name}`] = e.uid;
+  return JSON.stringify(out);
+}
+
+/** At most this many arguments to String.fromCharCode at once. */
+const CHUNK = 4096;
+
+/** What the cache keeps to share a packed record's layout with other namespaces: see ValuePool.byKey. */
+export interface LayoutPool {
+  byKey<T>(key: string, make: () => T): T;
+}
+
+/**
+ * `ns` (a Namespace as the cache keeps it) with its record packed (PackedRecord), the annotation's
+ * text dropped; `layouts` gives one copy of equal layouts. Only a record whose text is exactly
+ * what JSON.stringify prints of it (as kubeposture writes it: no spaces, no name twice, names in
+ * the order they are read) and whose uids are all lowercase UUIDs is packed, so that packing loses
+ * nothing: recordText gives the text back, and readRecord the same entries in the same order.
+ * Any other text stays as it is, to be judged by readRecord as before. The uids are made one
+ * flat string: one made by `+=` would be kept as a tree of its pieces.
+ */
+export function packRecord<T extends RecordHolder>(ns: T, layouts: LayoutPool): T & RecordHolder {
+  const { [ANNOTATION_OWNED]: text, ...others } = ns.metadata.annotations ?? {};
+  if (text === undefined) return ns;
+  const parsed = parseJson(text);
+  const record = recordOf(parsed);
+  if (record === ABSENT || record.entries.length === 0 || JSON.stringify(parsed) !== text) return ns;
+  const bytes: number[] = [];
+  for (const e of record.entries) if (!pushUidBytes(e.uid, bytes)) return ns;
+  const chunks: string[] = [];
+  for (let i = 0; i < bytes.length; i += CHUNK) chunks.push(String.fromCharCode(...bytes.slice(i, i + CHUNK)));
+  // Each baseline and Kind/name, its length first (so that no two layouts have one key): cheaper than printing the layout.
+  const key = record.entries.map(
+    (e) => `${String(e.baseline.length)}:${e.baseline}${String(e.kind.length + e.name.length + 1)}:${e.kind}/${e.name}`,
+  );
+  const layout = layouts.byKey(`owned:${key.join('')}`, () =>
+    Object.freeze(record.entries.map(({ baseline, kind, name }) => Object.freeze({ baseline, kind, name }))),
+  );
+  const annotations = Object.keys(others).length > 0 ? others : undefined;
+  return { ...ns, metadata: { ...ns.metadata, annotations }, record: { layout, uids: chunks.join('') } };
+}
+
+/** The record's text on `ns`: the annotation's value, or the one its packed record was made from. */
+export function recordText(ns: RecordHolder): string | undefined {
+  return ns.record === undefined ? ns.metadata.annotations?.[ANNOTATION_OWNED] : printInOrder(unpack(ns.record).entries);
+}
+
+function unpack(packed: PackedRecord): OwnershipRecord {
+  const entries = packed.layout.map(({ baseline, kind, name }, i) => ({ kind, name, uid: unpackUid(packed.uids, i), baseline }));
+  return makeRecord(entries, false);
+}
+
+/** The record on a Namespace. A value kubeposture cannot have written counts as no record. */
+export function readRecord(ns: RecordHolder | undefined): OwnershipRecord {
+  if (ns?.record !== undefined) return unpack(ns.record);
+  const raw = ns?.metadata.annotations?.[ANNOTATION_OWNED];
+  return raw === undefined ? ABSENT : parseRecord(raw);
+}
+
+function parseRecord(raw: string): OwnershipRecord {
+  return recordOf(parseJson(raw));
+}
+
+/** The annotation's value parsed; undefined when it is too long or not JSON. */
+function parseJson(raw: string): unknown {
+  if (raw.length > MAX_RECORD_CHARS) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function recordOf(parsed: unknown): OwnershipRecord {
   if (!isPlainObject(parsed)) return ABSENT;
   const entries: OwnedEntry[] = [];
   const keys: string[] = [];
@@ -115,7 +238,8 @@ export function readRecord(ns: WireObject | undefined): OwnershipRecord {
  * scan of every Namespace for one baseline parses only the records that name it (baseline names
  * are DNS subdomains, which JSON writes unescaped).
  */
-export function mayRecord(ns: WireObject, baseline: string): boolean {
+export function mayRecord(ns: RecordHolder, baseline: string): boolean {
+  if (ns.record !== undefined) return ns.record.layout.some((e) => e.baseline === baseline);
   return ns.metadata.annotations?.[ANNOTATION_OWNED]?.includes(`"${baseline}"`) === true;
 }
 

@@ -20,6 +20,7 @@ import {
   type OwnedEntry,
   type OwnedKind,
   type OwnershipRecord,
+  type RecordHolder,
   type UncertainCreate,
 } from './ownership.ts';
 
@@ -32,7 +33,8 @@ export interface CachedOwned {
 }
 
 export interface NamespaceSnapshot {
-  readonly namespace: WireObject & { readonly status?: { readonly phase?: string } };
+  /** As cached, its record packed (ownership.ts packRecord), or as read from the apiserver. */
+  readonly namespace: RecordHolder & { readonly status?: { readonly phase?: string } };
   /** Every cached object in the namespace labelled managed-by=kubeposture. */
   readonly owned: readonly CachedOwned[];
   readonly defaultServiceAccount: (WireObject & { readonly automountServiceAccountToken?: boolean }) | undefined;

@@ -21,7 +21,15 @@ import type { Logger } from '../lib/log.ts';
 import { whileGrantSettles } from './grant.ts';
 import type { PreviewKey, PreviewPace } from './preview-pace.ts';
 import { randomUUID } from 'node:crypto';
-import { encodeRecord, isKubepostureObject, sameEntries, withCreateId, type OwnedEntry, type UncertainCreate } from './ownership.ts';
+import {
+  encodeRecord,
+  isKubepostureObject,
+  recordText,
+  sameEntries,
+  withCreateId,
+  type OwnedEntry,
+  type UncertainCreate,
+} from './ownership.ts';
 import { actionTarget, writeOrder } from './order.ts';
 import { orphanPatch, takeOverPatch } from './patches.ts';
 import type { ExemptionIndex } from '../baseline/exceptions.ts';
@@ -528,7 +536,7 @@ export class Reconciler {
     }
     const value = encodeRecord(entries);
     const labels = plan.ownership.namespaceLabels;
-    const changed = value !== ns.metadata.annotations?.[ANNOTATION_OWNED] || mark !== marked;
+    const changed = value !== recordText(ns) || mark !== marked;
     if (!labelsDrift && !changed) {
       this.deps.unrecorded.set(namespace, []);
       return NOTHING;

@@ -135,6 +135,17 @@ describe('ValuePool', () => {
     expect(pool.tree({ same: 1 })).toBe(x);
   });
 
+  it('gives one value per key, made once, and stays within its limit', () => {
+    const pool = new ValuePool(10);
+    let made = 0;
+    const make = (): { n: number } => ({ n: ++made });
+    const first = pool.byKey('k', make);
+    expect(pool.byKey('k', make)).toBe(first);
+    expect(made).toBe(1);
+    for (let i = 0; i < 100; i++) pool.byKey(`k${String(i)}`, make);
+    expect(pool.size).toBeLessThanOrEqual(10);
+  });
+
   it("shares the strings of a value unlike any other: two namespaces' RoleBinding subjects hold one kind and name", () => {
     const pool = new ValuePool();
     const subjects = (ns: string): unknown => [{ kind: 'ServiceAccount', name: 'app', namespace: ns }];

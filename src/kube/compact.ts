@@ -13,6 +13,7 @@ import type { ManagedFieldsEntry, WireObject } from './wire.ts';
 export class ValuePool {
   private readonly strings = new Map<string, string>();
   private readonly trees = new Map<string, unknown>();
+  private readonly keyed = new Map<string, unknown>();
   private readonly limit: number;
 
   constructor(limit = 20_000) {
@@ -20,7 +21,21 @@ export class ValuePool {
   }
 
   get size(): number {
-    return this.strings.size + this.trees.size;
+    return this.strings.size + this.trees.size + this.keyed.size;
+  }
+
+  /**
+   * One value for each `key`, made by `make` the first time it is asked for: for values whose
+   * caller can say what makes them equal more cheaply than JSON.stringify can print them. The
+   * value is kept as made (not frozen): the caller shares it, so must not change it.
+   */
+  byKey<T>(key: string, make: () => T): T {
+    const hit = this.keyed.get(key);
+    if (hit !== undefined) return hit as T;
+    if (this.keyed.size >= this.limit) this.keyed.clear();
+    const v = make();
+    this.keyed.set(key, v);
+    return v;
   }
 
   str(s: string): string;

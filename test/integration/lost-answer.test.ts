@@ -9,6 +9,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
+import { ValuePool } from '../../src/kube/compact.ts';
+import { packRecord, readRecord } from '../../src/controller/ownership.ts';
 import { RestClient, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
 import type { ResourceKind, WireOf } from '../../src/kube/resources.ts';
 import { uniqueName } from '../support/cluster.ts';
@@ -89,7 +91,12 @@ async function governed(prefix: string): Promise<{ ns: string; baseline: string;
   await waitReady(baseline, 30_000);
   await op.controller.settle();
   // Recorded on the Namespace: from here on a claim alone proves nothing.
-  expect((await readNamespace(ns)).metadata.annotations?.[ANNOTATION_OWNED]).toBeDefined();
+  const live = await readNamespace(ns);
+  expect(live.metadata.annotations?.[ANNOTATION_OWNED]).toBeDefined();
+  // The record as the apiserver gives it back is one the Namespace cache packs, and reads the same packed.
+  const packed = packRecord(live, new ValuePool());
+  expect(packed.record).toBeDefined();
+  expect(readRecord(packed).entries).toEqual(readRecord(live).entries);
   return { ns, baseline, tenant, old: (await user.get('NetworkPolicy', ns, NAME_DEFAULT_DENY)) as Policy };
 }
 
