@@ -246,17 +246,9 @@ export function mayRecord(ns: RecordHolder, baseline: string): boolean {
 /** The annotation's value for `entries`, in a stable order; undefined when there are none. */
 export function encodeRecord(entries: readonly OwnedEntry[]): string | undefined {
   if (entries.length === 0) return undefined;
-  const byBaseline = new Map<string, [string, string][]>();
-  for (const e of entries) {
-    const list = byBaseline.get(e.baseline) ?? [];
-    list.push([`${e.kind}/${e.name}`, e.uid]);
-    byBaseline.set(e.baseline, list);
-  }
-  const out: Record<string, Record<string, string>> = {};
-  for (const b of [...byBaseline.keys()].sort()) {
-    out[b] = Object.fromEntries((byBaseline.get(b) ?? []).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
-  }
-  return JSON.stringify(out);
+  const key = (e: OwnedEntry): string => `${e.kind}/${e.name}`;
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return printInOrder([...entries].sort((x, y) => cmp(x.baseline, y.baseline) || cmp(key(x), key(y))));
 }
 
 /** True when `record` (read from a Namespace) holds exactly `entries`: writing them would change nothing. */
