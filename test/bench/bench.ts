@@ -133,8 +133,10 @@ export interface SizeResult {
   readonly operatorPeakRssMb: number;
   /** The operator's resident memory once idle after convergence. */
   readonly operatorRssSettledMb: number;
-  /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes). */
+  /** The operator's V8 heap in use after convergence (prom-client's nodejs_heap_size_used_bytes), garbage included. */
   readonly operatorHeapUsedMb: number;
+  /** Its heap in use right after its last full collection (kubeposture_heap_after_gc_bytes): its live data; 0 before any. */
+  readonly operatorHeapAfterGcMb?: number;
   readonly verifiedByListing: number;
   /** The desired objects found compliant by listing, over every namespace (objectsPerNamespace × namespaces when all are). */
   readonly objectsVerifiedByListing: number;
@@ -750,6 +752,7 @@ export class Bench {
       operatorPeakRssMb: memory.peakRssMb,
       operatorRssSettledMb: memory.rssMb,
       operatorHeapUsedMb: memory.heapUsedMb,
+      operatorHeapAfterGcMb: memory.heapAfterGcMb,
       verifiedByListing: verified.complete,
       objectsVerifiedByListing: verified.objects,
       reportWritesPerNamespace: round(reportCount / n),
@@ -1471,11 +1474,26 @@ export class Bench {
   }
 
   /** The running operator's resident memory now and at its peak, and its V8 heap in use, in MB. */
-  async operatorMemory(): Promise<{ readonly rssMb: number; readonly peakRssMb: number; readonly heapUsedMb: number }> {
+  /**
+   * The operator's memory now: resident, its peak, its heap in use (garbage included), and its heap
+   * right after its last full collection (its live data then).
+   */
+  async operatorMemory(): Promise<{
+    readonly rssMb: number;
+    readonly peakRssMb: number;
+    readonly heapUsedMb: number;
+    readonly heapAfterGcMb: number;
+  }> {
     const op = this.mustRun();
-    const heapUsed = metricSum(await op.metrics(), 'kubeposture_nodejs_heap_size_used_bytes') / 2 ** 20;
+    const text = await op.metrics();
+    const mb = (name: string): number => round(metricSum(text, name) / 2 ** 20, 0);
     const { rss, peak } = memoryMb(op.pid);
-    return { rssMb: round(rss, 0), peakRssMb: round(peak, 0), heapUsedMb: round(heapUsed, 0) };
+    return {
+      rssMb: round(rss, 0),
+      peakRssMb: round(peak, 0),
+      heapUsedMb: mb('kubeposture_nodejs_heap_size_used_bytes'),
+      heapAfterGcMb: mb('kubeposture_heap_after_gc_bytes'),
+    };
   }
 
   /**

@@ -125,7 +125,7 @@ export function rows(r: BenchResult): Row[] {
         last
           ? `${String(r.peakRssMb)} MB over the run (${String(size.operatorPeakRssMb)} MB by the end of cold convergence, whose CPU was ${size.operatorCpuSeconds.toFixed(1)} s)`
           : `${String(size.operatorPeakRssMb)} MB (cold convergence CPU ${size.operatorCpuSeconds.toFixed(1)} s)`
-      }; ${String(size.exceptions)} exceptions lifting ${String(size.liftedObjects)} objects`,
+      }; once idle after it, heap in use ${String(size.operatorHeapUsedMb)} MB, ${String(size.operatorHeapAfterGcMb ?? '-')} MB after the last full collection; ${String(size.exceptions)} exceptions lifting ${String(size.liftedObjects)} objects`,
       target: last ? '≤ 300 MB' : '',
       met: last ? r.peakRssMb <= 300 : undefined,
     });
