@@ -21,7 +21,15 @@ import { parseSecurityBaseline, type ParseResult } from '../api/validate.ts';
 import { OWNED_KINDS } from '../baseline/objects.ts';
 import { selects } from '../baseline/selection.ts';
 import { compactNamespace, compactObject, sameButVersion, ValuePool } from '../kube/compact.ts';
-import { Informer, keepOwnManagedFields, type InformerEvent, type InformerOptions } from '../kube/informer.ts';
+import {
+  Informer,
+  keepOwnManagedFields,
+  PackingInformer,
+  type InformerEvent,
+  type InformerOptions,
+  type Watching,
+} from '../kube/informer.ts';
+import { packObject, unpackObject, type PackedObject } from '../kube/packed.ts';
 import type { WireObject } from '../kube/wire.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
@@ -78,7 +86,8 @@ export class Caches implements StateReader {
   private readonly namespaces: Informer<NamespaceObject>;
   private readonly baselineObjects: Informer<BaselineObject>;
   private readonly exceptionObjects: Informer<ExceptionObject>;
-  private readonly owned: ReadonlyMap<OwnedKind, Informer<WireObject>>;
+  /** Packed (packed.ts): they are nearly all the operator holds at scale. */
+  private readonly owned: ReadonlyMap<OwnedKind, PackingInformer<WireObject, PackedObject>>;
   private readonly defaultServiceAccounts: Informer<WireObject>;
   /** Tenants' NetworkPolicies with findings, and the selector guard (posture-watch.ts). */
   readonly posture: PostureWatch;
@@ -134,16 +143,27 @@ export class Caches implements StateReader {
       transform: keepOwnManagedFields<ExceptionObject>(FIELD_MANAGER),
       ...watchOpts('SecurityBaselineException'),
     });
+    const packed = {
+      pack: (obj: WireObject, previous: PackedObject | undefined) => packObject(pool, obj, previous, () => this.nextVersion()),
+      unpack: (held: PackedObject) => unpackObject(held),
+      name: (held: PackedObject) => held.name,
+      namespace: (held: PackedObject) => held.namespace,
+      resourceVersion: (held: PackedObject) => held.resourceVersion,
+    };
     this.owned = new Map(
       OWNED_KINDS.map((kind) => [
         kind,
-        new Informer<WireObject>(rest, {
-          kind,
-          clock,
-          labelSelector: MANAGED_SELECTOR,
-          transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }),
-          ...watchOpts(kind),
-        }),
+        new PackingInformer<WireObject, PackedObject>(
+          rest,
+          {
+            kind,
+            clock,
+            labelSelector: MANAGED_SELECTOR,
+            transform: compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] }),
+            ...watchOpts(kind),
+          },
+          packed,
+        ),
       ]),
     );
     this.defaultServiceAccounts = new Informer<WireObject>(rest, {
@@ -154,8 +174,9 @@ export class Caches implements StateReader {
       ...watchOpts('ServiceAccount/default'),
     });
     this.posture = new PostureWatch({ rest, clock, log, pool, onNamespace: deps.onFindings, onGuard: deps.onGuard });
-    // Before any other handler: a version for every object a plan reads, as it arrives.
-    for (const inf of [this.namespaces, ...this.owned.values(), this.defaultServiceAccounts]) {
+    // Before any other handler: a version for every object a plan reads, as it arrives (the
+    // packed ones carry theirs, given as they are packed).
+    for (const inf of [this.namespaces, this.defaultServiceAccounts]) {
       inf.on((e) => {
         if (e.type === 'delete') return;
         const same = e.type === 'update' && sameButVersion(e.old, e.object) ? this.versions.get(e.old) : undefined;
@@ -184,7 +205,15 @@ export class Caches implements StateReader {
 
   /** kubeposture's cached object of `kind` at `namespace`/`name`. */
   ownedObject(kind: OwnedKind, namespace: string, name: string): WireObject | undefined {
-    return this.owned.get(kind)?.get(namespace, name);
+    const held = this.owned.get(kind)?.held(namespace, name);
+    return held === undefined ? undefined : this.unpacked(held);
+  }
+
+  /** A packed object given out, its version known to version() for as long as it is held. */
+  private unpacked(held: PackedObject): WireObject {
+    const o = unpackObject(held);
+    this.versions.set(o, held.version);
+    return o;
   }
 
   /** Lists and starts watching every kind; resolves once each has listed. */
@@ -238,13 +267,17 @@ export class Caches implements StateReader {
    * at 10,000), which only a namespace whose pods matter needs to hear of (preview-pace.ts).
    */
   onManagedObject(fn: (namespace: string, unchanged: boolean) => void): void {
-    for (const inf of [...this.owned.values(), this.defaultServiceAccounts]) {
-      inf.on((e) => {
-        const ns = e.object.metadata.namespace;
-        // The versions' handler, registered first, has already compared the two (sameButVersion).
-        if (ns !== undefined) fn(ns, e.type === 'update' && this.versions.get(e.old) === this.versions.get(e.object));
+    for (const inf of this.owned.values()) {
+      inf.onHeld((e) => {
+        // Packing kept the version of an object that changed in nothing but its resourceVersion.
+        if (e.object.namespace !== undefined) fn(e.object.namespace, e.type === 'update' && e.old.version === e.object.version);
       });
     }
+    this.defaultServiceAccounts.on((e) => {
+      const ns = e.object.metadata.namespace;
+      // The versions' handler, registered first, has already compared the two (sameButVersion).
+      if (ns !== undefined) fn(ns, e.type === 'update' && this.versions.get(e.old) === this.versions.get(e.object));
+    });
   }
 
   /** Every change of a SecurityBaseline. */
@@ -277,7 +310,7 @@ export class Caches implements StateReader {
     const ns = this.namespaces.get(undefined, namespace);
     if (ns === undefined) return undefined;
     const owned: CachedOwned[] = [];
-    for (const [kind, inf] of this.owned) for (const object of inf.list(namespace)) owned.push({ kind, object });
+    for (const [kind, inf] of this.owned) for (const held of inf.listHeld(namespace)) owned.push({ kind, object: this.unpacked(held) });
     return { namespace: ns, owned, defaultServiceAccount: this.defaultServiceAccounts.get(namespace, 'default') };
   }
 
@@ -293,7 +326,12 @@ export class Caches implements StateReader {
     };
     add(ns);
     add(this.defaultServiceAccounts.get(namespace, 'default'));
-    for (const inf of this.owned.values()) for (const o of inf.list(namespace)) add(o);
+    for (const inf of this.owned.values()) {
+      for (const held of inf.listHeld(namespace)) {
+        objects += 1;
+        sum += held.version;
+      }
+    }
     return { objects, sum, baselines: this.baselinesVersion };
   }
 
@@ -339,7 +377,7 @@ export class Caches implements StateReader {
 
   /** Routes the reconciler's own writes into the cache that watches that object. */
   writeThrough(): WriteThrough {
-    const cacheOf = (kind: ResourceKind, name: string, labelled: boolean): Informer<WireObject> | undefined => {
+    const cacheOf = (kind: ResourceKind, name: string, labelled: boolean): { upsert(obj: WireObject): void } | undefined => {
       if (kind === 'Namespace') return this.namespaces;
       if (kind === 'ServiceAccount' && name === 'default') return this.defaultServiceAccounts;
       return labelled ? this.owned.get(kind as OwnedKind) : undefined;
@@ -401,8 +439,8 @@ export class Caches implements StateReader {
     }
     // Labels route events only (anyone may write them); upgraded objects not yet recorded carry them.
     for (const inf of this.owned.values()) {
-      for (const o of inf.list())
-        if (o.metadata.labels?.[LABEL_BASELINE] === name && o.metadata.namespace !== undefined) out.add(o.metadata.namespace);
+      for (const held of inf.listHeld())
+        if (held.labels?.[LABEL_BASELINE] === name && held.namespace !== undefined) out.add(held.namespace);
     }
     const parsed = obj === undefined ? undefined : this.parse(obj);
     if (parsed?.ok === true) {
@@ -413,7 +451,7 @@ export class Caches implements StateReader {
     return out;
   }
 
-  private all(): Informer<WireObject>[] {
+  private all(): Watching[] {
     return [
       this.namespaces,
       this.baselineObjects,

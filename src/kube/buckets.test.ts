@@ -1,4 +1,4 @@
-import { Buckets, SMALL } from './buckets.ts';
+import { Buckets, SMALL, wireName } from './buckets.ts';
 import type { WireObject } from './wire.ts';
 
 const obj = (namespace: string, name: string, rv = '1'): WireObject => ({
@@ -9,7 +9,7 @@ const obj = (namespace: string, name: string, rv = '1'): WireObject => ({
 
 describe('Buckets', () => {
   it('stores, replaces, finds and removes objects by namespace and name', () => {
-    const b = new Buckets<WireObject>();
+    const b = new Buckets<WireObject>(wireName);
     expect(b.set('a', obj('a', 'x'))).toBeUndefined();
     expect(b.set('a', obj('a', 'y'))).toBeUndefined();
     expect(b.set('b', obj('b', 'x'))).toBeUndefined();
@@ -27,7 +27,7 @@ describe('Buckets', () => {
   });
 
   it('keeps a lone object bare and goes back to it when a namespace is down to one', () => {
-    const b = new Buckets<WireObject>();
+    const b = new Buckets<WireObject>(wireName);
     b.set('a', obj('a', 'x'));
     expect(b.set('a', obj('a', 'x', '2'))?.metadata.resourceVersion).toBe('1');
     expect(b.get('a', 'y')).toBeUndefined();
@@ -46,7 +46,7 @@ describe('Buckets', () => {
   });
 
   it('behaves the same past the small size, where a namespace holds thousands', () => {
-    const b = new Buckets<WireObject>();
+    const b = new Buckets<WireObject>(wireName);
     const n = SMALL * 200;
     for (let i = 0; i < n; i += 1) b.set('big', obj('big', `p${String(i)}`));
     expect(b.size).toBe(n);

@@ -9,6 +9,9 @@
  */
 import type { WireObject } from './wire.ts';
 
+/** The name of an object as the apiserver sends it: what most stores are keyed by. */
+export const wireName = (o: WireObject): string => o.metadata.name;
+
 /** Up to this many objects of a namespace are kept in an array. */
 export const SMALL = 16;
 
@@ -24,21 +27,27 @@ function values<T>(b: Bucket<T>): T[] {
   return Array.isArray(b) ? [...b] : [b];
 }
 
-export class Buckets<T extends WireObject> {
+/** Keyed by namespace and by `nameOf` each value: what it holds may be packed (packed.ts). */
+export class Buckets<T extends object> {
   private readonly byNamespace = new Map<string, Bucket<T>>();
+  private readonly nameOf: (o: T) => string;
+
+  constructor(nameOf: (o: T) => string) {
+    this.nameOf = nameOf;
+  }
 
   get(namespace: string, name: string): T | undefined {
     const b = this.byNamespace.get(namespace);
     if (b === undefined) return undefined;
     if (b instanceof Map) return b.get(name);
-    if (!Array.isArray(b)) return b.metadata.name === name ? b : undefined;
-    for (const o of b) if (o.metadata.name === name) return o;
+    if (!Array.isArray(b)) return this.nameOf(b) === name ? b : undefined;
+    for (const o of b) if (this.nameOf(o) === name) return o;
     return undefined;
   }
 
   /** Stores `obj` under its namespace and name; returns what it replaced. */
   set(namespace: string, obj: T): T | undefined {
-    const name = obj.metadata.name;
+    const name = this.nameOf(obj);
     const b = this.byNamespace.get(namespace);
     if (b === undefined) {
       this.byNamespace.set(namespace, obj);
@@ -50,21 +59,21 @@ export class Buckets<T extends WireObject> {
       return old;
     }
     if (!Array.isArray(b)) {
-      if (b.metadata.name === name) {
+      if (this.nameOf(b) === name) {
         this.byNamespace.set(namespace, obj);
         return b;
       }
       this.byNamespace.set(namespace, [b, obj]);
       return undefined;
     }
-    const i = b.findIndex((o) => o.metadata.name === name);
+    const i = b.findIndex((o) => this.nameOf(o) === name);
     if (i >= 0) {
       const old = b[i];
       b[i] = obj;
       return old;
     }
     if (b.length < SMALL) b.push(obj);
-    else this.byNamespace.set(namespace, new Map([...b, obj].map((o) => [o.metadata.name, o])));
+    else this.byNamespace.set(namespace, new Map([...b, obj].map((o) => [this.nameOf(o), o])));
     return undefined;
   }
 
@@ -79,11 +88,11 @@ export class Buckets<T extends WireObject> {
       b.delete(name);
       left = b.size;
     } else if (!Array.isArray(b)) {
-      if (b.metadata.name !== name) return undefined;
+      if (this.nameOf(b) !== name) return undefined;
       old = b;
       left = 0;
     } else {
-      const i = b.findIndex((o) => o.metadata.name === name);
+      const i = b.findIndex((o) => this.nameOf(o) === name);
       if (i >= 0) old = b.splice(i, 1)[0];
       left = b.length;
       if (left === 1 && b[0] !== undefined) this.byNamespace.set(namespace, b[0]);

@@ -5,7 +5,7 @@
  * NetworkPolicy has the same spec, labels and ownerReference. So the caches keep
  * only the fields the reconciler reads, and a {@link ValuePool} makes equal
  * values one shared, frozen value: per object there remain its name, namespace,
- * uid and resourceVersion.
+ * uid and resourceVersion (and packed.ts takes away the objects that hold them).
  */
 import type { ManagedFieldsEntry, WireObject } from './wire.ts';
 

@@ -6,7 +6,8 @@
  *   "410 Gone" (the resourceVersion is too old) relists, and the relist emits
  *   deletes for objects that vanished in the gap, so no deletion is lost;
  * - objects are cached in wire form with a transform applied first (kubeposture
- *   keeps only what it reads, see compact.ts).
+ *   keeps only what it reads, see compact.ts), as they are or packed by a codec
+ *   (packed.ts: {@link PackingInformer}), and given back as they came.
  *
  * Why not client-node's makeInformer: its ListWatch stops for good on any error
  * other than 410, offers no transform (so every cached object keeps its
@@ -85,11 +86,48 @@ export function keepOwnManagedFields<T extends WireObject>(manager: string): (ob
 
 const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-export class Informer<T extends WireObject> {
+/**
+ * How an informer holds what it caches (`H`) of each object (`T`, after the transform): as it
+ * is, or packed (packed.ts), and how it gives the object back.
+ */
+export interface Codec<T extends WireObject, H> {
+  /** `previous`: what is held now at the object's namespace and name, if anything. */
+  pack(obj: T, previous: H | undefined): H;
+  /** The object; for a packing codec a new one each time, its parts shared. */
+  unpack(held: H): T;
+  name(held: H): string;
+  namespace(held: H): string | undefined;
+  resourceVersion(held: H): string | undefined;
+}
+
+/** Holds each object as it is. */
+export function asIs<T extends WireObject>(): Codec<T, T> {
+  return {
+    pack: (obj) => obj,
+    unpack: (held) => held,
+    name: (held) => held.metadata.name,
+    namespace: (held) => held.metadata.namespace,
+    resourceVersion: (held) => held.metadata.resourceVersion,
+  };
+}
+
+/** What every informer is, whatever it holds: started, stopped, and asked whether it can be trusted. */
+export interface Watching {
+  readonly kind: ResourceKind;
+  readonly synced: boolean;
+  readonly failing: InformerFailure | undefined;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** An informer whose cache holds each object as `codec` packs it ({@link Informer}: as it is). */
+export class PackingInformer<T extends WireObject, H extends object> implements Watching {
   private readonly rest: ListWatchClient;
   private readonly opts: InformerOptions<T>;
-  private readonly store = new Buckets<T>();
+  private readonly codec: Codec<T, H>;
+  private readonly store: Buckets<H>;
   private readonly handlers: ((e: InformerEvent<T>) => void)[] = [];
+  private readonly heldHandlers: ((e: InformerEvent<H>) => void)[] = [];
   private resourceVersion = '';
   private stopped = true;
   private abortWatch: (() => void) | undefined;
@@ -99,14 +137,21 @@ export class Informer<T extends WireObject> {
   private failure: InformerFailure | undefined;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(rest: ListWatchClient, opts: InformerOptions<T>) {
+  constructor(rest: ListWatchClient, opts: InformerOptions<T>, codec: Codec<T, H>) {
     this.rest = rest;
     this.opts = opts;
+    this.codec = codec;
+    this.store = new Buckets<H>((held) => codec.name(held));
   }
 
-  /** Registers a handler; called synchronously for every change to the cache. */
+  /** Registers a handler; called synchronously for every change to the cache, with the objects unpacked. */
   on(handler: (e: InformerEvent<T>) => void): void {
     this.handlers.push(handler);
+  }
+
+  /** Registers a handler called with what the cache holds, before those of `on`. */
+  onHeld(handler: (e: InformerEvent<H>) => void): void {
+    this.heldHandlers.push(handler);
   }
 
   /** The kind this informer caches. */
@@ -156,16 +201,26 @@ export class Informer<T extends WireObject> {
 
   /** Drops an object the caller just deleted or released from the cache. */
   evict(namespace: string | undefined, name: string): void {
-    const current = this.get(namespace, name);
-    if (current !== undefined) this.remove(current);
+    this.removeAt(namespace, name);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.store.get(namespace ?? '', name);
+    const held = this.held(namespace, name);
+    return held === undefined ? undefined : this.codec.unpack(held);
   }
 
   /** Objects in one namespace, or in all when `namespace` is undefined. */
   list(namespace?: string): T[] {
+    return this.listHeld(namespace).map((h) => this.codec.unpack(h));
+  }
+
+  /** What the cache holds at `namespace`/`name`, as held. */
+  held(namespace: string | undefined, name: string): H | undefined {
+    return this.store.get(namespace ?? '', name);
+  }
+
+  /** What the cache holds in one namespace, or in all, as held. */
+  listHeld(namespace?: string): H[] {
     return namespace === undefined ? this.store.all() : this.store.list(namespace);
   }
 
@@ -185,8 +240,15 @@ export class Informer<T extends WireObject> {
     });
   }
 
-  private emit(e: InformerEvent<T>): void {
-    for (const h of this.handlers) h(e);
+  private emit(e: InformerEvent<H>): void {
+    for (const h of this.heldHandlers) h(e);
+    if (this.handlers.length === 0) return;
+    const { codec } = this;
+    const out: InformerEvent<T> =
+      e.type === 'update'
+        ? { type: 'update', old: codec.unpack(e.old), object: codec.unpack(e.object) }
+        : { type: e.type, object: codec.unpack(e.object) };
+    for (const h of this.handlers) h(out);
   }
 
   /** The object as the cache holds it (transformed), or undefined when `keep` turns it away. */
@@ -202,13 +264,13 @@ export class Informer<T extends WireObject> {
    * the reconcile it sets off would plan from that state (and write again).
    */
   private isAhead(obj: T): boolean {
-    const current = this.get(obj.metadata.namespace, obj.metadata.name);
-    return current !== undefined && Number(current.metadata.resourceVersion) > Number(obj.metadata.resourceVersion);
+    const current = this.held(obj.metadata.namespace, obj.metadata.name);
+    return current !== undefined && Number(this.codec.resourceVersion(current)) > Number(obj.metadata.resourceVersion);
   }
 
   private put(raw: T): void {
     const obj = this.admit(raw);
-    if (obj === undefined) this.remove(raw);
+    if (obj === undefined) this.removeAt(raw.metadata.namespace, raw.metadata.name);
     else this.cacheAdmitted(obj);
   }
 
@@ -218,15 +280,16 @@ export class Informer<T extends WireObject> {
    * one stays, so that what holds on to it (the caches' versions, caches.ts) holds.
    */
   private cacheAdmitted(obj: T): void {
-    const current = this.get(obj.metadata.namespace, obj.metadata.name);
-    if (current !== undefined && current.metadata.resourceVersion === obj.metadata.resourceVersion) return;
-    const old = this.store.set(obj.metadata.namespace ?? '', obj);
-    if (old === undefined) this.emit({ type: 'add', object: obj });
-    else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'update', old, object: obj });
+    const current = this.held(obj.metadata.namespace, obj.metadata.name);
+    if (current !== undefined && this.codec.resourceVersion(current) === obj.metadata.resourceVersion) return;
+    const held = this.codec.pack(obj, current);
+    const old = this.store.set(obj.metadata.namespace ?? '', held);
+    if (old === undefined) this.emit({ type: 'add', object: held });
+    else this.emit({ type: 'update', old, object: held });
   }
 
-  private remove(raw: T): void {
-    const old = this.store.delete(raw.metadata.namespace ?? '', raw.metadata.name);
+  private removeAt(namespace: string | undefined, name: string): void {
+    const old = this.store.delete(namespace ?? '', name);
     if (old === undefined) return;
     this.emit({ type: 'delete', object: old });
   }
@@ -255,7 +318,11 @@ export class Informer<T extends WireObject> {
       if (this.isStopped()) return;
     } while (cont !== undefined);
     const fresh = new Set(items.map(keyOf));
-    for (const old of this.list()) if (!fresh.has(keyOf(old))) this.remove(old);
+    for (const old of this.listHeld()) {
+      const namespace = this.codec.namespace(old);
+      const name = this.codec.name(old);
+      if (!fresh.has(`${namespace ?? ''}/${name}`)) this.removeAt(namespace, name);
+    }
     for (const item of items) this.cacheAdmitted(item);
     this.resourceVersion = rv;
     this.failure = undefined;
@@ -310,7 +377,7 @@ export class Informer<T extends WireObject> {
         break;
       case 'DELETED':
         // Of an object the caller has since made again under the name (upsert): not that one.
-        if (!this.isAhead(obj)) this.remove(obj);
+        if (!this.isAhead(obj)) this.removeAt(obj.metadata.namespace, obj.metadata.name);
         break;
       case 'BOOKMARK':
         break;
@@ -350,5 +417,12 @@ export class Informer<T extends WireObject> {
     } finally {
       this.abortWatch = undefined;
     }
+  }
+}
+
+/** A list-and-watch cache of one kind that holds each object as it is. */
+export class Informer<T extends WireObject> extends PackingInformer<T, T> {
+  constructor(rest: ListWatchClient, opts: InformerOptions<T>) {
+    super(rest, opts, asIs<T>());
   }
 }
