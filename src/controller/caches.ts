@@ -29,7 +29,7 @@ import {
   type InformerOptions,
   type Watching,
 } from '../kube/informer.ts';
-import { packObject, unpackObject, type PackedObject } from '../kube/packed.ts';
+import { packing, unpackObject, type PackedObject } from '../kube/packed.ts';
 import type { WireObject } from '../kube/wire.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import type { RestClient } from '../kube/rest.ts';
@@ -143,13 +143,7 @@ export class Caches implements StateReader {
       transform: keepOwnManagedFields<ExceptionObject>(FIELD_MANAGER),
       ...watchOpts('SecurityBaselineException'),
     });
-    const packed = {
-      pack: (obj: WireObject, previous: PackedObject | undefined) => packObject(pool, obj, previous, () => this.nextVersion()),
-      unpack: (held: PackedObject) => unpackObject(held),
-      name: (held: PackedObject) => held.name,
-      namespace: (held: PackedObject) => held.namespace,
-      resourceVersion: (held: PackedObject) => held.resourceVersion,
-    };
+    const packed = packing(pool, () => this.nextVersion());
     this.owned = new Map(
       OWNED_KINDS.map((kind) => [
         kind,

@@ -10,7 +10,7 @@ import {
   type InformerOptions,
   type ListWatchClient,
 } from './informer.ts';
-import { packObject, unpackObject, type PackedObject } from './packed.ts';
+import { packing, type PackedObject } from './packed.ts';
 import type { WireList, WireObject } from './wire.ts';
 import { ApiError, type RequestInit } from './transport.ts';
 
@@ -89,15 +89,8 @@ type Holding = 'as it is' | 'packed';
 const HOLDINGS: readonly Holding[] = ['as it is', 'packed'];
 
 function packed(): Codec<WireObject, PackedObject> {
-  const pool = new ValuePool();
   let version = 0;
-  return {
-    pack: (obj, previous) => packObject(pool, obj, previous, () => ++version),
-    unpack: (held) => unpackObject(held),
-    name: (held) => held.name,
-    namespace: (held) => held.namespace,
-    resourceVersion: (held) => held.resourceVersion,
-  };
+  return packing(new ValuePool(), () => ++version);
 }
 
 /** The informer under test, holding what it caches one way or the other. */

@@ -15,7 +15,7 @@
  * fields differently from the watch events that update the same cache.
  */
 import { ApiError, type Transport } from './transport.ts';
-import { Buckets } from './buckets.ts';
+import { Buckets, wireName } from './buckets.ts';
 import { resourcePath, type ResourceKind } from './resources.ts';
 import type { Clock } from '../lib/clock.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -84,7 +84,8 @@ export function keepOwnManagedFields<T extends WireObject>(manager: string): (ob
   };
 }
 
-const keyOf = (o: WireObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const keyAt = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
+const keyOf = (o: WireObject): string => keyAt(o.metadata.namespace, o.metadata.name);
 
 /**
  * How an informer holds what it caches (`H`) of each object (`T`, after the transform): as it
@@ -105,7 +106,7 @@ export function asIs<T extends WireObject>(): Codec<T, T> {
   return {
     pack: (obj) => obj,
     unpack: (held) => held,
-    name: (held) => held.metadata.name,
+    name: wireName,
     namespace: (held) => held.metadata.namespace,
     resourceVersion: (held) => held.metadata.resourceVersion,
   };
@@ -321,7 +322,7 @@ export class PackingInformer<T extends WireObject, H extends object> implements 
     for (const old of this.listHeld()) {
       const namespace = this.codec.namespace(old);
       const name = this.codec.name(old);
-      if (!fresh.has(`${namespace ?? ''}/${name}`)) this.removeAt(namespace, name);
+      if (!fresh.has(keyAt(namespace, name))) this.removeAt(namespace, name);
     }
     for (const item of items) this.cacheAdmitted(item);
     this.resourceVersion = rv;

@@ -11,6 +11,7 @@
  * and given back on unpacking. A body that holds that marker itself is kept as it is.
  */
 import type { ValuePool } from './compact.ts';
+import type { Codec } from './informer.ts';
 import type { WireObject } from './wire.ts';
 
 /** Stands for the object's own namespace in a shape's body: no namespace is named by it. */
@@ -122,4 +123,15 @@ function replaceString(v: unknown, from: string, to: string): unknown {
     out[k] = r;
   }
   return changed ? out : v;
+}
+
+/** An informer's codec (informer.ts) that holds objects packed, shapes shared through `pool`. */
+export function packing(pool: ValuePool, nextVersion: () => number): Codec<WireObject, PackedObject> {
+  return {
+    pack: (obj, previous) => packObject(pool, obj, previous, nextVersion),
+    unpack: unpackObject,
+    name: (held) => held.name,
+    namespace: (held) => held.namespace,
+    resourceVersion: (held) => held.resourceVersion,
+  };
 }
