@@ -7,9 +7,18 @@
  * the name instead (impersonating a namespace admin, who can write any metadata they like).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ANNOTATION_CREATE_ID, ANNOTATION_OWNED, LABEL_MANAGED_BY, MANAGED_BY_VALUE, NAME_DEFAULT_DENY } from '../../src/api/constants.ts';
+import {
+  ANNOTATION_CREATE_ID,
+  ANNOTATION_OWNED,
+  FIELD_MANAGER,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+  NAME_DEFAULT_DENY,
+} from '../../src/api/constants.ts';
+import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import type { WireObject } from '../../src/kube/wire.ts';
-import { ValuePool } from '../../src/kube/compact.ts';
+import { compactObject, ValuePool } from '../../src/kube/compact.ts';
+import { packObject, unpackObject } from '../../src/kube/packed.ts';
 import { packRecord, readRecord } from '../../src/controller/ownership.ts';
 import { RestClient, type RestClientOptions, type Sendable } from '../../src/kube/rest.ts';
 import type { ResourceKind, WireOf } from '../../src/kube/resources.ts';
@@ -97,6 +106,27 @@ async function governed(prefix: string): Promise<{ ns: string; baseline: string;
   const packed = packRecord(live, new ValuePool());
   expect(packed.record).toBeDefined();
   expect(readRecord(packed).entries).toEqual(readRecord(live).entries);
+  // kubeposture's objects as the apiserver gives them back: the caches hold them packed and give
+  // them back exactly, the workload's RoleBinding (naming its own namespace) by a shared shape.
+  const pool = new ValuePool();
+  const compact = compactObject<WireObject>(pool, FIELD_MANAGER, { withFields: false, dropAnnotations: [ANNOTATION_CREATE_ID] });
+  let relative = 0;
+  let held = 0;
+  for (const kind of OWNED_KINDS) {
+    const page = await user.list(kind, {
+      fieldSelector: `metadata.namespace=${ns}`,
+      labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`,
+    });
+    for (const o of page.items ?? []) {
+      const c = compact(o);
+      const p = packObject(pool, c, undefined, () => 1);
+      expect(unpackObject(p)).toStrictEqual(c);
+      held += 1;
+      if (p.shape.relative) relative += 1;
+    }
+  }
+  expect(held).toBeGreaterThanOrEqual(6);
+  expect(relative).toBeGreaterThanOrEqual(1);
   return { ns, baseline, tenant, old: (await user.get('NetworkPolicy', ns, NAME_DEFAULT_DENY)) as Policy };
 }
 
