@@ -54,8 +54,9 @@ import { metricSum, operatorMemory, OperatorProcess, type OperatorMemory } from 
 /**
  * The phases, in the order they run. Cold convergence runs whatever the selection: every
  * other phase starts from the namespaces it converged (and the script's ratio from its time).
- * The restart runs on a compliant cluster (the tier switch leaves gold in place); the deletion
- * comes last, as it takes the baselines away.
+ * The restart runs on a compliant cluster, before the deletion and the tier switch change it;
+ * the deletion runs in two steps, the main baseline's before the tier switch (whose namespaces
+ * are those it empties) and the gold tier's after it.
  */
 export const PHASES = ['script', 'cold', 'latency', 'resync', 'spec-change', 'restart', 'tier-switch', 'delete'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -243,8 +244,10 @@ export interface TierSwitchResult {
   readonly floorNamespaces: number;
   readonly from: string;
   readonly to: string;
-  /** The untimed setup: creating both sides' namespaces and bringing them to silver. */
+  /** The untimed setup: both sides' namespaces made (or taken: `reusedNamespaces`) and brought to silver. */
   readonly setupMs: number;
+  /** The tier's namespaces were those the main baseline's deletion emptied, not made for it (absent in runs before 2026-12-07). */
+  readonly reusedNamespaces?: boolean;
   /** The floor's time, as the operator's is taken (observedFloor). */
   readonly floorMs: number;
   /** Until the floor's last write was answered, inside floorMs (absent in runs before 2026-12-07). */
@@ -380,7 +383,7 @@ export interface BenchResult {
   readonly specChange?: SpecChangeResult;
   readonly tierSwitch?: TierSwitchResult;
   readonly restart?: RestartResult;
-  /** The main baseline deleted (Delete) and the gold tier's (Orphan), in the order they ran. */
+  /** The gold tier's baseline deleted (Orphan) and the main one (Delete); the main one ran first, before the tier switch. */
   readonly deletion?: readonly DeletionResult[];
   /** The peak RSS of the operator that served the largest size, over every phase before the restart. */
   readonly peakRssMb: number;
@@ -395,8 +398,8 @@ export interface BenchResult {
   /** Cold convergence time and peak RSS by size, with their least-squares slopes per 1,000 namespaces: when more than one size ran. */
   readonly growth?: Growth;
   /**
-   * The restarted operator's memory over the phases after the restart (the tier switch and the
-   * deletions, on a cluster then up to a third larger): when any of them ran.
+   * The restarted operator's memory over the phases after the restart (the deletions and the
+   * tier switch; a third more namespaces when the tier's are its own): when any of them ran.
    */
   readonly afterRestart?: Pick<BenchResult, 'peakRssMb' | 'rssByPhaseMb' | 'softLimitCollections'>;
 }
@@ -526,6 +529,11 @@ export class Bench {
   private readonly floorBaselines = new Map<number, SecurityBaseline>();
   /** The gold tier once the tier switch made it, for the deletion phase. */
   private gold: Tier | undefined;
+  /**
+   * Namespaces on each side the main baseline's deletion left empty (the cold convergence's),
+   * which a tier takes instead of making and settling its own.
+   */
+  private emptied: { namespaces: readonly string[]; floorNamespaces: readonly string[] } | undefined;
   /** The exceptions made at each size, and what they (and their mirror for the floor) lift. */
   readonly exceptions = new BenchExceptions();
 
@@ -1158,25 +1166,53 @@ export class Bench {
   }
 
   /**
-   * A tier of `count` namespaces of its own (the main baseline selects none of them) and as
-   * many for the floor, each side brought to the tier's objects, untimed: the floor's by
-   * apply, the operator's by the operator, waited for by the checker and checked by listing.
-   * Being untimed, its steps overlap: both sides' namespaces are created at once, and the
-   * floor's writes go while the controller manager makes every namespace's defaults (as the
-   * operator's do), which is waited for before anything is timed. At 10,000 namespaces the
-   * steps one after another took 314 s, of a `make bench` over its 30 minutes.
+   * A tier of `count` namespaces (the main baseline selects none of them) and as many for the
+   * floor, each side brought to the tier's objects, untimed: the floor's by apply, the
+   * operator's by the operator, waited for by the checker and checked by listing.
+   *
+   * Its namespaces are those the main baseline's deletion emptied, when it ran: labelled into
+   * the tier, nothing to make or settle. Otherwise made here, and being untimed, the steps
+   * overlap: both sides' namespaces are created at once, and the floor's writes go while the
+   * controller manager makes every namespace's defaults (as the operator's do), which is waited
+   * for before anything is timed. The controller manager makes them one at a time (its
+   * ServiceAccount and root CA publisher controllers have one worker each), so under the
+   * floor's and the operator's writes 10,000 namespaces took it 259 s, the most of the setup's
+   * 282 s in the run of `d04b42d`.
    */
-  private async tierSetup(what: string, spec: Readonly<Record<string, unknown>>, count: number): Promise<Tier> {
+  private async tierSetup(
+    what: string,
+    spec: Readonly<Record<string, unknown>>,
+    count: number,
+  ): Promise<Tier & { readonly reused: boolean }> {
     const { baseline, floorBaseline } = await this.tierBaselines(what, spec);
-    const namespaces = this.names('tier', count);
-    const [, floorNamespaces] = await Promise.all([
-      createNamespaces(this.env.rest, namespaces, { [SET_LABEL]: this.name('tier'), [TIER_LABEL]: baseline.metadata.name }),
-      this.createNamespaces('floortier', count),
-    ]);
-    await Promise.all([
-      this.settle([...namespaces, ...floorNamespaces]),
-      runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers),
-    ]);
+    const tierLabels = { [TIER_LABEL]: baseline.metadata.name };
+    const floorLabels = { [SET_LABEL]: this.name('floortier') };
+    const emptied = this.emptied;
+    let namespaces: readonly string[];
+    let floorNamespaces: readonly string[];
+    const taken =
+      emptied !== undefined && emptied.namespaces.length >= count && emptied.floorNamespaces.length >= count ? emptied : undefined;
+    if (taken !== undefined) {
+      namespaces = taken.namespaces.slice(0, count);
+      floorNamespaces = taken.floorNamespaces.slice(0, count);
+      this.emptied = { namespaces: taken.namespaces.slice(count), floorNamespaces: taken.floorNamespaces.slice(count) };
+      const label = (labels: Readonly<Record<string, string>>) => async (ns: string) => {
+        await this.env.rest.mergePatch('Namespace', undefined, ns, { metadata: { labels } });
+      };
+      await Promise.all([pool(namespaces, 16, label(tierLabels)), pool(floorNamespaces, 16, label(floorLabels))]);
+      await runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers);
+    } else {
+      namespaces = this.names('tier', count);
+      floorNamespaces = this.names('floortier', count);
+      await Promise.all([
+        createNamespaces(this.env.rest, namespaces, { [SET_LABEL]: this.name('tier'), ...tierLabels }),
+        createNamespaces(this.env.rest, floorNamespaces, floorLabels),
+      ]);
+      await Promise.all([
+        this.settle([...namespaces, ...floorNamespaces]),
+        runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers),
+      ]);
+    }
     const checker = new ComplianceChecker(this.env.rest, baseline.metadata.name, `${TIER_LABEL}=${baseline.metadata.name}`);
     await checker.start();
     checker.expect(baseline, namespaces);
@@ -1186,12 +1222,12 @@ export class Bench {
     checker.stop();
     if (verified.complete !== count)
       throw new Error(`only ${String(verified.complete)} of ${String(count)} namespaces hold ${what}'s objects when listed`);
-    return { baseline, floorBaseline, namespaces, floorNamespaces };
+    return { baseline, floorBaseline, namespaces, floorNamespaces, reused: taken !== undefined };
   }
 
   /**
-   * The tier switch at the largest size `n`: n/2 namespaces of their own, labelled and brought
-   * to silver (untimed), then relabelled to gold with the bench's concurrency, timed until the
+   * The tier switch at the largest size `n`: n/2 namespaces (tierSetup's), brought to silver
+   * (untimed), then relabelled to gold with the bench's concurrency, timed until the
    * checker sees every one hold gold's objects and a watch sees no object left labelled
    * silver's; then both confirmed by listing. The floor first makes the same writes on its own
    * namespaces, which hold its copies of silver's objects (made by apply): it applies gold's
@@ -1207,7 +1243,9 @@ export class Bench {
     const silver = await this.tierSetup('silver', SILVER_SPEC, count);
     const gold = await this.tierBaselines('gold', GOLD_SPEC);
     const setupMs = performance.now() - t0setup;
-    this.env.log(`  setup: ${String(count)} namespaces on each side with silver's objects in ${(setupMs / 1000).toFixed(1)} s`);
+    this.env.log(
+      `  setup: ${String(count)} namespaces on each side (${silver.reused ? "those the main baseline's deletion emptied" : 'made for it'}) with silver's objects in ${(setupMs / 1000).toFixed(1)} s`,
+    );
 
     const floorNs = silver.floorNamespaces;
     const floorChecker = new ComplianceChecker(
@@ -1279,6 +1317,7 @@ export class Bench {
       from: silverName,
       to: goldName,
       setupMs: round(setupMs, 0),
+      reusedNamespaces: silver.reused,
       floorMs: round(floorMs, 0),
       floorWritesMs: round(floor.writesMs, 0),
       operatorMs: round(m.ms, 0),
@@ -1322,18 +1361,14 @@ export class Bench {
   }
 
   /**
-   * Baseline deletion at the largest size: first the gold tier's baseline (deletionPolicy
-   * Orphan) over its n/2 namespaces (made here if the tier switch did not run), then the main
-   * baseline (Delete) over its n and the latency phase's: each timed from the DELETE until the
-   * baseline is gone and a watch sees no object carry its label, then checked by listing.
-   * Orphan first: the main baseline selects none of the tier's namespaces, so nothing takes
-   * over what gold lets go of.
+   * Baseline deletion at the largest size, in two steps, each timed from the DELETE until the
+   * baseline is gone and a watch sees no object carry its label, then checked by listing. The
+   * main baseline (deletionPolicy Delete) over its n and the latency phase's, before the tier
+   * switch, whose namespaces are those it empties; after the tier switch, the gold tier's
+   * (Orphan, `deleteGold`), when nothing else selects its namespaces to take over what it
+   * lets go of.
    */
-  async deletion(n: number): Promise<DeletionResult[]> {
-    if (this.gold === undefined) {
-      this.env.log(`deletion: setting up the gold tier, ${String(Math.max(1, Math.floor(n / 2)))} namespaces`);
-      this.gold = await this.tierSetup('gold', GOLD_SPEC, Math.max(1, Math.floor(n / 2)));
-    }
+  async deleteMain(n: number): Promise<DeletionResult> {
     const floorBaseline = this.floorBaselines.get(n);
     if (floorBaseline === undefined) throw new Error(`no floor baseline for ${String(n)}`);
     const main: Tier = {
@@ -1342,7 +1377,19 @@ export class Bench {
       namespaces: await this.namespacesLabelled([this.name(`op${String(n)}`)]),
       floorNamespaces: await this.namespacesLabelled([this.name(`floor${String(n)}`), this.name('floornew')]),
     };
-    return [await this.deleteBaseline(this.gold, 'Orphan'), await this.deleteBaseline(main, 'Delete')];
+    const result = await this.deleteBaseline(main, 'Delete');
+    // Emptied of every object, by listing, and long since settled: the tier's (tierSetup).
+    this.emptied = { namespaces: this.names(`op${String(n)}`, n), floorNamespaces: this.names(`floor${String(n)}`, n) };
+    return result;
+  }
+
+  /** The gold tier's baseline deleted (Orphan) over its n/2 namespaces, the tier made here if the tier switch did not run. */
+  async deleteGold(n: number): Promise<DeletionResult> {
+    if (this.gold === undefined) {
+      this.env.log(`deletion: setting up the gold tier, ${String(Math.max(1, Math.floor(n / 2)))} namespaces`);
+      this.gold = await this.tierSetup('gold', GOLD_SPEC, Math.max(1, Math.floor(n / 2)));
+    }
+    return this.deleteBaseline(this.gold, 'Orphan');
   }
 
   private async deleteBaseline(tier: Tier, policy: 'Delete' | 'Orphan'): Promise<DeletionResult> {
@@ -1580,8 +1627,9 @@ export class Bench {
  * at the end (for a shared cluster). The latency, resync and spec change phases run against
  * the operator that converged the largest size; the restart comes after them, so that the
  * figures before it (memory included, taken just before it) are those of that operator, and
- * before the tier switch, whose namespaces would make the restarted cluster a third larger; the
- * tier switch and the deletion run against the restarted operator, the deletion last.
+ * before the tier switch, whose namespaces would make the restarted cluster a third larger when
+ * made for it; the deletion and the tier switch run against the restarted operator: the main
+ * baseline's deletion, then the tier switch on the namespaces it emptied, then the gold tier's.
  */
 export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boolean): Promise<BenchResult> {
   const bench = new Bench(env, opts);
@@ -1600,9 +1648,11 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     const memory = await bench.memorySummary();
     // Before the tier switch, whose 10,000 namespaces (at 10,000) would make the cluster restarted a third larger.
     const restart = phases.has('restart') ? { restart: await bench.restart() } : {};
+    // The main baseline's deletion before the tier switch: the tier takes the namespaces it
+    // empties, not 10,000 more made and settled (tierSetup).
+    const deleted = phases.has('delete') ? await bench.deleteMain(last.namespaces) : undefined;
     const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
-    // Last: it takes the main baseline away.
-    const deletion = phases.has('delete') ? { deletion: await bench.deletion(last.namespaces) } : {};
+    const deletion = deleted === undefined ? {} : { deletion: [await bench.deleteGold(last.namespaces), deleted] };
     const laterMemory =
       phases.has('restart') && (phases.has('tier-switch') || phases.has('delete')) ? await bench.memorySummary() : undefined;
     const afterRestart =

@@ -124,8 +124,11 @@ async function main(): Promise<void> {
     throw new Error(`--operator ${JSON.stringify(values.operator)} must be image or source`);
   const { root, outDir, workDir, binDir } = prepareRun('bench');
   if (values.operator === 'image') opts = { ...opts, operatorMain: buildImageLayout(root, join(workDir, 'app')) };
+  const began = Date.now();
+  // Each line with the minutes and seconds since the run began, so a log shows where the time went.
   const log = (line: string): void => {
-    process.stdout.write(`${line}\n`);
+    const s = Math.floor((Date.now() - began) / 1000);
+    process.stdout.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}\n`);
   };
   const sized = operatorMemory(root, opts.operatorMemory, opts.operatorNodeArgs).memory;
   const shipped = operatorMemory(root, undefined).memory;
