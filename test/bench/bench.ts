@@ -402,6 +402,11 @@ export interface BenchResult {
    * tier switch; a third more namespaces when the tier's are its own): when any of them ran.
    */
   readonly afterRestart?: Pick<BenchResult, 'peakRssMb' | 'rssByPhaseMb' | 'softLimitCollections'>;
+  /**
+   * The bench's own time by phase, in seconds, in the order they ran, each with its untimed
+   * setup and checks (absent in runs before 2026-12-07): where a run's minutes go.
+   */
+  readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
@@ -1634,25 +1639,35 @@ export class Bench {
 export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boolean): Promise<BenchResult> {
   const bench = new Bench(env, opts);
   const phases = new Set<Phase>(opts.phases ?? PHASES);
+  const phaseSeconds: Record<string, number> = {};
+  const timed = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      phaseSeconds[phase] = round((performance.now() - t0) / 1000, 0) + (phaseSeconds[phase] ?? 0);
+    }
+  };
   try {
-    const script = phases.has('script') ? await bench.script() : undefined;
+    const script = phases.has('script') ? await timed('script', () => bench.script()) : undefined;
     const sizes: SizeResult[] = [];
-    for (const n of opts.sizes) sizes.push(await bench.cold(n));
+    for (const n of opts.sizes) sizes.push(await timed(`cold ${String(n)}`, () => bench.cold(n)));
     const last = sizes[sizes.length - 1];
     const first = sizes[0];
     if (last === undefined || first === undefined) throw new Error('no sizes given');
-    const churn = phases.has('latency') ? await bench.churn(last.namespaces) : {};
+    const churn = phases.has('latency') ? await timed('latency', () => bench.churn(last.namespaces)) : {};
     if (phases.has('resync')) bench.enterPhase('resync');
-    const resync = phases.has('resync') ? { resync: await bench.resync() } : {};
-    const specChange = phases.has('spec-change') ? { specChange: await bench.specChange(last.namespaces) } : {};
+    const resync = phases.has('resync') ? { resync: await timed('resync', () => bench.resync()) } : {};
+    const specChange = phases.has('spec-change') ? { specChange: await timed('spec change', () => bench.specChange(last.namespaces)) } : {};
     const memory = await bench.memorySummary();
     // Before the tier switch, whose 10,000 namespaces (at 10,000) would make the cluster restarted a third larger.
-    const restart = phases.has('restart') ? { restart: await bench.restart() } : {};
+    const restart = phases.has('restart') ? { restart: await timed('restart', () => bench.restart()) } : {};
     // The main baseline's deletion before the tier switch: the tier takes the namespaces it
     // empties, not 10,000 more made and settled (tierSetup).
-    const deleted = phases.has('delete') ? await bench.deleteMain(last.namespaces) : undefined;
-    const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await bench.tierSwitch(last.namespaces) } : {};
-    const deletion = deleted === undefined ? {} : { deletion: [await bench.deleteGold(last.namespaces), deleted] };
+    const deleted = phases.has('delete') ? await timed('deletion (Delete)', () => bench.deleteMain(last.namespaces)) : undefined;
+    const tierSwitch = phases.has('tier-switch') ? { tierSwitch: await timed('tier switch', () => bench.tierSwitch(last.namespaces)) } : {};
+    const deletion =
+      deleted === undefined ? {} : { deletion: [await timed('deletion (Orphan)', () => bench.deleteGold(last.namespaces)), deleted] };
     const laterMemory =
       phases.has('restart') && (phases.has('tier-switch') || phases.has('delete')) ? await bench.memorySummary() : undefined;
     const afterRestart =
@@ -1693,6 +1708,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
       ...deletion,
       ...afterRestart,
       ...(growth === undefined ? {} : { growth }),
+      phaseSeconds,
     };
   } finally {
     if (cleanup) await bench.cleanup();

@@ -203,7 +203,20 @@ describe('the benchmark at 100 namespaces', () => {
         'baseline deletion (Orphan)',
         'baseline deletion (Delete)',
         'operator peak RSS',
+        "the bench's own time",
       ]),
     );
+    // Every phase timed, in the order it ran: the main baseline's deletion before the tier switch.
+    expect(Object.keys(result.phaseSeconds ?? {})).toEqual([
+      'script',
+      ...Object.keys(result.phaseSeconds ?? {}).filter((p) => p.startsWith('cold ')),
+      'latency',
+      'resync',
+      'spec change',
+      'restart',
+      'deletion (Delete)',
+      'tier switch',
+      'deletion (Orphan)',
+    ]);
   });
 });
