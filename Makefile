@@ -15,7 +15,7 @@ help:
 	@echo "make demo          start the local control plane and show the demo"
 	@echo "make test          lint, type check, unit and integration tests (real control plane)"
 	@echo "make format        format the TypeScript with Prettier (make lint checks it)"
-	@echo "make bench         the scale benchmark at 10,000 namespaces (~30 min with every phase; docs/performance.md)"
+	@echo "make bench         the scale benchmark at 10,000 namespaces (~35 min with every phase; docs/performance.md)"
 	@echo "                   PHASES=cold,spec-change (say) runs only those of script,cold,latency,resync,spec-change,restart,tier-switch,delete"
 	@echo "make bench-growth  cold convergence and peak RSS at 1,000, 5,000 and 10,000 namespaces, with slopes per 1,000 (docs/performance.md)"
 	@echo "make bench-preview what Audit mode's Pod Security preview costs at 10,000 namespaces with pods (docs/pod-security.md)"
@@ -115,7 +115,7 @@ OPERATOR_MEMORY = $(if $(OPERATOR_HEAP),--operator-heap $(OPERATOR_HEAP)) $(if $
 bench: install controlplane
 	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(OPERATOR_MEMORY)
 
-# How cold convergence and peak RSS grow with the cluster (not part of `make bench`'s 30 minutes):
+# How cold convergence and peak RSS grow with the cluster (not part of `make bench`):
 # cold convergence alone at each of GROWTH_SIZES, each size's namespaces added to the earlier ones',
 # with the slopes per 1,000 namespaces. EXCEPTIONS as for `make bench`.
 GROWTH_SIZES ?= 1000,5000,10000
