@@ -391,14 +391,11 @@ export class ReportBook {
       };
     const api = (kind: ReportKind, crd: string): ReportApi => new ReportApi(rest, clock, onError, kind, crd);
     // Reports trail the objects they describe rather than compete with them for the apiserver
-    // while thousands of namespaces converge: their workers give way to waiting reconciles. Four,
-    // so that once none waits the trail is short: at 10,000 namespaces two wrote the last Report
-    // 52.7 s after the last namespace converged, at some 5 ms of the apiserver's CPU each, on a
-    // machine with two cores to give them.
+    // while thousands of namespaces converge: two workers, which give way to waiting reconciles.
     const { reconciles } = deps;
     const queueOptions = {
       ...defaultQueueOptions,
-      workers: 4,
+      workers: 2,
       clock,
       ...(reconciles === undefined ? {} : { giveWay: { to: reconciles, maxMs: REPORT_MAX_WAIT_MS } }),
     };
