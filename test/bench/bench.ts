@@ -30,7 +30,7 @@ import { ComplianceChecker, LabelledObjects } from './checker.ts';
 import { BenchExceptions, NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
-import { createNamespaces, deleteIgnoringMissing, listAll, waitForNamespaceDefaults } from './fixtures.ts';
+import { createNamespaces, deleteIgnoringMissing, labelNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
 import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runFloorRelease, runFloorSwitch, runScript } from './floor.ts';
 import {
@@ -536,7 +536,7 @@ export class Bench {
   private gold: Tier | undefined;
   /**
    * Namespaces on each side the main baseline's deletion left empty (the cold convergence's),
-   * which a tier takes instead of making and settling its own.
+   * until a tier takes them instead of making and settling its own.
    */
   private emptied: { namespaces: readonly string[]; floorNamespaces: readonly string[] } | undefined;
   /** The exceptions made at each size, and what they (and their mirror for the floor) lift. */
@@ -1198,13 +1198,14 @@ export class Bench {
     const taken =
       emptied !== undefined && emptied.namespaces.length >= count && emptied.floorNamespaces.length >= count ? emptied : undefined;
     if (taken !== undefined) {
+      // One tier takes them (the tier switch's, or the gold tier the Orphan deletion makes without it).
+      this.emptied = undefined;
       namespaces = taken.namespaces.slice(0, count);
       floorNamespaces = taken.floorNamespaces.slice(0, count);
-      this.emptied = { namespaces: taken.namespaces.slice(count), floorNamespaces: taken.floorNamespaces.slice(count) };
-      const label = (labels: Readonly<Record<string, string>>) => async (ns: string) => {
-        await this.env.rest.mergePatch('Namespace', undefined, ns, { metadata: { labels } });
-      };
-      await Promise.all([pool(namespaces, 16, label(tierLabels)), pool(floorNamespaces, 16, label(floorLabels))]);
+      await Promise.all([
+        labelNamespaces(this.env.rest, namespaces, tierLabels),
+        labelNamespaces(this.env.rest, floorNamespaces, floorLabels),
+      ]);
       await runFloorSwitch(this.env.operatorRest, undefined, floorBaseline, floorNamespaces, this.opts.workers);
     } else {
       namespaces = this.names('tier', count);
@@ -1295,9 +1296,7 @@ export class Bench {
     let relabelMs = 0;
     const m = await this.measured(op, count, async () => {
       const t0 = performance.now();
-      await pool(opNs, this.opts.workers, async (ns) => {
-        await this.env.rest.mergePatch('Namespace', undefined, ns, { metadata: { labels: { [TIER_LABEL]: goldName } } });
-      });
+      await labelNamespaces(this.env.rest, opNs, { [TIER_LABEL]: goldName }, this.opts.workers);
       relabelMs = performance.now() - t0;
       await checker.until(`${String(count)} namespaces with gold's objects`, () => checker.complete === count, 1_800_000);
       await until(`no object labelled ${silverName}`, () => leftovers.count === 0, 600_000);
@@ -1645,7 +1644,7 @@ export async function runBench(env: BenchEnv, opts: BenchOptions, cleanup: boole
     try {
       return await run();
     } finally {
-      phaseSeconds[phase] = round((performance.now() - t0) / 1000, 0) + (phaseSeconds[phase] ?? 0);
+      phaseSeconds[phase] = round((performance.now() - t0) / 1000, 0);
     }
   };
   try {

@@ -54,6 +54,18 @@ export async function createNamespaces(
   });
 }
 
+/** Sets `labels` on each of the namespaces `names` (one merge patch each), `concurrency` at a time. */
+export async function labelNamespaces(
+  rest: RestClient,
+  names: readonly string[],
+  labels: Readonly<Record<string, string>>,
+  concurrency = 16,
+): Promise<void> {
+  await pool(names, concurrency, async (name) => {
+    await rest.mergePatch('Namespace', undefined, name, { metadata: { labels } });
+  });
+}
+
 /** Waits until the controller manager has made every namespace's default ServiceAccount and root CA ConfigMap; resolves with the milliseconds waited. */
 export async function waitForNamespaceDefaults(rest: RestClient, namespaces: readonly string[], timeoutMs = 900_000): Promise<number> {
   const started = Date.now();
