@@ -188,6 +188,7 @@ export class Controller {
       mayWrite: () => this.leading() && this.started,
       wanted: (ns, limits) => this.wantedReport(ns, limits),
       wantedCluster: (b, limits) => this.wantedClusterReport(b, limits),
+      baselineExists: (b) => this.caches.baseline(b) !== undefined,
       known: (ns) => this.firstPass.knows(ns),
       allKnown: () => this.firstPass.done,
       namespaces: () => this.results.keys(),
@@ -274,6 +275,11 @@ export class Controller {
   /** Called when this process becomes the leader: everything is looked at again. */
   startedLeading(): void {
     if (this.started) this.lookAtEverything();
+  }
+
+  /** Whether `baseline`'s ClusterReport waits to be looked at, is delayed by its interval, or is in flight. */
+  clusterReportPending(baseline: string): boolean {
+    return this.reports.clusterReportPending(baseline);
   }
 
   /** Resolves once both queues are empty and nothing is in flight. */

@@ -72,6 +72,24 @@ describe('WorkQueue', () => {
     expect(deferred).toHaveLength(0);
   });
 
+  it('says whether it holds a key: delayed, in flight, then not once done', async () => {
+    let release: () => void = () => undefined;
+    const { q, clock } = setup(async () => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return { kind: 'done' };
+    });
+    q.addAfter('a', 100);
+    expect([q.holds('a'), q.holds('b')]).toEqual([true, false]);
+    clock.advance(100);
+    await tick();
+    expect(q.holds('a')).toBe(true);
+    release();
+    await q.whenIdle();
+    expect(q.holds('a')).toBe(false);
+  });
+
   it('collapses duplicate adds of a waiting key', async () => {
     const seen: string[] = [];
     let release: () => void = () => undefined;

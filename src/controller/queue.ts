@@ -179,6 +179,11 @@ export class WorkQueue implements Backlog {
     this.delayed.set(key, { at, cancel });
   }
 
+  /** Whether `key` waits, is delayed or is in flight. */
+  holds(key: string): boolean {
+    return this.queued.has(key) || this.delayed.has(key) || this.active.has(key);
+  }
+
   /** Keys waiting, delayed or in flight. */
   get size(): number {
     return this.queued.size + this.delayed.size + this.active.size;

@@ -18,7 +18,8 @@
  *   that is there without kubeposture's label is left alone (counted, logged once). One that
  *   someone edits (where some other grant lets them) is put back.
  * - A namespace's Report goes when it leaves every baseline's scope (deleted by uid); a
- *   baseline's reports go with it (their ownerReference).
+ *   baseline's reports go with it (their ownerReference), its ClusterReport deleted by
+ *   kubeposture as soon as the baseline is gone, whatever the interval of its last build.
  * - **The legacy API.** Where OpenReports is not installed but wgpolicyk8s.io/v1alpha2 is
  *   (older Kyverno, Policy Reporter setups), the same reports are written as `PolicyReport`
  *   and `ClusterPolicyReport`, under the same names. OpenReports is preferred whenever it is
@@ -120,6 +121,8 @@ export interface ReportDeps {
   readonly wanted: (namespace: string, limits: ReportLimits | undefined) => LazyReport | undefined;
   /** What `baseline`'s ClusterReport should hold (every page); undefined: the baseline is gone. */
   readonly wantedCluster: (baseline: string, limits: ReportLimits | undefined) => WantedReport | undefined;
+  /** Whether `baseline` is in the caches (being deleted or not): cheap, unlike {@link wantedCluster}. */
+  readonly baselineExists: (baseline: string) => boolean;
   /**
    * False while `namespace` waits for its first reconcile since this replica began acting: its
    * Report is neither written nor removed until then (no result may only mean not looked at yet).
@@ -470,6 +473,11 @@ export class ReportBook {
     return this.reports.queue.size + this.clusterReports.queue.size;
   }
 
+  /** Whether `baseline`'s ClusterReport waits to be looked at, is delayed by its interval, or is in flight. */
+  clusterReportPending(baseline: string): boolean {
+    return this.clusterReports.queue.holds(baseline);
+  }
+
   /** Resolves once no report write is queued or in flight. */
   async idle(): Promise<void> {
     const { queue: namespaces } = this.reports;
@@ -554,6 +562,18 @@ export class ReportBook {
     const api = this.writable(this.clusterReports);
     // Built from every namespace's result, so not before each has one: offered again then.
     if (api === undefined || !this.deps.allKnown()) return { kind: 'done' };
+    const ofBaseline = (a: ReportApi): ReportRecord[] => a.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
+    // A baseline that is gone takes its ClusterReport with it at once: there is nothing to
+    // build, so no interval to wait (up to 50 s after a 10,000-namespace baseline's deletion).
+    if (!this.deps.baselineExists(baseline)) {
+      this.lastBuild.delete(baseline);
+      try {
+        for (const a of [api, ...this.clusterReports.retired()]) for (const r of ofBaseline(a)) await this.remove(a, r);
+        return { kind: 'done' };
+      } catch (err: unknown) {
+        return this.failed(api, baseline, err);
+      }
+    }
     // Built at most once per interval and page: at 10,000 namespaces a build is some 10 MB of
     // results to sort, print and hash, and during cold convergence every namespace's outcome changes.
     const now = this.deps.clock.now();
@@ -561,7 +581,6 @@ export class ReportBook {
     const every = clusterBuildInterval(this.deps.clusterIntervalMs, last?.pages);
     if (last !== undefined && now - last.at < every) return { kind: 'requeueAfter', delayMs: last.at + every - now };
     this.lastBuild.set(baseline, { ...last, at: now });
-    const ofBaseline = (a: ReportApi): ReportRecord[] => a.cache.list().filter((r) => r.metadata.labels?.[LABEL_BASELINE] === baseline);
     const ours = ofBaseline(api);
     const wanted = this.deps.wantedCluster(baseline, api.cache.get(undefined, clusterReportName(baseline, 1))?.limits);
     try {

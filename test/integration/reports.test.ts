@@ -319,6 +319,39 @@ describe('a Report in every governed namespace', () => {
   }, 120_000);
 });
 
+describe("a deleted baseline's ClusterReport", () => {
+  it('goes once the baseline is gone, without waiting for the interval its last build set', async () => {
+    const group = uniqueName('g');
+    const [, out = ''] = await createNamespaces('repd', 2, { 'kp-test': group });
+    const baseline = await createBaseline(baselineManifest(group, SPEC));
+    await waitCompliant(baseline, 2);
+    await eventually(async () => {
+      expect((await readClusterReport(baseline))?.summary.pass).toBe(2);
+    }, 30_000);
+    // An operator whose interval is far longer than this test (what waits for it shows), and
+    // whose first pass builds every ClusterReport once (the same: nothing written).
+    await op.stop();
+    op = await startAsOperator({ clusterReportIntervalMs: 120_000, reports: 'auto' });
+    // A namespace leaves: the ClusterReport is due again, held back by the interval of that build.
+    await labelNamespace(out, { 'kp-test': null });
+    await eventually(async () => {
+      expect(await readReport(out)).toBeUndefined();
+    }, 10_000);
+    await op.controller.settle();
+    expect(op.controller.clusterReportPending(baseline)).toBe(true);
+    expect((await readClusterReport(baseline))?.summary.pass).toBe(2);
+
+    const deleted = Date.now();
+    await user.request('DELETE', resourcePath('SecurityBaseline', undefined, baseline));
+    await eventually(async () => {
+      expect(await user.get('SecurityBaseline', undefined, baseline)).toBeUndefined();
+      expect(await readClusterReport(baseline)).toBeUndefined();
+      expect(op.controller.clusterReportPending(baseline)).toBe(false);
+    }, 20_000);
+    expect(Date.now() - deleted).toBeLessThan(60_000);
+  }, 120_000);
+});
+
 describe('without the OpenReports API', () => {
   it('writes nothing, and --reports=on refuses to start, saying why', async () => {
     await op.stop();
