@@ -1224,6 +1224,9 @@ export class Bench {
     checker.expect(baseline, namespaces);
     await checker.until(`${String(count)} namespaces with ${what}'s objects`, () => checker.complete === count, 1_800_000);
     await this.mustRun().idle();
+    // And their Reports, written once the reconciles have drained (reports.ts): not waited for
+    // before, 5,000 Report creates (at 10,000) went while the floor's switch was timed.
+    await this.reportsWritten(this.mustRun());
     const verified = await checker.verifyByListing();
     checker.stop();
     if (verified.complete !== count)
