@@ -1086,14 +1086,21 @@ export class Bench {
     const t0 = performance.now();
     await timed();
     const ms = performance.now() - t0;
+    const windowEnd = performance.now();
+    const reportsAtEnd = reportWrites(await op.metrics());
     await op.idle();
     // Reports give way to waiting reconciles (reports.ts): counted once written, and none left
     // to be written while the next phase is timed.
     await this.reportsWritten(op);
+    const reportsAfterMs = performance.now() - windowEnd;
     const cpu = cpuSeconds(op.pid) - cpuBefore;
     const after = await ApiserverRequests.read(this.env.rest, OPERATOR_FLOW_SCHEMA);
     const metricsAfter = await op.metrics();
     const reports = reportWrites(metricsAfter) - reportWrites(metricsBefore);
+    // Where the wait after a window goes: the Reports after the objects (they give way to the reconciles).
+    this.env.log(
+      `  the operator's report writes: ${String(reports)}, ${String(reportWrites(metricsAfter) - reportsAtEnd)} of them after the window; none pending ${(reportsAfterMs / 1000).toFixed(1)} s after it`,
+    );
     const own = operatorWriteCount(metricsAfter) - operatorWriteCount(metricsBefore) - reports;
     return {
       ms,
