@@ -1748,8 +1748,19 @@ function breakdown(
 }
 
 /** Every client's writes (not dry runs) by verb and resource (`PATCH resourcequotas`, `PUT baselines/status`), per `per`. */
+const verbAndResource = (r: RequestSeries): string => `${r.verb} ${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`;
+
 export function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
-  return breakdown(before, after, per, isWrite, (r) => `${r.verb} ${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`);
+  return breakdown(before, after, per, isWrite, verbAndResource);
+}
+
+/** Every client's requests between two readings, every verb (lists and watches too), by verb and resource, those `skip` picks left out. */
+export function requestsByResource(
+  before: ApiserverRequests,
+  after: ApiserverRequests,
+  skip: (s: RequestSeries) => boolean,
+): Record<string, number> {
+  return breakdown(before, after, 1, (s) => !skip(s), verbAndResource);
 }
 
 /** Namespaces reconciled so far, by the operator's own count. */

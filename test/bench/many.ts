@@ -3,8 +3,8 @@
  * by k = 1, 10, 100 baselines with disjoint selectors that together select them all
  * (namespace i is labelled for baseline i mod k). At each k: cold convergence against the
  * floor creating the same objects, the operator's CPU over it, a resync's CPU and writes, and
- * the operator's CPU per namespace event that changes no baseline's selection (2,000 changes of
- * a label no baseline selects on, in rounds over the namespaces if there are fewer) — the
+ * the operator's CPU per namespace event that changes no baseline's selection (10,000 changes
+ * of a label no baseline selects on, in rounds over the namespaces if there are fewer) — the
  * figure that must not grow with the baselines that do not select the namespace.
  *
  * The namespaces are made once, each carrying one group label per k (`many-k10: g3`), so that
@@ -26,7 +26,16 @@ import { OWNED_KINDS } from '../../src/baseline/objects.ts';
 import { resourcePath } from '../../src/kube/resources.ts';
 import type { Sendable } from '../../src/kube/rest.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bench, floorConverged, SET_LABEL, writesByResource, type BenchEnv, type BenchOptions, type ResyncResult } from './bench.ts';
+import {
+  Bench,
+  floorConverged,
+  requestsByResource,
+  SET_LABEL,
+  writesByResource,
+  type BenchEnv,
+  type BenchOptions,
+  type ResyncResult,
+} from './bench.ts';
 import { ComplianceChecker } from './checker.ts';
 import { NOTHING_EXEMPT, type ExemptFor } from './exceptions.ts';
 import { createNamespaces, deleteIgnoringMissing, listAll } from './fixtures.ts';
@@ -36,8 +45,17 @@ import { ApiserverRequests, cpuSeconds, memoryMb, REPORT_RESOURCES } from './mea
 import { metricSum, type OperatorProcess } from './operator-process.ts';
 import { formatRows, formatTable, type Row } from './report.ts';
 
-/** Namespace label events changing no baseline's selection, per k (by default). */
-export const EVENTS = 2000;
+/**
+ * Namespace label events changing no baseline's selection, per k (by default): one per
+ * namespace at 10,000. 2,000 until 2026-12-07 came to about a second of the operator's CPU,
+ * which a few milliseconds of what it does anyway (a full collection, a lease renewal, the
+ * bench's metrics reads) moved by a tenth: 1.36× k = 1's at k = 10 in one run, 1.10× in the
+ * run before.
+ */
+export const EVENTS = 10_000;
+
+/** How long the operator's idle CPU is sampled before the events (by default). */
+const IDLE_SAMPLE_MS = 5000;
 
 /** The label the event phase touches: selected by no baseline. */
 const TOUCH_LABEL = 'bench.kubeposture.io/touch';
@@ -65,6 +83,10 @@ export interface ManyStep {
     readonly reconciles: number;
     /** The operator's requests meanwhile, every verb, by its flow schema (0 expected: nothing to write, nothing to read). */
     readonly operatorRequests: number;
+    /** Every client's requests meanwhile but the changes themselves, by verb and resource (what operatorRequests were; absent before 2026-12-07). */
+    readonly otherRequests?: Readonly<Record<string, number>>;
+    /** The operator's CPU per second over 5 s idle just before, in ms: what it spends anyway (absent before 2026-12-07). */
+    readonly idleCpuMsPerSecond?: number;
     readonly cpuMsPerEvent: number;
     /** From the first change until the operator's last reconcile (or the last change, if later). */
     readonly wallMs: number;
@@ -97,6 +119,8 @@ export interface ManyOptions {
   readonly events?: number;
   /** The floor's uncounted first run (default on; the small version in make test goes without, for time). */
   readonly warmUp?: boolean;
+  /** How long the operator's idle CPU is sampled before each k's events (default IDLE_SAMPLE_MS). */
+  readonly idleSampleMs?: number;
 }
 
 export async function runManyBench(
@@ -193,7 +217,7 @@ export async function runManyBench(
         ns: opNs[i % n] ?? '',
         value: `k${String(k)}-${String(Math.floor(i / n))}`,
       }));
-      const touched = await namespaceEvents(env, op, changes, opts.workers);
+      const touched = await namespaceEvents(env, op, changes, opts.workers, many.idleSampleMs ?? IDLE_SAMPLE_MS);
       steps.push({
         baselines: k,
         namespaces: n,
@@ -250,8 +274,14 @@ async function namespaceEvents(
   op: OperatorProcess,
   changes: readonly { readonly ns: string; readonly value: string }[],
   workers: number,
+  idleSampleMs: number,
 ): Promise<ManyStep['events']> {
   await op.idle();
+  // What the operator spends anyway when nothing happens (its timers, the bench's metrics reads).
+  const idleCpuBefore = cpuSeconds(op.pid);
+  const idleT0 = performance.now();
+  await sleep(idleSampleMs);
+  const idleCpuMsPerSecond = round(((cpuSeconds(op.pid) - idleCpuBefore) * 1e6) / (performance.now() - idleT0), 1);
   const reconcilesBefore = metricSum(await op.metrics(), 'kubeposture_reconciles_total');
   const before = await ApiserverRequests.read(env.rest, OPERATOR_FLOW_SCHEMA);
   const cpuBefore = cpuSeconds(op.pid);
@@ -273,15 +303,18 @@ async function namespaceEvents(
   }
   const cpu = cpuSeconds(op.pid) - cpuBefore;
   const after = await ApiserverRequests.read(env.rest, OPERATOR_FLOW_SCHEMA);
+  const otherRequests = requestsByResource(before, after, (s) => s.verb === 'PATCH' && s.resource === 'namespaces' && s.subresource === '');
   const result = {
     count: changes.length,
     reconciles: last - reconcilesBefore,
     operatorRequests: after.operator - before.operator,
+    otherRequests,
+    idleCpuMsPerSecond,
     cpuMsPerEvent: round((cpu * 1000) / changes.length, 3),
     wallMs: round(Math.max(lastChange, patchedAt) - t0, 0),
   };
   env.log(
-    `  ${String(result.count)} namespace label changes: ${String(result.reconciles)} reconciles, ${String(result.operatorRequests)} operator requests, ${(cpu * 1000).toFixed(0)} ms CPU (${String(result.cpuMsPerEvent)} ms per event), idle ${(result.wallMs / 1000).toFixed(1)} s after the first`,
+    `  ${String(result.count)} namespace label changes: ${String(result.reconciles)} reconciles, ${String(result.operatorRequests)} operator requests, ${(cpu * 1000).toFixed(0)} ms CPU (${String(result.cpuMsPerEvent)} ms per event), idle ${(result.wallMs / 1000).toFixed(1)} s after the first; idle just before, ${String(idleCpuMsPerSecond)} ms CPU a second; every client's requests meanwhile but the changes: ${JSON.stringify(otherRequests)}`,
   );
   return result;
 }
@@ -380,7 +413,18 @@ export function manyRows(r: ManyResult): Row[] {
 export function renderMany(r: ManyResult): string {
   const s = (ms: number): string => (ms / 1000).toFixed(1);
   const figures = formatTable(
-    ['k', 'cold conv s', 'floor s', 'ratio', 'cold CPU s', 'resync CPU s', 'CPU per event ms', 'events idle after s', 'peak RSS MB'],
+    [
+      'k',
+      'cold conv s',
+      'floor s',
+      'ratio',
+      'cold CPU s',
+      'resync CPU s',
+      'CPU per event ms',
+      'idle CPU ms/s',
+      'events idle after s',
+      'peak RSS MB',
+    ],
     r.steps.map((st) => [
       String(st.baselines),
       s(st.operatorMs),
@@ -389,6 +433,7 @@ export function renderMany(r: ManyResult): string {
       st.coldCpuSeconds.toFixed(1),
       st.resync.cpuSeconds.toFixed(2),
       st.events.cpuMsPerEvent.toFixed(3),
+      st.events.idleCpuMsPerSecond === undefined ? '' : st.events.idleCpuMsPerSecond.toFixed(1),
       s(st.events.wallMs),
       String(st.peakRssMb),
     ]),
