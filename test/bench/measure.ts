@@ -15,6 +15,13 @@ export interface RequestSeries {
   /** `dryRun=All`: judged by admission, nothing stored. */
   readonly dryRun: boolean;
   readonly value: number;
+  /**
+   * All its labels as the apiserver printed them: what tells it from every other series. The
+   * fields above leave some out (group, version, scope: a cluster-wide LIST and one in a
+   * namespace, say), and readings matched on those alone subtracted one series' count from
+   * another's (a LIST counted 97 times in a window with none, 2026-12-07).
+   */
+  readonly key: string;
 }
 
 const SERIES = /^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$/;
@@ -35,6 +42,7 @@ export function parseRequestTotals(text: string): RequestSeries[] {
       code: labels.code ?? '',
       dryRun: (labels.dry_run ?? '') !== '',
       value: Number(m[2]),
+      key: m[1] ?? '',
     });
   }
   return out;
@@ -81,16 +89,19 @@ export class ApiserverRequests {
   }
 
   static async read(rest: RestClient, operatorFlowSchema: string): Promise<ApiserverRequests> {
-    const text = String(await rest.request('GET', '/metrics'));
+    return ApiserverRequests.parse(String(await rest.request('GET', '/metrics')), operatorFlowSchema);
+  }
+
+  /** The counters in a Prometheus text exposition of the apiserver's. */
+  static parse(text: string, operatorFlowSchema: string): ApiserverRequests {
     return new ApiserverRequests(parseRequestTotals(text), flowRequests(text, operatorFlowSchema));
   }
 
-  /** Requests counted since `earlier` that match `filter`. */
+  /** Requests counted since `earlier` that match `filter`, each series against the same series then. */
   since(earlier: ApiserverRequests, filter: (s: RequestSeries) => boolean): number {
-    const key = (s: RequestSeries): string => `${s.verb}|${s.resource}|${s.subresource}|${s.code}|${String(s.dryRun)}`;
-    const before = new Map(earlier.series.map((s) => [key(s), s.value]));
+    const before = new Map(earlier.series.map((s) => [s.key, s.value]));
     let n = 0;
-    for (const s of this.series) if (filter(s)) n += s.value - (before.get(key(s)) ?? 0);
+    for (const s of this.series) if (filter(s)) n += s.value - (before.get(s.key) ?? 0);
     return n;
   }
 }

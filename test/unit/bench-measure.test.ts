@@ -1,4 +1,5 @@
 import {
+  ApiserverRequests,
   failedWrites,
   flowRequests,
   namespaceDryRun,
@@ -27,7 +28,14 @@ describe("the benchmark's readings", () => {
   it("parses the apiserver's request counters", () => {
     const series = parseRequestTotals(METRICS);
     expect(series).toHaveLength(5);
-    expect(series[0]).toEqual({ verb: 'POST', resource: 'networkpolicies', subresource: '', code: '201', dryRun: false, value: 20000 });
+    expect(series[0]).toMatchObject({
+      verb: 'POST',
+      resource: 'networkpolicies',
+      subresource: '',
+      code: '201',
+      dryRun: false,
+      value: 20000,
+    });
     expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST', 'PATCH', 'PATCH']);
   });
 
@@ -38,6 +46,18 @@ describe("the benchmark's readings", () => {
       'PATCH namespaces 7',
     ]);
     expect(series.filter(namespaceDryRun).map((s) => s.value)).toEqual([40]);
+  });
+
+  it('reads each series against the same series earlier, not one that differs only in labels it does not name', () => {
+    const list = (scope: string, n: number): string =>
+      `apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="configmaps",scope="${scope}",subresource="",verb="LIST",version="v1"} ${String(n)}`;
+    const earlier = ApiserverRequests.parse(`${list('cluster', 97)}\n${list('namespace', 0)}\n`, 'service-accounts');
+    const same = ApiserverRequests.parse(`${list('cluster', 97)}\n${list('namespace', 0)}\n`, 'service-accounts');
+    expect(same.since(earlier, () => true)).toBe(0);
+    const later = ApiserverRequests.parse(`${list('cluster', 99)}\n${list('namespace', 5)}\n${METRICS}`, 'service-accounts');
+    expect(later.since(earlier, (s) => s.resource === 'configmaps')).toBe(7);
+    // A series first seen later counts whole.
+    expect(later.since(earlier, (s) => s.resource === 'networkpolicies')).toBe(20000);
   });
 
   it("counts one flow schema's requests", () => {
