@@ -85,7 +85,7 @@ export interface ManyStep {
     readonly operatorRequests: number;
     /** Every client's requests meanwhile but the changes themselves, by verb and resource (what operatorRequests were; absent before 2026-12-07). */
     readonly otherRequests?: Readonly<Record<string, number>>;
-    /** The operator's CPU per second over 5 s idle just before, in ms: what it spends anyway (absent before 2026-12-07). */
+    /** The operator's CPU per second over a few seconds idle just before (5 by default), in ms: what it spends anyway (absent before 2026-12-07). */
     readonly idleCpuMsPerSecond?: number;
     readonly cpuMsPerEvent: number;
     /** From the first change until the operator's last reconcile (or the last change, if later). */
