@@ -1747,9 +1747,10 @@ function breakdown(
   return out;
 }
 
-/** Every client's writes (not dry runs) by verb and resource (`PATCH resourcequotas`, `PUT baselines/status`), per `per`. */
+/** A series' verb and resource, its subresource after a slash (`PATCH resourcequotas`, `PUT baselines/status`). */
 const verbAndResource = (r: RequestSeries): string => `${r.verb} ${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`;
 
+/** Every client's writes (not dry runs) by verb and resource (`PATCH resourcequotas`, `PUT baselines/status`), per `per`. */
 export function writesByResource(before: ApiserverRequests, after: ApiserverRequests, per: number): Record<string, number> {
   return breakdown(before, after, per, isWrite, verbAndResource);
 }

@@ -28,13 +28,14 @@ describe("the benchmark's readings", () => {
   it("parses the apiserver's request counters", () => {
     const series = parseRequestTotals(METRICS);
     expect(series).toHaveLength(5);
-    expect(series[0]).toMatchObject({
+    expect(series[0]).toEqual({
       verb: 'POST',
       resource: 'networkpolicies',
       subresource: '',
       code: '201',
       dryRun: false,
       value: 20000,
+      key: 'code="201",component="apiserver",dry_run="",group="networking.k8s.io",resource="networkpolicies",scope="resource",subresource="",verb="POST",version="v1"',
     });
     expect(series.filter(namespaceObjectRequest).map((s) => s.verb)).toEqual(['POST', 'PATCH', 'PATCH']);
   });
