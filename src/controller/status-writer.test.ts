@@ -123,14 +123,36 @@ describe('StatusWriter flush', () => {
 
   it('writes at most once per interval while status keeps changing, and ends with the latest', async () => {
     const r = rig();
-    // A namespace more every 100 ms for 3 s: every flush has something new to say.
+    // A namespace more every 100 ms for 3 s: every flush has something new to say. (In steps
+    // of 50 ms, so that each write is answered at the fake time it was sent.)
     for (let i = 1; i <= 30; i++) {
       reconcile(r, nsResult(`ns-${String(i)}`, 'sb'));
-      await pass(r, 100);
+      await pass(r, 50);
+      await pass(r, 50);
     }
     expect(r.writes.map((w) => w.at - START)).toEqual([STATUS_BATCH_MS, STATUS_BATCH_MS + INTERVAL, STATUS_BATCH_MS + 2 * INTERVAL]);
     await pass(r, INTERVAL);
     expect(r.writes.map((w) => w.status.namespaces?.selected)).toEqual([1, 11, 21, 30]);
+  });
+
+  it('counts the interval from when the last write was answered, and starts none while one is under way', async () => {
+    const r = rig();
+    const release = r.rest.holdAnswers();
+    reconcile(r, nsResult('a', 'sb'));
+    await pass(r, STATUS_BATCH_MS);
+    expect(r.rest.merges).toHaveLength(1);
+    // The apiserver takes 1.5 s to answer, and meanwhile something else changes.
+    reconcile(r, nsResult('b', 'sb'));
+    await pass(r, 1500);
+    expect(r.rest.merges).toHaveLength(1);
+    release();
+    await pass(r, 0);
+    expect(r.writes.map((w) => w.at - START)).toEqual([STATUS_BATCH_MS + 1500]);
+    await pass(r, INTERVAL - 1);
+    expect(r.rest.merges).toHaveLength(1);
+    await pass(r, 1);
+    expect(r.writes.map((w) => w.at - START)).toEqual([STATUS_BATCH_MS + 1500, STATUS_BATCH_MS + 1500 + INTERVAL]);
+    expect(r.writes[1]?.status.namespaces?.selected).toBe(2);
   });
 
   it('writes what waits for its interval at once on flushNow', async () => {

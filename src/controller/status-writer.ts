@@ -57,10 +57,13 @@ export class StatusWriter {
   private readonly warming = new Map<string, Set<string>>();
   private readonly dirty = new Set<string>();
   private readonly ledger = new DriftLedger();
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  /** When the last write was answered: the interval counts from there. */
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
   private cancelFlush: (() => void) | undefined;
   /** The flush the timer started, while it runs. */
   private writing: Promise<void> | undefined;
+  /** A baseline was marked dirty while a flush ran: the next is scheduled once it ends. */
+  private dirtiedWhileWriting = false;
   private stopped = false;
 
   constructor(deps: StatusWriterDeps) {
@@ -169,16 +172,29 @@ export class StatusWriter {
 
   /**
    * Status is written soon after a change (a short pause gathers the burst one
-   * event causes) and at most once per interval under churn.
+   * event causes) and at most once per interval under churn. The interval runs from
+   * when the last write was answered, not when it was sent: a slow write does not bring
+   * the next one closer, and one flush never overlaps another.
    */
   markDirty(baseline: string): void {
     this.dirty.add(baseline);
+    if (this.writing !== undefined) {
+      this.dirtiedWhileWriting = true;
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.cancelFlush !== undefined || this.stopped) return;
-    const delay = Math.max(STATUS_BATCH_MS, this.lastFlushAt + this.deps.statusIntervalMs - this.deps.clock.now());
+    const delay = Math.max(STATUS_BATCH_MS, this.lastWriteAt + this.deps.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
       this.writing = this.flush().finally(() => {
         this.writing = undefined;
+        if (!this.dirtiedWhileWriting) return;
+        this.dirtiedWhileWriting = false;
+        this.schedule();
       });
     }, delay);
   }
@@ -209,8 +225,7 @@ export class StatusWriter {
     // Those still warming stay dirty: the last namespace they wait for marks them again.
     const names = [...this.dirty].filter((n) => !this.warming.has(n));
     for (const n of names) this.dirty.delete(n);
-    this.lastFlushAt = this.deps.clock.now();
-    const now = rfc3339(this.lastFlushAt);
+    const now = rfc3339(this.deps.clock.now());
     for (const name of names) {
       const obj = caches.baseline(name);
       if (obj === undefined) continue;
@@ -240,13 +255,18 @@ export class StatusWriter {
               );
       if (sameStatus(obj.status, status)) continue;
       try {
-        await this.deps.rest.mergePatch(
-          'SecurityBaseline',
-          undefined,
-          name,
-          { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } },
-          'status',
-        );
+        await this.deps.rest
+          .mergePatch(
+            'SecurityBaseline',
+            undefined,
+            name,
+            { status: { ...nulls(obj.status), ...status, lastReconcileTime: now } },
+            'status',
+          )
+          .finally(() => {
+            // Answered (or failed): the interval counts from now, before a retry is scheduled.
+            this.lastWriteAt = this.deps.clock.now();
+          });
         this.deps.log.debug('Wrote status', { baseline: name, generation });
       } catch (err: unknown) {
         // Gone meanwhile (its finalizer was just removed): nothing to report on.
