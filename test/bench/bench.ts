@@ -32,7 +32,18 @@ import { growthOf, type Growth } from './growth.ts';
 import { FROM_INGRESS, GOLD_SPEC, LIMIT_RANGE, PROMETHEUS_SCRAPE, SILVER_SPEC, TIER_LABEL } from './tiers.ts';
 import { createNamespaces, deleteIgnoringMissing, labelNamespaces, listAll, waitForNamespaceDefaults } from './fixtures.ts';
 import { OPERATOR_FLOW_SCHEMA } from './identity.ts';
-import { FLOOR_MANAGED_BY, floorCopy, pool, runFloor, runFloorChange, runFloorRelease, runFloorSwitch, runScript } from './floor.ts';
+import {
+  boundToClusterRoles,
+  FLOOR_MANAGED_BY,
+  floorCopy,
+  pool,
+  runFloor,
+  runFloorChange,
+  runFloorObjects,
+  runFloorRelease,
+  runFloorSwitch,
+  runScript,
+} from './floor.ts';
 import {
   ApiserverRequests,
   baselineStatusWrite,
@@ -101,6 +112,24 @@ export interface BenchOptions {
    * part of the size's baseline in one of its namespaces (exceptions.ts); default none.
    */
   readonly exceptions?: number;
+  /**
+   * The latency phase also times the floor with workload RoleBindings to one ClusterRole per
+   * workload instead of a Role in each namespace, without and with `bind` on those ClusterRoles
+   * (floorBindingVariants): the RBAC design issue 20 asks to weigh. Default off.
+   */
+  readonly latencyVariants?: boolean;
+}
+
+/** A floor variant's new-namespace latency (floorBindingVariants). */
+export interface VariantLatency {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly bound: number;
+}
+
+function variantSummary(v: { readonly ms: readonly number[]; readonly bound: number }): VariantLatency {
+  return { samples: v.ms.length, p50Ms: round(percentile(v.ms, 50), 1), p99Ms: round(percentile(v.ms, 99), 1), bound: v.bound };
 }
 
 export interface BenchEnv {
@@ -374,6 +403,12 @@ export interface BenchResult {
     readonly maxMs: number;
     readonly floorP50Ms: number;
     readonly floorP99Ms: number;
+    /**
+     * The floor with each workload's RoleBinding to a ClusterRole (`latencyVariants`): one
+     * escalation check, then, with `bind`, none. `bound`: the RoleBindings to those ClusterRoles found by listing.
+     */
+    readonly clusterRole?: VariantLatency;
+    readonly clusterRoleBind?: VariantLatency;
   };
   readonly repair?: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `dryRuns`: of namespaces (Pod Security), by the apiserver; `operatorRequests`: its flow, every verb. */
@@ -863,6 +898,124 @@ export class Bench {
     return out;
   }
 
+  /**
+   * The floor again, with each workload's RoleBinding bound to one ClusterRole per workload
+   * (made once, with the Role's rules) instead of a Role in every namespace: first as the
+   * operator's identity is now (it holds those rules in the namespace through the grantor, so
+   * the apiserver's escalation check runs once, for the RoleBinding, not twice), then with
+   * `bind` on those ClusterRoles by name (no check, and no grantor). In namespaces of their own
+   * (their objects carry a baseline label of their own, so no later check counts them), deleted
+   * afterwards, and waited for, with the ClusterRoles, so that the phases after see the cluster
+   * as they would without.
+   */
+  async floorBindingVariants(n: number): Promise<Record<'clusterRole' | 'clusterRoleBind', { ms: number[]; bound: number }>> {
+    const baseline = this.floorBaselines.get(n);
+    if (baseline === undefined) throw new Error(`no floor baseline for ${String(n)}`);
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    const roles = desiredObjects(baseline, 'any').flatMap((d) => (d.object.kind === 'Role' ? [d.object] : []));
+    if (roles.length === 0) throw new Error(`the floor baseline for ${String(n)} has no workload Role to bind a ClusterRole in place of`);
+    const named = (variant: string) => (role: string) => this.name(`${variant}-${role}`);
+    const variants = [
+      { key: 'clusterRole', clusterRole: named('floorcr'), grantor: true },
+      { key: 'clusterRoleBind', clusterRole: named('floorcrbind'), grantor: false },
+    ] as const;
+    const binder = this.name('floorcrbinder');
+    const clusterRoles = [
+      ...variants.flatMap((v) => roles.map((r) => ({ name: v.clusterRole(r.metadata.name), rules: r.rules }))),
+      {
+        name: binder,
+        rules: [
+          {
+            apiGroups: ['rbac.authorization.k8s.io'],
+            resources: ['clusterroles'],
+            verbs: ['bind'],
+            resourceNames: roles.map((r) => named('floorcrbind')(r.metadata.name)),
+          },
+        ],
+      },
+    ];
+    for (const cr of clusterRoles)
+      await this.env.rest.request('POST', `${rbac}/clusterroles`, {
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: cr.name },
+          rules: cr.rules,
+        },
+      });
+    await this.env.rest.request('POST', `${rbac}/clusterrolebindings`, {
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: binder },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: binder },
+        subjects: [{ kind: 'ServiceAccount', ...DEFAULT_OPERATOR_SERVICE_ACCOUNT }],
+      },
+    });
+    const set = this.name('floorvariant');
+    const out = { clusterRole: { ms: [] as number[], bound: 0 }, clusterRoleBind: { ms: [] as number[], bound: 0 } };
+    try {
+      // The apiserver's authorizer sees the new binding within a moment; wait for it, untimed.
+      for (let i = 0; !(await this.operatorMayBind(named('floorcrbind')(roles[0]?.metadata.name ?? ''))); i += 1) {
+        if (i > 100)
+          throw new Error(`the operator's identity still may not bind ${named('floorcrbind')(roles[0]?.metadata.name ?? '')} after 10 s`);
+        await sleep(100);
+      }
+      for (const v of variants) {
+        const label = this.name(v.key.toLowerCase());
+        for (let i = 0; i < this.opts.latencySamples; i += 1) {
+          const name = this.name(`${v.key.toLowerCase()}${String(n)}-${String(i)}`);
+          const t0 = performance.now();
+          await this.createNamespace(name, set);
+          await runFloorObjects(this.env.operatorRest, [name], 1, (ns) =>
+            boundToClusterRoles(baseline, ns, v.clusterRole, v.grantor, label),
+          );
+          out[v.key].ms.push(performance.now() - t0);
+        }
+        // What was written, by listing: each workload's RoleBinding names its ClusterRole, and no Role was made.
+        const names = new Set(roles.map((r) => v.clusterRole(r.metadata.name)));
+        const selector = { labelSelector: `${LABEL_BASELINE}=${label}` };
+        const bindings = await listAll(this.env.rest, resourcePath('RoleBinding'), selector);
+        if ((await listAll(this.env.rest, resourcePath('Role'), selector)).length > 0)
+          throw new Error(`a Role was made in ${v.key}'s namespaces`);
+        out[v.key].bound = bindings.filter((b) => {
+          const ref = (b as WireObject & { roleRef?: { kind?: string; name?: string } }).roleRef;
+          return ref?.kind === 'ClusterRole' && names.has(ref.name ?? '');
+        }).length;
+      }
+    } finally {
+      await this.removeVariants(set, [
+        `${rbac}/clusterrolebindings/${binder}`,
+        ...clusterRoles.map((cr) => `${rbac}/clusterroles/${cr.name}`),
+      ]);
+    }
+    return out;
+  }
+
+  /** Deletes the namespaces of set `set`, waits until they are gone, then deletes `paths`. */
+  private async removeVariants(set: string, paths: readonly string[]): Promise<void> {
+    await pool(await this.namespacesLabelled([set]), 16, async (ns) => {
+      await deleteIgnoringMissing(this.env.rest, 'Namespace', ns);
+    });
+    for (let i = 0; (await this.namespacesLabelled([set])).length > 0; i += 1) {
+      if (i > 600) throw new Error(`the latency variants' namespaces still there after 5 min`);
+      await sleep(500);
+    }
+    for (const path of paths) await this.env.rest.request('DELETE', path);
+  }
+
+  /** Whether the operator's identity may bind ClusterRole `name`, as the apiserver's authorizer says now. */
+  private async operatorMayBind(name: string): Promise<boolean> {
+    const review = (await this.env.operatorRest.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', verb: 'bind', name } },
+      },
+    })) as { status?: { allowed?: boolean } };
+    return review.status?.allowed === true;
+  }
+
   /** Managed objects deleted or edited one at a time: time until each is back as the baseline has it. */
   async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<number[]> {
     const out: number[] = [];
@@ -938,6 +1091,13 @@ export class Bench {
     const reportWritesUnderChurn = reportWrites(await op.metrics()) - reportsBefore;
     watch.stop();
     checker.stop();
+    let variants: Awaited<ReturnType<Bench['floorBindingVariants']>> | undefined;
+    if (this.opts.latencyVariants === true) {
+      this.env.log(
+        `new namespaces, the floor with workload RoleBindings to ClusterRoles: ${String(this.opts.latencySamples)} without bind, as many with`,
+      );
+      variants = await this.floorBindingVariants(n);
+    }
     const gaps = writesAt.slice(1).map((t, i) => t - (writesAt[i] ?? t));
     const summary = (v: number[]): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } => ({
       samples: v.length,
@@ -950,6 +1110,12 @@ export class Bench {
         ...summary(fresh),
         floorP50Ms: round(percentile(floorFresh, 50), 1),
         floorP99Ms: round(percentile(floorFresh, 99), 1),
+        ...(variants === undefined
+          ? {}
+          : {
+              clusterRole: variantSummary(variants.clusterRole),
+              clusterRoleBind: variantSummary(variants.clusterRoleBind),
+            }),
       },
       repair: summary(repaired),
       statusWrites: {

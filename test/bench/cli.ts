@@ -10,6 +10,7 @@
  *                          [--operator image|source]  (the operator as the image runs it, compiled (default), or from the sources)
  *                          [--operator-heap MIB] [--operator-soft-limit MIB]  (its --max-old-space-size and soft memory limit, if not the Deployment's)
  *                          [--exceptions 100]  (SecurityBaselineExceptions made at each size, each lifting one part in one namespace: exceptions.ts)
+ *                          [--latency-variants]  (the latency phase also times the floor with workload RoleBindings to ClusterRoles: bench.ts)
  *
  * The phases: `script` (render + kubectl apply, one namespace after another), `cold` (cold
  * convergence at each size, against the floor; it always runs, as every other phase starts
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
       // SecurityBaselineExceptions at each size, each lifting one part of its baseline in one namespace (exceptions.ts):
       // 100 unless given, none for --wide unless given.
       exceptions: { type: 'string' },
+      // The latency phase also times the floor with each workload's RoleBinding to a ClusterRole, without and with bind.
+      'latency-variants': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
     reports: values.reports === 'on',
     phases: parsePhases(values.phases),
     exceptions: values.exceptions === undefined ? (wideNamespaces > 0 ? 0 : 100) : count('exceptions', values.exceptions),
+    latencyVariants: values['latency-variants'],
     operatorMemory: {
       ...(values['operator-heap'] === undefined ? {} : { heapMiB: mebibytes('operator-heap', values['operator-heap']) }),
       ...(values['operator-soft-limit'] === undefined

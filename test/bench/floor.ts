@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
+import { DEFAULT_OPERATOR_SERVICE_ACCOUNT, LABEL_BASELINE, LABEL_MANAGED_BY } from '../../src/api/constants.ts';
 import type { SecurityBaseline } from '../../src/api/types.ts';
 import { desiredObjects, isGrantor } from '../../src/baseline/build.ts';
 import { whileGrantSettles } from '../../src/controller/grant.ts';
@@ -61,6 +61,42 @@ function floorObjects(baseline: SecurityBaseline, namespace: string, exempt: Exe
   return desiredObjects(baseline, namespace, DEFAULT_OPERATOR_SERVICE_ACCOUNT, exempt(baseline.metadata.name, namespace));
 }
 
+/**
+ * `baseline`'s objects in `namespace` as they would be if each workload's RoleBinding named one
+ * ClusterRole per workload, made once for the cluster (`clusterRole` gives its name from the
+ * Role's), instead of a Role of its own in every namespace: the RBAC design issue 20 asks to
+ * weigh for a new namespace's median (bench.ts, `latencyVariants`). Without `grantor` the
+ * grantor RoleBinding is left out too: a writer that may `bind` those ClusterRoles by name
+ * needs none of their permissions. The objects carry `label` as their baseline label, so that
+ * no check of the floor baseline's objects counts them.
+ */
+export function boundToClusterRoles(
+  baseline: SecurityBaseline,
+  namespace: string,
+  clusterRole: (role: string) => string,
+  grantor: boolean,
+  label: string,
+): Desired[] {
+  return floorObjects(baseline, namespace, NOTHING_EXEMPT).flatMap((d): Desired[] => {
+    const o = d.object;
+    if (d.ownership === 'shared' || o.kind === 'Namespace') return [d];
+    if (o.kind === 'Role' || (!grantor && isGrantor(o.kind, o.metadata.name))) return [];
+    const metadata = { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_BASELINE]: label } };
+    if (o.kind !== 'RoleBinding' || isGrantor(o.kind, o.metadata.name)) return [{ ...d, object: { ...o, metadata } }];
+    return [{ ...d, object: { ...o, metadata, roleRef: { ...o.roleRef, kind: 'ClusterRole', name: clusterRole(o.roleRef.name) } } }];
+  });
+}
+
+/** Creates each namespace's objects `objects` gives, as runFloor does; resolves with the wall-clock milliseconds. */
+export async function runFloorObjects(
+  rest: RestClient,
+  namespaces: readonly string[],
+  workers: number,
+  objects: (ns: string) => readonly Desired[],
+): Promise<number> {
+  return writeInWaves(rest, namespaces, workers, objects, (d) => (d.ownership === 'owned' ? 'create' : 'apply'));
+}
+
 /** Creates every namespace's desired objects (less what `exempt` lifts); resolves with the wall-clock milliseconds. */
 export async function runFloor(
   rest: RestClient,
@@ -69,13 +105,7 @@ export async function runFloor(
   workers: number,
   exempt: ExemptFor = NOTHING_EXEMPT,
 ): Promise<number> {
-  return writeInWaves(
-    rest,
-    namespaces,
-    workers,
-    (ns) => floorObjects(baseline, ns, exempt),
-    (d) => (d.ownership === 'owned' ? 'create' : 'apply'),
-  );
+  return runFloorObjects(rest, namespaces, workers, (ns) => floorObjects(baseline, ns, exempt));
 }
 
 /**
@@ -95,11 +125,10 @@ async function writeInWaves(
     const all = objects(ns);
     const grantor = all.filter((d) => isGrantor(d.object.kind, d.object.metadata.name));
     const others = all.filter((d) => !grantor.includes(d));
-    for (const wave of [
-      grantor,
-      others.filter((d) => d.object.kind !== 'RoleBinding'),
-      others.filter((d) => d.object.kind === 'RoleBinding'),
-    ]) {
+    // A RoleBinding to a Role waits for the Role; one to a ClusterRole (the grantor's waits for
+    // nothing, the others for the grantor) goes with the rest.
+    const toRole = (d: Desired): boolean => d.object.kind === 'RoleBinding' && d.object.roleRef.kind === 'Role';
+    for (const wave of [grantor, others.filter((d) => !toRole(d)), others.filter(toRole)]) {
       await Promise.all(
         wave.map(async (d) => {
           const o = floorCopy(d.object);
