@@ -105,6 +105,8 @@ clean: cluster-down
 # PHASES (comma-separated, of script,cold,latency,resync,spec-change,restart,tier-switch,delete; all when empty) selects
 # the phases (cold convergence always runs: the others start from it). EXCEPTIONS: SecurityBaselineExceptions
 # made at each size (100 unless set). More than one size (SIZES=1000,10000) adds a growth block.
+# LATENCY_VARIANTS=1: the latency phase also times the floor with each workload's RoleBinding to a ClusterRole
+# instead of a Role per namespace, without and with bind on it (docs/performance.md, "Where the time goes").
 # OPERATOR_HEAP and OPERATOR_SOFT_LIMIT (MiB), for this and the other benchmarks: the operator's V8 heap and soft
 # memory limit instead of config/manager/deployment.yaml's, as that file says to size them for a larger cache.
 SIZES ?= 10000
@@ -113,7 +115,7 @@ SAMPLES ?= 200
 PHASES ?=
 OPERATOR_MEMORY = $(if $(OPERATOR_HEAP),--operator-heap $(OPERATOR_HEAP)) $(if $(OPERATOR_SOFT_LIMIT),--operator-soft-limit $(OPERATOR_SOFT_LIMIT))
 bench: install controlplane
-	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(OPERATOR_MEMORY)
+	$(NODE) test/bench/cli.ts --sizes $(SIZES) --script $(SCRIPT) --samples $(SAMPLES) $(if $(PHASES),--phases $(PHASES)) $(if $(EXCEPTIONS),--exceptions $(EXCEPTIONS)) $(if $(LATENCY_VARIANTS),--latency-variants) $(OPERATOR_MEMORY)
 
 # How cold convergence and peak RSS grow with the cluster (not part of `make bench`):
 # cold convergence alone at each of GROWTH_SIZES, each size's namespaces added to the earlier ones',
