@@ -155,6 +155,24 @@ describe('StatusWriter flush', () => {
     expect(r.writes[1]?.status.namespaces?.selected).toBe(2);
   });
 
+  it('starts no write beside one flushNow started, and writes a change made meanwhile one interval after it', async () => {
+    const r = rig();
+    const release = r.rest.holdAnswers();
+    reconcile(r, nsResult('a', 'sb'));
+    const flushed = r.writer.flushNow();
+    await pass(r, 0);
+    expect(r.rest.merges).toHaveLength(1);
+    reconcile(r, nsResult('b', 'sb'));
+    await pass(r, 1500);
+    expect(r.rest.merges).toHaveLength(1);
+    release();
+    await flushed;
+    expect(r.writes.map((w) => w.at - START)).toEqual([1500]);
+    await pass(r, INTERVAL);
+    expect(r.writes.map((w) => w.at - START)).toEqual([1500, 1500 + INTERVAL]);
+    expect(r.writes[1]?.status.namespaces?.selected).toBe(2);
+  });
+
   it('writes what waits for its interval at once on flushNow', async () => {
     const r = rig();
     reconcile(r, nsResult('a', 'sb'));

@@ -190,13 +190,19 @@ export class StatusWriter {
     const delay = Math.max(STATUS_BATCH_MS, this.lastWriteAt + this.deps.statusIntervalMs - this.deps.clock.now());
     this.cancelFlush = this.deps.clock.setTimer(() => {
       this.cancelFlush = undefined;
-      this.writing = this.flush().finally(() => {
-        this.writing = undefined;
-        if (!this.dirtiedWhileWriting) return;
-        this.dirtiedWhileWriting = false;
-        this.schedule();
-      });
+      void this.startFlush();
     }, delay);
+  }
+
+  /** A flush, tracked as `writing` while it runs; a change meanwhile is scheduled once it ends. */
+  private startFlush(): Promise<void> {
+    this.writing = this.flush().finally(() => {
+      this.writing = undefined;
+      if (!this.dirtiedWhileWriting) return;
+      this.dirtiedWhileWriting = false;
+      this.schedule();
+    });
+    return this.writing;
   }
 
   /** Resolves once a write under way has ended and any status waiting for its interval is written. */
@@ -206,7 +212,7 @@ export class StatusWriter {
     if (this.cancelFlush === undefined) return;
     this.cancelFlush();
     this.cancelFlush = undefined;
-    await this.flush();
+    await this.startFlush();
   }
 
   /** Stops the timer and writes what is pending; later changes schedule no write. */
