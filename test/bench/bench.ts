@@ -915,9 +915,11 @@ export class Bench {
     const roles = desiredObjects(baseline, 'any').flatMap((d) => (d.object.kind === 'Role' ? [d.object] : []));
     if (roles.length === 0) throw new Error(`the floor baseline for ${String(n)} has no workload Role to bind a ClusterRole in place of`);
     const named = (variant: string) => (role: string) => this.name(`${variant}-${role}`);
+    // The ClusterRoles the operator's identity is given `bind` on.
+    const bindable = named('floorcrbind');
     const variants = [
       { key: 'clusterRole', clusterRole: named('floorcr'), grantor: true },
-      { key: 'clusterRoleBind', clusterRole: named('floorcrbind'), grantor: false },
+      { key: 'clusterRoleBind', clusterRole: bindable, grantor: false },
     ] as const;
     const binder = this.name('floorcrbinder');
     const clusterRoles = [
@@ -929,7 +931,7 @@ export class Bench {
             apiGroups: ['rbac.authorization.k8s.io'],
             resources: ['clusterroles'],
             verbs: ['bind'],
-            resourceNames: roles.map((r) => named('floorcrbind')(r.metadata.name)),
+            resourceNames: roles.map((r) => bindable(r.metadata.name)),
           },
         ],
       },
@@ -956,9 +958,9 @@ export class Bench {
     const out = { clusterRole: { ms: [] as number[], bound: 0 }, clusterRoleBind: { ms: [] as number[], bound: 0 } };
     try {
       // The apiserver's authorizer sees the new binding within a moment; wait for it, untimed.
-      for (let i = 0; !(await this.operatorMayBind(named('floorcrbind')(roles[0]?.metadata.name ?? ''))); i += 1) {
-        if (i > 100)
-          throw new Error(`the operator's identity still may not bind ${named('floorcrbind')(roles[0]?.metadata.name ?? '')} after 10 s`);
+      const probe = bindable(roles[0]?.metadata.name ?? '');
+      for (let i = 0; !(await this.operatorMayBind(probe)); i += 1) {
+        if (i > 100) throw new Error(`the operator's identity still may not bind ${probe} after 10 s`);
         await sleep(100);
       }
       for (const v of variants) {
