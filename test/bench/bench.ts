@@ -232,6 +232,12 @@ export interface SpecChangeResult {
   /** Until the floor's last write was answered, inside floorMs (absent in runs before 2026-12-07). */
   readonly floorWritesMs?: number;
   readonly operatorMs: number;
+  /**
+   * From the end of the operator's window until it was idle with no report pending (its Reports,
+   * and a ClusterReport held by its interval): what the bench waits for before the next window
+   * (absent in runs before 2026-12-08).
+   */
+  readonly trailMs?: number;
   readonly ratio: number;
   /**
    * From the change until every quota's status.hard shows the new value (the quota controller's
@@ -283,6 +289,12 @@ export interface TierSwitchResult {
   readonly floorWritesMs?: number;
   /** From the first label patch until every namespace holds gold's objects and no object is silver's. */
   readonly operatorMs: number;
+  /**
+   * From the end of the operator's window until it was idle with no report pending (its Reports,
+   * and a ClusterReport held by its interval): what the bench waits for before the next window
+   * (absent in runs before 2026-12-08).
+   */
+  readonly trailMs?: number;
   /** From the first label patch until the last is answered (16 at a time), inside operatorMs: the admin's own part (absent in runs before 2026-12-06). */
   readonly relabelMs?: number;
   readonly ratio: number;
@@ -317,6 +329,12 @@ export interface DeletionResult {
   readonly floorWritesMs?: number;
   /** From the DELETE until the baseline is gone and no object carries its label. */
   readonly operatorMs: number;
+  /**
+   * From the end of the operator's window until it was idle with no report pending (its Reports,
+   * and a ClusterReport held by its interval): what the bench waits for before the next window
+   * (absent in runs before 2026-12-08).
+   */
+  readonly trailMs?: number;
   readonly ratio: number;
   /** By listing, at the baseline's objects' names in its namespaces: (Delete) objects still there; (Orphan) objects still carrying kubeposture's labels or an ownerReference to a SecurityBaseline, or the grantor. 0 is the target. */
   readonly objectsLeft: number;
@@ -358,6 +376,8 @@ interface Measured {
   /** Every client's writes per namespace by verb and resource, by the apiserver's counters. */
   readonly writeBreakdown: Readonly<Record<string, number>>;
   readonly cpuSeconds: number;
+  /** From the window's end until the operator was idle with no report pending. */
+  readonly trailMs: number;
 }
 
 /** The operator stopped (SIGTERM) on a compliant cluster and started again. */
@@ -1236,6 +1256,7 @@ export class Bench {
       verifiedByListing: verified.complete,
       floorVerifiedByListing: floorVerified,
       operatorCpuSeconds: m.cpuSeconds,
+      trailMs: m.trailMs,
       floorClientCpuSeconds: round(floorClientCpu),
       checkerCpuSeconds: round(checkerCpu),
     };
@@ -1282,6 +1303,7 @@ export class Bench {
       statusWrites: after.since(before, baselineStatusWrite),
       writeBreakdown: writesByResource(before, after, per),
       cpuSeconds: round(cpu),
+      trailMs: round(reportsAfterMs, 0),
     };
   }
 
@@ -1514,6 +1536,7 @@ export class Bench {
       verifiedByListing: verified.complete,
       floorVerifiedByListing: floorVerified,
       operatorCpuSeconds: m.cpuSeconds,
+      trailMs: m.trailMs,
     };
   }
 
@@ -1633,6 +1656,7 @@ export class Bench {
       reportErrors: m.reportErrors,
       writeBreakdown: m.writeBreakdown,
       operatorCpuSeconds: m.cpuSeconds,
+      trailMs: m.trailMs,
     };
   }
 

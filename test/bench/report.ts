@@ -203,22 +203,61 @@ export function rows(r: BenchResult): Row[] {
   return out;
 }
 
+/** One timed window: the floor's time, the operator's, and (when measured) what the bench waited for after the operator's. */
+interface Window {
+  readonly floorMs: number;
+  readonly operatorMs: number;
+  readonly trailMs?: number;
+}
+
+/**
+ * The part of the bench's time that was the operator's own beyond the apiserver's: each window's
+ * time past its floor's, and the wait after it for the operator's trailing work (its Reports; in
+ * cold convergence, until the last was written). Without it, the bench at the floor's pace.
+ */
+export function operatorExtraSeconds(r: {
+  readonly sizes: readonly Pick<SizeResult, 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  readonly specChange?: Window | undefined;
+  readonly tierSwitch?: Window | undefined;
+  readonly deletion?: readonly Window[] | undefined;
+}): number {
+  const cold: Window[] = r.sizes.map((z) => ({
+    floorMs: z.floorMs,
+    operatorMs: z.operatorMs,
+    ...(z.reportsWrittenMs === undefined ? {} : { trailMs: Math.max(0, z.reportsWrittenMs - z.operatorMs) }),
+  }));
+  const windows = [
+    ...cold,
+    ...(r.specChange === undefined ? [] : [r.specChange]),
+    ...(r.tierSwitch === undefined ? [] : [r.tierSwitch]),
+    ...(r.deletion ?? []),
+  ];
+  const ms = windows.reduce((sum, w) => sum + Math.max(0, w.operatorMs - w.floorMs) + (w.trailMs ?? 0), 0);
+  return ms / 1000;
+}
+
 /**
  * The bench's own time by phase, against the 30 minutes issue 20 gives `make bench`: judged
- * only for the run the README gives (every phase, at 10,000 alone), reported otherwise.
+ * only for the run the README gives (every phase, at 10,000 alone), reported otherwise. Beside
+ * it, the time the operator's windows ran past their floors' and its trailing Reports took, and
+ * so the bench's time at the floor's pace: whether 30 minutes was there to be had.
  */
 export function benchTimeRow(r: {
   readonly phaseSeconds?: BenchResult['phaseSeconds'];
   readonly options: Pick<BenchOptions, 'phases'>;
-  readonly sizes: readonly Pick<SizeResult, 'namespaces'>[];
+  readonly sizes: readonly Pick<SizeResult, 'namespaces' | 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  readonly specChange?: Window | undefined;
+  readonly tierSwitch?: Window | undefined;
+  readonly deletion?: readonly Window[] | undefined;
 }): Row | undefined {
   const took = Object.entries(r.phaseSeconds ?? {});
   if (took.length === 0) return undefined;
   const seconds = took.reduce((sum, [, v]) => sum + v, 0);
+  const extra = operatorExtraSeconds(r);
   const full = PHASES.every((p) => r.options.phases?.includes(p) ?? true) && r.sizes.length === 1 && r.sizes[0]?.namespaces === 10_000;
   return {
     figure: "the bench's own time, by phase",
-    measured: `${(seconds / 60).toFixed(1)} min: ${took.map(([phase, v]) => `${phase} ${String(v)} s`).join(', ')}`,
+    measured: `${(seconds / 60).toFixed(1)} min: ${took.map(([phase, v]) => `${phase} ${String(v)} s`).join(', ')}; the operator's windows past their floors' and its trailing Reports ${(extra / 60).toFixed(1)} min of it, so at the floor's pace ${((seconds - extra) / 60).toFixed(1)} min`,
     target: '≤ 30 min, every phase at 10,000 (issue 20)',
     met: full ? seconds <= 1800 : undefined,
   };
