@@ -217,6 +217,12 @@ export interface ResyncResult {
   readonly operatorRequests: number;
   readonly cpuSeconds: number;
   readonly wallMs: number;
+  /**
+   * Before it, until the operator was idle with no report pending: the trailing work of the
+   * phase before (the latency phase's Reports, and the ClusterReport held by its interval;
+   * absent in runs before 2026-12-08).
+   */
+  readonly settleMs?: number;
 }
 
 /** One field every selected namespace holds, changed in the baseline, against the floor making the same change. */
@@ -846,10 +852,12 @@ export class Bench {
   /** A full resync of every cached namespace: requests from the apiserver's counters, CPU from /proc. */
   async resync(): Promise<ResyncResult> {
     const op = this.mustRun();
+    const settleStart = performance.now();
     await op.idle();
     // A compliant cluster, reports included: one held back (by its interval, or giving way to
     // the reconciles) would otherwise be written in the resync's window.
     await this.reportsWritten(op);
+    const settleMs = performance.now() - settleStart;
     const namespaces = (await this.clusterNamespaces()) - 1;
     const startText = await op.metrics();
     const startCount = reconciles(startText);
@@ -883,6 +891,7 @@ export class Bench {
       operatorRequests,
       cpuSeconds: round(cpu),
       wallMs: round(wallMs, 0),
+      settleMs: round(settleMs, 0),
     };
   }
 

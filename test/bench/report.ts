@@ -213,10 +213,12 @@ interface Window {
 /**
  * The part of the bench's time that was the operator's own beyond the apiserver's: each window's
  * time past its floor's, and the wait after it for the operator's trailing work (its Reports; in
- * cold convergence, until the last was written). Without it, the bench at the floor's pace.
+ * cold convergence, until the last was written; the latency phase's, waited for before the
+ * resync). Without it, the bench at the floor's pace.
  */
 export function operatorExtraSeconds(r: {
   readonly sizes: readonly Pick<SizeResult, 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  readonly resync?: { readonly settleMs?: number } | undefined;
   readonly specChange?: Window | undefined;
   readonly tierSwitch?: Window | undefined;
   readonly deletion?: readonly Window[] | undefined;
@@ -232,7 +234,7 @@ export function operatorExtraSeconds(r: {
     ...(r.tierSwitch === undefined ? [] : [r.tierSwitch]),
     ...(r.deletion ?? []),
   ];
-  const ms = windows.reduce((sum, w) => sum + Math.max(0, w.operatorMs - w.floorMs) + (w.trailMs ?? 0), 0);
+  const ms = windows.reduce((sum, w) => sum + Math.max(0, w.operatorMs - w.floorMs) + (w.trailMs ?? 0), r.resync?.settleMs ?? 0);
   return ms / 1000;
 }
 
@@ -246,6 +248,7 @@ export function benchTimeRow(r: {
   readonly phaseSeconds?: BenchResult['phaseSeconds'];
   readonly options: Pick<BenchOptions, 'phases'>;
   readonly sizes: readonly Pick<SizeResult, 'namespaces' | 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  readonly resync?: { readonly settleMs?: number } | undefined;
   readonly specChange?: Window | undefined;
   readonly tierSwitch?: Window | undefined;
   readonly deletion?: readonly Window[] | undefined;

@@ -222,6 +222,7 @@ describe('the benchmark at 100 namespaces', () => {
     // Each workflow window records the wait after it, and the time row what the bench would
     // have taken at the floor's pace: less than it took, by what the operator added.
     for (const w of [result.specChange, result.tierSwitch, ...(result.deletion ?? [])]) expect(w?.trailMs).toBeGreaterThanOrEqual(0);
+    expect(result.resync?.settleMs).toBeGreaterThanOrEqual(0);
     const took = Object.values(result.phaseSeconds ?? {}).reduce((sum, v) => sum + v, 0);
     const extra = operatorExtraSeconds(result);
     expect(extra).toBeGreaterThan(0);

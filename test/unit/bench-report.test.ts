@@ -34,10 +34,11 @@ describe("the bench's own time row", () => {
 });
 
 describe("the operator's part of the bench's time", () => {
-  it('adds each window past its floor and the wait after it', () => {
+  it('adds each window past its floor, the wait after it, and the wait before the resync', () => {
     expect(
       operatorExtraSeconds({
         sizes: [at10k],
+        resync: { settleMs: 50_000 },
         specChange: { floorMs: 25_000, operatorMs: 31_000, trailMs: 2_000 },
         tierSwitch: { floorMs: 138_000, operatorMs: 138_500, trailMs: 31_500 },
         deletion: [
@@ -45,7 +46,7 @@ describe("the operator's part of the bench's time", () => {
           { floorMs: 122_000, operatorMs: 140_000, trailMs: 46_000 },
         ],
       }),
-    ).toBe(50 + 8 + 32 + 25.5 + 64);
+    ).toBe(50 + 50 + 8 + 32 + 25.5 + 64);
   });
 
   it('counts a window faster than its floor as none past it, and a trail not measured as none', () => {
