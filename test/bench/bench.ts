@@ -436,7 +436,14 @@ export interface BenchResult {
     readonly clusterRole?: VariantLatency;
     readonly clusterRoleBind?: VariantLatency;
   };
-  readonly repair?: { readonly samples: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly repair?: {
+    readonly samples: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+    /** The slowest repairs: each one's time, when it began (seconds into the repairs), the kind and whether it was deleted or edited (absent in runs before 2026-12-08). */
+    readonly slowest?: readonly RepairSample[];
+  };
   /** `writes`: every client's, by the apiserver; `operatorWrites`: by the operator's own metrics; `dryRuns`: of namespaces (Pod Security), by the apiserver; `operatorRequests`: its flow, every verb. */
   readonly resync?: ResyncResult;
   /** Status writes to the churned baseline (from the apiserver's counters) and the closest two (from a watch). */
@@ -469,6 +476,17 @@ export interface BenchResult {
    */
   readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
+
+/** One drift repair timed (Bench.repairs): how long, when it began (seconds from the first's start), what was repaired and how it was broken. */
+export interface RepairSample {
+  readonly ms: number;
+  readonly atS: number;
+  readonly kind: ResourceKind;
+  readonly how: 'delete' | 'edit';
+}
+
+/** How many of the slowest repairs the JSON keeps: enough to see whether the tail came together. */
+const SLOWEST_REPAIRS = 5;
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
 
@@ -1048,8 +1066,9 @@ export class Bench {
   }
 
   /** Managed objects deleted or edited one at a time: time until each is back as the baseline has it. */
-  async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<number[]> {
-    const out: number[] = [];
+  async repairs(namespaces: readonly string[], checker: ComplianceChecker): Promise<RepairSample[]> {
+    const out: RepairSample[] = [];
+    const started = performance.now();
     const kinds: ResourceKind[] = [...OWNED_KINDS];
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
       const kind = kinds[i % kinds.length] ?? 'NetworkPolicy';
@@ -1080,7 +1099,7 @@ export class Bench {
           60_000,
         );
       }
-      out.push(performance.now() - t0);
+      out.push({ ms: performance.now() - t0, atS: (t0 - started) / 1000, kind, how: i % 2 === 0 ? 'delete' : 'edit' });
     }
     return out;
   }
@@ -1148,7 +1167,13 @@ export class Bench {
               clusterRoleBind: variantSummary(variants.clusterRoleBind),
             }),
       },
-      repair: summary(repaired),
+      repair: {
+        ...summary(repaired.map((r) => r.ms)),
+        slowest: [...repaired]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, SLOWEST_REPAIRS)
+          .map((r) => ({ ...r, ms: round(r.ms, 1), atS: round(r.atS, 1) })),
+      },
       statusWrites: {
         count: statusWrites,
         perSecond: round(statusWrites / churnSeconds),

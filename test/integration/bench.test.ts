@@ -123,6 +123,15 @@ describe('the benchmark at 100 namespaces', () => {
     expect(result.repair?.samples).toBe(12);
     expect(result.newNamespace?.p99Ms).toBeLessThan(1000);
     expect(result.repair?.p99Ms).toBeLessThan(1000);
+    // The slowest five kept, slowest first, the first the maximum, each with when and what.
+    const slowest = result.repair?.slowest ?? [];
+    expect(slowest).toHaveLength(5);
+    expect(slowest[0]?.ms).toBe(result.repair?.maxMs);
+    for (let i = 1; i < slowest.length; i += 1) expect(slowest[i]?.ms).toBeLessThanOrEqual(slowest[i - 1]?.ms ?? 0);
+    for (const r of slowest) expect(r.atS).toBeGreaterThanOrEqual(0);
+    expect(rows(result).find((r) => r.figure === 'drift repair')?.measured).toContain(
+      `the slowest ${(result.repair?.maxMs ?? 0).toFixed(0)} ms`,
+    );
   });
 
   it('times the floor with workload RoleBindings to ClusterRoles, without and with bind, and leaves none of it behind', async () => {
