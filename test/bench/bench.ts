@@ -429,6 +429,8 @@ export interface BenchResult {
     readonly maxMs: number;
     readonly floorP50Ms: number;
     readonly floorP99Ms: number;
+    /** The operator's slowest new namespaces: each one's time and when it began, seconds into the phase (absent in runs before 2026-12-08). */
+    readonly slowest?: readonly TimedSample[];
     /**
      * The floor with each workload's RoleBinding to a ClusterRole (`latencyVariants`): one
      * escalation check, then, with `bind`, none. `bound`: the RoleBindings to those ClusterRoles found by listing.
@@ -477,16 +479,28 @@ export interface BenchResult {
   readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
 
-/** One drift repair timed (Bench.repairs): how long, when it began (seconds from the first's start), what was repaired and how it was broken. */
-export interface RepairSample {
+/** One latency sample: how long, and when it began (seconds from the first sample's start). */
+export interface TimedSample {
   readonly ms: number;
   readonly atS: number;
+}
+
+/** One drift repair timed (Bench.repairs), with what was repaired and how it was broken. */
+export interface RepairSample extends TimedSample {
   readonly kind: ResourceKind;
   readonly how: 'delete' | 'edit';
 }
 
-/** How many of the slowest repairs the JSON keeps: enough to see whether the tail came together. */
-const SLOWEST_REPAIRS = 5;
+/** How many of the slowest samples the JSON keeps: enough to see whether the tail came together. */
+const SLOWEST_SAMPLES = 5;
+
+/** The slowest samples, slowest first, rounded as the JSON keeps them. */
+export function slowestOf<T extends TimedSample>(samples: readonly T[]): T[] {
+  return [...samples]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST_SAMPLES)
+    .map((x) => ({ ...x, ms: round(x.ms, 1), atS: round(x.atS, 1) }));
+}
 
 export const SET_LABEL = 'bench.kubeposture.io/set';
 
@@ -914,15 +928,16 @@ export class Bench {
   }
 
   /** Namespaces created one at a time into the cluster: time until each holds all its objects. */
-  async newNamespaces(n: number, checker: ComplianceChecker, baseline: SecurityBaseline, set: string): Promise<number[]> {
-    const out: number[] = [];
+  async newNamespaces(n: number, checker: ComplianceChecker, baseline: SecurityBaseline, set: string): Promise<TimedSample[]> {
+    const out: TimedSample[] = [];
+    const started = performance.now();
     for (let i = 0; i < this.opts.latencySamples; i += 1) {
       const name = this.name(`new${String(n)}-${String(i)}`);
       checker.expect(baseline, [name]);
       const t0 = performance.now();
       await this.createNamespace(name, set);
       await checker.until(`namespace ${name} compliant`, () => checker.isComplete(name), 60_000);
-      out.push(performance.now() - t0);
+      out.push({ ms: performance.now() - t0, atS: (t0 - started) / 1000 });
     }
     return out;
   }
@@ -1157,7 +1172,8 @@ export class Bench {
     });
     return {
       newNamespace: {
-        ...summary(fresh),
+        ...summary(fresh.map((x) => x.ms)),
+        slowest: slowestOf(fresh),
         floorP50Ms: round(percentile(floorFresh, 50), 1),
         floorP99Ms: round(percentile(floorFresh, 99), 1),
         ...(variants === undefined
@@ -1169,10 +1185,7 @@ export class Bench {
       },
       repair: {
         ...summary(repaired.map((r) => r.ms)),
-        slowest: [...repaired]
-          .sort((a, b) => b.ms - a.ms)
-          .slice(0, SLOWEST_REPAIRS)
-          .map((r) => ({ ...r, ms: round(r.ms, 1), atS: round(r.atS, 1) })),
+        slowest: slowestOf(repaired),
       },
       statusWrites: {
         count: statusWrites,
