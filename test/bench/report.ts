@@ -217,19 +217,22 @@ interface Window {
   readonly trailMs?: number;
 }
 
+/** What of a run operatorExtraSeconds reads: its timed windows and the wait before the resync. */
+interface TimedWindows {
+  readonly sizes: readonly Pick<SizeResult, 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  readonly resync?: { readonly settleMs?: number } | undefined;
+  readonly specChange?: Window | undefined;
+  readonly tierSwitch?: Window | undefined;
+  readonly deletion?: readonly Window[] | undefined;
+}
+
 /**
  * The part of the bench's time that was the operator's own beyond the apiserver's: each window's
  * time past its floor's, and the wait after it for the operator's trailing work (its Reports; in
  * cold convergence, until the last was written; the latency phase's, waited for before the
  * resync). Without it, the bench at the floor's pace.
  */
-export function operatorExtraSeconds(r: {
-  readonly sizes: readonly Pick<SizeResult, 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
-  readonly resync?: { readonly settleMs?: number } | undefined;
-  readonly specChange?: Window | undefined;
-  readonly tierSwitch?: Window | undefined;
-  readonly deletion?: readonly Window[] | undefined;
-}): number {
+export function operatorExtraSeconds(r: TimedWindows): number {
   const cold: Window[] = r.sizes.map((z) => ({
     floorMs: z.floorMs,
     operatorMs: z.operatorMs,
@@ -251,15 +254,13 @@ export function operatorExtraSeconds(r: {
  * it, the time the operator's windows ran past their floors' and its trailing Reports took, and
  * so the bench's time at the floor's pace: whether 30 minutes was there to be had.
  */
-export function benchTimeRow(r: {
-  readonly phaseSeconds?: BenchResult['phaseSeconds'];
-  readonly options: Pick<BenchOptions, 'phases'>;
-  readonly sizes: readonly Pick<SizeResult, 'namespaces' | 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
-  readonly resync?: { readonly settleMs?: number } | undefined;
-  readonly specChange?: Window | undefined;
-  readonly tierSwitch?: Window | undefined;
-  readonly deletion?: readonly Window[] | undefined;
-}): Row | undefined {
+export function benchTimeRow(
+  r: TimedWindows & {
+    readonly phaseSeconds?: BenchResult['phaseSeconds'];
+    readonly options: Pick<BenchOptions, 'phases'>;
+    readonly sizes: readonly Pick<SizeResult, 'namespaces' | 'floorMs' | 'operatorMs' | 'reportsWrittenMs'>[];
+  },
+): Row | undefined {
   const took = Object.entries(r.phaseSeconds ?? {});
   if (took.length === 0) return undefined;
   const seconds = took.reduce((sum, [, v]) => sum + v, 0);
